@@ -1,0 +1,37 @@
+#include "models/sc_kernel.h"
+
+namespace llmsim {
+
+ScKernel::ScKernel(const sc_core::sc_module_name& name, EventQueue& queue)
+    : sc_core::sc_module(name), queue_(queue) {
+  SC_METHOD(fire);
+  sensitive << wake_;
+  dont_initialize();
+}
+
+void ScKernel::start_of_simulation() { arm(); }
+
+void ScKernel::arm() {
+  if (queue_.empty() || queue_.stopped()) return;
+  SimTime next = queue_.next_time();
+  SimTime now = static_cast<SimTime>(sc_core::sc_time_stamp().value());
+  if (next <= now) wake_.notify(sc_core::SC_ZERO_TIME);
+  else wake_.notify(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(next - now)));
+}
+
+void ScKernel::fire() {
+  if (keep_going && !keep_going()) {
+    queue_.stop();
+    return;
+  }
+  queue_.run_one_time();
+  arm();
+}
+
+bool run_under_systemc(ScKernel& kernel, EventQueue& queue) {
+  (void)kernel;
+  sc_core::sc_start();
+  return !queue.stopped();
+}
+
+}  // namespace llmsim

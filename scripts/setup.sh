@@ -1,0 +1,26 @@
+# Sourced by scripts/demo and scripts/test: installs what is missing (Debian packages,
+# non-interactive, only when missing), then configures and builds into $BUILD_DIR.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+PACKAGES=(cmake g++ make pkg-config libsystemc-dev libboost-graph-dev libyaml-cpp-dev catch2
+          libcli11-dev nlohmann-json3-dev ccache python3 ${LLMSIM_EXTRA_PACKAGES:-})
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "llmsim: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+JOBS="$(nproc 2>/dev/null || echo 2)"
+build_llmsim() {
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}

@@ -1,0 +1,47 @@
+// The CLI's commands as library functions (the binary is a thin CLI11 layer over them).
+// Each returns the process exit status; errors propagate as InputError (2),
+// InfeasibleError (3) or other exceptions (1), mapped in main.cpp.
+#pragma once
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "sim/engine/simulation.h"
+
+namespace llmsim {
+
+struct RunArgs {
+  std::string topology;
+  std::string workload;
+  RunOptions options;
+};
+int cmd_run(const RunArgs& args, std::ostream& out);
+
+int cmd_check(const std::vector<std::string>& files, const std::vector<Override>& overrides, std::ostream& out);
+
+struct DevicesArgs {
+  std::string format = "table";  // table | csv | json
+  bool as_published = false;
+};
+int cmd_devices(const DevicesArgs& args, std::ostream& out);
+
+struct FitArgs {
+  std::string model;
+  std::string dtype;
+  std::vector<std::string> devices;
+  long long context = 0;
+  long long batch = 1;
+};
+int cmd_fit(const FitArgs& args, std::ostream& out);
+
+// What kind of document a file is, from its fields: "topology", "chip", "workload",
+// "model" (HuggingFace config.json or catalog YAML), or "" if it cannot be told.
+std::string classify_doc(const Doc& doc);
+
+// Per-kind validators used by `check` (each prints a short report of what it found).
+void check_chip_doc(const Doc& doc, std::ostream& out);
+void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
+void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
+void check_model_doc(const Doc& doc, std::ostream& out);
+
+}  // namespace llmsim

@@ -1,0 +1,391 @@
+#include "sim/core/yaml_doc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace llmsim {
+namespace {
+
+std::string dirname_of(const std::string& p) {
+  auto slash = p.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+SourcePos mark_pos(const YAML::Mark& m, const std::string& file) {
+  SourcePos p;
+  p.file = file;
+  if (!m.is_null()) {
+    p.line = m.line + 1;
+    p.col = m.column + 1;
+  }
+  return p;
+}
+
+// Binary garbage makes a poor YAML error; catch it before the parser.
+void reject_binary(const std::string& text, const std::string& name) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') { ++line; col = 1; continue; }
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\r')) {
+      throw InputError({name, line, col}, "binary data in a YAML file (byte 0x" +
+                                              [&] { char b[8]; std::snprintf(b, sizeof b, "%02x", c); return std::string(b); }() + ")");
+    }
+    ++col;
+  }
+}
+
+Doc parse_text(const std::string& text, const std::string& name, int depth);
+
+void merge_includes(Doc& doc, int depth) {
+  YAML::Node inc = doc.root["include"];
+  if (!inc) return;
+  if (depth > 16) throw InputError(pos_of(inc, doc.path), "include nesting deeper than 16 (a cycle?)");
+  std::vector<YAML::Node> items;
+  if (inc.IsScalar()) items.push_back(inc);
+  else if (inc.IsSequence()) for (auto n : inc) items.push_back(n);
+  else throw InputError(pos_of(inc, doc.path), "include must be a file name or a list of file names");
+  YAML::Node merged(YAML::NodeType::Map);
+  std::map<std::string, std::string> files;
+  for (auto& item : items) {
+    std::string rel = as_string(item, doc.path, "include");
+    std::string path = doc.resolve(rel);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(pos_of(item, doc.path), "cannot open included file '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Doc sub = parse_text(ss.str(), path, depth + 1);
+    for (auto kv : sub.root) {
+      std::string k = kv.first.as<std::string>();
+      merged[k] = kv.second;
+      files[k] = sub.file_of(k);
+    }
+  }
+  for (auto kv : doc.root) {
+    std::string k = kv.first.as<std::string>();
+    if (k == "include") continue;
+    merged[k] = kv.second;
+    files[k] = doc.path;
+  }
+  doc.root = merged;
+  doc.key_file = files;
+}
+
+Doc parse_text(const std::string& text, const std::string& name, int depth) {
+  if (text.size() > kMaxInputFileBytes) {
+    throw InputError({name, 1, 1}, "file is " + std::to_string(text.size() >> 20) +
+                                       " MiB; input files are limited to " +
+                                       std::to_string(kMaxInputFileBytes >> 20) + " MiB");
+  }
+  reject_binary(text, name);
+  Doc doc;
+  doc.path = name;
+  try {
+    doc.root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(mark_pos(e.mark, name), "YAML syntax: " + e.msg);
+  }
+  if (!doc.root || doc.root.IsNull()) throw InputError({name, 1, 1}, "empty document");
+  if (!doc.root.IsMap()) throw InputError(pos_of(doc.root, name), "the document must be a YAML mapping (key: value lines)");
+  for (auto kv : doc.root) {
+    if (!kv.first.IsScalar()) throw InputError(pos_of(kv.first, name), "keys must be plain strings");
+    doc.key_file[kv.first.Scalar()] = name;
+  }
+  merge_includes(doc, depth);
+  return doc;
+}
+
+int edit_distance(const std::string& a, const std::string& b) {
+  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= b.size(); ++j) {
+      int sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string Doc::dir() const { return dirname_of(path); }
+
+std::string Doc::resolve(const std::string& rel) const {
+  if (rel.empty() || rel[0] == '/') return rel;
+  std::string d = dir();
+  return d == "." ? rel : d + "/" + rel;
+}
+
+std::string Doc::file_of(const std::string& top_key) const {
+  auto it = key_file.find(top_key);
+  return it == key_file.end() ? path : it->second;
+}
+
+Doc parse_doc(const std::string& text, const std::string& name) { return parse_text(text, name, 0); }
+
+Doc load_doc(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file");
+  in.seekg(0, std::ios::end);
+  auto size = static_cast<std::size_t>(std::max<std::streamoff>(0, in.tellg()));
+  if (size > kMaxInputFileBytes) {
+    throw InputError({path, 1, 1}, "file is " + std::to_string(size >> 20) +
+                                       " MiB; input files are limited to " +
+                                       std::to_string(kMaxInputFileBytes >> 20) + " MiB");
+  }
+  in.seekg(0);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_text(ss.str(), path, 0);
+}
+
+Override parse_override(const std::string& arg) {
+  Override o;
+  o.text = arg;
+  auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError({"--set", 1, 1}, "expected KEY=VALUE, got '" + arg + "'");
+  }
+  std::string key = arg.substr(0, eq);
+  o.value = arg.substr(eq + 1);
+  std::stringstream ss(key);
+  std::string part;
+  bool first = true;
+  while (std::getline(ss, part, '.')) {
+    if (part.empty()) throw InputError({"--set", 1, static_cast<int>(eq)}, "empty component in key '" + key + "'");
+    if (first) { o.target = part; first = false; }
+    else o.path.push_back(part);
+  }
+  if (o.path.empty()) {
+    throw InputError({"--set", 1, 1}, "key '" + key +
+                                          "' must name a document and a field, e.g. workload.parallelism.tp");
+  }
+  return o;
+}
+
+void apply_overrides(Doc& doc, const std::string& target, const std::vector<Override>& overrides) {
+  for (const auto& o : overrides) {
+    if (o.target != target) continue;
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      throw InputError({"--set", 1, static_cast<int>(o.text.find('=') + 2)}, "bad value in '" + o.text + "': " + e.msg);
+    }
+    if (!value) value = YAML::Node("");
+    // Walk with nodes; yaml-cpp nodes are handles, so assigning through them edits the tree.
+    YAML::Node cur = doc.root;
+    for (size_t i = 0; i < o.path.size(); ++i) {
+      const std::string& k = o.path[i];
+      bool last = i + 1 == o.path.size();
+      if (cur.IsSequence()) {
+        char* end = nullptr;
+        long idx = std::strtol(k.c_str(), &end, 10);
+        if (*end != 0 || idx < 0 || static_cast<size_t>(idx) >= cur.size()) {
+          throw InputError({"--set", 1, 1}, "'" + o.text + "': '" + k + "' is not an index of the list at " +
+                                                pos_of(cur, doc.path).str() + " (it has " +
+                                                std::to_string(cur.size()) + " items)");
+        }
+        if (last) { cur[idx] = value; break; }
+        YAML::Node next = cur[idx];
+        cur.reset(next);
+      } else if (cur.IsMap() || cur.IsNull()) {
+        if (last) {
+          cur[k] = value;
+          if (i == 0) doc.key_file[k] = doc.file_of(k);
+          break;
+        }
+        YAML::Node next = cur[k];
+        if (!next || next.IsNull()) {
+          cur[k] = YAML::Node(YAML::NodeType::Map);
+          next = cur[k];
+        }
+        cur.reset(next);
+      } else {
+        throw InputError({"--set", 1, 1}, "'" + o.text + "': cannot descend into the scalar at " +
+                                              pos_of(cur, doc.path).str());
+      }
+    }
+  }
+}
+
+SourcePos pos_of(const YAML::Node& node, const std::string& file) {
+  if (!node) return {file, 0, 0};
+  return mark_pos(node.Mark(), file);
+}
+
+std::string as_string(const YAML::Node& node, const std::string& file, const std::string& what) {
+  if (!node || !node.IsScalar()) throw InputError(pos_of(node, file), what + ": expected a string");
+  return node.Scalar();
+}
+
+double as_number(const YAML::Node& node, const std::string& file, const std::string& what) {
+  std::string s = as_string(node, file, what);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != 0 || !std::isfinite(v)) {
+    throw InputError(pos_of(node, file), what + ": expected a number, got '" + s + "'");
+  }
+  return v;
+}
+
+std::int64_t as_int(const YAML::Node& node, const std::string& file, const std::string& what) {
+  std::string s = as_string(node, file, what);
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != 0 || errno == ERANGE) {
+    // Accept "1e6"-style integers when exact.
+    double d = std::strtod(s.c_str(), &end);
+    if (!s.empty() && *end == 0 && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e18) {
+      return static_cast<std::int64_t>(d);
+    }
+    throw InputError(pos_of(node, file), what + ": expected an integer, got '" + s + "'");
+  }
+  return v;
+}
+
+bool as_bool(const YAML::Node& node, const std::string& file, const std::string& what) {
+  std::string s = as_string(node, file, what);
+  if (s == "true" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "no" || s == "off") return false;
+  throw InputError(pos_of(node, file), what + ": expected true or false, got '" + s + "'");
+}
+
+double as_quantity(const YAML::Node& node, const std::string& file, Dim dim, const std::string& what) {
+  std::string s = as_string(node, file, what);
+  try {
+    return parse_quantity(s, dim);
+  } catch (const UnitError& e) {
+    SourcePos p = pos_of(node, file);
+    // Plain scalars start at the mark; point at the offending character.
+    if (p.line > 0 && node.Tag() != "!") p.col += e.offset;
+    throw InputError(p, what + ": " + e.message);
+  }
+}
+
+Fields::Fields(const YAML::Node& node, std::string file, std::string what)
+    : node_(node), file_(std::move(file)), what_(std::move(what)) {
+  if (!node_ || !node_.IsMap()) {
+    throw InputError(pos_of(node_, file_), what_ + ": expected a mapping (key: value)");
+  }
+}
+
+Fields::Fields(const Doc& doc, std::string what) : Fields(doc.root, doc.path, std::move(what)) {
+  key_file_ = doc.key_file;
+}
+
+std::string Fields::file_for(const std::string& key) const {
+  auto it = key_file_.find(key);
+  return it == key_file_.end() ? file_ : it->second;
+}
+
+bool Fields::has(const std::string& key) const {
+  YAML::Node n = node_[key];
+  return n && !n.IsNull();
+}
+
+YAML::Node Fields::get(const std::string& key) {
+  used_.insert(key);
+  YAML::Node n = node_[key];
+  if (!n || n.IsNull()) {
+    throw InputError(pos(), what_ + ": missing required field '" + key + "'");
+  }
+  return n;
+}
+
+YAML::Node Fields::opt(const std::string& key) {
+  used_.insert(key);
+  YAML::Node n = node_[key];
+  if (!n || n.IsNull()) return YAML::Node();
+  return n;
+}
+
+std::string Fields::str(const std::string& key) { return as_string(get(key), file_for(key), what_ + "." + key); }
+std::string Fields::str(const std::string& key, const std::string& def) {
+  YAML::Node n = opt(key);
+  return n ? as_string(n, file_for(key), what_ + "." + key) : def;
+}
+double Fields::num(const std::string& key) { return as_number(get(key), file_for(key), what_ + "." + key); }
+double Fields::num(const std::string& key, double def) {
+  YAML::Node n = opt(key);
+  return n ? as_number(n, file_for(key), what_ + "." + key) : def;
+}
+std::int64_t Fields::integer(const std::string& key) { return as_int(get(key), file_for(key), what_ + "." + key); }
+std::int64_t Fields::integer(const std::string& key, std::int64_t def) {
+  YAML::Node n = opt(key);
+  return n ? as_int(n, file_for(key), what_ + "." + key) : def;
+}
+std::int64_t Fields::positive(const std::string& key) {
+  std::int64_t v = integer(key);
+  if (v < 1) fail(key, "must be a positive integer, got " + std::to_string(v));
+  return v;
+}
+std::int64_t Fields::positive(const std::string& key, std::int64_t def) {
+  std::int64_t v = integer(key, def);
+  if (v < 1) fail(key, "must be a positive integer, got " + std::to_string(v));
+  return v;
+}
+bool Fields::boolean(const std::string& key, bool def) {
+  YAML::Node n = opt(key);
+  return n ? as_bool(n, file_for(key), what_ + "." + key) : def;
+}
+double Fields::qty(const std::string& key, Dim dim) {
+  return as_quantity(get(key), file_for(key), dim, what_ + "." + key);
+}
+double Fields::qty(const std::string& key, Dim dim, double def) {
+  YAML::Node n = opt(key);
+  return n ? as_quantity(n, file_for(key), dim, what_ + "." + key) : def;
+}
+std::string Fields::choice(const std::string& key, const std::vector<std::string>& choices,
+                           const std::string& def) {
+  std::string v = def.empty() ? str(key) : str(key, def);
+  if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+    fail(key, "'" + v + "' is not one of: " + list);
+  }
+  return v;
+}
+
+SourcePos Fields::pos(const std::string& key) const {
+  YAML::Node n = node_[key];
+  if (n) return pos_of(n, file_for(key));
+  return pos();
+}
+
+void Fields::fail(const std::string& key, const std::string& msg) const {
+  throw InputError(pos(key), what_ + "." + key + ": " + msg);
+}
+
+void Fields::finish() {
+  std::vector<std::string> known(used_.begin(), used_.end());
+  for (auto kv : node_) {
+    std::string k = kv.first.Scalar();
+    if (used_.count(k)) continue;
+    std::string near = nearest(k, known);
+    throw InputError(pos_of(kv.first, file_for(k)), what_ + ": unknown field '" + k + "'" +
+                                                        (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+  }
+}
+
+std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  int best_d = 1 << 30;
+  for (const auto& c : candidates) {
+    int d = edit_distance(word, c);
+    if (d < best_d) { best_d = d; best = c; }
+  }
+  if (best_d <= std::max<int>(2, static_cast<int>(word.size()) / 3)) return best;
+  return "";
+}
+
+}  // namespace llmsim

@@ -1,0 +1,131 @@
+// `llmsim run`: load -> validate -> elaborate -> run -> finalize, each one step.
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "models/sc_kernel.h"
+#include "sim/cli/commands.h"
+#include "sim/engine/simulation.h"
+#include "sim/engine/workload.h"
+#include "sim/output/atomic_file.h"
+#include "sim/output/sinks.h"
+
+namespace llmsim {
+namespace {
+
+std::string basename_no_ext(const std::string& p) {
+  auto s = p.find_last_of('/');
+  std::string b = s == std::string::npos ? p : p.substr(s + 1);
+  auto d = b.find_last_of('.');
+  return d == std::string::npos ? b : b.substr(0, d);
+}
+
+}  // namespace
+
+int cmd_run(const RunArgs& args, std::ostream& out) {
+  auto wall_start = std::chrono::steady_clock::now();
+  const RunOptions& opt = args.options;
+
+  // Load and validate everything before any output exists.
+  ChipCatalog catalog(default_catalog_dir());
+  Doc topo_doc = load_doc(args.topology);
+  apply_overrides(topo_doc, "topology", opt.overrides);
+  Doc work_doc = load_doc(args.workload);
+  apply_overrides(work_doc, "workload", opt.overrides);
+  for (const auto& o : opt.overrides) {
+    if (o.target != "topology" && o.target != "workload") {
+      throw InputError({"--set", 1, 1}, "'" + o.text + "': key must start with 'topology.' or 'workload.'");
+    }
+  }
+  Topology topo = load_topology(topo_doc, catalog);
+
+  YAML::Node kind_node = work_doc.root["kind"];
+  if (!kind_node) throw InputError({work_doc.path, 1, 1}, "workload: missing required field 'kind'");
+  std::string kind = as_string(kind_node, work_doc.file_of("kind"), "workload.kind");
+  std::unique_ptr<Workload> workload = WorkloadRegistry::make(kind);
+  if (!workload) {
+    std::string list;
+    for (const auto& k : WorkloadRegistry::kinds()) list += (list.empty() ? "" : ", ") + k;
+    throw InputError(pos_of(kind_node, work_doc.file_of("kind")), "workload.kind: unknown kind '" + kind + "' (known: " + list + ")");
+  }
+  workload->load(work_doc, topo, catalog);
+
+  // Elaborate.
+  Simulation sim(topo, opt);
+  attach_sinks(sim);
+  sim.elaborate();
+  workload->start(sim);
+
+  // Run under SystemC.
+  ScKernel kernel("kernel", sim.queue());
+  std::string stop_reason;
+  std::uint64_t events_at_check = 0;
+  auto last_progress = wall_start;
+  kernel.keep_going = [&]() {
+    EventQueue& q = sim.queue();
+    if (opt.max_events && q.events_run() >= opt.max_events) {
+      stop_reason = "--max-events " + std::to_string(opt.max_events) + " reached";
+      return false;
+    }
+    if (q.next_time() > opt.max_sim_time) {
+      stop_reason = "--max-sim-time reached";
+      return false;
+    }
+    if (q.events_run() - events_at_check >= 4096) {
+      events_at_check = q.events_run();
+      auto now = std::chrono::steady_clock::now();
+      double wall = std::chrono::duration<double>(now - wall_start).count();
+      if (opt.max_wall_s > 0 && wall > opt.max_wall_s) {
+        stop_reason = "--max-wall reached";
+        return false;
+      }
+      if (opt.progress && std::chrono::duration<double>(now - last_progress).count() > 1.0) {
+        last_progress = now;
+        std::cerr << "\rllmsim: sim " << std::fixed << std::setprecision(3) << to_seconds(q.now())
+                  << " s, " << q.events_run() << " events, " << std::setprecision(0)
+                  << q.events_run() / std::max(wall, 1e-9) << " events/s   " << std::flush;
+      }
+    }
+    return true;
+  };
+  run_under_systemc(kernel, sim.queue());
+  if (opt.progress) std::cerr << "\n";
+  bool partial = !stop_reason.empty();
+
+  // Finalize.
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  Json summary;
+  summary["version"] = LLMSIM_VERSION;
+  summary["kind"] = kind;
+  summary["topology"] = topo.name.empty() ? basename_no_ext(args.topology) : topo.name;
+  summary["workload"] = basename_no_ext(args.workload);
+  summary["devices"] = topo.num_devices();
+  summary["seed"] = opt.seed;
+  summary["sim_time_s"] = to_seconds(sim.now());
+  summary["wall_time_s"] = wall;
+  summary["events"] = sim.queue().events_run();
+  summary["partial"] = partial;
+  if (partial) summary["stop_reason"] = stop_reason;
+  workload->report(sim, summary);
+
+  make_dirs(opt.outdir);
+  write_file_atomic(opt.outdir + "/summary.json", summary.dump(2) + "\n");
+  workload->write_files(sim, opt.outdir);
+  sim.recorder().finish(partial);
+  if (!opt.quiet) {
+    workload->print(sim, out);
+    out << "llmsim: wrote " << opt.outdir << "/summary.json";
+    if (opt.timeline) out << ", " << opt.outdir << "/timeline.json";
+    if (opt.vcd) out << ", " << opt.outdir << "/signals.vcd";
+    out << "\n";
+  }
+  if (partial) {
+    std::cerr << "llmsim: infeasible: run stopped early (" << stop_reason << "); partial results in "
+              << opt.outdir << "/summary.json\n";
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace llmsim

@@ -1,0 +1,66 @@
+// One simulation = one object tree: the topology it runs on, the elaborated SystemC
+// module tree (devices, network), the event queue, the recorder. Nothing global, so
+// tests build as many as they like (see docs/architecture.md on SystemC's one kernel).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/event_queue.h"
+#include "sim/core/yaml_doc.h"
+#include "sim/output/trace_sink.h"
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+
+class Device;
+class Network;
+
+struct RunOptions {
+  std::string outdir = "out";
+  bool timeline = false;
+  bool vcd = false;
+  std::string timeline_filter;     // regex on track process names ("" = all)
+  std::string vcd_filter;
+  std::uint64_t seed = 1;
+  bool progress = false;
+  bool quiet = false;
+  SimTime max_sim_time = EventQueue::kNever;
+  std::uint64_t max_events = 0;    // 0 = unlimited
+  double max_wall_s = 0;           // 0 = unlimited
+  std::uint64_t tie_shuffle = 0;   // debug: randomise same-time event order
+  std::vector<Override> overrides;
+};
+
+class Simulation {
+ public:
+  Simulation(const Topology& topo, RunOptions options);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Builds the module tree (devices with compute core + memory tiers, links, switches).
+  // `prefix` makes SystemC names unique when a process builds several simulations.
+  void elaborate(const std::string& prefix = "");
+
+  EventQueue& queue() { return queue_; }
+  SimTime now() const { return queue_.now(); }
+  const Topology& topo() const { return topo_; }
+  const RunOptions& options() const { return options_; }
+  Recorder& recorder() { return recorder_; }
+
+  int num_devices() const { return static_cast<int>(devices_.size()); }
+  Device& device(int i) { return *devices_.at(static_cast<size_t>(i)); }
+  Network& network() { return *network_; }
+
+ private:
+  const Topology& topo_;
+  RunOptions options_;
+  EventQueue queue_;
+  Recorder recorder_;
+  std::vector<std::unique_ptr<Device>> devices_;
+  std::unique_ptr<Network> network_;
+};
+
+}  // namespace llmsim

@@ -1,0 +1,49 @@
+// A workload kind (microbench, inference, training): parses its document, drives the
+// simulation, reports its summary block. Kinds register themselves by name, so adding one
+// is one new file (Ramulator-style registry of types; no simulation state is global).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/yaml_doc.h"
+#include "sim/spec/chip.h"
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+
+class Simulation;
+using Json = nlohmann::ordered_json;
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  // Parse and validate (InputError, exit 2). Called before elaboration.
+  virtual void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) = 0;
+  // Place tensors (InfeasibleError, exit 3, when they do not fit) and schedule the first
+  // events.
+  virtual void start(Simulation& sim) = 0;
+  // After the event queue drained (or a limit stopped it): the kind's summary block(s).
+  virtual void report(Simulation& sim, Json& summary) = 0;
+  // Extra output files (requests.csv, ...), written atomically into outdir.
+  virtual void write_files(Simulation& sim, const std::string& outdir) { (void)sim; (void)outdir; }
+  // One line per result for the terminal (nccl-tests style tables, human summary).
+  virtual void print(Simulation& sim, std::ostream& os) { (void)sim; (void)os; }
+};
+
+class WorkloadRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<Workload>()>;
+  static bool add(const std::string& kind, Factory f);
+  static std::unique_ptr<Workload> make(const std::string& kind);  // nullptr if unknown
+  static std::vector<std::string> kinds();
+};
+
+#define LLMSIM_REGISTER_WORKLOAD(CLASS, KIND)                                             \
+  static const bool llmsim_registered_##CLASS = ::llmsim::WorkloadRegistry::add( \
+      KIND, [] { return std::unique_ptr<::llmsim::Workload>(new CLASS()); })
+
+}  // namespace llmsim

@@ -1,0 +1,74 @@
+#include "sim/output/atomic_file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace llmsim {
+
+void make_dirs(const std::string& dir) {
+  if (dir.empty()) return;
+  std::string cur;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      if (!cur.empty() && cur != "." && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw std::runtime_error("cannot create directory '" + cur + "': " + std::strerror(errno));
+      }
+    }
+    if (i < dir.size()) cur += dir[i];
+  }
+}
+
+namespace {
+std::string parent_of(const std::string& p) {
+  auto s = p.find_last_of('/');
+  return s == std::string::npos ? "" : p.substr(0, s);
+}
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  make_dirs(parent_of(path_));
+  tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+  os_ = new std::ofstream(tmp_, std::ios::binary | std::ios::trunc);
+  if (!*os_) {
+    delete os_;
+    os_ = nullptr;
+    throw std::runtime_error("cannot write '" + tmp_ + "': " + std::strerror(errno));
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (os_) {
+    os_->close();
+    delete os_;
+  }
+  if (!committed_) std::remove(tmp_.c_str());
+}
+
+std::ostream& AtomicFile::out() { return *os_; }
+
+void AtomicFile::commit() {
+  os_->flush();
+  bool ok = static_cast<bool>(*os_);
+  os_->close();
+  delete os_;
+  os_ = nullptr;
+  if (!ok) throw std::runtime_error("error writing '" + tmp_ + "'");
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    throw std::runtime_error("cannot rename '" + tmp_ + "' to '" + path_ + "': " + std::strerror(errno));
+  }
+  committed_ = true;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  AtomicFile f(path);
+  f.out() << content;
+  f.commit();
+}
+
+}  // namespace llmsim

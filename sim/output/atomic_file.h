@@ -1,0 +1,30 @@
+// Output files appear whole or not at all: write to NAME.tmp.PID, then rename.
+#pragma once
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace llmsim {
+
+// Writes `content` to `path` atomically; creates parent directories. Throws
+// std::runtime_error on I/O failure.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// Streams into a temporary file; commit() renames it into place. Destroying it
+// uncommitted removes the temporary (no partial file is ever visible).
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  std::ostream& out();
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  std::ofstream* os_;
+  bool committed_ = false;
+};
+
+void make_dirs(const std::string& dir);
+
+}  // namespace llmsim

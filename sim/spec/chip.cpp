@@ -1,0 +1,240 @@
+#include "sim/spec/chip.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace llmsim {
+
+const std::vector<std::string>& known_dtypes() {
+  static const std::vector<std::string> d = {"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"};
+  return d;
+}
+
+double dtype_bytes(const std::string& dtype) {
+  if (dtype == "fp64") return 8;
+  if (dtype == "fp32" || dtype == "tf32") return 4;
+  if (dtype == "bf16" || dtype == "fp16") return 2;
+  if (dtype == "fp8" || dtype == "int8") return 1;
+  if (dtype == "int4") return 0.5;
+  throw std::out_of_range("unknown dtype '" + dtype + "'");
+}
+
+double ComputeSpec::flops_per_cycle_per_unit(const std::string& dtype, Hertz clock) const {
+  auto it = peak.find(dtype);
+  if (it == peak.end() || units <= 0 || clock <= 0) return 0;
+  return it->second / (static_cast<double>(units) * clock);
+}
+
+const MemoryTierSpec* ChipSpec::tier(const std::string& n) const {
+  for (const auto& t : memory) if (t.tier == n) return &t;
+  return nullptr;
+}
+
+const MemoryTierSpec& ChipSpec::main_tier() const {
+  const MemoryTierSpec* t = tier(placement.weights);
+  if (!t) throw std::logic_error("chip " + name + " has no tier '" + placement.weights + "'");
+  return *t;
+}
+
+Bytes ChipSpec::total_capacity() const {
+  Bytes b = 0;
+  for (const auto& t : memory) b += t.capacity;
+  return b;
+}
+
+namespace {
+
+const std::vector<std::string> kTiers = {"sram", "hbm", "ddr", "lpddr", "gddr"};
+const std::vector<std::string> kFamilies = {"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"};
+
+void check_tier_name(Fields& f, const std::string& key, const ChipSpec& chip, const std::string& value) {
+  if (value.empty()) return;
+  if (!chip.tier(value)) f.fail(key, "tier '" + value + "' is not in this chip's memory list");
+}
+
+}  // namespace
+
+ChipSpec load_chip(const Doc& doc) {
+  ChipSpec c;
+  c.file = doc.path;
+  Fields f(doc, "chip");
+  c.name = f.str("name");
+  c.display = f.str("display", c.name);
+  c.vendor = f.str("vendor", "");
+  c.family = f.choice("family", kFamilies, "gpu");
+  c.clock = f.qty("clock", Dim::Frequency);
+  if (c.clock <= 0) f.fail("clock", "must be positive");
+
+  {
+    Fields p(f.get("power"), f.file_for("power"), "chip.power");
+    c.power.tdp = p.qty("tdp", Dim::Power);
+    c.power.idle = p.qty("idle", Dim::Power);
+    c.power.pj_per_flop = p.num("pj_per_flop", 0);
+    if (c.power.tdp <= 0) p.fail("tdp", "must be positive");
+    if (c.power.idle < 0 || c.power.idle >= c.power.tdp) p.fail("idle", "must be >= 0 and below tdp");
+    p.finish();
+  }
+  {
+    Fields cf(f.get("compute"), f.file_for("compute"), "chip.compute");
+    c.compute.units = static_cast<int>(cf.positive("units"));
+    Fields pk(cf.get("peak"), cf.file(), "chip.compute.peak");
+    for (auto kv : pk.node()) {
+      std::string dt = kv.first.Scalar();
+      if (std::find(known_dtypes().begin(), known_dtypes().end(), dt) == known_dtypes().end()) {
+        throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: unknown dtype '" + dt + "'");
+      }
+      double v = pk.qty(dt, Dim::Flops);
+      if (v <= 0) pk.fail(dt, "must be positive");
+      c.compute.peak[dt] = v;
+    }
+    if (c.compute.peak.empty()) cf.fail("peak", "needs at least one dtype");
+    c.compute.vector_peak = cf.qty("vector", Dim::Flops, 0);
+    if (YAML::Node t = cf.opt("tile")) {
+      Fields tf(t, cf.file(), "chip.compute.tile");
+      c.compute.tile_m = static_cast<int>(tf.positive("m"));
+      c.compute.tile_n = static_cast<int>(tf.positive("n"));
+      c.compute.tile_k = static_cast<int>(tf.positive("k"));
+      tf.finish();
+    }
+    c.compute.unit_buffer = cf.qty("unit_buffer", Dim::Size, 0);
+    c.compute.launch_overhead = cf.qty("launch_overhead", Dim::Time, 0);
+    c.compute.matrix_efficiency = cf.num("matrix_efficiency", 1.0);
+    if (c.compute.matrix_efficiency <= 0 || c.compute.matrix_efficiency > 1)
+      cf.fail("matrix_efficiency", "must be in (0, 1]");
+    c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles", 0);
+    if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
+    cf.finish();
+  }
+  {
+    YAML::Node mem = f.get("memory");
+    if (!mem.IsSequence() || mem.size() == 0) f.fail("memory", "must be a non-empty list of tiers");
+    for (auto m : mem) {
+      Fields mf(m, f.file_for("memory"), "chip.memory[]");
+      MemoryTierSpec t;
+      t.pos = mf.pos();
+      t.tier = mf.choice("tier", kTiers, "");
+      t.capacity = mf.qty("capacity", Dim::Size);
+      t.bandwidth = mf.qty("bandwidth", Dim::Bandwidth);
+      t.latency = mf.qty("latency", Dim::Time, 0);
+      t.efficiency = mf.num("efficiency", 1.0);
+      t.pj_per_byte = mf.num("pj_per_byte", 0);
+      if (t.capacity <= 0) mf.fail("capacity", "must be positive");
+      if (t.bandwidth <= 0) mf.fail("bandwidth", "must be positive");
+      if (t.efficiency <= 0 || t.efficiency > 1) mf.fail("efficiency", "must be in (0, 1]");
+      if (c.tier(t.tier)) mf.fail("tier", "tier '" + t.tier + "' listed twice");
+      mf.finish();
+      c.memory.push_back(t);
+    }
+  }
+  if (YAML::Node pl = f.opt("placement")) {
+    Fields pf(pl, f.file_for("placement"), "chip.placement");
+    c.placement.weights = pf.str("weights", c.memory.back().tier);
+    c.placement.kv_cache = pf.str("kv_cache", c.placement.weights);
+    c.placement.activations = pf.str("activations", c.placement.weights);
+    c.placement.optimizer = pf.str("optimizer", c.placement.weights);
+    c.placement.stream_from = pf.str("stream_from", "");
+    c.placement.staging = pf.str("staging", "");
+    check_tier_name(pf, "weights", c, c.placement.weights);
+    check_tier_name(pf, "kv_cache", c, c.placement.kv_cache);
+    check_tier_name(pf, "activations", c, c.placement.activations);
+    check_tier_name(pf, "optimizer", c, c.placement.optimizer);
+    check_tier_name(pf, "stream_from", c, c.placement.stream_from);
+    check_tier_name(pf, "staging", c, c.placement.staging);
+    pf.finish();
+  } else {
+    // Default: everything in the largest (last) tier.
+    c.placement.weights = c.placement.kv_cache = c.placement.activations = c.placement.optimizer =
+        c.memory.back().tier;
+  }
+  if (YAML::Node ports = f.opt("ports")) {
+    if (!ports.IsSequence()) f.fail("ports", "must be a list");
+    for (auto pn : ports) {
+      Fields pf(pn, f.file_for("ports"), "chip.ports[]");
+      PortSpec p;
+      p.kind = pf.str("kind");
+      p.count = static_cast<int>(pf.positive("count", 1));
+      p.bandwidth = pf.qty("bandwidth", Dim::Bandwidth);
+      p.latency = pf.qty("latency", Dim::Time, 0);
+      if (p.bandwidth <= 0) pf.fail("bandwidth", "must be positive");
+      pf.finish();
+      c.ports.push_back(p);
+    }
+  }
+  c.published = f.opt("published");
+  if (YAML::Node src = f.opt("sources")) {
+    if (!src.IsSequence()) f.fail("sources", "must be a list of strings");
+    for (auto s : src) c.sources.push_back(as_string(s, f.file_for("sources"), "chip.sources[]"));
+  }
+  f.opt("notes");
+  f.finish();
+  return c;
+}
+
+ChipCatalog::ChipCatalog(std::string dir) : dir_(std::move(dir)) {}
+
+const ChipSpec& ChipCatalog::get(const std::string& ref, const SourcePos& from) {
+  auto it = loaded_.find(ref);
+  if (it != loaded_.end()) return *it->second;
+  bool is_path = ref.find('/') != std::string::npos ||
+                 (ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".yaml") == 0);
+  std::string path = is_path ? ref : dir_ + "/" + ref + ".yaml";
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    std::string near = nearest(ref, names());
+    throw InputError(from, "unknown device '" + ref + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"),
+                     "see `llmsim devices` for the catalog in " + dir_);
+  }
+  auto chip = std::make_unique<ChipSpec>(load_chip(load_doc(path)));
+  if (!is_path && chip->name != ref) {
+    throw InputError({path, 1, 1}, "chip file defines name '" + chip->name + "' but is named '" + ref + ".yaml'");
+  }
+  const ChipSpec& r = *chip;
+  loaded_[ref] = std::move(chip);
+  return r;
+}
+
+std::vector<std::string> ChipCatalog::names() const {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".yaml") == 0) out.push_back(n.substr(0, n.size() - 5));
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<const ChipSpec*> ChipCatalog::all() {
+  std::vector<const ChipSpec*> out;
+  for (const auto& n : names()) out.push_back(&get(n));
+  return out;
+}
+
+std::string project_root() {
+  if (const char* h = std::getenv("LLMSIM_HOME")) return h;
+  // The binary lives in ROOT/build*/; fall back to the source tree it was built from.
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) {
+    buf[n] = 0;
+    std::string exe(buf);
+    auto s = exe.find_last_of('/');
+    std::string dir = exe.substr(0, s);
+    auto s2 = dir.find_last_of('/');
+    std::string root = dir.substr(0, s2);
+    struct stat st;
+    if (::stat((root + "/topologies/devices").c_str(), &st) == 0) return root;
+  }
+  return LLMSIM_SOURCE_DIR;
+}
+
+std::string default_catalog_dir() { return project_root() + "/topologies/devices"; }
+
+}  // namespace llmsim

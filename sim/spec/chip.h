@@ -1,0 +1,118 @@
+// One accelerator from the chip catalog (topologies/devices/*.yaml), units resolved.
+// Per-chip DENSE figures: sparse datasheet headlines and platform aggregates are kept
+// only in `published` (the review's tables, verbatim) and never simulated with.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+#include "sim/core/units.h"
+#include "sim/core/yaml_doc.h"
+
+namespace llmsim {
+
+// Data types the compute model knows. "int4" means int4 weights (w4a16-style).
+const std::vector<std::string>& known_dtypes();  // fp64 fp32 tf32 bf16 fp16 fp8 int8 int4
+double dtype_bytes(const std::string& dtype);     // 8 4 4 2 2 1 1 0.5; throws std::out_of_range
+
+struct MemoryTierSpec {
+  std::string tier;                 // sram | hbm | ddr | lpddr | gddr
+  Bytes capacity = 0;
+  BytesPerSecond bandwidth = 0;     // peak, per chip
+  Seconds latency = 0;              // unloaded access latency
+  double efficiency = 1.0;          // sustained / peak streaming bandwidth (cite a case id)
+  double pj_per_byte = 0;           // dynamic energy per byte moved (0 = derived)
+  SourcePos pos;
+};
+
+// Where each kind of tensor lives, per architecture (docs/models.md "Placement").
+struct PlacementSpec {
+  std::string weights = "hbm";      // tier name
+  std::string kv_cache = "hbm";
+  std::string activations = "hbm";
+  std::string optimizer = "hbm";
+  std::string stream_from;          // tier weights stream from each use ("" = weights tier)
+  std::string staging;              // optional staging tier (SN40L: DDR -> HBM)
+};
+
+struct ComputeSpec {
+  int units = 1;                                  // SMs / CUs / cores / tiles / PCUs / MXUs
+  std::map<std::string, FlopsPerSecond> peak;     // dense peak per dtype (whole chip)
+  FlopsPerSecond vector_peak = 0;                 // non-matrix ops (elementwise, norms)
+  // Per-unit matrix tile: the output block one unit computes per pass (m x n), stepping k.
+  int tile_m = 128, tile_n = 128, tile_k = 64;
+  Bytes unit_buffer = 0;                          // on-chip operand buffer per unit
+  Seconds launch_overhead = 0;                    // per kernel / graph node dispatch
+  double matrix_efficiency = 1.0;                 // MAC-array issue efficiency on full tiles
+  // Cycles per tile-pass beyond pure MAC cycles (pipeline fill/drain, epilogue).
+  double tile_overhead_cycles = 0;
+
+  // Per-unit FLOP per cycle for a dtype (peak / (units * clock)); 0 if unsupported.
+  double flops_per_cycle_per_unit(const std::string& dtype, Hertz clock) const;
+  bool supports(const std::string& dtype) const { return peak.count(dtype) > 0; }
+};
+
+struct PortSpec {
+  std::string kind;                 // nvlink | ici | ipu-link | groq-c2c | roce | pcie | ...
+  int count = 1;
+  BytesPerSecond bandwidth = 0;     // per link, per direction
+  Seconds latency = 0;
+};
+
+struct PowerSpec {
+  Watts tdp = 0;
+  Watts idle = 0;
+  // Optional explicit dynamic energies; when 0 they are derived so that a chip at full
+  // matrix load plus full streaming of its main tier sits at TDP (docs/models.md).
+  double pj_per_flop = 0;
+};
+
+struct ChipSpec {
+  std::string name;          // catalog id, e.g. nvidia-h100-sxm
+  std::string display;       // "NVIDIA H100 SXM5 80GB"
+  std::string vendor;
+  std::string family;        // gpu | tpu | wafer | ipu | lpu | hpu | rdu | tensix
+  std::string file;          // path it was loaded from
+  Hertz clock = 0;
+  PowerSpec power;
+  ComputeSpec compute;
+  std::vector<MemoryTierSpec> memory;  // fastest first
+  PlacementSpec placement;
+  std::vector<PortSpec> ports;
+  YAML::Node published;      // review Tables 1-3 row, verbatim (absent for non-review chips)
+  std::vector<std::string> sources;
+
+  const MemoryTierSpec* tier(const std::string& name) const;  // nullptr if absent
+  const MemoryTierSpec& main_tier() const;  // where weights live (placement.weights)
+  Bytes total_capacity() const;
+};
+
+// Parses one chip document (strict; positioned errors).
+ChipSpec load_chip(const Doc& doc);
+
+// The catalog directory: loads chips by name on demand ("nvidia-h100-sxm" ->
+// DIR/nvidia-h100-sxm.yaml) or by path (anything containing '/' or ending in .yaml).
+class ChipCatalog {
+ public:
+  explicit ChipCatalog(std::string dir);
+  // `from` is where the reference appeared, for the error when it is unknown.
+  const ChipSpec& get(const std::string& name_or_path, const SourcePos& from = {});
+  std::vector<std::string> names() const;           // every *.yaml in dir, sorted
+  std::vector<const ChipSpec*> all();               // loaded in name order
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::map<std::string, std::unique_ptr<ChipSpec>> loaded_;
+};
+
+// Default catalog directory: $LLMSIM_HOME/topologies/devices, else the source tree's.
+std::string default_catalog_dir();
+std::string project_root();
+
+}  // namespace llmsim
