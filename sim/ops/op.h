@@ -1,0 +1,63 @@
+// Operators the compute model times, and the pure timing function behind ComputeCore.
+// Ramulator-style: timing is a pure function of (op, chip), unit-tested without a kernel.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/core/units.h"
+#include "sim/spec/chip.h"
+
+namespace llmsim {
+
+enum class OpKind {
+  Gemm,          // C[m,n] = A[m,k] * B[k,n], `batch` independent GEMMs (batched GEMM)
+  Attention,     // flash-attention style: q_len queries over kv_len keys per sequence
+  Elementwise,   // `elements` values, `flops_per_element`, reads+writes `bytes`
+  Norm,          // layer / RMS norm over `m` rows of `n`
+  Softmax,       // softmax over `m` rows of `n`
+  Embedding,     // gather `m` rows of width `n` (bytes by dtype)
+  Rotary,        // rotary embedding on `m` tokens x `n` dims
+  Activation,    // SiLU / GeLU on `elements`
+  Sampling,      // top-k / sampling over `m` rows of vocabulary `n`
+  Copy,          // move `bytes` from tier `from` to tier `to`
+};
+
+const char* op_kind_name(OpKind k);
+
+struct Op {
+  OpKind kind = OpKind::Gemm;
+  std::string name;           // label for timelines ("L3.qkv")
+  std::string dtype = "bf16"; // compute dtype; for Gemm with int4 weights: dtype = "int4"
+  std::int64_t m = 1, n = 1, k = 1, batch = 1;
+  // Attention
+  std::int64_t heads = 1, kv_heads = 1, head_dim = 128, q_len = 1, kv_len = 1;
+  bool causal = true;
+  // Elementwise / activation
+  std::int64_t elements = 0;
+  double flops_per_element = 1;
+  // Copy
+  Bytes bytes = 0;
+  std::string from, to;       // tier names for Copy ("" = the weights tier)
+  // Where the op streams its operands from ("" = chip placement: weights tier).
+  std::string stream_tier;
+  // Weights already resident in on-chip SRAM (Groq/IPU/WSE placement) skip the stream.
+  bool weights_on_chip = false;
+};
+
+struct OpCost {
+  Seconds time = 0;           // total, including launch overhead
+  Seconds compute_time = 0;   // MAC/vector-bound part
+  Seconds memory_time = 0;    // bandwidth-bound part
+  double flops = 0;           // useful FLOPs
+  Bytes bytes = 0;            // bytes moved to/from the streaming tier
+  std::int64_t tiles = 0;     // tiles dealt to units
+  std::int64_t waves = 0;     // ceil(tiles / units)
+  Joules energy = 0;          // dynamic energy (idle power is added per device over time)
+  bool memory_bound = false;
+};
+
+// Pure timing model (docs/models.md). Throws InputError-free std::invalid_argument for an
+// op the chip cannot run (unsupported dtype); callers turn that into a positioned error.
+OpCost estimate_op(const Op& op, const ChipSpec& chip);
+
+}  // namespace llmsim
