@@ -91,6 +91,15 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   };
   run_under_systemc(kernel, sim.queue());
   if (opt.progress) std::cerr << "\n";
+  if (stop_reason.empty()) {
+    // Watchdog: the queue drained but the workload still waits on something => deadlock.
+    std::vector<std::string> waiting = workload->waiting(sim);
+    if (!waiting.empty()) {
+      stop_reason = "deadlock at " + std::to_string(to_seconds(sim.now())) + " s: no event can make progress; waiting: ";
+      for (size_t i = 0; i < waiting.size() && i < 8; ++i) stop_reason += (i ? "; " : "") + waiting[i];
+      if (waiting.size() > 8) stop_reason += "; ... (" + std::to_string(waiting.size()) + " in all)";
+    }
+  }
   bool partial = !stop_reason.empty();
 
   // Finalize.

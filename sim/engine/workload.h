@@ -30,6 +30,9 @@ class Workload {
   virtual void report(Simulation& sim, Json& summary) = 0;
   // Extra output files (requests.csv, ...), written atomically into outdir.
   virtual void write_files(Simulation& sim, const std::string& outdir) { (void)sim; (void)outdir; }
+  // After the queue drained: what is still waiting (a deadlock: a receive with no send, a
+  // collective some member never joined). Non-empty => the run ends with exit 3 naming them.
+  virtual std::vector<std::string> waiting(Simulation& sim) { (void)sim; return {}; }
   // One line per result for the terminal (nccl-tests style tables, human summary).
   virtual void print(Simulation& sim, std::ostream& os) { (void)sim; (void)os; }
 };
