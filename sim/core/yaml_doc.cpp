@@ -43,7 +43,7 @@ void reject_binary(const std::string& text, const std::string& name) {
 Doc parse_text(const std::string& text, const std::string& name, int depth);
 
 void merge_includes(Doc& doc, int depth) {
-  YAML::Node inc = doc.root["include"];
+  YAML::Node inc = static_cast<const YAML::Node&>(doc.root)["include"];
   if (!inc) return;
   if (depth > 16) throw InputError(pos_of(inc, doc.path), "include nesting deeper than 16 (a cycle?)");
   std::vector<YAML::Node> items;
@@ -288,14 +288,20 @@ std::string Fields::file_for(const std::string& key) const {
   return it == key_file_.end() ? file_ : it->second;
 }
 
+// Lookups go through a const node: yaml-cpp's non-const operator[] can insert the key.
+YAML::Node Fields::lookup(const std::string& key) const {
+  const YAML::Node& c = node_;
+  return c[key];
+}
+
 bool Fields::has(const std::string& key) const {
-  YAML::Node n = node_[key];
+  YAML::Node n = lookup(key);
   return n && !n.IsNull();
 }
 
 YAML::Node Fields::get(const std::string& key) {
   used_.insert(key);
-  YAML::Node n = node_[key];
+  YAML::Node n = lookup(key);
   if (!n || n.IsNull()) {
     throw InputError(pos(), what_ + ": missing required field '" + key + "'");
   }
@@ -304,8 +310,8 @@ YAML::Node Fields::get(const std::string& key) {
 
 YAML::Node Fields::opt(const std::string& key) {
   used_.insert(key);
-  YAML::Node n = node_[key];
-  if (!n || n.IsNull()) return YAML::Node();
+  YAML::Node n = lookup(key);
+  if (!n || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);  // Node() is truthy
   return n;
 }
 
@@ -357,7 +363,7 @@ std::string Fields::choice(const std::string& key, const std::vector<std::string
 }
 
 SourcePos Fields::pos(const std::string& key) const {
-  YAML::Node n = node_[key];
+  YAML::Node n = lookup(key);
   if (n) return pos_of(n, file_for(key));
   return pos();
 }

@@ -97,6 +97,7 @@ class Fields {
   [[noreturn]] void fail(const std::string& key, const std::string& msg) const;
 
  private:
+  YAML::Node lookup(const std::string& key) const;
   YAML::Node node_;
   std::string file_;
   std::string what_;

@@ -8,7 +8,7 @@
 namespace llmsim {
 
 void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out) {
-  YAML::Node k = doc.root["kind"];
+  YAML::Node k = static_cast<const YAML::Node&>(doc.root)["kind"];
   std::string kind = as_string(k, doc.file_of("kind"), "workload.kind");
   auto w = WorkloadRegistry::make(kind);
   if (!w) throw InputError(pos_of(k, doc.file_of("kind")), "workload.kind: unknown kind '" + kind + "'");

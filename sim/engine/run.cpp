@@ -40,7 +40,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   }
   Topology topo = load_topology(topo_doc, catalog);
 
-  YAML::Node kind_node = work_doc.root["kind"];
+  YAML::Node kind_node = static_cast<const YAML::Node&>(work_doc.root)["kind"];
   if (!kind_node) throw InputError({work_doc.path, 1, 1}, "workload: missing required field 'kind'");
   std::string kind = as_string(kind_node, work_doc.file_of("kind"), "workload.kind");
   std::unique_ptr<Workload> workload = WorkloadRegistry::make(kind);
