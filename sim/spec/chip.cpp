@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -30,6 +32,33 @@ double ComputeSpec::flops_per_cycle_per_unit(const std::string& dtype, Hertz clo
   return it->second / (static_cast<double>(units) * clock);
 }
 
+const std::vector<PublishedColumn>& published_columns() {
+  // Headings as printed in the paper (two header rows merged: "Memory" + "Type").
+  static const std::vector<PublishedColumn> cols = {
+      {1, "technology_node", "Technology Node"},
+      {1, "tdp_w", "TDP (W)"},
+      {1, "memory_type", "Memory Type"},
+      {1, "memory_capacity", "Memory Capacity"},
+      {1, "memory_bandwidth", "Memory Bandwidth"},
+      {1, "release_date", "Release Date"},
+      {1, "latest_release", "Latest Release"},
+      {1, "supported_operations", "Supported Operations"},
+      {2, "fp8", "FP8"},
+      {2, "fp16", "FP16"},
+      {2, "bf16", "BF16"},
+      {2, "int8", "INT8"},
+      {2, "fp32", "FP32"},
+      {2, "fp64", "FP64"},
+      {3, "chip_to_chip_type", "Chip-to-chip Type"},
+      {3, "chip_to_chip_bandwidth", "Chip-to-chip Bandwidth"},
+      {3, "card_to_card_type", "Card-to-card (Node) Type"},
+      {3, "card_to_card_bandwidth", "Card-to-card (Node) Bandwidth"},
+      {3, "node_to_node_type", "Node-to-node Type"},
+      {3, "node_to_node_bandwidth", "Node-to-node Bandwidth"},
+  };
+  return cols;
+}
+
 const MemoryTierSpec* ChipSpec::tier(const std::string& n) const {
   for (const auto& t : memory) if (t.tier == n) return &t;
   return nullptr;
@@ -51,6 +80,25 @@ namespace {
 
 const std::vector<std::string> kTiers = {"sram", "hbm", "ddr", "lpddr", "gddr"};
 const std::vector<std::string> kFamilies = {"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"};
+
+// published: {row, accelerator, table1: {...}, table2: {...}, table3: {...}}; every column
+// required, every cell a string kept verbatim.
+PublishedRow load_published(const YAML::Node& node, const std::string& file) {
+  Fields pf(node, file, "chip.published");
+  PublishedRow r;
+  r.row = static_cast<int>(pf.positive("row"));
+  r.accelerator = pf.str("accelerator");
+  for (int table = 1; table <= 3; ++table) {
+    std::string key = "table" + std::to_string(table);
+    Fields tf(pf.get(key), file, "chip.published." + key);
+    for (const PublishedColumn& c : published_columns()) {
+      if (c.table == table) r.cells[c.id()] = tf.str(c.key);
+    }
+    tf.finish();
+  }
+  pf.finish();
+  return r;
+}
 
 void check_tier_name(Fields& f, const std::string& key, const ChipSpec& chip, const std::string& value) {
   if (value.empty()) return;
@@ -93,6 +141,33 @@ ChipSpec load_chip(const Doc& doc) {
       c.compute.peak[dt] = v;
     }
     if (c.compute.peak.empty()) cf.fail("peak", "needs at least one dtype");
+    if (YAML::Node ur = cf.opt("unit_rate")) {
+      Fields rf(ur, cf.file(), "chip.compute.unit_rate");
+      for (auto kv : rf.node()) {
+        std::string dt = kv.first.Scalar();
+        if (!c.compute.supports(dt)) {
+          throw InputError(pos_of(kv.first, cf.file()),
+                           "chip.compute.unit_rate: dtype '" + dt + "' has no entry in compute.peak");
+        }
+        double rate = rf.num(dt);
+        if (rate <= 0) rf.fail(dt, "must be positive (FLOP per cycle per unit)");
+        c.compute.unit_rate[dt] = rate;
+      }
+      rf.finish();
+      // The catalog's own arithmetic check: a typo in units, clock or peak shows up here.
+      for (const auto& [dt, rate] : c.compute.unit_rate) {
+        double derived = c.compute.units * rate * c.clock;
+        double peak = c.compute.peak.at(dt);
+        if (std::fabs(derived - peak) > kPeakConsistencyTolerance * peak) {
+          char buf[200];
+          std::snprintf(buf, sizeof buf,
+                        "%s: units x unit_rate x clock = %.4g FLOP/s but peak is %.4g FLOP/s "
+                        "(more than %.0f%% apart)",
+                        dt.c_str(), derived, peak, kPeakConsistencyTolerance * 100);
+          rf.fail(dt, buf);
+        }
+      }
+    }
     c.compute.vector_peak = cf.qty("vector", Dim::Flops, 0);
     if (YAML::Node t = cf.opt("tile")) {
       Fields tf(t, cf.file(), "chip.compute.tile");
@@ -166,6 +241,7 @@ ChipSpec load_chip(const Doc& doc) {
     }
   }
   c.published = f.opt("published");
+  if (c.published) c.published_row = load_published(c.published, f.file_for("published"));
   if (YAML::Node src = f.opt("sources")) {
     if (!src.IsSequence()) f.fail("sources", "must be a list of strings");
     for (auto s : src) c.sources.push_back(as_string(s, f.file_for("sources"), "chip.sources[]"));

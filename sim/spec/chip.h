@@ -40,9 +40,16 @@ struct PlacementSpec {
   std::string staging;              // optional staging tier (SN40L: DDR -> HBM)
 };
 
+// The dense peak must equal units x unit_rate x clock within this relative tolerance
+// (docs/catalog.md "Consistency"): vendor peaks are rounded and some clocks are derived.
+constexpr double kPeakConsistencyTolerance = 0.03;
+
 struct ComputeSpec {
   int units = 1;                                  // SMs / CUs / cores / tiles / PCUs / MXUs
   std::map<std::string, FlopsPerSecond> peak;     // dense peak per dtype (whole chip)
+  // Architectural FLOP (or OP) per cycle per unit, per dtype, from the chip's microarchitecture
+  // (e.g. H100 bf16 4096/SM/clk). Optional; where given, load_chip checks it against `peak`.
+  std::map<std::string, double> unit_rate;
   FlopsPerSecond vector_peak = 0;                 // non-matrix ops (elementwise, norms)
   // Per-unit matrix tile: the output block one unit computes per pass (m x n), stepping k.
   int tile_m = 128, tile_n = 128, tile_k = 64;
@@ -72,6 +79,24 @@ struct PowerSpec {
   double pj_per_flop = 0;
 };
 
+// The review's Tables 1-3 (seed/000_*.txt): one column of the combined row.
+struct PublishedColumn {
+  int table;            // 1, 2 or 3
+  std::string key;      // YAML key under published.tableN, e.g. "tdp_w"
+  std::string heading;  // the paper's heading, e.g. "TDP (W)", "Memory Bandwidth"
+  std::string id() const { return "t" + std::to_string(table) + "." + key; }  // "t1.tdp_w"
+};
+// Every column of Tables 1, 2, 3 after the Accelerator column, in the paper's order.
+const std::vector<PublishedColumn>& published_columns();
+
+// One chip's row of the review's tables, verbatim strings ("-", "20k", "3,958 TFLOPS").
+struct PublishedRow {
+  int row = 0;                        // 1-based row in the paper (same in all three tables)
+  std::string accelerator;            // first column, e.g. "NVIDIA H100"
+  std::map<std::string, std::string> cells;  // column id ("t2.fp8") -> cell text
+  const std::string& cell(const PublishedColumn& c) const { return cells.at(c.id()); }
+};
+
 struct ChipSpec {
   std::string name;          // catalog id, e.g. nvidia-h100-sxm
   std::string display;       // "NVIDIA H100 SXM5 80GB"
@@ -85,6 +110,7 @@ struct ChipSpec {
   PlacementSpec placement;
   std::vector<PortSpec> ports;
   YAML::Node published;      // review Tables 1-3 row, verbatim (absent for non-review chips)
+  std::optional<PublishedRow> published_row;  // the same, parsed and checked complete
   std::vector<std::string> sources;
 
   const MemoryTierSpec* tier(const std::string& name) const;  // nullptr if absent
