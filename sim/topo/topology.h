@@ -34,6 +34,7 @@ struct VertexInfo {
   int local_rank = 0;      // index within its node
   bool in_network_reduction = false;  // switch supports NVLS/SHARP-style reduction
   Seconds switch_latency = 0;
+  int fabric = -1;         // Kind::Switch: index into Topology::fabrics that created it
 };
 
 struct LinkInfo {
@@ -41,6 +42,7 @@ struct LinkInfo {
   LinkParams params;
   std::string fabric;      // name of the fabric that created it
   int dim = -1;            // torus dimension (0,1,2) or -1
+  int fabric_id = -1;      // index into Topology::fabrics
 };
 
 using TopoGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS,
@@ -63,6 +65,29 @@ struct FabricInfo {
   LinkParams link;
   bool in_network_reduction = false;
   int level = 0;                        // 0 = intra-node, 1 = inter-node, ...
+  int planes = 1;                       // switch: parallel switch planes
+  int parallel = 1;                     // links per device pair, aggregated into one link
+  int rails = 0;                        // fat-tree: rail-optimised when > 0
+  int radix = 0;                        // fat-tree: ports per switch
+  double oversubscription = 1;          // fat-tree: leaf down:up bandwidth ratio
+  Seconds switch_latency = 0;
+  SourcePos pos;                        // where it was declared
+};
+
+// One placement of a fabric on a set of devices (a node-level fabric is instantiated
+// once per node). Keeps the shape's layout so routes are computed, not searched.
+struct FabricInstance {
+  int fabric = -1;                      // index into Topology::fabrics
+  int node = -1;                        // node it belongs to; -1 = spans the whole system
+  std::vector<int> members;             // device vertex ids, in shape order
+  std::vector<int> switches;            // switch vertex ids it created
+  bool structured = true;               // false: routes come from Dijkstra
+  // fat-tree layout: leaf of each member, spines per pod, core groups per spine index
+  std::vector<int> member_leaf;         // index into `switches` is not used: vertex ids
+  std::vector<int> leaf_pod;            // per leaf (by leaf ordinal) its pod
+  std::vector<int> leaf_vertex;         // leaf ordinal -> vertex id
+  std::vector<std::vector<int>> pod_spines;   // pod -> spine vertex ids
+  std::vector<std::vector<int>> core_groups;  // spine index in pod -> core vertex ids
 };
 
 class Topology {
@@ -79,7 +104,9 @@ class Topology {
 
   int num_devices() const { return static_cast<int>(device_chip.size()); }
   int num_switches() const { return static_cast<int>(vertices.size()) - num_devices(); }
-  int device_by_name(const std::string& name) const;  // -1 if unknown
+  // Exact name ("node3.gpu5"), or an alias "<letters><N>" for the N-th device in global
+  // order ("gpu8" = node1.gpu0 with 8 GPUs per node); -1 if unknown.
+  int device_by_name(const std::string& name) const;
   const std::vector<int>& torus_dims() const { return torus_dims_; }  // empty if not a torus
 
   // Shortest path by latency; ties broken by fewer hops, then lower vertex ids. On tori,
@@ -94,9 +121,39 @@ class Topology {
   // Builds `graph` from `links` and checks connectivity (InfeasibleError / InputError).
   void finalize();
 
+  // Construction (loader and shape builders): names must be unique (checked by callers).
+  int add_vertex(VertexInfo v);
+  int add_link(LinkInfo l);
+
+  // Device (or switch) by any vertex name; -1 if unknown.
+  int vertex_by_name(const std::string& name) const;
+  // Link between two adjacent vertices (lowest link id; preferring `fabric_id` when >= 0); -1 if none.
+  int link_between(int u, int v, int fabric_id = -1) const;
+  // Vertex path -> Route (hops, latency incl. switch latencies, bottleneck).
+  Route make_route(const std::vector<int>& path, int fabric_id = -1) const;
+  // Devices are connected to these vertices (sorted neighbour lists, by vertex id).
+  const std::vector<std::pair<int, int>>& neighbours(int v) const { return adj_[static_cast<size_t>(v)]; }
+
   std::vector<int> torus_dims_;
+  std::vector<FabricInstance> instances;     // every placement of every fabric
+  SourcePos pos;                             // the topology document (for errors)
+  std::string description;
+  std::vector<std::string> sources;
+
  private:
+  // Two generations bound the cache: a reference returned by route() stays valid for at
+  // least kRouteCacheGeneration further calls (copy the Route to keep it longer).
+  static constexpr size_t kRouteCacheGeneration = 1u << 16;
   mutable std::map<std::pair<int, int>, Route> route_cache_;
+  mutable std::map<std::pair<int, int>, Route> route_cache_old_;
+  mutable int diameter_ = -1;
+  std::vector<std::vector<std::pair<int, int>>> adj_;        // vertex -> (neighbour, link)
+  std::vector<std::vector<std::pair<int, int>>> dev_inst_;   // device -> (instance, member index)
+  std::map<std::string, int> by_name_;
+  Route compute_route(int src, int dst) const;
+  bool structured_route(int src, int dst, std::vector<int>& path, int& fabric_id, bool compose = true) const;
+  std::vector<int> dijkstra_path(int src, int dst) const;
+  std::vector<int> instance_path(const FabricInstance& inst, int a, int b) const;  // member indices
 };
 
 // Loads a topology document (hierarchy: `nodes:` references are loaded relative to the

@@ -1,0 +1,32 @@
+// Internal to sim/topo: the pieces the loader uses to build a Topology. Shape builders
+// live in shapes.cpp (one function per shape), link parsing in links.cpp.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+namespace topo_detail {
+
+// Largest system accepted: a bad `count` must be an error, not an allocation failure.
+constexpr long long kMaxDevices = 1 << 20;
+
+// Parses a `link:` map (or an explicit link entry's own fields, via `f`) on top of `base`.
+// Reads bandwidth (required unless `base` has one), latency, per_message_overhead,
+// max_payload, pj_per_bit, kind. Bandwidth must be > 0, the others >= 0.
+LinkParams parse_link_fields(Fields& f, LinkParams base);
+LinkParams parse_link(const YAML::Node& node, const std::string& file, const std::string& what,
+                      const LinkParams& base);
+
+// Known link kinds (contract): nvlink nvswitch-port infiniband roce ici ocs pcie ...
+const std::vector<std::string>& link_kinds();
+
+// Parses one entry of `fabrics:` and adds its switches and links to `t` for the devices
+// `members` (vertex ids, in order). `level` is 0 for the innermost fabrics. `prefix` is
+// prepended to switch names (hierarchy: "node3.").
+void add_fabric(Topology& t, const YAML::Node& node, const std::string& file, const std::string& what,
+                const std::vector<int>& members, int level, const std::string& prefix);
+
+}  // namespace topo_detail
+}  // namespace llmsim

@@ -1,0 +1,218 @@
+// finalize() (graph + connectivity) and the report figures of `llmsim check`: diameter,
+// bisection and injection bandwidth. Regular shapes use closed forms so a 16k-device
+// system reports in milliseconds; the formulas are in docs/topologies.md "Metrics".
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <limits>
+
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+namespace {
+
+// Hop distances from `src` to every vertex (-1 unreachable).
+std::vector<int> bfs(const std::vector<std::vector<std::pair<int, int>>>& adj, int src) {
+  std::vector<int> dist(adj.size(), -1);
+  std::deque<int> q{src};
+  dist[static_cast<size_t>(src)] = 0;
+  while (!q.empty()) {
+    int u = q.front();
+    q.pop_front();
+    for (const auto& [v, l] : adj[static_cast<size_t>(u)]) {
+      (void)l;
+      if (dist[static_cast<size_t>(v)] < 0) {
+        dist[static_cast<size_t>(v)] = dist[static_cast<size_t>(u)] + 1;
+        q.push_back(v);
+      }
+    }
+  }
+  return dist;
+}
+
+std::string range_text(const Topology& t, const std::vector<int>& devs) {
+  std::string s = "{" + t.vertices[static_cast<size_t>(devs.front())].name;
+  if (devs.size() > 1) s += (devs.size() > 2 ? ", ..., " : ", ") + t.vertices[static_cast<size_t>(devs.back())].name;
+  return s + "} (" + std::to_string(devs.size()) + " device" + (devs.size() > 1 ? "s" : "") + ")";
+}
+
+// Max flow (Dinic) between the first and second half of the devices: the bisection of
+// irregular graphs for that split (a cut through the device order).
+double half_split_max_flow(const Topology& t) {
+  const int nv = static_cast<int>(t.vertices.size());
+  const int n = t.num_devices();
+  const int S = nv, T = nv + 1;
+  struct Arc { int to; double cap; };
+  std::vector<Arc> arcs;
+  std::vector<std::vector<int>> g(static_cast<size_t>(nv + 2));
+  auto add = [&](int a, int b, double c1, double c2) {
+    g[static_cast<size_t>(a)].push_back(static_cast<int>(arcs.size()));
+    arcs.push_back({b, c1});
+    g[static_cast<size_t>(b)].push_back(static_cast<int>(arcs.size()));
+    arcs.push_back({a, c2});
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& l : t.links) add(l.a, l.b, l.params.bandwidth, l.params.bandwidth);
+  for (int d = 0; d < n; ++d) (d < n / 2 ? add(S, d, inf, 0) : add(d, T, inf, 0));
+  double flow = 0;
+  std::vector<int> level, it;
+  for (;;) {
+    level.assign(static_cast<size_t>(nv + 2), -1);
+    std::deque<int> q{S};
+    level[static_cast<size_t>(S)] = 0;
+    while (!q.empty()) {
+      int u = q.front();
+      q.pop_front();
+      for (int a : g[static_cast<size_t>(u)])
+        if (arcs[static_cast<size_t>(a)].cap > 1e-9 && level[static_cast<size_t>(arcs[static_cast<size_t>(a)].to)] < 0) {
+          level[static_cast<size_t>(arcs[static_cast<size_t>(a)].to)] = level[static_cast<size_t>(u)] + 1;
+          q.push_back(arcs[static_cast<size_t>(a)].to);
+        }
+    }
+    if (level[static_cast<size_t>(T)] < 0) break;
+    it.assign(static_cast<size_t>(nv + 2), 0);
+    std::function<double(int, double)> push = [&](int u, double f) -> double {
+      if (u == T) return f;
+      for (int& i = it[static_cast<size_t>(u)]; i < static_cast<int>(g[static_cast<size_t>(u)].size()); ++i) {
+        int a = g[static_cast<size_t>(u)][static_cast<size_t>(i)];
+        Arc& e = arcs[static_cast<size_t>(a)];
+        if (e.cap > 1e-9 && level[static_cast<size_t>(e.to)] == level[static_cast<size_t>(u)] + 1) {
+          double got = push(e.to, std::min(f, e.cap));
+          if (got > 0) {
+            e.cap -= got;
+            arcs[static_cast<size_t>(a ^ 1)].cap += got;
+            return got;
+          }
+        }
+      }
+      return 0;
+    };
+    while (double f = push(S, inf)) flow += f;
+  }
+  return flow;
+}
+
+}  // namespace
+
+void Topology::finalize() {
+  graph = TopoGraph(vertices.size());
+  for (size_t l = 0; l < links.size(); ++l) boost::add_edge(static_cast<TopoGraph::vertex_descriptor>(links[l].a),
+                                                            static_cast<TopoGraph::vertex_descriptor>(links[l].b),
+                                                            static_cast<int>(l), graph);
+  dev_inst_.assign(static_cast<size_t>(num_devices()), {});
+  for (size_t i = 0; i < instances.size(); ++i)
+    for (size_t j = 0; j < instances[i].members.size(); ++j)
+      dev_inst_[static_cast<size_t>(instances[i].members[j])].push_back({static_cast<int>(i), static_cast<int>(j)});
+  if (nodes <= 1) devices_per_node = num_devices();
+  // A statically disconnected file is bad input (exit 2); partitions appear at run time
+  // only through faults (exit 3).
+  const int n = num_devices();
+  if (n == 0) throw InputError(pos, "topology has no devices");
+  std::vector<int> comp(vertices.size(), -1);
+  std::vector<std::vector<int>> parts;
+  for (int d = 0; d < n; ++d) {
+    if (comp[static_cast<size_t>(d)] >= 0) continue;
+    int c = static_cast<int>(parts.size());
+    parts.emplace_back();
+    std::vector<int> dist = bfs(adj_, d);
+    for (size_t v = 0; v < dist.size(); ++v)
+      if (dist[v] >= 0) {
+        comp[v] = c;
+        if (static_cast<int>(v) < n) parts.back().push_back(static_cast<int>(v));
+      }
+  }
+  if (parts.size() > 1) {
+    std::string msg = "network is disconnected: " + std::to_string(n) + " devices fall into " +
+                      std::to_string(parts.size()) + " partitions: ";
+    for (size_t p = 0; p < parts.size() && p < 3; ++p) msg += (p ? " | " : "") + range_text(*this, parts[p]);
+    if (parts.size() > 3) msg += " | ...";
+    throw InputError(pos, msg, "add a fabric that joins the partitions, or check the `links:` endpoints");
+  }
+}
+
+int Topology::diameter_hops() const {
+  if (diameter_ >= 0) return diameter_;
+  const int n = num_devices();
+  // One regular fabric over every device: closed form.
+  if (instances.size() == 1 && static_cast<int>(instances[0].members.size()) == n && instances[0].structured) {
+    const FabricInfo& f = fabrics[static_cast<size_t>(instances[0].fabric)];
+    int d = -1;
+    if (n == 1) d = 0;
+    else if (f.shape == "ring") d = n / 2;
+    else if (f.shape == "fully-connected") d = 1;
+    else if (f.shape == "switch" && f.dims.size() == 1 && f.dims[0] == n) d = 2;
+    else if (f.shape == "torus") { d = 0; for (int x : f.dims) d += x / 2; }
+    else if (f.shape == "mesh") { d = 0; for (int x : f.dims) d += x - 1; }
+    else if (f.shape == "fat-tree") d = instances[0].leaf_vertex.size() <= 1 ? 2 : instances[0].core_groups.empty() ? 4 : 6;
+    if (d >= 0) return diameter_ = d;
+  }
+  // Otherwise BFS eccentricities: from every device up to 1,024; beyond, from every device of
+  // the first and last node (hierarchies: nodes are alike) or 64 evenly spread devices.
+  std::vector<int> sources;
+  if (n <= 1024) for (int d = 0; d < n; ++d) sources.push_back(d);
+  else if (nodes > 1) {
+    for (int i = 0; i < devices_per_node; ++i) sources.push_back(i);
+    for (int i = 0; i < devices_per_node; ++i) sources.push_back((nodes - 1) * devices_per_node + i);
+  } else {
+    for (int k = 0; k < 64; ++k) sources.push_back(static_cast<int>(static_cast<long long>(k) * n / 64));
+  }
+  int best = 0;
+  for (int s : sources) {
+    std::vector<int> dist = bfs(adj_, s);
+    for (int d = 0; d < n; ++d) best = std::max(best, dist[static_cast<size_t>(d)]);
+  }
+  return diameter_ = best;
+}
+
+BytesPerSecond Topology::bisection_bandwidth() const {
+  const int n = num_devices();
+  if (n < 2) return 0;
+  double sum = 0;
+  bool all_regular = true;
+  for (const FabricInstance& in : instances) {
+    const FabricInfo& f = fabrics[static_cast<size_t>(in.fabric)];
+    // The cut halves the node list, so only fabrics spanning every device cross it.
+    if (static_cast<int>(in.members.size()) != n) continue;
+    const double bw = f.link.bandwidth * f.parallel;
+    const long long m = static_cast<long long>(in.members.size());
+    if (!in.structured) { all_regular = false; break; }
+    if (f.shape == "switch") sum += (f.dims[0] == n ? static_cast<double>(m / 2) * bw * f.planes : 0);
+    else if (f.shape == "ring") sum += m > 2 ? 2 * bw : bw;
+    else if (f.shape == "fully-connected") sum += static_cast<double>(m / 2) * static_cast<double>(m - m / 2) * bw;
+    else if (f.shape == "torus" || f.shape == "mesh") {
+      int dmax = *std::max_element(f.dims.begin(), f.dims.end());
+      if (dmax > 1) sum += static_cast<double>(m / dmax) * bw * (f.shape == "torus" && dmax > 2 ? 2 : 1);
+    } else if (f.shape == "fat-tree") {
+      // Half the endpoints' bandwidth, unless a tier above the leaves carries less
+      // (oversubscription): half of that tier's up capacity.
+      double b = static_cast<double>(m / 2) * bw;
+      if (in.leaf_vertex.size() > 1) {
+        double up_leaf = 0, up_spine = 0;
+        for (const auto& l : links) {
+          if (l.fabric_id != in.fabric) continue;
+          const auto& va = vertices[static_cast<size_t>(l.a)];
+          const auto& vb = vertices[static_cast<size_t>(l.b)];
+          if (va.kind == VertexInfo::Kind::Device || vb.kind == VertexInfo::Kind::Device) continue;
+          bool core = vb.name.find(".core") != std::string::npos;
+          (core ? up_spine : up_leaf) += l.params.bandwidth;
+        }
+        b = std::min(b, up_leaf / 2);
+        if (up_spine > 0) b = std::min(b, up_spine / 2);
+      }
+      sum += b;
+    }
+  }
+  if (all_regular && sum > 0) return sum;
+  return half_split_max_flow(*this);
+}
+
+BytesPerSecond Topology::injection_bandwidth(int device) const {
+  double sum = 0;
+  for (const auto& [v, l] : adj_[static_cast<size_t>(device)]) {
+    (void)v;
+    sum += links[static_cast<size_t>(l)].params.bandwidth;
+  }
+  return sum;
+}
+
+}  // namespace llmsim
