@@ -1,0 +1,360 @@
+#include "sim/output/chrome_trace.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <tuple>
+
+#include "sim/output/atomic_file.h"
+
+namespace llmsim {
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string ps_to_us(SimTime ps) {
+  char buf[48];
+  const char* sign = ps < 0 ? "-" : "";
+  std::uint64_t a = ps < 0 ? static_cast<std::uint64_t>(-(ps + 1)) + 1 : static_cast<std::uint64_t>(ps);
+  std::snprintf(buf, sizeof buf, "%s%" PRIu64 ".%06" PRIu64, sign, a / 1000000, a % 1000000);
+  return buf;
+}
+
+namespace {
+
+std::string fmt_value(double v) {
+  if (!std::isfinite(v)) v = 0;  // JSON has no NaN/Inf; a broken counter must not break the file
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// splitmix64: spreads ids so "keep id if hash % k == 0" samples ids spaced by any step.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+ChromeTraceSink::ChromeTraceSink(ChromeTraceOptions options)
+    : opt_(std::move(options)), filter_(TrackFilter::parse(opt_.filter)) {}
+
+std::uint32_t ChromeTraceSink::intern(const std::string& s) {
+  auto it = string_ids_.find(s);
+  if (it != string_ids_.end()) return it->second;
+  auto id = static_cast<std::uint32_t>(strings_.size());
+  strings_.push_back(s);
+  string_ids_.emplace(s, id);
+  return id;
+}
+
+bool ChromeTraceSink::keep_id(std::uint64_t id) const { return mix(id) % stride_ == 0; }
+
+int ChromeTraceSink::track(const std::string& process, const std::string& thread, int sort_index) {
+  if (!filter_.keeps_name(process)) return -1;
+  auto key = std::make_pair(process, thread);
+  auto it = track_ids_.find(key);
+  if (it != track_ids_.end()) return it->second;
+  auto p = pids_.find(process);
+  int pid = p != pids_.end() ? p->second : static_cast<int>(pids_.size()) + 1;
+  if (p == pids_.end()) pids_.emplace(process, pid);
+  int tid = 1;
+  for (const auto& t : tracks_) tid += t.pid == pid;
+  int id = static_cast<int>(tracks_.size());
+  tracks_.push_back({pid, tid, sort_index, process, thread});
+  spans_.emplace_back();
+  flows_.emplace_back();
+  track_ids_.emplace(key, id);
+  return id;
+}
+
+void ChromeTraceSink::span(int track, const std::string& name, const char* category, SimTime begin, SimTime end,
+                           const std::string& args_json) {
+  if (track < 0 || !filter_.keeps_time(begin, end)) return;
+  ++seen_;
+  Track& tr = tracks_[static_cast<size_t>(track)];
+  std::uint64_t ord = tr.spans_seen++;
+  if (ord % stride_ != 0) return;
+  spans_[static_cast<size_t>(track)].push_back(
+      {begin, std::max(begin, end), ord, intern(name), intern(category ? category : ""), args_json});
+  ++buffered_;
+  if (buffered_ > opt_.max_events) grow();
+}
+
+void ChromeTraceSink::async_span(const std::string& name, const char* category, std::uint64_t id, SimTime begin,
+                                 SimTime end) {
+  // Requests live in their own process and ignore the name regex: a view filtered to a few
+  // devices still shows what the cluster was serving.
+  if (!filter_.keeps_time(begin, end)) return;
+  seen_ += 2;
+  std::uint64_t ord = async_seen_++;
+  if (!keep_id(id)) return;
+  async_.push_back({begin, std::max(begin, end), id, ord, intern(name), intern(category ? category : "")});
+  buffered_ += 2;
+  if (buffered_ > opt_.max_events) grow();
+}
+
+void ChromeTraceSink::counter(int track, const std::string& name, SimTime t, double value) {
+  if (track < 0 || t > filter_.t1) return;
+  Series& s = series_[{track, intern(name)}];
+  if (t < filter_.t0) {
+    s.has_pre = true;
+    s.pre = value;
+    return;
+  }
+  ++seen_;
+  if (!s.open && s.has_pre && t > filter_.t0) add_point(s, filter_.t0, s.pre);
+  add_point(s, t, value);
+  if (buffered_ > opt_.max_events) grow();
+}
+
+void ChromeTraceSink::add_point(Series& s, SimTime t, double v) {
+  if (!s.open) {
+    s.open = true;
+    s.win_start = s.last_t = t;
+    s.last_v = v;
+    s.integral = 0;
+    s.in_window = 1;
+    return;
+  }
+  t = std::max(t, s.last_t);  // counters come at the current time; never let time run back
+  if (t == s.last_t) {
+    s.last_v = v;  // same instant: only the last value lasts any time (as in VCD)
+    return;
+  }
+  if (s.in_window >= stride_) {
+    s.integral += s.last_v * static_cast<double>(t - s.last_t);
+    s.last_t = t;
+    close_window(s);
+    s.open = true;
+    s.win_start = s.last_t = t;
+    s.last_v = v;
+    s.integral = 0;
+    s.in_window = 1;
+    return;
+  }
+  s.integral += s.last_v * static_cast<double>(t - s.last_t);
+  s.last_t = t;
+  s.last_v = v;
+  ++s.in_window;
+}
+
+// Emits the open window as one point: its time-weighted mean over [win_start, last_t),
+// or the raw value when the window holds a single instant.
+void ChromeTraceSink::close_window(Series& s) {
+  if (!s.open) return;
+  double v = s.last_t > s.win_start ? s.integral / static_cast<double>(s.last_t - s.win_start) : s.last_v;
+  s.pts.emplace_back(s.win_start, v);
+  ++buffered_;
+  s.open = false;
+}
+
+void ChromeTraceSink::grow() {
+  if (!warned_) {
+    warned_ = true;
+    (opt_.warn ? *opt_.warn : std::cerr)
+        << "llmsim: warning: timeline exceeds " << opt_.max_events
+        << " events; sampling it (every k-th span per track; see \"otherData\" in " << opt_.path
+        << "; narrow it with --timeline-filter or raise LLMSIM_TIMELINE_MAX_EVENTS)\n";
+  }
+  while (buffered_ > opt_.max_events && stride_ < (1ULL << 40)) {
+    stride_ *= 2;
+    buffered_ = 0;
+    for (auto& v : spans_) {
+      v.erase(std::remove_if(v.begin(), v.end(), [&](const Span& s) { return s.ord % stride_ != 0; }), v.end());
+      buffered_ += v.size();
+    }
+    for (auto& v : flows_) {
+      v.erase(std::remove_if(v.begin(), v.end(), [&](const Flow& f) { return !keep_id(f.id); }), v.end());
+      buffered_ += v.size();
+    }
+    async_.erase(std::remove_if(async_.begin(), async_.end(), [&](const Async& a) { return !keep_id(a.id); }),
+                 async_.end());
+    buffered_ += 2 * async_.size();
+    // Counters: merge neighbouring points into their time-weighted mean. Point i covers
+    // [t_i, t_{i+1}); the last one ends where the open window starts.
+    for (auto& kv : series_) {
+      Series& s = kv.second;
+      auto& p = s.pts;
+      std::vector<std::pair<SimTime, double>> merged;
+      for (size_t i = 0; i < p.size(); i += 2) {
+        if (i + 1 == p.size()) {
+          merged.push_back(p[i]);
+          break;
+        }
+        SimTime ta = p[i].first, tb = p[i + 1].first;
+        SimTime tc = i + 2 < p.size() ? p[i + 2].first : (s.open ? s.win_start : tb);
+        double v = tc > ta ? (p[i].second * static_cast<double>(tb - ta) + p[i + 1].second * static_cast<double>(tc - tb)) /
+                                 static_cast<double>(tc - ta)
+                           : p[i + 1].second;
+        merged.emplace_back(ta, v);
+      }
+      p.swap(merged);
+      buffered_ += p.size();
+    }
+  }
+}
+
+void ChromeTraceSink::flow(int from_track, SimTime from_t, int to_track, SimTime to_t, std::uint64_t id) {
+  if (from_track < 0 || to_track < 0 || !filter_.keeps_time(from_t, std::max(from_t, to_t))) return;
+  seen_ += 2;
+  if (!keep_id(id)) return;
+  flows_[static_cast<size_t>(from_track)].push_back({from_t, id, true});
+  flows_[static_cast<size_t>(to_track)].push_back({std::max(from_t, to_t), id, false});
+  buffered_ += 2;
+  if (buffered_ > opt_.max_events) grow();
+}
+
+void ChromeTraceSink::finish(bool partial) {
+  if (finished_) return;
+  finished_ = true;
+  for (auto& kv : series_) {
+    Series& s = kv.second;
+    if (!s.open && s.pts.empty() && s.has_pre) add_point(s, filter_.t0, s.pre);  // only a pre-window value
+    if (!s.open) continue;
+    bool averaged = s.in_window > 1 && s.last_t > s.win_start;
+    SimTime last_t = s.last_t;
+    double last_v = s.last_v;
+    close_window(s);
+    if (averaged) s.pts.emplace_back(last_t, last_v);  // the final state stays exact
+  }
+  AtomicFile f(opt_.path);
+  write(f.out(), partial);
+  f.commit();
+}
+
+void ChromeTraceSink::write(std::ostream& os, bool partial) {
+  bool first = true;
+  auto sep = [&]() -> std::ostream& {
+    os << (first ? "\n" : ",\n");
+    first = false;
+    return os;
+  };
+  auto meta = [&](const char* what, int pid, int tid, const std::string& key, const std::string& value) {
+    sep() << "{\"ph\":\"M\",\"name\":\"" << what << "\",\"pid\":" << pid << ",\"tid\":" << tid
+          << ",\"args\":{\"" << key << "\":" << value << "}}";
+  };
+  os << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
+
+  // Metadata: names and the order Perfetto shows them in (processes by first appearance,
+  // threads by the sort index the model gave).
+  std::vector<std::pair<int, std::string>> procs;
+  for (const auto& p : pids_) procs.emplace_back(p.second, p.first);
+  std::sort(procs.begin(), procs.end());
+  for (const auto& p : procs) {
+    meta("process_name", p.first, 0, "name", "\"" + json_escape(p.second) + "\"");
+    meta("process_sort_index", p.first, 0, "sort_index", std::to_string(p.first));
+  }
+  for (const auto& t : tracks_) {
+    meta("thread_name", t.pid, t.tid, "name", "\"" + json_escape(t.thread) + "\"");
+    meta("thread_sort_index", t.pid, t.tid, "sort_index", std::to_string(t.sort_index));
+  }
+  int req_pid = static_cast<int>(procs.size()) + 1;
+  if (!async_.empty()) {
+    meta("process_name", req_pid, 0, "name", "\"requests\"");
+    meta("process_sort_index", req_pid, 0, "sort_index", std::to_string(req_pid));
+  }
+
+  std::uint64_t written = 0;
+  auto head = [&](const char* ph, std::uint32_t name, std::uint32_t cat, int pid, int tid, SimTime ts) -> std::ostream& {
+    ++written;
+    return sep() << "{\"ph\":\"" << ph << "\",\"name\":\"" << json_escape(strings_[name]) << "\",\"cat\":\""
+                 << json_escape(strings_[cat]) << "\",\"pid\":" << pid << ",\"tid\":" << tid
+                 << ",\"ts\":" << ps_to_us(ts);
+  };
+
+  // Per track, every event in time order. Ties: counters, then spans (longer first, so
+  // nesting is right), then flow ends (which bind to the slice enclosing them).
+  std::uint32_t flow_name = intern("transfer"), flow_cat = intern("flow");
+  for (size_t ti = 0; ti < tracks_.size(); ++ti) {
+    const Track& tr = tracks_[ti];
+    using Key = std::tuple<SimTime, int, SimTime, std::uint64_t, size_t>;  // ts, kind, -dur, seq, index
+    std::vector<Key> order;
+    std::vector<std::pair<std::uint32_t, std::pair<SimTime, double>>> counters;
+    auto lo = series_.lower_bound({static_cast<int>(ti), 0});
+    for (auto it = lo; it != series_.end() && it->first.first == static_cast<int>(ti); ++it) {
+      const std::string& cname = strings_[it->first.second];
+      std::uint32_t shown = cname == tr.thread ? it->first.second : intern(tr.thread + "." + cname);
+      for (const auto& p : it->second.pts) {
+        order.emplace_back(p.first, 0, 0, counters.size(), counters.size());
+        counters.emplace_back(shown, p);
+      }
+    }
+    const auto& sp = spans_[ti];
+    for (size_t i = 0; i < sp.size(); ++i) order.emplace_back(sp[i].begin, 1, sp[i].begin - sp[i].end, sp[i].ord, i);
+    const auto& fl = flows_[ti];
+    for (size_t i = 0; i < fl.size(); ++i) order.emplace_back(fl[i].t, 2, 0, i, i);
+    std::sort(order.begin(), order.end());
+    for (const auto& k : order) {
+      size_t i = std::get<4>(k);
+      switch (std::get<1>(k)) {
+        case 0:
+          head("C", counters[i].first, intern(""), tr.pid, tr.tid, counters[i].second.first)
+              << ",\"args\":{\"value\":" << fmt_value(counters[i].second.second) << "}}";
+          break;
+        case 1: {
+          const Span& s = sp[i];
+          head("X", s.name, s.cat, tr.pid, tr.tid, s.begin) << ",\"dur\":" << ps_to_us(s.end - s.begin);
+          if (!s.args.empty() && s.args.front() == '{') os << ",\"args\":" << s.args;
+          else if (!s.args.empty()) os << ",\"args\":{\"info\":\"" << json_escape(s.args) << "\"}";
+          os << "}";
+          break;
+        }
+        default: {
+          const Flow& f = fl[i];
+          head(f.start ? "s" : "f", flow_name, flow_cat, tr.pid, tr.tid, f.t) << ",\"id\":" << f.id;
+          if (!f.start) os << ",\"bp\":\"e\"";
+          os << "}";
+        }
+      }
+    }
+  }
+
+  // Requests: all "b"/"e" in time order; at one instant, ends before begins (a phase
+  // hands over to the next), a zero-length span's end after its own begin.
+  using AKey = std::tuple<SimTime, int, std::uint64_t, size_t>;
+  std::vector<AKey> aorder;
+  for (size_t i = 0; i < async_.size(); ++i) {
+    aorder.emplace_back(async_[i].begin, 1, async_[i].ord, i);
+    aorder.emplace_back(async_[i].end, async_[i].end == async_[i].begin ? 2 : 0, async_[i].ord, i);
+  }
+  std::sort(aorder.begin(), aorder.end());
+  for (const auto& k : aorder) {
+    const Async& a = async_[std::get<3>(k)];
+    head(std::get<1>(k) == 1 ? "b" : "e", a.name, a.cat, req_pid, 0, std::get<0>(k))
+        << ",\"id\":\"0x" << std::hex << a.id << std::dec << "\"}";
+  }
+
+  os << "\n],\"otherData\":{\"generator\":\"llmsim " << LLMSIM_VERSION << "\",\"time_unit\":\"us\""
+     << ",\"partial\":" << (partial ? "true" : "false") << ",\"filter\":\"" << json_escape(filter_.text) << "\""
+     << ",\"events_recorded\":" << seen_ << ",\"events_written\":" << written
+     << ",\"max_events\":" << opt_.max_events << ",\"sampled\":" << (stride_ > 1 ? "true" : "false")
+     << ",\"sample_stride\":" << stride_ << "}}\n";
+}
+
+}  // namespace llmsim

@@ -1,0 +1,109 @@
+#include "sim/output/vcd_sink.h"
+
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+#include "sim/output/atomic_file.h"
+#include "sysc/tracing/sc_tracing_ids.h"
+
+namespace llmsim {
+namespace {
+
+std::string parent_of(const std::string& p) {
+  auto s = p.find_last_of('/');
+  return s == std::string::npos ? "" : p.substr(0, s);
+}
+
+}  // namespace
+
+VcdSink::VcdSink(VcdOptions options) : opt_(std::move(options)) {
+  if (!opt_.filter.empty()) {
+    try {
+      filter_ = std::regex(opt_.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw std::invalid_argument("'" + opt_.filter + "': not a valid regular expression (" + e.what() + ")");
+    }
+    has_filter_ = true;
+  }
+  // SystemC appends ".vcd" to the name it is given.
+  std::string base = opt_.path;
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+  base += ".tmp";
+  tmp_ = base + ".vcd";
+  make_dirs(parent_of(opt_.path));
+  tf_ = sc_core::sc_create_vcd_trace_file(base.c_str());
+  if (!tf_) throw std::runtime_error("cannot create VCD trace file '" + tmp_ + "'");
+  // SimTime is integer picoseconds, as is the kernel's time resolution. SystemC announces
+  // the unit with an info message on stderr; a run's stderr is for warnings and errors.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_DO_NOTHING);
+  tf_->set_time_unit(1, sc_core::SC_PS);
+}
+
+VcdSink::~VcdSink() {
+  if (tf_) {
+    sc_core::sc_close_vcd_trace_file(tf_);
+    std::remove(tmp_.c_str());  // never leave a half-written trace behind
+  }
+}
+
+bool VcdSink::can_add() const { return sc_core::sc_get_status() == sc_core::SC_ELABORATION; }
+
+void VcdSink::warn_once(const std::string& what) {
+  if (warned_) return;
+  warned_ = true;
+  (opt_.warn ? *opt_.warn : std::cerr) << "llmsim: warning: signals.vcd: " << what
+                                       << " (SystemC traces only signals that exist before sc_start)\n";
+}
+
+int VcdSink::add_signal(const std::string& name) {
+  if (has_filter_ && !std::regex_match(name, filter_)) return -1;
+  if (!can_add()) {
+    warn_once("'" + name + "' first appeared after the simulation started; not traced");
+    return -1;
+  }
+  // The object name only has to be unique and legal; the VCD shows the traced name.
+  auto sig = std::make_unique<Signal>(sc_core::sc_gen_unique_name("llmsim_vcd"), 0.0);
+  sc_core::sc_trace(tf_, *sig, name);
+  signals_.push_back(std::move(sig));
+  return static_cast<int>(signals_.size()) - 1;
+}
+
+int VcdSink::track(const std::string& process, const std::string& thread, int /*sort_index*/) {
+  std::string name = thread.empty() ? process : process + "." + thread;
+  auto it = track_ids_.find(name);
+  if (it != track_ids_.end()) return it->second;
+  int id = static_cast<int>(track_names_.size());
+  track_names_.push_back(name);
+  track_ids_.emplace(name, id);
+  track_signal_.push_back(add_signal(name));
+  track_counter_.emplace_back();
+  return id;
+}
+
+void VcdSink::counter(int track, const std::string& name, SimTime /*t*/, double value) {
+  // t is the current time by the Recorder's contract; SystemC stamps the write with it.
+  if (track < 0 || !tf_) return;
+  auto ti = static_cast<size_t>(track);
+  int sig = track_signal_[ti];
+  if (track_counter_[ti].empty()) track_counter_[ti] = name;
+  if (track_counter_[ti] != name) {
+    auto key = std::make_pair(track, name);
+    auto it = extra_.find(key);
+    if (it == extra_.end()) it = extra_.emplace(key, add_signal(track_names_[ti] + "_" + name)).first;
+    sig = it->second;
+  }
+  if (sig >= 0) signals_[static_cast<size_t>(sig)]->write(value);
+}
+
+void VcdSink::finish(bool /*partial*/) {
+  if (!tf_) return;
+  sc_core::sc_close_vcd_trace_file(tf_);  // flushes the last time step
+  tf_ = nullptr;
+  if (std::rename(tmp_.c_str(), opt_.path.c_str()) != 0) {
+    std::remove(tmp_.c_str());
+    throw std::runtime_error("cannot rename '" + tmp_ + "' to '" + opt_.path + "'");
+  }
+}
+
+}  // namespace llmsim

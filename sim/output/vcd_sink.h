@@ -1,0 +1,74 @@
+// VCD sink (--vcd -> OUTDIR/signals.vcd) on SystemC's own tracing: one sc_signal<double>
+// per counter track, registered with sc_trace, so the file is exactly what SystemC
+// records and GTKWave opens it as any SystemC model's trace.
+//
+// SystemC fixes the traced set at sc_start: signals can only be created (and traced)
+// during elaboration. So each track() call (models declare their tracks while they are
+// built) creates the track's signal, named `PROCESS.THREAD` (SystemC's VCD writer turns
+// the dots into scopes, under a top scope "SystemC"). counter() on that track writes the
+// signal; SystemC records the
+// value at the SystemC time of the write, which is the event's time because models run
+// inside the kernel's SC_METHOD (models/sc_kernel.h). A second counter name on the same
+// track gets its own signal `PROCESS.THREAD_NAME` (an underscore: a dot would make a
+// scope named like the track's own variable) if it first appears before sc_start,
+// otherwise it is dropped with one warning on stderr.
+//
+// The trace file is written to SIGNALS.tmp.vcd and renamed to signals.vcd at finish(),
+// so the file appears whole or not at all; an unfinished sink removes its temporary.
+#pragma once
+#include <systemc>
+
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/output/trace_sink.h"
+
+namespace llmsim {
+
+struct VcdOptions {
+  std::string path;            // e.g. OUTDIR/signals.vcd
+  std::string filter;          // --vcd-filter: ECMAScript regex, whole match on signal names
+  std::ostream* warn = nullptr;  // nullptr = std::cerr
+};
+
+class VcdSink : public TraceSink {
+ public:
+  // Throws std::invalid_argument for a bad filter. Must be built before sc_start.
+  explicit VcdSink(VcdOptions options);
+  ~VcdSink() override;
+
+  int track(const std::string& process, const std::string& thread, int sort_index) override;
+  void span(int, const std::string&, const char*, SimTime, SimTime, const std::string&) override {}
+  void async_span(const std::string&, const char*, std::uint64_t, SimTime, SimTime) override {}
+  void counter(int track, const std::string& name, SimTime t, double value) override;
+  void flow(int, SimTime, int, SimTime, std::uint64_t) override {}
+  void finish(bool partial) override;
+
+  std::size_t signals() const { return signals_.size(); }
+
+ private:
+  using Signal = sc_core::sc_signal<double, sc_core::SC_MANY_WRITERS>;
+  int add_signal(const std::string& name);
+  bool can_add() const;
+  void warn_once(const std::string& what);
+
+  VcdOptions opt_;
+  bool has_filter_ = false;
+  std::regex filter_;
+  std::string tmp_;
+  sc_core::sc_trace_file* tf_ = nullptr;
+  std::vector<std::unique_ptr<Signal>> signals_;
+  std::vector<std::string> track_names_;                  // sink track id -> PROCESS.THREAD
+  std::map<std::string, int> track_ids_;
+  std::vector<int> track_signal_;                          // track -> its signal (-1: none yet)
+  std::vector<std::string> track_counter_;                 // counter name that owns it
+  std::map<std::pair<int, std::string>, int> extra_;       // (track, counter) -> signal
+  bool warned_ = false;
+};
+
+}  // namespace llmsim
