@@ -1,9 +1,38 @@
 #include "models/network.h"
 
 #include "sim/engine/simulation.h"
+#include "sim/net/flow_net.h"
+#include "sim/net/runner.h"
 
 namespace llmsim {
 
-Network::Network(const sc_core::sc_module_name& name, Simulation& sim) : sc_core::sc_module(name), sim_(sim) {}
+const char* collective_name(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::AllReduce: return "allreduce";
+    case CollectiveKind::AllGather: return "allgather";
+    case CollectiveKind::ReduceScatter: return "reducescatter";
+    case CollectiveKind::AllToAll: return "alltoall";
+    case CollectiveKind::Broadcast: return "broadcast";
+    case CollectiveKind::Reduce: return "reduce";
+    case CollectiveKind::SendRecv: return "sendrecv";
+  }
+  return "?";
+}
+
+Network::Network(const sc_core::sc_module_name& name, Simulation& sim)
+    : sc_core::sc_module(name), sim_(sim),
+      flows_(std::make_unique<FlowNet>(sim.topo(), sim.queue(), sim.recorder())),
+      runner_(std::make_unique<CollectiveRunner>(sim.topo(), sim.queue(), sim.recorder(), *flows_)) {}
+
+Network::~Network() = default;
+
+void Network::transfer(int src, int dst, Bytes bytes, std::function<void()> done) {
+  flows_->transfer(src, dst, bytes, std::move(done));
+}
+
+void Network::collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
+                         std::function<void(const CollectiveResult&)> done, int root) {
+  runner_->collective(kind, group, bytes, algorithm, std::move(done), root);
+}
 
 }  // namespace llmsim

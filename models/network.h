@@ -1,9 +1,11 @@
 // The network module: links and switches of the topology, flow-level transfers with
-// max-min fair sharing, and collectives decomposed into transfers.
+// max-min fair sharing (sim/net/flow_net.h), and collectives decomposed into transfers
+// by self-registering algorithms (sim/net/collective.h, sim/net/algorithms/).
 #pragma once
 #include <systemc>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,8 @@
 namespace llmsim {
 
 class Simulation;
+class FlowNet;
+class CollectiveRunner;
 
 enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce, SendRecv };
 const char* collective_name(CollectiveKind k);
@@ -22,24 +26,40 @@ struct CollectiveResult {
   // nccl-tests definitions: algbw = size / time; busbw = algbw * factor(kind, n).
   BytesPerSecond algbw = 0;
   BytesPerSecond busbw = 0;
+  // Per dimension / level (torus dims, hierarchical intra/inter): time spent in its
+  // phases and the busbw of that dimension's own collective over that time.
+  struct Dim {
+    std::string label;
+    Seconds time = 0;
+    BytesPerSecond busbw = 0;
+  };
+  std::vector<Dim> dims;
 };
 
 class Network : public sc_core::sc_module {
  public:
   Network(const sc_core::sc_module_name& name, Simulation& sim);
+  ~Network() override;
 
   // Point-to-point transfer of `bytes` from device `src` to device `dst` along the
   // topology route; `done` runs at completion time.
   void transfer(int src, int dst, Bytes bytes, std::function<void()> done);
 
-  // A collective over `group` (device indices; all participate) with `bytes` per rank
-  // (nccl-tests "size"). `algorithm`: auto | ring | tree | direct | halving-doubling |
-  // hierarchical | torus | in-switch. `done` receives the result at completion.
+  // A collective over `group` (device indices; all participate) of nccl-tests "size"
+  // `bytes` (all-reduce: the buffer; all-gather: the gathered output; reduce-scatter: the
+  // input). `algorithm`: auto | ring | tree | direct | halving-doubling | hierarchical |
+  // torus | in-switch. `root` is a rank index in `group`. `done` receives the result.
+  // Throws InputError (no position; callers add theirs) for a request the algorithm or
+  // fabric cannot run, InfeasibleError when the group is partitioned.
   void collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                   std::function<void(const CollectiveResult&)> done, int root = 0);
 
+  FlowNet& flows() { return *flows_; }
+
  private:
   Simulation& sim_;
+  std::unique_ptr<FlowNet> flows_;
+  std::unique_ptr<CollectiveRunner> runner_;
 };
 
 }  // namespace llmsim

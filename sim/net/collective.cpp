@@ -1,0 +1,192 @@
+#include "sim/net/collective.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/core/error.h"
+
+namespace llmsim {
+namespace {
+// `auto` thresholds (NCCL's tuner picks by size; these are its regimes, not its exact
+// model). NVLS/SHARP pays off once the message amortises the multicast set-up; NCCL
+// enables NVLS for all-reduce from small sizes on NVSwitch systems (NCCL 2.17+ release
+// notes), so the bar is low.
+constexpr Bytes kInSwitchMinBytes = 64 * 1024;
+// Below this, latency dominates and NCCL prefers (double binary) trees across nodes:
+// log2(n) latency instead of 2(n-1) (NCCL tuning, "tree for small messages").
+constexpr Bytes kTreeMaxBytes = 256 * 1024;
+
+std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& registry() {
+  static std::map<std::string, std::unique_ptr<CollectiveAlgorithm>> r;  // immutable after start-up
+  return r;
+}
+
+bool node_local(CollectiveKind k) {
+  return k == CollectiveKind::AllReduce || k == CollectiveKind::AllGather || k == CollectiveKind::ReduceScatter;
+}
+}  // namespace
+
+bool AlgorithmRegistry::add(const std::string& name, Factory f) {
+  registry()[name] = f();
+  return true;
+}
+
+const CollectiveAlgorithm* AlgorithmRegistry::get(const std::string& name) {
+  auto it = registry().find(name);
+  return it == registry().end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> AlgorithmRegistry::names() {
+  std::vector<std::string> n;
+  for (auto& kv : registry()) n.push_back(kv.first);
+  return n;
+}
+
+double busbw_factor(CollectiveKind kind, int n) {
+  if (n <= 1) return kind == CollectiveKind::SendRecv ? 1.0 : 0.0;
+  switch (kind) {
+    case CollectiveKind::AllReduce: return 2.0 * (n - 1) / n;
+    case CollectiveKind::AllGather:
+    case CollectiveKind::ReduceScatter:
+    case CollectiveKind::AllToAll: return static_cast<double>(n - 1) / n;
+    default: return 1.0;
+  }
+}
+
+std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req) {
+  int n = static_cast<int>(req.group.size());
+  auto ok = [&](const char* name) {
+    const CollectiveAlgorithm* a = AlgorithmRegistry::get(name);
+    return a && a->unsupported(topo, req).empty();
+  };
+  if (req.kind == CollectiveKind::SendRecv) return "p2p";
+  if (n <= 1) return "none";
+  if (req.kind == CollectiveKind::AllToAll) return "direct";
+  if (node_local(req.kind) && req.bytes >= kInSwitchMinBytes && ok("in-switch")) return "in-switch";
+  if (node_local(req.kind) && !members_by_node(topo, req.group).empty() && members_by_node(topo, req.group).size() > 1) {
+    if (req.kind == CollectiveKind::AllReduce && req.bytes < kTreeMaxBytes && ok("tree")) return "tree";
+    if (ok("hierarchical")) return "hierarchical";
+  }
+  if (node_local(req.kind) && ok("torus")) return "torus";
+  if (ok("ring")) return "ring";
+  return "direct";
+}
+
+std::string collective_unsupported(const Topology& topo, const CollectiveRequest& req, const std::string& algorithm) {
+  for (int d : req.group)
+    if (d < 0 || d >= topo.num_devices()) return "group names device index " + std::to_string(d) + ", not in the topology";
+  std::set<int> seen(req.group.begin(), req.group.end());
+  if (seen.size() != req.group.size()) return "group lists a device twice";
+  if (req.kind == CollectiveKind::SendRecv) {
+    if (req.group.size() != 2) return "send/recv needs exactly two devices (from, to)";
+    return "";
+  }
+  if (req.group.empty()) return "empty group";
+  if (req.root < 0 || req.root >= static_cast<int>(req.group.size())) return "root is not a member of the group";
+  if (algorithm == "auto") return "";
+  const CollectiveAlgorithm* a = AlgorithmRegistry::get(algorithm);
+  if (!a) {
+    std::string known;
+    for (auto& n : AlgorithmRegistry::names()) known += (known.empty() ? "" : ", ") + n;
+    return "unknown algorithm '" + algorithm + "' (known: auto, " + known + ")";
+  }
+  if (req.group.size() == 1) return "";
+  std::string why = a->unsupported(topo, req);
+  return why.empty() ? "" : algorithm + " cannot run " + collective_name(req.kind) + " here: " + why;
+}
+
+void check_connected(const Topology& topo, const std::vector<int>& group) {
+  if (group.size() < 2) return;
+  // Breadth-first search over the links from the first member.
+  size_t nv = topo.vertices.size();
+  std::vector<std::vector<int>> adj(nv);
+  for (const LinkInfo& l : topo.links) {
+    adj[static_cast<size_t>(l.a)].push_back(l.b);
+    adj[static_cast<size_t>(l.b)].push_back(l.a);
+  }
+  std::vector<char> seen(nv, 0);
+  std::vector<int> todo{group[0]};
+  seen[static_cast<size_t>(group[0])] = 1;
+  while (!todo.empty()) {
+    int v = todo.back();
+    todo.pop_back();
+    for (int w : adj[static_cast<size_t>(v)])
+      if (!seen[static_cast<size_t>(w)]) {
+        seen[static_cast<size_t>(w)] = 1;
+        todo.push_back(w);
+      }
+  }
+  std::string in, out;
+  int n_out = 0;
+  for (int d : group) {
+    std::string& s = seen[static_cast<size_t>(d)] ? in : out;
+    if (!seen[static_cast<size_t>(d)]) ++n_out;
+    if (s.size() < 200) s += (s.empty() ? "" : ", ") + topo.vertices[static_cast<size_t>(d)].name;
+  }
+  if (n_out > 0)
+    throw InfeasibleError("collective group is partitioned: {" + in + "} cannot reach {" + out + "} (" +
+                          std::to_string(n_out) + " of " + std::to_string(group.size()) +
+                          " members cut off; no links join the two sides)");
+}
+
+PatternPtr make_pattern() { return std::make_shared<Pattern>(); }
+
+void add_ring(Pattern& p, const std::vector<int>& order, bool reverse) {
+  size_t n = order.size();
+  if (n < 2) return;  // a 2-ring is one exchange each way, which the loop yields
+  for (size_t i = 0; i < n; ++i) {
+    int a = order[i], b = order[(i + 1) % n];
+    if (reverse) std::swap(a, b);
+    add_pair(p, a, b);
+  }
+}
+
+void add_pair(Pattern& p, int src, int dst, double weight) {
+  if (weight != 1 && p.weight.empty()) p.weight.assign(p.pairs.size(), 1.0);
+  p.pairs.emplace_back(src, dst);
+  if (!p.weight.empty()) p.weight.push_back(weight);
+}
+
+bool is_power_of_two(int n) { return n > 0 && (n & (n - 1)) == 0; }
+
+std::vector<int> reducing_switches(const Topology& topo, const std::vector<int>& group) {
+  if (group.empty()) return {};
+  // One pass over the links: for each member, the reducing switches it is wired to.
+  std::vector<int> rank(topo.vertices.size(), -1);
+  for (size_t i = 0; i < group.size(); ++i) rank[static_cast<size_t>(group[i])] = static_cast<int>(i);
+  std::vector<std::set<int>> mine(group.size());
+  for (const LinkInfo& l : topo.links) {
+    for (int side = 0; side < 2; ++side) {
+      int d = side ? l.b : l.a, other = side ? l.a : l.b;
+      if (rank[static_cast<size_t>(d)] < 0) continue;
+      const VertexInfo& v = topo.vertices[static_cast<size_t>(other)];
+      if (v.kind != VertexInfo::Kind::Switch) continue;
+      bool inr = v.in_network_reduction;
+      for (const FabricInfo& f : topo.fabrics)
+        if (f.name == l.fabric && f.in_network_reduction) inr = true;
+      if (inr) mine[static_cast<size_t>(rank[static_cast<size_t>(d)])].insert(other);
+    }
+  }
+  std::vector<int> common(mine[0].begin(), mine[0].end());
+  for (size_t i = 1; i < mine.size() && !common.empty(); ++i) {
+    std::vector<int> keep;
+    for (int s : common)
+      if (mine[i].count(s)) keep.push_back(s);
+    common.swap(keep);
+  }
+  return common;
+}
+
+std::vector<std::vector<int>> members_by_node(const Topology& topo, const std::vector<int>& group) {
+  std::map<int, std::vector<int>> by;
+  for (int d : group) by[topo.vertices[static_cast<size_t>(d)].node].push_back(d);
+  std::vector<std::vector<int>> out;
+  for (auto& kv : by) {
+    if (!out.empty() && kv.second.size() != out.front().size()) return {};
+    out.push_back(kv.second);
+  }
+  return out;
+}
+
+}  // namespace llmsim

@@ -1,0 +1,89 @@
+// Collective algorithms as plans of phases. An algorithm turns (kind, group, bytes) into
+// a list of stages; a stage repeats one communication pattern `steps` times (a ring step,
+// a halving-doubling round, a torus dimension), so a 4,096-rank ring is one pattern and a
+// repeat count, not 8,190 copies. Algorithms live one per file in sim/net/algorithms/ and
+// register themselves by name (Ramulator-style), so adding one touches nothing else.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/network.h"
+#include "sim/net/flow_net.h"
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+
+struct CollectiveRequest {
+  CollectiveKind kind = CollectiveKind::AllReduce;
+  std::vector<int> group;   // device indices, in rank order
+  Bytes bytes = 0;          // nccl-tests "size" (all-gather: the gathered output)
+  int root = 0;             // rank index within group (broadcast / reduce)
+};
+
+struct Stage {
+  PatternPtr pattern;
+  Bytes bytes = 0;          // per pair per step (times the pattern's per-pair weight)
+  int steps = 1;
+  std::string label;        // which accounting line it belongs to ("dim0", "inter", ...)
+};
+
+struct Plan {
+  std::vector<Stage> stages;
+  // Per-dimension reports (torus dims, hierarchical levels): busbw of a label =
+  // busbw_factor(kind, ranks) x bytes / (time spent in the label's stages).
+  struct Dim {
+    std::string label;
+    Bytes bytes = 0;
+    int ranks = 0;
+  };
+  std::vector<Dim> dims;
+};
+
+class CollectiveAlgorithm {
+ public:
+  virtual ~CollectiveAlgorithm() = default;
+  // Why this algorithm cannot run `req` on `topo`; "" when it can.
+  virtual std::string unsupported(const Topology& topo, const CollectiveRequest& req) const = 0;
+  virtual Plan plan(const Topology& topo, const CollectiveRequest& req) const = 0;
+};
+
+class AlgorithmRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<CollectiveAlgorithm>()>;
+  static bool add(const std::string& name, Factory f);
+  static const CollectiveAlgorithm* get(const std::string& name);  // nullptr if unknown
+  static std::vector<std::string> names();
+};
+
+#define LLMSIM_REGISTER_COLLECTIVE(CLASS, NAME)                                      \
+  static const bool llmsim_collective_##CLASS = ::llmsim::AlgorithmRegistry::add( \
+      NAME, [] { return std::unique_ptr<::llmsim::CollectiveAlgorithm>(new CLASS()); })
+
+// nccl-tests bus-bandwidth factor: all-reduce 2(n-1)/n; all-gather, reduce-scatter and
+// all-to-all (n-1)/n; broadcast, reduce and send/recv 1.
+double busbw_factor(CollectiveKind kind, int n);
+
+// The `auto` rule (documented in docs/models.md): returns an algorithm name.
+std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req);
+
+// Validation before a run: "" when `algorithm` (or auto) can run `req`, else why not
+// (the microbench turns this into a positioned InputError).
+std::string collective_unsupported(const Topology& topo, const CollectiveRequest& req,
+                                   const std::string& algorithm);
+
+// Throws InfeasibleError naming the cut when group members cannot reach each other.
+void check_connected(const Topology& topo, const std::vector<int>& group);
+
+// Helpers for algorithm files.
+PatternPtr make_pattern();
+void add_ring(Pattern& p, const std::vector<int>& order, bool reverse = false);
+void add_pair(Pattern& p, int src, int dst, double weight = 1);
+bool is_power_of_two(int n);
+// Switches adjacent to every member that reduce in the network (NVLS / SHARP).
+std::vector<int> reducing_switches(const Topology& topo, const std::vector<int>& group);
+// Members grouped by node (equal counts) or empty when the group is not node-regular.
+std::vector<std::vector<int>> members_by_node(const Topology& topo, const std::vector<int>& group);
+
+}  // namespace llmsim

@@ -1,0 +1,421 @@
+#include "sim/net/flow_net.h"
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+
+namespace llmsim {
+namespace {
+// Rate recomputation runs after every other event at the same instant (higher number =
+// later), so a burst of flows starting together costs one recomputation, not one each.
+constexpr int kRecomputePriority = 1 << 20;
+// Rates closer than this (relative) count as unchanged: their completion event stands.
+constexpr double kRateEpsilon = 1e-12;
+}  // namespace
+
+Pattern::Class path_class(const Topology& topo, const Route& route) {
+  Pattern::Class c;
+  Seconds overhead = 0;
+  BytesPerSecond bw = route.bottleneck;
+  bool min_bw = bw <= 0;
+  for (DirLink d : route.hops) {
+    const LinkParams& p = topo.links[static_cast<size_t>(dirlink_link(d))].params;
+    overhead = std::max(overhead, p.per_message_overhead);
+    if (min_bw) bw = bw <= 0 ? p.bandwidth : std::min(bw, p.bandwidth);
+    if (p.max_payload > 0) c.chunk = c.chunk > 0 ? std::min(c.chunk, p.max_payload) : p.max_payload;
+  }
+  c.startup = to_simtime(overhead + route.latency);
+  c.bw = bw;
+  c.hops = static_cast<int>(route.hops.size());
+  return c;
+}
+
+FlowNet::FlowNet(const Topology& topo, EventQueue& queue, Recorder& recorder)
+    : topo_(topo), q_(queue), rec_(recorder), links_(topo.links.size() * 2) {
+  for (size_t l = 0; l < topo.links.size(); ++l) {
+    links_[2 * l].bw = topo.links[l].params.bandwidth;
+    links_[2 * l + 1].bw = topo.links[l].params.bandwidth;
+  }
+}
+
+void FlowNet::resolve(Pattern& p) const {
+  if (p.resolved) return;
+  p.routes.clear();
+  p.class_of.clear();
+  p.classes.clear();
+  p.dirlinks.clear();
+  for (size_t i = 0; i < p.pairs.size(); ++i) {
+    p.routes.push_back(topo_.route(p.pairs[i].first, p.pairs[i].second));
+    const Route& r = p.routes.back();
+    Pattern::Class c = path_class(topo_, r);
+    if (!p.weight.empty()) c.weight = p.weight[i];
+    auto it = std::find(p.classes.begin(), p.classes.end(), c);
+    if (it == p.classes.end()) it = p.classes.insert(p.classes.end(), c);
+    p.class_of.push_back(static_cast<int>(it - p.classes.begin()));
+    p.dirlinks.insert(p.dirlinks.end(), r.hops.begin(), r.hops.end());
+  }
+  std::sort(p.dirlinks.begin(), p.dirlinks.end());
+  size_t total = p.dirlinks.size();
+  p.dirlinks.erase(std::unique(p.dirlinks.begin(), p.dirlinks.end()), p.dirlinks.end());
+  p.disjoint = p.dirlinks.size() == total;
+  p.resolved = true;
+}
+
+int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int phase,
+                      std::function<void()> done) {
+  int id;
+  if (!free_flows_.empty()) {
+    id = free_flows_.back();
+    free_flows_.pop_back();
+  } else {
+    id = static_cast<int>(flows_.size());
+    flows_.emplace_back();
+    flow_stamp_.push_back(0);
+  }
+  Flow& f = flows_[static_cast<size_t>(id)];
+  Pattern::Class c = path_class(topo_, *route);
+  f.route = route;
+  f.remaining = bytes + fill_bytes(c, bytes);
+  f.rate = 0;
+  f.cap = c.bw;
+  f.last = q_.now();
+  f.begin = q_.now();
+  f.phase = phase;
+  f.active = false;
+  f.live = true;
+  f.done = std::move(done);
+  f.src = src;
+  f.dst = dst;
+  f.bytes = bytes;
+  ++stats_.flows;
+  return id;
+}
+
+void FlowNet::transfer(int src, int dst, Bytes bytes, std::function<void()> done) {
+  auto own = std::make_unique<Route>(topo_.route(src, dst));
+  const Route* r = own.get();
+  int id = new_flow(src, dst, r, bytes, -1, std::move(done));
+  flows_[static_cast<size_t>(id)].own = std::move(own);
+  start_flow(id, q_.now() + path_class(topo_, *r).startup);
+}
+
+void FlowNet::start_flow(int id, SimTime data_start) {
+  if (data_start <= q_.now()) {
+    activate(id);
+    return;
+  }
+  std::uint32_t g = flows_[static_cast<size_t>(id)].gen;
+  q_.at(data_start, [this, id, g] {
+    if (flows_[static_cast<size_t>(id)].gen == g) activate(id);
+  });
+}
+
+void FlowNet::activate(int id) {
+  claim(*flows_[static_cast<size_t>(id)].route);  // may demote (and allocate flows): first
+  Flow& f = flows_[static_cast<size_t>(id)];
+  if (f.route->hops.empty() || f.remaining <= 0) {  // nothing to drain: arrives now
+    std::uint32_t g = ++f.gen;  // as an event, so callers never see `done` re-entrantly
+    q_.at(q_.now(), [this, id, g] {
+      if (flows_[static_cast<size_t>(id)].gen == g) finish_flow(id);
+    });
+    return;
+  }
+  f.active = true;
+  f.last = q_.now();
+  f.rate = 0;
+  ++active_flows_;
+  for (DirLink d : f.route->hops) {
+    links_[static_cast<size_t>(d)].flows.push_back(id);
+    mark_dirty(d);
+  }
+}
+
+void FlowNet::claim(const Route& route) {
+  if (fast_owned_ == 0) return;
+  for (DirLink d : route.hops) {
+    int o = links_[static_cast<size_t>(d)].owner;
+    if (o >= 0) demote(o);
+  }
+}
+
+void FlowNet::mark_dirty(DirLink d) {
+  dirty_.push_back(d);
+  if (recompute_pending_) return;
+  recompute_pending_ = true;
+  q_.at(q_.now(), [this] { recompute(); }, kRecomputePriority);
+}
+
+void FlowNet::recompute() {
+  recompute_pending_ = false;
+  if (dirty_.empty()) return;
+  ++stats_.recomputes;
+  // The component: every link reachable from a dirty link through shared flows. Rates
+  // outside it cannot change (max-min fairness is decided per connected component).
+  ++stamp_;
+  std::vector<DirLink> comp;
+  std::vector<int> cflows;
+  for (DirLink d : dirty_) {
+    Link& l = links_[static_cast<size_t>(d)];
+    if (l.stamp == stamp_) continue;
+    l.stamp = stamp_;
+    comp.push_back(d);
+  }
+  dirty_.clear();
+  for (size_t i = 0; i < comp.size(); ++i) {
+    for (int fid : links_[static_cast<size_t>(comp[i])].flows) {
+      if (flow_stamp_[static_cast<size_t>(fid)] == stamp_) continue;
+      flow_stamp_[static_cast<size_t>(fid)] = stamp_;
+      cflows.push_back(fid);
+      for (DirLink h : flows_[static_cast<size_t>(fid)].route->hops) {
+        Link& l = links_[static_cast<size_t>(h)];
+        if (l.stamp == stamp_) continue;
+        l.stamp = stamp_;
+        comp.push_back(h);
+      }
+    }
+  }
+  // Progressive filling: raise every unfrozen flow's rate together; the link whose fair
+  // share (remaining capacity / unfrozen flows) is smallest saturates first and freezes
+  // its flows at that share. A lazy min-heap keyed by share finds it.
+  std::vector<double> rem(comp.size());
+  std::vector<int> cnt(comp.size());
+  std::vector<std::uint32_t> ver(comp.size(), 0);
+  std::vector<double> rate(cflows.size(), -1);
+  using Entry = std::pair<double, std::pair<int, std::uint32_t>>;  // share, (pos, version)
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  for (size_t i = 0; i < comp.size(); ++i) {
+    Link& l = links_[static_cast<size_t>(comp[i])];
+    l.pos = static_cast<int>(i);
+    rem[i] = l.bw;
+    cnt[i] = static_cast<int>(l.flows.size());
+    if (cnt[i] > 0) heap.push({rem[i] / cnt[i], {static_cast<int>(i), 0}});
+  }
+  for (size_t i = 0; i < cflows.size(); ++i) flows_[static_cast<size_t>(cflows[i])].pos = static_cast<int>(i);
+  while (!heap.empty()) {
+    Entry e = heap.top();
+    heap.pop();
+    int p = e.second.first;
+    if (e.second.second != ver[static_cast<size_t>(p)] || cnt[static_cast<size_t>(p)] == 0) continue;
+    double share = std::max(0.0, rem[static_cast<size_t>(p)] / cnt[static_cast<size_t>(p)]);
+    for (int fid : links_[static_cast<size_t>(comp[static_cast<size_t>(p)])].flows) {
+      Flow& f = flows_[static_cast<size_t>(fid)];
+      if (rate[static_cast<size_t>(f.pos)] >= 0) continue;
+      rate[static_cast<size_t>(f.pos)] = share;
+      for (DirLink h : f.route->hops) {
+        size_t q = static_cast<size_t>(links_[static_cast<size_t>(h)].pos);
+        rem[q] -= share;
+        --cnt[q];
+        if (static_cast<int>(q) != p && cnt[q] > 0) heap.push({rem[q] / cnt[q], {static_cast<int>(q), ++ver[q]}});
+      }
+    }
+  }
+  SimTime now = q_.now();
+  for (size_t i = 0; i < cflows.size(); ++i) {
+    Flow& f = flows_[static_cast<size_t>(cflows[i])];
+    double r = rate[i];
+    if (f.rate > 0 && std::fabs(r - f.rate) <= kRateEpsilon * f.rate) continue;
+    f.remaining -= f.rate * to_seconds(now - f.last);
+    if (f.remaining < 0) f.remaining = 0;
+    f.last = now;
+    f.rate = r;
+    schedule_completion(cflows[i]);
+  }
+  if (rec_.on())
+    for (DirLink d : comp) show_link(d);
+}
+
+void FlowNet::schedule_completion(int id) {
+  Flow& f = flows_[static_cast<size_t>(id)];
+  std::uint32_t g = ++f.gen;
+  if (f.rate <= 0) return;  // starved (a zero-capacity link): never completes on its own
+  q_.at(q_.now() + to_simtime(f.remaining / f.rate), [this, id, g] {
+    if (flows_[static_cast<size_t>(id)].gen == g) finish_flow(id);
+  });
+}
+
+void FlowNet::finish_flow(int id) {
+  Flow& f = flows_[static_cast<size_t>(id)];
+  if (f.active) {
+    --active_flows_;
+    for (DirLink d : f.route->hops) {
+      auto& v = links_[static_cast<size_t>(d)].flows;
+      auto it = std::find(v.begin(), v.end(), id);
+      if (it != v.end()) v.erase(it);
+      mark_dirty(d);
+    }
+  }
+  if (rec_.on()) {
+    std::string name = topo_.vertices[static_cast<size_t>(f.src)].name + "->" +
+                       topo_.vertices[static_cast<size_t>(f.dst)].name;
+    std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(f.bytes)) + "}";
+    for (DirLink d : f.route->hops) rec_.span(link_track(d), name, "net", f.begin, q_.now(), args);
+  }
+  std::function<void()> done = std::move(f.done);
+  int phase = f.phase;
+  f.done = nullptr;
+  f.own.reset();
+  f.live = false;
+  f.active = false;
+  ++f.gen;
+  free_flows_.push_back(id);
+  if (phase >= 0)
+    phase_transfer_done(phase);
+  else if (done)
+    done();
+}
+
+void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()> done) {
+  resolve(*pattern);
+  int id;
+  if (!free_phases_.empty()) {
+    id = free_phases_.back();
+    free_phases_.pop_back();
+  } else {
+    id = static_cast<int>(phases_.size());
+    phases_.emplace_back();
+  }
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  ph.pattern = pattern;
+  ph.bytes = bytes;
+  ph.pending = static_cast<int>(pattern->pairs.size());
+  ph.fast = false;
+  ph.start = q_.now();
+  ph.done = std::move(done);
+  ph.live = true;
+  if (ph.pending == 0) {
+    ph.pending = 1;
+    q_.at(q_.now(), [this, id] { phase_transfer_done(id); });
+    return;
+  }
+  bool idle = fast_path_ && pattern->disjoint;
+  if (idle && (active_flows_ > 0 || fast_owned_ > 0)) {
+    for (DirLink d : pattern->dirlinks) {
+      const Link& l = links_[static_cast<size_t>(d)];
+      if (!l.flows.empty() || l.owner >= 0) {
+        idle = false;
+        break;
+      }
+    }
+  }
+  if (!idle) {
+    ++stats_.slow_phases;
+    for (size_t i = 0; i < pattern->pairs.size(); ++i) {
+      const Pattern::Class& c = pattern->classes[static_cast<size_t>(pattern->class_of[i])];
+      int f = new_flow(pattern->pairs[i].first, pattern->pairs[i].second, &pattern->routes[i], bytes * c.weight, id,
+                       nullptr);
+      start_flow(f, q_.now() + c.startup);
+    }
+    return;
+  }
+  // Fast path: each transfer is alone on its links, so it drains at its bottleneck
+  // bandwidth, exactly as the per-flow path would compute it.
+  ++stats_.fast_phases;
+  ph.fast = true;
+  SimTime end = q_.now();
+  for (const auto& c : pattern->classes) end = std::max(end, q_.now() + c.startup + drain_time(c, bytes));
+  for (DirLink d : pattern->dirlinks) links_[static_cast<size_t>(d)].owner = id;
+  fast_owned_ += static_cast<int>(pattern->dirlinks.size());
+  if (rec_.on())
+    for (DirLink d : pattern->dirlinks) show_link(d);
+  std::uint32_t g = ++ph.gen;
+  q_.at(end, [this, id, g] {
+    Phase& p = phases_[static_cast<size_t>(id)];
+    if (p.gen != g) return;
+    release_links(id);
+    p.pending = 1;
+    phase_transfer_done(id);
+  });
+}
+
+void FlowNet::release_links(int id) {
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  const Pattern& pat = *ph.pattern;
+  for (DirLink d : pat.dirlinks) links_[static_cast<size_t>(d)].owner = -1;
+  fast_owned_ -= static_cast<int>(pat.dirlinks.size());
+  ph.fast = false;
+  if (!rec_.on()) return;
+  // Spans for the transfers the fast path did not simulate one by one.
+  SimTime now = q_.now();
+  for (size_t i = 0; i < pat.pairs.size(); ++i) {
+    const Pattern::Class& c = pat.classes[static_cast<size_t>(pat.class_of[i])];
+    SimTime end = std::min(now, ph.start + c.startup + drain_time(c, ph.bytes));
+    std::string name = topo_.vertices[static_cast<size_t>(pat.pairs[i].first)].name + "->" +
+                       topo_.vertices[static_cast<size_t>(pat.pairs[i].second)].name;
+    std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(ph.bytes * c.weight)) + "}";
+    for (DirLink d : pat.routes[i].hops) rec_.span(link_track(d), name, "net", ph.start, end, args);
+  }
+  for (DirLink d : pat.dirlinks) show_link(d);
+}
+
+void FlowNet::demote(int id) {
+  ++stats_.demotions;
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  ++ph.gen;  // cancels the phase's single completion event
+  SimTime now = q_.now();
+  PatternPtr keep = ph.pattern;  // the phase may complete (and drop it) below
+  const Pattern& pat = *keep;
+  // Give the links back without timeline spans: transfers still running become flows
+  // below and record their own spans when they finish.
+  for (DirLink d : pat.dirlinks) links_[static_cast<size_t>(d)].owner = -1;
+  fast_owned_ -= static_cast<int>(pat.dirlinks.size());
+  ph.fast = false;
+  int pending = 0;
+  for (size_t i = 0; i < pat.pairs.size(); ++i) {
+    const Pattern::Class& c = pat.classes[static_cast<size_t>(pat.class_of[i])];
+    SimTime data_start = ph.start + c.startup;
+    if (data_start + drain_time(c, ph.bytes) <= now) continue;  // already arrived
+    ++pending;
+    int f = new_flow(pat.pairs[i].first, pat.pairs[i].second, &pat.routes[i], ph.bytes * c.weight, id, nullptr);
+    Flow& fl = flows_[static_cast<size_t>(f)];
+    fl.begin = ph.start;
+    if (now > data_start) fl.remaining -= c.bw * to_seconds(now - data_start);
+    if (fl.remaining < 0) fl.remaining = 0;
+    start_flow(f, data_start > now ? data_start : now);
+  }
+  phases_[static_cast<size_t>(id)].pending = pending;
+  if (pending == 0) {
+    phases_[static_cast<size_t>(id)].pending = 1;
+    q_.at(now, [this, id] { phase_transfer_done(id); });
+  }
+}
+
+void FlowNet::phase_transfer_done(int id) {
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  if (--ph.pending > 0) return;
+  std::function<void()> done = std::move(ph.done);
+  ph.done = nullptr;
+  ph.pattern.reset();
+  ph.live = false;
+  ++ph.gen;
+  free_phases_.push_back(id);
+  if (done) done();
+}
+
+BytesPerSecond FlowNet::link_load(DirLink d) const {
+  const Link& l = links_[static_cast<size_t>(d)];
+  if (l.owner >= 0) return l.bw;
+  double s = 0;
+  for (int f : l.flows) s += flows_[static_cast<size_t>(f)].rate;
+  return s;
+}
+
+int FlowNet::link_track(DirLink d) {
+  Link& l = links_[static_cast<size_t>(d)];
+  if (l.track < 0) {
+    const LinkInfo& li = topo_.links[static_cast<size_t>(dirlink_link(d))];
+    int from = dirlink_dir(d) == 0 ? li.a : li.b, to = dirlink_dir(d) == 0 ? li.b : li.a;
+    l.track = rec_.track("links", topo_.vertices[static_cast<size_t>(from)].name + "->" +
+                                      topo_.vertices[static_cast<size_t>(to)].name, d);
+  }
+  return l.track;
+}
+
+void FlowNet::show_link(DirLink d) {
+  Link& l = links_[static_cast<size_t>(d)];
+  double u = l.bw > 0 ? link_load(d) / l.bw : 0;
+  if (std::fabs(u - l.shown) < 1e-9) return;
+  l.shown = u;
+  rec_.counter(link_track(d), "utilisation", q_.now(), u);
+}
+
+}  // namespace llmsim

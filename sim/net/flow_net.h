@@ -1,0 +1,164 @@
+// Flow-level network model: every directed link has a bandwidth, a latency, a per-message
+// overhead and a maximum payload; concurrent flows share links max-min fair (progressive
+// filling), recomputed only over the connected component of links and flows touched by a
+// start or an end. Completion times are computed and scheduled on the EventQueue, with a
+// generation counter invalidating stale completions: no per-byte or per-packet events.
+//
+// Collectives run as *phases*: every (src, dst) pair of a Pattern moves the same number of
+// bytes, and the phase ends when the last one arrives. When the pattern's routes are
+// link-disjoint and its links carry nothing else, each transfer runs alone at its
+// bottleneck bandwidth, so the phase end is known analytically and costs one event (the
+// fast path). Anything that later wants one of those links demotes the phase to per-flow
+// simulation first, with each transfer's exact progress, so contention stays exact.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/core/event_queue.h"
+#include "sim/output/trace_sink.h"
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+
+// The (src, dst) vertex pairs of one collective step. Routes and the disjointness check
+// are resolved once per pattern and reused by every step that uses it.
+struct Pattern {
+  std::vector<std::pair<int, int>> pairs;  // vertex ids
+  // Per-pair multiple of the phase's byte count (empty = all 1): in-switch reduce-scatter
+  // sends S up but receives S/n down in the same phase.
+  std::vector<double> weight;
+  // Filled by FlowNet::resolve().
+  bool resolved = false;
+  bool disjoint = false;                   // no directed link used twice
+  std::vector<Route> routes;               // copies: Topology's route cache is bounded
+  std::vector<DirLink> dirlinks;           // every directed link used (sorted, unique)
+  // Distinct unloaded timings among the routes, so a fast step costs O(classes).
+  struct Class {
+    SimTime startup = 0;
+    BytesPerSecond bw = 0;
+    Bytes chunk = 0;   // 0 = cut-through
+    int hops = 0;
+    double weight = 1;
+    bool operator==(const Class& o) const {
+      return startup == o.startup && bw == o.bw && chunk == o.chunk && hops == o.hops && weight == o.weight;
+    }
+  };
+  std::vector<Class> classes;
+  std::vector<int> class_of;               // per pair
+};
+using PatternPtr = std::shared_ptr<Pattern>;
+
+// Unloaded timing of one message along a route (pure functions; tests use them).
+// A message of B bytes takes  startup + (B + fill) / bandwidth  alone on its path, where
+// startup = max per-message overhead on the path + route latency, and fill = (hops - 1) x
+// min(B, max_payload): the pipeline fill of store-and-forward chunks (max_payload 0 =
+// cut-through, no fill).
+Pattern::Class path_class(const Topology& topo, const Route& route);
+inline Bytes fill_bytes(const Pattern::Class& c, Bytes bytes) {
+  return c.chunk > 0 && c.hops > 1 ? (c.hops - 1) * (bytes < c.chunk ? bytes : c.chunk) : 0;
+}
+inline SimTime drain_time(const Pattern::Class& c, Bytes bytes) {
+  bytes *= c.weight;
+  return c.bw > 0 ? to_simtime((bytes + fill_bytes(c, bytes)) / c.bw) : 0;  // bw 0: no hops
+}
+
+class FlowNet {
+ public:
+  FlowNet(const Topology& topo, EventQueue& queue, Recorder& recorder);
+
+  // One message from vertex src to vertex dst; `done` runs when its last byte arrives.
+  void transfer(int src, int dst, Bytes bytes, std::function<void()> done);
+  // Every pair of `pattern` moves `bytes`; `done` runs when all have arrived.
+  void phase(const PatternPtr& pattern, Bytes bytes, std::function<void()> done);
+
+  // Off forces per-flow simulation of every phase (tests compare both paths).
+  void set_fast_path(bool on) { fast_path_ = on; }
+  void resolve(Pattern& p) const;
+
+  struct Stats {
+    std::uint64_t flows = 0;          // per-flow simulated messages
+    std::uint64_t fast_phases = 0;    // phases run analytically
+    std::uint64_t slow_phases = 0;    // phases run per flow
+    std::uint64_t demotions = 0;      // fast phases converted on contention
+    std::uint64_t recomputes = 0;     // max-min recomputations
+  };
+  const Stats& stats() const { return stats_; }
+  // Current rate of the flows on a directed link (tests: fairness).
+  BytesPerSecond link_load(DirLink d) const;
+  int active_flows() const { return active_flows_; }
+
+ private:
+  struct Flow {
+    const Route* route = nullptr;   // into its phase's pattern, or `own`
+    std::unique_ptr<Route> own;     // point-to-point transfers keep their route here
+    double remaining = 0;      // bytes still to drain (incl. pipeline fill)
+    double rate = 0;           // B/s
+    BytesPerSecond cap = 0;    // bottleneck of the route (upper bound)
+    SimTime last = 0;          // when `remaining` was last brought up to date
+    SimTime begin = 0;         // when the message was issued (timeline)
+    std::uint32_t gen = 0;     // bumps on reschedule and on free
+    int phase = -1;            // owning phase, or -1
+    bool active = false;       // draining (past its startup latency)
+    bool live = false;
+    std::function<void()> done;
+    int src = -1, dst = -1;
+    Bytes bytes = 0;
+    int pos = -1;              // index in the component being recomputed
+  };
+  struct Link {
+    BytesPerSecond bw = 0;
+    std::vector<int> flows;    // active flows
+    int owner = -1;            // fast phase holding it
+    int pos = -1;              // index in the component being recomputed
+    double shown = -1;         // last utilisation counter emitted
+    int track = -1;
+    std::uint32_t stamp = 0;   // BFS visit mark
+  };
+  struct Phase {
+    PatternPtr pattern;
+    Bytes bytes = 0;
+    int pending = 0;
+    bool fast = false;
+    std::uint32_t gen = 0;
+    SimTime start = 0;
+    std::function<void()> done;
+    bool live = false;
+  };
+
+  int new_flow(int src, int dst, const Route* route, Bytes bytes, int phase, std::function<void()> done);
+  void start_flow(int id, SimTime data_start);
+  void activate(int id);
+  void finish_flow(int id);
+  void release_links(int phase);
+  void demote(int phase);
+  void claim(const Route& route);        // demotes fast phases on these links
+  void mark_dirty(DirLink d);
+  void recompute();
+  void schedule_completion(int id);
+  void phase_transfer_done(int phase);
+  void show_link(DirLink d);
+  int link_track(DirLink d);
+
+  const Topology& topo_;
+  EventQueue& q_;
+  Recorder& rec_;
+  bool fast_path_ = true;
+  std::vector<Link> links_;              // per DirLink
+  std::vector<Flow> flows_;
+  std::vector<int> free_flows_;
+  std::vector<Phase> phases_;
+  std::vector<int> free_phases_;
+  std::vector<DirLink> dirty_;
+  bool recompute_pending_ = false;
+  int active_flows_ = 0;
+  int fast_owned_ = 0;                   // links held by fast phases
+  std::uint32_t stamp_ = 0;
+  std::vector<std::uint32_t> flow_stamp_;
+  Stats stats_;
+};
+
+}  // namespace llmsim

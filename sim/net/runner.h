@@ -1,0 +1,47 @@
+// Runs collective plans on a FlowNet: stages in order, each stage's steps as phases, time
+// accounted per label (torus dimension, hierarchy level). Plain C++ over the event queue,
+// so tests drive it without a SystemC module tree; models/network.h wraps it.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/network.h"
+#include "sim/core/event_queue.h"
+#include "sim/net/collective.h"
+#include "sim/net/flow_net.h"
+#include "sim/output/trace_sink.h"
+
+namespace llmsim {
+
+class CollectiveRunner {
+ public:
+  CollectiveRunner(const Topology& topo, EventQueue& queue, Recorder& recorder, FlowNet& flows);
+
+  // See Network::collective.
+  void collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
+                  std::function<void(const CollectiveResult&)> done, int root = 0);
+
+ private:
+  struct Run;
+  void step(const std::shared_ptr<Run>& run);
+  void finish(const std::shared_ptr<Run>& run);
+  int device_track(int device);
+
+  const Topology& topo_;
+  EventQueue& q_;
+  Recorder& rec_;
+  FlowNet& flows_;
+  std::map<std::string, std::shared_ptr<const Plan>> plans_;  // reused across identical calls
+  std::vector<int> device_tracks_;
+};
+
+// Convenience for tests and tools: runs one collective alone on a fresh queue and returns
+// its result (fast path on or off).
+CollectiveResult run_collective(const Topology& topo, CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
+                                const std::string& algorithm, bool fast_path = true, int root = 0,
+                                FlowNet::Stats* stats = nullptr, std::uint64_t* events = nullptr);
+
+}  // namespace llmsim

@@ -1,0 +1,147 @@
+// Flow-level network: transfer timing, link sharing, max-min fairness, phase fast path.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sim/net/flow_net.h"
+#include "sim/net/runner.h"
+#include "test_network_fixtures.h"
+
+using namespace llmsim;
+
+namespace {
+
+// Runs point-to-point transfers started together; returns each completion time (s).
+std::vector<double> run_transfers(const Topology& t, const std::vector<std::pair<int, int>>& pairs,
+                                  const std::vector<double>& bytes, FlowNet::Stats* st = nullptr) {
+  EventQueue q;
+  Recorder rec;
+  FlowNet net(t, q, rec);
+  std::vector<double> done(pairs.size(), -1);
+  for (size_t i = 0; i < pairs.size(); ++i)
+    net.transfer(pairs[i].first, pairs[i].second, bytes[i], [&, i] { done[i] = to_seconds(q.now()); });
+  q.run();
+  if (st) *st = net.stats();
+  return done;
+}
+
+}  // namespace
+
+TEST_CASE("network: a lone transfer takes latency + size / bandwidth", "[network]") {
+  TopologyFixture f(ring_yaml(4, "100 GB/s", "2 us"));
+  auto t = run_transfers(f.topo, {{0, 1}}, {1e9});
+  CHECK(t[0] == Approx(2e-6 + 1e9 / 100e9).epsilon(1e-9));
+  // Two hops on the ring: both latencies, cut-through (no max_payload => no fill).
+  auto t2 = run_transfers(f.topo, {{0, 2}}, {1e9});
+  CHECK(t2[0] == Approx(4e-6 + 1e9 / 100e9).epsilon(1e-9));
+}
+
+TEST_CASE("network: store-and-forward chunks add one chunk per extra hop", "[network]") {
+  TopologyFixture f(ring_yaml(4, "100 GB/s", "0 us", "max_payload: 1 MiB"));
+  auto t = run_transfers(f.topo, {{0, 2}}, {64.0 * 1024 * 1024});
+  // 64 MiB through 2 hops in 1 MiB chunks: drain 64 MiB + 1 MiB pipeline fill.
+  CHECK(t[0] == Approx(65.0 * 1024 * 1024 / 100e9).epsilon(1e-9));
+}
+
+TEST_CASE("network: two equal flows sharing one link each take twice as long", "[network]") {
+  TopologyFixture f(dgx_yaml());
+  const double S = 1024.0 * 1024 * 1024;
+  double alone = run_transfers(f.topo, {{0, 2}}, {S})[0];
+  auto both = run_transfers(f.topo, {{0, 2}, {1, 2}}, {S, S});  // share the switch->gpu2 port
+  CHECK(both[0] == Approx(2 * alone).epsilon(0.01));
+  CHECK(both[1] == Approx(2 * alone).epsilon(0.01));
+  // Disjoint destinations do not interfere.
+  auto apart = run_transfers(f.topo, {{0, 2}, {1, 3}}, {S, S});
+  CHECK(apart[0] == Approx(alone).epsilon(1e-9));
+}
+
+TEST_CASE("network: max-min fair rates on a 3-flow chain", "[network]") {
+  // gpu0 -(10 GB/s)- gpu1 -(20 GB/s)- gpu2, no latency.
+  // f1: 0->1 (0.5 GB), f2: 0->2 (1 GB), f3: 1->2 (1 GB).
+  // Max-min: link 0->1 splits 10 between f1, f2 (5 each); link 1->2 gives f3 the rest, 15.
+  // f3 ends at 1/15 s (f2 stays capped at 5 by link 0->1); f1 ends at 0.5/5 = 0.1 s;
+  // then f2 (0.5 GB left) runs alone at 10 GB/s: ends at 0.15 s.
+  TopologyFixture f(chain_yaml());
+  auto t = run_transfers(f.topo, {{0, 1}, {0, 2}, {1, 2}}, {0.5e9, 1e9, 1e9});
+  CHECK(t[2] == Approx(1.0 / 15).epsilon(1e-6));
+  CHECK(t[0] == Approx(0.1).epsilon(1e-6));
+  CHECK(t[1] == Approx(0.15).epsilon(1e-6));
+}
+
+TEST_CASE("network: rates seen mid-flight follow progressive filling", "[network]") {
+  TopologyFixture f(chain_yaml());
+  EventQueue q;
+  Recorder rec;
+  FlowNet net(f.topo, q, rec);
+  for (auto pr : std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 2}}) net.transfer(pr.first, pr.second, 1e9, [] {});
+  q.run(to_simtime(0.01));
+  const Route& r01 = f.topo.route(0, 1);
+  const Route& r12 = f.topo.route(1, 2);
+  CHECK(net.link_load(r01.hops[0]) == Approx(10e9));  // 5 + 5
+  CHECK(net.link_load(r12.hops[0]) == Approx(20e9));  // 5 + 15
+  CHECK(net.active_flows() == 3);
+}
+
+TEST_CASE("network: phase fast path gives exactly the per-flow results", "[network]") {
+  const double S = 256.0 * 1024 * 1024;
+  SECTION("ring all-reduce on a ring") {
+    TopologyFixture f(ring_yaml(8, "100 GB/s", "1 us"));
+    std::vector<int> g{0, 1, 2, 3, 4, 5, 6, 7};
+    FlowNet::Stats fast, slow;
+    auto a = run_collective(f.topo, CollectiveKind::AllReduce, g, S, "ring", true, 0, &fast);
+    auto b = run_collective(f.topo, CollectiveKind::AllReduce, g, S, "ring", false, 0, &slow);
+    CHECK(a.time == b.time);  // identical picoseconds
+    CHECK(fast.fast_phases == 14);
+    CHECK(fast.flows == 0);
+    CHECK(slow.fast_phases == 0);
+    CHECK(slow.flows == 14 * 8);
+  }
+  SECTION("torus all-reduce") {
+    TopologyFixture f(torus_yaml(4, 4, 2));
+    std::vector<int> g;
+    for (int i = 0; i < 32; ++i) g.push_back(i);
+    auto a = run_collective(f.topo, CollectiveKind::AllReduce, g, S, "torus", true);
+    auto b = run_collective(f.topo, CollectiveKind::AllReduce, g, S, "torus", false);
+    CHECK(a.time == b.time);
+  }
+  SECTION("contended: a ring through shared links falls back per flow") {
+    // Ring order 0,2,1,3 on a 4-ring: 0->2 and 1->3 both cross links, so not disjoint.
+    TopologyFixture f(ring_yaml(4, "100 GB/s", "1 us"));
+    FlowNet::Stats fast, slow;
+    auto a = run_collective(f.topo, CollectiveKind::AllReduce, {0, 2, 1, 3}, S, "ring", true, 0, &fast);
+    auto b = run_collective(f.topo, CollectiveKind::AllReduce, {0, 2, 1, 3}, S, "ring", false, 0, &slow);
+    CHECK(a.time == Approx(b.time).epsilon(1e-12));
+    CHECK(fast.slow_phases == 6);
+  }
+}
+
+TEST_CASE("network: a transfer arriving on a fast phase's link demotes it exactly", "[network]") {
+  // A ring all-gather runs on the fast path; a point-to-point transfer joins one of its
+  // links mid-phase. Results must match the all-per-flow run to the picosecond scale.
+  TopologyFixture f(ring_yaml(4, "100 GB/s", "1 us"));
+  const double S = 64.0 * 1024 * 1024;
+  auto run = [&](bool fast, FlowNet::Stats* st) {
+    EventQueue q;
+    Recorder rec;
+    FlowNet net(f.topo, q, rec);
+    net.set_fast_path(fast);
+    CollectiveRunner runner(f.topo, q, rec, net);
+    double coll = -1, p2p = -1;
+    runner.collective(CollectiveKind::AllGather, {0, 1, 2, 3}, S, "ring",
+                      [&](const CollectiveResult& r) { coll = r.time; });
+    q.at(to_simtime(50e-6), [&] { net.transfer(0, 1, 8e6, [&] { p2p = to_seconds(q.now()); }); });
+    q.run();
+    *st = net.stats();
+    return std::make_pair(coll, p2p);
+  };
+  FlowNet::Stats sf, ss;
+  auto a = run(true, &sf);
+  auto b = run(false, &ss);
+  CHECK(sf.demotions == 1);
+  CHECK(a.first == Approx(b.first).epsilon(1e-9));
+  CHECK(a.second == Approx(b.second).epsilon(1e-9));
+  // The shared link slowed the collective: it lost bandwidth for the 8 MB transfer.
+  double alone = run_collective(f.topo, CollectiveKind::AllGather, {0, 1, 2, 3}, S, "ring").time;
+  CHECK(a.first > alone * 1.01);
+}
