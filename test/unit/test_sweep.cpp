@@ -1,0 +1,38 @@
+// scripts/sweep and scripts/plot are Python; their tests (test/scripts/*.py, unittest)
+// run here so ctest runs them with everything else. Each Python test asserts the real
+// numbers (rows, metrics, reruns, files written); this only carries its verdict.
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+// Runs a command, returns (exit status, combined output).
+std::pair<int, std::string> run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::array<char, 4096> buf{};
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+void python_suite(const std::string& script) {
+  std::string cmd = std::string("LLMSIM_BINARY='") + LLMSIM_BINARY + "' python3 '" + LLMSIM_SOURCE_DIR +
+                    "/test/scripts/" + script + "'";
+  auto r = run(cmd);
+  INFO(r.second);
+  if (r.second.find("skipped") != std::string::npos) WARN(r.second);  // say what did not run, and why
+  REQUIRE(r.first == 0);
+  CHECK(r.second.find("\nOK") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("scripts/sweep: rows, failures, resume after kill, real runs", "[output][sweep]") {
+  python_suite("test_sweep.py");
+}
