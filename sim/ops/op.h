@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/core/units.h"
 #include "sim/spec/chip.h"
@@ -54,10 +55,27 @@ struct OpCost {
   std::int64_t waves = 0;     // ceil(tiles / units)
   Joules energy = 0;          // dynamic energy (idle power is added per device over time)
   bool memory_bound = false;
+  // Detail for reports and per-wave timeline spans.
+  std::string dtype;          // resolved dtype ("auto" -> the chip's 16-bit type)
+  FlopsPerSecond peak = 0;    // chip peak for the compute dtype (vector peak for vector ops)
+  BytesPerSecond peak_bandwidth = 0;  // peak of the tier(s) streamed (slower one for copies)
+  std::int64_t split_k = 1;   // K (or KV) split used to fill idle units
+  Seconds wave_time = 0;      // duration of one full wave (0 for non-tiled ops)
+  Seconds last_wave_time = 0; // duration of the final (possibly partial) wave
+  Seconds prologue = 0;       // launch + first operand fetch before wave 1 starts
 };
 
-// Pure timing model (docs/models.md). Throws InputError-free std::invalid_argument for an
-// op the chip cannot run (unsupported dtype); callers turn that into a positioned error.
+// "auto" -> the chip's preferred 16-bit type (bf16, else fp16, else its first listed
+// dtype); any other name is returned unchanged.
+std::string resolve_dtype(const std::string& dtype, const ChipSpec& chip);
+
+// Op names as microbench files spell them ("gemm", "copy", ...); false if unknown.
+bool op_kind_from_name(const std::string& name, OpKind& out);
+const std::vector<std::string>& op_kind_names();
+
+// Pure timing model (docs/models.md). Throws std::invalid_argument (never InputError) for
+// an op the chip cannot run (unsupported dtype, zero shape); callers turn that into a
+// positioned error naming op, chip and position.
 OpCost estimate_op(const Op& op, const ChipSpec& chip);
 
 }  // namespace llmsim

@@ -1,0 +1,90 @@
+#include "models/compute_core.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sim/engine/simulation.h"
+
+namespace llmsim {
+
+namespace {
+// Waves drawn individually per op; beyond this the rest is one "waves k..n" span, so a
+// 10,000-wave GEMM does not flood the timeline.
+constexpr std::int64_t kMaxWaveSpans = 64;
+}  // namespace
+
+ComputeCore::ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, Simulation& sim,
+                         const std::string& device_name)
+    : sc_core::sc_module(name), chip_(chip), sim_(sim), device_name_(device_name) {}
+
+void ComputeCore::submit(const Op& op, Done done) {
+  OpCost cost = estimate_op(op, chip_);
+  submit(cost, op.name.empty() ? op_kind_name(op.kind) : op.name, std::move(done));
+}
+
+void ComputeCore::submit(const OpCost& cost, const std::string& label, Done done) {
+  queue_.push_back(Pending{cost, label, std::move(done)});
+  start_next();
+}
+
+void ComputeCore::start_next() {
+  if (running_ || queue_.empty()) return;
+  running_ = true;
+  started_ = sim_.now();
+  Recorder& rec = sim_.recorder();
+  if (rec.on()) {
+    if (track_ < 0) track_ = rec.track(device_name_, "compute", 0);
+    if (!busy_signal_) rec.counter(track_, "busy", started_, 1);
+    busy_signal_ = true;
+  }
+  SimTime dt = std::max<SimTime>(1, to_simtime(queue_.front().cost.time));
+  sim_.queue().at(started_ + dt, [this] { finish(); });
+}
+
+void ComputeCore::finish() {
+  Pending p = std::move(queue_.front());
+  queue_.pop_front();
+  SimTime end = sim_.now();
+  busy_time_ += end - started_;
+  flops_ += p.cost.flops;
+  energy_ += p.cost.energy;
+  ++ops_done_;
+  running_ = false;
+  if (sim_.recorder().on()) record(p, started_, end);
+  if (p.done) p.done(p.cost);
+  start_next();
+  if (!running_ && busy_signal_) {
+    sim_.recorder().counter(track_, "busy", end, 0);
+    busy_signal_ = false;
+  }
+}
+
+void ComputeCore::record(const Pending& p, SimTime begin, SimTime end) {
+  Recorder& rec = sim_.recorder();
+  char args[256];
+  std::snprintf(args, sizeof args,
+                "{\"dtype\":\"%s\",\"flops\":%.6g,\"bytes\":%.6g,\"tiles\":%lld,\"waves\":%lld,\"memory_bound\":%s}",
+                p.cost.dtype.c_str(), p.cost.flops, p.cost.bytes, static_cast<long long>(p.cost.tiles),
+                static_cast<long long>(p.cost.waves), p.cost.memory_bound ? "true" : "false");
+  rec.span(track_, p.label, "op", begin, end, args);
+  if (!wave_spans_ || p.cost.waves <= 0) return;
+  SimTime t = begin + to_simtime(p.cost.prologue);
+  rec.span(track_, "prologue", "wave", begin, t);
+  const std::int64_t n = p.cost.waves;
+  for (std::int64_t w = 0; w < n; ++w) {
+    bool last = w == n - 1;
+    if (w == kMaxWaveSpans - 1 && !last) {
+      // Remaining full waves as one span, then the last wave.
+      SimTime e = t + to_simtime(p.cost.wave_time * static_cast<double>(n - 1 - w));
+      rec.span(track_, "waves " + std::to_string(w + 1) + "-" + std::to_string(n - 1), "wave", t, e);
+      t = e;
+      w = n - 2;
+      continue;
+    }
+    SimTime e = t + to_simtime(last ? p.cost.last_wave_time : p.cost.wave_time);
+    rec.span(track_, "wave " + std::to_string(w + 1), "wave", t, std::min(e, end));
+    t = e;
+  }
+}
+
+}  // namespace llmsim

@@ -1,0 +1,80 @@
+// Attention timing, flash-attention style: per (sequence, KV head) the group's query rows
+// are packed into Q blocks of tile_m rows, each sweeping KV blocks of tile_n keys (two
+// MACs per score plus a softmax on the vector unit). Decode (q_len 1) packs the GQA group
+// into one Q block and splits the KV sweep across idle units (flash-decoding); it is bound
+// by reading the KV cache. docs/models.md "Attention".
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/ops/energy.h"
+#include "sim/ops/op_model.h"
+
+namespace llmsim {
+namespace opmodel {
+
+namespace {
+constexpr double kSoftmaxFlopsPerScore = 5;  // scale, running max, subtract, exp, sum
+constexpr double kPartialBytes = 4;          // split-KV partial outputs are fp32
+}  // namespace
+
+OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
+  require_positive(op.batch, "batch");
+  require_positive(op.heads, "heads");
+  require_positive(op.kv_heads, "kv_heads");
+  require_positive(op.head_dim, "head_dim");
+  require_positive(op.q_len, "q_len");
+  require_positive(op.kv_len, "kv_len");
+  if (op.heads % op.kv_heads != 0)
+    throw std::invalid_argument("heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads (" +
+                                std::to_string(op.kv_heads) + ")");
+  if (op.causal && op.q_len > op.kv_len)
+    throw std::invalid_argument("causal attention needs q_len <= kv_len");
+  const std::string dt = resolve_dtype(op.dtype, chip);
+  if (dt == "int4") throw std::invalid_argument("attention does not run at int4 (int4 is a weight format)");
+  const std::string cdt = matrix_dtype(dt, chip);
+  const ComputeSpec& cs = chip.compute;
+  const double fpc = cs.flops_per_cycle_per_unit(cdt, chip.clock);
+  const std::int64_t tm = cs.tile_m, tn = cs.tile_n, units = cs.units;
+  const double b = dtype_bytes(dt);
+  const double d = static_cast<double>(op.head_dim);
+  const double q = static_cast<double>(op.q_len), kv = static_cast<double>(op.kv_len);
+
+  const std::int64_t group = op.heads / op.kv_heads;
+  const std::int64_t rows = op.q_len * group;
+  const std::int64_t q_blocks = ceil_div(rows, tm);
+  const std::int64_t row_pad = q_blocks == 1 ? padded_rows(rows, chip) : tm;
+  const std::int64_t kv_steps = ceil_div(op.kv_len, tn);
+  // Causal: query i sees the first kv_len - q_len + i + 1 keys, so about half the blocks.
+  const double pairs = op.causal && op.q_len > 1 ? q * kv - q * (q - 1) / 2 : q * kv;
+  const std::int64_t visited =
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(kv_steps) * pairs / (q * kv))));
+  const double rt = static_cast<double>(row_pad * tn);
+  const double step_cycles = 2.0 * rt * d * 2.0 / fpc / cs.matrix_efficiency + rt * kSoftmaxFlopsPerScore / vector_fpc(chip);
+
+  const std::int64_t items = op.batch * op.kv_heads * q_blocks;
+  std::int64_t split = 1;
+  if (items < units && visited > 1) split = std::min(units / items, visited);
+
+  TileJob job;
+  job.items = items * split;
+  job.item_cycles = static_cast<double>(ceil_div(visited, split)) * step_cycles + cs.tile_overhead_cycles;
+  const double B = static_cast<double>(op.batch);
+  const double kv_bytes = B * static_cast<double>(op.kv_heads) * kv * d * 2 * b;   // K and V, read once
+  const double qo_bytes = B * static_cast<double>(op.heads) * q * d * 2 * b;       // Q read, O written
+  const double partials = split > 1 ? 2.0 * static_cast<double>(split) * B * static_cast<double>(op.heads) * q * d * kPartialBytes : 0.0;
+  job.total_bytes = kv_bytes + qo_bytes + partials;
+  job.prologue_bytes = static_cast<double>((row_pad + tn)) * d * b;
+
+  const MemoryTierSpec& tier = op_tier(op, chip, chip.placement.kv_cache);
+  OpCost cost;
+  cost.dtype = dt;
+  cost.split_k = split;
+  run_waves(job, chip, tier, cost);
+  cost.flops = 4.0 * B * static_cast<double>(op.heads) * d * pairs;
+  cost.peak = cs.peak.at(cdt);
+  cost.energy = (cost.flops * chip_pj_per_flop(chip, cdt) + cost.bytes * tier_pj_per_byte(chip, tier)) * 1e-12;
+  return cost;
+}
+
+}  // namespace opmodel
+}  // namespace llmsim

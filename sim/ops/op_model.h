@@ -1,0 +1,53 @@
+// Internals shared by the operator models (gemm.cpp, attention.cpp, op.cpp). Not for
+// callers outside sim/ops: they use estimate_op.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/ops/op.h"
+
+namespace llmsim {
+namespace opmodel {
+
+// Independent tile jobs dealt to the chip's units in waves (docs/models.md "Tiles and
+// waves"). A wave lasts max(compute of one item, the wave's bytes over the stream tier):
+// double buffering overlaps the next operand fetch with the current MACs.
+struct TileJob {
+  std::int64_t items = 0;      // work items (output tiles x splits)
+  double item_cycles = 0;      // compute cycles of one item, incl. per-tile overhead
+  Bytes total_bytes = 0;       // stream-tier bytes of the whole op (split evenly over items)
+  Bytes prologue_bytes = 0;    // per-unit bytes fetched before the first MAC (not overlapped)
+};
+
+// Fills time / compute_time / memory_time / tiles / waves / wave_time / last_wave_time /
+// prologue / bytes / memory_bound of `cost`.
+void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& tier, OpCost& cost);
+
+// The dtype the MAC array runs for `dtype`: int4 weights run at the chip's int4 rate if
+// listed, else bf16 / fp16 / int8 (w4a16 dequantises in the operand path). Throws
+// std::invalid_argument naming the chip when it has none of them.
+std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip);
+
+// Rows an output tile of `rows` (< tile_m) occupies on the MAC array: output-stationary
+// arrays (GPU tensor cores, Gaudi MME, Tensix FPU) pad to the full tile; arrays that stream
+// rows through stationary weights (TPU MXU, Groq MXM, WSE, IPU AMP, RDU PCU) pad only to
+// their row granularity.
+std::int64_t padded_rows(std::int64_t rows, const ChipSpec& chip);
+
+// Tier an op streams from: op.stream_tier, else `fallback` ("" = chip stream tier).
+const MemoryTierSpec& op_tier(const Op& op, const ChipSpec& chip, const std::string& fallback);
+
+// Throws std::invalid_argument "<what> must be positive (got N)".
+void require_positive(std::int64_t v, const char* what);
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b);
+
+// Per-unit vector FLOP per cycle (vector_peak / (units x clock)).
+double vector_fpc(const ChipSpec& chip);
+FlopsPerSecond vector_peak(const ChipSpec& chip);
+
+OpCost estimate_gemm(const Op& op, const ChipSpec& chip);
+OpCost estimate_attention(const Op& op, const ChipSpec& chip);
+
+}  // namespace opmodel
+}  // namespace llmsim

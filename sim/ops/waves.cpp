@@ -1,0 +1,70 @@
+// The wave model shared by GEMM and attention, and the dtype / row-padding rules of the
+// MAC arrays (docs/models.md "Tiles and waves").
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/ops/op_model.h"
+
+namespace llmsim {
+namespace opmodel {
+
+namespace {
+// TPU MXUs take bf16[8,128] row groups per pass ([ScalingBook], CHIPS.md section 6).
+constexpr std::int64_t kTpuRowGranularity = 8;
+
+std::string supported_list(const ChipSpec& chip) {
+  std::string s;
+  for (const auto& kv : chip.compute.peak) s += (s.empty() ? "" : ", ") + kv.first;
+  return s;
+}
+}  // namespace
+
+std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip) {
+  const auto& known = known_dtypes();
+  if (std::find(known.begin(), known.end(), dtype) == known.end())
+    throw std::invalid_argument("unknown dtype '" + dtype + "'");
+  if (chip.compute.supports(dtype)) return dtype;
+  if (dtype == "int4") {
+    for (const char* d : {"bf16", "fp16", "int8"}) if (chip.compute.supports(d)) return d;
+  }
+  throw std::invalid_argument("dtype " + dtype + " is not supported by " + chip.name + " (supported: " +
+                              supported_list(chip) + ")");
+}
+
+std::int64_t padded_rows(std::int64_t rows, const ChipSpec& chip) {
+  const std::int64_t tm = chip.compute.tile_m;
+  const std::string& f = chip.family;
+  std::int64_t r = tm;  // output-stationary (gpu, hpu, tensix, unknown): full tile
+  if (f == "tpu") {
+    r = ceil_div(rows, kTpuRowGranularity) * kTpuRowGranularity;
+  } else if (f == "lpu" || f == "wafer" || f == "ipu" || f == "rdu") {
+    r = rows;  // rows stream through stationary weights one per cycle
+  }
+  return std::min(tm, std::max<std::int64_t>(1, r));
+}
+
+void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& tier, OpCost& c) {
+  const std::int64_t units = chip.compute.units;
+  const double bw = tier.bandwidth * tier.efficiency;
+  const std::int64_t full = job.items / units, rem = job.items % units;
+  const double item_time = job.item_cycles / chip.clock;
+  const double item_bytes = job.total_bytes / static_cast<double>(job.items);
+  auto wave = [&](std::int64_t active) {
+    return std::max(item_time, static_cast<double>(active) * item_bytes / bw);
+  };
+  c.tiles = job.items;
+  c.waves = full + (rem > 0 ? 1 : 0);
+  c.wave_time = full > 0 ? wave(units) : wave(rem);
+  c.last_wave_time = rem > 0 ? wave(rem) : c.wave_time;
+  const double first_units = static_cast<double>(std::min(job.items, units));
+  c.prologue = chip.compute.launch_overhead + tier.latency + job.prologue_bytes * first_units / bw;
+  c.time = c.prologue + static_cast<double>(full) * c.wave_time + (rem > 0 ? c.last_wave_time : 0.0);
+  c.compute_time = static_cast<double>(c.waves) * item_time;
+  c.bytes = job.total_bytes;
+  c.peak_bandwidth = tier.bandwidth;
+  c.memory_time = job.total_bytes / bw;
+  c.memory_bound = c.memory_time > c.compute_time;
+}
+
+}  // namespace opmodel
+}  // namespace llmsim

@@ -1,0 +1,315 @@
+// `kind: microbench` (CONTRACT "File shapes"): parse the ops list, run each op `repeat`
+// times back to back on its device, report one summary row per op.
+#include "sim/workloads/microbench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+
+#include "models/device.h"
+#include "sim/engine/simulation.h"
+#include "sim/engine/workload.h"
+#include "sim/ops/op.h"
+
+namespace llmsim {
+
+namespace {
+
+struct MbOp {
+  bool collective = false;
+  Op op;
+  CollectiveOpSpec coll;
+  int device = 0;
+  std::int64_t repeat = 1;
+  std::string name, detail;
+};
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string all_op_names() {
+  std::string s;
+  for (const auto& n : op_kind_names()) s += (s.empty() ? "" : ", ") + n;
+  for (const auto& n : collective_op_names()) s += ", " + n;
+  return s;
+}
+
+// Reads the fields of a compute/memory op into `o.op`; positions come from `f`.
+void parse_compute_op(Fields& f, OpKind kind, MbOp& o) {
+  Op& op = o.op;
+  op.kind = kind;
+  if (kind != OpKind::Copy) {
+    op.dtype = f.str("dtype", "auto");
+    const auto& k = known_dtypes();
+    if (op.dtype != "auto" && std::find(k.begin(), k.end(), op.dtype) == k.end())
+      f.fail("dtype", "unknown dtype '" + op.dtype + "' (known: auto, fp64, fp32, tf32, bf16, fp16, fp8, int8, int4)");
+  }
+  char d[160] = "";
+  switch (kind) {
+    case OpKind::Gemm:
+      op.m = f.positive("m");
+      op.n = f.positive("n");
+      op.k = f.positive("k");
+      op.batch = f.positive("batch", 1);
+      op.weights_on_chip = f.boolean("weights_on_chip", false);
+      std::snprintf(d, sizeof d, "m=%lld n=%lld k=%lld b=%lld", (long long)op.m, (long long)op.n, (long long)op.k,
+                    (long long)op.batch);
+      break;
+    case OpKind::Attention:
+      op.batch = f.positive("batch", 1);
+      op.heads = f.positive("heads");
+      op.kv_heads = f.positive("kv_heads", op.heads);
+      op.head_dim = f.positive("head_dim", 128);
+      op.q_len = f.positive("q_len");
+      op.kv_len = f.positive("kv_len", op.q_len);
+      op.causal = f.boolean("causal", true);
+      std::snprintf(d, sizeof d, "b=%lld h=%lld/%lld d=%lld q=%lld kv=%lld", (long long)op.batch,
+                    (long long)op.heads, (long long)op.kv_heads, (long long)op.head_dim, (long long)op.q_len,
+                    (long long)op.kv_len);
+      break;
+    case OpKind::Copy:
+      op.bytes = f.qty("bytes", Dim::Size);
+      if (!(op.bytes > 0)) f.fail("bytes", "must be positive");
+      op.from = f.str("from", "");
+      op.to = f.str("to", "");
+      std::snprintf(d, sizeof d, "%s %s->%s", format_quantity(op.bytes, Dim::Size).c_str(),
+                    op.from.empty() ? "main" : op.from.c_str(), op.to.empty() ? "main" : op.to.c_str());
+      break;
+    case OpKind::Elementwise:
+    case OpKind::Activation:
+      op.elements = f.positive("elements");
+      if (kind == OpKind::Elementwise) {
+        op.flops_per_element = f.num("flops_per_element", 1);
+        if (op.flops_per_element < 0) f.fail("flops_per_element", "must be >= 0");
+        op.bytes = f.qty("bytes", Dim::Size, 0);
+      }
+      std::snprintf(d, sizeof d, "elements=%lld", (long long)op.elements);
+      break;
+    default:
+      op.m = f.positive("m");
+      op.n = f.positive("n");
+      std::snprintf(d, sizeof d, "m=%lld n=%lld", (long long)op.m, (long long)op.n);
+  }
+  if (kind != OpKind::Copy) op.stream_tier = f.str("stream_tier", "");
+  o.detail = d;
+}
+
+// Key whose position best explains an estimate_op failure.
+std::string blame_key(const Fields& f, const std::string& msg) {
+  if (msg.find("dtype") != std::string::npos && f.has("dtype")) return "dtype";
+  if (msg.find("tier") != std::string::npos) {
+    for (const char* k : {"stream_tier", "from", "to"}) if (f.has(k)) return k;
+  }
+  for (const char* k : {"kv_heads", "heads", "q_len"}) {
+    if (msg.find(k) != std::string::npos && f.has(k)) return k;
+  }
+  return "op";
+}
+
+class Microbench : public Workload {
+ public:
+  void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
+    (void)catalog;
+    Fields root(doc, "workload");
+    root.str("kind");
+    root.opt("description");
+    std::int64_t repeat = root.positive("repeat", 1);
+    YAML::Node ops = root.get("ops");
+    std::string file = root.file_for("ops");
+    if (!ops.IsSequence() || ops.size() == 0) root.fail("ops", "must be a non-empty list of operators");
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      std::string what = "workload.ops[" + std::to_string(i) + "]";
+      if (!ops[i].IsMap()) throw InputError(pos_of(ops[i], file), what + ": must be a map like {op: gemm, m: 8192, ...}");
+      Fields f(ops[i], file, what);
+      MbOp o;
+      o.name = f.str("op");
+      o.repeat = f.positive("repeat", repeat);
+      OpKind kind;
+      if (is_collective_op(o.name)) {
+        o.collective = true;
+        o.coll = parse_collective_op(o.name, f, topo);
+        o.coll.pos = f.pos();
+        o.coll.op = o.name;
+      } else if (op_kind_from_name(o.name, kind)) {
+        o.op.name = f.str("label", o.name);
+        parse_compute_op(f, kind, o);
+        std::string dev = f.str("device", "");
+        if (topo.num_devices() > 0) {
+          if (!dev.empty()) {
+            o.device = topo.device_by_name(dev);
+            if (o.device < 0) {
+              std::vector<std::string> names;
+              for (int d = 0; d < topo.num_devices(); ++d) names.push_back(topo.vertices[static_cast<size_t>(d)].name);
+              std::string near = nearest(dev, names);
+              f.fail("device", "unknown device '" + dev + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                                   "; " + topo.name + " has " + names.front() + " .. " + names.back());
+            }
+          }
+          // The op must run on that device's chip: unsupported dtype, missing tier, ...
+          const ChipSpec& chip = *topo.device_chip[static_cast<size_t>(o.device)];
+          try {
+            estimate_op(o.op, chip);
+          } catch (const std::invalid_argument& e) {
+            std::string key = blame_key(f, e.what());
+            throw InputError(f.pos(key), what + " (" + o.name + " on " + chip.name + "): " + e.what());
+          }
+        }
+      } else {
+        f.fail("op", "unknown op '" + o.name + "' (known: " + all_op_names() + ")");
+      }
+      f.finish();
+      ops_.push_back(std::move(o));
+    }
+    root.finish();
+  }
+
+  void start(Simulation& sim) override {
+    sim_ = &sim;
+    results_.resize(ops_.size());
+    next_ = 0;
+    run_next();
+  }
+
+  void report(Simulation& sim, Json& summary) override {
+    Json rows = Json::array();
+    for (std::size_t i = 0; i < results_.size() && i < done_; ++i) {
+      const MicrobenchResult& r = results_[i];
+      Json j;
+      j["op"] = r.op;
+      j["device"] = r.device;
+      j["time_s"] = r.time;
+      j["tflops"] = r.time > 0 ? r.flops / r.time / 1e12 : 0.0;
+      j["bytes_per_s"] = r.time > 0 ? r.bytes / r.time : 0.0;
+      double algbw = r.time > 0 ? r.size / r.time : 0.0;
+      j["algbw_bytes_per_s"] = algbw;
+      j["busbw_bytes_per_s"] = r.busbw > 0 ? r.busbw : algbw;
+      j["waves"] = r.waves;
+      j["tiles"] = r.tiles;
+      j["achieved_fraction_of_peak"] = fraction_of_peak(r);
+      j["memory_bound"] = r.memory_bound;
+      j["flops"] = r.flops;
+      j["bytes"] = r.bytes;
+      j["repeat"] = ops_[i].repeat;
+      j["dynamic_energy_j"] = r.energy;
+      if (!r.algorithm.empty()) j["algorithm"] = r.algorithm;
+      rows.push_back(j);
+    }
+    Seconds t = to_seconds(sim.now());
+    Joules e = 0;
+    for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
+    summary["energy_j"] = e;
+    summary["avg_power_w"] = t > 0 ? e / t : 0.0;
+    summary["microbench"] = rows;
+  }
+
+  void print(Simulation& sim, std::ostream& os) override {
+    (void)sim;
+    for (std::size_t i = 0; i < results_.size() && i < done_; ++i) {
+      const MicrobenchResult& r = results_[i];
+      std::string rate = r.flops > 0 && !r.memory_bound ? fmt("%9.1f TFLOPS", r.flops / r.time / 1e12)
+                                                       : fmt("%9.3f TB/s  ", r.bytes / r.time / 1e12);
+      char line[320];
+      std::snprintf(line, sizeof line, "%-12s %-8s %-36s %12s %s  %5.1f%% of peak  waves %lld\n", r.op.c_str(),
+                    r.device.c_str(), r.detail.c_str(), format_quantity(r.time, Dim::Time).c_str(), rate.c_str(),
+                    100 * fraction_of_peak(r), static_cast<long long>(r.waves));
+      os << line;
+    }
+  }
+
+ private:
+  static double fraction_of_peak(const MicrobenchResult& r) {
+    if (r.time <= 0) return 0;
+    if (!r.memory_bound && r.flops > 0 && r.peak_flops > 0) return r.flops / r.time / r.peak_flops;
+    return r.peak_bytes_per_s > 0 ? r.bytes / r.time / r.peak_bytes_per_s : 0.0;
+  }
+
+  void run_next() {
+    if (next_ >= ops_.size()) return;
+    const MbOp& o = ops_[next_];
+    left_ = o.repeat;
+    started_ = sim_->now();
+    if (o.collective) {
+      run_collective();
+      return;
+    }
+    Device& dev = sim_->device(o.device);
+    dev.core().set_wave_spans(true);
+    cost_ = estimate_op(o.op, dev.chip());  // validated at load; one estimate per op
+    MicrobenchResult& r = results_[next_];
+    r.op = o.name;
+    r.device = dev.label();
+    r.detail = o.detail + (cost_.dtype.empty() ? "" : " " + cost_.dtype);
+    r.time = cost_.time;
+    r.flops = cost_.flops;
+    r.bytes = cost_.bytes;
+    r.size = o.op.kind == OpKind::Copy ? o.op.bytes : cost_.bytes;
+    r.tiles = cost_.tiles;
+    r.waves = cost_.waves;
+    r.peak_flops = cost_.peak;
+    r.peak_bytes_per_s = cost_.peak_bandwidth;
+    r.memory_bound = cost_.memory_bound;
+    r.energy = cost_.energy;
+    submit_one(dev);
+  }
+
+  void submit_one(Device& dev) {
+    dev.core().submit(cost_, ops_[next_].op.name, [this, &dev](const OpCost&) {
+      if (--left_ > 0) {
+        submit_one(dev);
+        return;
+      }
+      finish_op();
+    });
+  }
+
+  void run_collective() {
+    const MbOp& o = ops_[next_];
+    run_collective_op(*sim_, o.coll, [this](const MicrobenchResult& one) {
+      MicrobenchResult& r = results_[next_];
+      r = one;
+      if (r.op.empty()) r.op = ops_[next_].name;
+      if (--left_ > 0) {
+        run_collective();
+        return;
+      }
+      finish_op();
+    });
+  }
+
+  // Mean time per repetition, from wall-clock sim time so queueing is included.
+  void finish_op() {
+    results_[next_].time = to_seconds(sim_->now() - started_) / static_cast<double>(ops_[next_].repeat);
+    ++next_;
+    done_ = next_;
+    run_next();
+  }
+
+  std::vector<MbOp> ops_;
+  std::vector<MicrobenchResult> results_;
+  Simulation* sim_ = nullptr;
+  std::size_t next_ = 0, done_ = 0;
+  std::int64_t left_ = 0;
+  SimTime started_ = 0;
+  OpCost cost_;
+};
+
+}  // namespace
+
+bool is_collective_op(const std::string& op) {
+  const auto& n = collective_op_names();
+  return std::find(n.begin(), n.end(), op) != n.end();
+}
+
+const std::vector<std::string>& collective_op_names() {
+  static const std::vector<std::string> n = {"allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "sendrecv"};
+  return n;
+}
+
+LLMSIM_REGISTER_WORKLOAD(Microbench, "microbench");
+
+}  // namespace llmsim
