@@ -36,7 +36,7 @@ void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out)
     os << "] " << format_quantity(f.link.bandwidth * f.parallel, Dim::Bandwidth) << " per link per direction, "
        << format_quantity(f.link.latency, Dim::Time) << (f.level > 0 ? ", level " + std::to_string(f.level) : "") << "\n";
   }
-  os << "  diameter:   " << t.diameter_hops() << " hops\n";
+  os << "  diameter:   " << t.diameter_hops() << (t.diameter_hops() == 1 ? " hop\n" : " hops\n");
   os << "  bisection:  " << format_quantity(t.bisection_bandwidth(), Dim::Bandwidth) << " per direction\n";
   double lo = 0, hi = 0;
   for (int d = 0; d < t.num_devices(); ++d) {
