@@ -20,8 +20,10 @@ class Ring : public CollectiveAlgorithm {
     int n = static_cast<int>(req.group.size());
     double S = req.bytes;
     if (req.kind == CollectiveKind::Broadcast || req.kind == CollectiveKind::Reduce) {
-      // Chain from the root through the ring order (reversed for reduce); m chunks need
-      // m + n - 2 steps to drain through n - 1 hops.
+      // Chain from the root through the ring order (reversed for reduce), streamed: every
+      // hop carries S at once (a + S/B), then the pipeline fill of one chunk per extra
+      // hop. Lock-step phases of one chunk each would charge the hop latency per chunk,
+      // which a streaming pipeline overlaps.
       std::vector<int> order;
       for (int i = 0; i < n; ++i) order.push_back(req.group[static_cast<size_t>((req.root + i) % n)]);
       auto p = make_pattern();
@@ -31,8 +33,7 @@ class Ring : public CollectiveAlgorithm {
         else
           add_pair(*p, order[static_cast<size_t>(i + 1)], order[static_cast<size_t>(i)]);
       }
-      int m = pipeline_chunks(S);
-      plan.stages.push_back({p, S / m, m + n - 2, "ring"});
+      add_pipeline(plan, p, S, n - 2, "ring");
       return plan;
     }
     auto p = make_pattern();

@@ -39,12 +39,11 @@ class Tree : public CollectiveAlgorithm {
         else
           add_pair(*p, child, parent);
       }
-      int m = pipeline_chunks(req.bytes);
-      plan.stages.push_back({p, req.bytes / m, m + depth - 1, "tree"});
+      add_pipeline(plan, p, req.bytes, depth - 1, "tree");
       return plan;
     }
     // Reduce (child -> parent) and broadcast (parent -> child) stream concurrently in
-    // both trees: m chunks cross a 2 x depth hop pipeline.
+    // both trees, half the data each: a 2 x depth hop pipeline.
     for (int t = 0; t < 2; ++t) {
       auto at = [&](int pos) { return g[static_cast<size_t>(t == 0 ? pos : n - 1 - pos)]; };
       for (int pos = 1; pos < n; ++pos) {
@@ -53,9 +52,7 @@ class Tree : public CollectiveAlgorithm {
         add_pair(*p, parent, child);
       }
     }
-    double half = req.bytes / 2;
-    int m = pipeline_chunks(half);
-    plan.stages.push_back({p, half / m, m + 2 * depth - 1, "tree"});
+    add_pipeline(plan, p, req.bytes / 2, 2 * depth - 1, "tree");
     return plan;
   }
 };
