@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -225,4 +227,39 @@ TEST_CASE("catalog: devices (dense) shows the per-chip figures the simulator use
     }
   }
   CHECK(found);
+}
+
+TEST_CASE("catalog: json formats and `check` on every catalog file", "[catalog]") {
+  int status = -1;
+  auto pub = nlohmann::json::parse(run_binary("devices --as-published --format json", &status));
+  REQUIRE(status == 0);
+  REQUIRE(pub.size() == 9);
+  CHECK(pub[0]["chip"] == "nvidia-h100-sxm");
+  CHECK(pub[0]["table2"]["bf16"] == "1,979 TFLOPS");
+  CHECK(pub[7]["table1"]["tdp_w"] == "-");
+  CHECK(pub[8]["row"] == 9);
+
+  auto dense = nlohmann::json::parse(run_binary("devices --format json", &status));
+  REQUIRE(status == 0);
+  REQUIRE(dense.size() == 16);
+  int in_review = 0;
+  for (const auto& c : dense) {
+    in_review += c["in_review"].get<bool>() ? 1 : 0;
+    if (c["name"] == "nvidia-h100-sxm") {
+      CHECK(c["peak_flops"]["bf16"].get<double>() == Approx(989.4e12));
+      CHECK(c["memory"][1]["efficiency"].get<double>() == Approx(0.90));
+    }
+  }
+  CHECK(in_review == 9);
+
+  std::string out = run_binary("check " LLMSIM_SOURCE_DIR "/topologies/devices/*.yaml", &status);
+  CHECK(status == 0);
+  int ok_lines = 0;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) ok_lines += line.find(": chip ") != std::string::npos ? 1 : 0;
+  CHECK(ok_lines == 16);
+
+  run_binary("devices --format xml", &status);
+  CHECK(status == 2);
 }
