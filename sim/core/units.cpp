@@ -198,7 +198,13 @@ double parse_quantity(const std::string& text, Dim dim) {
                         dim_example(dim) + "')",
                     static_cast<int>(unit_start)};
   }
-  return value * f;
+  // A finite number times a large prefix can still overflow ("1e308 MB"): infinities must
+  // not reach integer conversions such as to_simtime (found by fuzz/units_fuzz.cpp).
+  double result = value * f;
+  if (!std::isfinite(result)) {
+    throw UnitError{"quantity out of range: '" + text.substr(num_start) + "'", static_cast<int>(num_start)};
+  }
+  return result;
 }
 
 std::string format_quantity(double value, Dim dim, int precision) {
