@@ -1,6 +1,7 @@
 #include "sim/output/chrome_trace.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -57,6 +58,33 @@ std::uint64_t mix(std::uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// "gpu2" before "gpu10": digit runs compare as numbers, the rest as text.
+bool natural_less(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    bool da = std::isdigit(static_cast<unsigned char>(a[i])), db = std::isdigit(static_cast<unsigned char>(b[j]));
+    if (da && db) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+      size_t is = i, js = j;
+      while (is + 1 < ie && a[is] == '0') ++is;
+      while (js + 1 < je && b[js] == '0') ++js;
+      if (ie - is != je - js) return ie - is < je - js;
+      int c = a.compare(is, ie - is, b, js, je - js);
+      if (c != 0) return c < 0;
+      i = ie;
+      j = je;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  if ((a.size() - i) != (b.size() - j)) return a.size() - i < b.size() - j;
+  return a < b;  // equal up to leading zeros: any fixed order
 }
 
 }  // namespace
@@ -261,14 +289,19 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
   };
   os << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
 
-  // Metadata: names and the order Perfetto shows them in (processes by first appearance,
-  // threads by the sort index the model gave).
+  // Metadata: names and the order Perfetto shows them in: processes by name in natural
+  // order (gpu2 before gpu10, whatever order the models opened them in), threads by the
+  // sort index the model gave.
   std::vector<std::pair<int, std::string>> procs;
   for (const auto& p : pids_) procs.emplace_back(p.second, p.first);
   std::sort(procs.begin(), procs.end());
+  std::vector<std::string> by_name;
+  for (const auto& p : procs) by_name.push_back(p.second);
+  std::sort(by_name.begin(), by_name.end(), natural_less);
   for (const auto& p : procs) {
+    auto rank = std::lower_bound(by_name.begin(), by_name.end(), p.second, natural_less) - by_name.begin();
     meta("process_name", p.first, 0, "name", "\"" + json_escape(p.second) + "\"");
-    meta("process_sort_index", p.first, 0, "sort_index", std::to_string(p.first));
+    meta("process_sort_index", p.first, 0, "sort_index", std::to_string(rank + 1));
   }
   for (const auto& t : tracks_) {
     meta("thread_name", t.pid, t.tid, "name", "\"" + json_escape(t.thread) + "\"");

@@ -8,8 +8,34 @@
 #include "sim/engine/simulation.h"
 #include "sim/output/chrome_trace.h"
 #include "sim/output/vcd_sink.h"
+#include "sim/spec/chip.h"
+#include "sim/topo/topology.h"
 
 namespace llmsim {
+namespace {
+
+// SystemC traces only signals that exist at sc_start, but models may open their tracks
+// lazily at first use (a compute core at its first op, a link at its first flow), during
+// the run. So the VCD sink gets every track the models can open, named as they name them
+// (models/compute_core.cpp, models/memory_tier.cpp, sim/net/flow_net.cpp), before the run;
+// the model's later track() call finds the same signal.
+void predeclare_vcd_tracks(const Topology& topo, VcdSink& vcd) {
+  for (int i = 0; i < topo.num_devices(); ++i) {
+    const std::string& dev = topo.vertices[static_cast<size_t>(i)].name;
+    vcd.track(dev, "compute", 0);
+    if (const ChipSpec* chip = topo.device_chip[static_cast<size_t>(i)]) {
+      for (const auto& t : chip->memory) vcd.track(dev, t.tier, 1);
+    }
+  }
+  for (size_t l = 0; l < topo.links.size(); ++l) {
+    const std::string& a = topo.vertices[static_cast<size_t>(topo.links[l].a)].name;
+    const std::string& b = topo.vertices[static_cast<size_t>(topo.links[l].b)].name;
+    vcd.track("links", a + "->" + b, static_cast<int>(2 * l));
+    vcd.track("links", b + "->" + a, static_cast<int>(2 * l + 1));
+  }
+}
+
+}  // namespace
 
 // Called before elaborate(), so the VCD sink exists (and can create its signals) while
 // models declare their tracks, before sc_start. A bad filter is bad input (exit 2),
@@ -39,11 +65,14 @@ void attach_sinks(Simulation& sim) {
     VcdOptions v;
     v.path = o.outdir + "/signals.vcd";
     v.filter = o.vcd_filter;
+    std::unique_ptr<VcdSink> sink;
     try {
-      sim.recorder().add(std::make_unique<VcdSink>(v));
+      sink = std::make_unique<VcdSink>(v);
     } catch (const std::invalid_argument& e) {
       throw InputError({"--vcd-filter", 0, 0}, e.what(), "a regex matching whole signal names, e.g. 'gpu0\\..*'");
     }
+    predeclare_vcd_tracks(sim.topo(), *sink);
+    sim.recorder().add(std::move(sink));
   }
 }
 

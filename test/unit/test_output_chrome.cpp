@@ -243,3 +243,28 @@ TEST_CASE("size guard samples past max_events, deterministically, and says so", 
   CHECK(mean_sum / counters == Approx(0.5).margin(0.02));
   fs::remove_all(dir);
 }
+
+TEST_CASE("processes are ordered by natural name order, not creation order", "[output]") {
+  std::string dir = tmpdir("chrome_order");
+  Recorder r;
+  ChromeTraceOptions o;
+  o.path = dir + "/timeline.json";
+  r.add(std::make_unique<ChromeTraceSink>(o));
+  for (const char* p : {"gpu10", "links", "gpu2", "gpu1"}) r.span(r.track(p, "compute", 0), "op", "op", 0, 10);
+  r.finish(false);
+  json j = json::parse(slurp(o.path));
+  std::map<int, std::string> name;
+  std::map<std::string, int> rank;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["name"] == "process_name") name[e["pid"]] = e["args"]["name"];
+  }
+  for (const auto& e : j["traceEvents"]) {
+    if (e["name"] == "process_sort_index") rank[name[e["pid"]]] = e["args"]["sort_index"];
+  }
+  CHECK(name[1] == "gpu10");  // pids keep creation order
+  CHECK(rank["gpu1"] == 1);
+  CHECK(rank["gpu2"] == 2);
+  CHECK(rank["gpu10"] == 3);
+  CHECK(rank["links"] == 4);
+  fs::remove_all(dir);
+}
