@@ -1,0 +1,130 @@
+#include "sim/workloads/inference/config.h"
+
+#include <algorithm>
+
+#include "sim/ops/op.h"
+
+namespace llmsim {
+namespace {
+
+void check_dtype(Fields& f, const std::string& key, const std::string& v) {
+  const auto& d = known_dtypes();
+  if (std::find(d.begin(), d.end(), v) == d.end()) {
+    std::string list;
+    for (const auto& x : d) list += (list.empty() ? "" : ", ") + x;
+    f.fail(key, "unknown dtype '" + v + "' (known: " + list + ")");
+  }
+}
+
+}  // namespace
+
+std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s) {
+  std::int64_t base = c.model.layers / c.pp, rem = c.model.layers % c.pp;
+  return base + (s < rem ? 1 : 0);
+}
+
+InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
+  InferenceConfig c;
+  Fields f(doc, "workload");
+  f.str("kind");
+  f.str("name", "");
+  f.str("description", "");
+  {
+    std::string ref = f.str("model");
+    c.model = load_model_ref(ref, f.pos("model"), doc.dir());
+  }
+  c.dtype = f.str("dtype", "bf16");
+  check_dtype(f, "dtype", c.dtype);
+  c.kv_dtype = f.str("kv_dtype", c.dtype == "int4" ? "fp16" : c.dtype);
+  check_dtype(f, "kv_dtype", c.kv_dtype);
+
+  if (f.has("parallelism")) {
+    Fields p(f.get("parallelism"), f.file_for("parallelism"), "workload.parallelism");
+    c.tp = p.positive("tp", 1);
+    c.pp = p.positive("pp", 1);
+    bool given = p.has("replicas");
+    c.replicas = p.positive("replicas", 1);
+    c.collective_algorithm = p.str("algorithm", "auto");
+    const ModelSpec& m = c.model;
+    if (m.kv_heads % c.tp != 0) {
+      p.fail("tp", "tp " + std::to_string(c.tp) + " must divide the model's " + std::to_string(m.kv_heads) +
+                       " KV heads (num_key_value_heads)");
+    }
+    if (m.heads % c.tp != 0 || m.hidden % c.tp != 0) {
+      p.fail("tp", "tp " + std::to_string(c.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +
+                       ") and hidden_size (" + std::to_string(m.hidden) + ")");
+    }
+    if (m.moe() && m.experts % c.tp != 0 && c.tp % m.experts != 0) {
+      p.fail("tp", "experts (" + std::to_string(m.experts) + ") are spread over the tp group: tp must divide them");
+    }
+    if (c.pp > m.layers) {
+      p.fail("pp", "pp " + std::to_string(c.pp) + " exceeds the model's " + std::to_string(m.layers) + " layers");
+    }
+    if (topo.num_devices() > 0) {
+      std::int64_t per = c.tp * c.pp, n = topo.num_devices();
+      if (!given) {
+        if (n % per != 0) {
+          p.fail("tp", "tp x pp = " + std::to_string(per) + " does not divide the topology's " + std::to_string(n) +
+                           " devices (replicas = devices / (tp x pp))");
+        }
+        c.replicas = n / per;
+      } else if (per * c.replicas != n) {
+        p.fail("replicas", "tp x pp x replicas = " + std::to_string(per * c.replicas) + " but the topology has " +
+                               std::to_string(n) + " devices");
+      }
+    }
+    p.finish();
+  } else if (topo.num_devices() > 0) {
+    c.replicas = topo.num_devices();
+  }
+
+  if (f.has("scheduler")) {
+    Fields s(f.get("scheduler"), f.file_for("scheduler"), "workload.scheduler");
+    c.sched.max_batch = s.positive("max_batch", c.sched.max_batch);
+    c.sched.max_batched_tokens = s.positive("max_batched_tokens", c.sched.max_batched_tokens);
+    c.sched.chunked_prefill = s.boolean("chunked_prefill", c.sched.chunked_prefill);
+    c.sched.block_size = s.positive("block_size", c.sched.block_size);
+    c.sched.memory_utilization = s.num("memory_utilization", c.sched.memory_utilization);
+    if (!(c.sched.memory_utilization > 0 && c.sched.memory_utilization <= 1)) {
+      s.fail("memory_utilization", "must be in (0, 1]");
+    }
+    c.sched.max_context = s.integer("max_context", 0);
+    if (c.sched.max_context < 0) s.fail("max_context", "must be >= 0 (0 = the model's)");
+    s.finish();
+  }
+  if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
+  c.router = f.choice("router", {"round-robin", "least-loaded"}, "round-robin");
+
+  bool has_trace = f.has("trace"), has_req = f.has("requests");
+  if (has_trace == has_req) {
+    throw InputError(f.pos(), "workload: give exactly one of 'trace:' (a recorded trace) or 'requests:' (synthetic)");
+  }
+  if (has_trace) {
+    c.use_trace = true;
+    Fields t(f.get("trace"), f.file_for("trace"), "workload.trace");
+    c.trace = parse_trace_options(t, doc);
+  } else {
+    Fields r(f.get("requests"), f.file_for("requests"), "workload.requests");
+    c.synthetic = parse_synthetic(r);
+    c.seed = c.synthetic.seed;
+  }
+  f.finish();
+
+  // The chip must run the dtypes (checked on a tiny op, positioned at the field).
+  if (topo.num_devices() > 0) {
+    const ChipSpec& chip = *topo.device_chip[0];
+    Op g;
+    g.kind = OpKind::Gemm;
+    g.dtype = c.dtype;
+    g.m = g.n = g.k = 16;
+    try {
+      estimate_op(g, chip);
+    } catch (const std::invalid_argument& e) {
+      Fields again(doc, "workload");
+      again.fail("dtype", chip.name + " cannot run dtype '" + c.dtype + "': " + e.what());
+    }
+  }
+  return c;
+}
+
+}  // namespace llmsim

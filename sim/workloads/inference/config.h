@@ -1,0 +1,52 @@
+// The `kind: inference` document: model, dtypes, parallelism, scheduler, router and the
+// request source. Parsed once (strict, positioned errors); defaults live here only.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/llm/model.h"
+#include "sim/spec/chip.h"
+#include "sim/topo/topology.h"
+#include "sim/traces/request.h"
+
+namespace llmsim {
+
+// vLLM's default gpu_memory_utilization: the share of the KV tier the engine may use for
+// weights + activations + KV cache (vLLM EngineArgs, 0.9).
+constexpr double kDefaultMemoryUtilization = 0.9;
+// vLLM's default KV block (PagedAttention, Kwon et al. SOSP 2023): 16 tokens.
+constexpr std::int64_t kDefaultBlockSize = 16;
+
+struct SchedulerConfig {
+  std::int64_t max_batch = 256;            // vLLM max_num_seqs default
+  std::int64_t max_batched_tokens = 8192;  // vLLM max_num_batched_tokens (chunked prefill)
+  bool chunked_prefill = true;
+  std::int64_t block_size = kDefaultBlockSize;
+  double memory_utilization = kDefaultMemoryUtilization;
+  std::int64_t max_context = 0;            // 0 = the model's max_position_embeddings
+};
+
+struct InferenceConfig {
+  ModelSpec model;
+  std::string dtype = "bf16";       // weights and GEMMs
+  std::string kv_dtype;             // KV cache and attention ("" = dtype)
+  std::string act_dtype = "auto";   // activations / vector ops: the chip's 16-bit type
+  std::int64_t tp = 1, pp = 1, replicas = 1;
+  std::string collective_algorithm = "auto";
+  SchedulerConfig sched;
+  std::string router = "round-robin";   // round-robin | least-loaded
+  bool use_trace = false;
+  TraceOptions trace;
+  SyntheticSpec synthetic;
+  std::uint64_t seed = 1;               // workload seed (requests.seed); --seed overrides
+};
+
+// Parses and validates. With a topology that has devices, also checks the parallelism
+// against the device count and that the chip runs the dtypes.
+InferenceConfig parse_inference(const Doc& doc, const Topology& topo);
+
+// Layers of pipeline stage `s` (as even as possible; earlier stages take the remainder).
+std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s);
+
+}  // namespace llmsim

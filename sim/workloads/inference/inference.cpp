@@ -1,0 +1,281 @@
+// `kind: inference`: LLM serving on a cluster. Requests (trace or synthetic) arrive, a
+// router hands each to a model replica (tp x pp devices), and each replica runs
+// iteration-level continuous batching (scheduler.h). One iteration = for every pipeline
+// stage: the stage's ops on each of its TP devices (one aggregated op per device, timed
+// by lowering.h), the stage's TP all-reduces through Network::collective, then the
+// activations to the next stage through Network::transfer. Iterations of one replica do
+// not overlap across stages (no pipelined micro-batches; docs/inference.md).
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "models/device.h"
+#include "models/network.h"
+#include "sim/engine/simulation.h"
+#include "sim/engine/workload.h"
+#include "sim/output/atomic_file.h"
+#include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/lowering.h"
+#include "sim/workloads/inference/metrics.h"
+#include "sim/workloads/inference/scheduler.h"
+
+namespace llmsim {
+namespace {
+
+// Logits are kept in fp32 for sampling (vLLM's sampler upcasts): bytes per logit.
+constexpr double kLogitBytes = 4.0;
+
+class Inference : public Workload {
+ public:
+  void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
+    (void)catalog;
+    cfg_ = parse_inference(doc, topo);
+    if (cfg_.use_trace) reqs_ = read_trace(cfg_.trace);
+  }
+
+  void start(Simulation& sim) override {
+    sim_ = &sim;
+    // --seed (when given, i.e. not the default) overrides the workload's requests.seed.
+    std::uint64_t seed = sim.options().seed != RunOptions{}.seed ? sim.options().seed : cfg_.seed;
+    if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed);
+    res_.assign(reqs_.size(), RequestResult{});
+    admit_t_.assign(reqs_.size(), -1);
+    const ChipSpec& chip = sim.device(0).chip();
+    lowering_ = std::make_unique<Lowering>(cfg_, chip);
+    const std::int64_t per = cfg_.tp * cfg_.pp;
+    for (std::int64_t r = 0; r < cfg_.replicas; ++r) {
+      auto rep = std::make_unique<Replica>();
+      rep->stages.resize(static_cast<std::size_t>(cfg_.pp));
+      for (std::int64_t s = 0; s < cfg_.pp; ++s)
+        for (std::int64_t t = 0; t < cfg_.tp; ++t) rep->stages[s].push_back(static_cast<int>(r * per + s * cfg_.tp + t));
+      rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, place(*rep));
+      replicas_.push_back(std::move(rep));
+    }
+    for (std::size_t i = 0; i < reqs_.size(); ++i) {
+      sim.queue().at(to_simtime(reqs_[i].arrival), [this, i] { arrive(i); });
+    }
+  }
+
+  void report(Simulation& sim, Json& summary) override {
+    Joules e = 0;
+    double t = to_seconds(sim.now());
+    for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
+    if (!summary.contains("energy_j")) {
+      summary["energy_j"] = e;
+      summary["avg_power_w"] = t > 0 ? e / t : 0.0;
+    }
+    Json j = inference_summary(reqs_, res_, e);
+    std::int64_t pre = 0, blocks = 0;
+    for (const auto& r : replicas_) {
+      pre += r->sched->preemptions();
+      blocks = r->sched->total_blocks();
+    }
+    j["preemptions"] = pre;
+    j["iterations"] = iterations_;
+    j["replicas"] = cfg_.replicas;
+    j["tp"] = cfg_.tp;
+    j["pp"] = cfg_.pp;
+    j["kv_blocks_per_replica"] = blocks;
+    j["kv_block_tokens"] = cfg_.sched.block_size;
+    summary["inference"] = j;
+  }
+
+  void write_files(Simulation& sim, const std::string& outdir) override {
+    (void)sim;
+    write_file_atomic(outdir + "/requests.csv", requests_csv(reqs_, res_));
+  }
+
+  void print(Simulation& sim, std::ostream& os) override {
+    Json j;
+    report(sim, j);
+    const Json& i = j["inference"];
+    os << std::fixed << std::setprecision(3) << "inference: " << i["completed"].get<std::int64_t>() << "/"
+       << i["requests"].get<std::int64_t>() << " completed, " << i["rejected"].get<std::int64_t>() << " rejected, "
+       << cfg_.replicas << " replica(s) of tp " << cfg_.tp << " x pp " << cfg_.pp << "\n"
+       << "  TTFT p50 " << i["ttft_s"]["p50"].get<double>() * 1e3 << " ms, p99 " << i["ttft_s"]["p99"].get<double>() * 1e3
+       << " ms; TPOT mean " << i["tpot_s"]["mean"].get<double>() * 1e3 << " ms; throughput "
+       << std::setprecision(1) << i["output_tokens_per_s"].get<double>() << " output tok/s, "
+       << i["total_tokens_per_s"].get<double>() << " total tok/s\n";
+  }
+
+ private:
+  struct Replica {
+    std::unique_ptr<ReplicaScheduler> sched;
+    std::vector<std::vector<int>> stages;  // [stage][tp rank] -> device
+    bool busy = false;
+    int pending = 0;
+    IterationShape shape;
+    SimTime begin = 0;
+  };
+
+  // Places weights, activations and the KV pool on every device of the replica; returns
+  // the replica's KV blocks (the tightest device decides). InfeasibleError when not fitting.
+  std::int64_t place(Replica& rep) {
+    const ModelSpec& m = cfg_.model;
+    const double wb = dtype_bytes(cfg_.dtype), kvb = dtype_bytes(cfg_.kv_dtype);
+    std::int64_t blocks = -1;
+    for (std::int64_t s = 0; s < cfg_.pp; ++s) {
+      const std::int64_t L = stage_layers(cfg_, s);
+      double params = static_cast<double>(L) * m.layer_params();
+      if (s == 0) params += m.embedding_params();
+      if (s == cfg_.pp - 1) params += m.lm_head_params() + (m.tied_embeddings && cfg_.pp > 1 ? m.vocab * m.hidden : 0.0);
+      const double weights = params / static_cast<double>(cfg_.tp) * wb;
+      const double width = m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim +
+                                                          (m.gated_mlp ? 2 : 1) * m.ffn) / cfg_.tp;
+      const double act = static_cast<double>(cfg_.sched.max_batched_tokens) * width * kActivationBytes +
+                         static_cast<double>(cfg_.sched.max_batch) * m.vocab / cfg_.tp * kLogitBytes;
+      const double kv_tok = 2.0 * L * (m.kv_heads / cfg_.tp) * m.head_dim * kvb;
+      for (int d : rep.stages[s]) {
+        Device& dev = sim_->device(d);
+        dev.placement_tier("weights").allocate("weights", weights);
+        dev.placement_tier("activations").allocate("activations", act);
+        MemoryTier& kv = dev.placement_tier("kv_cache");
+        double budget = kv.spec().capacity * cfg_.sched.memory_utilization - kv.used();
+        std::int64_t b = budget > 0 ? static_cast<std::int64_t>(budget / (kv_tok * cfg_.sched.block_size)) : 0;
+        if (b < 1) {
+          throw InfeasibleError(dev.label() + ": " + m.name + " weights " + format_quantity(weights, Dim::Size) +
+                                " + activations " + format_quantity(act, Dim::Size) + " leave no room for a KV block in " +
+                                kv.spec().tier + " (" + format_quantity(kv.spec().capacity, Dim::Size) + " x " +
+                                std::to_string(cfg_.sched.memory_utilization) + " usable); use more tp/pp or a smaller dtype");
+        }
+        blocks = blocks < 0 ? b : std::min(blocks, b);
+      }
+    }
+    for (std::int64_t s = 0; s < cfg_.pp; ++s) {
+      const double kv_tok = 2.0 * stage_layers(cfg_, s) * (m.kv_heads / cfg_.tp) * m.head_dim * kvb;
+      for (int d : rep.stages[s]) {
+        sim_->device(d).placement_tier("kv_cache").allocate("kv_cache", static_cast<double>(blocks) * cfg_.sched.block_size * kv_tok);
+      }
+    }
+    return blocks;
+  }
+
+  void arrive(std::size_t i) {
+    const Request& q = reqs_[i];
+    // Router: round-robin, or the replica with the least outstanding work (ties: lowest index).
+    std::size_t pick = 0;
+    if (cfg_.router == "round-robin") {
+      pick = next_rr_++ % replicas_.size();
+    } else {
+      std::int64_t best = -1;
+      for (std::size_t r = 0; r < replicas_.size(); ++r) {
+        std::int64_t load = replicas_[r]->sched->outstanding_tokens();
+        if (best < 0 || load < best) {
+          best = load;
+          pick = r;
+        }
+      }
+    }
+    Replica& rep = *replicas_[pick];
+    if (!rep.sched->can_ever_fit(q.prompt_tokens, q.output_tokens)) {
+      res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
+      return;
+    }
+    rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens);
+    kick(pick);
+  }
+
+  void kick(std::size_t r) {
+    Replica& rep = *replicas_[r];
+    if (rep.busy || !rep.sched->plan(rep.shape)) return;
+    rep.busy = true;
+    rep.begin = sim_->now();
+    for (std::size_t q : rep.sched->admitted())
+      if (admit_t_[q] < 0) admit_t_[q] = sim_->now();
+    run_stage(r, 0);
+  }
+
+  void run_stage(std::size_t r, std::int64_t s) {
+    Replica& rep = *replicas_[r];
+    StageCost c = lowering_->stage_cost(rep.shape, s);
+    OpCost oc;
+    oc.time = c.compute;
+    oc.compute_time = c.compute;
+    oc.flops = c.flops;
+    oc.bytes = c.bytes;
+    oc.energy = c.energy;
+    std::string label = "iteration";
+    if (sim_->recorder().on()) {
+      label = "iter " + std::to_string(iterations_) + " (" + std::to_string(rep.shape.prefill.size()) + " prefill, " +
+              std::to_string(rep.shape.decode) + " decode, " + std::to_string(rep.shape.tokens()) + " tok)";
+    }
+    rep.pending = static_cast<int>(rep.stages[s].size());
+    for (int d : rep.stages[s]) {
+      sim_->device(d).core().submit(oc, label, [this, r, s, c](const OpCost&) {
+        if (--replicas_[r]->pending == 0) communicate(r, s, c);
+      });
+    }
+  }
+
+  void communicate(std::size_t r, std::int64_t s, const StageCost& c) {
+    Replica& rep = *replicas_[r];
+    if (c.allreduces > 0) {
+      // One layer's all-reduce runs on the network; the stage's other (identical) ones are
+      // accounted as repeats of its time (see the file comment on lowering once per layer).
+      std::int64_t n = c.allreduces;
+      sim_->network().collective(CollectiveKind::AllReduce, rep.stages[s], c.allreduce_bytes,
+                                 cfg_.collective_algorithm, [this, r, s, c, n](const CollectiveResult& res) {
+                                   sim_->queue().after(to_simtime(res.time * static_cast<double>(n - 1)),
+                                                       [this, r, s, c] { forward(r, s, c); });
+                                 });
+    } else {
+      forward(r, s, c);
+    }
+  }
+
+  void forward(std::size_t r, std::int64_t s, const StageCost& c) {
+    Replica& rep = *replicas_[r];
+    if (s + 1 >= cfg_.pp) {
+      finish_iteration(r);
+      return;
+    }
+    // Each TP rank sends its 1/tp slice to its peer in the next stage (Megatron-LM's
+    // scatter/gather optimisation, Narayanan et al. SC'21 §4.1).
+    rep.pending = static_cast<int>(cfg_.tp);
+    for (std::int64_t t = 0; t < cfg_.tp; ++t) {
+      sim_->network().transfer(rep.stages[s][t], rep.stages[s + 1][t], c.send_bytes / static_cast<double>(cfg_.tp),
+                               [this, r, s] {
+                                 if (--replicas_[r]->pending == 0) run_stage(r, s + 1);
+                               });
+    }
+  }
+
+  void finish_iteration(std::size_t r) {
+    Replica& rep = *replicas_[r];
+    ++iterations_;
+    std::vector<std::size_t> first, done;
+    rep.sched->complete(first, done);
+    const SimTime now = sim_->now();
+    for (std::size_t q : first) res_[q].first_token = to_seconds(now);
+    for (std::size_t q : done) {
+      res_[q].finish = to_seconds(now);
+      res_[q].done = true;
+      if (sim_->recorder().on()) {
+        SimTime arr = to_simtime(reqs_[q].arrival), ft = to_simtime(res_[q].first_token);
+        std::uint64_t id = reqs_[q].id;
+        sim_->recorder().async_span("queued", "request", id, arr, admit_t_[q]);
+        sim_->recorder().async_span("prefill", "request", id, admit_t_[q], ft);
+        sim_->recorder().async_span("decode", "request", id, ft, now);
+      }
+    }
+    rep.busy = false;
+    kick(r);
+  }
+
+  InferenceConfig cfg_;
+  std::vector<Request> reqs_;
+  std::vector<RequestResult> res_;
+  std::vector<SimTime> admit_t_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::unique_ptr<Lowering> lowering_;
+  Simulation* sim_ = nullptr;
+  std::size_t next_rr_ = 0;
+  std::int64_t iterations_ = 0;
+};
+
+}  // namespace
+
+LLMSIM_REGISTER_WORKLOAD(Inference, "inference");
+
+}  // namespace llmsim
