@@ -63,7 +63,9 @@ std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req)
   if (req.kind == CollectiveKind::SendRecv) return "p2p";
   if (n <= 1) return "none";
   if (req.kind == CollectiveKind::AllToAll) return "direct";
-  if (node_local(req.kind) && req.bytes >= kInSwitchMinBytes && ok("in-switch")) return "in-switch";
+  // NVLS halves all-reduce traffic; for all-gather / reduce-scatter a member still
+  // receives (sends) the whole buffer, so the ring is as good and auto keeps it.
+  if (req.kind == CollectiveKind::AllReduce && req.bytes >= kInSwitchMinBytes && ok("in-switch")) return "in-switch";
   if (node_local(req.kind) && !members_by_node(topo, req.group).empty() && members_by_node(topo, req.group).size() > 1) {
     if (req.kind == CollectiveKind::AllReduce && req.bytes < kTreeMaxBytes && ok("tree")) return "tree";
     if (ok("hierarchical")) return "hierarchical";

@@ -30,6 +30,7 @@ struct Stage {
 };
 
 struct Plan {
+  Seconds startup = 0;      // fixed cost before the first stage (set-up, barrier)
   std::vector<Stage> stages;
   // Per-dimension reports (torus dims, hierarchical levels): busbw of a label =
   // busbw_factor(kind, ranks) x bytes / (time spent in the label's stages).

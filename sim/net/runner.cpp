@@ -63,6 +63,14 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
     it = plans_.emplace(key, plan).first;
   }
   run->plan = it->second;
+  if (run->plan->startup > 0) {
+    // Set-up before any data moves (NVLS barrier): counted in the total, not in a label.
+    q_.at(q_.now() + to_simtime(run->plan->startup), [this, run] {
+      run->stage_start = q_.now();
+      step(run);
+    });
+    return;
+  }
   run->stage_start = q_.now();
   step(run);
 }

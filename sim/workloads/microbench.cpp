@@ -163,6 +163,14 @@ class Microbench : public Workload {
         f.fail("op", "unknown op '" + o.name + "' (known: " + all_op_names() + ")");
       }
       f.finish();
+      if (o.collective && o.coll.sizes.size() > 1) {  // a `sizes:` sweep: one row per size
+        for (Bytes size : o.coll.sizes) {
+          MbOp c = o;
+          c.coll.bytes = size;
+          ops_.push_back(std::move(c));
+        }
+        continue;
+      }
       ops_.push_back(std::move(o));
     }
     root.finish();
@@ -197,6 +205,7 @@ class Microbench : public Workload {
       j["repeat"] = ops_[i].repeat;
       j["dynamic_energy_j"] = r.energy;
       if (!r.algorithm.empty()) j["algorithm"] = r.algorithm;
+      for (const auto& kv : r.extra) j[kv.first] = kv.second;
       rows.push_back(j);
     }
     Seconds t = to_seconds(sim.now());
@@ -209,8 +218,15 @@ class Microbench : public Workload {
 
   void print(Simulation& sim, std::ostream& os) override {
     (void)sim;
+    bool header = false;
     for (std::size_t i = 0; i < results_.size() && i < done_; ++i) {
       const MicrobenchResult& r = results_[i];
+      if (!r.table_line.empty()) {
+        if (!header) os << collective_table_header();
+        header = true;
+        os << r.table_line;
+        continue;
+      }
       std::string rate = r.flops > 0 && !r.memory_bound ? fmt("%9.1f TFLOPS", r.flops / r.time / 1e12)
                                                        : fmt("%9.3f TB/s  ", r.bytes / r.time / 1e12);
       char line[320];
@@ -306,7 +322,7 @@ bool is_collective_op(const std::string& op) {
 }
 
 const std::vector<std::string>& collective_op_names() {
-  static const std::vector<std::string> n = {"allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "sendrecv"};
+  static const std::vector<std::string> n = {"allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce", "sendrecv"};
   return n;
 }
 

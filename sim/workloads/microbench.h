@@ -33,6 +33,8 @@ struct MicrobenchResult {
   bool memory_bound = false;
   std::string algorithm;          // collectives: the algorithm used
   Joules energy = 0;              // dynamic energy per repetition
+  std::vector<std::pair<std::string, double>> extra;  // more summary keys (per-dimension busbw)
+  std::string table_line;         // collectives: the nccl-tests-shaped row printed instead
 };
 
 // A collective microbench op. The network model's parse_collective_op fills it; fields
@@ -45,7 +47,12 @@ struct CollectiveOpSpec {
   std::string algorithm = "auto";
   int root = 0;
   int src = -1, dst = -1;         // sendrecv endpoints
+  std::vector<Bytes> sizes;       // `sizes:` sweep: the microbench runs one row per size
+  Bytes element = 4;              // bytes per element for nccl-tests "count" (dtype, float)
 };
+
+// Header of the nccl-tests-shaped table printed before the first collective row.
+std::string collective_table_header();
 
 bool is_collective_op(const std::string& op);
 const std::vector<std::string>& collective_op_names();
