@@ -176,3 +176,49 @@ TEST_CASE("topology: positioned errors", "[topology]") {
              Catch::Contains("unknown field 'latncy' (did you mean 'latency'?)"));
   CHECK_THAT(input_error("device: test-chip.yaml\ncount: 2\n"), Catch::Contains("network is disconnected"));
 }
+
+namespace {
+
+// Every route is a contiguous walk from src to dst whose latency and bottleneck are the sums
+// and minimum of its links (plus switch latencies).
+void check_all_routes(const Topology& t, int stride) {
+  for (int s = 0; s < t.num_devices(); s += stride) {
+    for (int d = 0; d < t.num_devices(); d += stride) {
+      const Route r = t.route(s, d);
+      int at = s;
+      double lat = 0, bw = 1e300;
+      for (size_t i = 0; i < r.hops.size(); ++i) {
+        const LinkInfo& l = t.links[static_cast<size_t>(dirlink_link(r.hops[i]))];
+        int from = dirlink_dir(r.hops[i]) == 0 ? l.a : l.b;
+        REQUIRE(from == at);
+        at = dirlink_dir(r.hops[i]) == 0 ? l.b : l.a;
+        lat += l.params.latency + (i > 0 ? t.vertices[static_cast<size_t>(from)].switch_latency : 0);
+        bw = std::min(bw, l.params.bandwidth);
+        if (i + 1 < r.hops.size()) REQUIRE(at != d);
+      }
+      REQUIRE(at == d);
+      REQUIRE(r.latency == Approx(lat));
+      if (s != d) REQUIRE(r.bottleneck == Approx(bw));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("topology: every route of the shipped systems is a valid walk", "[topology]") {
+  ChipCatalog cat(default_catalog_dir());
+  const std::string dir = std::string(LLMSIM_SOURCE_DIR) + "/topologies/";
+  for (const char* f : {"dgx-h100.yaml", "superpod-h100-32node.yaml", "mi300x-8.yaml", "tpu-v4-4x4x4.yaml",
+                        "ipu-pod16.yaml", "groqrack.yaml", "gaudi3-8.yaml", "grayskull-4.yaml"}) {
+    INFO(f);
+    Topology t = load_topology(load_doc(dir + f), cat);
+    check_all_routes(t, 1);
+  }
+  Topology big = load_topology(load_doc(dir + "h100-16k.yaml"), cat);
+  check_all_routes(big, 997);  // a prime stride samples every rail, node and pod pairing
+  CHECK(big.route(0, 16383).hops.size() == 8);  // NVLink to rail 7, then leaf-spine-core-spine-leaf
+  // MemoryX is a switch vertex reached from the wafer.
+  Topology cs2 = load_topology(load_doc(dir + "cs2.yaml"), cat);
+  CHECK(cs2.route(0, cs2.vertex_by_name("memoryx")).hops.size() == 1);
+  CHECK(cs2.route(0, cs2.vertex_by_name("memoryx")).bottleneck == Approx(150e9));
+}
