@@ -36,3 +36,7 @@ void python_suite(const std::string& script) {
 TEST_CASE("scripts/sweep: rows, failures, resume after kill, real runs", "[output][sweep]") {
   python_suite("test_sweep.py");
 }
+
+TEST_CASE("scripts/plot: every file --help names, from synthetic results", "[output][plot]") {
+  python_suite("test_plot.py");
+}
