@@ -168,8 +168,10 @@ BytesPerSecond Topology::bisection_bandwidth() const {
   const int n = num_devices();
   if (n < 2) return 0;
   double sum = 0;
-  bool all_regular = true;
+  // An odd node count puts the cut inside a node, whose own links then cross it too.
+  bool all_regular = nodes <= 1 || nodes % 2 == 0;
   for (const FabricInstance& in : instances) {
+    if (!all_regular) break;
     const FabricInfo& f = fabrics[static_cast<size_t>(in.fabric)];
     // The cut halves the node list, so only fabrics spanning every device cross it.
     if (static_cast<int>(in.members.size()) != n) continue;

@@ -32,11 +32,11 @@ int add_switch(Ctx& c, const std::string& local_name) {
   return id;
 }
 
-void link(Ctx& c, int a, int b, double bw_scale = 1.0, int dim = -1) {
+void link(Ctx& c, int a, int b, double bw_scale = 1.0, int dim = -1, const LinkParams* params = nullptr) {
   LinkInfo l;
   l.a = a;
   l.b = b;
-  l.params = c.fab.link;
+  l.params = params ? *params : c.fab.link;
   l.params.bandwidth *= bw_scale * c.fab.parallel;
   l.fabric = c.fab.name;
   l.fabric_id = c.fab_id;
@@ -114,6 +114,22 @@ void build_grid(Ctx& c, bool wrap) {
                          std::to_string(c.inst.members.size()) + " devices");
   }
   c.fab.dims = dims;
+  // Optional blocks (TPU v4 cubes of 4x4x4): links that leave a block, wraparound included,
+  // take `block_link` (e.g. kind ocs, a longer latency) on top of the fabric's link.
+  std::vector<int> block;
+  LinkParams block_link = c.fab.link;
+  if (YAML::Node bn = c.f.opt("block")) {
+    if (!bn.IsSequence() || bn.size() != dims.size()) c.f.fail("block", "expected one block size per dimension of dims");
+    for (size_t k = 0; k < dims.size(); ++k) {
+      std::int64_t b = as_int(bn[k], c.f.file(), "block");
+      if (b < 1 || dims[k] % b != 0) throw InputError(pos_of(bn[k], c.f.file()), "block: each size must divide its dimension");
+      block.push_back(static_cast<int>(b));
+    }
+    block_link = parse_link(c.f.get("block_link"), c.f.file(), "block_link", c.fab.link);
+  } else {
+    c.f.opt("block_link");
+    if (c.f.has("block_link")) c.f.fail("block_link", "needs `block`");
+  }
   std::vector<long long> stride(dims.size(), 1);
   for (size_t k = 1; k < dims.size(); ++k) stride[k] = stride[k - 1] * dims[k - 1];
   for (size_t k = 0; k < dims.size(); ++k) {
@@ -124,7 +140,9 @@ void build_grid(Ctx& c, bool wrap) {
       bool has_next = x + 1 < d || (wrap && d > 2);
       if (!has_next) continue;
       long long j = i + ((x + 1 < d) ? stride[k] : -static_cast<long long>(x) * stride[k]);
-      link(c, c.inst.members[static_cast<size_t>(i)], c.inst.members[static_cast<size_t>(j)], 1.0, static_cast<int>(k));
+      bool crosses = !block.empty() && (x + 1) % block[k] == 0;
+      link(c, c.inst.members[static_cast<size_t>(i)], c.inst.members[static_cast<size_t>(j)], 1.0, static_cast<int>(k),
+           crosses ? &block_link : nullptr);
     }
   }
 }

@@ -222,3 +222,24 @@ TEST_CASE("topology: every route of the shipped systems is a valid walk", "[topo
   CHECK(cs2.route(0, cs2.vertex_by_name("memoryx")).hops.size() == 1);
   CHECK(cs2.route(0, cs2.vertex_by_name("memoryx")).bottleneck == Approx(150e9));
 }
+
+TEST_CASE("topology: torus blocks mark links that leave a block (TPU v4 cubes through the OCS)", "[topology]") {
+  Topology t = load(flat(64, "{name: ici, type: ici, shape: torus, dims: [8, 8], block: [4, 4], block_link: {kind: ocs, latency: 3 us}, "
+                             "link: {bandwidth: 50 GB/s, latency: 1 us}}"));
+  int ocs = 0;
+  for (const auto& l : t.links) {
+    if (l.params.kind != "ocs") continue;
+    ++ocs;
+    CHECK(l.params.latency == Approx(3e-6));
+    CHECK(l.params.bandwidth == Approx(50e9));  // inherited from `link`
+  }
+  CHECK(ocs == 2 * 8 * 2);  // per dimension: 2 block faces per line x 8 lines
+  CHECK(t.links.size() == 128);
+  ChipCatalog cat(default_catalog_dir());
+  Topology pod = load_topology(load_doc(std::string(LLMSIM_SOURCE_DIR) + "/topologies/tpu-v4-pod.yaml"), cat);
+  int pod_ocs = 0;
+  for (const auto& l : pod.links) pod_ocs += l.params.kind == "ocs";
+  CHECK(pod_ocs == 3072);  // 64 cubes x 96 face links / 2 ends ([K-TPUv4]: 6,144 optical link ends)
+  CHECK_THAT(input_error(flat(64, "{name: ici, type: ici, shape: torus, dims: [8, 8], block: [3, 4], block_link: {kind: ocs}, link: {bandwidth: 5 GB/s}}")),
+             Catch::Contains("each size must divide its dimension"));
+}
