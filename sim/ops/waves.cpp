@@ -44,26 +44,32 @@ std::int64_t padded_rows(std::int64_t rows, const ChipSpec& chip) {
 }
 
 void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& tier, OpCost& c) {
+  // Waves quantise compute; the stream tier is shared across waves, because double
+  // buffering prefetches the next wave's operands while the current one computes. So the
+  // body is the wave-quantised roofline max(waves x item time, bytes / bandwidth), which
+  // is monotone in every shape dimension (a per-wave byte split is not).
   const std::int64_t units = chip.compute.units;
   const double bw = tier.bandwidth * tier.efficiency;
   const std::int64_t full = job.items / units, rem = job.items % units;
   const double item_time = job.item_cycles / chip.clock;
-  const double item_bytes = job.total_bytes / static_cast<double>(job.items);
-  auto wave = [&](std::int64_t active) {
-    return std::max(item_time, static_cast<double>(active) * item_bytes / bw);
-  };
   c.tiles = job.items;
   c.waves = full + (rem > 0 ? 1 : 0);
-  c.wave_time = full > 0 ? wave(units) : wave(rem);
-  c.last_wave_time = rem > 0 ? wave(rem) : c.wave_time;
-  const double first_units = static_cast<double>(std::min(job.items, units));
-  c.prologue = chip.compute.launch_overhead + tier.latency + job.prologue_bytes * first_units / bw;
-  c.time = c.prologue + static_cast<double>(full) * c.wave_time + (rem > 0 ? c.last_wave_time : 0.0);
   c.compute_time = static_cast<double>(c.waves) * item_time;
   c.bytes = job.total_bytes;
   c.peak_bandwidth = tier.bandwidth;
   c.memory_time = job.total_bytes / bw;
   c.memory_bound = c.memory_time > c.compute_time;
+  const double first_units = static_cast<double>(std::min(job.items, units));
+  c.prologue = chip.compute.launch_overhead + tier.latency + job.prologue_bytes * first_units / bw;
+  const double body = std::max(c.compute_time, c.memory_time);
+  c.time = c.prologue + body;
+  // Per-wave split for the timeline: equal waves when compute bound, else by active units.
+  if (!c.memory_bound) {
+    c.wave_time = c.last_wave_time = item_time;
+  } else {
+    c.wave_time = body * static_cast<double>(std::min(units, job.items)) / static_cast<double>(job.items);
+    c.last_wave_time = rem > 0 ? body * static_cast<double>(rem) / static_cast<double>(job.items) : c.wave_time;
+  }
 }
 
 }  // namespace opmodel

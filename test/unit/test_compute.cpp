@@ -1,0 +1,254 @@
+// The compute model against formulas and calibration (docs/models.md): GEMV is bound by
+// reading W, C1 (H100 bf16 8192^3), C2 (H100 copy), never above peak, monotone in shape,
+// fp8 vs bf16, wave quantisation. Every catalog chip is checked; none is skipped.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/ops/energy.h"
+#include "sim/ops/op.h"
+
+using namespace llmsim;
+
+namespace {
+
+ChipCatalog& catalog() {
+  static ChipCatalog c(default_catalog_dir());
+  return c;
+}
+
+std::vector<const ChipSpec*> chips() {
+  auto all = catalog().all();
+  REQUIRE(all.size() >= 9);  // the nine chips of the review at least
+  return all;
+}
+
+Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dt = "auto", std::int64_t batch = 1) {
+  Op op;
+  op.kind = OpKind::Gemm;
+  op.m = m;
+  op.n = n;
+  op.k = k;
+  op.batch = batch;
+  op.dtype = dt;
+  return op;
+}
+
+double sustained(const MemoryTierSpec& t) { return t.bandwidth * t.efficiency; }
+
+}  // namespace
+
+TEST_CASE("compute: GEMV reads W at the stream tier's sustained bandwidth on every chip", "[compute]") {
+  for (const ChipSpec* c : chips()) {
+    INFO(c->name);
+    const std::string dt = resolve_dtype("auto", *c);
+    Op op = gemm(1, 8192, 8192);
+    OpCost cost = estimate_op(op, *c);
+    const MemoryTierSpec& t = stream_tier(*c);
+    double w = 8192.0 * 8192.0 * dtype_bytes(dt);
+    double mem = w / sustained(t);
+    double cmp = cost.flops / (c->compute.peak.at(dt) * c->compute.matrix_efficiency);
+    double launch = c->compute.launch_overhead;
+    CHECK(cost.time >= mem);
+    if (mem >= cmp) {
+      // Memory-bound by the chip's balance (every chip but wafer-scale SRAM): W / bw.
+      CHECK(cost.memory_bound);
+      CHECK(cost.time == Approx(mem + launch).epsilon(0.10));
+    } else {
+      // WSE-2/3 stream SRAM faster (20 PB/s) than they can MAC one flop per byte: the
+      // GEMV is compute bound; it still never beats W / bw or the matrix peak.
+      CHECK(cost.time >= cmp);
+      CHECK_FALSE(cost.memory_bound);
+    }
+  }
+}
+
+TEST_CASE("compute: C1 H100 bf16 8192^3 GEMM lands 700-850 TFLOPS", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  OpCost c = estimate_op(gemm(8192, 8192, 8192, "bf16"), h100);
+  double tflops = c.flops / c.time / 1e12;
+  CHECK(tflops > 700);
+  CHECK(tflops < 850);
+  CHECK(c.tiles == 64 * 32);            // 128 x 256 tiles
+  CHECK(c.waves == (2048 + 131) / 132); // 16 waves: 15.5 rounded up
+  CHECK_FALSE(c.memory_bound);
+}
+
+TEST_CASE("compute: C2 H100 8 GiB HBM copy lands 2.8-3.2 TB/s counting read + write", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  Op op;
+  op.kind = OpKind::Copy;
+  op.bytes = 8.0 * 1024 * 1024 * 1024;
+  op.from = op.to = "hbm";
+  OpCost c = estimate_op(op, h100);
+  CHECK(c.bytes == Approx(2 * op.bytes));
+  double tbs = c.bytes / c.time / 1e12;
+  CHECK(tbs > 2.8);
+  CHECK(tbs < 3.2);
+  // A copy larger than half the tier cannot have source and destination resident.
+  op.bytes = 41e9;
+  CHECK_THROWS_AS(estimate_op(op, h100), std::invalid_argument);
+}
+
+TEST_CASE("compute: achieved never exceeds peak, for any shape and dtype", "[compute]") {
+  const std::int64_t dims[] = {1, 3, 17, 128, 129, 1000, 4096, 12288};
+  for (const ChipSpec* c : chips()) {
+    INFO(c->name);
+    for (const auto& kv : c->compute.peak) {
+      for (auto m : dims) {
+        for (auto n : {std::int64_t{1}, std::int64_t{257}, std::int64_t{8192}}) {
+          for (auto k : {std::int64_t{64}, std::int64_t{4096}}) {
+            OpCost cost = estimate_op(gemm(m, n, k, kv.first), *c);
+            INFO(kv.first << " m=" << m << " n=" << n << " k=" << k);
+            REQUIRE(cost.flops / cost.time <= kv.second);
+            REQUIRE(cost.bytes / cost.time <= cost.peak_bandwidth);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("compute: time is monotone in M, N and K", "[compute]") {
+  for (const ChipSpec* c : chips()) {
+    INFO(c->name);
+    for (int axis = 0; axis < 3; ++axis) {
+      double prev = 0;
+      for (std::int64_t v = 1; v <= 20000; v = v < 64 ? v + 1 : v + v / 7) {
+        std::int64_t d[3] = {1024, 4096, 4096};
+        d[axis] = v;
+        double t = estimate_op(gemm(d[0], d[1], d[2]), *c).time;
+        INFO("axis " << axis << " value " << v);
+        REQUIRE(t >= prev * (1 - 1e-12));
+        prev = t;
+      }
+    }
+  }
+}
+
+TEST_CASE("compute: fp8 beats bf16 where the chip has fp8", "[compute]") {
+  int with_fp8 = 0;
+  for (const ChipSpec* c : chips()) {
+    if (!c->compute.supports("fp8")) {
+      // TPU v4 and others without fp8: a clear error naming the chip.
+      try {
+        estimate_op(gemm(8192, 8192, 8192, "fp8"), *c);
+        FAIL("fp8 accepted on " << c->name);
+      } catch (const std::invalid_argument& e) {
+        CHECK(std::string(e.what()).find(c->name) != std::string::npos);
+        CHECK(std::string(e.what()).find("fp8") != std::string::npos);
+      }
+      continue;
+    }
+    ++with_fp8;
+    INFO(c->name);
+    double t8 = estimate_op(gemm(8192, 8192, 8192, "fp8"), *c).time;
+    double t16 = estimate_op(gemm(8192, 8192, 8192, resolve_dtype("auto", *c)), *c).time;
+    if (c->compute.peak.at("fp8") > peak16(*c)) {
+      CHECK(t8 < 0.75 * t16);
+    } else {
+      CHECK(t8 <= t16);  // same MAC rate (Gaudi 3, TPU v5p): only the bytes halve
+    }
+  }
+  CHECK(with_fp8 >= 3);
+}
+
+TEST_CASE("compute: wave quantisation, units + 1 tiles take a second wave", "[compute]") {
+  for (const ChipSpec* c : chips()) {
+    INFO(c->name);
+    const auto& cs = c->compute;
+    if (cs.units > 100000) continue;  // WSE: 850k one-tile batches is not a GEMM anyone runs
+    OpCost full = estimate_op(gemm(cs.tile_m, cs.tile_n, 8192, "auto", cs.units), *c);
+    OpCost over = estimate_op(gemm(cs.tile_m, cs.tile_n, 8192, "auto", cs.units + 1), *c);
+    CHECK(full.tiles == cs.units);
+    CHECK(full.waves == 1);
+    CHECK(over.tiles == cs.units + 1);
+    CHECK(over.waves == 2);
+    CHECK(over.time > full.time);
+  }
+  // H100, compute bound: 132 tiles (12 x 11) take one wave, 133 tiles (7 x 19) two; the
+  // second wave costs a whole tile pass over K (formula with the C1 constants).
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const auto& cs = h100.compute;
+  OpCost c132 = estimate_op(gemm(12 * 128, 11 * 256, 8192, "bf16"), h100);
+  OpCost c133 = estimate_op(gemm(7 * 128, 19 * 256, 8192, "bf16"), h100);
+  CHECK(c132.waves == 1);
+  CHECK(c133.waves == 2);
+  CHECK_FALSE(c133.memory_bound);
+  double pass = ((8192 / cs.tile_k) * double(cs.tile_m) * cs.tile_n * cs.tile_k * 2 /
+                     cs.flops_per_cycle_per_unit("bf16", h100.clock) / cs.matrix_efficiency +
+                 cs.tile_overhead_cycles) / h100.clock;
+  CHECK(c133.time - c132.time == Approx(pass).epsilon(0.05));
+  CHECK(c133.time > 1.8 * c132.time - h100.compute.launch_overhead);
+}
+
+TEST_CASE("compute: int4 weights halve GEMV time; attention decode reads the KV cache", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  double t16 = estimate_op(gemm(1, 8192, 8192, "bf16"), h100).time;
+  double t4 = estimate_op(gemm(1, 8192, 8192, "int4"), h100).time;
+  double launch = h100.compute.launch_overhead;
+  CHECK((t4 - launch) < 0.7 * (t16 - launch));
+
+  Op a;
+  a.kind = OpKind::Attention;
+  a.batch = 8;
+  a.heads = 64;
+  a.kv_heads = 8;
+  a.head_dim = 128;
+  a.q_len = 1;
+  a.kv_len = 4096;
+  OpCost gqa = estimate_op(a, h100);
+  double kv = 8.0 * 4096 * 8 * 128 * 2 * 2;
+  CHECK(gqa.memory_bound);
+  CHECK(gqa.bytes >= kv);
+  CHECK(gqa.bytes < 1.1 * kv);
+  CHECK(gqa.time == Approx(kv / sustained(h100.main_tier()) + launch).epsilon(0.15));
+  a.kv_heads = 64;  // MHA: 8x the cache
+  CHECK(estimate_op(a, h100).time > 6 * (gqa.time - launch));
+  a.kv_heads = 7;
+  CHECK_THROWS_AS(estimate_op(a, h100), std::invalid_argument);
+
+  // Causal prefill does about half the work of non-causal.
+  a.kv_heads = 8;
+  a.batch = 1;
+  a.q_len = a.kv_len = 4096;
+  OpCost causal = estimate_op(a, h100);
+  a.causal = false;
+  OpCost full = estimate_op(a, h100);
+  CHECK(causal.flops == Approx(full.flops / 2).epsilon(0.01));
+  CHECK(causal.time < 0.65 * full.time);
+  CHECK_FALSE(full.memory_bound);
+}
+
+TEST_CASE("compute: vector ops and bad shapes", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  Op e;
+  e.kind = OpKind::Elementwise;
+  e.elements = 1 << 28;
+  e.dtype = "bf16";
+  OpCost c = estimate_op(e, h100);
+  CHECK(c.bytes == Approx(3.0 * (1 << 28) * 2));
+  CHECK(c.memory_bound);
+  CHECK(c.time == Approx(c.bytes / sustained(h100.main_tier()) + h100.compute.launch_overhead).epsilon(0.01));
+  e.elements = 0;
+  CHECK_THROWS_AS(estimate_op(e, h100), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(gemm(0, 8, 8), h100), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(gemm(8, 8, -1), h100), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(gemm(8, 8, 8, "fp4"), h100), std::invalid_argument);
+}
+
+TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
+  for (const ChipSpec* c : chips()) {
+    INFO(c->name);
+    const MemoryTierSpec& t = stream_tier(*c);
+    double p = c->power.idle + chip_pj_per_flop(*c, resolve_dtype("auto", *c)) * 1e-12 * peak16(*c) +
+               tier_pj_per_byte(*c, t) * 1e-12 * sustained(t);
+    if (c->power.pj_per_flop == 0 && t.pj_per_byte == 0) CHECK(p == Approx(c->power.tdp).epsilon(1e-9));
+    CHECK(chip_pj_per_flop(*c, resolve_dtype("auto", *c)) > 0);
+    for (const auto& kv : c->compute.peak) {
+      // Every dtype at its full rate draws the same matrix power.
+      CHECK(chip_pj_per_flop(*c, kv.first) * kv.second == Approx(chip_pj_per_flop(*c, "bf16") * peak16(*c)));
+    }
+  }
+}
