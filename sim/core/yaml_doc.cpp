@@ -42,6 +42,26 @@ void reject_binary(const std::string& text, const std::string& name) {
 
 Doc parse_text(const std::string& text, const std::string& name, int depth);
 
+// yaml-cpp keeps both copies of a repeated key and lookups see only one: a silent typo
+// source, so a repeated key is bad input. (yaml-cpp's own depth limit bounds the recursion.)
+void reject_duplicate_keys(const YAML::Node& node, const std::string& name) {
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (auto kv : node) {
+      if (kv.first.IsScalar()) {
+        auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+        if (!fresh) {
+          throw InputError(mark_pos(kv.first.Mark(), name), "duplicate key '" + kv.first.Scalar() + "' (first at line " +
+                                                                std::to_string(it->second.line + 1) + ")");
+        }
+      }
+      reject_duplicate_keys(kv.second, name);
+    }
+  } else if (node.IsSequence()) {
+    for (auto item : node) reject_duplicate_keys(item, name);
+  }
+}
+
 void merge_includes(Doc& doc, int depth) {
   YAML::Node inc = static_cast<const YAML::Node&>(doc.root)["include"];
   if (!inc) return;
@@ -92,6 +112,7 @@ Doc parse_text(const std::string& text, const std::string& name, int depth) {
   }
   if (!doc.root || doc.root.IsNull()) throw InputError({name, 1, 1}, "empty document");
   if (!doc.root.IsMap()) throw InputError(pos_of(doc.root, name), "the document must be a YAML mapping (key: value lines)");
+  reject_duplicate_keys(doc.root, name);
   for (auto kv : doc.root) {
     if (!kv.first.IsScalar()) throw InputError(pos_of(kv.first, name), "keys must be plain strings");
     doc.key_file[kv.first.Scalar()] = name;
