@@ -98,7 +98,11 @@ void VcdSink::counter(int track, const std::string& name, SimTime /*t*/, double 
 
 void VcdSink::finish(bool /*partial*/) {
   if (!tf_) return;
-  sc_core::sc_close_vcd_trace_file(tf_);  // flushes the last time step
+  // SystemC writes a time step's values when time moves on; the run's last instant has no
+  // successor, so its changes (e.g. the final busy -> 0) would be lost. One more
+  // picosecond of (empty) simulation records them, stamped with their own time.
+  if (sc_core::sc_get_status() == sc_core::SC_PAUSED) sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_PS));
+  sc_core::sc_close_vcd_trace_file(tf_);
   tf_ = nullptr;
   if (std::rename(tmp_.c_str(), opt_.path.c_str()) != 0) {
     std::remove(tmp_.c_str());

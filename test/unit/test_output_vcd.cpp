@@ -64,6 +64,7 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
     r.counter(c0, "busy", q.now(), 1);
     r.counter(c0, "busy", q.now(), 0);
   });
+  q.at(us(6), [&] { r.counter(c1, "busy", q.now(), 1); });  // changes at the very last instant are kept
   ScKernel kernel("kernel", q);
   CHECK_FALSE(fs::exists(o.path));
   REQUIRE(run_under_systemc(kernel, q));
@@ -98,7 +99,7 @@ TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[
   REQUIRE(v.changes.count("SystemC.gpu0.hbm_reserved"));
   CHECK(v.changes.at("SystemC.gpu0.hbm_reserved") == P{{0, 5e8}});
   REQUIRE(v.changes.count("SystemC.gpu1.compute"));
-  CHECK(v.changes.at("SystemC.gpu1.compute") == P{{0, 0}, {2000000, 1}, {4000000, 0}});
+  CHECK(v.changes.at("SystemC.gpu1.compute") == P{{0, 0}, {2000000, 1}, {4000000, 0}, {6000000, 1}});
   check_round_trip(vcd, v);
   fs::remove_all(dir);
 }
