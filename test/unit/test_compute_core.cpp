@@ -1,0 +1,148 @@
+// SystemC modules of a device: ComputeCore FIFO timing and accounting, MemoryTier
+// capacity errors and bandwidth sharing, Device energy (idle x time, TDP at full load).
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "models/device.h"
+#include "sim/engine/simulation.h"
+#include "sim/ops/energy.h"
+
+using namespace llmsim;
+
+namespace {
+
+ChipCatalog& catalog() {
+  static ChipCatalog c(default_catalog_dir());
+  return c;
+}
+
+// A one-device topology (no links): enough for a Device and its event queue.
+Topology one_device(const ChipSpec& chip, const std::string& name) {
+  Topology t;
+  t.name = "single";
+  t.device_chip.push_back(&chip);
+  VertexInfo v;
+  v.name = name;
+  v.device = 0;
+  t.vertices.push_back(v);
+  return t;
+}
+
+int unique_id() {
+  static int n = 0;
+  return ++n;
+}
+
+struct Rig {
+  Topology topo;
+  Simulation sim;
+  Device dev;
+  Rig(const ChipSpec& chip)
+      : topo(one_device(chip, "gpu0")), sim(topo, RunOptions{}),
+        dev(("cc" + std::to_string(unique_id())).c_str(), 0, chip, sim) {}
+};
+
+Op gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
+  Op op;
+  op.kind = OpKind::Gemm;
+  op.m = m;
+  op.n = n;
+  op.k = k;
+  op.dtype = "auto";
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("compute core: FIFO ops complete back to back at their estimated times", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  Rig r(h100);
+  std::vector<SimTime> done;
+  Op a = gemm(8192, 8192, 8192), b = gemm(1, 8192, 8192);
+  r.dev.core().submit(a, [&](const OpCost&) { done.push_back(r.sim.now()); });
+  r.dev.core().submit(b, [&](const OpCost&) { done.push_back(r.sim.now()); });
+  CHECK(r.dev.core().busy());
+  CHECK(r.dev.core().queued() == 2);
+  r.sim.queue().run();
+  REQUIRE(done.size() == 2);
+  SimTime ta = to_simtime(estimate_op(a, h100).time), tb = to_simtime(estimate_op(b, h100).time);
+  CHECK(done[0] == ta);
+  CHECK(done[1] == ta + tb);
+  CHECK(r.dev.busy_time() == ta + tb);
+  CHECK(r.dev.core().ops_done() == 2);
+  CHECK(r.dev.core().flops() == Approx(2.0 * 8192 * 8192 * 8192 + 2.0 * 8192 * 8192));
+  CHECK_FALSE(r.dev.core().busy());
+}
+
+TEST_CASE("memory tier: capacity errors name the region, shortfall, tier, device and contents", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  Rig r(h100);
+  MemoryTier& hbm = r.dev.tier("hbm");
+  hbm.allocate("weights", 70e9);
+  hbm.allocate("kv_cache", 5e9);
+  CHECK(hbm.used() == Approx(75e9));
+  try {
+    hbm.allocate("kv_cache", 17e9);
+    FAIL("over-allocation accepted");
+  } catch (const InfeasibleError& e) {
+    std::string m = e.what();
+    INFO(m);
+    CHECK(m.find("kv_cache: needs 12") != std::string::npos);
+    CHECK(m.find("80 GB hbm of gpu0") != std::string::npos);
+    CHECK(m.find("weights 70 GB") != std::string::npos);
+  }
+  hbm.release("kv_cache");
+  CHECK(hbm.used() == Approx(70e9));
+  CHECK(hbm.peak_used() == Approx(75e9));
+  CHECK_THROWS_AS(r.dev.tier("ddr"), std::out_of_range);
+  CHECK(&r.dev.placement_tier("weights") == &hbm);
+}
+
+TEST_CASE("memory tier: concurrent transfers share bandwidth equally", "[compute]") {
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  Rig r(h100);
+  MemoryTier& hbm = r.dev.tier("hbm");
+  const double bw = hbm.sustained_bandwidth();
+  const double lat = h100.tier("hbm")->latency;
+  SimTime t1 = 0, t2 = 0;
+  // Stream 1: 2 GB from t=0; stream 2: 1 GB. Both share: stream 2 ends at 2 GB / bw
+  // (1 GB each at bw/2), stream 1 has 1 GB left at full bw: ends at 3 GB / bw.
+  hbm.transfer(2e9, [&] { t1 = r.sim.now(); });
+  hbm.transfer(1e9, [&] { t2 = r.sim.now(); });
+  if (lat == 0) CHECK(hbm.active_streams() == 2);
+  r.sim.queue().run();
+  CHECK(to_seconds(t2) == Approx(lat + 2e9 / bw).epsilon(1e-6));
+  CHECK(to_seconds(t1) == Approx(lat + 3e9 / bw).epsilon(1e-6));
+  CHECK(hbm.active_streams() == 0);
+  CHECK(hbm.bytes_moved() == Approx(3e9));
+  CHECK(hbm.energy() == Approx(3e9 * tier_pj_per_byte(h100, *h100.tier("hbm")) * 1e-12));
+
+  // A move within one tier: read and write streams share it, like the C2 copy.
+  SimTime tm = 0;
+  SimTime start = r.sim.now();
+  r.dev.move("hbm", "hbm", 1e9, [&] { tm = r.sim.now(); });
+  r.sim.queue().run();
+  CHECK(to_seconds(tm - start) == Approx(lat + 2e9 / bw).epsilon(1e-6));
+}
+
+TEST_CASE("device energy: at least idle x time, at most TDP at full load, on every chip", "[compute]") {
+  for (const ChipSpec* chip : catalog().all()) {
+    INFO(chip->name);
+    Rig r(*chip);
+    // Full matrix load (a big GEMM) then full streaming (a copy of the main tier).
+    r.dev.core().submit(gemm(8192, 8192, 8192), nullptr);
+    Op copy;
+    copy.kind = OpKind::Copy;
+    copy.bytes = std::min(1e9, chip->main_tier().capacity / 4);
+    r.dev.core().submit(copy, nullptr);
+    r.sim.queue().run();
+    Seconds t = to_seconds(r.sim.now());
+    REQUIRE(t > 0);
+    Joules e = r.dev.energy(t);
+    CHECK(e >= chip->power.idle * t);
+    CHECK(r.dev.dynamic_energy() > 0);
+    CHECK(e / t <= chip->power.tdp * (1 + 1e-9));
+  }
+}
