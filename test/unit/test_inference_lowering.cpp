@@ -1,0 +1,104 @@
+// [inference] Lowering of a serving iteration into per-device ops, and stage splitting.
+#include <catch2/catch.hpp>
+
+#include "sim/workloads/inference/lowering.h"
+
+using namespace llmsim;
+
+namespace {
+InferenceConfig config(const std::string& model, std::int64_t tp, std::int64_t pp, const std::string& dtype = "fp8") {
+  InferenceConfig c;
+  c.model = load_model_ref(model);
+  c.tp = tp;
+  c.pp = pp;
+  c.dtype = c.kv_dtype = dtype;
+  return c;
+}
+const Op* find(const std::vector<Op>& ops, const std::string& name) {
+  for (const auto& o : ops)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("pipeline stages: remainder layers go to the middle stages", "[inference]") {
+  InferenceConfig c = config("llama-2-70b", 8, 72);
+  std::int64_t total = 0;
+  for (std::int64_t s = 0; s < 72; ++s) total += stage_layers(c, s);
+  CHECK(total == 80);
+  CHECK(stage_layers(c, 0) == 1);   // also holds the embedding
+  CHECK(stage_layers(c, 71) == 1);  // also holds the LM head
+  CHECK(stage_layers(c, 1) == 2);
+  CHECK(stage_layers(c, 8) == 2);
+  CHECK(stage_layers(c, 9) == 1);
+  InferenceConfig even = config("llama-3.1-70b", 8, 4);
+  for (std::int64_t s = 0; s < 4; ++s) CHECK(stage_layers(even, s) == 20);
+}
+
+TEST_CASE("dense layer ops are TP-sharded shapes", "[inference]") {
+  ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  InferenceConfig c = config("llama-3.1-70b", 8, 1);
+  Lowering low(c, cat.get("nvidia-h100-sxm"));
+  IterationShape s;
+  s.decode = 32;
+  s.decode_kv = 32 * 1000 + 16;
+  s.prefill.push_back({512, 512});
+  s.emitting = 33;
+  REQUIRE(s.tokens() == 544);
+  auto ops = low.layer_ops(s);
+  const Op* qkv = find(ops, "qkv");
+  REQUIRE(qkv);
+  CHECK(qkv->m == 544);
+  CHECK(qkv->n == (8 + 2 * 1) * 128);  // 64 / 8 query heads + 2 x 8 / 8 KV heads
+  CHECK(qkv->k == 8192);
+  const Op* dec = find(ops, "attn_decode");
+  REQUIRE(dec);
+  CHECK(dec->batch == 32);
+  CHECK(dec->kv_len == 1001);  // ceil of the mean KV length
+  const Op* pre = find(ops, "attn_prefill");
+  REQUIRE(pre);
+  CHECK(pre->q_len == 512);
+  CHECK(pre->causal);
+  const Op* up = find(ops, "mlp_up");
+  REQUIRE(up);
+  CHECK(up->n == 2 * 28672 / 8);  // gate + up
+  auto edge = low.edge_ops(s, true, true);
+  const Op* head = find(edge, "lm_head");
+  REQUIRE(head);
+  CHECK(head->m == 33);
+  CHECK(head->n == 128256 / 8);
+  StageCost sc = low.stage_cost(s, 0);
+  CHECK(sc.layers == 80);
+  CHECK(sc.allreduces == 160);
+  CHECK(sc.allreduce_bytes == 544.0 * 8192 * 2);
+  CHECK(sc.send_bytes == 0);
+  CHECK(sc.compute > 80 * sc.layer_compute);  // plus embedding, LM head, sampling
+  CHECK(sc.compute < 80 * sc.layer_compute * 1.1);
+  // Two stages: each costs about half of the layers.
+  InferenceConfig c2 = config("llama-3.1-70b", 8, 2);
+  Lowering low2(c2, cat.get("nvidia-h100-sxm"));
+  StageCost a = low2.stage_cost(s, 0);
+  CHECK(a.layers == 40);
+  CHECK(a.send_bytes == 544.0 * 8192 * 2);
+  CHECK(a.compute == Approx(sc.compute / 2).epsilon(0.1));
+}
+
+TEST_CASE("MoE layer: router and experts spread over the TP group", "[inference]") {
+  ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  InferenceConfig c = config("mixtral-8x7b", 4, 1, "bf16");
+  Lowering low(c, cat.get("nvidia-h100-sxm"));
+  IterationShape s;
+  s.decode = 64;
+  s.decode_kv = 64 * 500;
+  s.emitting = 64;
+  auto ops = low.layer_ops(s);
+  const Op* router = find(ops, "router");
+  REQUIRE(router);
+  CHECK(router->n == 8);
+  const Op* up = find(ops, "experts_up");
+  REQUIRE(up);
+  CHECK(up->batch == 2);             // 8 experts / tp 4 per device
+  CHECK(up->m == 64 * 2 / 8);        // top-2 of 8, uniform routing: 16 tokens per expert
+  CHECK(up->n == 2 * 14336);         // whole experts (expert parallel, not sliced)
+  CHECK(find(ops, "mlp_up") == nullptr);
+}
