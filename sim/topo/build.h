@@ -11,6 +11,10 @@ namespace topo_detail {
 
 // Largest system accepted: a bad `count` must be an error, not an allocation failure.
 constexpr long long kMaxDevices = 1 << 20;
+// Bounds on what shapes may generate (a 1M-device `fully-connected` would need 5e11 links):
+// about 600 MB of links and switches at most, refused with a positioned error beyond.
+constexpr long long kMaxLinks = 1 << 22;
+constexpr long long kMaxSwitches = 1 << 20;
 
 // Parses a `link:` map (or an explicit link entry's own fields, via `f`) on top of `base`.
 // Reads bandwidth (required unless `base` has one), latency, per_message_overhead,

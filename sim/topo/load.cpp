@@ -103,7 +103,7 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) nf.fail("topology", "cannot open node topology '" + path + "'");
     Topology child = load_impl(load_doc(path), catalog, depth + 1);
-    if (count * child.num_devices() > kMaxDevices) {
+    if (count > kMaxDevices || count * child.num_devices() > kMaxDevices) {
       nf.fail("count", std::to_string(count) + " nodes x " + std::to_string(child.num_devices()) + " devices exceeds the limit of " +
                            std::to_string(kMaxDevices) + " devices");
     }

@@ -11,6 +11,13 @@ namespace llmsim {
 namespace topo_detail {
 namespace {
 
+// A positive integer field with an upper bound (an int cast of 1e12 would wrap).
+long long bounded(Fields& f, const std::string& key, long long def, long long max) {
+  long long v = f.positive(key, def);
+  if (v > max) f.fail(key, "must be at most " + std::to_string(max) + ", got " + std::to_string(v));
+  return v;
+}
+
 struct Ctx {
   Topology& t;
   FabricInfo& fab;
@@ -21,6 +28,7 @@ struct Ctx {
 };
 
 int add_switch(Ctx& c, const std::string& local_name) {
+  if (c.t.num_switches() >= kMaxSwitches) c.f.fail("shape", "builds more than " + std::to_string(kMaxSwitches) + " switches");
   VertexInfo v;
   v.kind = VertexInfo::Kind::Switch;
   v.name = c.prefix + c.fab.name + "." + local_name;
@@ -33,6 +41,8 @@ int add_switch(Ctx& c, const std::string& local_name) {
 }
 
 void link(Ctx& c, int a, int b, double bw_scale = 1.0, int dim = -1, const LinkParams* params = nullptr) {
+  if (static_cast<long long>(c.t.links.size()) >= kMaxLinks)
+    c.f.fail("shape", "builds more than " + std::to_string(kMaxLinks) + " links; use a switch or fat-tree shape");
   LinkInfo l;
   l.a = a;
   l.b = b;
@@ -46,7 +56,7 @@ void link(Ctx& c, int a, int b, double bw_scale = 1.0, int dim = -1, const LinkP
 
 // One switch (or `planes` parallel switches) per `group` consecutive members.
 void build_switch(Ctx& c) {
-  c.fab.planes = static_cast<int>(c.f.positive("planes", 1));
+  c.fab.planes = static_cast<int>(bounded(c.f, "planes", 1, 4096));
   long long n = static_cast<long long>(c.inst.members.size());
   long long group = c.f.positive("group", n);
   if (n % group != 0) c.f.fail("group", std::to_string(n) + " devices do not divide into groups of " + std::to_string(group));
@@ -77,7 +87,7 @@ void build_fully_connected(Ctx& c) {
   }
   // Node pairs joined by `links_per_pair` links on the nodes' devices in round-robin
   // port order (GroqRack: 4 global ports per card, 4 links per node pair).
-  long long per_pair = c.f.positive("links_per_pair", 1);
+  long long per_pair = bounded(c.f, "links_per_pair", 1, kMaxLinks);
   std::vector<std::vector<int>> by_node;
   for (int d : m) {
     int node = c.t.vertices[static_cast<size_t>(d)].node;
@@ -150,12 +160,12 @@ void build_grid(Ctx& c, bool wrap) {
 // Folded-Clos fat tree from switches of `radix` ports (docs/topologies.md "fat-tree").
 void build_fat_tree(Ctx& c) {
   FabricInfo& fab = c.fab;
-  fab.radix = static_cast<int>(c.f.positive("radix", 64));
+  fab.radix = static_cast<int>(bounded(c.f, "radix", 64, 65536));
   if (fab.radix < 2 || fab.radix % 2) c.f.fail("radix", "must be an even number >= 2");
   fab.oversubscription = c.f.num("oversubscription", 1.0);
   if (!(fab.oversubscription >= 1.0) || fab.oversubscription > 64) c.f.fail("oversubscription", "must be between 1 and 64 (down:up ratio, e.g. 3 for 3:1)");
-  fab.rails = static_cast<int>(c.f.integer("rails", 0));
-  if (fab.rails < 0) c.f.fail("rails", "must be >= 0");
+  fab.rails = c.f.has("rails") ? static_cast<int>(bounded(c.f, "rails", 1, kMaxDevices)) : 0;
+  c.f.opt("rails");
   const int k = fab.radix;
   const double r = fab.oversubscription;
   int down = std::max(1, static_cast<int>(std::lround(k * r / (r + 1))));
@@ -189,7 +199,7 @@ void build_fat_tree(Ctx& c) {
   const double bw_up = static_cast<double>(up);  // uplink ports per leaf, in link units
   if (leaves <= k) {
     // Two levels: every spine reaches every leaf; parallel cables are aggregated.
-    int spines = std::max(1, (leaves * up + k - 1) / k);
+    int spines = static_cast<int>(std::max(1LL, (static_cast<long long>(leaves) * up + k - 1) / k));
     c.inst.pod_spines.assign(1, {});
     for (int s = 0; s < spines; ++s) c.inst.pod_spines[0].push_back(add_switch(c, "spine" + std::to_string(s)));
     for (int l = 0; l < leaves; ++l)
@@ -204,9 +214,9 @@ void build_fat_tree(Ctx& c) {
     c.f.fail("radix", std::to_string(m.size()) + " endpoints need more than three levels of radix-" + std::to_string(k) +
                           " switches (at most " + std::to_string(static_cast<long long>(k) * k * k / 4) + "); raise radix");
   }
-  int spines_per_pod = std::max(1, (half * up + half - 1) / half);
-  int total_up = pods * spines_per_pod * half;
-  int per_group = std::max(1, (total_up + k - 1) / k / spines_per_pod);
+  int spines_per_pod = std::max(1, up);  // one uplink of each leaf to each spine of its pod
+  long long total_up = static_cast<long long>(pods) * spines_per_pod * half;
+  int per_group = static_cast<int>(std::max(1LL, (total_up + k - 1) / k / spines_per_pod));
   for (int l = 0; l < leaves; ++l) c.inst.leaf_pod[static_cast<size_t>(l)] = l / half;
   c.inst.pod_spines.assign(static_cast<size_t>(pods), {});
   int sidx = 0;
@@ -293,7 +303,7 @@ void add_fabric(Topology& t, const YAML::Node& node, const std::string& file, co
   fab.in_network_reduction = f.boolean("in_network_reduction", false);
   fab.switch_latency = f.qty("switch_latency", Dim::Time, 0.0);
   if (fab.switch_latency < 0) f.fail("switch_latency", "must not be negative");
-  fab.parallel = static_cast<int>(f.positive("parallel", 1));
+  fab.parallel = static_cast<int>(bounded(f, "parallel", 1, 65536));
   LinkParams base;
   base.kind = fab.type;
   if (fab.shape == "links") {
