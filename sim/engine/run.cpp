@@ -9,6 +9,7 @@
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
+#include "sim/output/progress.h"
 #include "sim/output/sinks.h"
 
 namespace llmsim {
@@ -61,7 +62,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   ScKernel kernel("kernel", sim.queue());
   std::string stop_reason;
   std::uint64_t events_at_check = 0;
-  auto last_progress = wall_start;
+  ProgressLine progress(opt.progress, opt.quiet);
   kernel.keep_going = [&]() {
     EventQueue& q = sim.queue();
     if (opt.max_events && q.events_run() >= opt.max_events) {
@@ -80,17 +81,14 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
         stop_reason = "--max-wall reached";
         return false;
       }
-      if (opt.progress && std::chrono::duration<double>(now - last_progress).count() > 1.0) {
-        last_progress = now;
-        std::cerr << "\rllmsim: sim " << std::fixed << std::setprecision(3) << to_seconds(q.now())
-                  << " s, " << q.events_run() << " events, " << std::setprecision(0)
-                  << q.events_run() / std::max(wall, 1e-9) << " events/s   " << std::flush;
+      if (progress.due(wall)) {
+        progress.update(wall, q.now(), q.events_run(), workload->progress(sim), opt.max_sim_time);
       }
     }
     return true;
   };
   run_under_systemc(kernel, sim.queue());
-  if (opt.progress) std::cerr << "\n";
+  progress.finish();
   if (stop_reason.empty()) {
     // Watchdog: the queue drained but the workload still waits on something => deadlock.
     std::vector<std::string> waiting = workload->waiting(sim);

@@ -18,6 +18,13 @@ namespace llmsim {
 class Simulation;
 using Json = nlohmann::ordered_json;
 
+// Work done so far, for the progress line on stderr: e.g. {120, 2000, "requests"};
+// total 0 = unknown (then the ETA comes from --max-sim-time, if any).
+struct WorkProgress {
+  double done = 0, total = 0;
+  std::string unit;
+};
+
 class Workload {
  public:
   virtual ~Workload() = default;
@@ -33,6 +40,8 @@ class Workload {
   // After the queue drained: what is still waiting (a deadlock: a receive with no send, a
   // collective some member never joined). Non-empty => the run ends with exit 3 naming them.
   virtual std::vector<std::string> waiting(Simulation& sim) { (void)sim; return {}; }
+  // How far the run is (called about once a second while a progress line is shown).
+  virtual WorkProgress progress(Simulation& sim) { (void)sim; return {}; }
   // One line per result for the terminal (nccl-tests style tables, human summary).
   virtual void print(Simulation& sim, std::ostream& os) { (void)sim; (void)os; }
 };

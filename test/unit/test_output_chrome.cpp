@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sim/engine/workload.h"
 #include "sim/output/chrome_trace.h"
+#include "sim/output/progress.h"
 
 using namespace llmsim;
 using nlohmann::json;
@@ -267,4 +269,22 @@ TEST_CASE("processes are ordered by natural name order, not creation order", "[o
   CHECK(rank["gpu10"] == 3);
   CHECK(rank["links"] == 4);
   fs::remove_all(dir);
+}
+
+TEST_CASE("progress line: sim time, work, events/s, ETA; silent before 2 s", "[output]") {
+  WorkProgress w{500, 2000, "requests"};
+  CHECK(ProgressLine::format(10.0, to_simtime(1.5), 2500000, w, EventQueue::kNever) ==
+        "llmsim: sim 1.500000 s | 500/2.0k requests | 2.5M events, 250.0k events/s | ETA 0:30");
+  // No workload total: the ETA comes from --max-sim-time.
+  CHECK(ProgressLine::format(4.0, to_simtime(1.0), 100, WorkProgress{}, to_simtime(5.0)) ==
+        "llmsim: sim 1.000000 s | 100 events, 25 events/s | ETA 0:16");
+  std::ostringstream os;
+  ProgressLine p(true, false, &os);
+  p.update(1.0, 0, 10, w, EventQueue::kNever);
+  CHECK(os.str().empty());
+  p.update(2.5, 0, 10, w, EventQueue::kNever);
+  p.update(3.0, 0, 10, w, EventQueue::kNever);  // within a second of the last: skipped
+  p.finish();
+  CHECK(os.str() == "\rllmsim: sim 0.000000 s | 500/2.0k requests | 10 events, 4 events/s | ETA 0:08\n");
+  CHECK_FALSE(ProgressLine(true, true, &os).enabled());  // --quiet wins
 }
