@@ -5,6 +5,10 @@
 #include "sim/net/runner.h"
 
 namespace llmsim {
+namespace {
+// Largest number of link directions (or devices) whose tracks are created up front.
+constexpr size_t kMaxEagerTracks = 4096;
+}  // namespace
 
 const char* collective_name(CollectiveKind k) {
   switch (k) {
@@ -22,7 +26,13 @@ const char* collective_name(CollectiveKind k) {
 Network::Network(const sc_core::sc_module_name& name, Simulation& sim)
     : sc_core::sc_module(name), sim_(sim),
       flows_(std::make_unique<FlowNet>(sim.topo(), sim.queue(), sim.recorder())),
-      runner_(std::make_unique<CollectiveRunner>(sim.topo(), sim.queue(), sim.recorder(), *flows_)) {}
+      runner_(std::make_unique<CollectiveRunner>(sim.topo(), sim.queue(), sim.recorder(), *flows_)) {
+  // VCD signals must exist before the simulation starts, so tracks are made here, while
+  // elaborating, for systems small enough to read as waveforms; bigger ones create
+  // tracks on first use (timeline only; use --timeline-filter to select).
+  if (sim.recorder().on() && sim.topo().links.size() * 2 <= kMaxEagerTracks) flows_->create_tracks();
+  if (sim.recorder().on() && sim.topo().num_devices() <= static_cast<int>(kMaxEagerTracks)) runner_->create_tracks();
+}
 
 Network::~Network() = default;
 

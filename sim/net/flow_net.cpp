@@ -399,13 +399,19 @@ BytesPerSecond FlowNet::link_load(DirLink d) const {
   return s;
 }
 
+void FlowNet::create_tracks() {
+  for (size_t d = 0; d < links_.size(); ++d) link_track(static_cast<DirLink>(d));
+}
+
 int FlowNet::link_track(DirLink d) {
   Link& l = links_[static_cast<size_t>(d)];
   if (l.track < 0) {
     const LinkInfo& li = topo_.links[static_cast<size_t>(dirlink_link(d))];
     int from = dirlink_dir(d) == 0 ? li.a : li.b, to = dirlink_dir(d) == 0 ? li.b : li.a;
-    l.track = rec_.track("links", topo_.vertices[static_cast<size_t>(from)].name + "->" +
-                                      topo_.vertices[static_cast<size_t>(to)].name, d);
+    std::string name = topo_.vertices[static_cast<size_t>(from)].name + "->" + topo_.vertices[static_cast<size_t>(to)].name;
+    for (char& ch : name)
+      if (ch == '.') ch = '_';  // '.' separates VCD scopes: keep one signal per direction
+    l.track = rec_.track("links", name, d);
   }
   return l.track;
 }

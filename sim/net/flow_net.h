@@ -78,6 +78,8 @@ class FlowNet {
   // Off forces per-flow simulation of every phase (tests compare both paths).
   void set_fast_path(bool on) { fast_path_ = on; }
   void resolve(Pattern& p) const;
+  // Creates every link's timeline track now (VCD signals must exist before sc_start).
+  void create_tracks();
 
   struct Stats {
     std::uint64_t flows = 0;          // per-flow simulated messages

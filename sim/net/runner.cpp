@@ -84,9 +84,9 @@ void CollectiveRunner::step(const std::shared_ptr<Run>& run) {
     if (rec_.on()) {
       std::string args = "{\"bytes_per_step\":" + std::to_string(static_cast<long long>(st.bytes)) +
                          ",\"steps\":" + std::to_string(st.steps) + "}";
-      for (int d : run->group)
-        rec_.span(device_track(d), std::string(collective_name(run->kind)) + " " + run->algorithm + " " + st.label,
-                             "collective", run->stage_start, q_.now(), args);
+      std::string name = std::string(collective_name(run->kind)) + " " + run->algorithm;
+      if (st.label != run->algorithm) name += " " + st.label;
+      for (int d : run->group) rec_.span(device_track(d), name, "collective", run->stage_start, q_.now(), args);
     }
     ++run->stage;
     run->step = 0;
@@ -120,6 +120,10 @@ void CollectiveRunner::finish(const std::shared_ptr<Run>& run) {
     }
   }
   if (run->done) run->done(r);
+}
+
+void CollectiveRunner::create_tracks() {
+  for (int d = 0; d < topo_.num_devices(); ++d) device_track(d);
 }
 
 int CollectiveRunner::device_track(int device) {

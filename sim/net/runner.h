@@ -23,6 +23,8 @@ class CollectiveRunner {
   // See Network::collective.
   void collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                   std::function<void(const CollectiveResult&)> done, int root = 0);
+  // Creates every device's collective track now (VCD signals must exist before sc_start).
+  void create_tracks();
 
  private:
   struct Run;
