@@ -243,3 +243,32 @@ TEST_CASE("topology: torus blocks mark links that leave a block (TPU v4 cubes th
   CHECK_THAT(input_error(flat(64, "{name: ici, type: ici, shape: torus, dims: [8, 8], block: [3, 4], block_link: {kind: ocs}, link: {bandwidth: 5 GB/s}}")),
              Catch::Contains("each size must divide its dimension"));
 }
+
+TEST_CASE("topology: shipped Groq, Gaudi 3 and SuperPOD figures", "[topology]") {
+  ChipCatalog cat(default_catalog_dir());
+  const std::string dir = std::string(LLMSIM_SOURCE_DIR) + "/topologies/";
+  // GroqRack: 4 links per node pair on cards round-robin = 4 global ports on every card.
+  Topology rack = load_topology(load_doc(dir + "groqrack.yaml"), cat);
+  std::vector<int> global(72, 0);
+  for (const auto& l : rack.links)
+    if (l.fabric == "global") ++global[static_cast<size_t>(l.a)], ++global[static_cast<size_t>(l.b)];
+  for (int g : global) CHECK(g == 4);
+  CHECK(rack.injection_bandwidth(0) == Approx((7 + 4) * 14e9));
+  // Three-level names.
+  Topology g576 = load_topology(load_doc(dir + "groq-576.yaml"), cat);
+  CHECK(g576.num_devices() == 576);
+  CHECK(g576.device_by_name("rack3.node2.tsp5") == 3 * 72 + 2 * 8 + 5);
+  CHECK(g576.vertices[3 * 72 + 21].node == 3);
+  CHECK(g576.vertices[3 * 72 + 21].local_rank == 21);
+  // Gaudi 3: 3 x 200 GbE per peer (7 peers) + 3 x 200 GbE scale-out = 24 x 25 GB/s.
+  Topology hls = load_topology(load_doc(dir + "gaudi3-8.yaml"), cat);
+  CHECK(hls.injection_bandwidth(0) == Approx(24 * 25e9));
+  CHECK(hls.route(0, 1).hops.size() == 1);  // scale-up beats scale-out
+  // SuperPOD: same rail in one SU is one leaf away; latency = 2 links + 1 switch.
+  Topology sp = load_topology(load_doc(dir + "superpod-h100-32node.yaml"), cat);
+  const Route& r = sp.route(sp.device_by_name("node0.gpu3"), sp.device_by_name("node31.gpu3"));
+  CHECK(r.hops.size() == 2);
+  CHECK(r.latency == Approx(2 * 1e-6 + 0.2e-6));
+  CHECK(r.bottleneck == Approx(50e9));
+  CHECK(sp.vertices[static_cast<size_t>(sp.vertex_by_name("ib.leaf3"))].in_network_reduction);
+}
