@@ -190,6 +190,7 @@ class Microbench : public Workload {
       Json j;
       j["op"] = r.op;
       j["device"] = r.device;
+      j["dtype"] = r.dtype;
       j["time_s"] = r.time;
       j["tflops"] = r.time > 0 ? r.flops / r.time / 1e12 : 0.0;
       j["bytes_per_s"] = r.time > 0 ? r.bytes / r.time : 0.0;
@@ -260,6 +261,7 @@ class Microbench : public Workload {
     r.op = o.name;
     r.device = dev.label();
     r.detail = o.detail + (cost_.dtype.empty() ? "" : " " + cost_.dtype);
+    r.dtype = cost_.dtype;
     r.time = cost_.time;
     r.flops = cost_.flops;
     r.bytes = cost_.bytes;

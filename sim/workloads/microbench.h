@@ -22,6 +22,7 @@ struct MicrobenchResult {
   std::string op;                 // as written: "gemm", "allreduce", ...
   std::string device;             // device name ("" for multi-device collectives)
   std::string detail;             // shape for the human table ("m=8192 n=8192 k=8192 bf16")
+  std::string dtype;              // resolved dtype ("" for copies and collectives)
   Seconds time = 0;               // per repetition
   double flops = 0;               // useful FLOPs per repetition
   Bytes bytes = 0;                // bytes moved per repetition (read + written)
