@@ -109,8 +109,12 @@ class Topology {
   int device_by_name(const std::string& name) const;
   const std::vector<int>& torus_dims() const { return torus_dims_; }  // empty if not a torus
 
-  // Shortest path by latency; ties broken by fewer hops, then lower vertex ids. On tori,
-  // dimension-order routing. Throws InfeasibleError when unreachable.
+  // Route between two vertices (docs/topologies.md "Routing"): regular shapes compute it
+  // (rings the shorter way, tori/meshes in dimension order, fat trees up/down with an ECMP
+  // hash, rail-aligned PXN between nodes); otherwise Dijkstra by latency, ties to fewer hops,
+  // then lower vertex ids. src == dst: no hops, latency 0, bottleneck 0. The reference stays
+  // valid for at least kRouteCacheGeneration further calls; copy the Route to keep it.
+  // Throws InfeasibleError when unreachable.
   const Route& route(int src_vertex, int dst_vertex) const;
 
   // Report figures (`llmsim check`).
