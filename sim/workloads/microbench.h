@@ -1,7 +1,7 @@
 // `kind: microbench`: single operators run one after another (each `repeat` times) to
 // calibrate and validate the models. Compute/memory ops (gemm, attention, copy, vector ops)
 // run on a device's ComputeCore; collective ops (allreduce, allgather, reducescatter,
-// alltoall, broadcast, sendrecv) are parsed and run by microbench_collective.cpp, which
+// alltoall, broadcast, reduce, sendrecv) are parsed and run by microbench_collective.cpp, which
 // belongs to the network model.
 #pragma once
 #include <cstdint>
