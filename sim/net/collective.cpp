@@ -16,6 +16,10 @@ constexpr Bytes kInSwitchMinBytes = 64 * 1024;
 // Below this, latency dominates and NCCL prefers (double binary) trees across nodes:
 // log2(n) latency instead of 2(n-1) (NCCL tuning, "tree for small messages").
 constexpr Bytes kTreeMaxBytes = 256 * 1024;
+// Tree edges share NVLink ports and fat-tree uplinks, so a tree runs per flow, and exact
+// max-min costs grow with the square of the contended flows (1,024 ranks: 0.5 s wall;
+// 4,096: 12 s). Above this many ranks `auto` keeps the hierarchical rings (fast path).
+constexpr int kTreeAutoMaxRanks = 1024;
 
 std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& registry() {
   static std::map<std::string, std::unique_ptr<CollectiveAlgorithm>> r;  // immutable after start-up
@@ -67,7 +71,8 @@ std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req)
   // receives (sends) the whole buffer, so the ring is as good and auto keeps it.
   if (req.kind == CollectiveKind::AllReduce && req.bytes >= kInSwitchMinBytes && ok("in-switch")) return "in-switch";
   if (node_local(req.kind) && !members_by_node(topo, req.group).empty() && members_by_node(topo, req.group).size() > 1) {
-    if (req.kind == CollectiveKind::AllReduce && req.bytes < kTreeMaxBytes && ok("tree")) return "tree";
+    if (req.kind == CollectiveKind::AllReduce && req.bytes < kTreeMaxBytes && n <= kTreeAutoMaxRanks && ok("tree"))
+      return "tree";
     if (ok("hierarchical")) return "hierarchical";
   }
   if (node_local(req.kind) && ok("torus")) return "torus";
