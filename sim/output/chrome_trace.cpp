@@ -314,16 +314,28 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
   }
 
   std::uint64_t written = 0;
+  std::vector<std::string> escaped;  // per interned string, escaped once (names repeat a lot)
+  std::vector<bool> have;
+  auto esc = [&](std::uint32_t id) -> const std::string& {
+    if (id >= escaped.size()) {
+      escaped.resize(strings_.size());
+      have.resize(strings_.size());
+    }
+    if (!have[id]) {
+      escaped[id] = json_escape(strings_[id]);
+      have[id] = true;
+    }
+    return escaped[id];
+  };
   auto head = [&](const char* ph, std::uint32_t name, std::uint32_t cat, int pid, int tid, SimTime ts) -> std::ostream& {
     ++written;
-    return sep() << "{\"ph\":\"" << ph << "\",\"name\":\"" << json_escape(strings_[name]) << "\",\"cat\":\""
-                 << json_escape(strings_[cat]) << "\",\"pid\":" << pid << ",\"tid\":" << tid
-                 << ",\"ts\":" << ps_to_us(ts);
+    return sep() << "{\"ph\":\"" << ph << "\",\"name\":\"" << esc(name) << "\",\"cat\":\"" << esc(cat)
+                 << "\",\"pid\":" << pid << ",\"tid\":" << tid << ",\"ts\":" << ps_to_us(ts);
   };
 
   // Per track, every event in time order. Ties: counters, then spans (longer first, so
   // nesting is right), then flow ends (which bind to the slice enclosing them).
-  std::uint32_t flow_name = intern("transfer"), flow_cat = intern("flow");
+  std::uint32_t flow_name = intern("transfer"), flow_cat = intern("flow"), no_cat = intern("");
   for (size_t ti = 0; ti < tracks_.size(); ++ti) {
     const Track& tr = tracks_[ti];
     using Key = std::tuple<SimTime, int, SimTime, std::uint64_t, size_t>;  // ts, kind, -dur, seq, index
@@ -347,7 +359,7 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
       size_t i = std::get<4>(k);
       switch (std::get<1>(k)) {
         case 0:
-          head("C", counters[i].first, intern(""), tr.pid, tr.tid, counters[i].second.first)
+          head("C", counters[i].first, no_cat, tr.pid, tr.tid, counters[i].second.first)
               << ",\"args\":{\"value\":" << fmt_value(counters[i].second.second) << "}}";
           break;
         case 1: {
