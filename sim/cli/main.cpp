@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
                       "Only tracks whose process name matches this regex");
   run_cmd->add_flag("--vcd", run.options.vcd, "Write signals.vcd (SystemC sc_trace)");
   run_cmd->add_option("--vcd-filter", run.options.vcd_filter, "Only signals matching this regex");
-  run_cmd->add_option("--seed", run.options.seed, "Random seed (synthetic arrivals, ...)");
+  auto* seed_opt = run_cmd->add_option("--seed", run.options.seed, "Random seed (synthetic arrivals, ...)");
   auto* prog = run_cmd->add_flag("--progress", run.options.progress, "Show progress on stderr");
   run_cmd->add_flag("--quiet", run.options.quiet, "No progress, no human summary")->excludes(prog);
   double max_sim_s = 0;
@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     for (const auto& s : sets) overrides.push_back(parse_override(s));
     if (*run_cmd) {
       run.options.overrides = overrides;
+      run.options.seed_given = seed_opt->count() > 0;
       if (max_sim_s > 0) run.options.max_sim_time = to_simtime(max_sim_s);
       return cmd_run(run, std::cout);
     }

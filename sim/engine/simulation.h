@@ -24,6 +24,7 @@ struct RunOptions {
   std::string timeline_filter;     // regex on track process names ("" = all)
   std::string vcd_filter;
   std::uint64_t seed = 1;
+  bool seed_given = false;         // --seed was on the command line (overrides workload seeds)
   bool progress = false;
   bool quiet = false;
   SimTime max_sim_time = EventQueue::kNever;

@@ -170,6 +170,9 @@ TEST_CASE("same seed, byte-identical outputs; --seed changes the stream", "[infe
   CHECK(slurp(d + "/a/requests.csv") == slurp(d + "/b/requests.csv"));
   REQUIRE(run(topo, wl, d + "/c", nullptr, "--seed 77") == 0);
   CHECK(slurp(d + "/a/requests.csv") != slurp(d + "/c/requests.csv"));
+  REQUIRE(run(topo, wl, d + "/e", nullptr, "--seed 9") == 0);  // the workload's own seed
+  CHECK(slurp(d + "/a/requests.csv") == slurp(d + "/e/requests.csv"));
+  CHECK(summary(d + "/c")["seed"] == 77);
 }
 
 TEST_CASE("requests that can never fit are rejected and counted, never dropped", "[inference]") {

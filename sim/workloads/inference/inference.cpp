@@ -36,9 +36,9 @@ class Inference : public Workload {
 
   void start(Simulation& sim) override {
     sim_ = &sim;
-    // --seed (when given, i.e. not the default) overrides the workload's requests.seed.
-    std::uint64_t seed = sim.options().seed != RunOptions{}.seed ? sim.options().seed : cfg_.seed;
-    if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed);
+    // --seed on the command line overrides the workload's requests.seed.
+    seed_ = sim.options().seed_given ? sim.options().seed : cfg_.seed;
+    if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed_);
     res_.assign(reqs_.size(), RequestResult{});
     admit_t_.assign(reqs_.size(), -1);
     const ChipSpec& chip = sim.device(0).chip();
@@ -72,6 +72,7 @@ class Inference : public Workload {
       blocks = r->sched->total_blocks();
     }
     j["preemptions"] = pre;
+    if (!cfg_.use_trace) j["seed"] = seed_;
     j["iterations"] = iterations_;
     j["replicas"] = cfg_.replicas;
     j["tp"] = cfg_.tp;
@@ -271,6 +272,7 @@ class Inference : public Workload {
   std::unique_ptr<Lowering> lowering_;
   Simulation* sim_ = nullptr;
   std::size_t next_rr_ = 0;
+  std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;
 };
 
