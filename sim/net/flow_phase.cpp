@@ -1,0 +1,137 @@
+// FlowNet phases: a collective step either runs analytically (the fast path, one event)
+// or as one flow per transfer; a fast phase is demoted to flows, with each transfer's
+// exact progress, as soon as other traffic wants one of its links.
+#include <algorithm>
+
+#include "sim/net/flow_net.h"
+
+namespace llmsim {
+
+void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()> done) {
+  resolve(*pattern);
+  int id;
+  if (!free_phases_.empty()) {
+    id = free_phases_.back();
+    free_phases_.pop_back();
+  } else {
+    id = static_cast<int>(phases_.size());
+    phases_.emplace_back();
+  }
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  ph.pattern = pattern;
+  ph.bytes = bytes;
+  ph.pending = static_cast<int>(pattern->pairs.size());
+  ph.fast = false;
+  ph.start = q_.now();
+  ph.done = std::move(done);
+  ph.live = true;
+  if (ph.pending == 0) {
+    ph.pending = 1;
+    q_.at(q_.now(), [this, id] { phase_transfer_done(id); });
+    return;
+  }
+  bool idle = fast_path_ && pattern->disjoint;
+  if (idle && (active_flows_ > 0 || fast_owned_ > 0)) {
+    for (DirLink d : pattern->dirlinks) {
+      const Link& l = links_[static_cast<size_t>(d)];
+      if (!l.flows.empty() || l.owner >= 0) {
+        idle = false;
+        break;
+      }
+    }
+  }
+  if (!idle) {
+    ++stats_.slow_phases;
+    for (size_t i = 0; i < pattern->pairs.size(); ++i) {
+      const Pattern::Class& c = pattern->classes[static_cast<size_t>(pattern->class_of[i])];
+      int f = new_flow(pattern->pairs[i].first, pattern->pairs[i].second, &pattern->routes[i], bytes * c.weight, id,
+                       nullptr);
+      start_flow(f, q_.now() + c.startup);
+    }
+    return;
+  }
+  // Fast path: each transfer is alone on its links, so it drains at its bottleneck
+  // bandwidth, exactly as the per-flow path would compute it.
+  ++stats_.fast_phases;
+  ph.fast = true;
+  SimTime end = q_.now();
+  for (const auto& c : pattern->classes) end = std::max(end, q_.now() + c.startup + drain_time(c, bytes));
+  for (DirLink d : pattern->dirlinks) links_[static_cast<size_t>(d)].owner = id;
+  fast_owned_ += static_cast<int>(pattern->dirlinks.size());
+  if (rec_.on())
+    for (DirLink d : pattern->dirlinks) show_link(d);
+  std::uint32_t g = ++ph.gen;
+  q_.at(end, [this, id, g] {
+    Phase& p = phases_[static_cast<size_t>(id)];
+    if (p.gen != g) return;
+    release_links(id);
+    p.pending = 1;
+    phase_transfer_done(id);
+  });
+}
+
+void FlowNet::release_links(int id) {
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  const Pattern& pat = *ph.pattern;
+  for (DirLink d : pat.dirlinks) links_[static_cast<size_t>(d)].owner = -1;
+  fast_owned_ -= static_cast<int>(pat.dirlinks.size());
+  ph.fast = false;
+  if (!rec_.on()) return;
+  // Spans for the transfers the fast path did not simulate one by one.
+  SimTime now = q_.now();
+  for (size_t i = 0; i < pat.pairs.size(); ++i) {
+    const Pattern::Class& c = pat.classes[static_cast<size_t>(pat.class_of[i])];
+    SimTime end = std::min(now, ph.start + c.startup + drain_time(c, ph.bytes));
+    std::string name = topo_.vertices[static_cast<size_t>(pat.pairs[i].first)].name + "->" +
+                       topo_.vertices[static_cast<size_t>(pat.pairs[i].second)].name;
+    std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(ph.bytes * c.weight)) + "}";
+    for (DirLink d : pat.routes[i].hops) rec_.span(link_track(d), name, "net", ph.start, end, args);
+  }
+  for (DirLink d : pat.dirlinks) show_link(d);
+}
+
+void FlowNet::demote(int id) {
+  ++stats_.demotions;
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  ++ph.gen;  // cancels the phase's single completion event
+  SimTime now = q_.now();
+  PatternPtr keep = ph.pattern;  // the phase may complete (and drop it) below
+  const Pattern& pat = *keep;
+  // Give the links back without timeline spans: transfers still running become flows
+  // below and record their own spans when they finish.
+  for (DirLink d : pat.dirlinks) links_[static_cast<size_t>(d)].owner = -1;
+  fast_owned_ -= static_cast<int>(pat.dirlinks.size());
+  ph.fast = false;
+  int pending = 0;
+  for (size_t i = 0; i < pat.pairs.size(); ++i) {
+    const Pattern::Class& c = pat.classes[static_cast<size_t>(pat.class_of[i])];
+    SimTime data_start = ph.start + c.startup;
+    if (data_start + drain_time(c, ph.bytes) <= now) continue;  // already arrived
+    ++pending;
+    int f = new_flow(pat.pairs[i].first, pat.pairs[i].second, &pat.routes[i], ph.bytes * c.weight, id, nullptr);
+    Flow& fl = flows_[static_cast<size_t>(f)];
+    fl.begin = ph.start;
+    if (now > data_start) fl.remaining -= c.bw * to_seconds(now - data_start);
+    if (fl.remaining < 0) fl.remaining = 0;
+    start_flow(f, data_start > now ? data_start : now);
+  }
+  phases_[static_cast<size_t>(id)].pending = pending;
+  if (pending == 0) {
+    phases_[static_cast<size_t>(id)].pending = 1;
+    q_.at(now, [this, id] { phase_transfer_done(id); });
+  }
+}
+
+void FlowNet::phase_transfer_done(int id) {
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  if (--ph.pending > 0) return;
+  std::function<void()> done = std::move(ph.done);
+  ph.done = nullptr;
+  ph.pattern.reset();
+  ph.live = false;
+  ++ph.gen;
+  free_phases_.push_back(id);
+  if (done) done();
+}
+
+}  // namespace llmsim
