@@ -252,3 +252,22 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
     }
   }
 }
+
+TEST_CASE("compute: explicit catalog energies override the derived ones", "[compute]") {
+  ChipSpec c = catalog().get("nvidia-h100-sxm");  // a copy we may edit
+  const double derived_flop = chip_pj_per_flop(c, "bf16");
+  c.power.pj_per_flop = 0.3;
+  CHECK(chip_pj_per_flop(c, "bf16") == Approx(0.3));
+  CHECK(chip_pj_per_flop(c, "fp8") == Approx(0.3 * 989.4 / 1978.9));  // twice the rate, same power
+  // The main tier then takes what is left of the budget, up to its reference energy.
+  const MemoryTierSpec& hbm = *c.tier("hbm");
+  double left = (c.power.tdp - c.power.idle - 0.3e-12 * 989.4e12) / (hbm.bandwidth * hbm.efficiency) * 1e12;
+  CHECK(tier_pj_per_byte(c, hbm) == Approx(std::min(left, reference_pj_per_byte("hbm"))));
+  for (auto& t : c.memory) if (t.tier == "hbm") t.pj_per_byte = 7;
+  CHECK(tier_pj_per_byte(c, *c.tier("hbm")) == Approx(7));
+  c.power.pj_per_flop = 0;
+  // Explicit memory energy, derived compute: full load still sits at TDP.
+  double p = c.power.idle + chip_pj_per_flop(c, "bf16") * 1e-12 * 989.4e12 + 7e-12 * hbm.bandwidth * hbm.efficiency;
+  CHECK(p == Approx(c.power.tdp));
+  CHECK(chip_pj_per_flop(c, "bf16") > derived_flop);
+}
