@@ -26,6 +26,18 @@ std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& registry() {
   return r;
 }
 
+// Every member has its own link to every other (MI300X, Gaudi 3 boxes): one-shot
+// algorithms use all n-1 links where a ring uses 2 (CHIPS.md collective hints). Checked
+// only for small groups: full meshes are box-sized.
+constexpr int kFullMeshMaxRanks = 64;
+bool full_mesh(const Topology& topo, const std::vector<int>& group) {
+  if (group.size() < 3 || group.size() > static_cast<size_t>(kFullMeshMaxRanks)) return false;
+  for (int a : group)
+    for (int b : group)
+      if (a != b && topo.route(a, b).hops.size() != 1) return false;
+  return true;
+}
+
 bool node_local(CollectiveKind k) {
   return k == CollectiveKind::AllReduce || k == CollectiveKind::AllGather || k == CollectiveKind::ReduceScatter;
 }
@@ -76,6 +88,7 @@ std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req)
     if (ok("hierarchical")) return "hierarchical";
   }
   if (node_local(req.kind) && ok("torus")) return "torus";
+  if (node_local(req.kind) && full_mesh(topo, req.group)) return "direct";
   if (ok("ring")) return "ring";
   return "direct";
 }

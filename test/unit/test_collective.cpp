@@ -129,6 +129,14 @@ TEST_CASE("collective: algorithms agree with their step counts", "[network]") {
     CHECK(r.algorithm == "direct");
     CHECK(r.time == Approx(1e-6 + GiB / 8 / 64e9).epsilon(1e-6));
     CHECK(r.busbw == Approx(7.0 / 8 * GiB / r.time).epsilon(1e-9));
+    // All-reduce on the mesh: auto goes one-shot, using all 7 links of each GPU:
+    // 2 x (a + S/8 / 64 GB/s), busbw -> 7 x 64 GB/s, against 64 GB/s for a ring.
+    auto ar = run_collective(m.topo, CollectiveKind::AllReduce, iota(8), 1 * GiB, "auto");
+    CHECK(ar.algorithm == "direct");
+    CHECK(ar.time == Approx(2 * (1e-6 + GiB / 8 / 64e9)).epsilon(1e-6));
+    CHECK(ar.busbw == Approx(7 * 64e9).epsilon(0.01));
+    auto ring = run_collective(m.topo, CollectiveKind::AllReduce, iota(8), 1 * GiB, "ring");
+    CHECK(ring.busbw == Approx(64e9).epsilon(0.01));
   }
 }
 
