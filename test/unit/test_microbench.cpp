@@ -29,12 +29,14 @@ std::string tmpdir() {
 }
 
 // Runs llmsim from the source root; stdout+stderr into `log`. Returns the exit status.
+// (Output dirs of failing runs stay empty: bad input writes nothing.)
 int run(const std::string& args, std::string& log) {
   std::string dir = tmpdir();
   std::string cmd = "cd '" + kRoot + "' && '" + std::string(LLMSIM_BINARY) + "' " + args + " >'" + dir +
                     "/log' 2>&1";
   int rc = std::system(cmd.c_str());
   log = slurp(dir + "/log");
+  std::system(("rm -rf '" + dir + "'").c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
@@ -70,6 +72,7 @@ TEST_CASE("microbench: gemm file on dgx-h100 reports C1 and per-op fields", "[co
   CHECK(p <= 8 * 700);
   CHECK(p == Approx(e / t));
   CHECK(log.find("gemm") != std::string::npos);  // one human line per op
+  std::system(("rm -rf '" + out + "'").c_str());
 }
 
 TEST_CASE("microbench: copy file lands C2 on H100", "[compute][microbench]") {
@@ -84,6 +87,7 @@ TEST_CASE("microbench: copy file lands C2 on H100", "[compute][microbench]") {
   // repeat: 100 reports the mean per repetition.
   CHECK(j["microbench"][3]["repeat"] == 100);
   CHECK(j["microbench"][3]["time_s"].get<double>() < 1e-4);
+  std::system(("rm -rf '" + out + "'").c_str());
 }
 
 TEST_CASE("microbench: bad ops exit 2 with FILE:LINE:COL", "[compute][microbench]") {
