@@ -11,7 +11,7 @@ struct SourcePos {
   std::string file;
   int line = 0;
   int col = 0;
-  std::string str() const;  // "FILE:LINE:COL" (or "FILE" when line is unknown)
+  std::string str() const;  // "FILE:LINE:COL" (1:1 when the position is unknown)
 };
 
 // Bad input: YAML syntax, schema, unknown reference, bad unit. Exit status 2.

@@ -16,12 +16,21 @@ std::string dirname_of(const std::string& p) {
   return p.substr(0, slash);
 }
 
+// Values parsed from `--set` arguments are placed at line kOverrideLineBase + index (and
+// indented by the argument's "KEY=" prefix), so their marks alone say which argument and
+// which column: errors in them read "--set:N:COL" (N-th --set argument, column in it).
+constexpr int kOverrideLineBase = 1000000;
+
 SourcePos mark_pos(const YAML::Mark& m, const std::string& file) {
   SourcePos p;
   p.file = file;
   if (!m.is_null()) {
     p.line = m.line + 1;
     p.col = m.column + 1;
+    if (m.line >= kOverrideLineBase) {
+      p.file = "--set";
+      p.line = m.line - kOverrideLineBase + 1;
+    }
   }
   return p;
 }
@@ -193,11 +202,18 @@ Override parse_override(const std::string& arg) {
 }
 
 void apply_overrides(Doc& doc, const std::string& target, const std::vector<Override>& overrides) {
-  for (const auto& o : overrides) {
+  for (size_t index = 0; index < overrides.size(); ++index) {
+    const Override& o = overrides[index];
     if (o.target != target) continue;
     YAML::Node value;
     try {
-      value = YAML::Load(o.value);
+      std::string placed = std::string(kOverrideLineBase + index, '\n') +
+                           std::string(o.text.find('=') + 1, ' ') + o.value;
+      try {
+        value = YAML::Load(placed);
+      } catch (const YAML::Exception&) {
+        value = YAML::Load(o.value);  // multi-line values: positions relative to the value
+      }
     } catch (const YAML::Exception& e) {
       throw InputError({"--set", 1, static_cast<int>(o.text.find('=') + 2)}, "bad value in '" + o.text + "': " + e.msg);
     }

@@ -68,3 +68,18 @@ TEST_CASE("yaml: include merges relative to the including file, keys keep their 
   CHECK(d.file_of("count").find("inc-base.yaml") != std::string::npos);
   CHECK(d.file_of("name").find("inc-child.yaml") != std::string::npos);
 }
+
+TEST_CASE("yaml: an error in a --set value points at the --set argument", "[yaml]") {
+  Doc d = parse_doc("link: {bandwidth: 450 GB/s}\n", "o.yaml");
+  std::vector<Override> ov = {parse_override("workload.x=1"), parse_override("topology.link.bandwidth=400 GB")};
+  apply_overrides(d, "topology", ov);
+  Fields f(d.root["link"], d.path, "link");
+  try {
+    f.qty("bandwidth", Dim::Bandwidth);
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.pos().file == "--set");
+    CHECK(e.pos().line == 2);                                   // the second --set argument
+    CHECK(e.pos().col == static_cast<int>(std::string("topology.link.bandwidth=400 ").size()) + 1);
+  }
+}
