@@ -40,3 +40,7 @@ TEST_CASE("scripts/sweep: rows, failures, resume after kill, real runs", "[outpu
 TEST_CASE("scripts/plot: every file --help names, from synthetic results", "[output][plot]") {
   python_suite("test_plot.py");
 }
+
+TEST_CASE("scripts/sweep --slurm: a private single-node Slurm cluster runs the sweep", "[output][slurm]") {
+  python_suite("test_sweep_slurm.py");
+}
