@@ -30,6 +30,7 @@ struct Stage {
 };
 
 struct Plan {
+  std::string algorithm;    // filled by the runner: the algorithm that made it
   Seconds startup = 0;      // fixed cost before the first stage (set-up, barrier)
   std::vector<Stage> stages;
   // Per-dimension reports (torus dims, hierarchical levels): busbw of a label =

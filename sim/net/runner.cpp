@@ -32,35 +32,43 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
   const Topology& topo = topo_;
   if (!(bytes > 0) || !std::isfinite(bytes))
     throw InputError({}, std::string(collective_name(kind)) + " size must be a positive number of bytes");
-  CollectiveRequest req{kind, group, bytes, root};
-  std::string why = collective_unsupported(topo, req, algorithm);
-  if (!why.empty()) throw InputError({}, why);
-  check_connected(topo, group);
   auto run = std::make_shared<Run>();
   run->kind = kind;
   run->group = group;
   run->bytes = bytes;
-  run->algorithm = algorithm == "auto" ? choose_algorithm(topo, req) : algorithm;
   run->done = std::move(done);
   run->start = q_.now();
-  if (kind == CollectiveKind::SendRecv) {
-    run->algorithm = "p2p";
-    flows_.transfer(group[0], group[1], bytes, [this, run] { finish(run); });
-    return;
-  }
-  if (group.size() < 2 || run->algorithm == "none") {
-    run->algorithm = "none";
-    q_.at(q_.now(), [this, run] { finish(run); });
-    return;
-  }
-  std::string key = run->algorithm + "|" + collective_name(kind) + "|" + std::to_string(root) + "|" +
+  // Validation, the auto choice and planning depend only on the request, and identical
+  // requests recur every training step: do them once per distinct request.
+  std::string key = algorithm + "|" + collective_name(kind) + "|" + std::to_string(root) + "|" +
                     std::to_string(bytes) + "|";
   for (int d : group) key += std::to_string(d) + ",";
   auto it = plans_.find(key);
   if (it == plans_.end()) {
+    CollectiveRequest req{kind, group, bytes, root};
+    std::string why = collective_unsupported(topo, req, algorithm);
+    if (!why.empty()) throw InputError({}, why);
+    check_connected(topo, group);
+    auto plan = std::make_shared<Plan>();
+    plan->algorithm = algorithm == "auto" ? choose_algorithm(topo, req) : algorithm;
+    if (kind == CollectiveKind::SendRecv) plan->algorithm = "p2p";
+    if (group.size() < 2) plan->algorithm = "none";
+    if (plan->algorithm != "p2p" && plan->algorithm != "none") {
+      std::string chosen = plan->algorithm;
+      *plan = AlgorithmRegistry::get(chosen)->plan(topo, req);
+      plan->algorithm = chosen;
+    }
     if (plans_.size() >= kPlanCacheEntries) plans_.clear();
-    auto plan = std::make_shared<Plan>(AlgorithmRegistry::get(run->algorithm)->plan(topo, req));
     it = plans_.emplace(key, plan).first;
+  }
+  run->algorithm = it->second->algorithm;
+  if (run->algorithm == "p2p") {
+    flows_.transfer(group[0], group[1], bytes, [this, run] { finish(run); });
+    return;
+  }
+  if (run->algorithm == "none") {
+    q_.at(q_.now(), [this, run] { finish(run); });
+    return;
   }
   run->plan = it->second;
   if (run->plan->startup > 0) {

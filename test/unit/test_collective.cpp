@@ -180,3 +180,45 @@ TEST_CASE("collective: bad requests are errors, partitions are infeasible", "[ne
   }
   CHECK_NOTHROW(check_connected(t, {2, 3}));
 }
+
+TEST_CASE("collective: concurrent collectives contend, repeated ones reuse their plan", "[network]") {
+  TopologyFixture f(ring_yaml(8, "100 GB/s", "1 us"));
+  const double S = 256 * MiB;
+  double alone = run_collective(f.topo, CollectiveKind::AllReduce, iota(8), S, "ring").time;
+  auto both = [&](bool fast) {
+    EventQueue q;
+    Recorder rec;
+    FlowNet net(f.topo, q, rec);
+    net.set_fast_path(fast);
+    CollectiveRunner runner(f.topo, q, rec, net);
+    std::vector<double> t;
+    for (int i = 0; i < 2; ++i)
+      runner.collective(CollectiveKind::AllReduce, iota(8), S, "ring", [&](const CollectiveResult& r) { t.push_back(r.time); });
+    q.run();
+    return t;
+  };
+  auto a = both(true), b = both(false);
+  REQUIRE(a.size() == 2);
+  REQUIRE(b.size() == 2);
+  // Same links, same steps: each gets half of every link, so both take ~2x.
+  CHECK(a[0] == Approx(2 * alone).epsilon(0.01));
+  CHECK(a[1] == Approx(2 * alone).epsilon(0.01));
+  CHECK(a[0] == Approx(b[0]).epsilon(1e-9));
+  CHECK(a[1] == Approx(b[1]).epsilon(1e-9));
+
+  // 1,000 back-to-back identical calls (a training loop): plan and routes made once.
+  EventQueue q;
+  Recorder rec;
+  FlowNet net(f.topo, q, rec);
+  CollectiveRunner runner(f.topo, q, rec, net);
+  int left = 1000;
+  std::function<void(const CollectiveResult&)> again = [&](const CollectiveResult&) {
+    if (--left > 0) runner.collective(CollectiveKind::AllReduce, iota(8), 1 * MiB, "auto", again);
+  };
+  runner.collective(CollectiveKind::AllReduce, iota(8), 1 * MiB, "auto", again);
+  q.run();
+  CHECK(left == 0);
+  double one = run_collective(f.topo, CollectiveKind::AllReduce, iota(8), 1 * MiB, "auto").time;
+  CHECK(to_seconds(q.now()) == Approx(1000 * one).epsilon(1e-6));
+  CHECK(net.stats().fast_phases == 1000u * 14);
+}
