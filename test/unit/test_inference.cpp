@@ -277,3 +277,25 @@ TEST_CASE("scheduler: a decode that finds no free block preempts the newest sequ
   CHECK(first == std::vector<std::size_t>{0, 1});  // first tokens reported once each
   CHECK(t.free_blocks() == 4);
 }
+
+TEST_CASE("disaggregated prefill/decode: KV moves over the network, decode is not interrupted", "[inference]") {
+  std::string d = tmpdir();
+  std::string dgx = kSrc + "/topologies/dgx-h100.yaml";
+  const std::string req =
+      "count: 600, arrival: poisson, rate: 40/s, prompt_tokens: {dist: lognormal, mean: 2000, sigma: 0.8, max: 16000}, "
+      "output_tokens: {dist: uniform, min: 2, max: 400}, seed: 1";
+  std::string dis = write(d, "dis.yaml", synth("llama-3.1-8b", "bf16", req, "router: least-loaded\ndisaggregation: {prefill_replicas: 3}\n"));
+  std::string col = write(d, "col.yaml", synth("llama-3.1-8b", "bf16", req, "router: least-loaded\n"));
+  REQUIRE(run(dgx, dis, d + "/dis") == 0);
+  REQUIRE(run(dgx, col, d + "/col") == 0);
+  auto a = summary(d + "/dis"), b = summary(d + "/col");
+  CHECK(a["completed"] == 600);
+  CHECK(a["prefill_replicas"] == 3);
+  CHECK(a["kv_transfers"] == 600);  // every request has >= 2 output tokens
+  // Colocated decodes share iterations with 8k-token prefill chunks; disaggregated ones do not.
+  CHECK(a["tpot_s"]["p99"].get<double>() < 0.8 * b["tpot_s"]["p99"].get<double>());
+  std::string out;
+  std::string bad = write(d, "bad.yaml", synth("llama-3.1-8b", "bf16", req, "disaggregation: {prefill_replicas: 8}\n"));
+  CHECK(run(dgx, bad, d + "/bad", &out) == 2);
+  CHECK_THAT(out, Catch::Contains("must leave at least one decode replica"));
+}

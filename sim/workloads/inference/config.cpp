@@ -100,6 +100,17 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   }
   if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
   c.router = f.choice("router", {"round-robin", "least-loaded"}, "round-robin");
+  if (f.has("disaggregation")) {
+    // Splitwise / DistServe: the first prefill_replicas replicas only prefill; the KV
+    // cache then moves over the network to a decode replica.
+    Fields g(f.get("disaggregation"), f.file_for("disaggregation"), "workload.disaggregation");
+    c.prefill_replicas = g.positive("prefill_replicas");
+    if (topo.num_devices() > 0 && c.prefill_replicas >= c.replicas) {
+      g.fail("prefill_replicas", "must leave at least one decode replica (the topology gives " +
+                                     std::to_string(c.replicas) + " replicas of tp x pp)");
+    }
+    g.finish();
+  }
 
   bool has_trace = f.has("trace"), has_req = f.has("requests");
   if (has_trace == has_req) {

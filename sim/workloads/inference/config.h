@@ -36,6 +36,7 @@ struct InferenceConfig {
   std::string collective_algorithm = "auto";
   SchedulerConfig sched;
   std::string router = "round-robin";   // round-robin | least-loaded
+  std::int64_t prefill_replicas = 0;    // disaggregated prefill pool size (0 = colocated)
   bool use_trace = false;
   TraceOptions trace;
   SyntheticSpec synthetic;

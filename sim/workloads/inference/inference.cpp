@@ -75,6 +75,10 @@ class Inference : public Workload {
     if (!cfg_.use_trace) j["seed"] = seed_;
     j["iterations"] = iterations_;
     j["replicas"] = cfg_.replicas;
+    if (cfg_.prefill_replicas > 0) {
+      j["prefill_replicas"] = cfg_.prefill_replicas;
+      j["kv_transfers"] = kv_transfers_;
+    }
     j["tp"] = cfg_.tp;
     j["pp"] = cfg_.pp;
     j["kv_blocks_per_replica"] = blocks;
@@ -152,29 +156,56 @@ class Inference : public Workload {
     return blocks;
   }
 
-  void arrive(std::size_t i) {
-    const Request& q = reqs_[i];
-    // Router: round-robin, or the replica with the least outstanding work (ties: lowest index).
-    std::size_t pick = 0;
-    if (cfg_.router == "round-robin") {
-      pick = next_rr_++ % replicas_.size();
-    } else {
-      std::int64_t best = -1;
-      for (std::size_t r = 0; r < replicas_.size(); ++r) {
-        std::int64_t load = replicas_[r]->sched->outstanding_tokens();
-        if (best < 0 || load < best) {
-          best = load;
-          pick = r;
-        }
+  // Router over replicas [lo, hi): round-robin, or the least outstanding work (ties: lowest).
+  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
+    if (cfg_.router == "round-robin") return lo + rr++ % (hi - lo);
+    std::size_t pick = lo;
+    std::int64_t best = -1;
+    for (std::size_t r = lo; r < hi; ++r) {
+      std::int64_t load = replicas_[r]->sched->outstanding_tokens();
+      if (best < 0 || load < best) {
+        best = load;
+        pick = r;
       }
     }
+    return pick;
+  }
+
+  void arrive(std::size_t i) {
+    const Request& q = reqs_[i];
+    const std::size_t n = replicas_.size(), split = static_cast<std::size_t>(cfg_.prefill_replicas);
+    std::size_t pick = route(0, split > 0 ? split : n, next_rr_);
     Replica& rep = *replicas_[pick];
-    if (!rep.sched->can_ever_fit(q.prompt_tokens, q.output_tokens)) {
+    // Disaggregated: the decode pool must be able to hold it too (same chips and shapes).
+    bool fits = rep.sched->can_ever_fit(q.prompt_tokens, q.output_tokens) &&
+                (split == 0 || replicas_[split]->sched->can_ever_fit(q.prompt_tokens, q.output_tokens));
+    if (!fits) {
       res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
       return;
     }
     rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens);
     kick(pick);
+  }
+
+  // Disaggregated serving: the prompt's KV moves from the prefill replica's devices to the
+  // decode replica's (rank to rank, stage to stage, in the KV dtype), then decoding starts.
+  void hand_off(std::size_t from, std::size_t q) {
+    const std::size_t split = static_cast<std::size_t>(cfg_.prefill_replicas);
+    std::size_t to = route(split, replicas_.size(), next_rr_decode_);
+    const ModelSpec& m = cfg_.model;
+    auto left = std::make_shared<int>(static_cast<int>(cfg_.tp * cfg_.pp));
+    ++kv_transfers_;
+    for (std::int64_t s = 0; s < cfg_.pp; ++s) {
+      double kv_tok = 2.0 * stage_layers(cfg_, s) * (m.kv_heads / cfg_.tp) * m.head_dim * dtype_bytes(cfg_.kv_dtype);
+      for (std::int64_t t = 0; t < cfg_.tp; ++t) {
+        sim_->network().transfer(replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
+                                 kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
+                                   if (--*left > 0) return;
+                                   replicas_[to]->sched->enqueue_decode(q, reqs_[q].prompt_tokens, reqs_[q].output_tokens, 1);
+                                   kick(to);
+                                 });
+      }
+    }
   }
 
   void kick(std::size_t r) {
@@ -245,8 +276,9 @@ class Inference : public Workload {
   void finish_iteration(std::size_t r) {
     Replica& rep = *replicas_[r];
     ++iterations_;
-    std::vector<std::size_t> first, done;
-    rep.sched->complete(first, done);
+    std::vector<std::size_t> first, done, moved;
+    const bool prefill_pool = r < static_cast<std::size_t>(cfg_.prefill_replicas);
+    rep.sched->complete(first, done, prefill_pool ? &moved : nullptr);
     const SimTime now = sim_->now();
     for (std::size_t q : first) res_[q].first_token = to_seconds(now);
     for (std::size_t q : done) {
@@ -260,6 +292,7 @@ class Inference : public Workload {
         sim_->recorder().async_span("decode", "request", id, ft, now);
       }
     }
+    for (std::size_t q : moved) hand_off(r, q);
     rep.busy = false;
     kick(r);
   }
@@ -271,7 +304,8 @@ class Inference : public Workload {
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unique_ptr<Lowering> lowering_;
   Simulation* sim_ = nullptr;
-  std::size_t next_rr_ = 0;
+  std::size_t next_rr_ = 0, next_rr_decode_ = 0;
+  std::int64_t kv_transfers_ = 0;
   std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;
 };

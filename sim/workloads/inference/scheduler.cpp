@@ -24,6 +24,15 @@ void ReplicaScheduler::enqueue(std::size_t req, std::int64_t prompt, std::int64_
   waiting_.push_back(s);
 }
 
+void ReplicaScheduler::enqueue_decode(std::size_t req, std::int64_t prompt, std::int64_t output, std::int64_t generated) {
+  Seq s;
+  s.req = req;
+  s.orig_prompt = s.prompt = s.prefilled = s.kv = prompt;
+  s.output = output;
+  s.generated = generated;
+  waiting_.push_back(s);
+}
+
 void ReplicaScheduler::preempt_last() {
   Seq s = running_.back();
   running_.pop_back();
@@ -55,14 +64,20 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
     if (need > free_blocks_) break;  // first come, first served: no overtaking
     std::int64_t remaining = s.prompt - s.prefilled;
     if (!cfg_.chunked_prefill && remaining > budget) break;
-    s.chunk = std::min(remaining, budget);
-    budget -= s.chunk;
+    if (remaining == 0) {
+      s.chunk = -1;  // KV handed over by a prefill replica: decodes right away
+      budget -= 1;
+    } else {
+      s.chunk = std::min(remaining, budget);
+      budget -= s.chunk;
+      any_prefill = true;
+    }
     s.blocks = need;
     free_blocks_ -= need;
     admitted_.push_back(s.req);
     running_.push_back(s);
     waiting_.pop_front();
-    admitted = any_prefill = true;
+    admitted = true;
   }
   return admitted;
 }
@@ -113,7 +128,8 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
   return shape.tokens() > 0;
 }
 
-void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished) {
+void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished,
+                                std::vector<std::size_t>* handoff) {
   std::vector<Seq> keep;
   keep.reserve(running_.size());
   for (auto& s : running_) {
@@ -134,6 +150,12 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
     if (s.generated >= s.output) {
       free_blocks_ += s.blocks;
       finished.push_back(s.req);
+      continue;
+    }
+    if (emitted && handoff) {
+      // Prefill pool: the sequence leaves with its KV for a decode replica.
+      free_blocks_ += s.blocks;
+      handoff->push_back(s.req);
       continue;
     }
     keep.push_back(s);

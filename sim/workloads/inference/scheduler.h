@@ -23,11 +23,17 @@ class ReplicaScheduler {
   bool can_ever_fit(std::int64_t prompt, std::int64_t output) const;
   void enqueue(std::size_t req, std::int64_t prompt, std::int64_t output);
 
+  // A sequence whose prompt KV was computed elsewhere (disaggregated prefill): it joins
+  // the queue ready to decode, holding `prompt` tokens of KV and `generated` tokens.
+  void enqueue_decode(std::size_t req, std::int64_t prompt, std::int64_t output, std::int64_t generated);
+
   // Forms the next iteration; false when there is nothing to run.
   bool plan(IterationShape& shape);
   // Applies the planned iteration: requests that produced their first token and requests
-  // that finished (in batch order).
-  void complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished);
+  // that finished (in batch order). With `handoff` (a prefill-only replica), sequences
+  // that produced a token but are not finished leave, their blocks freed, listed there.
+  void complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished,
+                std::vector<std::size_t>* handoff = nullptr);
 
   bool idle() const { return running_.empty() && waiting_.empty(); }
   // Work left (prompt tokens to prefill + output tokens to generate): least-loaded routing.
