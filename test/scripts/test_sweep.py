@@ -128,8 +128,12 @@ class SweepWithFake(unittest.TestCase):
     def test_bad_arguments(self):
         r = subprocess.run([sys.executable, SWEEP, "-t", self.topos[0], "-w", self.work, "--grid", "bandwidth=1,2",
                             "--llmsim", FAKE, "-o", os.path.join(self.dir, "x")], capture_output=True, text=True)
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 2)
         self.assertIn("must start with 'topology.' or 'workload.'", r.stderr)
+        r = subprocess.run([sys.executable, SWEEP, "-t", self.topos[0], "-w", "missing.yaml", "--llmsim", FAKE,
+                            "-o", os.path.join(self.dir, "x")], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("missing.yaml: no such file", r.stderr)
 
 
 class SweepWithLlmsim(unittest.TestCase):
