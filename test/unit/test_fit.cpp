@@ -89,3 +89,12 @@ TEST_CASE("fit CLI prints the review's numbers", "[fit]") {
   CHECK_THAT(o32, Catch::Contains("25 = ceil(24.30)"));
   CHECK_THAT(o32, Catch::Contains("about 24"));
 }
+
+TEST_CASE("fit without --device lists every chip of the catalog", "[fit]") {
+  std::string o = run("--model llama-3.1-70b --dtype fp8 --context 8192 --batch 16");
+  CHECK_THAT(o, Catch::Contains("KV cache = 2 x 80 layers x 8 kv_heads x 128 head_dim x 1 B x 8192 context x 16 batch = 21.5 GB"));
+  ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  for (const auto& n : cat.names()) CHECK_THAT(o, Catch::Contains(n));
+  // 84 + 21.5 GB over H100-80GB: 2 chips by capacity, "about 1" by the review's rounding.
+  CHECK_THAT(o, Catch::Contains("2 = ceil(1.32)"));
+}

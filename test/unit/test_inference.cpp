@@ -200,6 +200,9 @@ TEST_CASE("parallelism and capacity errors name what is wrong", "[inference]") {
   wl = write(d, "w.yaml", synth("llama-3.1-70b", "fp8", "count: 1, arrival: at-once, prompt_tokens: 8, output_tokens: 8", "parallelism: {tp: 1, pp: 81}\n"));
   CHECK(run(dgx, wl, d + "/o", &out) == 2);
   CHECK_THAT(out, Catch::Contains("exceeds the model's 80 layers"));
+  wl = write(d, "w.yaml", synth("llama-3.1-8b", "bf16", "count: 1, arrival: at-once, prompt_tokens: 8, output_tokens: 8", "scheduler: {max_batch: 64, max_batched_tokens: 32}\n"));
+  CHECK(run(dgx, wl, d + "/o", &out) == 2);
+  CHECK_THAT(out, Catch::Contains("w.yaml:4:") && Catch::Contains("must be >= max_batch (64)"));
   wl = write(d, "w.yaml", synth("llama-3.1-405b", "bf16", "count: 1, arrival: at-once, prompt_tokens: 8, output_tokens: 8"));
   CHECK(run(one_h100(d), wl, d + "/o", &out) == 3);
   CHECK_THAT(out, Catch::Contains("infeasible"));
@@ -298,4 +301,14 @@ TEST_CASE("disaggregated prefill/decode: KV moves over the network, decode is no
   std::string bad = write(d, "bad.yaml", synth("llama-3.1-8b", "bf16", req, "disaggregation: {prefill_replicas: 8}\n"));
   CHECK(run(dgx, bad, d + "/bad", &out) == 2);
   CHECK_THAT(out, Catch::Contains("must leave at least one decode replica"));
+}
+
+TEST_CASE("a HuggingFace config.json serves like its catalog twin", "[inference]") {
+  std::string d = tmpdir();
+  const std::string req = "count: 50, arrival: poisson, rate: 5/s, prompt_tokens: 300, output_tokens: 30, seed: 2";
+  std::string a = write(d, "a.yaml", synth(kSrc + "/test/data/hf-llama-3.1-8b-config.json", "bf16", req));
+  std::string b = write(d, "b.yaml", synth("llama-3.1-8b", "bf16", req));
+  REQUIRE(run(one_h100(d), a, d + "/a") == 0);
+  REQUIRE(run(one_h100(d), b, d + "/b") == 0);
+  CHECK(slurp(d + "/a/requests.csv") == slurp(d + "/b/requests.csv"));
 }

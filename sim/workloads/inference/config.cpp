@@ -94,6 +94,11 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
     if (!(c.sched.memory_utilization > 0 && c.sched.memory_utilization <= 1)) {
       s.fail("memory_utilization", "must be in (0, 1]");
     }
+    if (c.sched.max_batched_tokens < c.sched.max_batch) {
+      // Every running sequence must be able to decode in each iteration (vLLM refuses the
+      // same: max_num_batched_tokens >= max_num_seqs).
+      s.fail("max_batched_tokens", "must be >= max_batch (" + std::to_string(c.sched.max_batch) + ")");
+    }
     c.sched.max_context = s.integer("max_context", 0);
     if (c.sched.max_context < 0) s.fail("max_context", "must be >= 0 (0 = the model's)");
     s.finish();
