@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <queue>
+#include <functional>
 
 namespace llmsim {
 namespace {
@@ -152,8 +152,10 @@ void FlowNet::recompute() {
   // The component: every link reachable from a dirty link through shared flows. Rates
   // outside it cannot change (max-min fairness is decided per connected component).
   ++stamp_;
-  std::vector<DirLink> comp;
-  std::vector<int> cflows;
+  std::vector<DirLink>& comp = comp_;  // scratch kept across calls: no allocation per call
+  std::vector<int>& cflows = cflows_;
+  comp.clear();
+  cflows.clear();
   for (DirLink d : dirty_) {
     Link& l = links_[static_cast<size_t>(d)];
     if (l.stamp == stamp_) continue;
@@ -177,23 +179,31 @@ void FlowNet::recompute() {
   // Progressive filling: raise every unfrozen flow's rate together; the link whose fair
   // share (remaining capacity / unfrozen flows) is smallest saturates first and freezes
   // its flows at that share. A lazy min-heap keyed by share finds it.
-  std::vector<double> rem(comp.size());
-  std::vector<int> cnt(comp.size());
-  std::vector<std::uint32_t> ver(comp.size(), 0);
-  std::vector<double> rate(cflows.size(), -1);
-  using Entry = std::pair<double, std::pair<int, std::uint32_t>>;  // share, (pos, version)
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  std::vector<double>& rem = rem_;
+  std::vector<int>& cnt = cnt_;
+  std::vector<std::uint32_t>& ver = ver_;
+  std::vector<double>& rate = rate_;
+  rem.assign(comp.size(), 0);
+  cnt.assign(comp.size(), 0);
+  ver.assign(comp.size(), 0);
+  rate.assign(cflows.size(), -1);
+  heap_.clear();
+  auto push = [this](double share, int pos, std::uint32_t v) {
+    heap_.push_back({share, {pos, v}});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<HeapEntry>());
+  };
   for (size_t i = 0; i < comp.size(); ++i) {
     Link& l = links_[static_cast<size_t>(comp[i])];
     l.pos = static_cast<int>(i);
     rem[i] = l.bw;
     cnt[i] = static_cast<int>(l.flows.size());
-    if (cnt[i] > 0) heap.push({rem[i] / cnt[i], {static_cast<int>(i), 0}});
+    if (cnt[i] > 0) push(rem[i] / cnt[i], static_cast<int>(i), 0);
   }
   for (size_t i = 0; i < cflows.size(); ++i) flows_[static_cast<size_t>(cflows[i])].pos = static_cast<int>(i);
-  while (!heap.empty()) {
-    Entry e = heap.top();
-    heap.pop();
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<HeapEntry>());
+    HeapEntry e = heap_.back();
+    heap_.pop_back();
     int p = e.second.first;
     if (e.second.second != ver[static_cast<size_t>(p)] || cnt[static_cast<size_t>(p)] == 0) continue;
     double share = std::max(0.0, rem[static_cast<size_t>(p)] / cnt[static_cast<size_t>(p)]);
@@ -205,7 +215,7 @@ void FlowNet::recompute() {
         size_t q = static_cast<size_t>(links_[static_cast<size_t>(h)].pos);
         rem[q] -= share;
         --cnt[q];
-        if (static_cast<int>(q) != p && cnt[q] > 0) heap.push({rem[q] / cnt[q], {static_cast<int>(q), ++ver[q]}});
+        if (static_cast<int>(q) != p && cnt[q] > 0) push(rem[q] / cnt[q], static_cast<int>(q), ++ver[q]);
       }
     }
   }

@@ -161,6 +161,14 @@ class FlowNet {
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> flow_stamp_;
   Stats stats_;
+  // Scratch for recompute(), kept to avoid allocating per call.
+  using HeapEntry = std::pair<double, std::pair<int, std::uint32_t>>;  // share, (pos, version)
+  std::vector<DirLink> comp_;
+  std::vector<int> cflows_;
+  std::vector<double> rem_, rate_;
+  std::vector<int> cnt_;
+  std::vector<std::uint32_t> ver_;
+  std::vector<HeapEntry> heap_;
 };
 
 }  // namespace llmsim
