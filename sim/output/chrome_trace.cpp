@@ -380,18 +380,20 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
     }
   }
 
-  // Requests: all "b"/"e" in time order; at one instant, ends before begins (a phase
-  // hands over to the next), a zero-length span's end after its own begin.
-  using AKey = std::tuple<SimTime, int, std::uint64_t, size_t>;
+  // Requests: all "b"/"e" in time order. At one instant: first the ends of spans that
+  // end there, then zero-length spans (each "b" right before its "e"), then the begins,
+  // so a phase handing over to the next never looks nested in it.
+  using AKey = std::tuple<SimTime, int, std::uint64_t, int, size_t>;  // ts, class, seq, e?, index
   std::vector<AKey> aorder;
   for (size_t i = 0; i < async_.size(); ++i) {
-    aorder.emplace_back(async_[i].begin, 1, async_[i].ord, i);
-    aorder.emplace_back(async_[i].end, async_[i].end == async_[i].begin ? 2 : 0, async_[i].ord, i);
+    bool zero = async_[i].end == async_[i].begin;
+    aorder.emplace_back(async_[i].begin, zero ? 1 : 2, async_[i].ord, 0, i);
+    aorder.emplace_back(async_[i].end, zero ? 1 : 0, async_[i].ord, 1, i);
   }
   std::sort(aorder.begin(), aorder.end());
   for (const auto& k : aorder) {
-    const Async& a = async_[std::get<3>(k)];
-    head(std::get<1>(k) == 1 ? "b" : "e", a.name, a.cat, req_pid, 0, std::get<0>(k))
+    const Async& a = async_[std::get<4>(k)];
+    head(std::get<3>(k) == 0 ? "b" : "e", a.name, a.cat, req_pid, 0, std::get<0>(k))
         << ",\"id\":\"0x" << std::hex << a.id << std::dec << "\"}";
   }
 

@@ -50,6 +50,8 @@ void drive(Recorder& r) {
   r.flow(c0, us(5), c1, us(7), 42);
   r.span(c1, "gemm", "compute", us(7), us(9.5));
   r.counter(h0, "occupancy", us(6), 3e9);
+  r.async_span("queued", "request", 8, us(1), us(1));  // admitted at once: zero-length
+  r.async_span("prefill", "request", 8, us(1), us(3));
   r.async_span("queued", "request", 7, us(0), us(1));
   r.async_span("prefill", "request", 7, us(1), us(5));
   r.async_span("decode", "request", 7, us(5), us(9.5));
@@ -111,8 +113,21 @@ TEST_CASE("timeline.json: structure, names, per-track time order", "[output]") {
   CHECK(count["C"] == 4);
   CHECK(count["s"] == 1);
   CHECK(count["f"] == 1);
-  CHECK(count["b"] == 3);
-  CHECK(count["e"] == 3);
+  CHECK(count["b"] == 5);
+  CHECK(count["e"] == 5);
+  // Phases of one request never overlap in the file: every "e" closes the span opened
+  // last for that id (a zero-length phase closes before the next phase opens).
+  std::map<std::string, std::vector<std::string>> open_phases;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "b") open_phases[e["id"]].push_back(e["name"]);
+    if (e["ph"] == "e") {
+      auto& st = open_phases[e["id"]];
+      REQUIRE(!st.empty());
+      CHECK(st.back() == e["name"]);
+      st.pop_back();
+      CHECK(st.empty());
+    }
+  }
 
   // Exact values: the span that arrived first (at its end) is second in time.
   std::vector<json> gpu0;
@@ -138,7 +153,7 @@ TEST_CASE("timeline.json: structure, names, per-track time order", "[output]") {
     }
   }
   CHECK(j["otherData"]["sampled"] == false);
-  CHECK(j["otherData"]["events_written"] == 16);
+  CHECK(j["otherData"]["events_written"] == 20);
   fs::remove_all(dir);
 }
 
