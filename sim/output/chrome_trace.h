@@ -16,6 +16,7 @@
 #include <iosfwd>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -100,7 +101,8 @@ class ChromeTraceSink : public TraceSink {
   std::map<std::pair<int, std::uint32_t>, Series> series_;
   std::vector<Async> async_;
   std::vector<std::string> strings_;
-  std::map<std::string, std::uint32_t> string_ids_;
+  // Ids are handed out in first-seen order, so hash order never reaches the output.
+  std::unordered_map<std::string, std::uint32_t> string_ids_;
   std::uint64_t stride_ = 1, seen_ = 0, async_seen_ = 0;
   std::size_t buffered_ = 0;
   bool warned_ = false, finished_ = false;
