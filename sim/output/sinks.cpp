@@ -14,24 +14,27 @@
 namespace llmsim {
 namespace {
 
-// SystemC traces only signals that exist at sc_start, but models may open their tracks
-// lazily at first use (a compute core at its first op, a link at its first flow), during
-// the run. So the VCD sink gets every track the models can open, named as they name them
-// (models/compute_core.cpp, models/memory_tier.cpp, sim/net/flow_net.cpp), before the run;
-// the model's later track() call finds the same signal.
-void predeclare_vcd_tracks(const Topology& topo, VcdSink& vcd) {
+// SystemC traces only signals that exist at sc_start, but models emit most counters for
+// the first time during the run (a compute core's busy at its first op, a link's
+// utilisation at its first flow). So the VCD sink declares, before the run, every counter
+// the models emit, named as they name them (models/compute_core.cpp,
+// models/memory_tier.cpp, sim/net/flow_net.cpp). A model adding a counter adds it here.
+void predeclare_vcd_signals(const Topology& topo, VcdSink& vcd) {
   for (int i = 0; i < topo.num_devices(); ++i) {
     const std::string& dev = topo.vertices[static_cast<size_t>(i)].name;
-    vcd.track(dev, "compute", 0);
+    vcd.declare(dev, "compute", "busy");
     if (const ChipSpec* chip = topo.device_chip[static_cast<size_t>(i)]) {
-      for (const auto& t : chip->memory) vcd.track(dev, t.tier, 1);
+      for (const auto& t : chip->memory) {
+        vcd.declare(dev, t.tier, "occupancy_bytes");
+        vcd.declare(dev, t.tier, "streams");
+      }
     }
   }
   for (size_t l = 0; l < topo.links.size(); ++l) {
     const std::string& a = topo.vertices[static_cast<size_t>(topo.links[l].a)].name;
     const std::string& b = topo.vertices[static_cast<size_t>(topo.links[l].b)].name;
-    vcd.track("links", a + "->" + b, static_cast<int>(2 * l));
-    vcd.track("links", b + "->" + a, static_cast<int>(2 * l + 1));
+    vcd.declare("links", a + "->" + b, "utilisation");
+    vcd.declare("links", b + "->" + a, "utilisation");
   }
 }
 
@@ -69,9 +72,9 @@ void attach_sinks(Simulation& sim) {
     try {
       sink = std::make_unique<VcdSink>(v);
     } catch (const std::invalid_argument& e) {
-      throw InputError({"--vcd-filter", 0, 0}, e.what(), "a regex matching whole signal names, e.g. 'gpu0\\..*'");
+      throw InputError({"--vcd-filter", 0, 0}, e.what(), "a regex matching whole signal names (PROCESS.THREAD.COUNTER), e.g. 'gpu0\\..*'");
     }
-    predeclare_vcd_tracks(sim.topo(), *sink);
+    predeclare_vcd_signals(sim.topo(), *sink);
     sim.recorder().add(std::move(sink));
   }
 }

@@ -49,19 +49,8 @@ VcdSink::~VcdSink() {
 
 bool VcdSink::can_add() const { return sc_core::sc_get_status() == sc_core::SC_ELABORATION; }
 
-void VcdSink::warn_once(const std::string& what) {
-  if (warned_) return;
-  warned_ = true;
-  (opt_.warn ? *opt_.warn : std::cerr) << "llmsim: warning: signals.vcd: " << what
-                                       << " (SystemC traces only signals that exist before sc_start)\n";
-}
-
 int VcdSink::add_signal(const std::string& name) {
   if (has_filter_ && !std::regex_match(name, filter_)) return -1;
-  if (!can_add()) {
-    warn_once("'" + name + "' first appeared after the simulation started; not traced");
-    return -1;
-  }
   // The object name only has to be unique and legal; the VCD shows the traced name.
   auto sig = std::make_unique<Signal>(sc_core::sc_gen_unique_name("llmsim_vcd"), 0.0);
   sc_core::sc_trace(tf_, *sig, name);
@@ -76,23 +65,33 @@ int VcdSink::track(const std::string& process, const std::string& thread, int /*
   int id = static_cast<int>(track_names_.size());
   track_names_.push_back(name);
   track_ids_.emplace(name, id);
-  track_signal_.push_back(add_signal(name));
-  track_counter_.emplace_back();
   return id;
+}
+
+int VcdSink::signal_for(int track, const std::string& counter) {
+  auto key = std::make_pair(track, counter);
+  auto it = signal_of_.find(key);
+  if (it != signal_of_.end()) return it->second;
+  std::string name = track_names_[static_cast<size_t>(track)] + "." + counter;
+  int sig = -1;
+  if (can_add()) {
+    sig = add_signal(name);
+  } else if (!has_filter_ || std::regex_match(name, filter_)) {
+    if (late_.empty()) late_example_ = name;
+    late_.insert(name);
+  }
+  signal_of_.emplace(key, sig);
+  return sig;
+}
+
+void VcdSink::declare(const std::string& process, const std::string& thread, const std::string& counter) {
+  signal_for(track(process, thread, 0), counter);
 }
 
 void VcdSink::counter(int track, const std::string& name, SimTime /*t*/, double value) {
   // t is the current time by the Recorder's contract; SystemC stamps the write with it.
   if (track < 0 || !tf_) return;
-  auto ti = static_cast<size_t>(track);
-  int sig = track_signal_[ti];
-  if (track_counter_[ti].empty()) track_counter_[ti] = name;
-  if (track_counter_[ti] != name) {
-    auto key = std::make_pair(track, name);
-    auto it = extra_.find(key);
-    if (it == extra_.end()) it = extra_.emplace(key, add_signal(track_names_[ti] + "_" + name)).first;
-    sig = it->second;
-  }
+  int sig = signal_for(track, name);
   if (sig >= 0) signals_[static_cast<size_t>(sig)]->write(value);
 }
 
@@ -104,6 +103,12 @@ void VcdSink::finish(bool /*partial*/) {
   if (sc_core::sc_get_status() == sc_core::SC_PAUSED) sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_PS));
   sc_core::sc_close_vcd_trace_file(tf_);
   tf_ = nullptr;
+  if (!late_.empty()) {
+    (opt_.warn ? *opt_.warn : std::cerr)
+        << "llmsim: warning: signals.vcd: " << late_.size() << " counter(s) first seen after the run started are not"
+        << " traced (e.g. '" << late_example_ << "'): SystemC traces only signals that exist at sc_start; declare"
+        << " them in predeclare_vcd_signals (sim/output/sinks.cpp)\n";
+  }
   if (std::rename(tmp_.c_str(), opt_.path.c_str()) != 0) {
     std::remove(tmp_.c_str());
     throw std::runtime_error("cannot rename '" + tmp_ + "' to '" + opt_.path + "'");

@@ -2,16 +2,15 @@
 // per counter track, registered with sc_trace, so the file is exactly what SystemC
 // records and GTKWave opens it as any SystemC model's trace.
 //
-// SystemC fixes the traced set at sc_start: signals can only be created (and traced)
-// during elaboration. So each track() call (models declare their tracks while they are
-// built) creates the track's signal, named `PROCESS.THREAD` (SystemC's VCD writer turns
-// the dots into scopes, under a top scope "SystemC"). counter() on that track writes the
-// signal; SystemC records the
-// value at the SystemC time of the write, which is the event's time because models run
-// inside the kernel's SC_METHOD (models/sc_kernel.h). A second counter name on the same
-// track gets its own signal `PROCESS.THREAD_NAME` (an underscore: a dot would make a
-// scope named like the track's own variable) if it first appears before sc_start,
-// otherwise it is dropped with one warning on stderr.
+// Signals are named `PROCESS.THREAD.COUNTER` (`gpu0.compute.busy`,
+// `gpu0.hbm.occupancy_bytes`, `links.gpu0->sw0.utilisation`); SystemC's VCD writer turns
+// the dots into scopes, under a top scope "SystemC". SystemC fixes the traced set at
+// sc_start, so a signal must be created before it: by declare() (attach_sinks declares
+// the counters the models emit), or by a counter() call made during elaboration. A
+// counter first seen during the run cannot be traced; finish() names it in one warning.
+// counter() writes the signal; SystemC records the value at the SystemC time of the
+// write, which is the event's time because models run inside the kernel's SC_METHOD
+// (models/sc_kernel.h). Tracks without counters (spans only) get no signal.
 //
 // The trace file is written to SIGNALS.tmp.vcd and renamed to signals.vcd at finish(),
 // so the file appears whole or not at all; an unfinished sink removes its temporary.
@@ -22,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +46,8 @@ class VcdSink : public TraceSink {
   void span(int, const std::string&, const char*, SimTime, SimTime, const std::string&) override {}
   void async_span(const std::string&, const char*, std::uint64_t, SimTime, SimTime) override {}
   void counter(int track, const std::string& name, SimTime t, double value) override;
+  // Creates the signal PROCESS.THREAD.COUNTER now (before sc_start), unless filtered out.
+  void declare(const std::string& process, const std::string& thread, const std::string& counter);
   void flow(int, SimTime, int, SimTime, std::uint64_t) override {}
   void finish(bool partial) override;
 
@@ -54,8 +56,8 @@ class VcdSink : public TraceSink {
  private:
   using Signal = sc_core::sc_signal<double, sc_core::SC_MANY_WRITERS>;
   int add_signal(const std::string& name);
+  int signal_for(int track, const std::string& counter);  // -1: filtered out or too late
   bool can_add() const;
-  void warn_once(const std::string& what);
 
   VcdOptions opt_;
   bool has_filter_ = false;
@@ -65,10 +67,9 @@ class VcdSink : public TraceSink {
   std::vector<std::unique_ptr<Signal>> signals_;
   std::vector<std::string> track_names_;                  // sink track id -> PROCESS.THREAD
   std::map<std::string, int> track_ids_;
-  std::vector<int> track_signal_;                          // track -> its signal (-1: none yet)
-  std::vector<std::string> track_counter_;                 // counter name that owns it
-  std::map<std::pair<int, std::string>, int> extra_;       // (track, counter) -> signal
-  bool warned_ = false;
+  std::map<std::pair<int, std::string>, int> signal_of_;  // (track, counter) -> signal or -1
+  std::set<std::string> late_;                            // counters seen only after sc_start
+  std::string late_example_;
 };
 
 }  // namespace llmsim

@@ -116,14 +116,15 @@ TEST_CASE("llmsim run --timeline --vcd writes Perfetto JSON and a GTKWave-readab
     }
   }
   Vcd v = parse_vcd((dir / "a" / "signals.vcd").string());
-  REQUIRE(v.changes.count("SystemC.gpu0.compute") == 1);
-  auto busy = v.changes.at("SystemC.gpu0.compute");
+  REQUIRE(v.changes.count("SystemC.gpu0.compute.busy") == 1);
+  auto busy = v.changes.at("SystemC.gpu0.compute.busy");
   if (!busy.empty() && busy.front().second == 0 && !busy_json.empty() && busy_json.front().first > 0)
     busy.erase(busy.begin());  // the VCD's initial 0 when the first op starts later
   REQUIRE(busy_json.size() >= 2);
   CHECK(busy == busy_json);
   CHECK(busy.back().second == 0);
-  CHECK(v.changes.count("SystemC.gpu0.hbm") == 1);
+  CHECK(v.changes.count("SystemC.gpu0.hbm.occupancy_bytes") == 1);
+  CHECK(v.changes.count("SystemC.gpu7.compute.busy") == 1);  // declared though idle: constant 0
   check_round_trip((dir / "a" / "signals.vcd").string(), v);
 
   // Same inputs, same bytes.
@@ -138,7 +139,7 @@ TEST_CASE("llmsim run --timeline --vcd writes Perfetto JSON and a GTKWave-readab
   for (const auto& e : j["traceEvents"])
     if (e["name"] == "process_name") CHECK((e["args"]["name"] == "gpu0" || e["args"]["name"] == "requests"));
   v = parse_vcd((dir / "c" / "signals.vcd").string());
-  CHECK(v.changes.size() >= 2);
+  CHECK(v.changes.size() == 5);  // compute.busy, and occupancy_bytes + streams of sram and hbm
   for (const auto& kv : v.changes) CHECK(kv.first.rfind("SystemC.gpu0.", 0) == 0);
 
   // A bad filter is bad input: exit 2, one error line, no output file.

@@ -38,14 +38,19 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   o.filter = "gpu.*";
   std::ostringstream warn;
   o.warn = &warn;
-  r.add(std::make_unique<VcdSink>(o));
+  auto sink = std::make_unique<VcdSink>(o);
+  // As attach_sinks does for the models' counters: declared before sc_start.
+  sink->declare("gpu0", "compute", "busy");
+  sink->declare("gpu1", "compute", "busy");
+  sink->declare("link0", "tx", "util");  // filtered out
+  r.add(std::move(sink));
   EventQueue q;
   int c0 = r.track("gpu0", "compute", 0);
   int h0 = r.track("gpu0", "hbm", 1);
   int c1 = r.track("gpu1", "compute", 0);
   int link = r.track("link0", "tx", 0);  // filtered out
   r.counter(h0, "occupancy", 0, 1e9);
-  r.counter(h0, "reserved", 0, 5e8);  // a second counter on one track, before sc_start
+  r.counter(h0, "reserved", 0, 5e8);  // a second counter on one track, first seen before sc_start
   q.at(us(1), [&] {
     r.counter(c0, "busy", q.now(), 1);
     r.counter(h0, "occupancy", q.now(), 2.5e9);
@@ -58,7 +63,7 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   q.at(us(4), [&] {
     r.counter(c1, "busy", q.now(), 0);
     r.counter(h0, "occupancy", q.now(), 1e9);
-    r.counter(c1, "late", q.now(), 7);  // too late for SystemC: dropped with a warning
+    r.counter(c1, "late", q.now(), 7);  // first seen during the run: not traced, one warning
   });
   q.at(us(5), [&] {  // same-instant glitch: only the last value lasts
     r.counter(c0, "busy", q.now(), 1);
@@ -71,7 +76,10 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   r.finish(false);
   REQUIRE(fs::exists(o.path));
   CHECK_FALSE(fs::exists(std::string(out) + "/signals.tmp.vcd"));
-  CHECK(warn.str().find("'gpu1.compute_late' first appeared after the simulation started") != std::string::npos);
+  CHECK(warn.str() ==
+        "llmsim: warning: signals.vcd: 1 counter(s) first seen after the run started are not traced (e.g. "
+        "'gpu1.compute.late'): SystemC traces only signals that exist at sc_start; declare them in "
+        "predeclare_vcd_signals (sim/output/sinks.cpp)\n");
 }
 
 TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[output]") {
@@ -90,16 +98,16 @@ TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[
   Vcd v = parse_vcd(vcd);
   CHECK(v.ps_per_tick == 1);
   using P = std::vector<std::pair<std::uint64_t, double>>;
-  REQUIRE(v.changes.size() == 4);  // link0.tx filtered out, gpu1.compute.late too late
+  REQUIRE(v.changes.size() == 4);  // link0 filtered out, gpu1.compute.late too late
   // SystemC's VCD writer puts every traced name under a top scope "SystemC".
-  REQUIRE(v.changes.count("SystemC.gpu0.compute"));
-  CHECK(v.changes.at("SystemC.gpu0.compute") == P{{0, 0}, {1000000, 1}, {3000000, 0}});
-  REQUIRE(v.changes.count("SystemC.gpu0.hbm"));
-  CHECK(v.changes.at("SystemC.gpu0.hbm") == P{{0, 1e9}, {1000000, 2.5e9}, {4000000, 1e9}});
-  REQUIRE(v.changes.count("SystemC.gpu0.hbm_reserved"));
-  CHECK(v.changes.at("SystemC.gpu0.hbm_reserved") == P{{0, 5e8}});
-  REQUIRE(v.changes.count("SystemC.gpu1.compute"));
-  CHECK(v.changes.at("SystemC.gpu1.compute") == P{{0, 0}, {2000000, 1}, {4000000, 0}, {6000000, 1}});
+  REQUIRE(v.changes.count("SystemC.gpu0.compute.busy"));
+  CHECK(v.changes.at("SystemC.gpu0.compute.busy") == P{{0, 0}, {1000000, 1}, {3000000, 0}});
+  REQUIRE(v.changes.count("SystemC.gpu0.hbm.occupancy"));
+  CHECK(v.changes.at("SystemC.gpu0.hbm.occupancy") == P{{0, 1e9}, {1000000, 2.5e9}, {4000000, 1e9}});
+  REQUIRE(v.changes.count("SystemC.gpu0.hbm.reserved"));
+  CHECK(v.changes.at("SystemC.gpu0.hbm.reserved") == P{{0, 5e8}});
+  REQUIRE(v.changes.count("SystemC.gpu1.compute.busy"));
+  CHECK(v.changes.at("SystemC.gpu1.compute.busy") == P{{0, 0}, {2000000, 1}, {4000000, 0}, {6000000, 1}});
   check_round_trip(vcd, v);
   fs::remove_all(dir);
 }
