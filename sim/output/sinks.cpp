@@ -16,25 +16,26 @@ namespace {
 
 // SystemC traces only signals that exist at sc_start, but models emit most counters for
 // the first time during the run (a compute core's busy at its first op, a link's
-// utilisation at its first flow). So the VCD sink declares, before the run, every counter
-// the models emit, named as they name them (models/compute_core.cpp,
-// models/memory_tier.cpp, sim/net/flow_net.cpp). A model adding a counter adds it here.
-void predeclare_vcd_signals(const Topology& topo, VcdSink& vcd) {
+// utilisation at its first flow). So the VCD sink is told which counters each kind of
+// track carries, as the models name them (models/compute_core.cpp,
+// models/memory_tier.cpp, sim/net/flow_net.cpp), and creates their signals when the track
+// is opened. A model adding a counter adds it here.
+std::vector<std::string> vcd_counters_of(const std::string& process, const std::string& thread) {
+  if (thread == "compute") return {"busy"};
+  if (process == "links") return {"utilisation"};
+  if (thread == "sram" || thread == "hbm" || thread == "ddr" || thread == "lpddr") return {"occupancy_bytes", "streams"};
+  return {};
+}
+
+// Compute cores and memory tiers open their tracks at first use, during the run: open
+// them now, under the names the models will use (a device's topology vertex name).
+void open_device_tracks(const Topology& topo, VcdSink& vcd) {
   for (int i = 0; i < topo.num_devices(); ++i) {
     const std::string& dev = topo.vertices[static_cast<size_t>(i)].name;
-    vcd.declare(dev, "compute", "busy");
+    vcd.track(dev, "compute", 0);
     if (const ChipSpec* chip = topo.device_chip[static_cast<size_t>(i)]) {
-      for (const auto& t : chip->memory) {
-        vcd.declare(dev, t.tier, "occupancy_bytes");
-        vcd.declare(dev, t.tier, "streams");
-      }
+      for (const auto& t : chip->memory) vcd.track(dev, t.tier, 1);
     }
-  }
-  for (size_t l = 0; l < topo.links.size(); ++l) {
-    const std::string& a = topo.vertices[static_cast<size_t>(topo.links[l].a)].name;
-    const std::string& b = topo.vertices[static_cast<size_t>(topo.links[l].b)].name;
-    vcd.declare("links", a + "->" + b, "utilisation");
-    vcd.declare("links", b + "->" + a, "utilisation");
   }
 }
 
@@ -68,13 +69,14 @@ void attach_sinks(Simulation& sim) {
     VcdOptions v;
     v.path = o.outdir + "/signals.vcd";
     v.filter = o.vcd_filter;
+    v.counters_of = vcd_counters_of;
     std::unique_ptr<VcdSink> sink;
     try {
       sink = std::make_unique<VcdSink>(v);
     } catch (const std::invalid_argument& e) {
       throw InputError({"--vcd-filter", 0, 0}, e.what(), "a regex matching whole signal names (PROCESS.THREAD.COUNTER), e.g. 'gpu0\\..*'");
     }
-    predeclare_vcd_signals(sim.topo(), *sink);
+    open_device_tracks(sim.topo(), *sink);
     sim.recorder().add(std::move(sink));
   }
 }

@@ -65,6 +65,9 @@ int VcdSink::track(const std::string& process, const std::string& thread, int /*
   int id = static_cast<int>(track_names_.size());
   track_names_.push_back(name);
   track_ids_.emplace(name, id);
+  if (opt_.counters_of && can_add()) {
+    for (const auto& c : opt_.counters_of(process, thread)) signal_for(id, c);
+  }
   return id;
 }
 
@@ -107,7 +110,7 @@ void VcdSink::finish(bool /*partial*/) {
     (opt_.warn ? *opt_.warn : std::cerr)
         << "llmsim: warning: signals.vcd: " << late_.size() << " counter(s) first seen after the run started are not"
         << " traced (e.g. '" << late_example_ << "'): SystemC traces only signals that exist at sc_start; declare"
-        << " them in predeclare_vcd_signals (sim/output/sinks.cpp)\n";
+        << " them in vcd_counters_of (sim/output/sinks.cpp)\n";
   }
   if (std::rename(tmp_.c_str(), opt_.path.c_str()) != 0) {
     std::remove(tmp_.c_str());

@@ -5,9 +5,10 @@
 // Signals are named `PROCESS.THREAD.COUNTER` (`gpu0.compute.busy`,
 // `gpu0.hbm.occupancy_bytes`, `links.gpu0->sw0.utilisation`); SystemC's VCD writer turns
 // the dots into scopes, under a top scope "SystemC". SystemC fixes the traced set at
-// sc_start, so a signal must be created before it: by declare() (attach_sinks declares
-// the counters the models emit), or by a counter() call made during elaboration. A
-// counter first seen during the run cannot be traced; finish() names it in one warning.
+// sc_start, so a signal must be created before it: by track() during elaboration (for
+// the counters `counters_of` says the track carries), by declare(), or by a counter()
+// call made during elaboration. A counter first seen during the run cannot be traced;
+// finish() names such counters in one warning.
 // counter() writes the signal; SystemC records the value at the SystemC time of the
 // write, which is the event's time because models run inside the kernel's SC_METHOD
 // (models/sc_kernel.h). Tracks without counters (spans only) get no signal.
@@ -17,6 +18,7 @@
 #pragma once
 #include <systemc>
 
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -34,6 +36,9 @@ struct VcdOptions {
   std::string path;            // e.g. OUTDIR/signals.vcd
   std::string filter;          // --vcd-filter: ECMAScript regex, whole match on signal names
   std::ostream* warn = nullptr;  // nullptr = std::cerr
+  // The counters a track will carry, by its names (the models' conventions, given by
+  // attach_sinks): track() declares them at once, so their signals exist before sc_start.
+  std::function<std::vector<std::string>(const std::string& process, const std::string& thread)> counters_of;
 };
 
 class VcdSink : public TraceSink {

@@ -38,12 +38,14 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   o.filter = "gpu.*";
   std::ostringstream warn;
   o.warn = &warn;
-  auto sink = std::make_unique<VcdSink>(o);
-  // As attach_sinks does for the models' counters: declared before sc_start.
-  sink->declare("gpu0", "compute", "busy");
-  sink->declare("gpu1", "compute", "busy");
-  sink->declare("link0", "tx", "util");  // filtered out
-  r.add(std::move(sink));
+  // As attach_sinks does: the counters each kind of track carries get their signals when
+  // the track is opened, before sc_start.
+  o.counters_of = [](const std::string& process, const std::string& thread) {
+    (void)process;
+    return thread == "compute" || thread == "tx" ? std::vector<std::string>{thread == "tx" ? "util" : "busy"}
+                                                 : std::vector<std::string>{};
+  };
+  r.add(std::make_unique<VcdSink>(o));
   EventQueue q;
   int c0 = r.track("gpu0", "compute", 0);
   int h0 = r.track("gpu0", "hbm", 1);
@@ -79,7 +81,7 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   CHECK(warn.str() ==
         "llmsim: warning: signals.vcd: 1 counter(s) first seen after the run started are not traced (e.g. "
         "'gpu1.compute.late'): SystemC traces only signals that exist at sc_start; declare them in "
-        "predeclare_vcd_signals (sim/output/sinks.cpp)\n");
+        "vcd_counters_of (sim/output/sinks.cpp)\n");
 }
 
 TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[output]") {
@@ -98,7 +100,7 @@ TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[
   Vcd v = parse_vcd(vcd);
   CHECK(v.ps_per_tick == 1);
   using P = std::vector<std::pair<std::uint64_t, double>>;
-  REQUIRE(v.changes.size() == 4);  // link0 filtered out, gpu1.compute.late too late
+  REQUIRE(v.changes.size() == 4);  // link0.tx.util filtered out, gpu1.compute.late too late
   // SystemC's VCD writer puts every traced name under a top scope "SystemC".
   REQUIRE(v.changes.count("SystemC.gpu0.compute.busy"));
   CHECK(v.changes.at("SystemC.gpu0.compute.busy") == P{{0, 0}, {1000000, 1}, {3000000, 0}});
