@@ -7,7 +7,7 @@
 namespace llmsim {
 namespace {
 // Largest number of link directions (or devices) whose tracks are created up front.
-constexpr size_t kMaxEagerTracks = 4096;
+constexpr size_t kMaxEagerTracks = 32768;
 }  // namespace
 
 const char* collective_name(CollectiveKind k) {

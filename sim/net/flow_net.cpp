@@ -145,8 +145,19 @@ void FlowNet::mark_dirty(DirLink d) {
   q_.at(q_.now(), [this] { recompute(); }, kRecomputePriority);
 }
 
+void FlowNet::flush_spans() {
+  // Flows ending at the same instant finish in event order, which --debug-tie-shuffle
+  // permutes; their spans go out sorted so the timeline does not depend on it.
+  std::sort(spans_.begin(), spans_.end(), [](const Span& a, const Span& b) {
+    return a.track != b.track ? a.track < b.track : a.begin != b.begin ? a.begin < b.begin : a.name < b.name;
+  });
+  for (const Span& sp : spans_) rec_.span(sp.track, sp.name, "net", sp.begin, q_.now(), sp.args);
+  spans_.clear();
+}
+
 void FlowNet::recompute() {
   recompute_pending_ = false;
+  if (!spans_.empty()) flush_spans();
   if (dirty_.empty()) return;
   ++stats_.recomputes;
   // The component: every link reachable from a dirty link through shared flows. Rates
@@ -176,6 +187,10 @@ void FlowNet::recompute() {
       }
     }
   }
+  // A canonical order, so floating-point sums and heap ties do not depend on the order
+  // in which same-time events touched the links.
+  std::sort(comp.begin(), comp.end());
+  std::sort(cflows.begin(), cflows.end());
   // Progressive filling: raise every unfrozen flow's rate together; the link whose fair
   // share (remaining capacity / unfrozen flows) is smallest saturates first and freezes
   // its flows at that share. A lazy min-heap keyed by share finds it.
@@ -258,7 +273,7 @@ void FlowNet::finish_flow(int id) {
     std::string name = topo_.vertices[static_cast<size_t>(f.src)].name + "->" +
                        topo_.vertices[static_cast<size_t>(f.dst)].name;
     std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(f.bytes)) + "}";
-    for (DirLink d : f.route->hops) rec_.span(link_track(d), name, "net", f.begin, q_.now(), args);
+    for (DirLink d : f.route->hops) spans_.push_back({link_track(d), f.begin, name, args});
   }
   std::function<void()> done = std::move(f.done);
   int phase = f.phase;
@@ -302,6 +317,9 @@ int FlowNet::link_track(DirLink d) {
 void FlowNet::show_link(DirLink d) {
   Link& l = links_[static_cast<size_t>(d)];
   double u = l.bw > 0 ? link_load(d) / l.bw : 0;
+  // Rounded: the rates' sum depends on the flows' order on the link, which same-time
+  // event order (--debug-tie-shuffle) permutes in the last bit.
+  u = std::round(u * 1e9) / 1e9;
   if (std::fabs(u - l.shown) < 1e-9) return;
   l.shown = u;
   rec_.counter(link_track(d), "utilisation", q_.now(), u);

@@ -143,6 +143,7 @@ class FlowNet {
   void schedule_completion(int id);
   void phase_transfer_done(int phase);
   void show_link(DirLink d);
+  void flush_spans();
   int link_track(DirLink d);
 
   const Topology& topo_;
@@ -161,6 +162,12 @@ class FlowNet {
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> flow_stamp_;
   Stats stats_;
+  struct Span {
+    int track;
+    SimTime begin;
+    std::string name, args;
+  };
+  std::vector<Span> spans_;  // finished this instant, emitted sorted by recompute()
   // Scratch for recompute(), kept to avoid allocating per call.
   using HeapEntry = std::pair<double, std::pair<int, std::uint32_t>>;  // share, (pos, version)
   std::vector<DirLink> comp_;
