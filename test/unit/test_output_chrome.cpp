@@ -174,7 +174,7 @@ TEST_CASE("timeline.json is byte-identical for identical input", "[output]") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("--timeline-filter: whole-name regex and time window", "[output]") {
+TEST_CASE("timeline filter: whole-name regex and time window", "[output]") {
   std::string dir = tmpdir("chrome_filter");
   Recorder r;
   ChromeTraceOptions o;
