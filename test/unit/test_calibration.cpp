@@ -233,6 +233,18 @@ TEST_CASE("calibration C9: 8x8 Grayskull device follows the catalog", "[calibrat
     INFO(l);
     CHECK(std::find(der.begin(), der.end(), l) != der.end());
   }
+  // The scaled fields are the catalog's x 64 / 120 (0.5 %: they are written rounded).
+  auto number_after = [](const std::vector<std::string>& v, const std::string& key) {
+    for (auto& l : v) {
+      auto p = l.find(key);
+      if (p != std::string::npos && l.find_first_not_of(' ') == p) return std::stod(l.substr(p + key.size()));
+    }
+    return -1.0;
+  };
+  for (const char* k : {"units: ", "fp8: ", "fp16: ", "bf16: ", "vector: "}) {
+    INFO(k);
+    CHECK(number_after(der, k) / number_after(cat, k) == Approx(64.0 / 120).epsilon(0.005));
+  }
 }
 
 // C10 (held out): tt-metal Llama 3.1 70B on 8 Wormhole (TP 8), batch 32: 15.9 tok/s per user,
