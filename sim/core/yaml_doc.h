@@ -36,6 +36,11 @@ Doc load_doc(const std::string& path);
 // Parses text as if it were the file `name` (tests, fuzzers).
 Doc parse_doc(const std::string& text, const std::string& name);
 
+// Values parsed from `--set` arguments are placed at line kOverrideLineBase + index (and
+// indented by the argument's "KEY=" prefix), so their marks alone say which argument and
+// which column: errors in them read "--set:N:COL" (N-th --set argument, column in it).
+constexpr int kOverrideLineBase = 1000000;
+
 // `--set` override: "topology.fabrics.0.link.bandwidth=400 GB/s".
 struct Override {
   std::string target;               // "topology" | "workload" | ...

@@ -1,0 +1,86 @@
+// `--set KEY=VALUE` overrides: parsed once, applied to a document's tree before validation.
+#include <cstdlib>
+#include <sstream>
+
+#include "sim/core/yaml_doc.h"
+
+namespace llmsim {
+
+Override parse_override(const std::string& arg) {
+  Override o;
+  o.text = arg;
+  auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError({"--set", 1, 1}, "expected KEY=VALUE, got '" + arg + "'");
+  }
+  std::string key = arg.substr(0, eq);
+  o.value = arg.substr(eq + 1);
+  std::stringstream ss(key);
+  std::string part;
+  bool first = true;
+  while (std::getline(ss, part, '.')) {
+    if (part.empty()) throw InputError({"--set", 1, static_cast<int>(eq)}, "empty component in key '" + key + "'");
+    if (first) { o.target = part; first = false; }
+    else o.path.push_back(part);
+  }
+  if (o.path.empty()) {
+    throw InputError({"--set", 1, 1}, "key '" + key +
+                                          "' must name a document and a field, e.g. workload.parallelism.tp");
+  }
+  return o;
+}
+
+void apply_overrides(Doc& doc, const std::string& target, const std::vector<Override>& overrides) {
+  for (size_t index = 0; index < overrides.size(); ++index) {
+    const Override& o = overrides[index];
+    if (o.target != target) continue;
+    YAML::Node value;
+    try {
+      std::string placed = std::string(kOverrideLineBase + index, '\n') +
+                           std::string(o.text.find('=') + 1, ' ') + o.value;
+      try {
+        value = YAML::Load(placed);
+      } catch (const YAML::Exception&) {
+        value = YAML::Load(o.value);  // multi-line values: positions relative to the value
+      }
+    } catch (const YAML::Exception& e) {
+      throw InputError({"--set", 1, static_cast<int>(o.text.find('=') + 2)}, "bad value in '" + o.text + "': " + e.msg);
+    }
+    if (!value) value = YAML::Node("");
+    // Walk with nodes; yaml-cpp nodes are handles, so assigning through them edits the tree.
+    YAML::Node cur = doc.root;
+    for (size_t i = 0; i < o.path.size(); ++i) {
+      const std::string& k = o.path[i];
+      bool last = i + 1 == o.path.size();
+      if (cur.IsSequence()) {
+        char* end = nullptr;
+        long idx = std::strtol(k.c_str(), &end, 10);
+        if (*end != 0 || idx < 0 || static_cast<size_t>(idx) >= cur.size()) {
+          throw InputError({"--set", 1, 1}, "'" + o.text + "': '" + k + "' is not an index of the list at " +
+                                                pos_of(cur, doc.path).str() + " (it has " +
+                                                std::to_string(cur.size()) + " items)");
+        }
+        if (last) { cur[idx] = value; break; }
+        YAML::Node next = cur[idx];
+        cur.reset(next);
+      } else if (cur.IsMap() || cur.IsNull()) {
+        if (last) {
+          cur[k] = value;
+          if (i == 0) doc.key_file[k] = doc.file_of(k);
+          break;
+        }
+        YAML::Node next = cur[k];
+        if (!next || next.IsNull()) {
+          cur[k] = YAML::Node(YAML::NodeType::Map);
+          next = cur[k];
+        }
+        cur.reset(next);
+      } else {
+        throw InputError({"--set", 1, 1}, "'" + o.text + "': cannot descend into the scalar at " +
+                                              pos_of(cur, doc.path).str());
+      }
+    }
+  }
+}
+
+}  // namespace llmsim
