@@ -131,9 +131,9 @@ void FlowNet::activate(int id) {
 }
 
 void FlowNet::claim(const Route& route) {
-  if (fast_owned_ == 0) return;
+  if (fast_active_.empty()) return;
   for (DirLink d : route.hops) {
-    int o = links_[static_cast<size_t>(d)].owner;
+    int o = owner_of(d);
     if (o >= 0) demote(o);
   }
 }
@@ -289,9 +289,17 @@ void FlowNet::finish_flow(int id) {
     done();
 }
 
+int FlowNet::owner_of(DirLink d) const {
+  for (int id : fast_active_) {
+    const auto& dl = phases_[static_cast<size_t>(id)].pattern->dirlinks;
+    if (std::binary_search(dl.begin(), dl.end(), d)) return id;
+  }
+  return -1;
+}
+
 BytesPerSecond FlowNet::link_load(DirLink d) const {
   const Link& l = links_[static_cast<size_t>(d)];
-  if (l.owner >= 0) return l.bw;
+  if (owner_of(d) >= 0) return l.bw;
   double s = 0;
   for (int f : l.flows) s += flows_[static_cast<size_t>(f)].rate;
   return s;

@@ -31,10 +31,9 @@ void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()
     return;
   }
   bool idle = fast_path_ && pattern->disjoint;
-  if (idle && (active_flows_ > 0 || fast_owned_ > 0)) {
+  if (idle && (active_flows_ > 0 || !fast_active_.empty())) {
     for (DirLink d : pattern->dirlinks) {
-      const Link& l = links_[static_cast<size_t>(d)];
-      if (!l.flows.empty() || l.owner >= 0) {
+      if (!links_[static_cast<size_t>(d)].flows.empty() || owner_of(d) >= 0) {
         idle = false;
         break;
       }
@@ -56,8 +55,7 @@ void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()
   ph.fast = true;
   SimTime end = q_.now();
   for (const auto& c : pattern->classes) end = std::max(end, q_.now() + c.startup + drain_time(c, bytes));
-  for (DirLink d : pattern->dirlinks) links_[static_cast<size_t>(d)].owner = id;
-  fast_owned_ += static_cast<int>(pattern->dirlinks.size());
+  fast_active_.push_back(id);
   if (rec_.on())
     for (DirLink d : pattern->dirlinks) show_link(d);
   std::uint32_t g = ++ph.gen;
@@ -73,8 +71,7 @@ void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()
 void FlowNet::release_links(int id) {
   Phase& ph = phases_[static_cast<size_t>(id)];
   const Pattern& pat = *ph.pattern;
-  for (DirLink d : pat.dirlinks) links_[static_cast<size_t>(d)].owner = -1;
-  fast_owned_ -= static_cast<int>(pat.dirlinks.size());
+  fast_active_.erase(std::find(fast_active_.begin(), fast_active_.end(), id));
   ph.fast = false;
   if (!rec_.on()) return;
   // Spans for the transfers the fast path did not simulate one by one.
@@ -99,8 +96,7 @@ void FlowNet::demote(int id) {
   const Pattern& pat = *keep;
   // Give the links back without timeline spans: transfers still running become flows
   // below and record their own spans when they finish.
-  for (DirLink d : pat.dirlinks) links_[static_cast<size_t>(d)].owner = -1;
-  fast_owned_ -= static_cast<int>(pat.dirlinks.size());
+  fast_active_.erase(std::find(fast_active_.begin(), fast_active_.end(), id));
   ph.fast = false;
   int pending = 0;
   for (size_t i = 0; i < pat.pairs.size(); ++i) {
