@@ -113,5 +113,7 @@ std::string json_escape(const std::string& s);
 // Picoseconds as microseconds with exactly 6 decimals ("1.500000"): integer arithmetic,
 // so the text never depends on float rounding.
 std::string ps_to_us(SimTime ps);
+// "gpu2" before "gpu10": digit runs compare as numbers, the rest as text.
+bool natural_less(const std::string& a, const std::string& b);
 
 }  // namespace llmsim
