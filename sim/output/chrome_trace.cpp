@@ -218,6 +218,34 @@ void ChromeTraceSink::finish(bool partial) {
   f.commit();
 }
 
+int ChromeTraceSink::assign_lanes(const std::vector<Span>& spans, std::vector<int>& lane_of) {
+  constexpr size_t kMaxLanes = 64;  // past this, overlaps stay in the last lane
+  std::vector<size_t> idx(spans.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    const Span &x = spans[a], &y = spans[b];
+    return std::make_tuple(x.begin, y.end, x.ord) < std::make_tuple(y.begin, x.end, y.ord);
+  });
+  lane_of.assign(spans.size(), 0);
+  std::vector<std::vector<SimTime>> open;  // per lane: ends of the spans still open, nested
+  for (size_t i : idx) {
+    const Span& s = spans[i];
+    size_t k = 0;
+    for (; k < open.size(); ++k) {
+      auto& st = open[k];
+      while (!st.empty() && st.back() <= s.begin) st.pop_back();
+      if (st.empty() || s.end <= st.back()) break;
+    }
+    if (k == open.size()) {
+      if (open.size() < kMaxLanes) open.emplace_back();
+      else k = open.size() - 1;
+    }
+    open[k].push_back(s.end);
+    lane_of[i] = static_cast<int>(k);
+  }
+  return std::max<int>(1, static_cast<int>(open.size()));
+}
+
 void ChromeTraceSink::write(std::ostream& os, bool partial) {
   bool first = true;
   auto sep = [&]() -> std::ostream& {
@@ -245,9 +273,21 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
     meta("process_name", p.first, 0, "name", "\"" + json_escape(p.second) + "\"");
     meta("process_sort_index", p.first, 0, "sort_index", std::to_string(rank + 1));
   }
-  for (const auto& t : tracks_) {
-    meta("thread_name", t.pid, t.tid, "name", "\"" + json_escape(t.thread) + "\"");
-    meta("thread_sort_index", t.pid, t.tid, "sort_index", std::to_string(t.sort_index));
+  // Spans that overlap without nesting (concurrent flows on one link) would be dropped
+  // or misdrawn by Perfetto: they go to extra lanes, threads named "THREAD (2)", ....
+  std::map<int, int> next_tid;
+  for (const auto& t : tracks_) next_tid[t.pid] = std::max(next_tid[t.pid], t.tid + 1);
+  std::vector<std::vector<int>> lane(tracks_.size()), lane_tid(tracks_.size());
+  for (size_t ti = 0; ti < tracks_.size(); ++ti) {
+    const Track& t = tracks_[ti];
+    int lanes = assign_lanes(spans_[ti], lane[ti]);
+    lane_tid[ti].push_back(t.tid);
+    for (int k = 1; k < lanes; ++k) lane_tid[ti].push_back(next_tid[t.pid]++);
+    for (int k = 0; k < lanes; ++k) {
+      std::string name = k == 0 ? t.thread : t.thread + " (" + std::to_string(k + 1) + ")";
+      meta("thread_name", t.pid, lane_tid[ti][static_cast<size_t>(k)], "name", "\"" + json_escape(name) + "\"");
+      meta("thread_sort_index", t.pid, lane_tid[ti][static_cast<size_t>(k)], "sort_index", std::to_string(t.sort_index));
+    }
   }
   int req_pid = static_cast<int>(procs.size()) + 1;
   if (!async_.empty()) {
@@ -306,7 +346,7 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
           break;
         case 1: {
           const Span& s = sp[i];
-          head("X", s.name, s.cat, tr.pid, tr.tid, s.begin) << ",\"dur\":" << ps_to_us(s.end - s.begin);
+          head("X", s.name, s.cat, tr.pid, lane_tid[ti][static_cast<size_t>(lane[ti][i])], s.begin) << ",\"dur\":" << ps_to_us(s.end - s.begin);
           if (!s.args.empty() && s.args.front() == '{') os << ",\"args\":" << s.args;
           else if (!s.args.empty()) os << ",\"args\":{\"info\":\"" << json_escape(s.args) << "\"}";
           os << "}";

@@ -90,6 +90,8 @@ class ChromeTraceSink : public TraceSink {
   void close_window(Series& s);
   void grow();  // doubles the stride and drops what it no longer keeps
   void write(std::ostream& os, bool partial);
+  // Lane per span (index as in `spans`) so that each lane nests properly; returns lanes.
+  static int assign_lanes(const std::vector<Span>& spans, std::vector<int>& lane_of);
 
   ChromeTraceOptions opt_;
   TrackFilter filter_;

@@ -12,6 +12,7 @@
 #include "sim/engine/workload.h"
 #include "sim/output/chrome_trace.h"
 #include "sim/output/progress.h"
+#include "test_output_util.h"
 
 using namespace llmsim;
 using nlohmann::json;
@@ -154,6 +155,7 @@ TEST_CASE("timeline.json: structure, names, per-track time order", "[output]") {
   }
   CHECK(j["otherData"]["sampled"] == false);
   CHECK(j["otherData"]["events_written"] == 20);
+  CHECK(llmsim_test::improperly_nested(j) == 0);
   fs::remove_all(dir);
 }
 
@@ -302,4 +304,36 @@ TEST_CASE("progress line: sim time, work, events/s, ETA; silent before 2 s", "[o
   p.finish();
   CHECK(os.str() == "\rllmsim: sim 0.000000 s | 500/2.0k requests | 10 events, 4 events/s | ETA 0:08\n");
   CHECK_FALSE(ProgressLine(true, true, &os).enabled());  // --quiet wins
+}
+
+TEST_CASE("spans overlapping without nesting go to extra lanes, so every thread nests", "[output]") {
+  std::string dir = tmpdir("chrome_lanes");
+  Recorder r;
+  ChromeTraceOptions o;
+  o.path = dir + "/timeline.json";
+  r.add(std::make_unique<ChromeTraceSink>(o));
+  int t = r.track("links", "gpu0->sw0", 0);
+  r.track("links", "sw0->gpu0", 1);
+  r.span(t, "A", "net", us(0), us(10));
+  r.span(t, "B", "net", us(5), us(15));  // overlaps A, not inside it
+  r.span(t, "C", "net", us(6), us(8));   // inside A
+  r.span(t, "D", "net", us(12), us(14)); // after A, inside B's time but lane 0 is free
+  r.counter(t, "utilisation", us(0), 1);
+  r.finish(false);
+  json j = json::parse(slurp(o.path));
+  std::map<int, std::string> thread;
+  std::map<std::string, int> tid_of;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["name"] == "thread_name") thread[e["tid"]] = e["args"]["name"];
+    if (e["ph"] == "X") tid_of[e["name"]] = e["tid"];
+  }
+  CHECK(thread[1] == "gpu0->sw0");
+  CHECK(thread[2] == "sw0->gpu0");
+  CHECK(thread[3] == "gpu0->sw0 (2)");  // a new tid after the process's own threads
+  CHECK(tid_of["A"] == 1);
+  CHECK(tid_of["B"] == 3);
+  CHECK(tid_of["C"] == 1);
+  CHECK(tid_of["D"] == 1);
+  CHECK(llmsim_test::improperly_nested(j) == 0);
+  fs::remove_all(dir);
 }

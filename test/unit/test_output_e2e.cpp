@@ -99,6 +99,7 @@ TEST_CASE("llmsim run --timeline --vcd writes Perfetto JSON and a GTKWave-readab
     }
   }
   CHECK(ops >= 1);
+  CHECK(improperly_nested(j) == 0);
   bool has_gpu0 = false;
   for (const auto& p : proc) has_gpu0 |= p.second == "gpu0";
   CHECK(has_gpu0);

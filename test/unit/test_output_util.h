@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,24 @@ inline void check_round_trip(const std::string& vcd, const Vcd& orig) {
       CHECK(a[i].second == Approx(b[i].second).epsilon(1e-12));
     }
   }
+}
+
+// Every thread's "X" spans nest properly (what Perfetto requires); returns how many don't.
+inline int improperly_nested(const nlohmann::json& trace) {
+  std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> by_thread;
+  for (const auto& e : trace["traceEvents"])
+    if (e["ph"] == "X") by_thread[{e["pid"].get<int>(), e["tid"].get<int>()}].emplace_back(e["ts"], e["dur"]);
+  int bad = 0;
+  for (const auto& kv : by_thread) {
+    std::vector<double> open;  // ends, in microseconds as written (6 decimals, exact)
+    for (const auto& s : kv.second) {
+      double b = s.first, e = s.first + s.second;
+      while (!open.empty() && open.back() <= b + 1e-7) open.pop_back();
+      if (!open.empty() && e > open.back() + 1e-7) ++bad;
+      open.push_back(e);
+    }
+  }
+  return bad;
 }
 
 }  // namespace llmsim_test
