@@ -7,6 +7,7 @@
 #include "models/sc_kernel.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/simulation.h"
+#include "sim/engine/resource_guard.h"
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
 #include "sim/output/progress.h"
@@ -50,6 +51,9 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
     for (const auto& k : WorkloadRegistry::kinds()) list += (list.empty() ? "" : ", ") + k;
     throw InputError(pos_of(kind_node, work_doc.file_of("kind")), "workload.kind: unknown kind '" + kind + "' (known: " + list + ")");
   }
+  // Refuse a set-up that cannot fit (exit 3, with the estimate) before the workload
+  // allocates its requests or the elaboration its devices.
+  check_resources(topo, work_doc);
   workload->load(work_doc, topo, catalog);
 
   // Elaborate.

@@ -168,6 +168,10 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
         j = nlohmann::json::parse(line);
       } catch (const nlohmann::json::parse_error& e) {
         bad(name, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
+      } catch (const nlohmann::json::exception& e) {
+        // Not a parse_error: number overflow ("1e400") is out_of_range.406 (found by
+        // fuzz/trace_jsonl_fuzz.cpp).
+        bad(name, lineno, 1, std::string("malformed JSON line: ") + e.what());
       }
       if (!j.is_object()) bad(name, lineno, 1, "expected an object {\"arrival_s\", \"prompt_tokens\", \"output_tokens\"}");
       for (const char* k : {"arrival_s", "prompt_tokens", "output_tokens"}) {

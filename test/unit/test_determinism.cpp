@@ -115,6 +115,10 @@ void check_kind(const Kind& k, const std::string& topology) {
 TEST_CASE("determinism: repeated and tie-shuffled runs write identical outputs", "[determinism]") {
   const std::string topo = "topologies/dgx-h100.yaml";
   SECTION("microbench") { check_kind({"microbench", "workloads/microbench-gemm.yaml", {}}, topo); }
+  // Collectives put many flows on the same instants: the likeliest place for order dependence.
+  SECTION("microbench collectives") {
+    check_kind({"microbench-collectives", "workloads/microbench-collectives.yaml", {}}, topo);
+  }
   SECTION("inference") {
     check_kind({"inference", "workloads/demo-serve-llama3-8b.yaml", {"requests.csv"}}, topo);
   }

@@ -103,10 +103,10 @@ TEST_CASE("limits: --max-events, --max-sim-time, --max-wall end with exit 3 and 
     WARN("limits: skipped: the microbench kind or " << kTopo << " is not available yet");
     return;
   }
-  std::string w = many_ops_workload(dir, 20000);
+  std::string w = many_ops_workload(dir, 10000);
   SECTION("--max-events") { expect_partial(dir, w, "--max-events 100", "--max-events"); }
   SECTION("--max-sim-time") { expect_partial(dir, w, "--max-sim-time 1e-9", "--max-sim-time"); }
-  // The wall clock is checked every 4096 events; 20,000 ops take far longer than 1 us.
+  // The wall clock is checked every 4096 events; 10,000 ops take far longer than 1 us.
   SECTION("--max-wall") { expect_partial(dir, w, "--max-wall 0.000001", "--max-wall"); }
   SECTION("no limit: the same workload completes with exit 0 and partial false") {
     std::string out = dir + "/full";
