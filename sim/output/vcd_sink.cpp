@@ -42,6 +42,9 @@ VcdSink::VcdSink(VcdOptions options) : opt_(std::move(options)) {
 
 VcdSink::~VcdSink() {
   if (tf_) {
+    // Unfinished (the run failed): no file is wanted, so SystemC's "closed before any
+    // cycles were traced" warning would only be noise under the real error.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_CLOSE_EMPTY_FILE_, sc_core::SC_DO_NOTHING);
     sc_core::sc_close_vcd_trace_file(tf_);
     std::remove(tmp_.c_str());  // never leave a half-written trace behind
   }

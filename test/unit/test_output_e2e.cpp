@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -148,5 +149,17 @@ TEST_CASE("llmsim run --timeline --vcd writes Perfetto JSON and a GTKWave-readab
   CHECK(r.first == 2);
   CHECK(r.second.find("llmsim: error: --timeline-filter") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "d" / "timeline.json"));
+
+  // A run that fails after the sinks exist (infeasible placement) leaves no timeline, no
+  // VCD, no temporary, and only its own error line.
+  std::string serve = kSrc + "/workloads/serve-llama3-70b-fp8-dgx-h100.yaml";
+  if (fs::exists(serve)) {
+    r = sh(run_cmd(serve, dir / "e",
+                   "--timeline --vcd --set workload.model=llama-3.1-405b --set workload.dtype=bf16"));
+    CHECK(r.first == 3);
+    CHECK(r.second.rfind("llmsim: infeasible:", 0) == 0);
+    CHECK(std::count(r.second.begin(), r.second.end(), '\n') == 1);
+    if (fs::exists(dir / "e")) CHECK(fs::is_empty(dir / "e"));
+  }
   fs::remove_all(dir);
 }
