@@ -312,3 +312,21 @@ TEST_CASE("a HuggingFace config.json serves like its catalog twin", "[inference]
   REQUIRE(run(one_h100(d), b, d + "/b") == 0);
   CHECK(slurp(d + "/a/requests.csv") == slurp(d + "/b/requests.csv"));
 }
+
+TEST_CASE("pipeline engines keep every stage busy", "[inference]") {
+  std::string d = tmpdir();
+  std::string dgx = kSrc + "/topologies/dgx-h100.yaml";
+  const std::string req = "count: 256, arrival: at-once, prompt_tokens: 512, output_tokens: 128, seed: 1";
+  std::string one = write(d, "one.yaml", synth("llama-3.1-8b", "bf16", req, "parallelism: {tp: 2, pp: 4}\n"));
+  std::string four = write(d, "four.yaml", synth("llama-3.1-8b", "bf16", req, "parallelism: {tp: 2, pp: 4, pipeline_engines: 4}\n"));
+  REQUIRE(run(dgx, one, d + "/one") == 0);
+  REQUIRE(run(dgx, four, d + "/four") == 0);
+  auto a = summary(d + "/one"), b = summary(d + "/four");
+  CHECK(b["completed"] == 256);
+  CHECK(b["pipeline_engines"] == 4);
+  CHECK(b["output_tokens_per_s"].get<double>() > 1.5 * a["output_tokens_per_s"].get<double>());
+  std::string out;
+  std::string bad = write(d, "bad.yaml", synth("llama-3.1-8b", "bf16", req, "parallelism: {tp: 2, pp: 4, pipeline_engines: 5}\n"));
+  CHECK(run(dgx, bad, d + "/bad", &out) == 2);
+  CHECK_THAT(out, Catch::Contains("at most pp (4)"));
+}

@@ -51,6 +51,8 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
     bool given = p.has("replicas");
     c.replicas = p.positive("replicas", 1);
     c.collective_algorithm = p.str("algorithm", "auto");
+    c.engines = p.positive("pipeline_engines", 1);
+    if (c.engines > c.pp) p.fail("pipeline_engines", "at most pp (" + std::to_string(c.pp) + ") batches can be in flight");
     const ModelSpec& m = c.model;
     if (m.kv_heads % c.tp != 0) {
       p.fail("tp", "tp " + std::to_string(c.tp) + " must divide the model's " + std::to_string(m.kv_heads) +

@@ -33,6 +33,10 @@ struct InferenceConfig {
   std::string kv_dtype;             // KV cache and attention ("" = dtype)
   std::string act_dtype = "auto";   // activations / vector ops: the chip's 16-bit type
   std::int64_t tp = 1, pp = 1, replicas = 1;
+  // Batches in flight per replica (vLLM virtual engines, each with 1/engines of the KV
+  // pool): 1 (default) = stages idle while the others work, pp = a full pipeline. Opt-in:
+  // more engines mean smaller batches and more iterations to simulate.
+  std::int64_t engines = 1;
   std::string collective_algorithm = "auto";
   SchedulerConfig sched;
   std::string router = "round-robin";   // round-robin | least-loaded

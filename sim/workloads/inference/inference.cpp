@@ -45,12 +45,20 @@ class Inference : public Workload {
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
     const std::int64_t per = cfg_.tp * cfg_.pp;
     for (std::int64_t r = 0; r < cfg_.replicas; ++r) {
-      auto rep = std::make_unique<Replica>();
-      rep->stages.resize(static_cast<std::size_t>(cfg_.pp));
+      Replica proto;
+      proto.stages.resize(static_cast<std::size_t>(cfg_.pp));
       for (std::int64_t s = 0; s < cfg_.pp; ++s)
-        for (std::int64_t t = 0; t < cfg_.tp; ++t) rep->stages[s].push_back(static_cast<int>(r * per + s * cfg_.tp + t));
-      rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, place(*rep));
-      replicas_.push_back(std::move(rep));
+        for (std::int64_t t = 0; t < cfg_.tp; ++t) proto.stages[s].push_back(static_cast<int>(r * per + s * cfg_.tp + t));
+      const std::int64_t blocks = place(proto);
+      // Pipeline engines (vLLM's virtual engines): each has its own batch and a 1/engines
+      // share of the KV pool; they share the devices, whose FIFO cores then overlap one
+      // engine's stage s with another's stage s+1.
+      for (std::int64_t e = 0; e < cfg_.engines; ++e) {
+        auto rep = std::make_unique<Replica>();
+        rep->stages = proto.stages;
+        rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
+        replicas_.push_back(std::move(rep));
+      }
     }
     for (std::size_t i = 0; i < reqs_.size(); ++i) {
       sim.queue().at(to_simtime(reqs_[i].arrival), [this, i] { arrive(i); });
@@ -81,7 +89,8 @@ class Inference : public Workload {
     }
     j["tp"] = cfg_.tp;
     j["pp"] = cfg_.pp;
-    j["kv_blocks_per_replica"] = blocks;
+    j["pipeline_engines"] = cfg_.engines;
+    j["kv_blocks_per_engine"] = blocks;
     j["kv_block_tokens"] = cfg_.sched.block_size;
     summary["inference"] = j;
   }
@@ -156,6 +165,9 @@ class Inference : public Workload {
     return blocks;
   }
 
+  // Engines [0, split) form the prefill pool (0 = colocated serving).
+  std::size_t prefill_split() const { return static_cast<std::size_t>(cfg_.prefill_replicas * cfg_.engines); }
+
   // Router over replicas [lo, hi): round-robin, or the least outstanding work (ties: lowest).
   std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
     if (cfg_.router == "round-robin") return lo + rr++ % (hi - lo);
@@ -173,7 +185,7 @@ class Inference : public Workload {
 
   void arrive(std::size_t i) {
     const Request& q = reqs_[i];
-    const std::size_t n = replicas_.size(), split = static_cast<std::size_t>(cfg_.prefill_replicas);
+    const std::size_t n = replicas_.size(), split = prefill_split();
     std::size_t pick = route(0, split > 0 ? split : n, next_rr_);
     Replica& rep = *replicas_[pick];
     // Disaggregated: the decode pool must be able to hold it too (same chips and shapes).
@@ -190,7 +202,7 @@ class Inference : public Workload {
   // Disaggregated serving: the prompt's KV moves from the prefill replica's devices to the
   // decode replica's (rank to rank, stage to stage, in the KV dtype), then decoding starts.
   void hand_off(std::size_t from, std::size_t q) {
-    const std::size_t split = static_cast<std::size_t>(cfg_.prefill_replicas);
+    const std::size_t split = prefill_split();
     std::size_t to = route(split, replicas_.size(), next_rr_decode_);
     const ModelSpec& m = cfg_.model;
     auto left = std::make_shared<int>(static_cast<int>(cfg_.tp * cfg_.pp));
@@ -277,7 +289,7 @@ class Inference : public Workload {
     Replica& rep = *replicas_[r];
     ++iterations_;
     std::vector<std::size_t> first, done, moved;
-    const bool prefill_pool = r < static_cast<std::size_t>(cfg_.prefill_replicas);
+    const bool prefill_pool = r < prefill_split();
     rep.sched->complete(first, done, prefill_pool ? &moved : nullptr);
     const SimTime now = sim_->now();
     for (std::size_t q : first) res_[q].first_token = to_seconds(now);
