@@ -330,3 +330,19 @@ TEST_CASE("pipeline engines keep every stage busy", "[inference]") {
   CHECK(run(dgx, bad, d + "/bad", &out) == 2);
   CHECK_THAT(out, Catch::Contains("at most pp (4)"));
 }
+
+TEST_CASE("SN40L placement: 405B weights in DDR, KV and a staging buffer in HBM", "[inference]") {
+  std::string d = tmpdir();
+  std::string wl = write(d, "w.yaml", synth("llama-3.1-405b", "bf16", "count: 4, arrival: at-once, prompt_tokens: 256, output_tokens: 16",
+                                            "parallelism: {tp: 8}\n"));
+  // 405e9 x 2 B / 8 = 101 GB per chip: only DDR (1.5 TB) holds it; HBM is 64 GB.
+  REQUIRE(run(kSrc + "/topologies/sn40l-8.yaml", wl, d + "/o") == 0);
+  auto s = summary(d + "/o");
+  CHECK(s["completed"] == 4);
+  // KV per token per chip: 2 x 126 layers x 1 KV head x 128 x 2 B = 64,512 B. HBM x 0.9 =
+  // 57.6 GB would hold 55,803 blocks of 16; the double-buffered layer (2 x 3.19e9 / 8 x 2 B
+  // = 1.59 GB, 1,545 blocks) and activations come off that.
+  std::int64_t blocks = s["kv_blocks_per_engine"];
+  CHECK(blocks < 55803 - 1545);
+  CHECK(blocks > 53000);
+}

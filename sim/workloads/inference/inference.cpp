@@ -143,6 +143,12 @@ class Inference : public Workload {
       for (int d : rep.stages[s]) {
         Device& dev = sim_->device(d);
         dev.placement_tier("weights").allocate("weights", weights);
+        const std::string& staging = dev.chip().placement.staging;
+        if (!staging.empty() && staging != dev.chip().placement.weights) {
+          // Weights kept in a big slow tier stream through a staging tier (SN40L: DDR ->
+          // HBM, Prabhakar et al. IEEE Micro 2024): double-buffer one layer's shard there.
+          dev.tier(staging).allocate("staging", 2.0 * m.layer_params() / static_cast<double>(cfg_.tp) * wb);
+        }
         dev.placement_tier("activations").allocate("activations", act);
         MemoryTier& kv = dev.placement_tier("kv_cache");
         double budget = kv.spec().capacity * cfg_.sched.memory_utilization - kv.used();
