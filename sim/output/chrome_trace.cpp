@@ -52,9 +52,11 @@ int ChromeTraceSink::track(const std::string& process, const std::string& thread
   if (it != track_ids_.end()) return it->second;
   auto p = pids_.find(process);
   int pid = p != pids_.end() ? p->second : static_cast<int>(pids_.size()) + 1;
-  if (p == pids_.end()) pids_.emplace(process, pid);
-  int tid = 1;
-  for (const auto& t : tracks_) tid += t.pid == pid;
+  if (p == pids_.end()) {
+    pids_.emplace(process, pid);
+    threads_of_pid_.push_back(0);
+  }
+  int tid = ++threads_of_pid_[static_cast<size_t>(pid - 1)];
   int id = static_cast<int>(tracks_.size());
   tracks_.push_back({pid, tid, sort_index, process, thread});
   spans_.emplace_back();

@@ -98,6 +98,7 @@ class ChromeTraceSink : public TraceSink {
   std::vector<Track> tracks_;               // sink track id -> track
   std::map<std::pair<std::string, std::string>, int> track_ids_;
   std::map<std::string, int> pids_;         // process name -> pid (first-appearance order)
+  std::vector<int> threads_of_pid_;         // pid - 1 -> threads so far (the next tid)
   std::vector<std::vector<Span>> spans_;    // per track
   std::vector<std::vector<Flow>> flows_;    // per track
   std::map<std::pair<int, std::uint32_t>, Series> series_;
