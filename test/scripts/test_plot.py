@@ -100,6 +100,16 @@ class Plot(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         for name in files_named("run"):
             check_image(self, os.path.join(run, "plots", name))
+        if os.access(LLMSIM, os.X_OK):
+            # Without --device, the chip comes from the summary's topology (dgx-h100 -> H100).
+            with open(os.path.join(run, "summary.json"), "w") as f:
+                json.dump({"kind": "microbench", "topology": "dgx-h100"}, f)
+            r = subprocess.run([sys.executable, PLOT, "run", run, "--llmsim", LLMSIM], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(run, "plots", "roofline.svg")) as f:
+                svg = f.read()
+            self.assertIn("roof bf16 (hbm)", svg)
+            self.assertIn("nvidia-h100-sxm", svg)
 
 
 if __name__ == "__main__":
