@@ -101,4 +101,10 @@ TEST_CASE("MoE layer: router and experts spread over the TP group", "[inference]
   CHECK(up->m == 64 * 2 / 8);        // top-2 of 8, uniform routing: 16 tokens per expert
   CHECK(up->n == 2 * 14336);         // whole experts (expert parallel, not sliced)
   CHECK(find(ops, "mlp_up") == nullptr);
+  // Communication: attention all-reduce per layer, dispatch + combine all-to-all per layer
+  // of each rank's 64 / 4 tokens x top-2 x 4096 x 2 B.
+  StageCost sc = low.stage_cost(s, 0);
+  CHECK(sc.allreduces == 32);
+  CHECK(sc.alltoalls == 64);
+  CHECK(sc.alltoall_bytes == 16.0 * 2 * 4096 * 2);
 }

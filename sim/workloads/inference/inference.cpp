@@ -6,6 +6,7 @@
 // activations to the next stage through Network::transfer. Iterations of one replica do
 // not overlap across stages (no pipelined micro-batches; docs/inference.md).
 #include <algorithm>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -259,19 +260,30 @@ class Inference : public Workload {
   }
 
   void communicate(std::size_t r, std::int64_t s, const StageCost& c) {
-    Replica& rep = *replicas_[r];
+    // One layer's all-reduce (then, for MoE, one all-to-all) runs on the network; the
+    // stage's other identical ones are accounted as repeats of its time (see lowering.h).
     if (c.allreduces > 0) {
-      // One layer's all-reduce runs on the network; the stage's other (identical) ones are
-      // accounted as repeats of its time (see the file comment on lowering once per layer).
-      std::int64_t n = c.allreduces;
-      sim_->network().collective(CollectiveKind::AllReduce, rep.stages[s], c.allreduce_bytes,
-                                 cfg_.collective_algorithm, [this, r, s, c, n](const CollectiveResult& res) {
-                                   sim_->queue().after(to_simtime(res.time * static_cast<double>(n - 1)),
-                                                       [this, r, s, c] { forward(r, s, c); });
-                                 });
+      collective_then(r, s, CollectiveKind::AllReduce, c.allreduce_bytes, c.allreduces,
+                      [this, r, s, c] { all_to_all(r, s, c); });
+    } else {
+      all_to_all(r, s, c);
+    }
+  }
+
+  void all_to_all(std::size_t r, std::int64_t s, const StageCost& c) {
+    if (c.alltoalls > 0) {
+      collective_then(r, s, CollectiveKind::AllToAll, c.alltoall_bytes, c.alltoalls, [this, r, s, c] { forward(r, s, c); });
     } else {
       forward(r, s, c);
     }
+  }
+
+  void collective_then(std::size_t r, std::int64_t s, CollectiveKind kind, Bytes bytes, std::int64_t n,
+                       std::function<void()> next) {
+    sim_->network().collective(kind, replicas_[r]->stages[s], bytes, cfg_.collective_algorithm,
+                               [this, n, next](const CollectiveResult& res) {
+                                 sim_->queue().after(to_simtime(res.time * static_cast<double>(n - 1)), next);
+                               });
   }
 
   void forward(std::size_t r, std::int64_t s, const StageCost& c) {

@@ -87,10 +87,9 @@ std::vector<Op> Lowering::layer_ops(const IterationShape& s) const {
     ops.push_back(act);
     ops.push_back(gemm("mlp_down", T, h, m.ffn / tp));
   } else {
-    // Experts spread over the TP group (expert parallelism = tp). After the attention
-    // all-reduce every rank holds all T tokens, so dispatch is local and the combine is
-    // the MLP all-reduce (vLLM's TP+EP layout). Routing is taken as uniform: each expert
-    // gets T x top-k / experts tokens.
+    // Experts spread over the TP group (expert parallelism = tp); tokens reach them by
+    // all-to-all (stage_cost). Routing is taken as uniform: each expert gets
+    // T x top-k / experts tokens.
     ops.push_back(gemm("router", T, m.experts, h));
     const std::int64_t local = std::max<std::int64_t>(1, m.experts / tp);
     const std::int64_t ffn_shard = m.experts >= tp ? m.ffn : m.ffn * m.experts / tp;
@@ -139,7 +138,14 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * cfg_.model.hidden * kActivationBytes;
-    c.allreduces = 2 * c.layers;
+    c.allreduces = (cfg_.model.moe() ? 1 : 2) * c.layers;
+    if (cfg_.model.moe()) {
+      // Expert parallelism: each rank dispatches its 1/tp slice of the tokens, top-k copies
+      // each, to the experts' owners and gets them back (two all-to-alls per layer, as
+      // vLLM/DeepEP with EP over the TP group); they replace the MLP all-reduce.
+      c.alltoall_bytes = T / cfg_.tp * cfg_.model.experts_per_token * cfg_.model.hidden * kActivationBytes;
+      c.alltoalls = 2 * c.layers;
+    }
   }
   if (stage < cfg_.pp - 1) c.send_bytes = T * cfg_.model.hidden * kActivationBytes;
   return c;
