@@ -104,14 +104,20 @@ std::string collective_unsupported(const Topology& topo, const CollectiveRequest
   }
   if (req.group.empty()) return "empty group";
   if (req.root < 0 || req.root >= static_cast<int>(req.group.size())) return "root is not a member of the group";
-  if (algorithm == "auto") return "";
+  if (req.group.size() < 2) return "";
+  if (algorithm == "auto") {
+    std::string chosen = choose_algorithm(topo, req);
+    const CollectiveAlgorithm* a = AlgorithmRegistry::get(chosen);
+    std::string why = a ? a->unsupported(topo, req) : "";
+    return why.empty() ? "" : std::string("no algorithm can run ") + collective_name(req.kind) + " here (auto tried " +
+                                  chosen + ": " + why + ")";
+  }
   const CollectiveAlgorithm* a = AlgorithmRegistry::get(algorithm);
   if (!a) {
     std::string known;
     for (auto& n : AlgorithmRegistry::names()) known += (known.empty() ? "" : ", ") + n;
     return "unknown algorithm '" + algorithm + "' (known: auto, " + known + ")";
   }
-  if (req.group.size() == 1) return "";
   std::string why = a->unsupported(topo, req);
   return why.empty() ? "" : algorithm + " cannot run " + collective_name(req.kind) + " here: " + why;
 }

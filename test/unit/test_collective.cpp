@@ -155,6 +155,13 @@ TEST_CASE("collective: bad requests are errors, partitions are infeasible", "[ne
   CHECK_THROWS_AS(run_collective(ring.topo, CollectiveKind::AllReduce, {0, 1}, -5, "ring"), InputError);
   CHECK_THROWS_AS(run_collective(ring.topo, CollectiveKind::AllReduce, {0, 1}, 1e6, "in-switch"), InputError);
 
+  // One-shot all-to-all over a huge group would need n^2 routes: refused up front, also
+  // when `auto` is what picked it.
+  TopologyFixture big(ring_yaml(1100, "100 GB/s", "1 us"));
+  CollectiveRequest a2a{CollectiveKind::AllToAll, iota(1100), 1e9, 0};
+  CHECK(collective_unsupported(big.topo, a2a, "auto").find("at most 1024 ranks") != std::string::npos);
+  CHECK(collective_unsupported(big.topo, {CollectiveKind::AllReduce, iota(1100), 1e9, 0}, "auto").empty());
+
   // Two islands (built by hand: the loader refuses disconnected files).
   Topology t;
   t.name = "islands";

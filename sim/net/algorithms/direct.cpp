@@ -6,10 +6,18 @@
 namespace llmsim {
 namespace {
 
+// One-shot means n(n-1) concurrent transfers, each with its own route: beyond this many
+// ranks the plan alone would take gigabytes (16,384 ranks: 268 M routes).
+constexpr int kDirectMaxRanks = 1024;
+
 class Direct : public CollectiveAlgorithm {
  public:
   std::string unsupported(const Topology&, const CollectiveRequest& req) const override {
     if (req.kind == CollectiveKind::SendRecv) return "send/recv is point to point";
+    bool pairwise = req.kind != CollectiveKind::Broadcast && req.kind != CollectiveKind::Reduce;
+    if (pairwise && req.group.size() > static_cast<size_t>(kDirectMaxRanks))
+      return "one-shot over " + std::to_string(req.group.size()) + " ranks needs n(n-1) transfers; at most " +
+             std::to_string(kDirectMaxRanks) + " ranks (use smaller groups, e.g. per node)";
     return "";
   }
 

@@ -46,7 +46,7 @@ class Hierarchical : public CollectiveAlgorithm {
     }
     if (req.kind == CollectiveKind::AllGather && l > 1) plan.stages.push_back({intra, S / l, l - 1, "intra"});
     if (ar && l > 1) plan.stages.push_back({intra, S / l, l - 1, "intra"});
-    plan.dims.push_back({"intra", S, l});
+    if (l > 1) plan.dims.push_back({"intra", S, l});
     plan.dims.push_back({"inter", shard, N});
     return plan;
   }
