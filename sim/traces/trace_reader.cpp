@@ -160,6 +160,8 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
         continue;
       }
     }
+    // Rows past the limit are not read (nor validated): a slice of a big trace is cheap.
+    if (o.limit > 0 && static_cast<std::int64_t>(out.size()) >= o.limit) break;
     Request r;
     double t = 0;
     if (o.format == "jsonl") {
@@ -204,7 +206,6 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
       t -= first_s;
     }
     if (row++ < o.offset) continue;
-    if (o.limit > 0 && static_cast<std::int64_t>(out.size()) >= o.limit) break;
     r.id = out.size();
     r.arrival = o.start + t * o.time_scale;
     out.push_back(r);

@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <unistd.h>
 
 #include "sim/traces/request.h"
 
@@ -132,4 +136,39 @@ TEST_CASE("synthetic arrivals: rates, burstiness, token distributions", "[trace]
   CHECK(once[2].arrival == 0.0);
   CHECK_THROWS_WITH(synth("count: 3\narrival: gamma\nrate: 1/s\nprompt_tokens: 1\noutput_tokens: 1\n"), Catch::Contains("cv"));
   CHECK_THROWS_WITH(synth("count: 3\nrate: 1\nprompt_tokens: 1\noutput_tokens: 1\n"), Catch::Contains("rate"));
+}
+
+TEST_CASE("trace: options from YAML, file resolution, and `llmsim check` reporting a bad row", "[trace]") {
+  std::string dir = "/tmp/llmsim-trace-" + std::to_string(::getpid());
+  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
+  {
+    std::ofstream(dir + "/t.csv") << "arrival_s,prompt_tokens,output_tokens\n0,10,5\n0.5,20,5\n0.25,30,5\n";
+  }
+  Doc d = parse_doc("file: t.csv\nformat: csv\nlimit: 2\ntime_scale: 2\nstart: 1 s\n", dir + "/w.yaml");
+  Fields f(d, "trace");
+  TraceOptions o = parse_trace_options(f, d);
+  CHECK(o.file == dir + "/t.csv");  // relative to the workload file
+  CHECK(o.limit == 2);
+  CHECK(o.start == 1.0);
+  auto r = read_trace(o);  // the bad 3rd row is past the limit: never read
+  REQUIRE(r.size() == 2);
+  CHECK(r[1].arrival == 2.0);  // 1 s + 0.5 s x 2
+  Doc bad = parse_doc("file: nope.csv\n", dir + "/w.yaml");
+  Fields fb(bad, "trace");
+  CHECK_THROWS_WITH(parse_trace_options(fb, bad), Catch::Contains("not found"));
+  Doc typo = parse_doc("file: t.csv\nlimt: 3\n", dir + "/w.yaml");
+  Fields ft(typo, "trace");
+  CHECK_THROWS_WITH(parse_trace_options(ft, typo), Catch::Contains("limt"));
+
+  // Whole trace through `llmsim check`: the backwards timestamp is reported at its row.
+  {
+    std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\ntrace: {file: t.csv, format: csv}\n";
+  }
+  std::string cmd = std::string(LLMSIM_BINARY) + " check " + dir + "/w.yaml 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[1024];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  CHECK(WEXITSTATUS(pclose(p)) == 2);
+  CHECK_THAT(out, Catch::Contains(dir + "/t.csv:4:1: arrival_s goes backwards"));
 }
