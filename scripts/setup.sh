@@ -20,6 +20,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 JOBS="$(nproc 2>/dev/null || echo 2)"
+# ccache keys on absolute paths unless told the project root: with these, a fresh clone in
+# another folder (CI) reuses the objects an earlier build of the same sources cached.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 build_llmsim() {
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS"
