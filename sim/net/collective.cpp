@@ -122,38 +122,52 @@ std::string collective_unsupported(const Topology& topo, const CollectiveRequest
   return why.empty() ? "" : algorithm + " cannot run " + collective_name(req.kind) + " here: " + why;
 }
 
-void check_connected(const Topology& topo, const std::vector<int>& group) {
-  if (group.size() < 2) return;
-  // Breadth-first search over the links from the first member.
+std::vector<int> link_components(const Topology& topo) {
   size_t nv = topo.vertices.size();
   std::vector<std::vector<int>> adj(nv);
   for (const LinkInfo& l : topo.links) {
     adj[static_cast<size_t>(l.a)].push_back(l.b);
     adj[static_cast<size_t>(l.b)].push_back(l.a);
   }
-  std::vector<char> seen(nv, 0);
-  std::vector<int> todo{group[0]};
-  seen[static_cast<size_t>(group[0])] = 1;
-  while (!todo.empty()) {
-    int v = todo.back();
-    todo.pop_back();
-    for (int w : adj[static_cast<size_t>(v)])
-      if (!seen[static_cast<size_t>(w)]) {
-        seen[static_cast<size_t>(w)] = 1;
-        todo.push_back(w);
-      }
+  std::vector<int> comp(nv, -1);
+  int next = 0;
+  for (size_t s = 0; s < nv; ++s) {
+    if (comp[s] >= 0) continue;
+    std::vector<int> todo{static_cast<int>(s)};
+    comp[s] = next;
+    while (!todo.empty()) {
+      int v = todo.back();
+      todo.pop_back();
+      for (int w : adj[static_cast<size_t>(v)])
+        if (comp[static_cast<size_t>(w)] < 0) {
+          comp[static_cast<size_t>(w)] = next;
+          todo.push_back(w);
+        }
+    }
+    ++next;
   }
+  return comp;
+}
+
+void check_connected(const Topology& topo, const std::vector<int>& group, const std::vector<int>& comp) {
+  if (group.size() < 2) return;
+  int home = comp[static_cast<size_t>(group[0])];
   std::string in, out;
   int n_out = 0;
   for (int d : group) {
-    std::string& s = seen[static_cast<size_t>(d)] ? in : out;
-    if (!seen[static_cast<size_t>(d)]) ++n_out;
+    bool reach = comp[static_cast<size_t>(d)] == home;
+    std::string& s = reach ? in : out;
+    if (!reach) ++n_out;
     if (s.size() < 200) s += (s.empty() ? "" : ", ") + topo.vertices[static_cast<size_t>(d)].name;
   }
   if (n_out > 0)
     throw InfeasibleError("collective group is partitioned: {" + in + "} cannot reach {" + out + "} (" +
                           std::to_string(n_out) + " of " + std::to_string(group.size()) +
                           " members cut off; no links join the two sides)");
+}
+
+void check_connected(const Topology& topo, const std::vector<int>& group) {
+  if (group.size() >= 2) check_connected(topo, group, link_components(topo));
 }
 
 PatternPtr make_pattern() { return std::make_shared<Pattern>(); }

@@ -77,6 +77,9 @@ std::string collective_unsupported(const Topology& topo, const CollectiveRequest
 
 // Throws InfeasibleError naming the cut when group members cannot reach each other.
 void check_connected(const Topology& topo, const std::vector<int>& group);
+// The same against precomputed connected-component labels (link_components).
+void check_connected(const Topology& topo, const std::vector<int>& group, const std::vector<int>& components);
+std::vector<int> link_components(const Topology& topo);  // per vertex
 
 // Helpers for algorithm files.
 PatternPtr make_pattern();

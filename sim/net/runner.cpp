@@ -48,7 +48,8 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
     CollectiveRequest req{kind, group, bytes, root};
     std::string why = collective_unsupported(topo, req, algorithm);
     if (!why.empty()) throw InputError({}, why);
-    check_connected(topo, group);
+    if (components_.empty()) components_ = link_components(topo);  // the topology is static
+    check_connected(topo, group, components_);
     auto plan = std::make_shared<Plan>();
     plan->algorithm = algorithm == "auto" ? choose_algorithm(topo, req) : algorithm;
     if (kind == CollectiveKind::SendRecv) plan->algorithm = "p2p";

@@ -38,6 +38,7 @@ class CollectiveRunner {
   FlowNet& flows_;
   std::map<std::string, std::shared_ptr<const Plan>> plans_;  // reused across identical calls
   std::vector<int> device_tracks_;
+  std::vector<int> components_;  // connected component per vertex, computed on first use
 };
 
 // Convenience for tests and tools: runs one collective alone on a fresh queue and returns
