@@ -111,6 +111,9 @@ void FlowNet::demote(int id) {
     if (fl.remaining < 0) fl.remaining = 0;
     start_flow(f, data_start > now ? data_start : now);
   }
+  // The next recomputation redraws these links' utilisation (1 while the phase held them).
+  if (rec_.on())
+    for (DirLink d : pat.dirlinks) mark_dirty(d);
   phases_[static_cast<size_t>(id)].pending = pending;
   if (pending == 0) {
     phases_[static_cast<size_t>(id)].pending = 1;
