@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -171,4 +172,66 @@ TEST_CASE("network: results do not depend on same-time event order", "[network]"
   REQUIRE(base.size() == 10);
   CHECK(run(3) == base);
   CHECK(run(11) == base);
+}
+
+namespace {
+// Records what the network sends to a timeline.
+struct CaptureSink : TraceSink {
+  std::vector<std::pair<std::string, std::string>> tracks;
+  struct Span {
+    int track;
+    std::string name, cat;
+    SimTime begin, end;
+  };
+  std::vector<Span> spans;
+  std::vector<std::pair<int, double>> counters;
+  int track(const std::string& p, const std::string& t, int) override {
+    tracks.emplace_back(p, t);
+    return static_cast<int>(tracks.size()) - 1;
+  }
+  void span(int tr, const std::string& n, const char* c, SimTime b, SimTime e, const std::string&) override {
+    spans.push_back({tr, n, c, b, e});
+  }
+  void async_span(const std::string&, const char*, std::uint64_t, SimTime, SimTime) override {}
+  void counter(int tr, const std::string&, SimTime, double v) override { counters.emplace_back(tr, v); }
+  void flow(int, SimTime, int, SimTime, std::uint64_t) override {}
+  void finish(bool) override {}
+};
+}  // namespace
+
+TEST_CASE("network: timeline has a span per transfer per link direction and collective phases", "[network]") {
+  TopologyFixture f(ring_yaml(4, "100 GB/s", "1 us"));
+  for (bool fast : {true, false}) {
+    EventQueue q;
+    Recorder rec;
+    auto sink = std::make_unique<CaptureSink>();
+    CaptureSink* cap = sink.get();
+    rec.add(std::move(sink));
+    FlowNet net(f.topo, q, rec);
+    net.set_fast_path(fast);
+    CollectiveRunner runner(f.topo, q, rec, net);
+    runner.collective(CollectiveKind::AllGather, {0, 1, 2, 3}, 4e6, "ring", [](const CollectiveResult&) {});
+    q.run();
+    int net_spans = 0, coll_spans = 0;
+    for (const auto& s : cap->spans) {
+      if (s.cat == "net") {
+        ++net_spans;
+        CHECK(cap->tracks[static_cast<size_t>(s.track)].first == "links");
+        // 1 MB per step at 100 GB/s after 1 us latency.
+        CHECK(s.end - s.begin == to_simtime(1e-6) + to_simtime(1e6 / 100e9));
+      }
+      if (s.cat == "collective") {
+        ++coll_spans;
+        CHECK(s.name == "allgather ring");
+      }
+    }
+    CHECK(net_spans == 3 * 4);   // 3 steps x 4 one-hop transfers
+    CHECK(coll_spans == 4);      // one stage, shown on each member
+    // Link utilisation goes 1 while a step moves data and back to 0 at the end.
+    REQUIRE(!cap->counters.empty());
+    CHECK(cap->counters.back().second == 0);
+    bool saw_full = false;
+    for (auto& c : cap->counters) saw_full = saw_full || c.second == 1;
+    CHECK(saw_full);
+  }
 }
