@@ -32,6 +32,9 @@ struct Stage {
 struct Plan {
   std::string algorithm;    // filled by the runner: the algorithm that made it
   Seconds startup = 0;      // fixed cost before the first stage (set-up, barrier)
+  // Pipeline lanes: the data is cut into this many parts that flow through the stages
+  // one behind the other, so stages on different links (NVLink, rails) overlap.
+  int lanes = 1;
   std::vector<Stage> stages;
   // Per-dimension reports (torus dims, hierarchical levels): busbw of a label =
   // busbw_factor(kind, ranks) x bytes / (time spent in the label's stages).

@@ -1,5 +1,6 @@
 #include "sim/net/runner.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/core/error.h"
@@ -18,10 +19,19 @@ struct CollectiveRunner::Run {
   std::string algorithm;
   std::shared_ptr<const Plan> plan;
   std::function<void(const CollectiveResult&)> done;
-  size_t stage = 0;
-  int step = 0;
-  SimTime start = 0, stage_start = 0;
-  std::map<std::string, SimTime> label_time;
+  // Pipeline lanes (Plan::lanes): each runs every stage on 1/lanes of the data; lane i
+  // enters a stage once lane i-1 has left it, so different stages overlap across lanes.
+  struct Lane {
+    size_t stage = 0;
+    int step = 0;
+    SimTime stage_start = 0;
+    bool waiting = false;
+  };
+  std::vector<Lane> lanes;
+  std::vector<int> left_stage;  // per stage: how many lanes have finished it
+  int lanes_done = 0;
+  SimTime start = 0;
+  std::map<std::string, SimTime> label_time;  // summed over lanes
 };
 
 CollectiveRunner::CollectiveRunner(const Topology& topo, EventQueue& queue, Recorder& recorder, FlowNet& flows)
@@ -75,39 +85,65 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
   if (run->plan->startup > 0) {
     // Set-up before any data moves (NVLS barrier): counted in the total, not in a label.
     q_.at(q_.now() + to_simtime(run->plan->startup), [this, run] {
-      run->stage_start = q_.now();
-      step(run);
+      begin(run);
     });
     return;
   }
-  run->stage_start = q_.now();
-  step(run);
+  begin(run);
 }
 
-void CollectiveRunner::step(const std::shared_ptr<Run>& run) {
+void CollectiveRunner::begin(const std::shared_ptr<Run>& run) {
+  int lanes = std::max(1, run->plan->lanes);
+  run->lanes.assign(static_cast<size_t>(lanes), Run::Lane{});
+  run->left_stage.assign(run->plan->stages.size(), 0);
+  for (auto& l : run->lanes) l.stage_start = q_.now();
+  for (int i = 0; i < lanes; ++i) step(run, i);
+}
+
+void CollectiveRunner::step(const std::shared_ptr<Run>& run, int lane) {
   const auto& stages = run->plan->stages;
-  while (run->stage < stages.size() && run->step >= stages[run->stage].steps) {
-    // Stage over: account its time to its label and show it on every member's track.
-    const Stage& st = stages[run->stage];
-    run->label_time[st.label] += q_.now() - run->stage_start;
-    if (rec_.on()) {
-      std::string args = "{\"bytes_per_step\":" + std::to_string(static_cast<long long>(st.bytes)) +
-                         ",\"steps\":" + std::to_string(st.steps) + "}";
-      std::string name = std::string(collective_name(run->kind)) + " " + run->algorithm;
-      if (st.label != run->algorithm) name += " " + st.label;
-      for (int d : run->group) rec_.span(device_track(d), name, "collective", run->stage_start, q_.now(), args);
+  const double share = 1.0 / static_cast<double>(run->lanes.size());
+  Run::Lane& L = run->lanes[static_cast<size_t>(lane)];
+  while (L.stage < stages.size() && L.step >= stages[L.stage].steps) {
+    // Stage over for this lane: account its time to its label and show it on every
+    // member's track; the next lane may now enter it.
+    const Stage& st = stages[L.stage];
+    if (L.step > 0) {
+      run->label_time[st.label] += q_.now() - L.stage_start;
+      if (rec_.on()) {
+        std::string args = "{\"bytes_per_step\":" + std::to_string(static_cast<long long>(st.bytes * share)) +
+                           ",\"steps\":" + std::to_string(st.steps) + "}";
+        std::string name = std::string(collective_name(run->kind)) + " " + run->algorithm;
+        if (st.label != run->algorithm) name += " " + st.label;
+        if (run->lanes.size() > 1) name += " lane " + std::to_string(lane);
+        for (int d : run->group) rec_.span(device_track(d), name, "collective", L.stage_start, q_.now(), args);
+      }
     }
-    ++run->stage;
-    run->step = 0;
-    run->stage_start = q_.now();
+    size_t done_stage = L.stage;
+    ++run->left_stage[done_stage];
+    ++L.stage;
+    L.step = 0;
+    size_t next = static_cast<size_t>(lane) + 1;
+    if (next < run->lanes.size() && run->lanes[next].waiting && run->lanes[next].stage == done_stage) {
+      run->lanes[next].waiting = false;
+      int nl = lane + 1;
+      q_.at(q_.now(), [this, run, nl] { step(run, nl); });
+    }
   }
-  if (run->stage >= stages.size()) {
-    finish(run);
+  if (L.stage >= stages.size()) {
+    if (++run->lanes_done == static_cast<int>(run->lanes.size())) finish(run);
     return;
   }
-  const Stage& st = stages[run->stage];
-  ++run->step;
-  flows_.phase(st.pattern, st.bytes, [this, run] { step(run); });
+  if (L.step == 0) {
+    if (run->left_stage[L.stage] < lane) {  // the lane ahead still uses this stage
+      L.waiting = true;
+      return;
+    }
+    L.stage_start = q_.now();
+  }
+  const Stage& st = stages[L.stage];
+  ++L.step;
+  flows_.phase(st.pattern, st.bytes * share, [this, run, lane] { step(run, lane); });
 }
 
 void CollectiveRunner::finish(const std::shared_ptr<Run>& run) {

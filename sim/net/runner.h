@@ -28,7 +28,8 @@ class CollectiveRunner {
 
  private:
   struct Run;
-  void step(const std::shared_ptr<Run>& run);
+  void begin(const std::shared_ptr<Run>& run);
+  void step(const std::shared_ptr<Run>& run, int lane);
   void finish(const std::shared_ptr<Run>& run);
   int device_track(int device);
 

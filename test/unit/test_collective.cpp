@@ -87,17 +87,27 @@ TEST_CASE("collective: hierarchical all-reduce on a 32-node SuperPOD slice is ra
   // 8 rails x 400 Gb/s: each rail ring carries S/8 at 50 GB/s per direction.
   const double rail = 400e9 / 8;
   CHECK(inter.busbw <= rail * 1.001);
-  CHECK(inter.busbw == Approx(rail).epsilon(0.1));
-  // Lock-step ring on each rail: 2(N-1) steps of S/(8N), each paying the slowest rail
-  // route's latency (cross-unit pairs climb to the spines).
+  CHECK(inter.busbw >= rail * 0.8);
+  // Lock-step ring on each rail: 2(N-1) steps of S/(8N), cut into 4 pipeline lanes (4 MiB
+  // per step allows 4 lanes of >= 1 MiB), each step paying the slowest rail route's
+  // latency (cross-unit pairs climb to the spines). Time is summed over lanes.
   double lat = 0;
   for (int j = 0; j < 8; ++j)
     for (int k = 0; k < 32; ++k) lat = std::max(lat, f.topo.route(k * 8 + j, ((k + 1) % 32) * 8 + j).latency);
-  CHECK(inter.time == Approx(2 * 31 * (lat + S / 8 / 32 / rail)).epsilon(1e-4));
-  // NVLink phases: ring reduce-scatter + all-gather inside each DGX at 450 GB/s.
+  CHECK(inter.time == Approx(2 * 31 * (4 * lat + S / 8 / 32 / rail)).epsilon(1e-4));
+  // NVLink phases: ring reduce-scatter + all-gather inside each DGX at up to 450 GB/s
+  // (lanes in the two NVLink stages share the ports at times).
   CHECK(r.dims[0].label == "intra");
-  CHECK(r.dims[0].busbw == Approx(450e9).epsilon(0.01));
-  CHECK(r.time == Approx(r.dims[0].time + inter.time).epsilon(1e-9));
+  CHECK(r.dims[0].busbw <= 450e9 * 1.001);
+  CHECK(r.dims[0].busbw >= 400e9);
+  // The lanes overlap NVLink and rail work: faster than the phases one after another,
+  // bounded below by the rails.
+  CHECK(r.time < 0.8 * (r.dims[0].time + inter.time));
+  CHECK(r.time > inter.time);
+  // Without lanes (a 1-lane pipeline is the plain sequence) the phases add up.
+  auto small = run_collective(f.topo, CollectiveKind::AllReduce, iota(256), 64 * MiB, "hierarchical");
+  REQUIRE(small.dims.size() == 2);
+  CHECK(small.time == Approx(small.dims[0].time + small.dims[1].time).epsilon(1e-9));
 }
 
 TEST_CASE("collective: algorithms agree with their step counts", "[network]") {

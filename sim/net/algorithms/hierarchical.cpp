@@ -3,10 +3,20 @@
 // of every node forms ring j, so inter-node traffic stays on rail j as a rail-optimised
 // fat tree wants, CHIPS.md), then all-gather inside each node. Every node and every rail
 // works at once; each rail carries S / (GPUs per node).
+#include <algorithm>
+#include <cmath>
+
 #include "sim/net/collective.h"
 
 namespace llmsim {
 namespace {
+
+// NCCL moves a large collective through its node-local and network stages in chunks, so
+// NVLink and rail work overlap. Modelled as pipeline lanes (Plan::lanes): up to this many,
+// as long as each lane's rail step still carries at least kLaneMinStepBytes, since every
+// lane pays the rail latency on every step.
+constexpr int kMaxLanes = 4;
+constexpr Bytes kLaneMinStepBytes = 1024 * 1024;
 
 class Hierarchical : public CollectiveAlgorithm {
  public:
@@ -46,6 +56,10 @@ class Hierarchical : public CollectiveAlgorithm {
     }
     if (req.kind == CollectiveKind::AllGather && l > 1) plan.stages.push_back({intra, S / l, l - 1, "intra"});
     if (ar && l > 1) plan.stages.push_back({intra, S / l, l - 1, "intra"});
+    if (l > 1) {
+      double per_step = shard / N;
+      plan.lanes = static_cast<int>(std::clamp(std::floor(per_step / kLaneMinStepBytes), 1.0, double(kMaxLanes)));
+    }
     if (l > 1) plan.dims.push_back({"intra", S, l});
     plan.dims.push_back({"inter", shard, N});
     return plan;
