@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unistd.h>
 
 #include "sim/llm/model.h"
 #include "sim/spec/chip.h"
@@ -16,13 +18,17 @@ using namespace llmsim;
 namespace {
 const std::string kSrc = LLMSIM_SOURCE_DIR;
 
-std::string tmpdir() {
-  static int n = 0;
-  std::string d = "/tmp/llmsim-inf-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
-  std::string cmd = "rm -rf " + d + " && mkdir -p " + d;
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  return d;
-}
+// A scratch directory removed when the test case ends.
+struct TmpDir {
+  std::string path;
+  TmpDir() {
+    static int n = 0;
+    path = "/tmp/llmsim-inf-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    std::string cmd = "rm -rf " + path + " && mkdir -p " + path;
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  ~TmpDir() { std::system(("rm -rf " + path).c_str()); }
+};
 
 std::string write(const std::string& dir, const std::string& name, const std::string& text) {
   std::ofstream(dir + "/" + name) << text;
@@ -85,7 +91,8 @@ std::vector<Row> rows(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("no request is lost; tokens come after arrival, finish after the first token", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string wl = write(d, "w.yaml",
                          synth("llama-3.1-8b", "bf16",
                                "count: 300, arrival: gamma, cv: 3, rate: 20/s, prompt_tokens: {dist: lognormal, mean: 1000, "
@@ -106,7 +113,8 @@ TEST_CASE("no request is lost; tokens come after arrival, finish after the first
 }
 
 TEST_CASE("batch-1 Llama 3.1 8B bf16 on H100: TPOT = weight bytes / HBM bandwidth + launches", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string wl = write(d, "w.yaml", synth("llama-3.1-8b", "bf16", "count: 1, arrival: at-once, prompt_tokens: 128, output_tokens: 257"));
   REQUIRE(run(one_h100(d), wl, d + "/o") == 0);
   double tpot = summary(d + "/o")["tpot_s"]["mean"];
@@ -122,7 +130,8 @@ TEST_CASE("batch-1 Llama 3.1 8B bf16 on H100: TPOT = weight bytes / HBM bandwidt
 }
 
 TEST_CASE("TTFT grows with the prompt length", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string topo = one_h100(d);
   double prev = 0;
   for (int p : {128, 1024, 4096, 16384}) {
@@ -136,7 +145,8 @@ TEST_CASE("TTFT grows with the prompt length", "[inference]") {
 }
 
 TEST_CASE("throughput rises with offered load, saturates, and p99 TTFT explodes past saturation", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string topo = one_h100(d);
   std::vector<double> tput, p99;
   for (int rate : {2, 8, 64, 128}) {
@@ -155,7 +165,8 @@ TEST_CASE("throughput rises with offered load, saturates, and p99 TTFT explodes 
 }
 
 TEST_CASE("same seed, byte-identical outputs; --seed changes the stream", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string topo = kSrc + "/topologies/dgx-h100.yaml";  // 2 replicas of TP 4
   std::string wl = write(d, "w.yaml", synth("llama-3.1-8b", "fp8", "count: 200, arrival: poisson, rate: 30/s, prompt_tokens: {dist: uniform, min: 10, max: 3000}, output_tokens: {dist: lognormal, median: 100, sigma: 1}, seed: 9",
                                             "parallelism: {tp: 4}\nrouter: least-loaded\n"));
@@ -176,7 +187,8 @@ TEST_CASE("same seed, byte-identical outputs; --seed changes the stream", "[infe
 }
 
 TEST_CASE("requests that can never fit are rejected and counted, never dropped", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string tr = write(d, "t.csv", "arrival_s,prompt_tokens,output_tokens\n0,100,10\n0.1,130000,2000\n0.2,50,5\n");
   std::string wl = write(d, "w.yaml", "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\ntrace: {file: " + tr + ", format: csv}\n");
   REQUIRE(run(one_h100(d), wl, d + "/o") == 0);
@@ -188,7 +200,8 @@ TEST_CASE("requests that can never fit are rejected and counted, never dropped",
 }
 
 TEST_CASE("parallelism and capacity errors name what is wrong", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string dgx = kSrc + "/topologies/dgx-h100.yaml";
   std::string out;
   std::string wl = write(d, "w.yaml", synth("llama-3.1-70b", "fp8", "count: 1, arrival: at-once, prompt_tokens: 8, output_tokens: 8", "parallelism: {tp: 3}\n"));
@@ -282,7 +295,8 @@ TEST_CASE("scheduler: a decode that finds no free block preempts the newest sequ
 }
 
 TEST_CASE("disaggregated prefill/decode: KV moves over the network, decode is not interrupted", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string dgx = kSrc + "/topologies/dgx-h100.yaml";
   const std::string req =
       "count: 600, arrival: poisson, rate: 40/s, prompt_tokens: {dist: lognormal, mean: 2000, sigma: 0.8, max: 16000}, "
@@ -304,7 +318,8 @@ TEST_CASE("disaggregated prefill/decode: KV moves over the network, decode is no
 }
 
 TEST_CASE("a HuggingFace config.json serves like its catalog twin", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   const std::string req = "count: 50, arrival: poisson, rate: 5/s, prompt_tokens: 300, output_tokens: 30, seed: 2";
   std::string a = write(d, "a.yaml", synth(kSrc + "/test/data/hf-llama-3.1-8b-config.json", "bf16", req));
   std::string b = write(d, "b.yaml", synth("llama-3.1-8b", "bf16", req));
@@ -314,7 +329,8 @@ TEST_CASE("a HuggingFace config.json serves like its catalog twin", "[inference]
 }
 
 TEST_CASE("pipeline engines keep every stage busy", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string dgx = kSrc + "/topologies/dgx-h100.yaml";
   const std::string req = "count: 256, arrival: at-once, prompt_tokens: 512, output_tokens: 128, seed: 1";
   std::string one = write(d, "one.yaml", synth("llama-3.1-8b", "bf16", req, "parallelism: {tp: 2, pp: 4}\n"));
@@ -332,7 +348,8 @@ TEST_CASE("pipeline engines keep every stage busy", "[inference]") {
 }
 
 TEST_CASE("SN40L placement: 405B weights in DDR, KV and a staging buffer in HBM", "[inference]") {
-  std::string d = tmpdir();
+  TmpDir tmp;
+  const std::string& d = tmp.path;
   std::string wl = write(d, "w.yaml", synth("llama-3.1-405b", "bf16", "count: 4, arrival: at-once, prompt_tokens: 256, output_tokens: 16",
                                             "parallelism: {tp: 8}\n"));
   // 405e9 x 2 B / 8 = 101 GB per chip: only DDR (1.5 TB) holds it; HBM is 64 GB.
