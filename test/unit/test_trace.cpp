@@ -171,4 +171,5 @@ TEST_CASE("trace: options from YAML, file resolution, and `llmsim check` reporti
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   CHECK(WEXITSTATUS(pclose(p)) == 2);
   CHECK_THAT(out, Catch::Contains(dir + "/t.csv:4:1: arrival_s goes backwards"));
+  CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
 }
