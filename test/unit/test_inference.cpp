@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unistd.h>
@@ -362,4 +363,28 @@ TEST_CASE("SN40L placement: 405B weights in DDR, KV and a staging buffer in HBM"
   std::int64_t blocks = s["kv_blocks_per_engine"];
   CHECK(blocks < 55803 - 1545);
   CHECK(blocks > 53000);
+}
+
+TEST_CASE("timeline: one span per iteration per device, queued/prefill/decode per request", "[inference]") {
+  TmpDir tmp;
+  const std::string& d = tmp.path;
+  std::string wl = write(d, "w.yaml", synth("llama-3.1-8b", "bf16", "count: 5, arrival: fixed, rate: 100/s, prompt_tokens: 64, output_tokens: 4",
+                                            "parallelism: {tp: 2}\n"));
+  std::string topo = kSrc + "/topologies/dgx-h100.yaml";
+  REQUIRE(run(topo, wl, d + "/o", nullptr, "--timeline") == 0);
+  auto j = nlohmann::json::parse(slurp(d + "/o/timeline.json"));
+  const auto& ev = j.is_object() ? j["traceEvents"] : j;
+  int begins = 0, iters = 0;
+  std::set<std::string> phases;
+  for (const auto& e : ev) {
+    if (e.value("cat", "") == "request" && e.value("ph", "") == "b") {
+      ++begins;
+      phases.insert(e.value("name", ""));
+    }
+    if (e.value("ph", "") == "X" && e.value("name", "").rfind("iter ", 0) == 0) ++iters;
+  }
+  auto s = summary(d + "/o");
+  CHECK(begins == 3 * 5);
+  CHECK(phases == std::set<std::string>{"queued", "prefill", "decode"});
+  CHECK(iters == 2 * s["iterations"].get<int>());  // one span on each TP rank, every replica
 }
