@@ -54,10 +54,20 @@ void FlowNet::resolve(Pattern& p) const {
     p.class_of.push_back(static_cast<int>(it - p.classes.begin()));
     p.dirlinks.insert(p.dirlinks.end(), r.hops.begin(), r.hops.end());
   }
+  std::vector<DirLink> all = p.dirlinks;
   std::sort(p.dirlinks.begin(), p.dirlinks.end());
   size_t total = p.dirlinks.size();
   p.dirlinks.erase(std::unique(p.dirlinks.begin(), p.dirlinks.end()), p.dirlinks.end());
   p.disjoint = p.dirlinks.size() == total;
+  p.load.assign(p.dirlinks.size(), 0.0);
+  size_t k = 0;
+  for (size_t i = 0; i < p.pairs.size(); ++i) {
+    double w = p.weight.empty() ? 1.0 : p.weight[i];
+    for (size_t h = 0; h < p.routes[i].hops.size(); ++h, ++k) {
+      auto it = std::lower_bound(p.dirlinks.begin(), p.dirlinks.end(), all[k]);
+      p.load[static_cast<size_t>(it - p.dirlinks.begin())] += w;
+    }
+  }
   p.resolved = true;
 }
 

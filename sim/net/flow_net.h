@@ -36,6 +36,7 @@ struct Pattern {
   bool disjoint = false;                   // no directed link used twice
   std::vector<Route> routes;               // copies: Topology's route cache is bounded
   std::vector<DirLink> dirlinks;           // every directed link used (sorted, unique)
+  std::vector<double> load;                // per dirlinks[i]: sum of the weights crossing it
   // Distinct unloaded timings among the routes, so a fast step costs O(classes).
   struct Class {
     SimTime startup = 0;
@@ -66,6 +67,14 @@ inline SimTime drain_time(const Pattern::Class& c, Bytes bytes) {
   return c.bw > 0 ? to_simtime((bytes + fill_bytes(c, bytes)) / c.bw) : 0;  // bw 0: no hops
 }
 
+// Exact max-min over F contended flows costs O(F) per start or end, O(F^2) in all (an
+// all-to-all over 576 chips: minutes). A contended phase with more transfers than this,
+// alone on its links, runs in bulk instead: it ends when its most loaded link has carried
+// its load, max over links of (bytes crossing it / bandwidth), plus the largest startup.
+// That is exact when the most loaded link is busy throughout (symmetric all-to-all behind
+// a switch), a lower bound otherwise; docs/models.md "Phase fast path".
+constexpr std::size_t kMaxExactFlows = 16384;
+
 class FlowNet {
  public:
   FlowNet(const Topology& topo, EventQueue& queue, Recorder& recorder);
@@ -77,6 +86,9 @@ class FlowNet {
 
   // Off forces per-flow simulation of every phase (tests compare both paths).
   void set_fast_path(bool on) { fast_path_ = on; }
+  // Contended phases with more transfers than this, alone on their links, run in bulk
+  // (see kMaxExactFlows); tests lower it to compare with exact runs.
+  void set_max_exact_flows(std::size_t n) { max_exact_flows_ = n; }
   void resolve(Pattern& p) const;
   // Creates every link's timeline track now (VCD signals must exist before sc_start).
   void create_tracks();
@@ -84,6 +96,7 @@ class FlowNet {
   struct Stats {
     std::uint64_t flows = 0;          // per-flow simulated messages
     std::uint64_t fast_phases = 0;    // phases run analytically
+    std::uint64_t bulk_phases = 0;    // contended phases run by their most loaded link
     std::uint64_t slow_phases = 0;    // phases run per flow
     std::uint64_t demotions = 0;      // fast phases converted on contention
     std::uint64_t recomputes = 0;     // max-min recomputations
@@ -124,6 +137,8 @@ class FlowNet {
     Bytes bytes = 0;
     int pending = 0;
     bool fast = false;
+    bool bulk = false;         // fast, but contended: ends at `end` by link load
+    SimTime end = 0;
     std::uint32_t gen = 0;
     SimTime start = 0;
     std::function<void()> done;
@@ -149,6 +164,7 @@ class FlowNet {
   EventQueue& q_;
   Recorder& rec_;
   bool fast_path_ = true;
+  std::size_t max_exact_flows_ = kMaxExactFlows;
   std::vector<Link> links_;              // per DirLink
   std::vector<Flow> flows_;
   std::vector<int> free_flows_;

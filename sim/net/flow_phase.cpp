@@ -22,6 +22,7 @@ void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()
   ph.bytes = bytes;
   ph.pending = static_cast<int>(pattern->pairs.size());
   ph.fast = false;
+  ph.bulk = false;
   ph.start = q_.now();
   ph.done = std::move(done);
   ph.live = true;
@@ -30,7 +31,8 @@ void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()
     q_.at(q_.now(), [this, id] { phase_transfer_done(id); });
     return;
   }
-  bool idle = fast_path_ && pattern->disjoint;
+  bool bulk = !pattern->disjoint && pattern->pairs.size() > max_exact_flows_;
+  bool idle = fast_path_ && (pattern->disjoint || bulk);
   if (idle && (active_flows_ > 0 || !fast_active_.empty())) {
     for (DirLink d : pattern->dirlinks) {
       if (!links_[static_cast<size_t>(d)].flows.empty() || owner_of(d) >= 0) {
@@ -51,10 +53,23 @@ void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()
   }
   // Fast path: each transfer is alone on its links, so it drains at its bottleneck
   // bandwidth, exactly as the per-flow path would compute it.
-  ++stats_.fast_phases;
   ph.fast = true;
+  ph.bulk = bulk;
   SimTime end = q_.now();
-  for (const auto& c : pattern->classes) end = std::max(end, q_.now() + c.startup + drain_time(c, bytes));
+  if (bulk) {
+    ++stats_.bulk_phases;
+    SimTime startup = 0, drain = 0;
+    for (const auto& c : pattern->classes) startup = std::max(startup, c.startup);
+    for (size_t i = 0; i < pattern->dirlinks.size(); ++i) {
+      double bw = links_[static_cast<size_t>(pattern->dirlinks[i])].bw;
+      if (bw > 0) drain = std::max(drain, to_simtime(pattern->load[i] * bytes / bw));
+    }
+    end = q_.now() + startup + drain;
+  } else {
+    ++stats_.fast_phases;
+    for (const auto& c : pattern->classes) end = std::max(end, q_.now() + c.startup + drain_time(c, bytes));
+  }
+  ph.end = end;
   fast_active_.push_back(id);
   if (rec_.on())
     for (DirLink d : pattern->dirlinks) show_link(d);
@@ -78,7 +93,7 @@ void FlowNet::release_links(int id) {
   SimTime now = q_.now();
   for (size_t i = 0; i < pat.pairs.size(); ++i) {
     const Pattern::Class& c = pat.classes[static_cast<size_t>(pat.class_of[i])];
-    SimTime end = std::min(now, ph.start + c.startup + drain_time(c, ph.bytes));
+    SimTime end = ph.bulk ? now : std::min(now, ph.start + c.startup + drain_time(c, ph.bytes));
     std::string name = topo_.vertices[static_cast<size_t>(pat.pairs[i].first)].name + "->" +
                        topo_.vertices[static_cast<size_t>(pat.pairs[i].second)].name;
     std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(ph.bytes * c.weight)) + "}";
@@ -102,12 +117,18 @@ void FlowNet::demote(int id) {
   for (size_t i = 0; i < pat.pairs.size(); ++i) {
     const Pattern::Class& c = pat.classes[static_cast<size_t>(pat.class_of[i])];
     SimTime data_start = ph.start + c.startup;
-    if (data_start + drain_time(c, ph.bytes) <= now) continue;  // already arrived
+    // Alone, a transfer drains at its bottleneck; in bulk, every transfer is taken to
+    // progress evenly until the phase's end.
+    SimTime drain_end = ph.bulk ? ph.end : data_start + drain_time(c, ph.bytes);
+    if (drain_end <= now) continue;  // already arrived
     ++pending;
     int f = new_flow(pat.pairs[i].first, pat.pairs[i].second, &pat.routes[i], ph.bytes * c.weight, id, nullptr);
     Flow& fl = flows_[static_cast<size_t>(f)];
     fl.begin = ph.start;
-    if (now > data_start) fl.remaining -= c.bw * to_seconds(now - data_start);
+    if (now > data_start && ph.bulk)
+      fl.remaining *= 1.0 - static_cast<double>(now - data_start) / static_cast<double>(drain_end - data_start);
+    else if (now > data_start)
+      fl.remaining -= c.bw * to_seconds(now - data_start);
     if (fl.remaining < 0) fl.remaining = 0;
     start_flow(f, data_start > now ? data_start : now);
   }

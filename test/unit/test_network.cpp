@@ -235,3 +235,30 @@ TEST_CASE("network: timeline has a span per transfer per link direction and coll
     CHECK(saw_full);
   }
 }
+
+TEST_CASE("network: huge contended phases run in bulk by their most loaded link", "[network]") {
+  TopologyFixture f(dgx_yaml());
+  std::vector<int> g{0, 1, 2, 3, 4, 5, 6, 7};
+  auto run = [&](std::size_t max_exact, FlowNet::Stats* st) {
+    EventQueue q;
+    Recorder rec;
+    FlowNet net(f.topo, q, rec);
+    net.set_max_exact_flows(max_exact);
+    CollectiveRunner runner(f.topo, q, rec, net);
+    double t = -1;
+    runner.collective(CollectiveKind::AllToAll, g, 1e9, "direct", [&](const CollectiveResult& r) { t = r.time; });
+    q.run();
+    *st = net.stats();
+    return t;
+  };
+  FlowNet::Stats exact_st, bulk_st;
+  double exact = run(kMaxExactFlows, &exact_st);
+  double bulk = run(10, &bulk_st);  // 56 transfers > 10: bulk
+  CHECK(exact_st.bulk_phases == 0);
+  CHECK(exact_st.slow_phases == 1);
+  CHECK(bulk_st.bulk_phases == 1);
+  CHECK(bulk_st.flows == 0);
+  // Behind one switch every port carries 7 x S/8: bulk is exact here.
+  CHECK(exact == Approx(2e-6 + 7 * 1e9 / 8 / 450e9).epsilon(1e-9));
+  CHECK(bulk == Approx(exact).epsilon(1e-9));
+}
