@@ -31,7 +31,9 @@ std::string self_exe() { return fs::read_symlink("/proc/self/exe").string(); }
 // Hidden: runs only when the parent test below starts this binary with "[vcd_child]".
 TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   const char* out = std::getenv("LLMSIM_VCD_CHILD_OUT");
-  REQUIRE(out);
+  // A test filter such as "~[slow]" (the sanitizer run) also selects hidden cases: outside
+  // its parent this case has nothing to do.
+  if (!out) return;
   Recorder r;
   VcdOptions o;
   o.path = std::string(out) + "/signals.vcd";
