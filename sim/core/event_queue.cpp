@@ -26,7 +26,9 @@ void EventQueue::at(SimTime t, Action action, int priority) {
   }
   std::uint64_t seq = seq_++;
   if (shuffle_seed_ != 0) seq = mix(seq ^ shuffle_seed_) & ((1ULL << 40) - 1);
-  std::int64_t key = (static_cast<std::int64_t>(priority) << 40) + static_cast<std::int64_t>(seq & ((1ULL << 40) - 1));
+  // Multiply, not <<: shifting a negative priority left is undefined behaviour (UBSan).
+  std::int64_t key = static_cast<std::int64_t>(priority) * (std::int64_t{1} << 40) +
+                     static_cast<std::int64_t>(seq & ((1ULL << 40) - 1));
   heap_.push_back({t, key, slot});
   std::push_heap(heap_.begin(), heap_.end(), later);
 }
