@@ -2,16 +2,9 @@
 
 #include <algorithm>
 
+#include "sim/core/hash.h"
+
 namespace llmsim {
-namespace {
-// splitmix64: a tiny, well-mixed hash for the debug tie shuffle.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-}  // namespace
 
 void EventQueue::at(SimTime t, Action action, int priority) {
   if (t < now_) t = now_;
@@ -25,7 +18,7 @@ void EventQueue::at(SimTime t, Action action, int priority) {
     actions_.push_back(std::move(action));
   }
   std::uint64_t seq = seq_++;
-  if (shuffle_seed_ != 0) seq = mix(seq ^ shuffle_seed_) & ((1ULL << 40) - 1);
+  if (shuffle_seed_ != 0) seq = splitmix64(seq ^ shuffle_seed_) & ((1ULL << 40) - 1);
   // Multiply, not <<: shifting a negative priority left is undefined behaviour (UBSan).
   std::int64_t key = static_cast<std::int64_t>(priority) * (std::int64_t{1} << 40) +
                      static_cast<std::int64_t>(seq & ((1ULL << 40) - 1));

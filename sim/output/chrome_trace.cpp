@@ -8,6 +8,7 @@
 #include <iostream>
 #include <tuple>
 
+#include "sim/core/hash.h"
 #include "sim/output/atomic_file.h"
 
 namespace llmsim {
@@ -21,13 +22,6 @@ std::string fmt_value(double v) {
   return buf;
 }
 
-// splitmix64: spreads ids so "keep id if hash % k == 0" samples ids spaced by any step.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 }  // namespace
 
@@ -43,7 +37,7 @@ std::uint32_t ChromeTraceSink::intern(const std::string& s) {
   return id;
 }
 
-bool ChromeTraceSink::keep_id(std::uint64_t id) const { return mix(id) % stride_ == 0; }
+bool ChromeTraceSink::keep_id(std::uint64_t id) const { return splitmix64(id) % stride_ == 0; }
 
 int ChromeTraceSink::track(const std::string& process, const std::string& thread, int sort_index) {
   if (!filter_.keeps_name(process)) return -1;
