@@ -14,36 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.h"
+
+using namespace llmsim_test;
+
 namespace {
 
 const std::string kRoot = LLMSIM_SOURCE_DIR;
 const std::string kTopo = "topologies/dgx-h100.yaml";
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string make_tmpdir(const std::string& tag) {
-  std::string tmpl = "/tmp/llmsim-limits-" + tag + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back(0);
-  REQUIRE(::mkdtemp(buf.data()) != nullptr);
-  return buf.data();
-}
-
-int run_llmsim(const std::string& args, const std::string& log) {
-  std::string cmd = "cd '" + kRoot + "' && '" + std::string(LLMSIM_BINARY) + "' " + args + " >'" + log + "' 2>&1";
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 std::vector<std::string> tmp_leftovers(const std::string& dir) {
   std::vector<std::string> found;

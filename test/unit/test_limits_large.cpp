@@ -19,35 +19,11 @@
 
 using namespace llmsim;
 
+#include "cli_support.h"
+
+using namespace llmsim_test;
+
 namespace {
-
-const std::string kRoot = LLMSIM_SOURCE_DIR;
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string make_tmpdir(const std::string& tag) {
-  std::string tmpl = "/tmp/llmsim-large-" + tag + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back(0);
-  REQUIRE(::mkdtemp(buf.data()) != nullptr);
-  return buf.data();
-}
-
-int run_llmsim(const std::string& env, const std::string& args, const std::string& log) {
-  std::string cmd = "cd '" + kRoot + "' && " + env + " '" + std::string(LLMSIM_BINARY) + "' " + args + " >'" + log + "' 2>&1";
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 // Peak resident set of the largest child waited for so far (Linux: kilobytes).
 double children_maxrss_bytes() {
@@ -94,7 +70,7 @@ MemoryEstimate estimate_for(const std::string& topo_path, const std::string& wor
 void expect_runs_within_estimate(const std::string& dir, const std::string& topo, const std::string& work) {
   MemoryEstimate est = estimate_for(topo, work);
   std::string out = dir + "/out";
-  int rc = run_llmsim("", "run -t '" + topo + "' -w '" + work + "' -o '" + out + "' --quiet", dir + "/run.log");
+  int rc = run_llmsim_env("", "run -t '" + topo + "' -w '" + work + "' -o '" + out + "' --quiet", dir + "/run.log");
   std::string log = slurp(dir + "/run.log");
   double rss = children_maxrss_bytes();
   INFO(log << "estimate " << est.bytes / 1e6 << " MB (" << est.breakdown << "), measured peak " << rss / 1e6 << " MB");
@@ -131,7 +107,7 @@ TEST_CASE("limits: a set-up over the memory budget is refused up front with its 
   }
   SECTION("65,536 devices under a 100 MB budget") {
     std::string out = dir + "/out";
-    int rc = run_llmsim("LLMSIM_MEMORY_LIMIT='100 MB'",
+    int rc = run_llmsim_env("LLMSIM_MEMORY_LIMIT='100 MB'",
                         "run -t '" + big_topology(dir) + "' -w '" + gemm_workload(dir) + "' -o '" + out + "'",
                         dir + "/run.log");
     std::string log = slurp(dir + "/run.log");
@@ -143,7 +119,7 @@ TEST_CASE("limits: a set-up over the memory budget is refused up front with its 
   }
   SECTION("100,000,000 requests under a 1 GB budget, before they are generated") {
     std::string out = dir + "/out";
-    int rc = run_llmsim("LLMSIM_MEMORY_LIMIT='1 GB'",
+    int rc = run_llmsim_env("LLMSIM_MEMORY_LIMIT='1 GB'",
                         "run -t topologies/dgx-h100.yaml -w '" + requests_workload(dir, 100000000) + "' -o '" + out + "'",
                         dir + "/run.log");
     std::string log = slurp(dir + "/run.log");
@@ -153,7 +129,7 @@ TEST_CASE("limits: a set-up over the memory budget is refused up front with its 
     CHECK_FALSE(exists(out));
   }
   SECTION("a malformed LLMSIM_MEMORY_LIMIT is bad input") {
-    int rc = run_llmsim("LLMSIM_MEMORY_LIMIT=lots",
+    int rc = run_llmsim_env("LLMSIM_MEMORY_LIMIT=lots",
                         "run -t topologies/dgx-h100.yaml -w '" + gemm_workload(dir) + "' -o '" + dir + "/out'",
                         dir + "/run.log");
     INFO(slurp(dir + "/run.log"));
