@@ -18,16 +18,12 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli_support.h"
+
+using llmsim_test::kRoot;
+using llmsim_test::slurp;
+
 namespace {
-
-const std::string kRoot = LLMSIM_SOURCE_DIR;
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // One run of llmsim from the source root into a fresh directory; removed on destruction.
 struct Run {

@@ -11,16 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_support.h"
+
+using llmsim_test::kRoot;
+using llmsim_test::slurp;
+
 namespace {
-
-const std::string kRoot = LLMSIM_SOURCE_DIR;
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string tmpdir() {
   char buf[] = "/tmp/llmsim-mb-XXXXXX";

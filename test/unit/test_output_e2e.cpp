@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_support.h"
 #include "test_output_util.h"
 
 using nlohmann::json;
@@ -23,15 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::pair<int, std::string> sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::array<char, 4096> buf{};
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+std::pair<int, std::string> sh(const std::string& cmd) { return run_command(cmd); }
 
 std::string slurp(const fs::path& path) {
   std::ifstream f(path, std::ios::binary);

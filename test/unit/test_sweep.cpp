@@ -8,18 +8,11 @@
 #include <cstdio>
 #include <string>
 
+#include "cli_support.h"
+
 namespace {
 
-// Runs a command, returns (exit status, combined output).
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::array<char, 4096> buf{};
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+std::pair<int, std::string> run(const std::string& cmd) { return llmsim_test::run_command(cmd); }
 
 void python_suite(const std::string& script) {
   std::string cmd = std::string("LLMSIM_BINARY='") + LLMSIM_BINARY + "' python3 '" + LLMSIM_SOURCE_DIR +
