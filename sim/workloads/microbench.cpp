@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "models/device.h"
+#include "models/network.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
@@ -17,8 +18,21 @@ namespace llmsim {
 
 namespace {
 
+// Point-to-point ops with MPI-like semantics on the microbench's one timeline: `send` is
+// eager (it runs the transfer and completes when the bytes have arrived in the receiver's
+// buffer); `recv` blocks until a matching (from, to, tag) message has arrived. A `recv`
+// with no send before it can never complete: the deliberate deadlock the watchdog names.
+struct P2p {
+  enum Kind { None, Send, Recv } kind = None;
+  int from = -1, to = -1;
+  Bytes bytes = 0;
+  std::int64_t tag = 0;
+  SourcePos pos;
+};
+
 struct MbOp {
   bool collective = false;
+  P2p p2p;
   Op op;
   CollectiveOpSpec coll;
   int device = 0;
@@ -36,7 +50,7 @@ std::string all_op_names() {
   std::string s;
   for (const auto& n : op_kind_names()) s += (s.empty() ? "" : ", ") + n;
   for (const auto& n : collective_op_names()) s += ", " + n;
-  return s;
+  return s + ", send, recv";
 }
 
 // Reads the fields of a compute/memory op into `o.op`; positions come from `f`.
@@ -130,7 +144,9 @@ class Microbench : public Workload {
       o.name = f.str("op");
       o.repeat = f.positive("repeat", repeat);
       OpKind kind;
-      if (is_collective_op(o.name)) {
+      if (o.name == "send" || o.name == "recv") {
+        parse_p2p(f, topo, o);
+      } else if (is_collective_op(o.name)) {
         o.collective = true;
         o.coll = parse_collective_op(o.name, f, topo);
         o.coll.pos = f.pos();
@@ -238,11 +254,74 @@ class Microbench : public Workload {
     }
   }
 
- private:
   static double fraction_of_peak(const MicrobenchResult& r) {
     if (r.time <= 0) return 0;
     if (!r.memory_bound && r.flops > 0 && r.peak_flops > 0) return r.flops / r.time / r.peak_flops;
     return r.peak_bytes_per_s > 0 ? r.bytes / r.time / r.peak_bytes_per_s : 0.0;
+  }
+
+  // The watchdog's question: the queue drained; what still waits?
+  std::vector<std::string> waiting(Simulation& sim) override {
+    (void)sim;
+    if (next_ >= ops_.size()) return {};
+    const MbOp& o = ops_[next_];
+    if (o.p2p.kind == P2p::Recv) {
+      return {"recv on " + device_name(o.p2p.to) + " from " + device_name(o.p2p.from) + " (" +
+              format_quantity(o.p2p.bytes, Dim::Size) + ", tag " + std::to_string(o.p2p.tag) + ") at " +
+              o.p2p.pos.str() + ": no matching send was posted"};
+    }
+    return {"ops[" + std::to_string(next_) + "] (" + o.name + ") never completed"};
+  }
+
+ private:
+  static std::string names_hint(const Topology& topo) {
+    return topo.name + " has " + topo.vertices.front().name + " .. " +
+           topo.vertices[static_cast<size_t>(topo.num_devices() - 1)].name;
+  }
+
+  static void parse_p2p(Fields& f, const Topology& topo, MbOp& o) {
+    o.p2p.kind = o.name == "send" ? P2p::Send : P2p::Recv;
+    o.repeat = 1;  // a message is one message; `repeat` does not apply
+    o.p2p.pos = f.pos();
+    o.p2p.bytes = f.qty("bytes", Dim::Size);
+    if (o.p2p.bytes <= 0) f.fail("bytes", "must be positive");
+    o.p2p.tag = f.integer("tag", 0);
+    std::string from = f.str("from"), to = f.str("to");
+    if (topo.num_devices() > 0) {
+      o.p2p.from = topo.device_by_name(from);
+      o.p2p.to = topo.device_by_name(to);
+      if (o.p2p.from < 0) f.fail("from", "unknown device '" + from + "'; " + names_hint(topo));
+      if (o.p2p.to < 0) f.fail("to", "unknown device '" + to + "'; " + names_hint(topo));
+      if (o.p2p.from == o.p2p.to) f.fail("to", "a message needs two different devices");
+    }
+    o.detail = from + " -> " + to + " " + format_quantity(o.p2p.bytes, Dim::Size);
+  }
+
+  std::string device_name(int d) const { return sim_->device(d).label(); }
+
+  void run_p2p() {
+    const MbOp& o = ops_[next_];
+    MicrobenchResult& r = results_[next_];
+    r.op = o.name;
+    r.device = device_name(o.p2p.kind == P2p::Send ? o.p2p.from : o.p2p.to);
+    r.detail = o.detail;
+    r.size = r.bytes = o.p2p.bytes;
+    if (o.p2p.kind == P2p::Send) {
+      P2p msg = o.p2p;
+      sim_->network().transfer(msg.from, msg.to, msg.bytes, [this, msg] {
+        arrived_.push_back(msg);
+        finish_op();
+      });
+      return;
+    }
+    for (auto it = arrived_.begin(); it != arrived_.end(); ++it) {
+      if (it->from == o.p2p.from && it->to == o.p2p.to && it->tag == o.p2p.tag) {
+        arrived_.erase(it);
+        finish_op();
+        return;
+      }
+    }
+    // Blocked: nothing is scheduled, so the queue drains and the watchdog asks waiting().
   }
 
   void run_next() {
@@ -250,6 +329,10 @@ class Microbench : public Workload {
     const MbOp& o = ops_[next_];
     left_ = o.repeat;
     started_ = sim_->now();
+    if (o.p2p.kind != P2p::None) {
+      run_p2p();
+      return;
+    }
     if (o.collective) {
       run_collective();
       return;
@@ -310,6 +393,7 @@ class Microbench : public Workload {
   }
 
   std::vector<MbOp> ops_;
+  std::vector<P2p> arrived_;  // sent messages not yet received, in arrival order
   std::vector<MicrobenchResult> results_;
   Simulation* sim_ = nullptr;
   std::size_t next_ = 0, done_ = 0;
