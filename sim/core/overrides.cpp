@@ -30,23 +30,31 @@ Override parse_override(const std::string& arg) {
   return o;
 }
 
+namespace {
+
+// Marks every node of an override value with where it came from (see kOverrideTag).
+void tag_override(YAML::Node node, const std::string& where) {
+  std::string tag = kOverrideTag + where;
+  if (node.IsScalar() && node.Tag() == "!") tag += ":q";
+  for (auto it = node.begin(); node.IsMap() && it != node.end(); ++it) tag_override(it->second, where);
+  for (auto it = node.begin(); node.IsSequence() && it != node.end(); ++it) tag_override(*it, where);
+  node.SetTag(tag);
+}
+
+}  // namespace
+
 void apply_overrides(Doc& doc, const std::string& target, const std::vector<Override>& overrides) {
   for (size_t index = 0; index < overrides.size(); ++index) {
     const Override& o = overrides[index];
     if (o.target != target) continue;
     YAML::Node value;
     try {
-      std::string placed = std::string(kOverrideLineBase + index, '\n') +
-                           std::string(o.text.find('=') + 1, ' ') + o.value;
-      try {
-        value = YAML::Load(placed);
-      } catch (const YAML::Exception&) {
-        value = YAML::Load(o.value);  // multi-line values: positions relative to the value
-      }
+      value = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {
       throw InputError({"--set", 1, static_cast<int>(o.text.find('=') + 2)}, "bad value in '" + o.text + "': " + e.msg);
     }
     if (!value) value = YAML::Node("");
+    tag_override(value, std::to_string(index + 1) + ":" + std::to_string(o.text.find('=') + 2));
     // Walk with nodes; yaml-cpp nodes are handles, so assigning through them edits the tree.
     YAML::Node cur = doc.root;
     for (size_t i = 0; i < o.path.size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -22,12 +23,15 @@ SourcePos mark_pos(const YAML::Mark& m, const std::string& file) {
   if (!m.is_null()) {
     p.line = m.line + 1;
     p.col = m.column + 1;
-    if (m.line >= kOverrideLineBase) {
-      p.file = "--set";
-      p.line = m.line - kOverrideLineBase + 1;
-    }
   }
   return p;
+}
+
+// A plain (unquoted) scalar starts at its mark, so a unit error can point inside it.
+bool is_plain_scalar(const YAML::Node& node) {
+  const std::string& tag = node.Tag();
+  if (tag == "!") return false;
+  return !(tag.rfind(kOverrideTag, 0) == 0 && tag.size() > 2 && tag.compare(tag.size() - 2, 2, ":q") == 0);
 }
 
 // Binary garbage makes a poor YAML error; catch it before the parser.
@@ -172,9 +176,21 @@ Doc load_doc(const std::string& path) {
   return parse_text(ss.str(), path, 0);
 }
 
+const char* const kOverrideTag = "!llmsim-set:";
+
 SourcePos pos_of(const YAML::Node& node, const std::string& file) {
   if (!node) return {file, 0, 0};
-  return mark_pos(node.Mark(), file);
+  SourcePos p = mark_pos(node.Mark(), file);
+  const std::string& tag = node.Tag();
+  if (tag.rfind(kOverrideTag, 0) == 0) {
+    int arg = 0, col = 0;
+    if (std::sscanf(tag.c_str() + std::strlen(kOverrideTag), "%d:%d", &arg, &col) == 2) {
+      p.file = "--set";
+      p.line = arg;
+      p.col = col + (p.col > 0 ? p.col - 1 : 0);
+    }
+  }
+  return p;
 }
 
 std::string as_string(const YAML::Node& node, const std::string& file, const std::string& what) {
@@ -222,7 +238,7 @@ double as_quantity(const YAML::Node& node, const std::string& file, Dim dim, con
   } catch (const UnitError& e) {
     SourcePos p = pos_of(node, file);
     // Plain scalars start at the mark; point at the offending character.
-    if (p.line > 0 && node.Tag() != "!") p.col += e.offset;
+    if (p.line > 0 && is_plain_scalar(node)) p.col += e.offset;
     throw InputError(p, what + ": " + e.message);
   }
 }

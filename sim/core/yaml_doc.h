@@ -36,10 +36,10 @@ Doc load_doc(const std::string& path);
 // Parses text as if it were the file `name` (tests, fuzzers).
 Doc parse_doc(const std::string& text, const std::string& name);
 
-// Values parsed from `--set` arguments are placed at line kOverrideLineBase + index (and
-// indented by the argument's "KEY=" prefix), so their marks alone say which argument and
-// which column: errors in them read "--set:N:COL" (N-th --set argument, column in it).
-constexpr int kOverrideLineBase = 1000000;
+// Nodes parsed from `--set` arguments carry the tag "!llmsim-set:N:C[:q]" (N-th argument,
+// C = column where its value starts, q = the scalar was quoted), so errors in them read
+// "--set:N:COL" (pos_of) instead of a position in the file they were spliced into.
+extern const char* const kOverrideTag;
 
 // `--set` override: "topology.fabrics.0.link.bandwidth=400 GB/s".
 struct Override {
