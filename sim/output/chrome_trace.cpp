@@ -100,12 +100,16 @@ void ChromeTraceSink::counter(int track, const std::string& name, SimTime t, dou
 }
 
 void ChromeTraceSink::add_point(Series& s, SimTime t, double v) {
-  if (!s.open) {
+  // A sampling window starts at t with value v.
+  auto open_window = [&] {
     s.open = true;
     s.win_start = s.last_t = t;
     s.last_v = v;
     s.integral = 0;
     s.in_window = 1;
+  };
+  if (!s.open) {
+    open_window();
     return;
   }
   t = std::max(t, s.last_t);  // counters come at the current time; never let time run back
@@ -117,11 +121,7 @@ void ChromeTraceSink::add_point(Series& s, SimTime t, double v) {
     s.integral += s.last_v * static_cast<double>(t - s.last_t);
     s.last_t = t;
     close_window(s);
-    s.open = true;
-    s.win_start = s.last_t = t;
-    s.last_v = v;
-    s.integral = 0;
-    s.in_window = 1;
+    open_window();
     return;
   }
   s.integral += s.last_v * static_cast<double>(t - s.last_t);
