@@ -14,8 +14,9 @@ constexpr std::int64_t kMaxWaveSpans = 64;
 }  // namespace
 
 ComputeCore::ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, Simulation& sim,
-                         const std::string& device_name)
-    : sc_core::sc_module(name), chip_(chip), sim_(sim), device_name_(device_name) {}
+                         const std::string& device_name, ResourceArbiter& arbiter, bool uses_units)
+    : sc_core::sc_module(name), chip_(chip), sim_(sim), device_name_(device_name), arbiter_(arbiter),
+      uses_units_(uses_units) {}
 
 void ComputeCore::submit(const Op& op, Done done) {
   OpCost cost = estimate_op(op, chip_);
@@ -23,7 +24,7 @@ void ComputeCore::submit(const Op& op, Done done) {
 }
 
 void ComputeCore::submit(const OpCost& cost, const std::string& label, Done done) {
-  queue_.push_back(Pending{cost, label, std::move(done)});
+  queue_.push_back(Pending{cost, label, std::move(done), sim_.now()});
   start_next();
 }
 
@@ -31,14 +32,36 @@ void ComputeCore::start_next() {
   if (running_ || queue_.empty()) return;
   running_ = true;
   started_ = sim_.now();
+  queue_delay_ += started_ - queue_.front().submitted;
   Recorder& rec = sim_.recorder();
   if (rec.on()) {
-    if (track_ < 0) track_ = rec.track(device_name_, "compute", 0);
+    if (track_ < 0) track_ = rec.track(device_name_, basename(), 0);
     if (!busy_signal_) rec.counter(track_, "busy", started_, 1);
     busy_signal_ = true;
   }
-  SimTime dt = std::max<SimTime>(1, to_simtime(queue_.front().cost.time));
-  sim_.queue().at(started_ + dt, [this] { finish(); });
+  SimTime prologue = to_simtime(queue_.front().cost.prologue);
+  if (prologue > 0) sim_.queue().at(started_ + prologue, [this] { begin_body(); });
+  else begin_body();
+}
+
+void ComputeCore::begin_body() { arbiter_.start(demands(queue_.front().cost), [this] { finish(); }); }
+
+// Alone on the device this reproduces estimate_op: the body lasts max(compute_time,
+// memory_time), since compute work / all units and tier bytes / sustained bandwidth give
+// exactly those two times.
+std::vector<ResourceDemand> ComputeCore::demands(const OpCost& c) const {
+  std::vector<ResourceDemand> d;
+  const double units = arbiter_.nominal_capacity(ResourceArbiter::kCompute);
+  if (uses_units_ && c.compute_time > 0) d.push_back({ResourceArbiter::kCompute, c.compute_time * units});
+  int from = c.tier.empty() ? -1 : arbiter_.tier_index(c.tier);
+  int to = c.tier_to.empty() ? -1 : arbiter_.tier_index(c.tier_to);
+  if (to >= 0 && from >= 0) {  // a copy between two tiers: each side moves the bytes once
+    d.push_back({from, c.bytes / 2});
+    d.push_back({to, c.bytes / 2});
+  } else if (from >= 0 && c.memory_time > 0) {
+    d.push_back({from, c.memory_time * arbiter_.nominal_capacity(from)});
+  }
+  return d;
 }
 
 void ComputeCore::finish() {

@@ -1,7 +1,12 @@
-// The compute core of a device: a FIFO stream of operators, timed by estimate_op
-// (sim/ops/op.h). Event-driven: a submitted op completes on the Simulation's EventQueue at
-// start + estimated time; the core accounts busy time, FLOPs and dynamic energy, and
-// records one timeline span per op (per tile wave too when wave spans are on).
+// One stream of a device (CUDA-stream / XLA-queue semantics): a FIFO of operators, each
+// started when the one before it ends. An op's launch and first fetch (estimate_op's
+// prologue) is a fixed delay; its body then runs on the device's ResourceArbiter as
+// compute work (compute_time x units, at the current clock) and tier bytes, shared with
+// the device's other streams, copies and collective kernels, so its end is known only
+// when it comes. A stream accounts busy time, FLOPs and dynamic energy, and records one
+// timeline span per op (per tile wave too when wave spans are on). Stream "compute" is
+// every device's default; "compute1" a second compute stream; "copy" the DMA engine,
+// whose ops take no compute units.
 #pragma once
 #include <systemc>
 
@@ -9,7 +14,9 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "models/resource_arbiter.h"
 #include "sim/ops/op.h"
 
 namespace llmsim {
@@ -20,8 +27,9 @@ class ComputeCore : public sc_core::sc_module {
  public:
   using Done = std::function<void(const OpCost&)>;
 
+  // `uses_units`: kernels on this stream occupy compute units (false for a copy engine).
   ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, Simulation& sim,
-              const std::string& device_name);
+              const std::string& device_name, ResourceArbiter& arbiter, bool uses_units = true);
 
   // Queues `op` behind the ops already submitted; `done` runs at its completion time.
   // Throws std::invalid_argument (from estimate_op) for an op this chip cannot run.
@@ -38,20 +46,27 @@ class ComputeCore : public sc_core::sc_module {
   double flops() const { return flops_; }
   Joules energy() const { return energy_; }
   std::uint64_t ops_done() const { return ops_done_; }
+  // Time ops spent queued behind earlier ops of this stream (submit to start), summed.
+  SimTime queue_delay() const { return queue_delay_; }
 
  private:
   struct Pending {
     OpCost cost;
     std::string label;
     Done done;
+    SimTime submitted = 0;
   };
   void start_next();
+  void begin_body();
   void finish();
+  std::vector<ResourceDemand> demands(const OpCost& c) const;
   void record(const Pending& p, SimTime begin, SimTime end);
 
   const ChipSpec& chip_;
   Simulation& sim_;
   std::string device_name_;
+  ResourceArbiter& arbiter_;
+  bool uses_units_ = true;
   std::deque<Pending> queue_;
   bool running_ = false;
   SimTime started_ = 0;
@@ -62,6 +77,7 @@ class ComputeCore : public sc_core::sc_module {
   double flops_ = 0;
   Joules energy_ = 0;
   std::uint64_t ops_done_ = 0;
+  SimTime queue_delay_ = 0;
 };
 
 }  // namespace llmsim

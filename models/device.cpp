@@ -1,9 +1,12 @@
 #include "models/device.h"
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
 #include "sim/engine/simulation.h"
+#include "sim/topo/topology.h"
 
 namespace llmsim {
 
@@ -13,8 +16,54 @@ Device::Device(const sc_core::sc_module_name& name, int index, const ChipSpec& c
   label_ = index >= 0 && static_cast<size_t>(index) < v.size() ? v[static_cast<size_t>(index)].name
                                                                : std::string(basename());
   // Children are built inside this constructor, so SystemC parents them to this module.
-  core_ = std::make_unique<ComputeCore>("compute", chip_, sim_, label_);
-  for (const auto& t : chip_.memory) tiers_.push_back(std::make_unique<MemoryTier>(t.tier.c_str(), chip_, t, sim_, label_));
+  arbiter_ = std::make_unique<ResourceArbiter>(sim.queue(), chip_.compute.units);
+  for (const auto& t : chip_.memory) {
+    tiers_.push_back(std::make_unique<MemoryTier>(t.tier.c_str(), chip_, t, sim_, label_, *arbiter_));
+  }
+  for (const auto& s : stream_names()) {
+    streams_.push_back(std::make_unique<ComputeCore>(s.c_str(), chip_, sim_, label_, *arbiter_, s != "copy"));
+  }
+  make_ports();
+}
+
+// Ports are named after the fabric of their link and numbered within it (gpu0.ici0 ..
+// gpu0.ici5 on a 3D torus). Incident links come from the Boost.Graph, O(degree).
+void Device::make_ports() {
+  const Topology& topo = sim_.topo();
+  if (index_ < 0 || static_cast<std::size_t>(index_) >= boost::num_vertices(topo.graph)) return;
+  std::vector<int> links;
+  auto range = boost::out_edges(static_cast<TopoGraph::vertex_descriptor>(index_), topo.graph);
+  for (auto e = range.first; e != range.second; ++e) links.push_back(boost::get(boost::edge_index, topo.graph, *e));
+  std::sort(links.begin(), links.end());
+  std::map<std::string, int> per_fabric;
+  for (int l : links) {
+    const LinkInfo& li = topo.links[static_cast<std::size_t>(l)];
+    std::string fabric = li.fabric.empty() ? "port" : sc_safe_name(li.fabric);
+    std::string name = fabric + std::to_string(per_fabric[fabric]++);
+    ports_.push_back(std::make_unique<NetworkPort>(name.c_str(), index_));
+    port_link_.push_back(l);
+  }
+}
+
+NetworkPort* Device::port_of_link(int link) const {
+  auto it = std::lower_bound(port_link_.begin(), port_link_.end(), link);
+  if (it == port_link_.end() || *it != link) return nullptr;
+  return ports_[static_cast<std::size_t>(it - port_link_.begin())].get();
+}
+
+const std::vector<std::string>& Device::stream_names() {
+  static const std::vector<std::string> names = {"compute", "compute1", "copy"};
+  return names;
+}
+
+ComputeCore* Device::stream(const std::string& name) {
+  for (auto& s : streams_) if (name == s->basename()) return s.get();
+  return nullptr;
+}
+
+void Device::set_clock(Hertz clock) {
+  if (!(clock > 0)) throw std::invalid_argument(label_ + ": clock must be positive");
+  arbiter_->set_clock_scale(clock / chip_.clock);
 }
 
 bool Device::has_tier(const std::string& name) const {
@@ -49,7 +98,8 @@ void Device::move(const std::string& from, const std::string& to, Bytes bytes, s
 }
 
 Joules Device::dynamic_energy() const {
-  Joules e = core_->energy();
+  Joules e = 0;
+  for (const auto& s : streams_) e += s->energy();
   for (const auto& t : tiers_) e += t->energy();
   return e;
 }

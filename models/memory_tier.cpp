@@ -8,15 +8,12 @@
 
 namespace llmsim {
 
-namespace {
-// A stream with fewer bytes left than this is complete (float residue of the shares).
-constexpr double kByteEpsilon = 1e-3;
-}  // namespace
-
 MemoryTier::MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip, const MemoryTierSpec& spec,
-                       Simulation& sim, const std::string& device_name)
+                       Simulation& sim, const std::string& device_name, ResourceArbiter& arbiter)
     : sc_core::sc_module(name), chip_(chip), spec_(spec), sim_(sim), device_name_(device_name),
-      pj_per_byte_(tier_pj_per_byte(chip, spec)) {}
+      arbiter_(arbiter), pj_per_byte_(tier_pj_per_byte(chip, spec)) {
+  resource_ = arbiter_.add_tier(spec.tier, sustained_bandwidth());
+}
 
 int MemoryTier::track() {
   if (track_ < 0) track_ = sim_.recorder().track(device_name_, spec_.tier, 1);
@@ -67,6 +64,7 @@ void MemoryTier::transfer(Bytes bytes, std::function<void()> done) {
   }
   bytes_moved_ += bytes;
   energy_ += bytes * pj_per_byte_ * 1e-12;
+  ++active_;
   SimTime lat = to_simtime(spec_.latency);
   if (lat == 0) {
     start_stream(bytes, std::move(done));
@@ -76,49 +74,12 @@ void MemoryTier::transfer(Bytes bytes, std::function<void()> done) {
 }
 
 void MemoryTier::start_stream(Bytes bytes, std::function<void()> done) {
-  advance();
-  streams_.push_back(Stream{bytes, std::move(done)});
   if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
-  reschedule();
-}
-
-void MemoryTier::advance() {
-  SimTime now = sim_.now();
-  if (!streams_.empty() && now > last_update_) {
-    double share = sustained_bandwidth() / static_cast<double>(streams_.size());
-    double moved = share * to_seconds(now - last_update_);
-    for (auto& s : streams_) s.remaining -= moved;
-  }
-  last_update_ = now;
-}
-
-void MemoryTier::reschedule() {
-  ++generation_;
-  if (streams_.empty()) return;
-  double least = streams_.front().remaining;
-  for (const auto& s : streams_) least = std::min(least, s.remaining);
-  double share = sustained_bandwidth() / static_cast<double>(streams_.size());
-  // Round up so the stream is drained when the event fires.
-  SimTime dt = static_cast<SimTime>(std::max(0.0, least) / share * 1e12) + 1;
-  std::uint64_t gen = generation_;
-  sim_.queue().after(dt, [this, gen] { on_event(gen); });
-}
-
-void MemoryTier::on_event(std::uint64_t gen) {
-  if (gen != generation_) return;  // superseded by a later start
-  advance();
-  std::vector<std::function<void()>> finished;
-  for (auto it = streams_.begin(); it != streams_.end();) {
-    if (it->remaining <= kByteEpsilon) {
-      finished.push_back(std::move(it->done));
-      it = streams_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
-  reschedule();
-  for (auto& f : finished) if (f) f();
+  arbiter_.start({ResourceDemand{resource_, bytes}}, [this, d = std::move(done)] {
+    --active_;
+    if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
+    if (d) d();
+  });
 }
 
 }  // namespace llmsim

@@ -1,6 +1,7 @@
 // One memory tier of a device (sram | hbm | ddr | lpddr | gddr): capacity accounting by
-// named region, and a bandwidth shared equally by concurrent transfers (recomputed when a
-// stream starts or ends), each starting after the tier's access latency.
+// named region, and transfers that stream through the tier after its access latency. The
+// bandwidth itself is the device's ResourceArbiter's: kernels, copies and collective
+// kernels on the same device share it max-min fair.
 #pragma once
 #include <systemc>
 
@@ -12,6 +13,7 @@
 
 #include "sim/core/units.h"
 #include "sim/spec/chip.h"
+#include "models/resource_arbiter.h"
 
 namespace llmsim {
 
@@ -20,7 +22,7 @@ class Simulation;
 class MemoryTier : public sc_core::sc_module {
  public:
   MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip, const MemoryTierSpec& spec,
-             Simulation& sim, const std::string& device_name);
+             Simulation& sim, const std::string& device_name, ResourceArbiter& arbiter);
 
   const MemoryTierSpec& spec() const { return spec_; }
 
@@ -37,20 +39,15 @@ class MemoryTier : public sc_core::sc_module {
 
   // Streams `bytes` through this tier; `done` runs when the last byte has moved.
   void transfer(Bytes bytes, std::function<void()> done);
-  int active_streams() const { return static_cast<int>(streams_.size()); }
+  // Transfers of this tier's own (transfer()) that have not finished.
+  int active_streams() const { return active_; }
+  int resource() const { return resource_; }  // index in the device's arbiter
   Bytes bytes_moved() const { return bytes_moved_; }
   Joules energy() const { return energy_; }
   BytesPerSecond sustained_bandwidth() const { return spec_.bandwidth * spec_.efficiency; }
 
  private:
-  struct Stream {
-    double remaining;
-    std::function<void()> done;
-  };
   void start_stream(Bytes bytes, std::function<void()> done);
-  void advance();      // drain every stream by its share since the last update
-  void reschedule();   // schedule the next completion (stale events are ignored)
-  void on_event(std::uint64_t gen);
   void trace_occupancy();
   int track();
 
@@ -60,9 +57,9 @@ class MemoryTier : public sc_core::sc_module {
   std::string device_name_;
   std::map<std::string, Bytes> regions_;
   Bytes used_ = 0, peak_used_ = 0;
-  std::vector<Stream> streams_;
-  SimTime last_update_ = 0;
-  std::uint64_t generation_ = 0;
+  ResourceArbiter& arbiter_;
+  int resource_ = -1;
+  int active_ = 0;
   Bytes bytes_moved_ = 0;
   Joules energy_ = 0;
   double pj_per_byte_ = 0;

@@ -1,5 +1,7 @@
 #include "models/network.h"
 
+#include "models/device.h"
+#include "models/fabric.h"
 #include "sim/engine/simulation.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
@@ -36,13 +38,79 @@ Network::Network(const sc_core::sc_module_name& name, Simulation& sim)
 
 Network::~Network() = default;
 
+void Network::build_fabrics(const std::string& prefix) {
+  const Topology& topo = sim_.topo();
+  std::vector<LinkEnd*> end_of(topo.vertices.size(), nullptr);
+  for (std::size_t f = 0; f < topo.fabrics.size(); ++f) {
+    std::string name = prefix + sc_safe_name(topo.fabrics[f].name);
+    fabrics_.push_back(std::make_unique<FabricModule>(name.c_str(), topo, static_cast<int>(f)));
+    for (const auto& sw : fabrics_.back()->switches()) end_of[static_cast<std::size_t>(sw->vertex())] = sw.get();
+  }
+  auto end_for = [&](int vertex, int link) -> LinkEnd* {
+    if (LinkEnd* sw = end_of[static_cast<std::size_t>(vertex)]) return sw;
+    const int dev = topo.vertices[static_cast<std::size_t>(vertex)].device;
+    return dev >= 0 && dev < sim_.num_devices() ? sim_.device(dev).port_of_link(link) : nullptr;
+  };
+  for (const auto& fab : fabrics_) {
+    for (const auto& lm : fab->links()) {
+      const LinkInfo& li = topo.links[static_cast<std::size_t>(lm->link())];
+      LinkEnd* a = end_for(li.a, lm->link());
+      LinkEnd* b = end_for(li.b, lm->link());
+      if (a) lm->a.bind(a->end);
+      if (b) lm->b.bind(b->end);
+    }
+  }
+}
+
 void Network::transfer(int src, int dst, Bytes bytes, std::function<void()> done) {
   flows_->transfer(src, dst, bytes, std::move(done));
 }
 
 void Network::collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                          std::function<void(const CollectiveResult&)> done, int root) {
-  runner_->collective(kind, group, bytes, algorithm, std::move(done), root);
+  auto holds = std::make_shared<std::vector<std::pair<int, std::uint64_t>>>(hold_kernels(kind, group));
+  runner_->collective(kind, group, bytes, algorithm,
+                      [this, holds, d = std::move(done)](const CollectiveResult& r) {
+                        for (auto [dev, id] : *holds) sim_.device(dev).arbiter().release(id);
+                        if (d) d(r);
+                      },
+                      root);
+}
+
+// While a collective runs, its kernel occupies `collective_units` on every member and
+// streams HBM: per byte crossing the device's links a reduction reads its own chunk and
+// the received one and writes the sum (3 bytes), a copy-only collective reads and writes
+// once (2). The cap assumes the links run full; the arbiter grants less when the tier is
+// contended (the collective itself is not slowed by that: docs/models.md).
+// The chip's network ports, per direction, less PCIe (host traffic, not collectives).
+BytesPerSecond Network::chip_link_bandwidth(const ChipSpec& chip) {
+  auto it = link_bw_.find(&chip);
+  if (it != link_bw_.end()) return it->second;
+  BytesPerSecond links = 0;
+  for (const auto& p : chip.ports) if (p.kind != "pcie") links += p.count * p.bandwidth;
+  link_bw_.emplace(&chip, links);
+  return links;
+}
+
+std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group) {
+  std::vector<std::pair<int, std::uint64_t>> holds;
+  const bool reduces = kind == CollectiveKind::AllReduce || kind == CollectiveKind::ReduceScatter ||
+                       kind == CollectiveKind::Reduce;
+  const double per_link_byte = reduces ? 3.0 : 2.0;
+  for (int dev : group) {
+    if (dev < 0 || dev >= sim_.num_devices()) continue;
+    Device& d = sim_.device(dev);
+    const ChipSpec& chip = d.chip();
+    std::vector<ResourceDemand> demands;
+    if (chip.compute.collective_units > 0) {
+      demands.push_back({ResourceArbiter::kCompute, 1, static_cast<double>(chip.compute.collective_units)});
+      BytesPerSecond links = chip_link_bandwidth(chip);
+      int tier = d.arbiter().tier_index(chip.placement.activations);
+      if (tier >= 0 && links > 0) demands.push_back({tier, 1, per_link_byte * links});
+    }
+    if (!demands.empty()) holds.push_back({dev, d.arbiter().hold(std::move(demands))});
+  }
+  return holds;
 }
 
 }  // namespace llmsim

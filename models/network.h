@@ -4,9 +4,12 @@
 #pragma once
 #include <systemc>
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/core/units.h"
@@ -15,6 +18,8 @@ namespace llmsim {
 
 class Simulation;
 class FlowNet;
+class FabricModule;
+struct ChipSpec;
 class CollectiveRunner;
 
 enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce, SendRecv };
@@ -55,11 +60,22 @@ class Network : public sc_core::sc_module {
                   std::function<void(const CollectiveResult&)> done, int root = 0);
 
   FlowNet& flows() { return *flows_; }
+  // Builds one top-level FabricModule per fabric (`PREFIX + fabric name`) with its switch
+  // and link modules, and binds every link to its endpoints (device ports, switches).
+  // Called once, after the devices exist.
+  void build_fabrics(const std::string& prefix);
+  const std::vector<std::unique_ptr<FabricModule>>& fabrics() const { return fabrics_; }
 
  private:
+  // Occupies each member's units and memory bandwidth for the collective's kernel.
+  std::vector<std::pair<int, std::uint64_t>> hold_kernels(CollectiveKind kind, const std::vector<int>& group);
+  BytesPerSecond chip_link_bandwidth(const ChipSpec& chip);
+  std::map<const ChipSpec*, BytesPerSecond> link_bw_;
+
   Simulation& sim_;
   std::unique_ptr<FlowNet> flows_;
   std::unique_ptr<CollectiveRunner> runner_;
+  std::vector<std::unique_ptr<FabricModule>> fabrics_;
 };
 
 }  // namespace llmsim

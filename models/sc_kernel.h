@@ -1,7 +1,9 @@
 // Drives SystemC time along the EventQueue: one SC_METHOD, woken at the next pending
-// timestamp, runs every event of that instant in (time, priority, sequence) order.
-// Modules compute completion times and schedule them; SystemC gives the module tree,
-// the time base and sc_trace (VCD).
+// timestamp, runs every event of that instant in (time, priority, sequence) order. The
+// queue is attached to it as its Driver, so time is sc_time_stamp() and an event that any
+// SystemC process (llmsim's models or a plugged-in SystemC / TLM model with processes of
+// its own) schedules earlier than the armed instant re-notifies the kernel: the queue is a
+// kernel-aware event structure like tlm_utils' payload event queues, not a private clock.
 #pragma once
 #include <systemc>
 
@@ -12,12 +14,16 @@
 
 namespace llmsim {
 
-class ScKernel : public sc_core::sc_module {
+class ScKernel : public sc_core::sc_module, public EventQueue::Driver {
  public:
   SC_HAS_PROCESS(ScKernel);
   ScKernel(const sc_core::sc_module_name& name, EventQueue& queue);
+  ~ScKernel() override;
   // Called between instants; returning false stops the run (limits, watchdog).
   std::function<bool()> keep_going;
+
+  SimTime kernel_now() const override;
+  void wake(SimTime t) override;
 
  private:
   void start_of_simulation() override;
@@ -26,6 +32,10 @@ class ScKernel : public sc_core::sc_module {
   EventQueue& queue_;
   sc_core::sc_event wake_;
 };
+
+// SystemC's time resolution, set once per process before anything creates an sc_time:
+// 1 ps, the unit of SimTime.
+void set_systemc_resolution();
 
 // Runs the queue to completion under SystemC (sc_start). Only once per process: SystemC
 // 2.3 cannot restart a kernel. Returns false if keep_going stopped it early.

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--max-events", run.options.max_events, "Stop after N events (exit 3, partial)");
   run_cmd->add_option("--max-sim-time", max_sim_s, "Stop at this simulated time in seconds (exit 3, partial)");
   run_cmd->add_option("--max-wall", run.options.max_wall_s, "Stop after this many wall seconds (exit 3, partial)");
+  std::string stats_level = "summary";
+  run_cmd->add_option("--stats", stats_level, "summary.json stats: summary (aggregates) or full (every component too)")
+      ->check(CLI::IsMember({"summary", "full"}));
   run_cmd->add_option("--debug-tie-shuffle", run.options.tie_shuffle,
                       "Debug: randomise same-time event order with this seed");
 
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) {
       run.options.overrides = overrides;
       run.options.seed_given = seed_opt->count() > 0;
+      run.options.stats_full = stats_level == "full";
       if (max_sim_s > 0) run.options.max_sim_time = to_simtime(max_sim_s);
       return cmd_run(run, std::cout);
     }

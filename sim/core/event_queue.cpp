@@ -7,7 +7,8 @@
 namespace llmsim {
 
 void EventQueue::at(SimTime t, Action action, int priority) {
-  if (t < now_) t = now_;
+  SimTime current = now();
+  if (t < current) t = current;
   std::uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -24,6 +25,10 @@ void EventQueue::at(SimTime t, Action action, int priority) {
                      static_cast<std::int64_t>(seq & ((1ULL << 40) - 1));
   heap_.push_back({t, key, slot});
   std::push_heap(heap_.begin(), heap_.end(), later);
+  if (driver_ != nullptr && t < armed_) {
+    armed_ = t;
+    driver_->wake(t);
+  }
 }
 
 void EventQueue::pop_and_run() {

@@ -15,12 +15,29 @@ class EventQueue {
  public:
   using Action = std::function<void()>;
 
+  // The SystemC side (models/sc_kernel.h): when attached, time is the kernel's, and an
+  // event scheduled before the instant the kernel is armed for wakes it. So a SystemC
+  // process of a plugged-in model may schedule work here from its own wait()s.
+  class Driver {
+   public:
+    virtual ~Driver() = default;
+    virtual SimTime kernel_now() const = 0;
+    virtual void wake(SimTime t) = 0;  // t >= kernel_now()
+  };
+  void attach(Driver* d) { driver_ = d; }
+  // The driver's armed instant; at() calls wake() only for events before it.
+  void set_armed(SimTime t) { armed_ = t; }
+
   // Schedules `action` at absolute time t (clamped to now). Lower priority runs first
   // among events at the same time; equal priorities run in insertion order.
   void at(SimTime t, Action action, int priority = 0);
-  void after(SimTime dt, Action action, int priority = 0) { at(now_ + dt, std::move(action), priority); }
+  void after(SimTime dt, Action action, int priority = 0) { at(now() + dt, std::move(action), priority); }
 
-  SimTime now() const { return now_; }
+  SimTime now() const {
+    if (driver_ == nullptr) return now_;
+    SimTime k = driver_->kernel_now();
+    return k > now_ ? k : now_;
+  }
   bool empty() const { return heap_.empty(); }
   SimTime next_time() const { return heap_.empty() ? kNever : heap_.front().time; }
   std::uint64_t events_run() const { return events_run_; }
@@ -59,6 +76,8 @@ class EventQueue {
   std::uint64_t events_run_ = 0;
   std::uint64_t shuffle_seed_ = 0;
   bool stopped_ = false;
+  Driver* driver_ = nullptr;
+  SimTime armed_ = kNever;
 };
 
 }  // namespace llmsim

@@ -20,6 +20,7 @@ void Simulation::elaborate(const std::string& prefix) {
     devices_.push_back(std::make_unique<Device>(name.c_str(), i, *topo_.device_chip[static_cast<size_t>(i)], *this));
   }
   network_ = std::make_unique<Network>((prefix + "network").c_str(), *this);
+  network_->build_fabrics(prefix);
 }
 
 }  // namespace llmsim

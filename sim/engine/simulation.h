@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/core/event_queue.h"
+#include "sim/engine/stats.h"
 #include "sim/core/yaml_doc.h"
 #include "sim/output/trace_sink.h"
 #include "sim/topo/topology.h"
@@ -30,6 +31,7 @@ struct RunOptions {
   SimTime max_sim_time = EventQueue::kNever;
   std::uint64_t max_events = 0;    // 0 = unlimited
   double max_wall_s = 0;           // 0 = unlimited
+  bool stats_full = false;         // --stats full: per-component statistics in summary.json
   std::uint64_t tie_shuffle = 0;   // debug: randomise same-time event order
   std::vector<Override> overrides;
 };
@@ -54,6 +56,7 @@ class Simulation {
   int num_devices() const { return static_cast<int>(devices_.size()); }
   Device& device(int i) { return *devices_.at(static_cast<size_t>(i)); }
   Network& network() { return *network_; }
+  StatsRegistry& stats() { return stats_; }
 
  private:
   const Topology& topo_;
@@ -62,6 +65,7 @@ class Simulation {
   Recorder recorder_;
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<Network> network_;
+  StatsRegistry stats_;
 };
 
 }  // namespace llmsim

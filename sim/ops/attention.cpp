@@ -68,6 +68,7 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const MemoryTierSpec& tier = op_tier(op, chip, chip.placement.kv_cache);
   OpCost cost;
   cost.dtype = dt;
+  cost.tier = tier.tier;
   cost.split_k = split;
   run_waves(job, chip, tier, cost);
   cost.flops = 4.0 * B * static_cast<double>(op.heads) * d * pairs;

@@ -80,6 +80,7 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
   c.memory_bound = c.memory_time >= c.compute_time;
   c.prologue = chip.compute.launch_overhead + t.latency;
   c.time = c.prologue + std::max(c.compute_time, c.memory_time);
+  c.tier = t.tier;
   c.energy = (flops * chip_pj_per_flop(chip, chip.compute.supports(dt) ? dt : "") +
               bytes * tier_pj_per_byte(chip, t)) * 1e-12;
   return c;
@@ -120,6 +121,8 @@ OpCost estimate_copy(const Op& op, const ChipSpec& chip) {
   c.memory_bound = true;
   c.prologue = chip.compute.launch_overhead + std::max(from.latency, to.latency);
   c.time = c.prologue + c.memory_time;
+  c.tier = from.tier;
+  if (&from != &to) c.tier_to = to.tier;
   c.energy = op.bytes * (tier_pj_per_byte(chip, from) + tier_pj_per_byte(chip, to)) * 1e-12;
   return c;
 }

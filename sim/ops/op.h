@@ -63,6 +63,10 @@ struct OpCost {
   Seconds wave_time = 0;      // duration of one full wave (0 for non-tiled ops)
   Seconds last_wave_time = 0; // duration of the final (possibly partial) wave
   Seconds prologue = 0;       // launch + first operand fetch before wave 1 starts
+  // Tiers the op streams (the device arbiter shares their bandwidth with whatever else runs):
+  // `tier` carries memory_time x its sustained bandwidth; a copy between two tiers also
+  // writes `tier_to` (each side moves bytes / 2).
+  std::string tier, tier_to;
 };
 
 // "auto" -> the chip's preferred 16-bit type (bf16, else fp16, else its first listed

@@ -183,6 +183,9 @@ ChipSpec load_chip(const Doc& doc) {
       cf.fail("matrix_efficiency", "must be in (0, 1]");
     c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles", 0);
     if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
+    c.compute.collective_units = static_cast<int>(cf.integer("collective_units", 0));
+    if (c.compute.collective_units < 0 || c.compute.collective_units > c.compute.units)
+      cf.fail("collective_units", "must be in [0, units = " + std::to_string(c.compute.units) + "]");
     cf.finish();
   }
   {

@@ -58,6 +58,9 @@ struct ComputeSpec {
   double matrix_efficiency = 1.0;                 // MAC-array issue efficiency on full tiles
   // Cycles per tile-pass beyond pure MAC cycles (pipeline fill/drain, epilogue).
   double tile_overhead_cycles = 0;
+  // Units a running collective's kernel occupies on each member (NCCL: one CTA, so one
+  // SM, per channel); taken from whatever computes alongside it. 0 = none (DMA-driven).
+  int collective_units = 0;
 
   // Per-unit FLOP per cycle for a dtype (peak / (units * clock)); 0 if unsupported.
   double flops_per_cycle_per_unit(const std::string& dtype, Hertz clock) const;

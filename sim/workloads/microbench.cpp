@@ -10,6 +10,7 @@
 
 #include "models/device.h"
 #include "models/network.h"
+#include "sim/engine/op_graph.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
@@ -31,6 +32,9 @@ struct P2p {
 };
 
 struct MbOp {
+  std::string label;
+  std::string stream = "compute";  // compute ops: the device stream they run on
+  std::vector<int> after;          // indices into ops_ this op waits for
   bool collective = false;
   P2p p2p;
   Op op;
@@ -142,7 +146,9 @@ class Microbench : public Workload {
       Fields f(ops[i], file, what);
       MbOp o;
       o.name = f.str("op");
+      o.label = f.str("label", o.name);
       o.repeat = f.positive("repeat", repeat);
+      o.after = parse_after(f, i);
       OpKind kind;
       if (o.name == "send" || o.name == "recv") {
         parse_p2p(f, topo, o);
@@ -152,7 +158,9 @@ class Microbench : public Workload {
         o.coll.pos = f.pos();
         o.coll.op = o.name;
       } else if (op_kind_from_name(o.name, kind)) {
-        o.op.name = f.str("label", o.name);
+        o.op.name = o.label;
+        o.stream = f.choice("stream", Device::stream_names(), "compute");
+        if (o.stream == "copy" && kind != OpKind::Copy) f.fail("stream", "the copy engine runs only copy ops");
         parse_compute_op(f, kind, o);
         std::string dev = f.str("device", "");
         if (topo.num_devices() > 0) {
@@ -180,14 +188,17 @@ class Microbench : public Workload {
       }
       f.finish();
       if (o.collective && o.coll.sizes.size() > 1) {  // a `sizes:` sweep: one row per size
-        for (Bytes size : o.coll.sizes) {
+        for (std::size_t k = 0; k < o.coll.sizes.size(); ++k) {
           MbOp c = o;
-          c.coll.bytes = size;
+          c.coll.bytes = o.coll.sizes[k];
+          if (k > 0) c.after = {static_cast<int>(ops_.size()) - 1};  // the sizes run in turn
           ops_.push_back(std::move(c));
         }
-        continue;
+      } else {
+        ops_.push_back(std::move(o));
       }
-      ops_.push_back(std::move(o));
+      last_of_written_.push_back(static_cast<int>(ops_.size()) - 1);
+      labels_.push_back(ops_.back().label);
     }
     root.finish();
   }
@@ -195,13 +206,17 @@ class Microbench : public Workload {
   void start(Simulation& sim) override {
     sim_ = &sim;
     results_.resize(ops_.size());
-    next_ = 0;
-    run_next();
+    state_.assign(ops_.size(), NodeState{});
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
+      graph_.add([this, i](OpGraph::Done done) { launch(i, std::move(done)); }, ops_[i].after);
+    }
+    graph_.start();
   }
 
   void report(Simulation& sim, Json& summary) override {
     Json rows = Json::array();
-    for (std::size_t i = 0; i < results_.size() && i < done_; ++i) {
+    for (std::size_t i = 0; i < results_.size(); ++i) {
+      if (!state_[i].finished) continue;
       const MicrobenchResult& r = results_[i];
       Json j;
       j["op"] = r.op;
@@ -236,7 +251,8 @@ class Microbench : public Workload {
   void print(Simulation& sim, std::ostream& os) override {
     (void)sim;
     bool header = false;
-    for (std::size_t i = 0; i < results_.size() && i < done_; ++i) {
+    for (std::size_t i = 0; i < results_.size(); ++i) {
+      if (!state_[i].finished) continue;
       const MicrobenchResult& r = results_[i];
       if (!r.table_line.empty()) {
         if (!header) os << collective_table_header();
@@ -263,14 +279,18 @@ class Microbench : public Workload {
   // The watchdog's question: the queue drained; what still waits?
   std::vector<std::string> waiting(Simulation& sim) override {
     (void)sim;
-    if (next_ >= ops_.size()) return {};
-    const MbOp& o = ops_[next_];
-    if (o.p2p.kind == P2p::Recv) {
-      return {"recv on " + device_name(o.p2p.to) + " from " + device_name(o.p2p.from) + " (" +
-              format_quantity(o.p2p.bytes, Dim::Size) + ", tag " + std::to_string(o.p2p.tag) + ") at " +
-              o.p2p.pos.str() + ": no matching send was posted"};
+    std::vector<std::string> out;
+    for (int i : graph_.running()) {
+      const MbOp& o = ops_[static_cast<std::size_t>(i)];
+      if (o.p2p.kind == P2p::Recv) {
+        out.push_back("recv on " + device_name(o.p2p.to) + " from " + device_name(o.p2p.from) + " (" +
+                      format_quantity(o.p2p.bytes, Dim::Size) + ", tag " + std::to_string(o.p2p.tag) + ") at " +
+                      o.p2p.pos.str() + ": no matching send was posted");
+      } else {
+        out.push_back("ops[" + std::to_string(i) + "] (" + o.name + ") never completed");
+      }
     }
-    return {"ops[" + std::to_string(next_) + "] (" + o.name + ") never completed"};
+    return out;
   }
 
  private:
@@ -299,107 +319,164 @@ class Microbench : public Workload {
 
   std::string device_name(int d) const { return sim_->device(d).label(); }
 
-  void run_p2p() {
-    const MbOp& o = ops_[next_];
-    MicrobenchResult& r = results_[next_];
+  // `after:` lists labels or 0-based positions of earlier entries of `ops:`; without it an
+  // op waits for the entry before it (ops run one after another); `after: []` starts at 0.
+  std::vector<int> parse_after(Fields& f, std::size_t written) {
+    if (!f.has("after")) {
+      if (written == 0) return {};
+      return {last_of_written_[written - 1]};
+    }
+    YAML::Node list = f.get("after");
+    if (!list.IsSequence()) f.fail("after", "must be a list of earlier ops' labels or positions, e.g. [0, gemm]");
+    std::vector<int> deps;
+    for (const auto& item : list) {
+      std::string what = "after";
+      std::string v = as_string(item, f.file(), what);
+      int dep = -1;
+      if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() < 9) {
+        std::size_t w = std::stoul(v);
+        if (w < written) dep = last_of_written_[w];
+      } else {
+        for (std::size_t w = written; w-- > 0;) {
+          if (labels_[w] == v) {
+            dep = last_of_written_[w];
+            break;
+          }
+        }
+      }
+      if (dep < 0) {
+        throw InputError(pos_of(item, f.file()), "after: '" + v + "' is not the label or position of an earlier op" +
+                                                     " (ops can only wait for ops listed before them)");
+      }
+      deps.push_back(dep);
+    }
+    return deps;
+  }
+
+  // Runs ops_[i] `repeat` times back to back, then reports to the graph.
+  void launch(std::size_t i, OpGraph::Done done) {
+    const MbOp& o = ops_[i];
+    NodeState& st = state_[i];
+    st.left = o.repeat;
+    st.started = sim_->now();
+    st.done = std::move(done);
+    if (o.p2p.kind != P2p::None) return run_p2p(i);
+    if (o.collective) return run_collective(i);
+    Device& dev = sim_->device(o.device);
+    ComputeCore& stream = *dev.stream(o.stream);
+    stream.set_wave_spans(true);
+    const OpCost cost = estimate_op(o.op, dev.chip());  // validated at load; for the report row
+    MicrobenchResult& r = results_[i];
+    r.op = o.name;
+    r.device = dev.label();
+    r.detail = o.detail + (cost.dtype.empty() ? "" : " " + cost.dtype);
+    r.dtype = cost.dtype;
+    r.time = cost.time;
+    r.flops = cost.flops;
+    r.bytes = cost.bytes;
+    r.size = o.op.kind == OpKind::Copy ? o.op.bytes : cost.bytes;
+    r.tiles = cost.tiles;
+    r.waves = cost.waves;
+    r.peak_flops = cost.peak;
+    r.peak_bytes_per_s = cost.peak_bandwidth;
+    r.memory_bound = cost.memory_bound;
+    r.energy = cost.energy;
+    submit_one(i, stream);
+  }
+
+  void submit_one(std::size_t i, ComputeCore& stream) {
+    // Each repetition is estimated again (no cached cost), so `repeat` measures the
+    // simulator's per-operator cost honestly (scripts/bench ops).
+    stream.submit(ops_[i].op, [this, i, &stream](const OpCost&) {
+      if (--state_[i].left > 0) {
+        submit_one(i, stream);
+        return;
+      }
+      finish_op(i);
+    });
+  }
+
+  void run_p2p(std::size_t i) {
+    const MbOp& o = ops_[i];
+    MicrobenchResult& r = results_[i];
     r.op = o.name;
     r.device = device_name(o.p2p.kind == P2p::Send ? o.p2p.from : o.p2p.to);
     r.detail = o.detail;
     r.size = r.bytes = o.p2p.bytes;
     if (o.p2p.kind == P2p::Send) {
       P2p msg = o.p2p;
-      sim_->network().transfer(msg.from, msg.to, msg.bytes, [this, msg] {
-        arrived_.push_back(msg);
-        finish_op();
+      sim_->network().transfer(msg.from, msg.to, msg.bytes, [this, i, msg] {
+        deliver(msg);
+        finish_op(i);
       });
       return;
     }
     for (auto it = arrived_.begin(); it != arrived_.end(); ++it) {
-      if (it->from == o.p2p.from && it->to == o.p2p.to && it->tag == o.p2p.tag) {
+      if (matches(*it, o.p2p)) {
         arrived_.erase(it);
-        finish_op();
+        finish_op(i);
         return;
       }
     }
-    // Blocked: nothing is scheduled, so the queue drains and the watchdog asks waiting().
+    posted_.push_back(i);  // blocked until a matching message arrives (or forever: deadlock)
   }
 
-  void run_next() {
-    if (next_ >= ops_.size()) return;
-    const MbOp& o = ops_[next_];
-    left_ = o.repeat;
-    started_ = sim_->now();
-    if (o.p2p.kind != P2p::None) {
-      run_p2p();
-      return;
-    }
-    if (o.collective) {
-      run_collective();
-      return;
-    }
-    Device& dev = sim_->device(o.device);
-    dev.core().set_wave_spans(true);
-    cost_ = estimate_op(o.op, dev.chip());  // validated at load; for the report row
-    MicrobenchResult& r = results_[next_];
-    r.op = o.name;
-    r.device = dev.label();
-    r.detail = o.detail + (cost_.dtype.empty() ? "" : " " + cost_.dtype);
-    r.dtype = cost_.dtype;
-    r.time = cost_.time;
-    r.flops = cost_.flops;
-    r.bytes = cost_.bytes;
-    r.size = o.op.kind == OpKind::Copy ? o.op.bytes : cost_.bytes;
-    r.tiles = cost_.tiles;
-    r.waves = cost_.waves;
-    r.peak_flops = cost_.peak;
-    r.peak_bytes_per_s = cost_.peak_bandwidth;
-    r.memory_bound = cost_.memory_bound;
-    r.energy = cost_.energy;
-    submit_one(dev);
+  static bool matches(const P2p& msg, const P2p& recv) {
+    return msg.from == recv.from && msg.to == recv.to && msg.tag == recv.tag;
   }
 
-  void submit_one(Device& dev) {
-    // Each repetition is estimated again (no cached cost), so `repeat` measures the
-    // simulator's per-operator cost honestly (scripts/bench ops).
-    dev.core().submit(ops_[next_].op, [this, &dev](const OpCost&) {
-      if (--left_ > 0) {
-        submit_one(dev);
+  // A message arrived: the oldest posted matching recv takes it, else it waits.
+  void deliver(const P2p& msg) {
+    for (auto it = posted_.begin(); it != posted_.end(); ++it) {
+      if (matches(msg, ops_[*it].p2p)) {
+        std::size_t r = *it;
+        posted_.erase(it);
+        finish_op(r);
         return;
       }
-      finish_op();
-    });
+    }
+    arrived_.push_back(msg);
   }
 
-  void run_collective() {
-    const MbOp& o = ops_[next_];
-    run_collective_op(*sim_, o.coll, [this](const MicrobenchResult& one) {
-      MicrobenchResult& r = results_[next_];
+  void run_collective(std::size_t i) {
+    const MbOp& o = ops_[i];
+    run_collective_op(*sim_, o.coll, [this, i](const MicrobenchResult& one) {
+      MicrobenchResult& r = results_[i];
       r = one;
-      if (r.op.empty()) r.op = ops_[next_].name;
-      if (--left_ > 0) {
-        run_collective();
+      if (r.op.empty()) r.op = ops_[i].name;
+      if (--state_[i].left > 0) {
+        run_collective(i);
         return;
       }
-      finish_op();
+      finish_op(i);
     });
   }
 
   // Mean time per repetition, from wall-clock sim time so queueing is included.
-  void finish_op() {
-    results_[next_].time = to_seconds(sim_->now() - started_) / static_cast<double>(ops_[next_].repeat);
-    ++next_;
-    done_ = next_;
-    run_next();
+  void finish_op(std::size_t i) {
+    NodeState& st = state_[i];
+    results_[i].time = to_seconds(sim_->now() - st.started) / static_cast<double>(ops_[i].repeat);
+    st.finished = true;
+    OpGraph::Done done = std::move(st.done);
+    if (done) done();
   }
 
+  struct NodeState {
+    std::int64_t left = 0;
+    SimTime started = 0;
+    bool finished = false;
+    OpGraph::Done done;
+  };
+
   std::vector<MbOp> ops_;
-  std::vector<P2p> arrived_;  // sent messages not yet received, in arrival order
+  std::vector<int> last_of_written_;  // per entry of `ops:` as written: its last index in ops_
+  std::vector<std::string> labels_;   // per entry of `ops:` as written
+  std::vector<P2p> arrived_;          // sent messages not yet received, in arrival order
+  std::vector<std::size_t> posted_;   // recvs waiting for their message, in posting order
   std::vector<MicrobenchResult> results_;
+  std::vector<NodeState> state_;
+  OpGraph graph_;
   Simulation* sim_ = nullptr;
-  std::size_t next_ = 0, done_ = 0;
-  std::int64_t left_ = 0;
-  SimTime started_ = 0;
-  OpCost cost_;
 };
 
 }  // namespace

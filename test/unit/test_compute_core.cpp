@@ -2,6 +2,7 @@
 // capacity errors and bandwidth sharing, Device energy (idle x time, TDP at full load).
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -68,9 +69,11 @@ TEST_CASE("compute core: FIFO ops complete back to back at their estimated times
   r.sim.queue().run();
   REQUIRE(done.size() == 2);
   SimTime ta = to_simtime(estimate_op(a, h100).time), tb = to_simtime(estimate_op(b, h100).time);
-  CHECK(done[0] == ta);
-  CHECK(done[1] == ta + tb);
-  CHECK(r.dev.busy_time() == ta + tb);
+  // The launch prologue and the body (run on the device arbiter) are each rounded up to a
+  // whole picosecond, so an op may end up to 2 ps after its rounded estimate.
+  CHECK(std::llabs(done[0] - ta) <= 2);
+  CHECK(std::llabs(done[1] - (ta + tb)) <= 4);
+  CHECK(std::llabs(r.dev.busy_time() - (ta + tb)) <= 4);
   CHECK(r.dev.core().ops_done() == 2);
   CHECK(r.dev.core().flops() == Approx(2.0 * 8192 * 8192 * 8192 + 2.0 * 8192 * 8192));
   CHECK_FALSE(r.dev.core().busy());

@@ -1,0 +1,111 @@
+// The shared resources of one device (its compute units and each memory tier) and the
+// activities that run on them at once: kernels from every stream, copy-engine moves,
+// collective reduction kernels. Each activity carries the work it still has on each
+// resource (unit-seconds of compute, bytes of a tier); rates are shared max-min fair per
+// resource (an SM scheduler deals units, a memory controller serves bytes), with the
+// coupling between an activity's resources resolved by iteration. Rates change only when
+// an activity starts or ends or the operating point changes (clock, a tier's bandwidth):
+// then every activity's progress is brought up to date and the next completion is
+// rescheduled (one pending event per device, stale ones dropped by a generation count),
+// as FlowNet does for links. An activity alone runs exactly as estimate_op says:
+// prologue + max(compute_time, memory_time).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "sim/core/event_queue.h"
+#include "sim/core/units.h"
+
+namespace llmsim {
+
+// One resource's demand of an activity.
+struct ResourceDemand {
+  int resource = 0;     // 0 = compute units; 1.. = memory tiers (ResourceArbiter::tier_index)
+  // Compute: unit-seconds at the nominal clock (compute_time x units); tier: bytes.
+  double work = 0;
+  // Cap on what the activity may take of the resource: units, or bytes/s.
+  double max_rate = std::numeric_limits<double>::infinity();
+};
+
+class ResourceArbiter {
+ public:
+  static constexpr int kCompute = 0;
+  using Done = std::function<void()>;
+
+  // `units`: compute units (SMs, cores); tiers are added with add_tier in index order 1..
+  ResourceArbiter(EventQueue& queue, int units);
+  int add_tier(const std::string& name, BytesPerSecond sustained);
+  int tier_index(const std::string& name) const;  // -1 if absent
+  int num_resources() const { return static_cast<int>(capacity_.size()); }
+
+  // Starts an activity now; `done` runs when every demand's work is finished. An activity
+  // with no work completes in the same instant (after the current event).
+  std::uint64_t start(std::vector<ResourceDemand> demands, Done done);
+  // A held share (a collective's reduction kernel): takes up to each demand's max_rate of
+  // its resource until release(), and never completes by itself.
+  std::uint64_t hold(std::vector<ResourceDemand> demands);
+  void release(std::uint64_t id);
+
+  // Operating point: compute capacity scales with the clock (1 = the chip's nominal
+  // clock); a tier's sustained bandwidth can change (degraded stack, throttling).
+  void set_clock_scale(double s);
+  double clock_scale() const { return clock_scale_; }
+  void set_tier_bandwidth(int tier, BytesPerSecond sustained);
+  double capacity(int resource) const;  // current: units, or bytes/s
+  double nominal_capacity(int resource) const { return nominal_.at(static_cast<size_t>(resource)); }
+
+  // Current usage of a resource (units or bytes/s), and an activity's progress rate
+  // (fraction of its work per second). Tests read these.
+  double usage(int resource) const;
+  double rate(std::uint64_t id) const;
+  int active() const { return static_cast<int>(acts_.size()); }
+
+  // Statistics: time with any usage, and work served (unit-seconds at the nominal clock,
+  // or bytes) per resource.
+  SimTime busy_time(int resource) const { return busy_.at(static_cast<size_t>(resource)); }
+  double work_served(int resource) const { return work_done_.at(static_cast<size_t>(resource)); }
+  const std::string& resource_name(int resource) const { return names_.at(static_cast<size_t>(resource)); }
+
+ private:
+  struct Activity {
+    std::uint64_t id = 0;
+    std::vector<ResourceDemand> demands;
+    std::vector<double> alloc;      // per demand: units or bytes/s granted
+    double done_fraction = 0;       // of the work on every demand (they progress together)
+    double rate = 0;                // progress per second
+    bool held = false;
+    Done done;
+  };
+  void advance();
+  void recompute();
+  void reschedule();
+  void on_event(std::uint64_t gen);
+  void changed_rates();  // recompute + reschedule (after advance)
+  // Progress per second that `a` could make from its grants on every demand but `skip`.
+  double rate_without(const Activity& a, std::size_t skip) const;
+  double speed(int resource) const { return resource == kCompute ? clock_scale_ : 1.0; }
+
+  EventQueue& queue_;
+  std::vector<std::string> names_;
+  std::vector<double> nominal_;   // capacity at clock scale 1
+  std::vector<double> capacity_;
+  std::vector<double> usage_;
+  std::vector<double> work_done_;   // integral of usage x speed (unit-seconds or bytes)
+  std::vector<SimTime> busy_;
+  std::vector<Activity> acts_;
+  // Scratch for recompute(), kept to avoid allocating per start and end.
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> users_;
+  std::vector<double> demand_, grant_;
+  std::vector<std::size_t> order_;
+  std::vector<int> users_count_;
+  bool uncontended();  // no resource has two users
+  double clock_scale_ = 1;
+  SimTime last_ = 0;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace llmsim

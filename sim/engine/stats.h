@@ -1,0 +1,42 @@
+// The statistics registry (gem5 / SST style): components register named statistics once,
+// at elaboration, each with its unit and a doc line; values are read when the summary is
+// written. summary.json `stats` holds aggregates per (component kind, statistic) (sum,
+// mean, max over the components of that kind); `--stats full` adds every component's own
+// values. scripts/sweep flattens both into results.csv columns like any summary metric.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace llmsim {
+
+class Simulation;
+
+struct Statistic {
+  std::string component;  // module path: "gpu0.compute", "gpu0.hbm"
+  std::string kind;       // what the component is: "stream.compute", "tier.hbm", "device", "network"
+  std::string name;       // "busy_s", "utilization", "bytes", ...
+  std::string unit;       // "s", "B", "FLOP", "1" (a fraction)
+  std::string doc;
+  std::function<double()> value;
+};
+
+class StatsRegistry {
+ public:
+  void add(Statistic s) { stats_.push_back(std::move(s)); }
+  std::size_t size() const { return stats_.size(); }
+  const std::vector<Statistic>& all() const { return stats_; }
+  // {"KIND": {"NAME": {"sum", "mean", "max", "unit"}}, ...} and, when `full`,
+  // "components": {"COMPONENT": {"NAME": value}}. Keys in registration order.
+  nlohmann::ordered_json summary(bool full) const;
+
+ private:
+  std::vector<Statistic> stats_;
+};
+
+// Registers every device's streams, compute units and tiers, and the network's counters.
+void register_standard_stats(Simulation& sim);
+
+}  // namespace llmsim
