@@ -95,7 +95,7 @@ struct Bank {
 // When a piece could run, given the state (nothing is changed until commit).
 struct Plan {
   bool hit = false;
-  Seconds first_cmd = 0, act = kNever, cas = 0, data_start = 0, data_end = 0;
+  Seconds act = kNever, cas = 0, data_start = 0, data_end = 0;
 };
 
 class Channel {
@@ -112,19 +112,15 @@ class Channel {
     if (b.open_row == pc.row) {
       pl.hit = true;
       cas_e = std::max(pc.arrive, b.cas_ok);
-      pl.first_cmd = cas_e;
     } else {
       Seconds act_e;
       if (b.open_row >= 0) {
-        Seconds pre = std::max(pc.arrive, b.pre_ok);
-        pl.first_cmd = pre;
-        act_e = pre + p_.tRP;
+        act_e = std::max(pc.arrive, b.pre_ok) + p_.tRP;  // PRE, then tRP
       } else {
         act_e = std::max(pc.arrive, b.act_ok);
       }
       // acts_ is a ring of the last four ACTs; the oldest bounds the fifth (tFAW).
       pl.act = std::max({act_e, last_act_ + p_.tRRD, acts_[faw_i_] + p_.tFAW});
-      if (b.open_row < 0) pl.first_cmd = pl.act;
       cas_e = pl.act + p_.tRCD;
     }
     Seconds bus = bus_free_ + ((!pc.write && last_write_) ? p_.tWTR : 0);
