@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "models/tier_model.h"
+#include "models/tier_models/dram_channel.h"
+
 namespace llmsim {
 
 const std::vector<std::string>& known_dtypes() {
@@ -103,6 +106,39 @@ PublishedRow load_published(const YAML::Node& node, const std::string& file) {
 void check_tier_name(Fields& f, const std::string& key, const ChipSpec& chip, const std::string& value) {
   if (value.empty()) return;
   if (!chip.tier(value)) f.fail(key, "tier '" + value + "' is not in this chip's memory list");
+}
+
+// `model:` (a registered TierModel, default "bandwidth") and, for model dram, `dram:` timing
+// overrides ({tRCD: 14 ns, ...}). Both checked here so a typo is a positioned exit 2, not
+// a failure when the simulation builds the model.
+void load_tier_model(Fields& mf, MemoryTierSpec& t) {
+  t.model = mf.str("model", "bandwidth");
+  std::vector<std::string> models = TierModelRegistry::names();
+  if (std::find(models.begin(), models.end(), t.model) == models.end()) {
+    std::string list, near = nearest(t.model, models);
+    for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
+    mf.fail("model", "unknown tier model '" + t.model + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                         "; registered: " + list);
+  }
+  YAML::Node d = mf.opt("dram");
+  if (!d) return;
+  if (t.model != "dram") mf.fail("dram", "timing overrides apply only to `model: dram`");
+  Fields df(d, mf.file(), "chip.memory[].dram");
+  const std::vector<std::string>& names = dram_timing_names();
+  for (auto kv : df.node()) {
+    std::string k = kv.first.Scalar();
+    if (std::find(names.begin(), names.end(), k) == names.end()) {
+      std::string list, near = nearest(k, names);
+      for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
+      throw InputError(pos_of(kv.first, mf.file()), "chip.memory[].dram: unknown timing parameter '" + k + "'" +
+                                                        (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                                                        "; known: " + list);
+    }
+    Seconds v = df.qty(k, Dim::Time);
+    if (v < 0) df.fail(k, "must be >= 0");
+    t.dram[k] = v;
+  }
+  df.finish();
 }
 
 }  // namespace
@@ -201,6 +237,7 @@ ChipSpec load_chip(const Doc& doc) {
       t.latency = mf.qty("latency", Dim::Time, 0);
       t.efficiency = mf.num("efficiency", 1.0);
       t.pj_per_byte = mf.num("pj_per_byte", 0);
+      load_tier_model(mf, t);
       if (t.capacity <= 0) mf.fail("capacity", "must be positive");
       if (t.bandwidth <= 0) mf.fail("bandwidth", "must be positive");
       if (t.efficiency <= 0 || t.efficiency > 1) mf.fail("efficiency", "must be in (0, 1]");

@@ -27,6 +27,8 @@ struct MemoryTierSpec {
   Seconds latency = 0;              // unloaded access latency
   double efficiency = 1.0;          // sustained / peak streaming bandwidth (cite a case id)
   double pj_per_byte = 0;           // dynamic energy per byte moved (0 = derived)
+  std::string model = "bandwidth";  // timing model by registered name (models/tier_model.h)
+  std::map<std::string, Seconds> dram;  // `dram:` timing overrides for model dram ("tRCD" -> s)
   SourcePos pos;
 };
 
