@@ -45,4 +45,14 @@ void Network::collective(CollectiveKind kind, const std::vector<int>& group, Byt
   runner_->collective(kind, group, bytes, algorithm, std::move(done), root);
 }
 
+void Network::set_link_bandwidth(int u, int v, BytesPerSecond bw, bool one_way) {
+  flows_->set_link_bandwidth(u, v, bw, one_way);
+}
+
+void Network::set_link_bandwidth_fraction(int u, int v, double fraction_of_nominal, bool one_way) {
+  flows_->set_link_bandwidth_fraction(u, v, fraction_of_nominal, one_way);
+}
+
+void Network::set_link_up(int u, int v, bool up) { flows_->set_link_up(u, v, up); }
+
 }  // namespace llmsim
