@@ -6,6 +6,7 @@
 #include <systemc>
 
 #include <chrono>
+#include <exception>
 #include <functional>
 
 #include "sim/core/event_queue.h"
@@ -18,6 +19,8 @@ class ScKernel : public sc_core::sc_module {
   ScKernel(const sc_core::sc_module_name& name, EventQueue& queue);
   // Called between instants; returning false stops the run (limits, watchdog).
   std::function<bool()> keep_going;
+  // What an event threw (it stopped the run); run_under_systemc rethrows it.
+  std::exception_ptr error;
 
  private:
   void start_of_simulation() override;
@@ -28,7 +31,9 @@ class ScKernel : public sc_core::sc_module {
 };
 
 // Runs the queue to completion under SystemC (sc_start). Only once per process: SystemC
-// 2.3 cannot restart a kernel. Returns false if keep_going stopped it early.
+// 2.3 cannot restart a kernel. Returns false if keep_going stopped it early. An exception
+// thrown by an event ends the run and is rethrown here as it was (SystemC would wrap it in
+// an sc_report, turning an InfeasibleError's exit 3 into an internal error).
 bool run_under_systemc(ScKernel& kernel, EventQueue& queue);
 
 }  // namespace llmsim
