@@ -13,6 +13,7 @@
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
+#include "sim/workloads/microbench_events.h"
 
 namespace llmsim {
 
@@ -189,11 +190,13 @@ class Microbench : public Workload {
       }
       ops_.push_back(std::move(o));
     }
+    events_ = parse_events(root, topo);  // `events:` (microbench_events.cpp)
     root.finish();
   }
 
   void start(Simulation& sim) override {
     sim_ = &sim;
+    schedule_events(sim, events_);
     results_.resize(ops_.size());
     next_ = 0;
     run_next();
@@ -393,6 +396,7 @@ class Microbench : public Workload {
   }
 
   std::vector<MbOp> ops_;
+  std::vector<TimedEvent> events_;
   std::vector<P2p> arrived_;  // sent messages not yet received, in arrival order
   std::vector<MicrobenchResult> results_;
   Simulation* sim_ = nullptr;
