@@ -165,13 +165,19 @@ std::vector<TimedEvent> parse_events(Fields& root, const Topology& topo) {
 
 void schedule_events(Simulation& sim, const std::vector<TimedEvent>& events) {
   for (const TimedEvent& e : events) {
-    sim.queue().at(e.at, [&sim, e] {
+    auto fire = [&sim, e] {
       try {
         e.apply(sim);
       } catch (const InfeasibleError& err) {
         throw InfeasibleError(e.what + " (" + e.pos.str() + "): " + err.what());
       }
-    }, kEventPriority);
+    };
+    // Due now (`at: 0`): applied before the workload issues its first op, which the start
+    // call does synchronously, so the ops start on the changed system.
+    if (e.at <= sim.now())
+      fire();
+    else
+      sim.queue().at(e.at, fire, kEventPriority);
   }
 }
 

@@ -26,7 +26,8 @@ struct TimedEvent {
 std::vector<TimedEvent> parse_events(Fields& root, const Topology& topo);
 
 // Schedules each event at its time, ahead of everything else at that instant, so work
-// starting or ending then already sees the new state.
+// starting or ending then already sees the new state; events due now apply at once (call
+// this before issuing any work).
 void schedule_events(Simulation& sim, const std::vector<TimedEvent>& events);
 
 }  // namespace llmsim

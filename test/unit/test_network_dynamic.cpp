@@ -14,6 +14,7 @@
 #include "sim/core/error.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
+#include "sim/workloads/microbench_events.h"
 #include "test_network_fixtures.h"
 
 using namespace llmsim;
@@ -231,6 +232,36 @@ TEST_CASE("network dynamic: bad arguments are refused", "[network_dynamic]") {
   CHECK_THROWS_AS(net.set_link_bandwidth(0, 2, 1e9), std::invalid_argument);  // not adjacent
   CHECK_THROWS_AS(net.set_link_bandwidth(0, 1, 0), std::invalid_argument);
   CHECK_THROWS_AS(net.set_link_bandwidth_fraction(0, 1, -1), std::invalid_argument);
+}
+
+TEST_CASE("network dynamic: event link names split at the '-' that joins two adjacent vertices",
+          "[network_dynamic]") {
+  // Switch names may contain '-' themselves: gpu0 and gpu1 hang off "sw-a", gpu1 also
+  // off "sw-b"; "gpu1-sw-b" can only split as gpu1 | sw-b.
+  TopologyFixture f(
+      "name: dashes\ndevice: nvidia-h100-sxm\ncount: 2\nfabrics:\n"
+      "  - name: p\n    type: p2p\n    shape: links\n    switches: [sw-a, sw-b]\n"
+      "    link: {bandwidth: 10 GB/s, latency: 1 us}\n"
+      "    links:\n      - {a: gpu0, b: sw-a}\n      - {a: gpu1, b: sw-a}\n      - {a: gpu1, b: sw-b}\n");
+  auto parse = [&](const std::string& events) {
+    Doc d = parse_doc("kind: microbench\nevents:\n" + events, "events.yaml");
+    Fields root(d, "workload");
+    return parse_events(root, f.topo);
+  };
+  auto ev = parse("  - {at: 1 us, link: gpu1-sw-b, state: down}\n  - {at: 2 us, link: sw-a->gpu0, bandwidth: 50%}\n");
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[0].what == "link gpu1-sw-b down");
+  CHECK(ev[0].at == to_simtime(1e-6));
+  CHECK(ev[1].what == "link sw-a->gpu0 bandwidth 50%");
+  CHECK_THROWS_WITH(parse("  - {at: 1 us, link: gpu0-sw-b, state: down}\n"),
+                    Catch::Contains("no link joins gpu0 and sw-b"));
+  try {
+    parse("  - {at: 1 us, link: gpu0-sw-c, state: down}\n");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.pos().line == 3);
+    CHECK(std::string(e.what()).find("did you mean 'gpu0-sw-a'") != std::string::npos);
+  }
 }
 
 // ---- through the binary: `events:` in a microbench workload ----
