@@ -31,7 +31,8 @@
 namespace llmsim {
 
 // The (src, dst) vertex pairs of one collective step. Routes and the disjointness check
-// are resolved once per pattern and reused by every step that uses it.
+// are resolved once per pattern and reused by every step that uses it (after a link state
+// change, FlowNet runs a copy resolved on the new state instead).
 struct Pattern {
   std::vector<std::pair<int, int>> pairs;  // vertex ids
   // Per-pair multiple of the phase's byte count (empty = all 1): in-switch reduce-scatter
