@@ -113,4 +113,14 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
   return holds;
 }
 
+void Network::set_link_bandwidth(int u, int v, BytesPerSecond bw, bool one_way) {
+  flows_->set_link_bandwidth(u, v, bw, one_way);
+}
+
+void Network::set_link_bandwidth_fraction(int u, int v, double fraction_of_nominal, bool one_way) {
+  flows_->set_link_bandwidth_fraction(u, v, fraction_of_nominal, one_way);
+}
+
+void Network::set_link_up(int u, int v, bool up) { flows_->set_link_up(u, v, up); }
+
 }  // namespace llmsim

@@ -59,6 +59,13 @@ class Network : public sc_core::sc_module {
   void collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                   std::function<void(const CollectiveResult&)> done, int root = 0);
 
+  // Link state changes, effective now (FlowNet, docs/models.md "State changes"): every link
+  // joining vertices u and v, both directions (one_way: only u -> v). Flows in flight are
+  // re-rated, or rerouted when their link goes down (InfeasibleError when no route is left).
+  void set_link_bandwidth(int u, int v, BytesPerSecond bw, bool one_way = false);
+  void set_link_bandwidth_fraction(int u, int v, double fraction_of_nominal, bool one_way = false);
+  void set_link_up(int u, int v, bool up);
+
   FlowNet& flows() { return *flows_; }
   // Builds one top-level FabricModule per fabric (`PREFIX + fabric name`) with its switch
   // and link modules, and binds every link to its endpoints (device ports, switches).

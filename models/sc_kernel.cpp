@@ -42,7 +42,15 @@ void ScKernel::fire() {
   }
   // A wake-up for an instant whose events are not due yet (a later notification that an
   // earlier one replaced) only re-arms.
-  if (!queue_.empty() && queue_.next_time() <= kernel_now()) queue_.run_one_time();
+  if (!queue_.empty() && queue_.next_time() <= kernel_now()) {
+    try {
+      queue_.run_one_time();
+    } catch (...) {
+      error = std::current_exception();
+      queue_.stop();
+      return;
+    }
+  }
   arm();
 }
 
@@ -54,8 +62,8 @@ void set_systemc_resolution() {
 }
 
 bool run_under_systemc(ScKernel& kernel, EventQueue& queue) {
-  (void)kernel;
   sc_core::sc_start();
+  if (kernel.error) std::rethrow_exception(kernel.error);
   return !queue.stopped();
 }
 

@@ -8,6 +8,7 @@
 #include <systemc>
 
 #include <chrono>
+#include <exception>
 #include <functional>
 
 #include "sim/core/event_queue.h"
@@ -21,6 +22,8 @@ class ScKernel : public sc_core::sc_module, public EventQueue::Driver {
   ~ScKernel() override;
   // Called between instants; returning false stops the run (limits, watchdog).
   std::function<bool()> keep_going;
+  // What an event threw (it stopped the run); run_under_systemc rethrows it.
+  std::exception_ptr error;
 
   SimTime kernel_now() const override;
   void wake(SimTime t) override;
@@ -38,7 +41,9 @@ class ScKernel : public sc_core::sc_module, public EventQueue::Driver {
 void set_systemc_resolution();
 
 // Runs the queue to completion under SystemC (sc_start). Only once per process: SystemC
-// 2.3 cannot restart a kernel. Returns false if keep_going stopped it early.
+// 2.3 cannot restart a kernel. Returns false if keep_going stopped it early. An exception
+// thrown by an event ends the run and is rethrown here as it was (SystemC would wrap it in
+// an sc_report, turning an InfeasibleError's exit 3 into an internal error).
 bool run_under_systemc(ScKernel& kernel, EventQueue& queue);
 
 }  // namespace llmsim

@@ -122,10 +122,12 @@ std::string collective_unsupported(const Topology& topo, const CollectiveRequest
   return why.empty() ? "" : algorithm + " cannot run " + collective_name(req.kind) + " here: " + why;
 }
 
-std::vector<int> link_components(const Topology& topo) {
+std::vector<int> link_components(const Topology& topo, const std::vector<char>& down) {
   size_t nv = topo.vertices.size();
   std::vector<std::vector<int>> adj(nv);
-  for (const LinkInfo& l : topo.links) {
+  for (size_t i = 0; i < topo.links.size(); ++i) {
+    if (!down.empty() && down[i]) continue;
+    const LinkInfo& l = topo.links[i];
     adj[static_cast<size_t>(l.a)].push_back(l.b);
     adj[static_cast<size_t>(l.b)].push_back(l.a);
   }

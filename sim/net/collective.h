@@ -82,7 +82,8 @@ std::string collective_unsupported(const Topology& topo, const CollectiveRequest
 void check_connected(const Topology& topo, const std::vector<int>& group);
 // The same against precomputed connected-component labels (link_components).
 void check_connected(const Topology& topo, const std::vector<int>& group, const std::vector<int>& components);
-std::vector<int> link_components(const Topology& topo);  // per vertex
+// Per vertex; links marked in `down` (per link id; empty = none) do not join.
+std::vector<int> link_components(const Topology& topo, const std::vector<char>& down = {});
 
 // Helpers for algorithm files.
 PatternPtr make_pattern();

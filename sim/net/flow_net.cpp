@@ -45,9 +45,9 @@ void FlowNet::resolve(Pattern& p) const {
   p.classes.clear();
   p.dirlinks.clear();
   for (size_t i = 0; i < p.pairs.size(); ++i) {
-    p.routes.push_back(topo_.route(p.pairs[i].first, p.pairs[i].second));
+    p.routes.push_back(route_for(p.pairs[i].first, p.pairs[i].second));
     const Route& r = p.routes.back();
-    Pattern::Class c = path_class(topo_, r);
+    Pattern::Class c = klass(r);
     if (!p.weight.empty()) c.weight = p.weight[i];
     auto it = std::find(p.classes.begin(), p.classes.end(), c);
     if (it == p.classes.end()) it = p.classes.insert(p.classes.end(), c);
@@ -69,6 +69,7 @@ void FlowNet::resolve(Pattern& p) const {
     }
   }
   p.resolved = true;
+  p.epoch = epoch_;
 }
 
 int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int phase,
@@ -83,7 +84,7 @@ int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int pha
     flow_stamp_.push_back(0);
   }
   Flow& f = flows_[static_cast<size_t>(id)];
-  Pattern::Class c = path_class(topo_, *route);
+  Pattern::Class c = klass(*route);
   f.route = route;
   f.remaining = bytes + fill_bytes(c, bytes);
   f.rate = 0;
@@ -102,11 +103,11 @@ int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int pha
 }
 
 void FlowNet::transfer(int src, int dst, Bytes bytes, std::function<void()> done) {
-  auto own = std::make_unique<Route>(topo_.route(src, dst));
+  auto own = std::make_unique<Route>(route_for(src, dst));
   const Route* r = own.get();
   int id = new_flow(src, dst, r, bytes, -1, std::move(done));
   flows_[static_cast<size_t>(id)].own = std::move(own);
-  start_flow(id, q_.now() + path_class(topo_, *r).startup);
+  start_flow(id, q_.now() + klass(*r).startup);
 }
 
 void FlowNet::start_flow(int id, SimTime data_start) {

@@ -10,9 +10,15 @@
 // bottleneck bandwidth, so the phase end is known analytically and costs one event (the
 // fast path). Anything that later wants one of those links demotes the phase to per-flow
 // simulation first, with each transfer's exact progress, so contention stays exact.
+//
+// Link state may change during a run (set_link_bandwidth, set_link_up; flow_state.cpp):
+// flows on the link are re-rated at that instant, fast phases on it demoted first, and a
+// link going down moves its flows to routes over the links still up (docs/models.md
+// "State changes").
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,7 +31,8 @@
 namespace llmsim {
 
 // The (src, dst) vertex pairs of one collective step. Routes and the disjointness check
-// are resolved once per pattern and reused by every step that uses it.
+// are resolved once per pattern and reused by every step that uses it (after a link state
+// change, FlowNet runs a copy resolved on the new state instead).
 struct Pattern {
   std::vector<std::pair<int, int>> pairs;  // vertex ids
   // Per-pair multiple of the phase's byte count (empty = all 1): in-switch reduce-scatter
@@ -33,6 +40,7 @@ struct Pattern {
   std::vector<double> weight;
   // Filled by FlowNet::resolve().
   bool resolved = false;
+  std::uint64_t epoch = 0;                 // FlowNet::epoch() it was resolved in
   bool disjoint = false;                   // no directed link used twice
   std::vector<Route> routes;               // copies: Topology's route cache is bounded
   std::vector<DirLink> dirlinks;           // every directed link used (sorted, unique)
@@ -89,6 +97,7 @@ class FlowNet {
   // Contended phases with more transfers than this, alone on their links, run in bulk
   // (see kMaxExactFlows); tests lower it to compare with exact runs.
   void set_max_exact_flows(std::size_t n) { max_exact_flows_ = n; }
+  // Resolves routes (over the links up now) and timing classes (at today's bandwidths).
   void resolve(Pattern& p) const;
   // Creates every link's timeline track now (VCD signals must exist before sc_start).
   void create_tracks();
@@ -105,6 +114,28 @@ class FlowNet {
   // Current rate of the flows on a directed link (tests: fairness).
   BytesPerSecond link_load(DirLink d) const;
   int active_flows() const { return active_flows_; }
+
+  // Link state changes, effective at the current instant (flow_state.cpp). The vertex-pair
+  // forms act on every link joining u and v, in both directions, or with `one_way` only
+  // u -> v; they throw std::invalid_argument when no link joins u and v or a bandwidth is
+  // not positive. Rates of flows on a changed link are recomputed now; a link going down
+  // moves its flows to a route over the links still up (their startup latency is paid
+  // again on the new path, their remaining bytes carry over) and throws InfeasibleError
+  // naming the down links when some flow's endpoints are no longer connected.
+  void set_link_bandwidth(int u, int v, BytesPerSecond bw, bool one_way = false);
+  void set_link_bandwidth_fraction(int u, int v, double fraction_of_nominal, bool one_way = false);
+  void set_link_up(int u, int v, bool up);
+  // The same on one directed link / one link id (both directions).
+  void set_dirlink_bandwidth(DirLink d, BytesPerSecond bw);
+  void set_link_id_up(int link, bool up);
+  BytesPerSecond link_bandwidth(DirLink d) const { return links_[static_cast<size_t>(d)].bw; }
+  bool link_up(int link) const { return down_.empty() || !down_[static_cast<size_t>(link)]; }
+  int links_down() const { return links_down_; }
+  const std::vector<char>& down_mask() const { return down_; }  // per link id; empty = all up
+  // "gpu0-gpu1, gpu2-gpu3": the links down now, for messages ("" when none).
+  std::string down_links_text() const;
+  // Bumps on every state change: patterns resolved in an older epoch are re-resolved.
+  std::uint64_t epoch() const { return epoch_; }
 
  private:
   struct Flow {
@@ -151,6 +182,15 @@ class FlowNet {
   void finish_flow(int id);
   void release_links(int phase);
   void demote(int phase);
+  // Link state (flow_state.cpp).
+  Pattern::Class klass(const Route& route) const;   // path_class at the current bandwidths
+  const Route& route_for(int src, int dst) const;   // topology route, or a detour around down links
+  Route detour(int src, int dst) const;             // shortest path over up links (Boost Dijkstra)
+  const PatternPtr& current(const PatternPtr& p);   // p, or its re-resolved copy this epoch
+  void invalidate_patterns();
+  void reroute_flows(int link);
+  void demote_owners(DirLink d);
+  std::vector<int> joining(int u, int v) const;     // link ids between u and v (throws if none)
   void claim(const Route& route);        // demotes fast phases on these links
   void mark_dirty(DirLink d);
   void recompute();
@@ -181,6 +221,15 @@ class FlowNet {
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> flow_stamp_;
   Stats stats_;
+  // Link state: down links (per link id, allocated on the first change), and what was
+  // derived from the state and must be redone when it changes.
+  std::vector<char> down_;
+  int links_down_ = 0;
+  std::uint64_t epoch_ = 0;
+  mutable std::map<std::pair<int, int>, Route> detours_;   // routes around down links
+  // Patterns resolved before the last change -> a copy resolved now. Resolved patterns are
+  // never re-resolved in place: flows and fast phases in flight point into their routes.
+  std::map<const Pattern*, std::pair<PatternPtr, PatternPtr>> redo_;
   struct Span {
     int track;
     SimTime begin;

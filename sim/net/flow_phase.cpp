@@ -7,8 +7,9 @@
 
 namespace llmsim {
 
-void FlowNet::phase(const PatternPtr& pattern, Bytes bytes, std::function<void()> done) {
-  resolve(*pattern);
+void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void()> done) {
+  // After a link state change, a pattern resolved before it runs as a re-resolved copy.
+  const PatternPtr& pattern = current(requested);
   int id;
   if (!free_phases_.empty()) {
     id = free_phases_.back();

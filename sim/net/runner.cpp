@@ -58,7 +58,7 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
     CollectiveRequest req{kind, group, bytes, root};
     std::string why = collective_unsupported(topo, req, algorithm);
     if (!why.empty()) throw InputError({}, why);
-    if (components_.empty()) components_ = link_components(topo);  // the topology is static
+    if (components_.empty()) components_ = link_components(topo);  // as built; links down: below
     check_connected(topo, group, components_);
     auto plan = std::make_shared<Plan>();
     plan->algorithm = algorithm == "auto" ? choose_algorithm(topo, req) : algorithm;
@@ -72,6 +72,7 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
     if (plans_.size() >= kPlanCacheEntries) plans_.clear();
     it = plans_.emplace(key, plan).first;
   }
+  if (flows_.links_down() > 0) check_cut(group);
   run->algorithm = it->second->algorithm;
   if (run->algorithm == "p2p") {
     flows_.transfer(group[0], group[1], bytes, [this, run] { finish(run); });
@@ -90,6 +91,19 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
     return;
   }
   begin(run);
+}
+
+void CollectiveRunner::check_cut(const std::vector<int>& group) {
+  if (cut_epoch_ != flows_.epoch() || cut_components_.empty()) {
+    cut_components_ = link_components(topo_, flows_.down_mask());
+    cut_epoch_ = flows_.epoch();
+  }
+  try {
+    check_connected(topo_, group, cut_components_);
+  } catch (const InfeasibleError& e) {
+    throw InfeasibleError(std::string(e.what()) + " at " + format_quantity(to_seconds(q_.now()), Dim::Time) +
+                          ": links down " + flows_.down_links_text());
+  }
 }
 
 void CollectiveRunner::begin(const std::shared_ptr<Run>& run) {

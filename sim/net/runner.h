@@ -40,6 +40,10 @@ class CollectiveRunner {
   std::map<std::string, std::shared_ptr<const Plan>> plans_;  // reused across identical calls
   std::vector<int> device_tracks_;
   std::vector<int> components_;  // connected component per vertex, computed on first use
+  // With links down (FlowNet::set_link_up): components over the links up, per epoch.
+  void check_cut(const std::vector<int>& group);
+  std::vector<int> cut_components_;
+  std::uint64_t cut_epoch_ = 0;
 };
 
 // Convenience for tests and tools: runs one collective alone on a fresh queue and returns

@@ -14,6 +14,7 @@
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
+#include "sim/workloads/microbench_events.h"
 
 namespace llmsim {
 
@@ -200,11 +201,13 @@ class Microbench : public Workload {
       last_of_written_.push_back(static_cast<int>(ops_.size()) - 1);
       labels_.push_back(ops_.back().label);
     }
+    events_ = parse_events(root, topo);  // `events:` (microbench_events.cpp)
     root.finish();
   }
 
   void start(Simulation& sim) override {
     sim_ = &sim;
+    schedule_events(sim, events_);
     results_.resize(ops_.size());
     state_.assign(ops_.size(), NodeState{});
     for (std::size_t i = 0; i < ops_.size(); ++i) {
@@ -469,6 +472,7 @@ class Microbench : public Workload {
   };
 
   std::vector<MbOp> ops_;
+  std::vector<TimedEvent> events_;
   std::vector<int> last_of_written_;  // per entry of `ops:` as written: its last index in ops_
   std::vector<std::string> labels_;   // per entry of `ops:` as written
   std::vector<P2p> arrived_;          // sent messages not yet received, in arrival order

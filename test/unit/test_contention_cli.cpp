@@ -47,3 +47,22 @@ TEST_CASE("microbench after/stream: bad references fail with the position", "[co
   CHECK(log.find("copy engine") != std::string::npos);
   std::system(("rm -rf '" + out + "'").c_str());
 }
+
+TEST_CASE("microbench events: halving a device clock mid-GEMM retimes the remaining work", "[contention][cli]") {
+  std::string out = make_tmpdir("clock");
+  REQUIRE(run_llmsim("run -t topologies/dgx-h100.yaml -w test/data/contention/gemm-alone.yaml -o " + out + "/a",
+                     out + "/log") == 0);
+  REQUIRE(run_llmsim("run -t topologies/dgx-h100.yaml -w test/data/contention/gemm-clock.yaml -o " + out + "/c",
+                     out + "/log") == 0);
+  auto alone = nlohmann::json::parse(slurp(out + "/a/summary.json")).at("microbench");
+  auto clock = nlohmann::json::parse(slurp(out + "/c/summary.json")).at("microbench");
+  const double T = alone[0].at("time_s");  // compute bound: its body scales with 1/clock
+  const double launch = 4e-6;              // H100 launch_overhead (not clocked); latency ~0
+  const double t_e = 0.5e-3;
+  REQUIRE(T > t_e);
+  // Up to t_e at full clock; the remaining T - t_e of work takes twice as long.
+  CHECK(double(clock[0].at("time_s")) == Approx(t_e + 2 * (T - t_e)).epsilon(1e-6));
+  // The second GEMM runs wholly at half clock: launch + 2 x body.
+  CHECK(double(clock[1].at("time_s")) == Approx(launch + 2 * (double(alone[1].at("time_s")) - launch)).epsilon(0.002));
+  std::system(("rm -rf '" + out + "'").c_str());
+}
