@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/core/yaml_tree_scan.h"
+
 namespace llmsim {
 namespace {
 
@@ -50,23 +52,17 @@ void reject_binary(const std::string& text, const std::string& name) {
 
 Doc parse_text(const std::string& text, const std::string& name, int depth);
 
-// yaml-cpp keeps both copies of a repeated key and lookups see only one: a silent typo
-// source, so a repeated key is bad input. (yaml-cpp's own depth limit bounds the recursion.)
-void reject_duplicate_keys(const YAML::Node& node, const std::string& name) {
-  if (node.IsMap()) {
-    std::map<std::string, YAML::Mark> seen;
-    for (auto kv : node) {
-      if (kv.first.IsScalar()) {
-        auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
-        if (!fresh) {
-          throw InputError(mark_pos(kv.first.Mark(), name), "duplicate key '" + kv.first.Scalar() + "' (first at line " +
-                                                                std::to_string(it->second.line + 1) + ")");
-        }
-      }
-      reject_duplicate_keys(kv.second, name);
-    }
-  } else if (node.IsSequence()) {
-    for (auto item : node) reject_duplicate_keys(item, name);
+// Repeated keys, and top-level values whose aliases expand too far (blocked, not refused
+// yet: an unknown key holding them is reported as unknown first).
+void scan_tree(Doc& doc, const std::string& text) {
+  TreeScan::check_keys(doc.root, doc.path);
+  TreeScan scan(text, doc.path);
+  std::uint64_t total = 0;
+  for (auto kv : doc.root) {
+    std::uint64_t added = scan.scan(kv.second);
+    if (added == 0) continue;
+    total += added;
+    if (total > kMaxAliasNodes) doc.blocked.emplace(kv.first.Scalar(), scan.too_large(kv.first.Scalar(), added));
   }
 }
 
@@ -80,6 +76,14 @@ void merge_includes(Doc& doc, int depth) {
   else throw InputError(pos_of(inc, doc.path), "include must be a file name or a list of file names");
   YAML::Node merged(YAML::NodeType::Map);
   std::map<std::string, std::string> files;
+  std::map<std::string, InputError> blocked;
+  auto take = [&](const std::string& k, const YAML::Node& v, const Doc& from) {
+    merged[k] = v;
+    files[k] = from.file_of(k);
+    blocked.erase(k);
+    auto b = from.blocked.find(k);
+    if (b != from.blocked.end()) blocked.emplace(k, b->second);
+  };
   for (auto& item : items) {
     std::string rel = as_string(item, doc.path, "include");
     std::string path = doc.resolve(rel);
@@ -88,20 +92,15 @@ void merge_includes(Doc& doc, int depth) {
     std::stringstream ss;
     ss << in.rdbuf();
     Doc sub = parse_text(ss.str(), path, depth + 1);
-    for (auto kv : sub.root) {
-      std::string k = kv.first.as<std::string>();
-      merged[k] = kv.second;
-      files[k] = sub.file_of(k);
-    }
+    for (auto kv : sub.root) take(kv.first.as<std::string>(), kv.second, sub);
   }
   for (auto kv : doc.root) {
     std::string k = kv.first.as<std::string>();
-    if (k == "include") continue;
-    merged[k] = kv.second;
-    files[k] = doc.path;
+    if (k != "include") take(k, kv.second, doc);
   }
   doc.root = merged;
   doc.key_file = files;
+  doc.blocked = blocked;
 }
 
 Doc parse_text(const std::string& text, const std::string& name, int depth) {
@@ -120,11 +119,11 @@ Doc parse_text(const std::string& text, const std::string& name, int depth) {
   }
   if (!doc.root || doc.root.IsNull()) throw InputError({name, 1, 1}, "empty document");
   if (!doc.root.IsMap()) throw InputError(pos_of(doc.root, name), "the document must be a YAML mapping (key: value lines)");
-  reject_duplicate_keys(doc.root, name);
   for (auto kv : doc.root) {
     if (!kv.first.IsScalar()) throw InputError(pos_of(kv.first, name), "keys must be plain strings");
     doc.key_file[kv.first.Scalar()] = name;
   }
+  scan_tree(doc, text);
   merge_includes(doc, depth);
   return doc;
 }
@@ -252,6 +251,7 @@ Fields::Fields(const YAML::Node& node, std::string file, std::string what)
 
 Fields::Fields(const Doc& doc, std::string what) : Fields(doc.root, doc.path, std::move(what)) {
   key_file_ = doc.key_file;
+  blocked_ = doc.blocked;
 }
 
 std::string Fields::file_for(const std::string& key) const {
@@ -272,6 +272,7 @@ bool Fields::has(const std::string& key) const {
 
 YAML::Node Fields::get(const std::string& key) {
   used_.insert(key);
+  if (auto b = blocked_.find(key); b != blocked_.end()) throw b->second;
   YAML::Node n = lookup(key);
   if (!n || n.IsNull()) {
     throw InputError(pos(), what_ + ": missing required field '" + key + "'");
@@ -281,6 +282,7 @@ YAML::Node Fields::get(const std::string& key) {
 
 YAML::Node Fields::opt(const std::string& key) {
   used_.insert(key);
+  if (auto b = blocked_.find(key); b != blocked_.end()) throw b->second;
   YAML::Node n = lookup(key);
   if (!n || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);  // Node() is truthy
   return n;

@@ -21,6 +21,10 @@ struct Doc {
   std::string path;                              // as given (used in messages)
   YAML::Node root;                               // a map
   std::map<std::string, std::string> key_file;  // top-level key -> file it came from
+  // Top-level keys whose aliases expand past kMaxAliasNodes (sim/core/yaml_tree_scan.h):
+  // reading one through Fields throws this error; an unknown one is still reported as
+  // an unknown field first.
+  std::map<std::string, InputError> blocked;
 
   std::string dir() const;                        // directory of `path`
   std::string resolve(const std::string& rel) const;  // path relative to this file
@@ -31,7 +35,8 @@ struct Doc {
 constexpr std::size_t kMaxInputFileBytes = 64u << 20;
 
 // Reads and parses a file. Errors (missing file, YAML syntax, empty document, not a map,
-// binary garbage, oversize) throw InputError with a position.
+// binary garbage, oversize, repeated keys, aliases past kMaxAliasNodes) throw InputError
+// with a position.
 Doc load_doc(const std::string& path);
 // Parses text as if it were the file `name` (tests, fuzzers).
 Doc parse_doc(const std::string& text, const std::string& name);
@@ -107,6 +112,7 @@ class Fields {
   std::string file_;
   std::string what_;
   std::map<std::string, std::string> key_file_;
+  std::map<std::string, InputError> blocked_;
   std::set<std::string> used_;
 };
 

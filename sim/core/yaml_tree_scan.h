@@ -1,0 +1,47 @@
+// One linear pass over a freshly parsed YAML tree (sim/core/yaml_doc.cpp, overrides.cpp):
+// rejects repeated keys and measures how many nodes aliases add. yaml-cpp shares an
+// anchored node between its aliases, so a 640-byte "billion laughs" document (9 levels
+// of 9 aliases) is small in memory but 9^9 nodes to any walker; the pass visits every
+// collection once (memoised by its position) and reports, per top-level key, what the
+// aliases under it expand to.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "sim/core/error.h"
+
+namespace llmsim {
+
+// Nodes that aliases may add to one document (or one --set value) in all.
+constexpr std::uint64_t kMaxAliasNodes = 1000000;
+
+class TreeScan {
+ public:
+  // `text` is the source (to read anchor names); `file` names it in errors.
+  TreeScan(const std::string& text, std::string file) : text_(text), file_(std::move(file)) {}
+
+  // Scans `node` (throws InputError on a repeated key). Returns the nodes aliases add
+  // under it, counting each use of an anchor once more.
+  std::uint64_t scan(const YAML::Node& node);
+  // Throws InputError when the map `node` repeats a key.
+  static void check_keys(const YAML::Node& node, const std::string& file);
+  // The error for a value whose aliases expand too far, naming the largest anchor used
+  // in the last scan(): "anchor 'h' ...", at the anchor's position.
+  InputError too_large(const std::string& where, std::uint64_t added) const;
+
+ private:
+  std::uint64_t walk(const YAML::Node& node, std::uint64_t& added);
+  std::string anchor_name(std::size_t pos) const;
+
+  const std::string& text_;
+  std::string file_;
+  std::unordered_map<std::size_t, std::uint64_t> size_;  // collection position -> expanded nodes
+  std::size_t worst_pos_ = 0;       // largest anchor reused in the last scan
+  std::uint64_t worst_size_ = 0;
+  YAML::Mark worst_mark_;
+};
+
+}  // namespace llmsim
