@@ -38,7 +38,7 @@ void ComputeCore::start_next() {
     busy_signal_ = true;
   }
   SimTime dt = std::max<SimTime>(1, to_simtime(queue_.front().cost.time));
-  sim_.queue().at(started_ + dt, [this] { finish(); });
+  sim_.queue().at(time_add(started_, dt), [this] { finish(); });
 }
 
 void ComputeCore::finish() {

@@ -24,13 +24,19 @@ void ScKernel::fire() {
     queue_.stop();
     return;
   }
-  queue_.run_one_time();
+  try {
+    queue_.run_one_time();
+  } catch (...) {
+    error = std::current_exception();
+    queue_.stop();
+    return;
+  }
   arm();
 }
 
 bool run_under_systemc(ScKernel& kernel, EventQueue& queue) {
-  (void)kernel;
   sc_core::sc_start();
+  if (kernel.error) std::rethrow_exception(kernel.error);
   return !queue.stopped();
 }
 

@@ -233,7 +233,16 @@ bool as_bool(const YAML::Node& node, const std::string& file, const std::string&
 double as_quantity(const YAML::Node& node, const std::string& file, Dim dim, const std::string& what) {
   std::string s = as_string(node, file, what);
   try {
-    return parse_quantity(s, dim);
+    double v = parse_quantity(s, dim);
+    // Times (and the interval of a rate) must fit the integer-picosecond clock.
+    if (dim == Dim::Time && !representable_time(v)) {
+      throw InputError(pos_of(node, file), what + ": " + s + " is past " + horizon_text());
+    }
+    if (dim == Dim::Rate && v > 0 && !representable_time(1.0 / v)) {
+      throw InputError(pos_of(node, file), what + ": " + s + " is one event every " + format_quantity(1.0 / v, Dim::Time) +
+                                               ", past " + horizon_text());
+    }
+    return v;
   } catch (const UnitError& e) {
     SourcePos p = pos_of(node, file);
     // Plain scalars start at the mark; point at the offending character.

@@ -64,3 +64,31 @@ TEST_CASE("billion laughs: aliases that expand too far are exit 2 naming the anc
   o = llmsim("check topologies/dgx-h100.yaml --set 'topology.sources=[&s x, *s, *s]'");
   CHECK(o.rc == 0);
 }
+
+TEST_CASE("time past 2^63 ps: exit 2 for inputs that cannot be represented, 3 for runs that pass it", "[cli16]") {
+  std::string out = make_tmpdir("horizon");
+  auto run = [&](const std::string& wl) {
+    return llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/" + wl + " -o " + out + " --quiet");
+  };
+  // A request at 1e7 s wrapped to a negative TTFT (exit 0); now its trace row is refused.
+  Outcome o = run("far-arrival.yaml");
+  one_error_line(o, "far-arrival.csv:3:1: arrival at 1e+07 s");
+  CHECK(o.text.find("horizon of 9223372 s") != std::string::npos);
+  // One arrival every 1e300 s wrote a malformed requests.csv (exit 0); the rate is refused.
+  o = run("tiny-rate.yaml");
+  one_error_line(o, "tiny-rate.yaml:7:46: workload.requests.rate: 1e-300/s is one event every 1e+300 s");
+  // 1000 fixed arrivals at 1e-4/s span ~1e7 s.
+  o = run("slow-count-rate.yaml");
+  one_error_line(o, "slow-count-rate.yaml:6:47: workload.requests.rate: 1000 requests");
+  // A time quantity past the horizon.
+  o = llmsim("check test/data/cli/far-arrival.yaml --set 'workload.trace.start=1e7 s'");
+  one_error_line(o, "--set:1:22: workload.trace.start: 1e7 s is past the simulated-time horizon");
+  // Arrivals inside the horizon whose serving passes it: exit 3 naming it, no files.
+  o = run("late-arrival.yaml");
+  INFO(o.text);
+  CHECK(o.rc == 3);
+  CHECK(o.text.find("llmsim: infeasible: simulated time would reach 9223372.") != std::string::npos);
+  CHECK(o.text.find("horizon of 9223372 s (2^63 ps, about 106.75 days") != std::string::npos);
+  CHECK(!exists(out + "/summary.json"));
+  CHECK(!exists(out + "/requests.csv"));
+}
