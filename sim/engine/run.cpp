@@ -29,6 +29,8 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   auto wall_start = std::chrono::steady_clock::now();
   const RunOptions& opt = args.options;
 
+  // A bad -o is found before anything is loaded or simulated.
+  prepare_outdir(opt.outdir);
   // Load and validate everything before any output exists.
   ChipCatalog catalog(default_catalog_dir());
   Doc topo_doc = load_doc(args.topology);

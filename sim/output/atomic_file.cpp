@@ -9,6 +9,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "sim/core/error.h"
+
 namespace llmsim {
 
 void make_dirs(const std::string& dir) {
@@ -22,6 +24,26 @@ void make_dirs(const std::string& dir) {
     }
     if (i < dir.size()) cur += dir[i];
   }
+}
+
+void prepare_outdir(const std::string& dir) {
+  auto refuse = [&](const std::string& why) {
+    throw InputError({"-o", 0, 0}, "output directory '" + dir + "' " + why);
+  };
+  try {
+    make_dirs(dir);
+  } catch (const std::runtime_error& e) {
+    refuse(std::string("cannot be created (") + e.what() + ")");
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) refuse(std::string("cannot be read: ") + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) refuse("exists and is not a directory");
+  // access() says yes to root on a read-only file system: write a probe instead.
+  std::string probe = dir + "/.llmsim-probe." + std::to_string(::getpid());
+  std::FILE* f = std::fopen(probe.c_str(), "w");
+  if (!f) refuse(std::string("is not writable: ") + std::strerror(errno));
+  std::fclose(f);
+  std::remove(probe.c_str());
 }
 
 namespace {

@@ -1,41 +1,11 @@
 // Issue 16, everyday use: inputs a new user hits, through the binary (exit status, one
 // `llmsim: error:` line, no hang). Inputs live in test/bad-inputs/ and test/data/cli/.
-#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <regex>
 
-#include "cli_support.h"
+#include "cli_outcome.h"
 
 using namespace llmsim_test;
-
-namespace {
-
-const std::string kBin = LLMSIM_BINARY;
-
-struct Outcome {
-  int rc;
-  std::string text;  // stdout and stderr
-  double seconds;
-};
-
-// Runs `llmsim ARGS` from the source root under a 60 s timeout (a hang fails, not blocks).
-Outcome llmsim(const std::string& args) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto [rc, text] = run_command("cd '" + kRoot + "' && timeout 60 '" + kBin + "' " + args);
-  return {rc, text, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
-}
-
-// Exactly one line, `llmsim: error: WHERE:LINE:COL: ...` containing `fragment`.
-void one_error_line(const Outcome& o, const std::string& fragment) {
-  INFO(o.text);
-  CHECK(o.rc == 2);
-  CHECK(std::count(o.text.begin(), o.text.end(), '\n') == 1);
-  CHECK(std::regex_search(o.text, std::regex(R"(^llmsim: error: [^\n]*:[0-9]+:[0-9]+: )")));
-  CHECK(o.text.find(fragment) != std::string::npos);
-}
-
-}  // namespace
 
 TEST_CASE("billion laughs: aliases that expand too far are exit 2 naming the anchor, at once", "[cli16]") {
   Outcome o = llmsim("check test/bad-inputs/yaml-billion-laughs.yaml");

@@ -1,0 +1,35 @@
+// Issue 16: `run -o DIR` is checked (and created) before anything is loaded or simulated,
+// through the binary.
+#include <fstream>
+
+#include "cli_outcome.h"
+
+using namespace llmsim_test;
+
+namespace {
+
+const std::string kGemm = " -t topologies/dgx-h100.yaml -w workloads/microbench-gemm.yaml --quiet";
+
+}  // namespace
+
+TEST_CASE("a bad -o is exit 2 naming the path, before the workload is loaded", "[cli16]") {
+  std::string tmp = make_tmpdir("outdir");
+  std::ofstream(tmp + "/file") << "not a directory\n";
+  // An existing file: it simulated, then failed with exit 1 "internal error".
+  Outcome o = llmsim("run" + kGemm + " -o " + tmp + "/file");
+  one_error_line(o, "-o:1:1: output directory '" + tmp + "/file' exists and is not a directory");
+  CHECK(slurp(tmp + "/file") == "not a directory\n");
+  // A path under a file.
+  o = llmsim("run" + kGemm + " -o " + tmp + "/file/sub");
+  one_error_line(o, "output directory '" + tmp + "/file/sub' cannot be created");
+  // A place no file can be written (even by root).
+  o = llmsim("run" + kGemm + " -o /proc");
+  one_error_line(o, "output directory '/proc' is not writable");
+  // Checked first: the workload is never opened.
+  o = llmsim("run -t topologies/dgx-h100.yaml -w no-such-workload.yaml -o " + tmp + "/file");
+  one_error_line(o, "exists and is not a directory");
+  // A good -o is created, parents included, before the run.
+  o = llmsim("run" + kGemm + " -o " + tmp + "/a/b/c");
+  CHECK(o.rc == 0);
+  CHECK(exists(tmp + "/a/b/c/summary.json"));
+}
