@@ -30,6 +30,8 @@ void prepare_outdir(const std::string& dir) {
   auto refuse = [&](const std::string& why) {
     throw InputError({"-o", 0, 0}, "output directory '" + dir + "' " + why);
   };
+  // An empty path would put DIR + "/summary.json" at the root of the file system.
+  if (dir.empty()) throw InputError({"-o", 0, 0}, "the output directory is empty ('-o .' writes into this one)");
   try {
     make_dirs(dir);
   } catch (const std::runtime_error& e) {

@@ -28,8 +28,8 @@ class AtomicFile {
 void make_dirs(const std::string& dir);
 
 // `run -o DIR`, before any input is loaded: creates DIR (and its parents) and proves a file
-// can be written there. InputError (exit 2, naming the path) when DIR is a file, lies under
-// a file, or cannot be written.
+// can be written there. InputError (exit 2, naming the path) when DIR is empty, is a file,
+// lies under a file, or cannot be written.
 void prepare_outdir(const std::string& dir);
 
 }  // namespace llmsim

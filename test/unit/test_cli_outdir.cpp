@@ -33,3 +33,10 @@ TEST_CASE("a bad -o is exit 2 naming the path, before the workload is loaded", "
   CHECK(o.rc == 0);
   CHECK(exists(tmp + "/a/b/c/summary.json"));
 }
+
+TEST_CASE("-o '' is refused (it wrote summary.json into /)", "[cli16]") {
+  bool had = exists("/summary.json");
+  Outcome o = llmsim("run" + kGemm + " -o ''");
+  one_error_line(o, "-o:1:1: the output directory is empty");
+  if (!had) CHECK(!exists("/summary.json"));
+}
