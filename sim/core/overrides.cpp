@@ -49,6 +49,10 @@ void apply_overrides(Doc& doc, const std::string& target, const std::vector<Over
     const Override& o = overrides[index];
     if (o.target != target) continue;
     YAML::Node value;
+    if (std::size_t bad = first_invalid_utf8(o.value); bad != std::string::npos) {
+      throw InputError({"--set", static_cast<int>(index + 1), static_cast<int>(o.text.find('=') + 2 + bad)},
+                       "'" + o.text.substr(0, o.text.find('=')) + "': the value is not valid UTF-8");
+    }
     try {
       value = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {

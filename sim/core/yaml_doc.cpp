@@ -36,15 +36,25 @@ bool is_plain_scalar(const YAML::Node& node) {
   return !(tag.rfind(kOverrideTag, 0) == 0 && tag.size() > 2 && tag.compare(tag.size() - 2, 2, ":q") == 0);
 }
 
-// Binary garbage makes a poor YAML error; catch it before the parser.
+std::string hex_byte(unsigned char c) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%02x", c);
+  return b;
+}
+
+// Binary garbage makes a poor YAML error; catch it before the parser. So is text that is
+// not UTF-8 (YAML's encoding): it reached summary.json and failed there, after the run.
 void reject_binary(const std::string& text, const std::string& name) {
+  const std::size_t bad_utf8 = first_invalid_utf8(text);
   int line = 1, col = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
+    if (i == bad_utf8) {
+      throw InputError({name, line, col}, "invalid UTF-8 (byte 0x" + hex_byte(c) + "): YAML files must be UTF-8");
+    }
     if (c == '\n') { ++line; col = 1; continue; }
     if (c == 0 || (c < 0x20 && c != '\t' && c != '\r')) {
-      throw InputError({name, line, col}, "binary data in a YAML file (byte 0x" +
-                                              [&] { char b[8]; std::snprintf(b, sizeof b, "%02x", c); return std::string(b); }() + ")");
+      throw InputError({name, line, col}, "binary data in a YAML file (byte 0x" + hex_byte(c) + ")");
     }
     ++col;
   }

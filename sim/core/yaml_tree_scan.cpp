@@ -15,7 +15,36 @@ SourcePos at(const YAML::Mark& m, const std::string& file) {
   return {file, m.line + 1, m.column + 1};
 }
 
+// Length of the valid UTF-8 sequence at text[i] (1 for ASCII), or 0.
+std::size_t utf8_length(const std::string& t, std::size_t i) {
+  const unsigned char c = static_cast<unsigned char>(t[i]);
+  if (c < 0x80) return 1;
+  std::size_t n;
+  std::uint32_t cp, min;
+  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1Fu; min = 0x80; }
+  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0Fu; min = 0x800; }
+  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07u; min = 0x10000; }
+  else return 0;
+  if (i + n > t.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const unsigned char d = static_cast<unsigned char>(t[i + k]);
+    if ((d & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (d & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
 }  // namespace
+
+std::size_t first_invalid_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_length(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string::npos;
+}
 
 std::uint64_t TreeScan::scan(const YAML::Node& node) {
   worst_size_ = 0;

@@ -15,6 +15,10 @@
 
 namespace llmsim {
 
+// Offset of the first byte of `text` that does not start a valid UTF-8 sequence (overlong
+// forms, surrogates and code points past U+10FFFF included), or std::string::npos.
+std::size_t first_invalid_utf8(const std::string& text);
+
 // Nodes that aliases may add to one document (or one --set value) in all.
 constexpr std::uint64_t kMaxAliasNodes = 1000000;
 

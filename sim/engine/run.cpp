@@ -123,7 +123,8 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   workload->report(sim, summary);
 
   make_dirs(opt.outdir);
-  write_file_atomic(opt.outdir + "/summary.json", summary.dump(2) + "\n");
+  // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.
+  write_file_atomic(opt.outdir + "/summary.json", summary.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   workload->write_files(sim, opt.outdir);
   sim.recorder().finish(partial);
   if (!opt.quiet) {

@@ -1,6 +1,7 @@
 // Issue 16, everyday use: inputs a new user hits, through the binary (exit status, one
 // `llmsim: error:` line, no hang). Inputs live in test/bad-inputs/ and test/data/cli/.
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_outcome.h"
@@ -83,4 +84,22 @@ TEST_CASE("microbench past the horizon: a 64 MiB all-reduce on 10 B/s links is e
   CHECK(std::fabs(row["time_s"].get<double>() - 9e6) < 1e-3);
   CHECK(row["busbw_bytes_per_s"].get<double>() <= 10.0);
   CHECK(row["busbw_bytes_per_s"].get<double>() > 9.99);
+}
+
+TEST_CASE("invalid UTF-8: refused in YAML and --set at its position, replaced in a file name", "[cli16]") {
+  std::string out = make_tmpdir("utf8");
+  // `check` accepted it; `run` simulated, then exit 1 with a JSON library error.
+  Outcome o = llmsim("run -t test/bad-inputs/topo-name-invalid-utf8.yaml -w workloads/microbench-gemm.yaml -o " + out);
+  one_error_line(o, "topo-name-invalid-utf8.yaml:3:12: invalid UTF-8 (byte 0xff)");
+  CHECK(!exists(out + "/summary.json"));
+  o = llmsim("check topologies/dgx-h100.yaml --set 'topology.name=dgx-\xff'");
+  one_error_line(o, "--set:1:19: 'topology.name': the value is not valid UTF-8");
+  // A workload file name is not ours to refuse: summary.json carries U+FFFD instead.
+  std::string wl = out + "/gemm-\xff.yaml";
+  { std::ofstream(wl) << slurp(kRoot + "/workloads/microbench-gemm.yaml"); }
+  o = llmsim("run -t topologies/dgx-h100.yaml -w '" + wl + "' -o " + out + " --quiet");
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  auto summary = nlohmann::json::parse(slurp(out + "/summary.json"));
+  CHECK(summary["workload"] == "gemm-\xEF\xBF\xBD");
 }
