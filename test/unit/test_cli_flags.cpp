@@ -1,0 +1,34 @@
+// Issue 16: command-line flags, through the binary: numbers checked strictly, parse errors
+// as one `llmsim: error:` line.
+#include <nlohmann/json.hpp>
+
+#include "cli_outcome.h"
+
+using namespace llmsim_test;
+
+namespace {
+
+const std::string kGemm = "run -t topologies/dgx-h100.yaml -w workloads/microbench-gemm.yaml --quiet";
+
+}  // namespace
+
+TEST_CASE("numeric flags: negative, too large or malformed values are exit 2, one line", "[cli16]") {
+  std::string out = make_tmpdir("flags");
+  // Both ran with seed 18446744073709551615.
+  one_error_line(llmsim(kGemm + " -o " + out + " --seed -1"), "--seed:1:1: --seed expects a whole number >= 0, got '-1'");
+  one_error_line(llmsim(kGemm + " -o " + out + " --seed 99999999999999999999999"),
+                 "--seed 99999999999999999999999 is larger than the largest allowed");
+  one_error_line(llmsim(kGemm + " -o " + out + " --seed 1.5"), "--seed expects a whole number");
+  // Accepted and ignored.
+  one_error_line(llmsim(kGemm + " -o " + out + " --max-sim-time -1"),
+                 "--max-sim-time expects a positive number of seconds, got '-1'");
+  one_error_line(llmsim(kGemm + " -o " + out + " --max-sim-time 1e300"), "--max-sim-time 1e300 s is past the simulated-time horizon");
+  one_error_line(llmsim(kGemm + " -o " + out + " --max-wall nan"), "--max-wall expects a positive number of seconds");
+  one_error_line(llmsim(kGemm + " -o " + out + " --max-events -5"), "--max-events expects a whole number >= 1");
+  one_error_line(llmsim(kGemm + " -o " + out + " --debug-tie-shuffle x"), "--debug-tie-shuffle expects a whole number");
+  CHECK(!exists(out + "/summary.json"));
+  // Good values still work; the largest seed is allowed when asked for.
+  Outcome o = llmsim(kGemm + " -o " + out + " --seed 18446744073709551615 --max-sim-time 10");
+  REQUIRE(o.rc == 0);
+  CHECK(nlohmann::json::parse(slurp(out + "/summary.json"))["seed"] == 18446744073709551615ull);
+}
