@@ -95,8 +95,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line with the prefix, like every other error (CLI11 prints two without it).
+    std::string msg = e.what();
+    for (char& c : msg) if (c == '\n') c = ' ';
+    std::cerr << "llmsim: error: " << msg << " (llmsim --help)\n";
+    return 2;
   }
 
   try {

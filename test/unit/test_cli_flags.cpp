@@ -32,3 +32,20 @@ TEST_CASE("numeric flags: negative, too large or malformed values are exit 2, on
   REQUIRE(o.rc == 0);
   CHECK(nlohmann::json::parse(slurp(out + "/summary.json"))["seed"] == 18446744073709551615ull);
 }
+
+TEST_CASE("command-line parse errors are one line with the llmsim: error: prefix", "[cli16]") {
+  for (const std::string& args : {std::string("run -w workloads/microbench-gemm.yaml"), std::string("run --nope"),
+                                   std::string("frobnicate"), std::string("run -t a.yaml -w b.yaml --timeline=x"),
+                                   std::string("fit --model llama-3.1-8b --dtype fp16 --batch 1e99"),
+                                   std::string("devices --format xml"), std::string("")}) {
+    Outcome o = llmsim(args);
+    INFO(args << "\n" << o.text);
+    CHECK(o.rc == 2);
+    CHECK(std::count(o.text.begin(), o.text.end(), '\n') == 1);
+    CHECK(o.text.rfind("llmsim: error: ", 0) == 0);
+  }
+  // --help and --version still print and exit 0.
+  CHECK(llmsim("--help").rc == 0);
+  CHECK(llmsim("run --help").text.find("--topology") != std::string::npos);
+  CHECK(llmsim("--version").rc == 0);
+}
