@@ -1,5 +1,7 @@
 #include "sim/core/yaml_doc.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -170,6 +172,10 @@ std::string Doc::file_of(const std::string& top_key) const {
 Doc parse_doc(const std::string& text, const std::string& name) { return parse_text(text, name, 0); }
 
 Doc load_doc(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw InputError({path, 0, 0}, "is a directory, not a YAML file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError({path, 0, 0}, "cannot open file");
   in.seekg(0, std::ios::end);

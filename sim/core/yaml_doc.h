@@ -34,9 +34,9 @@ struct Doc {
 // Largest input file accepted; larger ones are refused before parsing (bad input, exit 2).
 constexpr std::size_t kMaxInputFileBytes = 64u << 20;
 
-// Reads and parses a file. Errors (missing file, YAML syntax, empty document, not a map,
-// binary garbage, oversize, repeated keys, aliases past kMaxAliasNodes) throw InputError
-// with a position.
+// Reads and parses a file. Errors (missing file, a directory, YAML syntax, empty document,
+// not a map, binary garbage, oversize, repeated keys, aliases past kMaxAliasNodes) throw
+// InputError with a position.
 Doc load_doc(const std::string& path);
 // Parses text as if it were the file `name` (tests, fuzzers).
 Doc parse_doc(const std::string& text, const std::string& name);

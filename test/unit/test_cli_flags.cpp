@@ -49,3 +49,10 @@ TEST_CASE("command-line parse errors are one line with the llmsim: error: prefix
   CHECK(llmsim("run --help").text.find("--topology") != std::string::npos);
   CHECK(llmsim("--version").rc == 0);
 }
+
+TEST_CASE("-t or check on a folder says it is a directory", "[cli16]") {
+  // It said "file is 8796093022207 MiB; input files are limited to 64 MiB".
+  one_error_line(llmsim("run -t topologies -w workloads/microbench-gemm.yaml -o /tmp"),
+                 "topologies:1:1: is a directory, not a YAML file");
+  one_error_line(llmsim("check topologies/devices"), "topologies/devices:1:1: is a directory");
+}
