@@ -300,9 +300,25 @@ YAML::Node Fields::get(const std::string& key) {
   if (auto b = blocked_.find(key); b != blocked_.end()) throw b->second;
   YAML::Node n = lookup(key);
   if (!n || n.IsNull()) {
+    misspelt(key);
     throw InputError(pos(), what_ + ": missing required field '" + key + "'");
   }
   return n;
+}
+
+// A required key spelt wrong ("devcie:", "bandwith:") reads as missing: name the typo.
+// Close means at most 2 edits and fewer than half the key's letters, so "n" is never
+// taken for "m".
+void Fields::misspelt(const std::string& key) const {
+  for (auto kv : node_) {
+    if (!kv.first.IsScalar() || used_.count(kv.first.Scalar())) continue;
+    const std::string& k = kv.first.Scalar();
+    int d = edit_distance(k, key);
+    if (d > 0 && d <= 2 && 2 * d < static_cast<int>(key.size())) {
+      throw InputError(pos_of(kv.first, file_for(k)),
+                       what_ + ": unknown field '" + k + "' (did you mean '" + key + "'? it is required)");
+    }
+  }
 }
 
 YAML::Node Fields::opt(const std::string& key) {

@@ -108,6 +108,7 @@ class Fields {
 
  private:
   YAML::Node lookup(const std::string& key) const;
+  void misspelt(const std::string& key) const;  // throws when an unread key is a typo of `key`
   YAML::Node node_;
   std::string file_;
   std::string what_;

@@ -103,3 +103,12 @@ TEST_CASE("invalid UTF-8: refused in YAML and --set at its position, replaced in
   auto summary = nlohmann::json::parse(slurp(out + "/summary.json"));
   CHECK(summary["workload"] == "gemm-\xEF\xBF\xBD");
 }
+
+TEST_CASE("a misspelt required key is named with a did-you-mean, not reported as missing", "[cli16]") {
+  one_error_line(llmsim("check test/bad-inputs/topo-misspelt-device.yaml"),
+                 "topo-misspelt-device.yaml:3:1: topology: unknown field 'devcie' (did you mean 'device'? it is required)");
+  one_error_line(llmsim("check test/bad-inputs/topo-misspelt-bandwidth.yaml"),
+                 "topo-misspelt-bandwidth.yaml:6:56: fabrics[0].link: unknown field 'bandwith' (did you mean 'bandwidth'?");
+  // Really missing: still "missing required field".
+  one_error_line(llmsim("check test/bad-inputs/topo-missing-device.yaml"), "missing required field 'device'");
+}
