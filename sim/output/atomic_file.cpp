@@ -46,6 +46,14 @@ void prepare_outdir(const std::string& dir) {
   if (!f) refuse(std::string("is not writable: ") + std::strerror(errno));
   std::fclose(f);
   std::remove(probe.c_str());
+  // A run that fails must not leave the previous run's results to read as its own; only
+  // the files `run` writes are removed (the folder may hold other things).
+  for (const char* name : kRunOutputs) {
+    std::string p = dir + "/" + name;
+    if (std::remove(p.c_str()) != 0 && errno != ENOENT) {
+      refuse("holds '" + std::string(name) + "' from an earlier run, which cannot be removed: " + std::strerror(errno));
+    }
+  }
 }
 
 namespace {

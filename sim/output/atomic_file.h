@@ -27,9 +27,12 @@ class AtomicFile {
 
 void make_dirs(const std::string& dir);
 
-// `run -o DIR`, before any input is loaded: creates DIR (and its parents) and proves a file
-// can be written there. InputError (exit 2, naming the path) when DIR is empty, is a file,
-// lies under a file, or cannot be written.
+// The files `llmsim run` writes into its output folder.
+inline const char* const kRunOutputs[] = {"summary.json", "requests.csv", "timeline.json", "signals.vcd"};
+
+// `run -o DIR`, before any input is loaded: creates DIR (and its parents), proves a file
+// can be written there and removes the kRunOutputs an earlier run left. InputError (exit 2,
+// naming the path) when DIR is empty, is a file, lies under a file, or cannot be written.
 void prepare_outdir(const std::string& dir);
 
 }  // namespace llmsim

@@ -40,3 +40,22 @@ TEST_CASE("-o '' is refused (it wrote summary.json into /)", "[cli16]") {
   one_error_line(o, "-o:1:1: the output directory is empty");
   if (!had) CHECK(!exists("/summary.json"));
 }
+
+TEST_CASE("a failed run leaves none of the previous run's files in -o", "[cli16]") {
+  std::string out = make_tmpdir("stale");
+  std::ofstream(out + "/notes.txt") << "mine\n";
+  REQUIRE(llmsim("run" + kGemm + " -o " + out + " --timeline").rc == 0);
+  REQUIRE(exists(out + "/summary.json"));
+  REQUIRE(exists(out + "/timeline.json"));
+  // They stayed and read as this run's results.
+  Outcome o = llmsim("run -t topologies/dgx-h100.yaml -w test/bad-inputs/topo-misspelt-device.yaml -o " + out);
+  CHECK(o.rc == 2);
+  CHECK(!exists(out + "/summary.json"));
+  CHECK(!exists(out + "/timeline.json"));
+  CHECK(slurp(out + "/notes.txt") == "mine\n");  // only our own files are removed
+  // A run without --timeline leaves no older timeline.json beside its summary.
+  REQUIRE(llmsim("run" + kGemm + " -o " + out + " --timeline").rc == 0);
+  REQUIRE(llmsim("run" + kGemm + " -o " + out).rc == 0);
+  CHECK(exists(out + "/summary.json"));
+  CHECK(!exists(out + "/timeline.json"));
+}
