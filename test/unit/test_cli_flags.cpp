@@ -56,3 +56,12 @@ TEST_CASE("-t or check on a folder says it is a directory", "[cli16]") {
                  "topologies:1:1: is a directory, not a YAML file");
   one_error_line(llmsim("check topologies/devices"), "topologies/devices:1:1: is a directory");
 }
+
+TEST_CASE("scripts/bench --help prints its usage and exits 0", "[cli16]") {
+  auto [rc, text] = run_command("cd '" + kRoot + "' && scripts/bench --help");
+  INFO(text);
+  CHECK(rc == 0);  // it was 2, the unknown-scenario path
+  CHECK(text.rfind("usage: scripts/bench elaborate|collective-scale|serve-hour|ops", 0) == 0);
+  CHECK(text.find("serve-hour") != std::string::npos);
+  CHECK(run_command("cd '" + kRoot + "' && scripts/bench no-such-scenario").first == 2);
+}
