@@ -1,6 +1,8 @@
 // Issue 16: `run -o DIR` is checked (and created) before anything is loaded or simulated,
 // through the binary.
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli_outcome.h"
 
@@ -58,4 +60,30 @@ TEST_CASE("a failed run leaves none of the previous run's files in -o", "[cli16]
   REQUIRE(llmsim("run" + kGemm + " -o " + out).rc == 0);
   CHECK(exists(out + "/summary.json"));
   CHECK(!exists(out + "/timeline.json"));
+}
+
+TEST_CASE("docs/inference.md § Outputs names exactly the keys of summary.json's inference block", "[cli16]") {
+  std::string out = make_tmpdir("kvdocs");
+  Outcome o = llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out + " --quiet");
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  auto inference = nlohmann::json::parse(slurp(out + "/summary.json"))["inference"];
+  std::string docs = slurp(kRoot + "/docs/inference.md");
+  auto a = docs.find("summary.json `inference`:");
+  REQUIRE(a != std::string::npos);
+  std::string para = docs.substr(a, docs.find(". TPOT =", a) - a);
+  std::set<std::string> documented;
+  std::regex key("`([a-z_0-9]+)`");
+  for (auto it = std::sregex_iterator(para.begin(), para.end(), key); it != std::sregex_iterator(); ++it)
+    documented.insert((*it)[1]);
+  documented.erase("inference");
+  // The docs said kv_blocks_per_replica; the output has kv_blocks_per_engine.
+  for (const auto& k : documented) {
+    INFO("documented, not in summary.json: " << k);
+    CHECK(inference.contains(k));
+  }
+  for (const auto& kv : inference.items()) {
+    INFO("in summary.json, not documented: " << kv.key());
+    CHECK(documented.count(kv.key()) == 1);
+  }
 }
