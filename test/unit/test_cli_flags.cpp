@@ -65,3 +65,15 @@ TEST_CASE("scripts/bench --help prints its usage and exits 0", "[cli16]") {
   CHECK(text.find("serve-hour") != std::string::npos);
   CHECK(run_command("cd '" + kRoot + "' && scripts/bench no-such-scenario").first == 2);
 }
+
+TEST_CASE("send/recv and collectives refuse `device` saying which fields name their devices", "[cli16]") {
+  // docs/microbench.md said every op takes `device`; send refused it as an unknown field.
+  one_error_line(llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/send-with-device.yaml -o /tmp --quiet"),
+                 "send-with-device.yaml:4:60: workload.ops[0].device: send names its devices with `from` and `to`");
+  one_error_line(llmsim("check test/data/cli/send-with-device.yaml --set 'workload.ops.0={op: allreduce, bytes: 1 MiB, "
+                        "device: gpu0}'"),
+                 "allreduce names its devices with `group` (default all), not `device`");
+  std::string docs = slurp(kRoot + "/docs/microbench.md");
+  CHECK(docs.find("Every op takes `device`") == std::string::npos);
+  CHECK(docs.find("`send`, `recv` and `sendrecv` name their devices with `from` and `to`") != std::string::npos);
+}
