@@ -1,5 +1,7 @@
 // Issue 16: command-line flags, through the binary: numbers checked strictly, parse errors
 // as one `llmsim: error:` line.
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_outcome.h"
@@ -76,4 +78,28 @@ TEST_CASE("send/recv and collectives refuse `device` saying which fields name th
   std::string docs = slurp(kRoot + "/docs/microbench.md");
   CHECK(docs.find("Every op takes `device`") == std::string::npos);
   CHECK(docs.find("`send`, `recv` and `sendrecv` name their devices with `from` and `to`") != std::string::npos);
+}
+
+TEST_CASE("scripts/demo builds only the llmsim target; scripts/test's build_llmsim builds all", "[cli16]") {
+  // cmake and the binary are stand-ins that log their arguments: this checks what the demo
+  // asks to build (on a fresh machine it compiled the 38 test files it never runs).
+  std::string d = make_tmpdir("demo");
+  std::ofstream(d + "/cmake") << "#!/bin/sh\necho \"cmake $*\" >>'" << d << "/log'\n";
+  std::ofstream(d + "/llmsim") << "#!/bin/sh\necho \"llmsim $*\" >>'" << d << "/log'\n";
+  REQUIRE(std::system(("chmod +x '" + d + "/cmake' '" + d + "/llmsim'").c_str()) == 0);
+  std::string env = "PATH='" + d + "':\"$PATH\" BUILD_DIR='" + d + "' OUT='" + d + "/out' ";
+  auto [rc, text] = run_command("cd '" + kRoot + "' && " + env + "scripts/demo");
+  INFO(text << slurp(d + "/log"));
+  REQUIRE(rc == 0);
+  std::string log = slurp(d + "/log");
+  CHECK(log.find("cmake --build " + d + " -j") != std::string::npos);
+  CHECK(log.find("--target llmsim\n") != std::string::npos);
+  CHECK(log.find("llmsim run -t topologies/dgx-h100.yaml") != std::string::npos);
+  // Without --target, build_llmsim still builds everything (scripts/test).
+  std::ofstream(d + "/log", std::ios::trunc).flush();
+  auto all = run_command("cd '" + kRoot + "' && " + env + "bash -c 'source scripts/setup.sh && build_llmsim -DX=1'");
+  REQUIRE(all.first == 0);
+  log = slurp(d + "/log");
+  CHECK(log.find("-DX=1") != std::string::npos);
+  CHECK(log.find("--target") == std::string::npos);
 }
