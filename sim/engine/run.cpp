@@ -1,4 +1,6 @@
 // `llmsim run`: load -> validate -> elaborate -> run -> finalize, each one step.
+#include <unistd.h>
+
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -23,6 +25,17 @@ std::string basename_no_ext(const std::string& p) {
   return d == std::string::npos ? b : b.substr(0, d);
 }
 
+// The output folders prepare_outdir made are removed again (when still empty) unless the
+// run gets as far as writing its results: a refused run leaves nothing behind.
+struct MadeDirs {
+  std::vector<std::string> dirs;
+  bool keep = false;
+  ~MadeDirs() {
+    if (keep) return;
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
+  }
+};
+
 }  // namespace
 
 int cmd_run(const RunArgs& args, std::ostream& out) {
@@ -30,7 +43,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   const RunOptions& opt = args.options;
 
   // A bad -o is found before anything is loaded or simulated.
-  prepare_outdir(opt.outdir);
+  MadeDirs made{prepare_outdir(opt.outdir)};
   // Load and validate everything before any output exists.
   ChipCatalog catalog(default_catalog_dir());
   Doc topo_doc = load_doc(args.topology);
@@ -122,7 +135,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   if (partial) summary["stop_reason"] = stop_reason;
   workload->report(sim, summary);
 
-  make_dirs(opt.outdir);
+  made.keep = true;
   // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.
   write_file_atomic(opt.outdir + "/summary.json", summary.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   workload->write_files(sim, opt.outdir);

@@ -13,27 +13,32 @@
 
 namespace llmsim {
 
-void make_dirs(const std::string& dir) {
+void make_dirs(const std::string& dir, std::vector<std::string>* created) {
   if (dir.empty()) return;
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
     if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && cur != "." && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-        throw std::runtime_error("cannot create directory '" + cur + "': " + std::strerror(errno));
+      if (!cur.empty() && cur != ".") {
+        if (::mkdir(cur.c_str(), 0755) == 0) {
+          if (created) created->push_back(cur);
+        } else if (errno != EEXIST) {
+          throw std::runtime_error("cannot create directory '" + cur + "': " + std::strerror(errno));
+        }
       }
     }
     if (i < dir.size()) cur += dir[i];
   }
 }
 
-void prepare_outdir(const std::string& dir) {
+std::vector<std::string> prepare_outdir(const std::string& dir) {
   auto refuse = [&](const std::string& why) {
     throw InputError({"-o", 0, 0}, "output directory '" + dir + "' " + why);
   };
   // An empty path would put DIR + "/summary.json" at the root of the file system.
   if (dir.empty()) throw InputError({"-o", 0, 0}, "the output directory is empty ('-o .' writes into this one)");
+  std::vector<std::string> created;
   try {
-    make_dirs(dir);
+    make_dirs(dir, &created);
   } catch (const std::runtime_error& e) {
     refuse(std::string("cannot be created (") + e.what() + ")");
   }
@@ -54,6 +59,7 @@ void prepare_outdir(const std::string& dir) {
       refuse("holds '" + std::string(name) + "' from an earlier run, which cannot be removed: " + std::strerror(errno));
     }
   }
+  return created;
 }
 
 namespace {
