@@ -52,7 +52,7 @@ TEST_CASE("command-line parse errors are one line with the llmsim: error: prefix
   CHECK(llmsim("--version").rc == 0);
 }
 
-TEST_CASE("-t or check on a folder says it is a directory", "[cli16]") {
+TEST_CASE("a folder given to -t or to check says it is a directory", "[cli16]") {
   // It said "file is 8796093022207 MiB; input files are limited to 64 MiB".
   one_error_line(llmsim("run -t topologies -w workloads/microbench-gemm.yaml -o /tmp"),
                  "topologies:1:1: is a directory, not a YAML file");
@@ -80,7 +80,7 @@ TEST_CASE("send/recv and collectives refuse `device` saying which fields name th
   CHECK(docs.find("`send`, `recv` and `sendrecv` name their devices with `from` and `to`") != std::string::npos);
 }
 
-TEST_CASE("scripts/demo builds only the llmsim target; scripts/test's build_llmsim builds all", "[cli16]") {
+TEST_CASE("scripts/demo builds only the llmsim target, build_llmsim without --target builds all", "[cli16]") {
   // cmake and the binary are stand-ins that log their arguments: this checks what the demo
   // asks to build (on a fresh machine it compiled the 38 test files it never runs).
   std::string d = make_tmpdir("demo");

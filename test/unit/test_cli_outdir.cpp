@@ -36,14 +36,14 @@ TEST_CASE("a bad -o is exit 2 naming the path, before the workload is loaded", "
   CHECK(exists(tmp + "/a/b/c/summary.json"));
 }
 
-TEST_CASE("-o '' is refused (it wrote summary.json into /)", "[cli16]") {
+TEST_CASE("an empty -o is refused (it wrote summary.json into /)", "[cli16]") {
   bool had = exists("/summary.json");
   Outcome o = llmsim("run" + kGemm + " -o ''");
   one_error_line(o, "-o:1:1: the output directory is empty");
   if (!had) CHECK(!exists("/summary.json"));
 }
 
-TEST_CASE("a failed run leaves none of the previous run's files in -o", "[cli16]") {
+TEST_CASE("a failed run leaves none of the files of the previous run in -o", "[cli16]") {
   std::string out = make_tmpdir("stale");
   std::ofstream(out + "/notes.txt") << "mine\n";
   REQUIRE(llmsim("run" + kGemm + " -o " + out + " --timeline").rc == 0);
@@ -62,7 +62,7 @@ TEST_CASE("a failed run leaves none of the previous run's files in -o", "[cli16]
   CHECK(!exists(out + "/timeline.json"));
 }
 
-TEST_CASE("docs/inference.md § Outputs names exactly the keys of summary.json's inference block", "[cli16]") {
+TEST_CASE("docs/inference.md Outputs names exactly the keys of the inference block of summary.json", "[cli16]") {
   std::string out = make_tmpdir("kvdocs");
   Outcome o = llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out + " --quiet");
   INFO(o.text);
