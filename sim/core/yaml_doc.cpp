@@ -38,45 +38,7 @@ bool is_plain_scalar(const YAML::Node& node) {
   return !(tag.rfind(kOverrideTag, 0) == 0 && tag.size() > 2 && tag.compare(tag.size() - 2, 2, ":q") == 0);
 }
 
-std::string hex_byte(unsigned char c) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%02x", c);
-  return b;
-}
-
-// Binary garbage makes a poor YAML error; catch it before the parser. So is text that is
-// not UTF-8 (YAML's encoding): it reached summary.json and failed there, after the run.
-void reject_binary(const std::string& text, const std::string& name) {
-  const std::size_t bad_utf8 = first_invalid_utf8(text);
-  int line = 1, col = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (i == bad_utf8) {
-      throw InputError({name, line, col}, "invalid UTF-8 (byte 0x" + hex_byte(c) + "): YAML files must be UTF-8");
-    }
-    if (c == '\n') { ++line; col = 1; continue; }
-    if (c == 0 || (c < 0x20 && c != '\t' && c != '\r')) {
-      throw InputError({name, line, col}, "binary data in a YAML file (byte 0x" + hex_byte(c) + ")");
-    }
-    ++col;
-  }
-}
-
 Doc parse_text(const std::string& text, const std::string& name, int depth);
-
-// Repeated keys, and top-level values whose aliases expand too far (blocked, not refused
-// yet: an unknown key holding them is reported as unknown first).
-void scan_tree(Doc& doc, const std::string& text) {
-  TreeScan::check_keys(doc.root, doc.path);
-  TreeScan scan(text, doc.path);
-  std::uint64_t total = 0;
-  for (auto kv : doc.root) {
-    std::uint64_t added = scan.scan(kv.second);
-    if (added == 0) continue;
-    total += added;
-    if (total > kMaxAliasNodes) doc.blocked.emplace(kv.first.Scalar(), scan.too_large(kv.first.Scalar(), added));
-  }
-}
 
 void merge_includes(Doc& doc, int depth) {
   YAML::Node inc = static_cast<const YAML::Node&>(doc.root)["include"];
@@ -121,7 +83,7 @@ Doc parse_text(const std::string& text, const std::string& name, int depth) {
                                        " MiB; input files are limited to " +
                                        std::to_string(kMaxInputFileBytes >> 20) + " MiB");
   }
-  reject_binary(text, name);
+  reject_bad_text(text, name);
   Doc doc;
   doc.path = name;
   try {
@@ -135,7 +97,7 @@ Doc parse_text(const std::string& text, const std::string& name, int depth) {
     if (!kv.first.IsScalar()) throw InputError(pos_of(kv.first, name), "keys must be plain strings");
     doc.key_file[kv.first.Scalar()] = name;
   }
-  scan_tree(doc, text);
+  scan_doc(doc, text);
   merge_includes(doc, depth);
   return doc;
 }

@@ -1,6 +1,7 @@
 #include "sim/core/yaml_tree_scan.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 namespace llmsim {
@@ -35,7 +36,43 @@ std::size_t utf8_length(const std::string& t, std::size_t i) {
   return n;
 }
 
+std::string hex_byte(unsigned char c) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%02x", c);
+  return b;
+}
+
 }  // namespace
+
+// Binary garbage makes a poor YAML error; catch it before the parser. So is text that is
+// not UTF-8: it reached summary.json and failed there, after the run.
+void reject_bad_text(const std::string& text, const std::string& name) {
+  const std::size_t bad_utf8 = first_invalid_utf8(text);
+  int line = 1, col = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (i == bad_utf8) {
+      throw InputError({name, line, col}, "invalid UTF-8 (byte 0x" + hex_byte(c) + "): YAML files must be UTF-8");
+    }
+    if (c == '\n') { ++line; col = 1; continue; }
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\r')) {
+      throw InputError({name, line, col}, "binary data in a YAML file (byte 0x" + hex_byte(c) + ")");
+    }
+    ++col;
+  }
+}
+
+void scan_doc(Doc& doc, const std::string& text) {
+  TreeScan::check_keys(doc.root, doc.path);
+  TreeScan scan(text, doc.path);
+  std::uint64_t total = 0;
+  for (auto kv : doc.root) {
+    std::uint64_t added = scan.scan(kv.second);
+    if (added == 0) continue;
+    total += added;
+    if (total > kMaxAliasNodes) doc.blocked.emplace(kv.first.Scalar(), scan.too_large(kv.first.Scalar(), added));
+  }
+}
 
 std::size_t first_invalid_utf8(const std::string& text) {
   for (std::size_t i = 0; i < text.size();) {

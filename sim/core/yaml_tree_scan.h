@@ -1,4 +1,5 @@
-// One linear pass over a freshly parsed YAML tree (sim/core/yaml_doc.cpp, overrides.cpp):
+// Checks on YAML text and trees before validation (sim/core/yaml_doc.cpp, overrides.cpp):
+// binary data and invalid UTF-8 in the text, then one linear pass over the parsed tree that
 // rejects repeated keys and measures how many nodes aliases add. yaml-cpp shares an
 // anchored node between its aliases, so a 640-byte "billion laughs" document (9 levels
 // of 9 aliases) is small in memory but 9^9 nodes to any walker; the pass visits every
@@ -12,12 +13,21 @@
 #include <unordered_map>
 
 #include "sim/core/error.h"
+#include "sim/core/yaml_doc.h"
 
 namespace llmsim {
 
 // Offset of the first byte of `text` that does not start a valid UTF-8 sequence (overlong
 // forms, surrogates and code points past U+10FFFF included), or std::string::npos.
 std::size_t first_invalid_utf8(const std::string& text);
+
+// Binary data and text that is not UTF-8 (YAML's encoding), refused before the parser:
+// InputError at the first bad byte.
+void reject_bad_text(const std::string& text, const std::string& name);
+
+// Repeated keys (InputError), and top-level values whose aliases expand too far: those go
+// to doc.blocked, not refused yet, so an unknown key holding them is reported first.
+void scan_doc(Doc& doc, const std::string& text);
 
 // Nodes that aliases may add to one document (or one --set value) in all.
 constexpr std::uint64_t kMaxAliasNodes = 1000000;
