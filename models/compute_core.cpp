@@ -40,7 +40,7 @@ void ComputeCore::start_next() {
     busy_signal_ = true;
   }
   SimTime prologue = to_simtime(queue_.front().cost.prologue);
-  if (prologue > 0) sim_.queue().at(started_ + prologue, [this] { begin_body(); });
+  if (prologue > 0) sim_.queue().at(time_add(started_, prologue), [this] { begin_body(); });
   else begin_body();
 }
 

@@ -234,8 +234,11 @@ void ResourceArbiter::reschedule() {
     soonest = std::min(soonest, std::max(0.0, 1 - a.done_fraction) / a.rate);
   }
   if (soonest == kInf) return;
-  // Round up so the activity has finished when the event fires.
-  SimTime dt = static_cast<SimTime>(std::ceil(soonest * 1e12));
+  // Round up so the activity has finished when the event fires; past the int64 ps horizon
+  // the run stops (exit 3) rather than wrap.
+  const double ps = std::ceil(soonest * 1e12);
+  if (!(ps < 9.2e18)) past_horizon(to_seconds(queue_.now()) + soonest);
+  SimTime dt = static_cast<SimTime>(ps);
   std::uint64_t gen = generation_;
   queue_.after(dt, [this, gen] { on_event(gen); });
 }

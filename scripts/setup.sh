@@ -23,7 +23,17 @@ JOBS="$(nproc 2>/dev/null || echo 2)"
 # ccache keys on absolute paths unless told the project root: with these, a fresh clone in
 # another folder (CI) reuses the objects an earlier build of the same sources cached.
 export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
+# build_llmsim [--target NAME]... [CMAKE_ARG]...: configures with the CMAKE_ARGs and builds
+# the named targets; without --target, everything (the binary and the test suite).
+# scripts/demo and scripts/bench build only `llmsim`; scripts/test builds all.
 build_llmsim() {
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" >/dev/null
-  cmake --build "$BUILD_DIR" -j "$JOBS"
+  local targets=() args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --target) targets+=(--target "$2"); shift 2 ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${args[@]+"${args[@]}"} >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS" ${targets[@]+"${targets[@]}"}
 }

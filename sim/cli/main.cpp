@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -16,6 +18,31 @@ int report_input_error(const InputError& e) {
   std::cerr << "llmsim: error: " << e.located() << "\n";
   if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
   return 2;
+}
+
+// Numeric flags are read as text and checked here: CLI11 turned `--seed -1` and
+// `--seed 99999999999999999999999` into 18446744073709551615 without a word.
+std::uint64_t flag_count(const std::string& flag, const std::string& text, std::uint64_t min = 0) {
+  auto bad = [&](const std::string& why) -> InputError { return InputError({flag, 0, 0}, flag + " " + why); };
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw bad("expects a whole number >= " + std::to_string(min) + ", got '" + text + "'");
+  }
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE) throw bad(text + " is larger than the largest allowed, 18446744073709551615");
+  if (v < min) throw bad("expects a whole number >= " + std::to_string(min) + ", got " + text);
+  return v;
+}
+
+// A positive number of seconds (fractions allowed), within the simulated-time horizon.
+double flag_seconds(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != 0 || !std::isfinite(v) || !(v > 0)) {
+    throw InputError({flag, 0, 0}, flag + " expects a positive number of seconds, got '" + text + "'");
+  }
+  if (!representable_time(v)) throw InputError({flag, 0, 0}, flag + " " + text + " s is past " + horizon_text());
+  return v;
 }
 
 }  // namespace
@@ -38,18 +65,17 @@ int main(int argc, char** argv) {
                       "Only tracks whose process name matches this regex");
   run_cmd->add_flag("--vcd", run.options.vcd, "Write signals.vcd (SystemC sc_trace)");
   run_cmd->add_option("--vcd-filter", run.options.vcd_filter, "Only signals matching this regex");
-  auto* seed_opt = run_cmd->add_option("--seed", run.options.seed, "Random seed (synthetic arrivals, ...)");
+  std::string seed_s, max_events_s, max_sim_s, max_wall_s, shuffle_s;
+  auto* seed_opt = run_cmd->add_option("--seed", seed_s, "Random seed (synthetic arrivals, ...)");
   auto* prog = run_cmd->add_flag("--progress", run.options.progress, "Show progress on stderr");
   run_cmd->add_flag("--quiet", run.options.quiet, "No progress, no human summary")->excludes(prog);
-  double max_sim_s = 0;
-  run_cmd->add_option("--max-events", run.options.max_events, "Stop after N events (exit 3, partial)");
+  run_cmd->add_option("--max-events", max_events_s, "Stop after N events (exit 3, partial)");
   run_cmd->add_option("--max-sim-time", max_sim_s, "Stop at this simulated time in seconds (exit 3, partial)");
-  run_cmd->add_option("--max-wall", run.options.max_wall_s, "Stop after this many wall seconds (exit 3, partial)");
+  run_cmd->add_option("--max-wall", max_wall_s, "Stop after this many wall seconds (exit 3, partial)");
   std::string stats_level = "summary";
   run_cmd->add_option("--stats", stats_level, "summary.json stats: summary (aggregates) or full (every component too)")
       ->check(CLI::IsMember({"summary", "full"}));
-  run_cmd->add_option("--debug-tie-shuffle", run.options.tie_shuffle,
-                      "Debug: randomise same-time event order with this seed");
+  run_cmd->add_option("--debug-tie-shuffle", shuffle_s, "Debug: randomise same-time event order with this seed");
 
   std::vector<std::string> check_files;
   auto* check_cmd = app.add_subcommand("check", "Validate topology / device / workload / model files");
@@ -72,8 +98,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line with the prefix, like every other error (CLI11 prints two without it).
+    std::string msg = e.what();
+    for (char& c : msg) if (c == '\n') c = ' ';
+    std::cerr << "llmsim: error: " << msg << " (llmsim --help)\n";
+    return 2;
   }
 
   try {
@@ -83,7 +113,11 @@ int main(int argc, char** argv) {
       run.options.overrides = overrides;
       run.options.seed_given = seed_opt->count() > 0;
       run.options.stats_full = stats_level == "full";
-      if (max_sim_s > 0) run.options.max_sim_time = to_simtime(max_sim_s);
+      if (run.options.seed_given) run.options.seed = flag_count("--seed", seed_s);
+      if (!max_events_s.empty()) run.options.max_events = flag_count("--max-events", max_events_s, 1);
+      if (!max_sim_s.empty()) run.options.max_sim_time = to_simtime(flag_seconds("--max-sim-time", max_sim_s));
+      if (!max_wall_s.empty()) run.options.max_wall_s = flag_seconds("--max-wall", max_wall_s);
+      if (!shuffle_s.empty()) run.options.tie_shuffle = flag_count("--debug-tie-shuffle", shuffle_s);
       return cmd_run(run, std::cout);
     }
     if (*check_cmd) return cmd_check(check_files, overrides, std::cout);

@@ -31,7 +31,7 @@ class EventQueue {
   // Schedules `action` at absolute time t (clamped to now). Lower priority runs first
   // among events at the same time; equal priorities run in insertion order.
   void at(SimTime t, Action action, int priority = 0);
-  void after(SimTime dt, Action action, int priority = 0) { at(now() + dt, std::move(action), priority); }
+  void after(SimTime dt, Action action, int priority = 0) { at(time_add(now(), dt), std::move(action), priority); }
 
   SimTime now() const {
     if (driver_ == nullptr) return now_;

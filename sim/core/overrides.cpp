@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "sim/core/yaml_doc.h"
+#include "sim/core/yaml_tree_scan.h"
 
 namespace llmsim {
 
@@ -48,13 +49,25 @@ void apply_overrides(Doc& doc, const std::string& target, const std::vector<Over
     const Override& o = overrides[index];
     if (o.target != target) continue;
     YAML::Node value;
+    if (std::size_t bad = first_invalid_utf8(o.value); bad != std::string::npos) {
+      throw InputError({"--set", static_cast<int>(index + 1), static_cast<int>(o.text.find('=') + 2 + bad)},
+                       "'" + o.text.substr(0, o.text.find('=')) + "': the value is not valid UTF-8");
+    }
     try {
       value = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {
       throw InputError({"--set", 1, static_cast<int>(o.text.find('=') + 2)}, "bad value in '" + o.text + "': " + e.msg);
     }
     if (!value) value = YAML::Node("");
-    tag_override(value, std::to_string(index + 1) + ":" + std::to_string(o.text.find('=') + 2));
+    int value_col = static_cast<int>(o.text.find('=') + 2);
+    try {  // before tag_override walks it: repeated keys, aliases that expand too far
+      TreeScan scan(o.value, "--set");
+      std::uint64_t added = scan.scan(value);
+      if (added > kMaxAliasNodes) throw scan.too_large(o.text.substr(0, o.text.find('=')), added);
+    } catch (const InputError& e) {
+      throw InputError({"--set", static_cast<int>(index + 1), value_col + e.pos().col - 1}, e.what());
+    }
+    tag_override(value, std::to_string(index + 1) + ":" + std::to_string(value_col));
     // Walk with nodes; yaml-cpp nodes are handles, so assigning through them edits the tree.
     YAML::Node cur = doc.root;
     for (size_t i = 0; i < o.path.size(); ++i) {
@@ -75,6 +88,7 @@ void apply_overrides(Doc& doc, const std::string& target, const std::vector<Over
         if (last) {
           cur[k] = value;
           if (i == 0) doc.key_file[k] = doc.file_of(k);
+          if (i == 0) doc.blocked.erase(k);
           break;
         }
         YAML::Node next = cur[k];

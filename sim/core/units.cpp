@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "sim/core/error.h"
+
 namespace llmsim {
 namespace {
 
@@ -238,6 +240,18 @@ std::string format_quantity(double value, Dim dim, int precision) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g %s%s", precision, value / scale, prefix, unit);
   return buf;
+}
+
+std::string horizon_text() {
+  return "the simulated-time horizon of 9223372 s (2^63 ps, about 106.75 days at 1 ps resolution)";
+}
+
+void past_horizon(Seconds s) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g s", s);
+  throw InfeasibleError(std::string("simulated time would reach ") + (std::isnan(s) ? "an undefined time" : buf) +
+                        ", past " + horizon_text() + "; simulate a shorter span (fewer requests, a higher rate, "
+                        "faster links)");
 }
 
 }  // namespace llmsim

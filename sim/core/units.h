@@ -36,9 +36,27 @@ double parse_quantity(const std::string& text, Dim dim);
 std::string format_quantity(double value, Dim dim, int precision = 3);
 
 // Simulated time: integer picoseconds, so event order never depends on float rounding.
+// The horizon is 2^63 - 1 ps = 9,223,372 s (about 106.75 days): a time past it cannot be
+// represented (docs/architecture.md "Time and events").
 using SimTime = std::int64_t;
 constexpr SimTime kPsPerSecond = 1000000000000LL;
-inline SimTime to_simtime(Seconds s) { return static_cast<SimTime>(s * 1e12 + 0.5); }
+constexpr Seconds kSimHorizonSeconds = 9223372.036854775807;  // 2^63 ps
+// True when `s` seconds converts to a SimTime (finite, below the horizon either way).
+inline bool representable_time(Seconds s) { return s * 1e12 + 0.5 < 9.2233720368547758e18 && s * 1e12 > -9.2233720368547758e18; }
+// What the horizon is, for messages: "the simulated-time horizon of 9223372 s (2^63 ps, ...)".
+std::string horizon_text();
+// A run that would pass the horizon: throws InfeasibleError (exit 3) saying so.
+[[noreturn]] void past_horizon(Seconds s);
+inline SimTime to_simtime(Seconds s) {
+  if (!representable_time(s)) past_horizon(s);
+  return static_cast<SimTime>(s * 1e12 + 0.5);
+}
 inline Seconds to_seconds(SimTime t) { return static_cast<double>(t) * 1e-12; }
+// a + b, or InfeasibleError when the sum passes the horizon.
+inline SimTime time_add(SimTime a, SimTime b) {
+  SimTime r;
+  if (__builtin_add_overflow(a, b, &r)) past_horizon(to_seconds(a) + to_seconds(b));
+  return r;
+}
 
 }  // namespace llmsim

@@ -1,11 +1,15 @@
 #include "sim/core/yaml_doc.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "sim/core/yaml_tree_scan.h"
 
 namespace llmsim {
 namespace {
@@ -34,41 +38,7 @@ bool is_plain_scalar(const YAML::Node& node) {
   return !(tag.rfind(kOverrideTag, 0) == 0 && tag.size() > 2 && tag.compare(tag.size() - 2, 2, ":q") == 0);
 }
 
-// Binary garbage makes a poor YAML error; catch it before the parser.
-void reject_binary(const std::string& text, const std::string& name) {
-  int line = 1, col = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') { ++line; col = 1; continue; }
-    if (c == 0 || (c < 0x20 && c != '\t' && c != '\r')) {
-      throw InputError({name, line, col}, "binary data in a YAML file (byte 0x" +
-                                              [&] { char b[8]; std::snprintf(b, sizeof b, "%02x", c); return std::string(b); }() + ")");
-    }
-    ++col;
-  }
-}
-
 Doc parse_text(const std::string& text, const std::string& name, int depth);
-
-// yaml-cpp keeps both copies of a repeated key and lookups see only one: a silent typo
-// source, so a repeated key is bad input. (yaml-cpp's own depth limit bounds the recursion.)
-void reject_duplicate_keys(const YAML::Node& node, const std::string& name) {
-  if (node.IsMap()) {
-    std::map<std::string, YAML::Mark> seen;
-    for (auto kv : node) {
-      if (kv.first.IsScalar()) {
-        auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
-        if (!fresh) {
-          throw InputError(mark_pos(kv.first.Mark(), name), "duplicate key '" + kv.first.Scalar() + "' (first at line " +
-                                                                std::to_string(it->second.line + 1) + ")");
-        }
-      }
-      reject_duplicate_keys(kv.second, name);
-    }
-  } else if (node.IsSequence()) {
-    for (auto item : node) reject_duplicate_keys(item, name);
-  }
-}
 
 void merge_includes(Doc& doc, int depth) {
   YAML::Node inc = static_cast<const YAML::Node&>(doc.root)["include"];
@@ -80,6 +50,14 @@ void merge_includes(Doc& doc, int depth) {
   else throw InputError(pos_of(inc, doc.path), "include must be a file name or a list of file names");
   YAML::Node merged(YAML::NodeType::Map);
   std::map<std::string, std::string> files;
+  std::map<std::string, InputError> blocked;
+  auto take = [&](const std::string& k, const YAML::Node& v, const Doc& from) {
+    merged[k] = v;
+    files[k] = from.file_of(k);
+    blocked.erase(k);
+    auto b = from.blocked.find(k);
+    if (b != from.blocked.end()) blocked.emplace(k, b->second);
+  };
   for (auto& item : items) {
     std::string rel = as_string(item, doc.path, "include");
     std::string path = doc.resolve(rel);
@@ -88,20 +66,15 @@ void merge_includes(Doc& doc, int depth) {
     std::stringstream ss;
     ss << in.rdbuf();
     Doc sub = parse_text(ss.str(), path, depth + 1);
-    for (auto kv : sub.root) {
-      std::string k = kv.first.as<std::string>();
-      merged[k] = kv.second;
-      files[k] = sub.file_of(k);
-    }
+    for (auto kv : sub.root) take(kv.first.as<std::string>(), kv.second, sub);
   }
   for (auto kv : doc.root) {
     std::string k = kv.first.as<std::string>();
-    if (k == "include") continue;
-    merged[k] = kv.second;
-    files[k] = doc.path;
+    if (k != "include") take(k, kv.second, doc);
   }
   doc.root = merged;
   doc.key_file = files;
+  doc.blocked = blocked;
 }
 
 Doc parse_text(const std::string& text, const std::string& name, int depth) {
@@ -110,7 +83,7 @@ Doc parse_text(const std::string& text, const std::string& name, int depth) {
                                        " MiB; input files are limited to " +
                                        std::to_string(kMaxInputFileBytes >> 20) + " MiB");
   }
-  reject_binary(text, name);
+  reject_bad_text(text, name);
   Doc doc;
   doc.path = name;
   try {
@@ -120,11 +93,11 @@ Doc parse_text(const std::string& text, const std::string& name, int depth) {
   }
   if (!doc.root || doc.root.IsNull()) throw InputError({name, 1, 1}, "empty document");
   if (!doc.root.IsMap()) throw InputError(pos_of(doc.root, name), "the document must be a YAML mapping (key: value lines)");
-  reject_duplicate_keys(doc.root, name);
   for (auto kv : doc.root) {
     if (!kv.first.IsScalar()) throw InputError(pos_of(kv.first, name), "keys must be plain strings");
     doc.key_file[kv.first.Scalar()] = name;
   }
+  scan_doc(doc, text);
   merge_includes(doc, depth);
   return doc;
 }
@@ -161,6 +134,10 @@ std::string Doc::file_of(const std::string& top_key) const {
 Doc parse_doc(const std::string& text, const std::string& name) { return parse_text(text, name, 0); }
 
 Doc load_doc(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw InputError({path, 0, 0}, "is a directory, not a YAML file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError({path, 0, 0}, "cannot open file");
   in.seekg(0, std::ios::end);
@@ -234,7 +211,16 @@ bool as_bool(const YAML::Node& node, const std::string& file, const std::string&
 double as_quantity(const YAML::Node& node, const std::string& file, Dim dim, const std::string& what) {
   std::string s = as_string(node, file, what);
   try {
-    return parse_quantity(s, dim);
+    double v = parse_quantity(s, dim);
+    // Times (and the interval of a rate) must fit the integer-picosecond clock.
+    if (dim == Dim::Time && !representable_time(v)) {
+      throw InputError(pos_of(node, file), what + ": " + s + " is past " + horizon_text());
+    }
+    if (dim == Dim::Rate && v > 0 && !representable_time(1.0 / v)) {
+      throw InputError(pos_of(node, file), what + ": " + s + " is one event every " + format_quantity(1.0 / v, Dim::Time) +
+                                               ", past " + horizon_text());
+    }
+    return v;
   } catch (const UnitError& e) {
     SourcePos p = pos_of(node, file);
     // Plain scalars start at the mark; point at the offending character.
@@ -252,6 +238,7 @@ Fields::Fields(const YAML::Node& node, std::string file, std::string what)
 
 Fields::Fields(const Doc& doc, std::string what) : Fields(doc.root, doc.path, std::move(what)) {
   key_file_ = doc.key_file;
+  blocked_ = doc.blocked;
 }
 
 std::string Fields::file_for(const std::string& key) const {
@@ -272,15 +259,33 @@ bool Fields::has(const std::string& key) const {
 
 YAML::Node Fields::get(const std::string& key) {
   used_.insert(key);
+  if (auto b = blocked_.find(key); b != blocked_.end()) throw b->second;
   YAML::Node n = lookup(key);
   if (!n || n.IsNull()) {
+    misspelt(key);
     throw InputError(pos(), what_ + ": missing required field '" + key + "'");
   }
   return n;
 }
 
+// A required key spelt wrong ("devcie:", "bandwith:") reads as missing: name the typo.
+// Close means at most 2 edits and fewer than half the key's letters, so "n" is never
+// taken for "m".
+void Fields::misspelt(const std::string& key) const {
+  for (auto kv : node_) {
+    if (!kv.first.IsScalar() || used_.count(kv.first.Scalar())) continue;
+    const std::string& k = kv.first.Scalar();
+    int d = edit_distance(k, key);
+    if (d > 0 && d <= 2 && 2 * d < static_cast<int>(key.size())) {
+      throw InputError(pos_of(kv.first, file_for(k)),
+                       what_ + ": unknown field '" + k + "' (did you mean '" + key + "'? it is required)");
+    }
+  }
+}
+
 YAML::Node Fields::opt(const std::string& key) {
   used_.insert(key);
+  if (auto b = blocked_.find(key); b != blocked_.end()) throw b->second;
   YAML::Node n = lookup(key);
   if (!n || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);  // Node() is truthy
   return n;

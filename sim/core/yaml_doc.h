@@ -21,6 +21,10 @@ struct Doc {
   std::string path;                              // as given (used in messages)
   YAML::Node root;                               // a map
   std::map<std::string, std::string> key_file;  // top-level key -> file it came from
+  // Top-level keys whose aliases expand past kMaxAliasNodes (sim/core/yaml_tree_scan.h):
+  // reading one through Fields throws this error; an unknown one is still reported as
+  // an unknown field first.
+  std::map<std::string, InputError> blocked;
 
   std::string dir() const;                        // directory of `path`
   std::string resolve(const std::string& rel) const;  // path relative to this file
@@ -30,8 +34,9 @@ struct Doc {
 // Largest input file accepted; larger ones are refused before parsing (bad input, exit 2).
 constexpr std::size_t kMaxInputFileBytes = 64u << 20;
 
-// Reads and parses a file. Errors (missing file, YAML syntax, empty document, not a map,
-// binary garbage, oversize) throw InputError with a position.
+// Reads and parses a file. Errors (missing file, a directory, YAML syntax, empty document,
+// not a map, binary garbage, oversize, repeated keys, aliases past kMaxAliasNodes) throw
+// InputError with a position.
 Doc load_doc(const std::string& path);
 // Parses text as if it were the file `name` (tests, fuzzers).
 Doc parse_doc(const std::string& text, const std::string& name);
@@ -103,10 +108,12 @@ class Fields {
 
  private:
   YAML::Node lookup(const std::string& key) const;
+  void misspelt(const std::string& key) const;  // throws when an unread key is a typo of `key`
   YAML::Node node_;
   std::string file_;
   std::string what_;
   std::map<std::string, std::string> key_file_;
+  std::map<std::string, InputError> blocked_;
   std::set<std::string> used_;
 };
 

@@ -1,4 +1,6 @@
 // `llmsim run`: load -> validate -> elaborate -> run -> finalize, each one step.
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <iomanip>
@@ -24,6 +26,17 @@ std::string basename_no_ext(const std::string& p) {
   return d == std::string::npos ? b : b.substr(0, d);
 }
 
+// The output folders prepare_outdir made are removed again (when still empty) unless the
+// run gets as far as writing its results: a refused run leaves nothing behind.
+struct MadeDirs {
+  std::vector<std::string> dirs;
+  bool keep = false;
+  ~MadeDirs() {
+    if (keep) return;
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
+  }
+};
+
 }  // namespace
 
 int cmd_run(const RunArgs& args, std::ostream& out) {
@@ -31,6 +44,8 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   set_systemc_resolution();  // before anything creates an sc_time
   const RunOptions& opt = args.options;
 
+  // A bad -o is found before anything is loaded or simulated.
+  MadeDirs made{prepare_outdir(opt.outdir)};
   // Load and validate everything before any output exists.
   ChipCatalog catalog(default_catalog_dir());
   Doc topo_doc = load_doc(args.topology);
@@ -125,8 +140,9 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   workload->report(sim, summary);
   summary["stats"] = sim.stats().summary(opt.stats_full);
 
-  make_dirs(opt.outdir);
-  write_file_atomic(opt.outdir + "/summary.json", summary.dump(2) + "\n");
+  made.keep = true;
+  // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.
+  write_file_atomic(opt.outdir + "/summary.json", summary.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   workload->write_files(sim, opt.outdir);
   sim.recorder().finish(partial);
   if (!opt.quiet) {

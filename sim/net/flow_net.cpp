@@ -107,7 +107,7 @@ void FlowNet::transfer(int src, int dst, Bytes bytes, std::function<void()> done
   const Route* r = own.get();
   int id = new_flow(src, dst, r, bytes, -1, std::move(done));
   flows_[static_cast<size_t>(id)].own = std::move(own);
-  start_flow(id, q_.now() + klass(*r).startup);
+  start_flow(id, time_add(q_.now(), klass(*r).startup));
 }
 
 void FlowNet::start_flow(int id, SimTime data_start) {
@@ -264,7 +264,7 @@ void FlowNet::schedule_completion(int id) {
   Flow& f = flows_[static_cast<size_t>(id)];
   std::uint32_t g = ++f.gen;
   if (f.rate <= 0) return;  // starved (a zero-capacity link): never completes on its own
-  q_.at(q_.now() + to_simtime(f.remaining / f.rate), [this, id, g] {
+  q_.at(time_add(q_.now(), to_simtime(f.remaining / f.rate)), [this, id, g] {
     if (flows_[static_cast<size_t>(id)].gen == g) finish_flow(id);
   });
 }

@@ -48,7 +48,7 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
       const Pattern::Class& c = pattern->classes[static_cast<size_t>(pattern->class_of[i])];
       int f = new_flow(pattern->pairs[i].first, pattern->pairs[i].second, &pattern->routes[i], bytes * c.weight, id,
                        nullptr);
-      start_flow(f, q_.now() + c.startup);
+      start_flow(f, time_add(q_.now(), c.startup));
     }
     return;
   }
@@ -65,10 +65,10 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
       double bw = links_[static_cast<size_t>(pattern->dirlinks[i])].bw;
       if (bw > 0) drain = std::max(drain, to_simtime(pattern->load[i] * bytes / bw));
     }
-    end = q_.now() + startup + drain;
+    end = time_add(time_add(q_.now(), startup), drain);
   } else {
     ++stats_.fast_phases;
-    for (const auto& c : pattern->classes) end = std::max(end, q_.now() + c.startup + drain_time(c, bytes));
+    for (const auto& c : pattern->classes) end = std::max(end, time_add(time_add(q_.now(), c.startup), drain_time(c, bytes)));
   }
   ph.end = end;
   fast_active_.push_back(id);

@@ -85,7 +85,7 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
   run->plan = it->second;
   if (run->plan->startup > 0) {
     // Set-up before any data moves (NVLS barrier): counted in the total, not in a label.
-    q_.at(q_.now() + to_simtime(run->plan->startup), [this, run] {
+    q_.at(time_add(q_.now(), to_simtime(run->plan->startup)), [this, run] {
       begin(run);
     });
     return;

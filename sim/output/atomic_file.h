@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace llmsim {
 
@@ -25,6 +26,16 @@ class AtomicFile {
   bool committed_ = false;
 };
 
-void make_dirs(const std::string& dir);
+// Creates `dir` and its missing parents; appends the ones it created to `created`.
+void make_dirs(const std::string& dir, std::vector<std::string>* created = nullptr);
+
+// The files `llmsim run` writes into its output folder.
+inline const char* const kRunOutputs[] = {"summary.json", "requests.csv", "timeline.json", "signals.vcd"};
+
+// `run -o DIR`, before any input is loaded: creates DIR (and its parents), proves a file
+// can be written there and removes the kRunOutputs an earlier run left. InputError (exit 2,
+// naming the path) when DIR is empty, is a file, lies under a file, or cannot be written.
+// Returns the folders it created, parents first (a run that fails removes them again).
+std::vector<std::string> prepare_outdir(const std::string& dir);
 
 }  // namespace llmsim

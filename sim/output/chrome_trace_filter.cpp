@@ -1,6 +1,7 @@
 #include "sim/output/chrome_trace_filter.h"
 
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -16,7 +17,8 @@ bool parse_bound(const std::string& s, const std::string& whole, SimTime& out) {
     throw std::invalid_argument("'" + whole + "': time window bound '" + s +
                                 "' is not a non-negative number of seconds (syntax REGEX@T0:T1)");
   }
-  out = to_simtime(v);
+  // Past the simulated-time horizon no run reaches: the same as an open end.
+  out = representable_time(v) ? to_simtime(v) : std::numeric_limits<SimTime>::max();
   return true;
 }
 

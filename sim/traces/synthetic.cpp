@@ -103,6 +103,11 @@ SyntheticSpec parse_synthetic(Fields& f) {
   if (s.arrival != "at-once") {
     s.rate = f.qty("rate", Dim::Rate);
     if (!(s.rate > 0)) f.fail("rate", "must be > 0");
+    double span = static_cast<double>(s.count - 1) / s.rate;
+    if (!representable_time(span)) {
+      f.fail("rate", std::to_string(s.count) + " requests at " + format_quantity(s.rate, Dim::Rate) + " arrive over " +
+                         format_quantity(span, Dim::Time) + ", past " + horizon_text());
+    }
   }
   if (s.arrival == "gamma") {
     // Burstiness as in Splitwise / DistServe: inter-arrivals Gamma with this CV (1 = Poisson).

@@ -208,6 +208,10 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
     if (row++ < o.offset) continue;
     r.id = out.size();
     r.arrival = o.start + t * o.time_scale;
+    if (!representable_time(r.arrival)) {
+      bad(name, lineno, 1, "arrival at " + format_quantity(r.arrival, Dim::Time) + " (after start and time_scale) is past " +
+                               horizon_text());
+    }
     out.push_back(r);
   }
   if (out.empty()) bad(name, lineno, 1, "trace has no requests" + std::string(o.offset ? " after offset" : ""));

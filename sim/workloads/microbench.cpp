@@ -151,6 +151,11 @@ class Microbench : public Workload {
       o.repeat = f.positive("repeat", repeat);
       o.after = parse_after(f, i);
       OpKind kind;
+      const bool p2p = o.name == "send" || o.name == "recv" || o.name == "sendrecv";
+      if (f.has("device") && (p2p || is_collective_op(o.name))) {
+        f.fail("device", o.name + " names its devices with " + (p2p ? "`from` and `to`" : "`group` (default all)") +
+                             ", not `device`");
+      }
       if (o.name == "send" || o.name == "recv") {
         parse_p2p(f, topo, o);
       } else if (is_collective_op(o.name)) {

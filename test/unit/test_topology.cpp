@@ -171,7 +171,7 @@ TEST_CASE("topology: positioned errors", "[topology]") {
   CHECK_THAT(input_error("device: test-chip.yaml\ncount: 4\nfabrics:\n  - {name: p, type: p2p, shape: links, link: {bandwidth: 1 GB/s}, links: [{a: gpu0, b: gpu1}, {a: gpu1, b: gpu0}]}\n"),
              Catch::Contains("duplicate link"));
   CHECK_THAT(input_error(flat(4, "{name: r, type: p2p, shape: rign, link: {bandwidth: 5 GB/s}}")), Catch::Contains("'rign' is not one of"));
-  CHECK_THAT(input_error(flat(4, "{name: r, type: p2p, shape: ring, lnk: {bandwidth: 5 GB/s}}")), Catch::Contains("missing required field 'link'"));
+  CHECK_THAT(input_error(flat(4, "{name: r, type: p2p, shape: ring, lnk: {bandwidth: 5 GB/s}}")), Catch::Contains("unknown field 'lnk' (did you mean 'link'? it is required)"));
   CHECK_THAT(input_error(flat(4, "{name: r, type: p2p, shape: ring, link: {bandwidth: 5 GB/s, latncy: 1 us}}")),
              Catch::Contains("unknown field 'latncy' (did you mean 'latency'?)"));
   CHECK_THAT(input_error("device: test-chip.yaml\ncount: 2\n"), Catch::Contains("network is disconnected"));
