@@ -34,6 +34,13 @@ struct FitArgs {
 };
 int cmd_fit(const FitArgs& args, std::ostream& out);
 
+struct DescribeArgs {
+  std::string kind;              // chip | topology | workload | workload:KIND
+  std::string format = "table";  // table | yaml | csv
+};
+// Prints every declared field of a file kind (sim/core/params.h).
+int cmd_describe(const DescribeArgs& args, std::ostream& out);
+
 // What kind of document a file is, from its fields: "topology", "chip", "workload",
 // "model" (HuggingFace config.json or catalog YAML), or "" if it cannot be told.
 std::string classify_doc(const Doc& doc);

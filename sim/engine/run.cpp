@@ -6,6 +6,7 @@
 
 #include "models/sc_kernel.h"
 #include "sim/cli/commands.h"
+#include "sim/engine/resolved_config.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/resource_guard.h"
 #include "sim/engine/workload.h"
@@ -27,14 +28,13 @@ std::string basename_no_ext(const std::string& p) {
 
 int cmd_run(const RunArgs& args, std::ostream& out) {
   auto wall_start = std::chrono::steady_clock::now();
-  const RunOptions& opt = args.options;
+  RunOptions opt = args.options;  // a resolved config may supply the seed
 
   // Load and validate everything before any output exists.
   ChipCatalog catalog(default_catalog_dir());
-  Doc topo_doc = load_doc(args.topology);
-  apply_overrides(topo_doc, "topology", opt.overrides);
-  Doc work_doc = load_doc(args.workload);
-  apply_overrides(work_doc, "workload", opt.overrides);
+  RunInputs inputs = load_run_inputs(args.topology, args.workload, catalog, opt);
+  const Doc& topo_doc = inputs.topology;
+  const Doc& work_doc = inputs.workload;
   for (const auto& o : opt.overrides) {
     if (o.target != "topology" && o.target != "workload") {
       throw InputError({"--set", 1, 1}, "'" + o.text + "': key must start with 'topology.' or 'workload.'");
@@ -110,7 +110,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   summary["version"] = LLMSIM_VERSION;
   summary["kind"] = kind;
   summary["topology"] = topo.name.empty() ? basename_no_ext(args.topology) : topo.name;
-  summary["workload"] = basename_no_ext(args.workload);
+  summary["workload"] = inputs.workload_name;
   summary["devices"] = topo.num_devices();
   summary["seed"] = opt.seed;
   summary["sim_time_s"] = to_seconds(sim.now());
@@ -122,6 +122,8 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
 
   make_dirs(opt.outdir);
   write_file_atomic(opt.outdir + "/summary.json", summary.dump(2) + "\n");
+  write_file_atomic(opt.outdir + "/config.resolved.yaml",
+                    resolved_config_text(inputs, args.topology, args.workload, topo, *workload, opt));
   workload->write_files(sim, opt.outdir);
   sim.recorder().finish(partial);
   if (!opt.quiet) {
