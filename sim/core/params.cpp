@@ -166,15 +166,16 @@ YAML::Node Params::value_or_default(const ParamDecl& d) {
   return YAML::Node(d.def);  // declared default text, read by the same converter
 }
 
-Params Params::child(const std::string& key) {
+Params Params::child(const std::string& key, const std::string& what) {
   const ParamDecl& d = decl(key, false);
-  if (d.type != ParamType::Map || d.section.empty()) throw std::logic_error(s_->path + "." + key + " is not a section");
+  if ((d.type != ParamType::Map && d.type != ParamType::Any) || d.section.empty())
+    throw std::logic_error(s_->path + "." + key + " is not a section");
   YAML::Node in = d.required ? f_.get(key) : f_.opt(key);
   if (!in) {
     in = YAML::Node(YAML::NodeType::Map);  // absent optional section: its defaults apply
     out_[key] = YAML::Node(YAML::NodeType::Map);
   }
-  return Params(d.section, in, f_.file_for(key), what_ + "." + key, out_[key]);
+  return Params(d.section, in, f_.file_for(key), what.empty() ? what_ + "." + key : what, out_[key]);
 }
 
 Params Params::item(const std::string& key, std::size_t i) {

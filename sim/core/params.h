@@ -97,8 +97,9 @@ class Params {
   Params(const std::string& section, const YAML::Node& node, std::string file, std::string what,
          YAML::Node resolved);
 
-  // Nested section under `key` (a Map field), or item `i` of a List field.
-  Params child(const std::string& key);
+  // Nested section under `key` (a Map field, or an Any field given as a map), or item `i`
+  // of a List field. `what` names it in messages (default: parent's what + "." + key).
+  Params child(const std::string& key, const std::string& what = "");
   Params item(const std::string& key, std::size_t i);
 
   bool has(const std::string& key) const;

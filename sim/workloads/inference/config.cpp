@@ -146,12 +146,10 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   }
   if (has_trace) {
     c.use_trace = true;
-    Fields t(f.get("trace"), f.file_for("trace"), "workload.trace");
+    Params t = f.child("trace");
     c.trace = parse_trace_options(t, doc);
-    std::string abs = absolute(c.trace.file);
-    f.resolved()["trace"]["file"] = abs.empty() ? c.trace.file : abs;
   } else {
-    Fields r(f.get("requests"), f.file_for("requests"), "workload.requests");
+    Params r = f.child("requests");
     c.synthetic = parse_synthetic(r);
     c.seed = c.synthetic.seed;
   }

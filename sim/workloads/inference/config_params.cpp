@@ -26,8 +26,8 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
         .one_of({"round-robin", "least-loaded"}).from(kDoc),
     P::opt("disaggregation", T::Map, "", "prefill / decode split (Splitwise, DistServe)")
         .nested("workload:inference.disaggregation"),
-    P::opt("trace", T::Map, "", "a recorded trace (copied as given; file made absolute); or `requests`").from(kDoc),
-    P::opt("requests", T::Map, "", "synthetic requests (copied as given); or `trace`").from(kDoc),
+    P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace"),
+    P::opt("requests", T::Map, "", "synthetic requests; or `trace`").nested("workload:inference.requests"),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_parallelism, {kKind, "workload:inference.parallelism", "", {
@@ -50,6 +50,38 @@ LLMSIM_DECLARE_PARAMS(inf_scheduler, {kKind, "workload:inference.scheduler", "",
 
 LLMSIM_DECLARE_PARAMS(inf_disaggregation, {kKind, "workload:inference.disaggregation", "", {
     P::req("prefill_replicas", T::Positive, "replicas that only prefill").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_trace, {kKind, "workload:inference.trace", "", {
+    P::req("file", T::String, "trace file, relative to the workload or the project root").from(kDoc),
+    P::opt("format", T::Choice, "azure", "azure (Azure LLM 2023 CSV) | csv | jsonl")
+        .one_of({"azure", "csv", "jsonl"}).from(kDoc),
+    P::opt("offset", T::Integer, "0", "rows skipped first").from(kDoc),
+    P::opt("limit", T::Integer, "0", "rows kept (0 = the whole trace)").from(kDoc),
+    P::opt("time_scale", T::Number, "1.0", "inter-arrival times multiplied by this (0.5 = twice the load)").from(kDoc),
+    P::opt("start", T::Quantity, "0 s", "arrival of the first kept row").unit(Dim::Time).from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_requests, {kKind, "workload:inference.requests", "", {
+    P::req("count", T::Positive, "requests (at most 1e8)").from(kDoc),
+    P::opt("arrival", T::Choice, "poisson", "inter-arrival process")
+        .one_of({"poisson", "gamma", "fixed", "at-once"}).from(kDoc),
+    P::opt("rate", T::Quantity, "", "arrivals per second (required unless at-once)").unit(Dim::Rate).from(kDoc),
+    P::opt("cv", T::Number, "", "gamma: coefficient of variation of inter-arrivals (required)")
+        .from("Splitwise, DistServe"),
+    P::req("prompt_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.tokens"),
+    P::req("output_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.tokens"),
+    P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_tokens, {kKind, "workload:inference.requests.tokens", "prompt_tokens / output_tokens as a map", {
+    P::opt("dist", T::Choice, "fixed", "distribution").one_of({"fixed", "uniform", "lognormal"}).from(kDoc),
+    P::opt("value", T::Positive, "", "fixed: the count (required)").from(kDoc),
+    P::opt("min", T::Positive, "1", "uniform: lower bound (required); lognormal: clamp").from(kDoc),
+    P::opt("max", T::Integer, "0", "uniform: upper bound (required); lognormal: clamp (0 = none)").from(kDoc),
+    P::opt("sigma", T::Number, "", "lognormal: log-space sigma in [0, 5] (required)").from(kDoc),
+    P::opt("median", T::Number, "", "lognormal: median tokens (or mean)").from(kDoc),
+    P::opt("mean", T::Number, "", "lognormal: mean tokens (or median)").from(kDoc),
 }});
 
 }  // namespace llmsim
