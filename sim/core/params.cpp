@@ -178,11 +178,11 @@ Params Params::child(const std::string& key, const std::string& what) {
   return Params(d.section, in, f_.file_for(key), what.empty() ? what_ + "." + key : what, out_[key]);
 }
 
-Params Params::item(const std::string& key, std::size_t i) {
+Params Params::item(const std::string& key, std::size_t i, const std::string& what) {
   const ParamDecl& d = decl(key, false);
   if (d.type != ParamType::List || d.section.empty()) throw std::logic_error(s_->path + "." + key + " is not a list of sections");
   YAML::Node list = f_.get(key);
-  return Params(d.section, list[i], f_.file_for(key), what_ + "." + key + "[]", out_[key][i]);
+  return Params(d.section, list[i], f_.file_for(key), what.empty() ? what_ + "." + key + "[]" : what, out_[key][i]);
 }
 
 bool Params::has(const std::string& key) const {
@@ -190,13 +190,14 @@ bool Params::has(const std::string& key) const {
   return f_.has(key);
 }
 
+// Raw access needs a declaration, whatever its default.
 YAML::Node Params::get(const std::string& key) {
-  decl(key, false);
+  if (!s_->find(key)) throw std::logic_error("field '" + key + "' of " + s_->path + " is read but not declared");
   return f_.get(key);
 }
 
 YAML::Node Params::opt(const std::string& key) {
-  decl(key, false);
+  if (!s_->find(key)) throw std::logic_error("field '" + key + "' of " + s_->path + " is read but not declared");
   return f_.opt(key);
 }
 
@@ -244,6 +245,14 @@ double Params::num(const std::string& key) {
   return v;
 }
 
+double Params::num(const std::string& key, double derived) {
+  decl(key, true);
+  YAML::Node n = f_.opt(key);
+  double v = n ? as_number(n, f_.file_for(key), what_ + "." + key) : derived;
+  record(key, resolved_number(v));
+  return v;
+}
+
 bool Params::boolean(const std::string& key) {
   const ParamDecl& d = decl(key, false);
   bool v = as_bool(value_or_default(d), f_.file_for(key), what_ + "." + key);
@@ -264,6 +273,15 @@ void Params::check_choice(const ParamDecl& d, const std::string& v) const {
   std::string list;
   for (const auto& c : d.choices) list += (list.empty() ? "" : ", ") + c;
   fail(d.name, "'" + v + "' is not one of: " + list);
+}
+
+double Params::qty(const std::string& key, double derived) {
+  const ParamDecl& d = decl(key, true);
+  if (d.type != ParamType::Quantity) throw std::logic_error(s_->path + "." + key + " is not a quantity");
+  YAML::Node n = f_.opt(key);
+  double v = n ? as_quantity(n, f_.file_for(key), d.dim, what_ + "." + key) : derived;
+  record(key, resolved_quantity(v, d.dim));
+  return v;
 }
 
 std::string Params::choice(const std::string& key) {

@@ -100,7 +100,7 @@ class Params {
   // Nested section under `key` (a Map field, or an Any field given as a map), or item `i`
   // of a List field. `what` names it in messages (default: parent's what + "." + key).
   Params child(const std::string& key, const std::string& what = "");
-  Params item(const std::string& key, std::size_t i);
+  Params item(const std::string& key, std::size_t i, const std::string& what = "");
 
   bool has(const std::string& key) const;
   YAML::Node get(const std::string& key);  // Map / List / Any fields, raw (copied as given)
@@ -114,8 +114,10 @@ class Params {
   std::int64_t positive(const std::string& key);
   std::int64_t positive(const std::string& key, std::int64_t derived);
   double num(const std::string& key);
+  double num(const std::string& key, double derived);
   bool boolean(const std::string& key);
   double qty(const std::string& key);
+  double qty(const std::string& key, double derived);
   std::string choice(const std::string& key);
   std::string choice(const std::string& key, const std::string& derived);
 

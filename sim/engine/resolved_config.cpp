@@ -6,6 +6,7 @@
 
 #include "sim/core/params.h"
 #include "sim/engine/workload.h"
+#include "sim/topo/build.h"
 
 namespace llmsim {
 
@@ -66,11 +67,11 @@ Doc load_part(const std::string& path, const std::string& part, ChipCatalog& cat
   return part_of(doc, part);
 }
 
-// The topology as loaded. Topologies are not migrated onto declarations yet: this is the
-// input tree (--set applied, includes merged) with its name filled in and its file
+// The topology as loaded (declared fields with defaults, SI units), with its file
 // references made absolute; the chips it uses are written beside it.
-YAML::Node resolved_topology(const Doc& doc, const Topology& topo) {
-  YAML::Node t = clean_copy(doc.root);
+YAML::Node resolved_topology(const RunInputs& in, const Topology& topo) {
+  const Doc& doc = in.topology;
+  YAML::Node t = clean_copy(in.topology_resolved.IsMap() ? in.topology_resolved : doc.root);
   t["name"] = topo.name;
   const YAML::Node& root = doc.root;
   if (root["device"] && root["device"].IsScalar() && topo.num_devices() > 0) {
@@ -107,6 +108,13 @@ RunInputs load_run_inputs(const std::string& topology_path, const std::string& w
   return in;
 }
 
+Topology load_run_topology(RunInputs& in, ChipCatalog& catalog) {
+  YAML::Node resolved;
+  Topology t = topo_detail::load_topology_resolved(in.topology, catalog, resolved);
+  in.topology_resolved.reset(resolved);
+  return t;
+}
+
 std::string resolved_config_text(const RunInputs& in, const std::string& topology_path,
                                  const std::string& workload_path, const Topology& topo,
                                  const Workload& workload, const RunOptions& opt) {
@@ -129,7 +137,7 @@ std::string resolved_config_text(const RunInputs& in, const std::string& topolog
 
   YAML::Node w = workload.resolved();
   root["workload"] = w.IsDefined() ? clean_copy(w) : clean_copy(in.workload.root);
-  root["topology"] = resolved_topology(in.topology, topo);
+  root["topology"] = resolved_topology(in, topo);
   YAML::Node chips(YAML::NodeType::Map);
   std::set<std::string> seen;
   for (const ChipSpec* c : topo.device_chip) {

@@ -24,6 +24,7 @@ struct RunInputs {
   Doc workload;               // the workload document, --set applied
   std::string workload_name;  // summary.json "workload" (the original file's stem)
   YAML::Node meta;            // kResolvedMarker block of an input resolved config (or undefined)
+  YAML::Node topology_resolved;  // the topology as loaded (load_run_topology)
 };
 
 // Loads the -t and -w files. Either may be a config.resolved.yaml: then its `topology:` or
@@ -31,6 +32,9 @@ struct RunInputs {
 // chips it saw, not today's catalog), and its recorded --seed applies unless `opt` has one.
 RunInputs load_run_inputs(const std::string& topology_path, const std::string& workload_path,
                           ChipCatalog& catalog, RunOptions& opt);
+
+// Loads in.topology (load_topology), keeping the document as loaded for the resolved config.
+Topology load_run_topology(RunInputs& in, ChipCatalog& catalog);
 
 // The text of config.resolved.yaml for a loaded run.
 std::string resolved_config_text(const RunInputs& in, const std::string& topology_path,

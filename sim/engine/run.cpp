@@ -33,14 +33,13 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   // Load and validate everything before any output exists.
   ChipCatalog catalog(default_catalog_dir());
   RunInputs inputs = load_run_inputs(args.topology, args.workload, catalog, opt);
-  const Doc& topo_doc = inputs.topology;
   const Doc& work_doc = inputs.workload;
   for (const auto& o : opt.overrides) {
     if (o.target != "topology" && o.target != "workload") {
       throw InputError({"--set", 1, 1}, "'" + o.text + "': key must start with 'topology.' or 'workload.'");
     }
   }
-  Topology topo = load_topology(topo_doc, catalog);
+  Topology topo = load_run_topology(inputs, catalog);
 
   YAML::Node kind_node = static_cast<const YAML::Node&>(work_doc.root)["kind"];
   if (!kind_node) throw InputError({work_doc.path, 1, 1}, "workload: missing required field 'kind'");

@@ -1,7 +1,5 @@
-// Topology file parameters, declared for `llmsim describe topology`. The topology loader
-// (load.cpp, shapes.cpp, links.cpp) still reads with the plain Fields reader, so
-// config.resolved.yaml copies topology fields as given (docs/formats.md); a test checks
-// that every key the shipped topologies use is declared here.
+// Topology file parameters, declared once (sim/core/params.h): load.cpp, shapes.cpp and
+// links.cpp read them by name; `llmsim describe topology` prints them.
 #include "sim/core/params.h"
 #include "sim/topo/build.h"
 
@@ -14,14 +12,18 @@ const char* const kDoc = "docs/topologies.md#schema";
 const char* const kKind = "topology";
 
 
-std::vector<P> link_fields(bool bandwidth_required) {
+// Link fields default to the fabric's own link (explicit `links:` entries, `block_link`);
+// a fabric's `link:` itself starts from nothing (bandwidth then required).
+std::vector<P> link_fields() {
+  const char* from_fabric = "the fabric's link (0 on a fabric's own link)";
   return {
-      bandwidth_required ? P::req("bandwidth", T::Quantity, "per direction").unit(Dim::Bandwidth).from(kDoc)
-                         : P::derive("bandwidth", T::Quantity, "the fabric's link", "per direction").unit(Dim::Bandwidth).from(kDoc),
-      P::opt("latency", T::Quantity, "0 s", "per hop (wire + serdes + switch port)").unit(Dim::Time).from(kDoc),
-      P::opt("per_message_overhead", T::Quantity, "0 s", "software / NIC cost per message").unit(Dim::Time).from(kDoc),
-      P::opt("max_payload", T::Quantity, "0 B", "messages are cut into chunks of this (0 = unlimited)").unit(Dim::Size).from(kDoc),
-      P::opt("pj_per_bit", T::Number, "0", "link energy in pJ per bit").from("docs/models.md"),
+      P::derive("bandwidth", T::Quantity, "the fabric's link (required on a fabric's own link)", "per direction")
+          .unit(Dim::Bandwidth).from(kDoc),
+      P::derive("latency", T::Quantity, from_fabric, "per hop (wire + serdes + switch port)").unit(Dim::Time).from(kDoc),
+      P::derive("per_message_overhead", T::Quantity, from_fabric, "software / NIC cost per message").unit(Dim::Time).from(kDoc),
+      P::derive("max_payload", T::Quantity, from_fabric, "messages are cut into chunks of this (0 = unlimited)")
+          .unit(Dim::Size).from(kDoc),
+      P::derive("pj_per_bit", T::Number, from_fabric, "link energy in pJ per bit").from("docs/models.md"),
       P::derive("kind", T::Choice, "the fabric's type", "link kind").one_of(topo_detail::link_kinds()).from(kDoc),
   };
 }
@@ -63,17 +65,17 @@ LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; sh
     P::opt("block_link", T::Map, "", "torus / mesh: link between blocks (needs block)").nested("topology.fabrics[].link"),
     P::opt("radix", T::Positive, "64", "fat-tree: ports per switch").from(kDoc),
     P::opt("oversubscription", T::Number, "1", "fat-tree: leaf down:up bandwidth ratio").from(kDoc),
-    P::opt("rails", T::Positive, "", "fat-tree: rail-optimised with this many rails").from(kDoc),
+    P::opt("rails", T::Positive, "", "fat-tree: rail-optimised with this many rails (absent = not)").from(kDoc),
     P::opt("switches", T::List, "", "links: switch names").from(kDoc),
     P::req("links", T::List, "links: explicit {a, b, ...link fields}").nested("topology.fabrics[].links[]"),
 }});
 
-LLMSIM_DECLARE_PARAMS(topo_link, {kKind, "topology.fabrics[].link", "", link_fields(true)});
+LLMSIM_DECLARE_PARAMS(topo_link, {kKind, "topology.fabrics[].link", "", link_fields()});
 
 LLMSIM_DECLARE_PARAMS(topo_links, {kKind, "topology.fabrics[].links[]", "", [] {
   std::vector<P> v = {P::req("a", T::String, "endpoint (device or switch name)").from(kDoc),
                       P::req("b", T::String, "endpoint (device or switch name)").from(kDoc)};
-  for (auto& p : link_fields(false)) v.push_back(p);
+  for (auto& p : link_fields()) v.push_back(p);
   return v;
 }()});
 
