@@ -50,5 +50,7 @@ void check_chip_doc(const Doc& doc, std::ostream& out);
 void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 void check_model_doc(const Doc& doc, std::ostream& out);
+// A config.resolved.yaml: its chips, topology and workload (sim/engine/resolved_config.cpp).
+void check_resolved_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 
 }  // namespace llmsim

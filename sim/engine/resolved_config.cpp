@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "sim/cli/commands.h"
 #include "sim/core/params.h"
 #include "sim/engine/workload.h"
 #include "sim/topo/build.h"
@@ -106,6 +107,12 @@ RunInputs load_run_inputs(const std::string& topology_path, const std::string& w
     }
   }
   return in;
+}
+
+void check_resolved_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out) {
+  register_chips(doc, catalog);
+  check_topology_doc(part_of(doc, "topology"), catalog, out);
+  check_workload_doc(part_of(doc, "workload"), catalog, out);
 }
 
 Topology load_run_topology(RunInputs& in, ChipCatalog& catalog) {

@@ -11,7 +11,6 @@
 #include "models/device.h"
 #include "models/network.h"
 #include "sim/engine/simulation.h"
-#include "sim/core/params.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
 
@@ -126,18 +125,6 @@ std::string blame_key(const Fields& f, const std::string& msg) {  // plain reade
   return "op";
 }
 
-// The declaration table of one `ops` item, by its op name (sim/workloads/microbench_params.cpp).
-std::string op_section(const YAML::Node& item) {
-  const YAML::Node& c = item;
-  YAML::Node op = c["op"];
-  std::string name = op && op.IsScalar() ? op.Scalar() : "";
-  OpKind kind;
-  if (name == "send" || name == "recv") return "workload:microbench.ops[send|recv]";
-  if (is_collective_op(name)) return "workload:microbench.ops[collective]";
-  if (op_kind_from_name(name, kind)) return "workload:microbench.ops[" + name + "]";
-  return "workload:microbench.ops[]";
-}
-
 class Microbench : public Workload {
  public:
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
@@ -152,7 +139,7 @@ class Microbench : public Workload {
     for (std::size_t i = 0; i < ops.size(); ++i) {
       std::string what = "workload.ops[" + std::to_string(i) + "]";
       if (!ops[i].IsMap()) throw InputError(pos_of(ops[i], file), what + ": must be a map like {op: gemm, m: 8192, ...}");
-      Params f(op_section(ops[i]), ops[i], file, what, root.resolved()["ops"][i]);
+      Params f(microbench_op_section(ops[i]), ops[i], file, what, root.resolved()["ops"][i]);
       MbOp o;
       o.name = f.str("op");
       o.repeat = f.positive("repeat", repeat);
@@ -161,7 +148,7 @@ class Microbench : public Workload {
         parse_p2p(f, topo, o);
       } else if (is_collective_op(o.name)) {
         o.collective = true;
-        o.coll = parse_collective_op(o.name, f.fields(), topo);
+        o.coll = parse_collective_op(o.name, f, topo);
         o.coll.pos = f.pos();
         o.coll.op = o.name;
       } else if (op_kind_from_name(o.name, kind)) {

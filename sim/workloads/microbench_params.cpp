@@ -1,6 +1,7 @@
 // `kind: microbench` parameters, declared once (sim/core/params.h). Each op has its own
 // table (the fields an op accepts depend on the op); microbench.cpp reads them by name.
-#include "sim/core/params.h"
+#include "sim/ops/op.h"
+#include "sim/workloads/microbench.h"
 
 namespace llmsim {
 namespace {
@@ -99,8 +100,7 @@ LLMSIM_DECLARE_PARAMS(mb_p2p, {kKind, "workload:microbench.ops[send|recv]", "", 
     P::req("to", T::String, "receiving device").from(kDoc),
 }});
 
-// Collective ops are parsed by the network model (microbench_collective.cpp) with the plain
-// reader: declared here for `describe`; config.resolved.yaml copies their fields as given.
+// Collective ops (parsed by the network model, microbench_collective.cpp).
 LLMSIM_DECLARE_PARAMS(mb_collective, {kKind, "workload:microbench.ops[collective]",
     "allreduce allgather reducescatter alltoall broadcast reduce sendrecv", {
     P::req("op", T::String, "collective name").from(kDoc),
@@ -110,9 +110,20 @@ LLMSIM_DECLARE_PARAMS(mb_collective, {kKind, "workload:microbench.ops[collective
     P::opt("dtype", T::String, "fp32", "element type for the count column").from(kDoc),
     P::opt("algorithm", T::String, "auto", "collective algorithm (auto picks)").from(kDoc),
     P::opt("group", T::Any, "all", "`all` or a list of device names").from(kDoc),
-    P::opt("root", T::String, "the group's first device", "broadcast / reduce root").from(kDoc),
+    P::opt("root", T::String, "", "broadcast / reduce root (absent = the group's first device)").from(kDoc),
     P::opt("from", T::String, "", "sendrecv: sender").from(kDoc),
     P::opt("to", T::String, "", "sendrecv: receiver").from(kDoc),
 }});
+
+std::string microbench_op_section(const YAML::Node& item) {
+  const YAML::Node& c = item;
+  YAML::Node op = c["op"];
+  std::string name = op && op.IsScalar() ? op.Scalar() : "";
+  OpKind kind;
+  if (name == "send" || name == "recv") return "workload:microbench.ops[send|recv]";
+  if (is_collective_op(name)) return "workload:microbench.ops[collective]";
+  if (op_kind_from_name(name, kind)) return "workload:microbench.ops[" + name + "]";
+  return "workload:microbench.ops[]";  // unknown op: the loader names the known ones
+}
 
 }  // namespace llmsim

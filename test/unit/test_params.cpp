@@ -108,6 +108,10 @@ void check_round_trip(const std::string& tag, const std::string& args, const std
   }
   // Resolving a resolved configuration changes nothing.
   CHECK(slurp(resolved) == slurp(b + "/config.resolved.yaml"));
+  // `llmsim check` reads it too (chips, topology, workload).
+  auto [check_rc, check_out] = run_command("'" + std::string(LLMSIM_BINARY) + "' check '" + resolved + "'");
+  INFO(check_out);
+  CHECK(check_rc == 0);
 }
 
 }  // namespace
