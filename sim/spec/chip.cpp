@@ -107,6 +107,67 @@ void check_tier_name(Params& f, const std::string& key, const ChipSpec& chip, co
   if (!chip.tier(value)) f.fail(key, "tier '" + value + "' is not in this chip's memory list");
 }
 
+void load_compute(Params& f, ChipSpec& c) {
+  Params cf = f.child("compute");
+  c.compute.units = static_cast<int>(cf.positive("units"));
+  Fields pk(cf.get("peak"), cf.file(), "chip.compute.peak");
+  for (auto kv : pk.node()) {
+    std::string dt = kv.first.Scalar();
+    if (std::find(known_dtypes().begin(), known_dtypes().end(), dt) == known_dtypes().end()) {
+      throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: unknown dtype '" + dt + "'");
+    }
+    double v = pk.qty(dt, Dim::Flops);
+    if (v <= 0) pk.fail(dt, "must be positive");
+    c.compute.peak[dt] = v;
+    cf.resolved()["peak"][dt] = resolved_quantity(v, Dim::Flops);
+  }
+  if (c.compute.peak.empty()) cf.fail("peak", "needs at least one dtype");
+  if (YAML::Node ur = cf.opt("unit_rate")) {
+    Fields rf(ur, cf.file(), "chip.compute.unit_rate");
+    for (auto kv : rf.node()) {
+      std::string dt = kv.first.Scalar();
+      if (!c.compute.supports(dt)) {
+        throw InputError(pos_of(kv.first, cf.file()),
+                         "chip.compute.unit_rate: dtype '" + dt + "' has no entry in compute.peak");
+      }
+      double rate = rf.num(dt);
+      if (rate <= 0) rf.fail(dt, "must be positive (FLOP per cycle per unit)");
+      c.compute.unit_rate[dt] = rate;
+      cf.resolved()["unit_rate"][dt] = resolved_number(rate);
+    }
+    rf.finish();
+    // The catalog's own arithmetic check: a typo in units, clock or peak shows up here.
+    for (const auto& [dt, rate] : c.compute.unit_rate) {
+      double derived = c.compute.units * rate * c.clock;
+      double peak = c.compute.peak.at(dt);
+      if (std::fabs(derived - peak) > kPeakConsistencyTolerance * peak) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "%s: units x unit_rate x clock = %.4g FLOP/s but peak is %.4g FLOP/s "
+                      "(more than %.0f%% apart)",
+                      dt.c_str(), derived, peak, kPeakConsistencyTolerance * 100);
+        rf.fail(dt, buf);
+      }
+    }
+  }
+  c.compute.vector_peak = cf.qty("vector");
+  {
+    Params tf = cf.child("tile");
+    c.compute.tile_m = static_cast<int>(tf.positive("m"));
+    c.compute.tile_n = static_cast<int>(tf.positive("n"));
+    c.compute.tile_k = static_cast<int>(tf.positive("k"));
+    tf.finish();
+  }
+  c.compute.unit_buffer = cf.qty("unit_buffer");
+  c.compute.launch_overhead = cf.qty("launch_overhead");
+  c.compute.matrix_efficiency = cf.num("matrix_efficiency");
+  if (c.compute.matrix_efficiency <= 0 || c.compute.matrix_efficiency > 1)
+    cf.fail("matrix_efficiency", "must be in (0, 1]");
+  c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles");
+  if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
+  cf.finish();
+}
+
 void load_memory(Params& f, ChipSpec& c) {
   YAML::Node mem = f.get("memory");
   if (!mem.IsSequence() || mem.size() == 0) f.fail("memory", "must be a non-empty list of tiers");
@@ -171,66 +232,7 @@ ChipSpec load_chip(const Doc& doc) {
     if (c.power.idle < 0 || c.power.idle >= c.power.tdp) p.fail("idle", "must be >= 0 and below tdp");
     p.finish();
   }
-  {
-    Params cf = f.child("compute");
-    c.compute.units = static_cast<int>(cf.positive("units"));
-    Fields pk(cf.get("peak"), cf.file(), "chip.compute.peak");
-    for (auto kv : pk.node()) {
-      std::string dt = kv.first.Scalar();
-      if (std::find(known_dtypes().begin(), known_dtypes().end(), dt) == known_dtypes().end()) {
-        throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: unknown dtype '" + dt + "'");
-      }
-      double v = pk.qty(dt, Dim::Flops);
-      if (v <= 0) pk.fail(dt, "must be positive");
-      c.compute.peak[dt] = v;
-      cf.resolved()["peak"][dt] = resolved_quantity(v, Dim::Flops);
-    }
-    if (c.compute.peak.empty()) cf.fail("peak", "needs at least one dtype");
-    if (YAML::Node ur = cf.opt("unit_rate")) {
-      Fields rf(ur, cf.file(), "chip.compute.unit_rate");
-      for (auto kv : rf.node()) {
-        std::string dt = kv.first.Scalar();
-        if (!c.compute.supports(dt)) {
-          throw InputError(pos_of(kv.first, cf.file()),
-                           "chip.compute.unit_rate: dtype '" + dt + "' has no entry in compute.peak");
-        }
-        double rate = rf.num(dt);
-        if (rate <= 0) rf.fail(dt, "must be positive (FLOP per cycle per unit)");
-        c.compute.unit_rate[dt] = rate;
-        cf.resolved()["unit_rate"][dt] = resolved_number(rate);
-      }
-      rf.finish();
-      // The catalog's own arithmetic check: a typo in units, clock or peak shows up here.
-      for (const auto& [dt, rate] : c.compute.unit_rate) {
-        double derived = c.compute.units * rate * c.clock;
-        double peak = c.compute.peak.at(dt);
-        if (std::fabs(derived - peak) > kPeakConsistencyTolerance * peak) {
-          char buf[200];
-          std::snprintf(buf, sizeof buf,
-                        "%s: units x unit_rate x clock = %.4g FLOP/s but peak is %.4g FLOP/s "
-                        "(more than %.0f%% apart)",
-                        dt.c_str(), derived, peak, kPeakConsistencyTolerance * 100);
-          rf.fail(dt, buf);
-        }
-      }
-    }
-    c.compute.vector_peak = cf.qty("vector");
-    {
-      Params tf = cf.child("tile");
-      c.compute.tile_m = static_cast<int>(tf.positive("m"));
-      c.compute.tile_n = static_cast<int>(tf.positive("n"));
-      c.compute.tile_k = static_cast<int>(tf.positive("k"));
-      tf.finish();
-    }
-    c.compute.unit_buffer = cf.qty("unit_buffer");
-    c.compute.launch_overhead = cf.qty("launch_overhead");
-    c.compute.matrix_efficiency = cf.num("matrix_efficiency");
-    if (c.compute.matrix_efficiency <= 0 || c.compute.matrix_efficiency > 1)
-      cf.fail("matrix_efficiency", "must be in (0, 1]");
-    c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles");
-    if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
-    cf.finish();
-  }
+  load_compute(f, c);
   load_memory(f, c);
   load_placement(f, c);
   if (YAML::Node ports = f.opt("ports")) {

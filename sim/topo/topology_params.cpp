@@ -37,8 +37,8 @@ LLMSIM_DECLARE_PARAMS(topo_root, {kKind, "topology", "A cluster: devices (or nod
     P::req("device", T::String, "chip catalog name or a chip YAML path (not with `nodes`)").from(kDoc),
     P::req("count", T::Positive, "devices (not with `nodes`)").from(kDoc),
     P::opt("prefix", T::String, "gpu", "device-name prefix: gpu0 ... gpuN").from(kDoc),
-    P::opt("nodes", T::Map, "", "hierarchy: a node topology copied `count` times").nested("topology.nodes"),
-    P::opt("fabrics", T::List, "", "fabrics joining the devices of this level").nested("topology.fabrics[]"),
+    P::opt("nodes", T::Map, "", "hierarchy: a node topology copied `count` times").nested("topology.nodes").from(kDoc),
+    P::opt("fabrics", T::List, "", "fabrics joining the devices of this level").nested("topology.fabrics[]").from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(topo_nodes, {kKind, "topology.nodes", "", {
@@ -52,7 +52,7 @@ LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; sh
     P::derive("name", T::String, "type", "unique per level").from(kDoc),
     P::req("shape", T::Choice, "how devices are joined")
         .one_of({"switch", "ring", "fully-connected", "torus", "mesh", "fat-tree", "links"}).from(kDoc),
-    P::req("link", T::Map, "link parameters (optional for shape: links)").nested("topology.fabrics[].link"),
+    P::req("link", T::Map, "link parameters (optional for shape: links)").nested("topology.fabrics[].link").from(kDoc),
     P::opt("in_network_reduction", T::Boolean, "false", "switches reduce / multicast (NVLS, SHARP)").from(kDoc),
     P::opt("switch_latency", T::Quantity, "0 s", "added per switch a route passes through").unit(Dim::Time).from(kDoc),
     P::opt("parallel", T::Positive, "1", "links per device pair, one link of N x bandwidth").from(kDoc),
@@ -62,12 +62,12 @@ LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; sh
     P::opt("links_per_pair", T::Positive, "1", "fully-connected between nodes: links per node pair").from(kDoc),
     P::req("dims", T::List, "torus / mesh: 1 to 3 dimensions, e.g. [4, 4, 4]").from(kDoc),
     P::opt("block", T::List, "", "torus / mesh: block size per dimension (slices joined by block_link)").from(kDoc),
-    P::opt("block_link", T::Map, "", "torus / mesh: link between blocks (needs block)").nested("topology.fabrics[].link"),
+    P::opt("block_link", T::Map, "", "torus / mesh: link between blocks (needs block)").nested("topology.fabrics[].link").from(kDoc),
     P::opt("radix", T::Positive, "64", "fat-tree: ports per switch").from(kDoc),
     P::opt("oversubscription", T::Number, "1", "fat-tree: leaf down:up bandwidth ratio").from(kDoc),
     P::opt("rails", T::Positive, "", "fat-tree: rail-optimised with this many rails (absent = not)").from(kDoc),
     P::opt("switches", T::List, "", "links: switch names").from(kDoc),
-    P::req("links", T::List, "links: explicit {a, b, ...link fields}").nested("topology.fabrics[].links[]"),
+    P::req("links", T::List, "links: explicit {a, b, ...link fields}").nested("topology.fabrics[].links[]").from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(topo_link, {kKind, "topology.fabrics[].link", "", link_fields()});

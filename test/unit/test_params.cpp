@@ -18,10 +18,10 @@ using namespace llmsim;
 using namespace llmsim_test;
 
 LLMSIM_DECLARE_PARAMS(test_sec, {"test-only", "test-only", "", {
-    ParamDecl::req("clock", ParamType::Quantity, "a clock").unit(Dim::Frequency),
-    ParamDecl::opt("latency", ParamType::Quantity, "1.5 us", "a latency").unit(Dim::Time),
-    ParamDecl::opt("ratio", ParamType::Number, "0.9", "a ratio"),
-    ParamDecl::derive("label", ParamType::String, "clock's text", "a label"),
+    ParamDecl::req("clock", ParamType::Quantity, "a clock").unit(Dim::Frequency).from("test"),
+    ParamDecl::opt("latency", ParamType::Quantity, "1.5 us", "a latency").unit(Dim::Time).from("test"),
+    ParamDecl::opt("ratio", ParamType::Number, "0.9", "a ratio").from("test"),
+    ParamDecl::derive("label", ParamType::String, "clock's text", "a label").from("test"),
 }});
 
 namespace {
@@ -142,12 +142,14 @@ TEST_CASE("params: reading an undeclared field is a programming error", "[params
   CHECK_THROWS_AS(Params("no-such-section", d, "x"), std::logic_error);
 }
 
-TEST_CASE("params: every declared default reads with its own type and unit", "[params]") {
+TEST_CASE("params: every declaration has a doc, a source and a default of its own type", "[params]") {
   for (const auto& kind : ParamRegistry::kinds()) {
     for (const ParamSection* s : ParamRegistry::of_kind(kind)) {
       for (const ParamDecl& d : s->params) {
-        if (d.required || d.derived || d.def.empty()) continue;
         INFO(s->path << "." << d.name << " = " << d.def);
+        CHECK(!d.doc.empty());     // describe has a sentence for every field
+        CHECK(!d.source.empty());  // and says where it comes from
+        if (d.required || d.derived || d.def.empty()) continue;
         YAML::Node n(d.def);
         if (d.type == ParamType::Quantity) CHECK_NOTHROW(as_quantity(n, "decl", d.dim, d.name));
         if (d.type == ParamType::Number) CHECK_NOTHROW(as_number(n, "decl", d.name));

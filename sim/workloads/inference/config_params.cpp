@@ -11,6 +11,19 @@ const char* const kDoc = "docs/inference.md";
 const char* const kVllm = "vLLM EngineArgs";
 const char* const kKind = "workload:inference";
 
+// A token count given as a map (prompt_tokens, output_tokens).
+std::vector<P> token_dist() {
+  return {
+      P::opt("dist", T::Choice, "fixed", "distribution").one_of({"fixed", "uniform", "lognormal"}).from(kDoc),
+      P::opt("value", T::Positive, "", "fixed: the count (required)").from(kDoc),
+      P::opt("min", T::Positive, "1", "uniform: lower bound (required); lognormal: clamp").from(kDoc),
+      P::opt("max", T::Integer, "0", "uniform: upper bound (required); lognormal: clamp (0 = none)").from(kDoc),
+      P::opt("sigma", T::Number, "", "lognormal: log-space sigma in [0, 5] (required)").from(kDoc),
+      P::opt("median", T::Number, "", "lognormal: median tokens (or mean)").from(kDoc),
+      P::opt("mean", T::Number, "", "lognormal: mean tokens (or median)").from(kDoc),
+  };
+}
+
 }  // namespace
 
 LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: model, parallelism, scheduler, requests", {
@@ -20,14 +33,14 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
     P::req("model", T::String, "workloads/models name, or a model YAML / config.json path").from(kDoc),
     P::opt("dtype", T::String, "bf16", "weights and GEMMs: fp64 fp32 tf32 bf16 fp16 fp8 int8 int4").from(kDoc),
     P::derive("kv_dtype", T::String, "dtype (fp16 for int4 weights)", "KV cache and attention").from(kDoc),
-    P::opt("parallelism", T::Map, "", "tensor / pipeline parallelism, replicas").nested("workload:inference.parallelism"),
-    P::opt("scheduler", T::Map, "", "continuous batching (vLLM-style)").nested("workload:inference.scheduler"),
+    P::opt("parallelism", T::Map, "", "tensor / pipeline parallelism, replicas").nested("workload:inference.parallelism").from(kDoc),
+    P::opt("scheduler", T::Map, "", "continuous batching (vLLM-style)").nested("workload:inference.scheduler").from(kDoc),
     P::opt("router", T::Choice, "round-robin", "how requests pick a replica")
         .one_of({"round-robin", "least-loaded"}).from(kDoc),
     P::opt("disaggregation", T::Map, "", "prefill / decode split (Splitwise, DistServe)")
-        .nested("workload:inference.disaggregation"),
-    P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace"),
-    P::opt("requests", T::Map, "", "synthetic requests; or `trace`").nested("workload:inference.requests"),
+        .nested("workload:inference.disaggregation").from(kDoc),
+    P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace").from(kDoc),
+    P::opt("requests", T::Map, "", "synthetic requests; or `trace`").nested("workload:inference.requests").from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_parallelism, {kKind, "workload:inference.parallelism", "", {
@@ -69,19 +82,14 @@ LLMSIM_DECLARE_PARAMS(inf_requests, {kKind, "workload:inference.requests", "", {
     P::opt("rate", T::Quantity, "", "arrivals per second (required unless at-once)").unit(Dim::Rate).from(kDoc),
     P::opt("cv", T::Number, "", "gamma: coefficient of variation of inter-arrivals (required)")
         .from("Splitwise, DistServe"),
-    P::req("prompt_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.tokens"),
-    P::req("output_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.tokens"),
+    P::req("prompt_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.prompt_tokens").from(kDoc),
+    P::req("output_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.output_tokens").from(kDoc),
     P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
 }});
 
-LLMSIM_DECLARE_PARAMS(inf_tokens, {kKind, "workload:inference.requests.tokens", "prompt_tokens / output_tokens as a map", {
-    P::opt("dist", T::Choice, "fixed", "distribution").one_of({"fixed", "uniform", "lognormal"}).from(kDoc),
-    P::opt("value", T::Positive, "", "fixed: the count (required)").from(kDoc),
-    P::opt("min", T::Positive, "1", "uniform: lower bound (required); lognormal: clamp").from(kDoc),
-    P::opt("max", T::Integer, "0", "uniform: upper bound (required); lognormal: clamp (0 = none)").from(kDoc),
-    P::opt("sigma", T::Number, "", "lognormal: log-space sigma in [0, 5] (required)").from(kDoc),
-    P::opt("median", T::Number, "", "lognormal: median tokens (or mean)").from(kDoc),
-    P::opt("mean", T::Number, "", "lognormal: mean tokens (or median)").from(kDoc),
-}});
+LLMSIM_DECLARE_PARAMS(inf_prompt_tokens, {kKind, "workload:inference.requests.prompt_tokens",
+                                          "prompt_tokens as a distribution", token_dist()});
+LLMSIM_DECLARE_PARAMS(inf_output_tokens, {kKind, "workload:inference.requests.output_tokens",
+                                          "output_tokens as a distribution", token_dist()});
 
 }  // namespace llmsim
