@@ -8,6 +8,7 @@ namespace llmsim {
 
 std::string classify_doc(const Doc& doc) {
   const YAML::Node& r = doc.root;
+  if (r["llmsim_resolved"]) return "resolved";  // OUTDIR/config.resolved.yaml
   if (r["kind"]) return "workload";
   if (r["num_hidden_layers"] || r["hidden_size"] || r["n_layer"] || r["architectures"]) return "model";
   if (r["compute"] && r["memory"]) return "chip";
@@ -25,6 +26,7 @@ int cmd_check(const std::vector<std::string>& files, const std::vector<Override>
     else if (kind == "model") check_model_doc(doc, out);
     else if (kind == "chip") check_chip_doc(doc, out);
     else if (kind == "topology") check_topology_doc(doc, catalog, out);
+    else if (kind == "resolved") check_resolved_doc(doc, catalog, out);
     else {
       throw InputError({f, 1, 1}, "cannot tell what this file is: expected a topology (fabrics/count/device), "
                                   "a chip (compute, memory), a workload (kind) or a model (hidden_size)");

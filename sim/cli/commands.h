@@ -34,6 +34,13 @@ struct FitArgs {
 };
 int cmd_fit(const FitArgs& args, std::ostream& out);
 
+struct DescribeArgs {
+  std::string kind;              // chip | topology | workload | workload:KIND
+  std::string format = "table";  // table | yaml | csv
+};
+// Prints every declared field of a file kind (sim/core/params.h).
+int cmd_describe(const DescribeArgs& args, std::ostream& out);
+
 // What kind of document a file is, from its fields: "topology", "chip", "workload",
 // "model" (HuggingFace config.json or catalog YAML), or "" if it cannot be told.
 std::string classify_doc(const Doc& doc);
@@ -43,5 +50,7 @@ void check_chip_doc(const Doc& doc, std::ostream& out);
 void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 void check_model_doc(const Doc& doc, std::ostream& out);
+// A config.resolved.yaml: its chips, topology and workload (sim/engine/resolved_config.cpp).
+void check_resolved_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 
 }  // namespace llmsim

@@ -95,6 +95,11 @@ int main(int argc, char** argv) {
   fit_cmd->add_option("--context", fit.context, "Tokens of KV cache per sequence");
   fit_cmd->add_option("--batch", fit.batch, "Concurrent sequences");
 
+  DescribeArgs desc;
+  auto* desc_cmd = app.add_subcommand("describe", "List every field of a chip, topology or workload file");
+  desc_cmd->add_option("kind", desc.kind, "chip | topology | workload | workload:KIND")->required();
+  desc_cmd->add_option("--format", desc.format, "table | yaml | csv")->check(CLI::IsMember({"table", "yaml", "csv"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -123,6 +128,7 @@ int main(int argc, char** argv) {
     if (*check_cmd) return cmd_check(check_files, overrides, std::cout);
     if (*dev_cmd) return cmd_devices(dev, std::cout);
     if (*fit_cmd) return cmd_fit(fit, std::cout);
+    if (*desc_cmd) return cmd_describe(desc, std::cout);
   } catch (const InputError& e) {
     return report_input_error(e);
   } catch (const InfeasibleError& e) {

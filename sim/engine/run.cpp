@@ -9,6 +9,7 @@
 
 #include "models/sc_kernel.h"
 #include "sim/cli/commands.h"
+#include "sim/engine/resolved_config.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/resource_guard.h"
 #include "sim/engine/workload.h"
@@ -42,22 +43,20 @@ struct MadeDirs {
 int cmd_run(const RunArgs& args, std::ostream& out) {
   auto wall_start = std::chrono::steady_clock::now();
   set_systemc_resolution();  // before anything creates an sc_time
-  const RunOptions& opt = args.options;
+  RunOptions opt = args.options;  // a resolved config may supply the seed
 
   // A bad -o is found before anything is loaded or simulated.
   MadeDirs made{prepare_outdir(opt.outdir)};
   // Load and validate everything before any output exists.
   ChipCatalog catalog(default_catalog_dir());
-  Doc topo_doc = load_doc(args.topology);
-  apply_overrides(topo_doc, "topology", opt.overrides);
-  Doc work_doc = load_doc(args.workload);
-  apply_overrides(work_doc, "workload", opt.overrides);
+  RunInputs inputs = load_run_inputs(args.topology, args.workload, catalog, opt);
+  const Doc& work_doc = inputs.workload;
   for (const auto& o : opt.overrides) {
     if (o.target != "topology" && o.target != "workload") {
       throw InputError({"--set", 1, 1}, "'" + o.text + "': key must start with 'topology.' or 'workload.'");
     }
   }
-  Topology topo = load_topology(topo_doc, catalog);
+  Topology topo = load_run_topology(inputs, catalog);
 
   YAML::Node kind_node = static_cast<const YAML::Node&>(work_doc.root)["kind"];
   if (!kind_node) throw InputError({work_doc.path, 1, 1}, "workload: missing required field 'kind'");
@@ -129,7 +128,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   summary["version"] = LLMSIM_VERSION;
   summary["kind"] = kind;
   summary["topology"] = topo.name.empty() ? basename_no_ext(args.topology) : topo.name;
-  summary["workload"] = basename_no_ext(args.workload);
+  summary["workload"] = inputs.workload_name;
   summary["devices"] = topo.num_devices();
   summary["seed"] = opt.seed;
   summary["sim_time_s"] = to_seconds(sim.now());
@@ -143,6 +142,8 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   made.keep = true;
   // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.
   write_file_atomic(opt.outdir + "/summary.json", summary.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  write_file_atomic(opt.outdir + "/config.resolved.yaml",
+                    resolved_config_text(inputs, args.topology, args.workload, topo, *workload, opt));
   workload->write_files(sim, opt.outdir);
   sim.recorder().finish(partial);
   if (!opt.quiet) {

@@ -30,6 +30,9 @@ class Workload {
   virtual ~Workload() = default;
   // Parse and validate (InputError, exit 2). Called before elaboration.
   virtual void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) = 0;
+  // After load: the document as loaded (declared fields with defaults filled in and units
+  // normalised; sim/core/params.h), for config.resolved.yaml. Undefined = copy the input.
+  virtual YAML::Node resolved() const { return YAML::Node(YAML::NodeType::Undefined); }
   // Place tensors (InfeasibleError, exit 3, when they do not fit) and schedule the first
   // events.
   virtual void start(Simulation& sim) = 0;

@@ -30,7 +30,8 @@ class AtomicFile {
 void make_dirs(const std::string& dir, std::vector<std::string>* created = nullptr);
 
 // The files `llmsim run` writes into its output folder.
-inline const char* const kRunOutputs[] = {"summary.json", "requests.csv", "timeline.json", "signals.vcd"};
+inline const char* const kRunOutputs[] = {"summary.json", "requests.csv", "timeline.json", "signals.vcd",
+                                           "config.resolved.yaml"};
 
 // `run -o DIR`, before any input is loaded: creates DIR (and its parents), proves a file
 // can be written there and removes the kRunOutputs an earlier run left. InputError (exit 2,

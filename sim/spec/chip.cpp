@@ -12,6 +12,7 @@
 
 #include "models/tier_model.h"
 #include "models/tier_models/dram_channel.h"
+#include "sim/core/params.h"
 
 namespace llmsim {
 
@@ -103,7 +104,7 @@ PublishedRow load_published(const YAML::Node& node, const std::string& file) {
   return r;
 }
 
-void check_tier_name(Fields& f, const std::string& key, const ChipSpec& chip, const std::string& value) {
+void check_tier_name(Params& f, const std::string& key, const ChipSpec& chip, const std::string& value) {
   if (value.empty()) return;
   if (!chip.tier(value)) f.fail(key, "tier '" + value + "' is not in this chip's memory list");
 }
@@ -111,8 +112,8 @@ void check_tier_name(Fields& f, const std::string& key, const ChipSpec& chip, co
 // `model:` (a registered TierModel, default "bandwidth") and, for model dram, `dram:` timing
 // overrides ({tRCD: 14 ns, ...}). Both checked here so a typo is a positioned exit 2, not
 // a failure when the simulation builds the model.
-void load_tier_model(Fields& mf, MemoryTierSpec& t) {
-  t.model = mf.str("model", "bandwidth");
+void load_tier_model(Params& mf, MemoryTierSpec& t) {
+  t.model = mf.str("model");
   std::vector<std::string> models = TierModelRegistry::names();
   if (std::find(models.begin(), models.end(), t.model) == models.end()) {
     std::string list, near = nearest(t.model, models);
@@ -141,140 +142,147 @@ void load_tier_model(Fields& mf, MemoryTierSpec& t) {
   df.finish();
 }
 
+void load_compute(Params& f, ChipSpec& c) {
+  Params cf = f.child("compute");
+  c.compute.units = static_cast<int>(cf.positive("units"));
+  Fields pk(cf.get("peak"), cf.file(), "chip.compute.peak");
+  for (auto kv : pk.node()) {
+    std::string dt = kv.first.Scalar();
+    if (std::find(known_dtypes().begin(), known_dtypes().end(), dt) == known_dtypes().end()) {
+      throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: unknown dtype '" + dt + "'");
+    }
+    double v = pk.qty(dt, Dim::Flops);
+    if (v <= 0) pk.fail(dt, "must be positive");
+    c.compute.peak[dt] = v;
+    cf.resolved()["peak"][dt] = resolved_quantity(v, Dim::Flops);
+  }
+  if (c.compute.peak.empty()) cf.fail("peak", "needs at least one dtype");
+  if (YAML::Node ur = cf.opt("unit_rate")) {
+    Fields rf(ur, cf.file(), "chip.compute.unit_rate");
+    for (auto kv : rf.node()) {
+      std::string dt = kv.first.Scalar();
+      if (!c.compute.supports(dt)) {
+        throw InputError(pos_of(kv.first, cf.file()),
+                         "chip.compute.unit_rate: dtype '" + dt + "' has no entry in compute.peak");
+      }
+      double rate = rf.num(dt);
+      if (rate <= 0) rf.fail(dt, "must be positive (FLOP per cycle per unit)");
+      c.compute.unit_rate[dt] = rate;
+      cf.resolved()["unit_rate"][dt] = resolved_number(rate);
+    }
+    rf.finish();
+    // The catalog's own arithmetic check: a typo in units, clock or peak shows up here.
+    for (const auto& [dt, rate] : c.compute.unit_rate) {
+      double derived = c.compute.units * rate * c.clock;
+      double peak = c.compute.peak.at(dt);
+      if (std::fabs(derived - peak) > kPeakConsistencyTolerance * peak) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "%s: units x unit_rate x clock = %.4g FLOP/s but peak is %.4g FLOP/s "
+                      "(more than %.0f%% apart)",
+                      dt.c_str(), derived, peak, kPeakConsistencyTolerance * 100);
+        rf.fail(dt, buf);
+      }
+    }
+  }
+  c.compute.vector_peak = cf.qty("vector");
+  {
+    Params tf = cf.child("tile");
+    c.compute.tile_m = static_cast<int>(tf.positive("m"));
+    c.compute.tile_n = static_cast<int>(tf.positive("n"));
+    c.compute.tile_k = static_cast<int>(tf.positive("k"));
+    tf.finish();
+  }
+  c.compute.unit_buffer = cf.qty("unit_buffer");
+  c.compute.launch_overhead = cf.qty("launch_overhead");
+  c.compute.matrix_efficiency = cf.num("matrix_efficiency");
+  if (c.compute.matrix_efficiency <= 0 || c.compute.matrix_efficiency > 1)
+    cf.fail("matrix_efficiency", "must be in (0, 1]");
+  c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles");
+  if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
+  c.compute.collective_units = static_cast<int>(cf.integer("collective_units"));
+  if (c.compute.collective_units < 0 || c.compute.collective_units > c.compute.units)
+    cf.fail("collective_units", "must be in [0, units = " + std::to_string(c.compute.units) + "]");
+  cf.finish();
+}
+
+void load_memory(Params& f, ChipSpec& c) {
+  YAML::Node mem = f.get("memory");
+  if (!mem.IsSequence() || mem.size() == 0) f.fail("memory", "must be a non-empty list of tiers");
+  for (std::size_t i = 0; i < mem.size(); ++i) {
+    Params mf = f.item("memory", i);
+    MemoryTierSpec t;
+    t.pos = mf.pos();
+    t.tier = mf.choice("tier");
+    t.capacity = mf.qty("capacity");
+    t.bandwidth = mf.qty("bandwidth");
+    t.latency = mf.qty("latency");
+    t.efficiency = mf.num("efficiency");
+    t.pj_per_byte = mf.num("pj_per_byte");
+    if (t.capacity <= 0) mf.fail("capacity", "must be positive");
+    if (t.bandwidth <= 0) mf.fail("bandwidth", "must be positive");
+    if (t.efficiency <= 0 || t.efficiency > 1) mf.fail("efficiency", "must be in (0, 1]");
+    if (c.tier(t.tier)) mf.fail("tier", "tier '" + t.tier + "' listed twice");
+    load_tier_model(mf, t);
+    mf.finish();
+    c.memory.push_back(t);
+  }
+}
+
+// Absent `placement:` and absent fields default alike: weights in the largest (last) tier,
+// everything else where the weights are.
+void load_placement(Params& f, ChipSpec& c) {
+  Params pf = f.child("placement");
+  c.placement.weights = pf.str("weights", c.memory.back().tier);
+  c.placement.kv_cache = pf.str("kv_cache", c.placement.weights);
+  c.placement.activations = pf.str("activations", c.placement.weights);
+  c.placement.optimizer = pf.str("optimizer", c.placement.weights);
+  c.placement.stream_from = pf.str("stream_from");
+  c.placement.staging = pf.str("staging");
+  check_tier_name(pf, "weights", c, c.placement.weights);
+  check_tier_name(pf, "kv_cache", c, c.placement.kv_cache);
+  check_tier_name(pf, "activations", c, c.placement.activations);
+  check_tier_name(pf, "optimizer", c, c.placement.optimizer);
+  check_tier_name(pf, "stream_from", c, c.placement.stream_from);
+  check_tier_name(pf, "staging", c, c.placement.staging);
+  pf.finish();
+}
+
 }  // namespace
 
 ChipSpec load_chip(const Doc& doc) {
   ChipSpec c;
   c.file = doc.path;
-  Fields f(doc, "chip");
+  // Names, units and defaults come from the declarations in chip_params.cpp.
+  Params f("chip", doc, "chip");
   c.name = f.str("name");
   c.display = f.str("display", c.name);
-  c.vendor = f.str("vendor", "");
-  c.family = f.choice("family", kFamilies, "gpu");
-  c.clock = f.qty("clock", Dim::Frequency);
+  c.vendor = f.str("vendor");
+  c.family = f.choice("family");
+  c.clock = f.qty("clock");
   if (c.clock <= 0) f.fail("clock", "must be positive");
 
   {
-    Fields p(f.get("power"), f.file_for("power"), "chip.power");
-    c.power.tdp = p.qty("tdp", Dim::Power);
-    c.power.idle = p.qty("idle", Dim::Power);
-    c.power.pj_per_flop = p.num("pj_per_flop", 0);
+    Params p = f.child("power");
+    c.power.tdp = p.qty("tdp");
+    c.power.idle = p.qty("idle");
+    c.power.pj_per_flop = p.num("pj_per_flop");
     if (c.power.tdp <= 0) p.fail("tdp", "must be positive");
     if (c.power.idle < 0 || c.power.idle >= c.power.tdp) p.fail("idle", "must be >= 0 and below tdp");
     p.finish();
   }
-  {
-    Fields cf(f.get("compute"), f.file_for("compute"), "chip.compute");
-    c.compute.units = static_cast<int>(cf.positive("units"));
-    Fields pk(cf.get("peak"), cf.file(), "chip.compute.peak");
-    for (auto kv : pk.node()) {
-      std::string dt = kv.first.Scalar();
-      if (std::find(known_dtypes().begin(), known_dtypes().end(), dt) == known_dtypes().end()) {
-        throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: unknown dtype '" + dt + "'");
-      }
-      double v = pk.qty(dt, Dim::Flops);
-      if (v <= 0) pk.fail(dt, "must be positive");
-      c.compute.peak[dt] = v;
-    }
-    if (c.compute.peak.empty()) cf.fail("peak", "needs at least one dtype");
-    if (YAML::Node ur = cf.opt("unit_rate")) {
-      Fields rf(ur, cf.file(), "chip.compute.unit_rate");
-      for (auto kv : rf.node()) {
-        std::string dt = kv.first.Scalar();
-        if (!c.compute.supports(dt)) {
-          throw InputError(pos_of(kv.first, cf.file()),
-                           "chip.compute.unit_rate: dtype '" + dt + "' has no entry in compute.peak");
-        }
-        double rate = rf.num(dt);
-        if (rate <= 0) rf.fail(dt, "must be positive (FLOP per cycle per unit)");
-        c.compute.unit_rate[dt] = rate;
-      }
-      rf.finish();
-      // The catalog's own arithmetic check: a typo in units, clock or peak shows up here.
-      for (const auto& [dt, rate] : c.compute.unit_rate) {
-        double derived = c.compute.units * rate * c.clock;
-        double peak = c.compute.peak.at(dt);
-        if (std::fabs(derived - peak) > kPeakConsistencyTolerance * peak) {
-          char buf[200];
-          std::snprintf(buf, sizeof buf,
-                        "%s: units x unit_rate x clock = %.4g FLOP/s but peak is %.4g FLOP/s "
-                        "(more than %.0f%% apart)",
-                        dt.c_str(), derived, peak, kPeakConsistencyTolerance * 100);
-          rf.fail(dt, buf);
-        }
-      }
-    }
-    c.compute.vector_peak = cf.qty("vector", Dim::Flops, 0);
-    if (YAML::Node t = cf.opt("tile")) {
-      Fields tf(t, cf.file(), "chip.compute.tile");
-      c.compute.tile_m = static_cast<int>(tf.positive("m"));
-      c.compute.tile_n = static_cast<int>(tf.positive("n"));
-      c.compute.tile_k = static_cast<int>(tf.positive("k"));
-      tf.finish();
-    }
-    c.compute.unit_buffer = cf.qty("unit_buffer", Dim::Size, 0);
-    c.compute.launch_overhead = cf.qty("launch_overhead", Dim::Time, 0);
-    c.compute.matrix_efficiency = cf.num("matrix_efficiency", 1.0);
-    if (c.compute.matrix_efficiency <= 0 || c.compute.matrix_efficiency > 1)
-      cf.fail("matrix_efficiency", "must be in (0, 1]");
-    c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles", 0);
-    if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
-    c.compute.collective_units = static_cast<int>(cf.integer("collective_units", 0));
-    if (c.compute.collective_units < 0 || c.compute.collective_units > c.compute.units)
-      cf.fail("collective_units", "must be in [0, units = " + std::to_string(c.compute.units) + "]");
-    cf.finish();
-  }
-  {
-    YAML::Node mem = f.get("memory");
-    if (!mem.IsSequence() || mem.size() == 0) f.fail("memory", "must be a non-empty list of tiers");
-    for (auto m : mem) {
-      Fields mf(m, f.file_for("memory"), "chip.memory[]");
-      MemoryTierSpec t;
-      t.pos = mf.pos();
-      t.tier = mf.choice("tier", kTiers, "");
-      t.capacity = mf.qty("capacity", Dim::Size);
-      t.bandwidth = mf.qty("bandwidth", Dim::Bandwidth);
-      t.latency = mf.qty("latency", Dim::Time, 0);
-      t.efficiency = mf.num("efficiency", 1.0);
-      t.pj_per_byte = mf.num("pj_per_byte", 0);
-      load_tier_model(mf, t);
-      if (t.capacity <= 0) mf.fail("capacity", "must be positive");
-      if (t.bandwidth <= 0) mf.fail("bandwidth", "must be positive");
-      if (t.efficiency <= 0 || t.efficiency > 1) mf.fail("efficiency", "must be in (0, 1]");
-      if (c.tier(t.tier)) mf.fail("tier", "tier '" + t.tier + "' listed twice");
-      mf.finish();
-      c.memory.push_back(t);
-    }
-  }
-  if (YAML::Node pl = f.opt("placement")) {
-    Fields pf(pl, f.file_for("placement"), "chip.placement");
-    c.placement.weights = pf.str("weights", c.memory.back().tier);
-    c.placement.kv_cache = pf.str("kv_cache", c.placement.weights);
-    c.placement.activations = pf.str("activations", c.placement.weights);
-    c.placement.optimizer = pf.str("optimizer", c.placement.weights);
-    c.placement.stream_from = pf.str("stream_from", "");
-    c.placement.staging = pf.str("staging", "");
-    check_tier_name(pf, "weights", c, c.placement.weights);
-    check_tier_name(pf, "kv_cache", c, c.placement.kv_cache);
-    check_tier_name(pf, "activations", c, c.placement.activations);
-    check_tier_name(pf, "optimizer", c, c.placement.optimizer);
-    check_tier_name(pf, "stream_from", c, c.placement.stream_from);
-    check_tier_name(pf, "staging", c, c.placement.staging);
-    pf.finish();
-  } else {
-    // Default: everything in the largest (last) tier.
-    c.placement.weights = c.placement.kv_cache = c.placement.activations = c.placement.optimizer =
-        c.memory.back().tier;
-  }
+  load_compute(f, c);
+  load_memory(f, c);
+  load_placement(f, c);
   if (YAML::Node ports = f.opt("ports")) {
     if (!ports.IsSequence()) f.fail("ports", "must be a list");
-    for (auto pn : ports) {
-      Fields pf(pn, f.file_for("ports"), "chip.ports[]");
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      Params pf = f.item("ports", i);
       PortSpec p;
       p.kind = pf.str("kind");
-      p.count = static_cast<int>(pf.positive("count", 1));
-      p.bandwidth = pf.qty("bandwidth", Dim::Bandwidth);
-      p.latency = pf.qty("latency", Dim::Time, 0);
+      p.count = static_cast<int>(pf.positive("count"));
+      p.bandwidth = pf.qty("bandwidth");
+      p.latency = pf.qty("latency");
       if (p.bandwidth <= 0) pf.fail("bandwidth", "must be positive");
       pf.finish();
       c.ports.push_back(p);
@@ -288,6 +296,7 @@ ChipSpec load_chip(const Doc& doc) {
   }
   f.opt("notes");
   f.finish();
+  c.resolved = f.resolved();
   return c;
 }
 
@@ -312,6 +321,11 @@ const ChipSpec& ChipCatalog::get(const std::string& ref, const SourcePos& from) 
   const ChipSpec& r = *chip;
   loaded_[ref] = std::move(chip);
   return r;
+}
+
+void ChipCatalog::add(ChipSpec chip) {
+  std::string name = chip.name;
+  loaded_[name] = std::make_unique<ChipSpec>(std::move(chip));
 }
 
 std::vector<std::string> ChipCatalog::names() const {

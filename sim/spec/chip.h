@@ -117,6 +117,9 @@ struct ChipSpec {
   YAML::Node published;      // review Tables 1-3 row, verbatim (absent for non-review chips)
   std::optional<PublishedRow> published_row;  // the same, parsed and checked complete
   std::vector<std::string> sources;
+  // The chip as loaded: every declared field, defaults filled in, quantities in SI base
+  // units (sim/core/params.h); written into config.resolved.yaml.
+  YAML::Node resolved;
 
   const MemoryTierSpec* tier(const std::string& name) const;  // nullptr if absent
   const MemoryTierSpec& main_tier() const;  // where weights live (placement.weights)
@@ -133,6 +136,8 @@ class ChipCatalog {
   explicit ChipCatalog(std::string dir);
   // `from` is where the reference appeared, for the error when it is unknown.
   const ChipSpec& get(const std::string& name_or_path, const SourcePos& from = {});
+  // Registers a chip loaded from elsewhere (a config.resolved.yaml): `get(name)` returns it.
+  void add(ChipSpec chip);
   std::vector<std::string> names() const;           // every *.yaml in dir, sorted
   std::vector<const ChipSpec*> all();               // loaded in name order
   const std::string& dir() const { return dir_; }

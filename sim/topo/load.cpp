@@ -76,13 +76,14 @@ void replicate(Topology& t, const Topology& child, int count, const std::string&
   }
 }
 
-Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth) {
-  Fields f(doc, "topology");
+// `resolved` (when not null) receives the document as loaded (config.resolved.yaml).
+Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth, YAML::Node* resolved) {
+  Params f("topology", doc, "topology");
   Topology t;
   t.file = doc.path;
   t.pos = {doc.path, 1, 1};
   t.name = f.str("name", basename_no_ext(doc.path));
-  t.description = f.str("description", "");
+  t.description = f.str("description");
   if (YAML::Node s = f.opt("sources")) {
     if (!s.IsSequence()) f.fail("sources", "expected a list of source keys (CHIPS.md)");
     for (auto k : s) t.sources.push_back(as_string(k, f.file_for("sources"), "topology.sources"));
@@ -91,10 +92,10 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth) {
   if (f.has("nodes")) {
     if (f.has("count")) f.fail("count", "use either `count` (one level) or `nodes` (a hierarchy), not both");
     if (f.has("device")) f.fail("device", "with `nodes`, the device comes from the node topology; remove `device`");
-    Fields nf(f.get("nodes"), f.file_for("nodes"), "topology.nodes");
+    Params nf = f.child("nodes");
     std::string rel = nf.str("topology");
     long long count = nf.positive("count");
-    std::string prefix = nf.str("prefix", "node");
+    std::string prefix = nf.str("prefix");
     nf.finish();
     if (depth >= 8) nf.fail("topology", "topologies nested deeper than 8 levels (a cycle?)");
     Doc tmp;
@@ -102,7 +103,7 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth) {
     std::string path = tmp.resolve(rel);
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) nf.fail("topology", "cannot open node topology '" + path + "'");
-    Topology child = load_impl(load_doc(path), catalog, depth + 1);
+    Topology child = load_impl(load_doc(path), catalog, depth + 1, nullptr);
     if (count > kMaxDevices || count * child.num_devices() > kMaxDevices) {
       nf.fail("count", std::to_string(count) + " nodes x " + std::to_string(child.num_devices()) + " devices exceeds the limit of " +
                            std::to_string(kMaxDevices) + " devices");
@@ -119,7 +120,7 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth) {
     const ChipSpec& chip = catalog.get(ref, f.pos("device"));
     long long count = f.positive("count");
     if (count > kMaxDevices) f.fail("count", "at most " + std::to_string(kMaxDevices) + " devices");
-    std::string prefix = f.str("prefix", "gpu");
+    std::string prefix = f.str("prefix");
     if (prefix.empty() || prefix.find_first_of(". \t") != std::string::npos || std::isdigit(static_cast<unsigned char>(prefix.back())))
       f.fail("prefix", "device name prefix must be a word without '.', spaces or a trailing digit");
     t.vertices.reserve(static_cast<size_t>(count));
@@ -139,18 +140,28 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth) {
     t.pos = f.pos("fabrics");
     if (!fl.IsSequence()) f.fail("fabrics", "expected a list of fabrics ({name, type, shape, link})");
     for (size_t i = 0; i < fl.size(); ++i)
-      topo_detail::add_fabric(t, fl[i], f.file_for("fabrics"), "fabrics[" + std::to_string(i) + "]", members, level, "");
+      topo_detail::add_fabric(t, fl[i], f.file_for("fabrics"), "fabrics[" + std::to_string(i) + "]", members, level, "",
+                              f.resolved()["fabrics"][i]);
   }
   f.finish();
+  if (resolved) resolved->reset(f.resolved());
   return t;
 }
 
 }  // namespace
 
 Topology load_topology(const Doc& doc, ChipCatalog& catalog) {
-  Topology t = load_impl(doc, catalog, 0);
+  Topology t = load_impl(doc, catalog, 0, nullptr);
   t.finalize();
   return t;
 }
+
+namespace topo_detail {
+Topology load_topology_resolved(const Doc& doc, ChipCatalog& catalog, YAML::Node& resolved) {
+  Topology t = load_impl(doc, catalog, 0, &resolved);
+  t.finalize();
+  return t;
+}
+}  // namespace topo_detail
 
 }  // namespace llmsim

@@ -12,8 +12,8 @@ namespace topo_detail {
 namespace {
 
 // A positive integer field with an upper bound (an int cast of 1e12 would wrap).
-long long bounded(Fields& f, const std::string& key, long long def, long long max) {
-  long long v = f.positive(key, def);
+long long bounded(Params& f, const std::string& key, long long max) {
+  long long v = f.positive(key);
   if (v > max) f.fail(key, "must be at most " + std::to_string(max) + ", got " + std::to_string(v));
   return v;
 }
@@ -24,7 +24,7 @@ struct Ctx {
   int fab_id;
   FabricInstance& inst;
   const std::string& prefix;
-  Fields& f;
+  Params& f;
 };
 
 int add_switch(Ctx& c, const std::string& local_name) {
@@ -56,7 +56,7 @@ void link(Ctx& c, int a, int b, double bw_scale = 1.0, int dim = -1, const LinkP
 
 // One switch (or `planes` parallel switches) per `group` consecutive members.
 void build_switch(Ctx& c) {
-  c.fab.planes = static_cast<int>(bounded(c.f, "planes", 1, 4096));
+  c.fab.planes = static_cast<int>(bounded(c.f, "planes", 4096));
   long long n = static_cast<long long>(c.inst.members.size());
   long long group = c.f.positive("group", n);
   if (n % group != 0) c.f.fail("group", std::to_string(n) + " devices do not divide into groups of " + std::to_string(group));
@@ -78,7 +78,7 @@ void build_ring(Ctx& c) {
 }
 
 void build_fully_connected(Ctx& c) {
-  std::string between = c.f.choice("between", {"devices", "nodes"}, "devices");
+  std::string between = c.f.choice("between");
   const auto& m = c.inst.members;
   if (between == "devices") {
     for (size_t i = 0; i < m.size(); ++i)
@@ -87,7 +87,7 @@ void build_fully_connected(Ctx& c) {
   }
   // Node pairs joined by `links_per_pair` links on the nodes' devices in round-robin
   // port order (GroqRack: 4 global ports per card, 4 links per node pair).
-  long long per_pair = bounded(c.f, "links_per_pair", 1, kMaxLinks);
+  long long per_pair = bounded(c.f, "links_per_pair", kMaxLinks);
   std::vector<std::vector<int>> by_node;
   for (int d : m) {
     int node = c.t.vertices[static_cast<size_t>(d)].node;
@@ -135,7 +135,7 @@ void build_grid(Ctx& c, bool wrap) {
       if (b < 1 || dims[k] % b != 0) throw InputError(pos_of(bn[k], c.f.file()), "block: each size must divide its dimension");
       block.push_back(static_cast<int>(b));
     }
-    block_link = parse_link(c.f.get("block_link"), c.f.file(), "block_link", c.fab.link);
+    block_link = parse_link(c.f, "block_link", "block_link", c.fab.link);
   } else {
     c.f.opt("block_link");
     if (c.f.has("block_link")) c.f.fail("block_link", "needs `block`");
@@ -160,11 +160,11 @@ void build_grid(Ctx& c, bool wrap) {
 // Folded-Clos fat tree from switches of `radix` ports (docs/topologies.md "fat-tree").
 void build_fat_tree(Ctx& c) {
   FabricInfo& fab = c.fab;
-  fab.radix = static_cast<int>(bounded(c.f, "radix", 64, 65536));
+  fab.radix = static_cast<int>(bounded(c.f, "radix", 65536));
   if (fab.radix < 2 || fab.radix % 2) c.f.fail("radix", "must be an even number >= 2");
-  fab.oversubscription = c.f.num("oversubscription", 1.0);
+  fab.oversubscription = c.f.num("oversubscription");
   if (!(fab.oversubscription >= 1.0) || fab.oversubscription > 64) c.f.fail("oversubscription", "must be between 1 and 64 (down:up ratio, e.g. 3 for 3:1)");
-  fab.rails = c.f.has("rails") ? static_cast<int>(bounded(c.f, "rails", 1, kMaxDevices)) : 0;
+  fab.rails = c.f.has("rails") ? static_cast<int>(bounded(c.f, "rails", kMaxDevices)) : 0;
   c.f.opt("rails");
   const int k = fab.radix;
   const double r = fab.oversubscription;
@@ -256,10 +256,8 @@ void build_links(Ctx& c) {
   YAML::Node list = c.f.get("links");
   if (!list.IsSequence()) c.f.fail("links", "expected a list of {a, b, bandwidth, latency} entries");
   std::set<std::pair<int, int>> seen;
-  size_t idx = 0;
-  for (auto entry : list) {
-    std::string what = "links[" + std::to_string(idx++) + "]";
-    Fields lf(entry, c.f.file(), what);
+  for (size_t idx = 0; idx < list.size(); ++idx) {
+    Params lf = c.f.item("links", idx, "links[" + std::to_string(idx) + "]");
     int end[2];
     const char* keys[2] = {"a", "b"};
     for (int e = 0; e < 2; ++e) {
@@ -290,26 +288,27 @@ void build_links(Ctx& c) {
 }  // namespace
 
 void add_fabric(Topology& t, const YAML::Node& node, const std::string& file, const std::string& what,
-                const std::vector<int>& members, int level, const std::string& prefix) {
-  Fields f(node, file, what);
+                const std::vector<int>& members, int level, const std::string& prefix, YAML::Node resolved) {
+  Params f("topology.fabrics[]", node, file, what, resolved);
   FabricInfo fab;
   fab.pos = f.pos();
-  fab.type = f.choice("type", link_kinds(), "");
+  fab.type = f.choice("type");
   fab.name = f.str("name", fab.type);
   for (const auto& other : t.fabrics)
     if (other.name == fab.name && other.level == level) f.fail("name", "duplicate fabric name '" + fab.name + "'");
-  fab.shape = f.choice("shape", {"switch", "ring", "fully-connected", "torus", "mesh", "fat-tree", "links"}, "");
+  fab.shape = f.choice("shape");
   fab.level = level;
-  fab.in_network_reduction = f.boolean("in_network_reduction", false);
-  fab.switch_latency = f.qty("switch_latency", Dim::Time, 0.0);
+  fab.in_network_reduction = f.boolean("in_network_reduction");
+  fab.switch_latency = f.qty("switch_latency");
   if (fab.switch_latency < 0) f.fail("switch_latency", "must not be negative");
-  fab.parallel = static_cast<int>(bounded(f, "parallel", 1, 65536));
+  fab.parallel = static_cast<int>(bounded(f, "parallel", 65536));
   LinkParams base;
   base.kind = fab.type;
   if (fab.shape == "links") {
-    if (YAML::Node ln = f.opt("link")) base = parse_link(ln, file, what + ".link", base);
+    if (f.has("link")) base = parse_link(f, "link", what + ".link", base);
+    else f.opt("link");
   } else {
-    base = parse_link(f.get("link"), file, what + ".link", base);
+    base = parse_link(f, "link", what + ".link", base);
   }
   fab.link = base;
   int fab_id = static_cast<int>(t.fabrics.size());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/params.h"
 #include "sim/core/units.h"
 #include "sim/core/yaml_doc.h"
 
@@ -32,7 +33,7 @@ struct TraceOptions {
 };
 
 // Parses `trace:` (file resolved against the workload's directory, then the project root).
-TraceOptions parse_trace_options(Fields& f, const Doc& doc);
+TraceOptions parse_trace_options(Params& f, const Doc& doc);
 std::vector<Request> read_trace(const TraceOptions& o);
 // Same, from text (tests); `name` is used in error positions.
 std::vector<Request> read_trace_text(const std::string& text, const std::string& name, const TraceOptions& o);
@@ -56,7 +57,7 @@ struct SyntheticSpec {
   std::uint64_t seed = 1;
 };
 
-SyntheticSpec parse_synthetic(Fields& f);
+SyntheticSpec parse_synthetic(Params& f);
 std::vector<Request> generate_requests(const SyntheticSpec& s, std::uint64_t seed);
 
 // Deterministic samplers (own implementations: std:: distributions are implementation-defined).

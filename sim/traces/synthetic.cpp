@@ -10,7 +10,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-TokenDist parse_tokens(Fields& parent, const std::string& key) {
+TokenDist parse_tokens(Params& parent, const std::string& key) {
   TokenDist d;
   YAML::Node n = parent.get(key);
   if (n.IsScalar()) {
@@ -18,15 +18,19 @@ TokenDist parse_tokens(Fields& parent, const std::string& key) {
     if (d.value > kMaxTokensPerRequest) parent.fail(key, "beyond any model's context");
     return d;
   }
-  Fields f(n, parent.file_for(key), "requests." + key);
-  d.kind = f.choice("dist", {"fixed", "uniform", "lognormal"}, "fixed");
+  Params f = parent.child(key, "requests." + key);
+  d.kind = f.choice("dist");
   if (d.kind == "fixed") {
+    f.get("value");  // required for fixed
     d.value = static_cast<double>(f.positive("value"));
   } else if (d.kind == "uniform") {
+    f.get("min");  // both bounds required for uniform
+    f.get("max");
     d.min = static_cast<double>(f.positive("min"));
     d.max = static_cast<double>(f.positive("max"));
     if (d.max < d.min) f.fail("max", "must be >= min");
   } else {
+    f.get("sigma");  // required for lognormal
     d.sigma = f.num("sigma");
     if (!(d.sigma >= 0) || d.sigma > 5) f.fail("sigma", "log-space sigma must be in [0, 5]");
     if (f.has("median") == f.has("mean")) f.fail("mean", "give exactly one of mean or median");
@@ -40,8 +44,8 @@ TokenDist parse_tokens(Fields& parent, const std::string& key) {
       // E[X] = exp(mu + sigma^2 / 2) for a lognormal.
       d.mu = std::log(mean) - 0.5 * d.sigma * d.sigma;
     }
-    d.min = static_cast<double>(f.positive("min", 1));
-    d.max = static_cast<double>(f.integer("max", 0));
+    d.min = static_cast<double>(f.positive("min"));
+    d.max = static_cast<double>(f.integer("max"));
     if (d.max != 0 && d.max < d.min) f.fail("max", "must be >= min (0 = unbounded)");
   }
   if (std::max(d.value, d.max) > kMaxTokensPerRequest) f.fail(d.kind == "fixed" ? "value" : "max", "beyond any model's context");
@@ -95,13 +99,14 @@ double TokenDist::mean() const {
   return value;
 }
 
-SyntheticSpec parse_synthetic(Fields& f) {
+SyntheticSpec parse_synthetic(Params& f) {
   SyntheticSpec s;
   s.count = f.positive("count");
   if (s.count > 100000000) f.fail("count", "more than 1e8 requests");
-  s.arrival = f.choice("arrival", {"poisson", "gamma", "fixed", "at-once"}, "poisson");
+  s.arrival = f.choice("arrival");
   if (s.arrival != "at-once") {
-    s.rate = f.qty("rate", Dim::Rate);
+    f.get("rate");  // required unless at-once
+    s.rate = f.qty("rate");
     if (!(s.rate > 0)) f.fail("rate", "must be > 0");
     double span = static_cast<double>(s.count - 1) / s.rate;
     if (!representable_time(span)) {
@@ -111,12 +116,13 @@ SyntheticSpec parse_synthetic(Fields& f) {
   }
   if (s.arrival == "gamma") {
     // Burstiness as in Splitwise / DistServe: inter-arrivals Gamma with this CV (1 = Poisson).
+    f.get("cv");  // required for gamma
     s.cv = f.num("cv");
     if (!(s.cv > 0) || s.cv > 100) f.fail("cv", "must be in (0, 100]");
   }
   s.prompt = parse_tokens(f, "prompt_tokens");
   s.output = parse_tokens(f, "output_tokens");
-  std::int64_t seed = f.integer("seed", 1);
+  std::int64_t seed = f.integer("seed");
   if (seed < 0) f.fail("seed", "must be >= 0");
   s.seed = static_cast<std::uint64_t>(seed);
   f.finish();

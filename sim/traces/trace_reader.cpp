@@ -2,6 +2,7 @@
 // never a silently skipped request.
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -106,7 +107,7 @@ std::int64_t azure_ticks(const std::string& file, int line, const Field& f) {
 
 }  // namespace
 
-TraceOptions parse_trace_options(Fields& f, const Doc& doc) {
+TraceOptions parse_trace_options(Params& f, const Doc& doc) {
   TraceOptions o;
   std::string rel = f.str("file");
   o.file = doc.resolve(rel);
@@ -122,14 +123,19 @@ TraceOptions parse_trace_options(Fields& f, const Doc& doc) {
       f.fail("file", "trace file '" + rel + "' not found (relative to the workload or the project root)");
     }
   }
-  o.format = f.choice("format", {"azure", "csv", "jsonl"}, "azure");
-  o.offset = f.integer("offset", 0);
+  {
+    // Absolute in config.resolved.yaml, so the file is found from anywhere.
+    char buf[PATH_MAX];
+    if (::realpath(o.file.c_str(), buf)) f.set_resolved("file", buf);
+  }
+  o.format = f.choice("format");
+  o.offset = f.integer("offset");
   if (o.offset < 0) f.fail("offset", "must be >= 0");
-  o.limit = f.integer("limit", 0);
+  o.limit = f.integer("limit");
   if (o.limit < 0) f.fail("limit", "must be >= 0 (0 = the whole trace)");
-  o.time_scale = f.num("time_scale", 1.0);
+  o.time_scale = f.num("time_scale");
   if (!(o.time_scale > 0)) f.fail("time_scale", "must be > 0 (0.5 replays the trace twice as fast)");
-  o.start = f.qty("start", Dim::Time, 0.0);
+  o.start = f.qty("start");
   if (o.start < 0) f.fail("start", "must be >= 0");
   f.finish();
   return o;

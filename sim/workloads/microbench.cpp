@@ -59,11 +59,11 @@ std::string all_op_names() {
 }
 
 // Reads the fields of a compute/memory op into `o.op`; positions come from `f`.
-void parse_compute_op(Fields& f, OpKind kind, MbOp& o) {
+void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
   Op& op = o.op;
   op.kind = kind;
   if (kind != OpKind::Copy) {
-    op.dtype = f.str("dtype", "auto");
+    op.dtype = f.str("dtype");
     const auto& k = known_dtypes();
     if (op.dtype != "auto" && std::find(k.begin(), k.end(), op.dtype) == k.end())
       f.fail("dtype", "unknown dtype '" + op.dtype + "' (known: auto, fp64, fp32, tf32, bf16, fp16, fp8, int8, int4)");
@@ -74,28 +74,28 @@ void parse_compute_op(Fields& f, OpKind kind, MbOp& o) {
       op.m = f.positive("m");
       op.n = f.positive("n");
       op.k = f.positive("k");
-      op.batch = f.positive("batch", 1);
-      op.weights_on_chip = f.boolean("weights_on_chip", false);
+      op.batch = f.positive("batch");
+      op.weights_on_chip = f.boolean("weights_on_chip");
       std::snprintf(d, sizeof d, "m=%lld n=%lld k=%lld b=%lld", (long long)op.m, (long long)op.n, (long long)op.k,
                     (long long)op.batch);
       break;
     case OpKind::Attention:
-      op.batch = f.positive("batch", 1);
+      op.batch = f.positive("batch");
       op.heads = f.positive("heads");
       op.kv_heads = f.positive("kv_heads", op.heads);
-      op.head_dim = f.positive("head_dim", 128);
+      op.head_dim = f.positive("head_dim");
       op.q_len = f.positive("q_len");
       op.kv_len = f.positive("kv_len", op.q_len);
-      op.causal = f.boolean("causal", true);
+      op.causal = f.boolean("causal");
       std::snprintf(d, sizeof d, "b=%lld h=%lld/%lld d=%lld q=%lld kv=%lld", (long long)op.batch,
                     (long long)op.heads, (long long)op.kv_heads, (long long)op.head_dim, (long long)op.q_len,
                     (long long)op.kv_len);
       break;
     case OpKind::Copy:
-      op.bytes = f.qty("bytes", Dim::Size);
+      op.bytes = f.qty("bytes");
       if (!(op.bytes > 0)) f.fail("bytes", "must be positive");
-      op.from = f.str("from", "");
-      op.to = f.str("to", "");
+      op.from = f.str("from");
+      op.to = f.str("to");
       std::snprintf(d, sizeof d, "%s %s->%s", format_quantity(op.bytes, Dim::Size).c_str(),
                     op.from.empty() ? "main" : op.from.c_str(), op.to.empty() ? "main" : op.to.c_str());
       break;
@@ -103,9 +103,9 @@ void parse_compute_op(Fields& f, OpKind kind, MbOp& o) {
     case OpKind::Activation:
       op.elements = f.positive("elements");
       if (kind == OpKind::Elementwise) {
-        op.flops_per_element = f.num("flops_per_element", 1);
+        op.flops_per_element = f.num("flops_per_element");
         if (op.flops_per_element < 0) f.fail("flops_per_element", "must be >= 0");
-        op.bytes = f.qty("bytes", Dim::Size, 0);
+        op.bytes = f.qty("bytes");
       }
       std::snprintf(d, sizeof d, "elements=%lld", (long long)op.elements);
       break;
@@ -114,12 +114,12 @@ void parse_compute_op(Fields& f, OpKind kind, MbOp& o) {
       op.n = f.positive("n");
       std::snprintf(d, sizeof d, "m=%lld n=%lld", (long long)op.m, (long long)op.n);
   }
-  if (kind != OpKind::Copy) op.stream_tier = f.str("stream_tier", "");
+  if (kind != OpKind::Copy) op.stream_tier = f.str("stream_tier");
   o.detail = d;
 }
 
 // Key whose position best explains an estimate_op failure.
-std::string blame_key(const Fields& f, const std::string& msg) {
+std::string blame_key(const Fields& f, const std::string& msg) {  // plain reader: any key
   if (msg.find("dtype") != std::string::npos && f.has("dtype")) return "dtype";
   if (msg.find("tier") != std::string::npos) {
     for (const char* k : {"stream_tier", "from", "to"}) if (f.has(k)) return k;
@@ -134,17 +134,17 @@ class Microbench : public Workload {
  public:
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
     (void)catalog;
-    Fields root(doc, "workload");
+    Params root("workload:microbench", doc, "workload");
     root.str("kind");
-    root.opt("description");
-    std::int64_t repeat = root.positive("repeat", 1);
+    root.str("description");
+    std::int64_t repeat = root.positive("repeat");
     YAML::Node ops = root.get("ops");
     std::string file = root.file_for("ops");
     if (!ops.IsSequence() || ops.size() == 0) root.fail("ops", "must be a non-empty list of operators");
     for (std::size_t i = 0; i < ops.size(); ++i) {
       std::string what = "workload.ops[" + std::to_string(i) + "]";
       if (!ops[i].IsMap()) throw InputError(pos_of(ops[i], file), what + ": must be a map like {op: gemm, m: 8192, ...}");
-      Fields f(ops[i], file, what);
+      Params f(microbench_op_section(ops[i]), ops[i], file, what, root.resolved()["ops"][i]);
       MbOp o;
       o.name = f.str("op");
       o.label = f.str("label", o.name);
@@ -152,7 +152,7 @@ class Microbench : public Workload {
       o.after = parse_after(f, i);
       OpKind kind;
       const bool p2p = o.name == "send" || o.name == "recv" || o.name == "sendrecv";
-      if (f.has("device") && (p2p || is_collective_op(o.name))) {
+      if (f.fields().has("device") && (p2p || is_collective_op(o.name))) {
         f.fail("device", o.name + " names its devices with " + (p2p ? "`from` and `to`" : "`group` (default all)") +
                              ", not `device`");
       }
@@ -165,10 +165,10 @@ class Microbench : public Workload {
         o.coll.op = o.name;
       } else if (op_kind_from_name(o.name, kind)) {
         o.op.name = o.label;
-        o.stream = f.choice("stream", Device::stream_names(), "compute");
+        o.stream = f.choice("stream");
         if (o.stream == "copy" && kind != OpKind::Copy) f.fail("stream", "the copy engine runs only copy ops");
         parse_compute_op(f, kind, o);
-        std::string dev = f.str("device", "");
+        std::string dev = f.str("device");
         if (topo.num_devices() > 0) {
           if (!dev.empty()) {
             o.device = topo.device_by_name(dev);
@@ -185,7 +185,7 @@ class Microbench : public Workload {
           try {
             estimate_op(o.op, chip);
           } catch (const std::invalid_argument& e) {
-            std::string key = blame_key(f, e.what());
+            std::string key = blame_key(f.fields(), e.what());
             throw InputError(f.pos(key), what + " (" + o.name + " on " + chip.name + "): " + e.what());
           }
         }
@@ -206,9 +206,12 @@ class Microbench : public Workload {
       last_of_written_.push_back(static_cast<int>(ops_.size()) - 1);
       labels_.push_back(ops_.back().label);
     }
-    events_ = parse_events(root, topo);  // `events:` (microbench_events.cpp)
+    events_ = parse_events(root.fields(), topo);  // `events:` (microbench_events.cpp)
     root.finish();
+    resolved_ = root.resolved();
   }
+
+  YAML::Node resolved() const override { return resolved_; }
 
   void start(Simulation& sim) override {
     sim_ = &sim;
@@ -307,13 +310,13 @@ class Microbench : public Workload {
            topo.vertices[static_cast<size_t>(topo.num_devices() - 1)].name;
   }
 
-  static void parse_p2p(Fields& f, const Topology& topo, MbOp& o) {
+  static void parse_p2p(Params& f, const Topology& topo, MbOp& o) {
     o.p2p.kind = o.name == "send" ? P2p::Send : P2p::Recv;
     o.repeat = 1;  // a message is one message; `repeat` does not apply
     o.p2p.pos = f.pos();
-    o.p2p.bytes = f.qty("bytes", Dim::Size);
+    o.p2p.bytes = f.qty("bytes");
     if (o.p2p.bytes <= 0) f.fail("bytes", "must be positive");
-    o.p2p.tag = f.integer("tag", 0);
+    o.p2p.tag = f.integer("tag");
     std::string from = f.str("from"), to = f.str("to");
     if (topo.num_devices() > 0) {
       o.p2p.from = topo.device_by_name(from);
@@ -329,7 +332,7 @@ class Microbench : public Workload {
 
   // `after:` lists labels or 0-based positions of earlier entries of `ops:`; without it an
   // op waits for the entry before it (ops run one after another); `after: []` starts at 0.
-  std::vector<int> parse_after(Fields& f, std::size_t written) {
+  std::vector<int> parse_after(Params& f, std::size_t written) {
     if (!f.has("after")) {
       if (written == 0) return {};
       return {last_of_written_[written - 1]};
@@ -478,6 +481,7 @@ class Microbench : public Workload {
 
   std::vector<MbOp> ops_;
   std::vector<TimedEvent> events_;
+  YAML::Node resolved_;  // the document as loaded (config.resolved.yaml)
   std::vector<int> last_of_written_;  // per entry of `ops:` as written: its last index in ops_
   std::vector<std::string> labels_;   // per entry of `ops:` as written
   std::vector<P2p> arrived_;          // sent messages not yet received, in arrival order

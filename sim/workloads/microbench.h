@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/params.h"
 #include "sim/core/units.h"
 #include "sim/core/yaml_doc.h"
 #include "sim/topo/topology.h"
@@ -61,7 +62,11 @@ const std::vector<std::string>& collective_op_names();
 // Parses the fields of one collective op from `f` ("op" and "repeat" are already read;
 // the caller calls f.finish()). `topo` is empty under `llmsim check`: skip name checks
 // then. Throws InputError with positions. Defined in microbench_collective.cpp.
-CollectiveOpSpec parse_collective_op(const std::string& op, Fields& f, const Topology& topo);
+CollectiveOpSpec parse_collective_op(const std::string& op, Params& f, const Topology& topo);
+
+// The declaration table of one `ops` item, by its op name ("workload:microbench.ops[gemm]").
+// Defined in microbench_params.cpp.
+std::string microbench_op_section(const YAML::Node& item);
 
 // Runs one repetition on sim.network(); `done` receives time, size, algbw/busbw, ...
 // Defined in microbench_collective.cpp.

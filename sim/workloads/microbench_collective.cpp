@@ -29,7 +29,7 @@ const std::map<std::string, double>& element_bytes() {
   return m;
 }
 
-int device_named(Fields& f, const YAML::Node& node, const Topology& topo, const std::string& key) {
+int device_named(Params& f, const YAML::Node& node, const Topology& topo, const std::string& key) {
   std::string name = as_string(node, f.file(), key);
   int d = topo.device_by_name(name);
   if (d >= 0) return d;
@@ -56,7 +56,7 @@ std::string collective_table_header() {
   return line;
 }
 
-CollectiveOpSpec parse_collective_op(const std::string& op, Fields& f, const Topology& topo) {
+CollectiveOpSpec parse_collective_op(const std::string& op, Params& f, const Topology& topo) {
   CollectiveOpSpec s;
   s.op = op;
   s.pos = f.pos();
@@ -65,20 +65,22 @@ CollectiveOpSpec parse_collective_op(const std::string& op, Fields& f, const Top
   if (f.has("bytes")) {
     s.bytes = positive_size(f.get("bytes"), f.file_for("bytes"), "bytes");
     s.sizes = {s.bytes};
+    f.set_resolved("bytes", resolved_quantity(s.bytes, Dim::Size));
   } else {
     YAML::Node list = f.get("sizes");
     if (!list.IsSequence() || list.size() == 0) f.fail("sizes", "expected a non-empty list of sizes, e.g. [1 MiB, 16 MiB]");
     for (auto n : list) s.sizes.push_back(positive_size(n, f.file(), "sizes"));
+    for (size_t i = 0; i < s.sizes.size(); ++i) f.resolved()["sizes"][i] = resolved_quantity(s.sizes[i], Dim::Size);
     s.bytes = s.sizes.front();
   }
-  std::string type = f.str("dtype", "fp32");
+  std::string type = f.str("dtype");
   auto et = element_bytes().find(type);
   if (et == element_bytes().end()) f.fail("dtype", "unknown element type '" + type + "' (fp64 fp32 bf16 fp16 fp8 int8 int32)");
   s.element = et->second;
   CollectiveKind kind = kind_of(op);
   if (kind == CollectiveKind::SendRecv) {
     YAML::Node from = f.get("from"), to = f.get("to");
-    f.str("algorithm", "auto");
+    f.str("algorithm");
     if (have) {
       s.src = device_named(f, from, topo, "from");
       s.dst = device_named(f, to, topo, "to");
@@ -87,7 +89,7 @@ CollectiveOpSpec parse_collective_op(const std::string& op, Fields& f, const Top
     }
     return s;
   }
-  s.algorithm = f.str("algorithm", "auto");
+  s.algorithm = f.str("algorithm");
   YAML::Node g = f.opt("group");
   if (g && !g.IsSequence() && !(g.IsScalar() && g.Scalar() == "all"))
     f.fail("group", "expected `all` or a list of device names");

@@ -27,7 +27,7 @@ std::string located(const std::string& text, const std::string& fmt) {
 }
 SyntheticSpec synth(const std::string& yaml) {
   Doc d = parse_doc(yaml, "w.yaml");
-  Fields f(d, "requests");
+  Params f("workload:inference.requests", d, "requests");
   return parse_synthetic(f);
 }
 }  // namespace
@@ -145,7 +145,7 @@ TEST_CASE("trace: options from YAML, file resolution, and `llmsim check` reporti
     std::ofstream(dir + "/t.csv") << "arrival_s,prompt_tokens,output_tokens\n0,10,5\n0.5,20,5\n0.25,30,5\n";
   }
   Doc d = parse_doc("file: t.csv\nformat: csv\nlimit: 2\ntime_scale: 2\nstart: 1 s\n", dir + "/w.yaml");
-  Fields f(d, "trace");
+  Params f("workload:inference.trace", d, "trace");
   TraceOptions o = parse_trace_options(f, d);
   CHECK(o.file == dir + "/t.csv");  // relative to the workload file
   CHECK(o.limit == 2);
@@ -154,10 +154,10 @@ TEST_CASE("trace: options from YAML, file resolution, and `llmsim check` reporti
   REQUIRE(r.size() == 2);
   CHECK(r[1].arrival == 2.0);  // 1 s + 0.5 s x 2
   Doc bad = parse_doc("file: nope.csv\n", dir + "/w.yaml");
-  Fields fb(bad, "trace");
+  Params fb("workload:inference.trace", bad, "trace");
   CHECK_THROWS_WITH(parse_trace_options(fb, bad), Catch::Contains("not found"));
   Doc typo = parse_doc("file: t.csv\nlimt: 3\n", dir + "/w.yaml");
-  Fields ft(typo, "trace");
+  Params ft("workload:inference.trace", typo, "trace");
   CHECK_THROWS_WITH(parse_trace_options(ft, typo), Catch::Contains("limt"));
 
   // Whole trace through `llmsim check`: the backwards timestamp is reported at its row.

@@ -1,19 +1,99 @@
 #include "sim/workloads/inference/config.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 
+#include "sim/core/params.h"
 #include "sim/ops/op.h"
 
 namespace llmsim {
 namespace {
 
-void check_dtype(Fields& f, const std::string& key, const std::string& v) {
+void check_dtype(Params& f, const std::string& key, const std::string& v) {
   const auto& d = known_dtypes();
   if (std::find(d.begin(), d.end(), v) == d.end()) {
     std::string list;
     for (const auto& x : d) list += (list.empty() ? "" : ", ") + x;
     f.fail(key, "unknown dtype '" + v + "' (known: " + list + ")");
   }
+}
+
+// Absolute form of an existing file's path ("" when it does not exist).
+std::string absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+// A path reference made absolute, so a config.resolved.yaml elsewhere still finds the file;
+// catalog names stay names (the test load_model_ref uses).
+std::string absolute_if_path(const std::string& ref, const std::string& dir) {
+  auto ends = [&](const char* e) { std::string x(e); return ref.size() > x.size() && ref.compare(ref.size() - x.size(), x.size(), x) == 0; };
+  if (ref.empty() || (ref.find('/') == std::string::npos && !ends(".yaml") && !ends(".json"))) return ref;
+  std::string a = absolute(ref[0] == '/' || dir.empty() ? ref : dir + "/" + ref);
+  if (a.empty()) a = absolute(project_root() + "/" + ref);
+  return a.empty() ? ref : a;
+}
+
+void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
+  Params p = f.child("parallelism");
+  c.tp = p.positive("tp");
+  c.pp = p.positive("pp");
+  bool given = p.has("replicas");
+  c.replicas = p.positive("replicas", 1);
+  c.collective_algorithm = p.str("algorithm");
+  c.engines = p.positive("pipeline_engines");
+  if (c.engines > c.pp) p.fail("pipeline_engines", "at most pp (" + std::to_string(c.pp) + ") batches can be in flight");
+  const ModelSpec& m = c.model;
+  if (m.kv_heads % c.tp != 0) {
+    p.fail("tp", "tp " + std::to_string(c.tp) + " must divide the model's " + std::to_string(m.kv_heads) +
+                     " KV heads (num_key_value_heads)");
+  }
+  if (m.heads % c.tp != 0 || m.hidden % c.tp != 0) {
+    p.fail("tp", "tp " + std::to_string(c.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +
+                     ") and hidden_size (" + std::to_string(m.hidden) + ")");
+  }
+  if (m.moe() && m.experts % c.tp != 0 && c.tp % m.experts != 0) {
+    p.fail("tp", "experts (" + std::to_string(m.experts) + ") are spread over the tp group: tp must divide them");
+  }
+  if (c.pp > m.layers) {
+    p.fail("pp", "pp " + std::to_string(c.pp) + " exceeds the model's " + std::to_string(m.layers) + " layers");
+  }
+  if (topo.num_devices() > 0) {
+    std::int64_t per = c.tp * c.pp, n = topo.num_devices();
+    if (!given) {
+      if (n % per != 0) {
+        p.fail("tp", "tp x pp = " + std::to_string(per) + " does not divide the topology's " + std::to_string(n) +
+                         " devices (replicas = devices / (tp x pp))");
+      }
+      c.replicas = n / per;
+    } else if (per * c.replicas != n) {
+      p.fail("replicas", "tp x pp x replicas = " + std::to_string(per * c.replicas) + " but the topology has " +
+                             std::to_string(n) + " devices");
+    }
+  }
+  p.set_resolved("replicas", std::to_string(c.replicas));
+  p.finish();
+}
+
+void parse_scheduler(Params& f, InferenceConfig& c) {
+  Params s = f.child("scheduler");
+  c.sched.max_batch = s.positive("max_batch");
+  c.sched.max_batched_tokens = s.positive("max_batched_tokens");
+  c.sched.chunked_prefill = s.boolean("chunked_prefill");
+  c.sched.block_size = s.positive("block_size");
+  c.sched.memory_utilization = s.num("memory_utilization");
+  if (!(c.sched.memory_utilization > 0 && c.sched.memory_utilization <= 1)) {
+    s.fail("memory_utilization", "must be in (0, 1]");
+  }
+  if (c.sched.max_batched_tokens < c.sched.max_batch) {
+    // Every running sequence must be able to decode in each iteration (vLLM refuses the
+    // same: max_num_batched_tokens >= max_num_seqs).
+    s.fail("max_batched_tokens", "must be >= max_batch (" + std::to_string(c.sched.max_batch) + ")");
+  }
+  c.sched.max_context = s.integer("max_context");
+  if (c.sched.max_context < 0) s.fail("max_context", "must be >= 0 (0 = the model's)");
+  s.finish();
 }
 
 }  // namespace
@@ -31,86 +111,27 @@ std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s) {
 
 InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   InferenceConfig c;
-  Fields f(doc, "workload");
+  Params f("workload:inference", doc, "workload");
   f.str("kind");
-  f.str("name", "");
-  f.str("description", "");
+  f.str("name");
+  f.str("description");
   {
     std::string ref = f.str("model");
     c.model = load_model_ref(ref, f.pos("model"), doc.dir());
+    f.set_resolved("model", absolute_if_path(ref, doc.dir()));
   }
-  c.dtype = f.str("dtype", "bf16");
+  c.dtype = f.str("dtype");
   check_dtype(f, "dtype", c.dtype);
   c.kv_dtype = f.str("kv_dtype", c.dtype == "int4" ? "fp16" : c.dtype);
   check_dtype(f, "kv_dtype", c.kv_dtype);
-
-  if (f.has("parallelism")) {
-    Fields p(f.get("parallelism"), f.file_for("parallelism"), "workload.parallelism");
-    c.tp = p.positive("tp", 1);
-    c.pp = p.positive("pp", 1);
-    bool given = p.has("replicas");
-    c.replicas = p.positive("replicas", 1);
-    c.collective_algorithm = p.str("algorithm", "auto");
-    c.engines = p.positive("pipeline_engines", 1);
-    if (c.engines > c.pp) p.fail("pipeline_engines", "at most pp (" + std::to_string(c.pp) + ") batches can be in flight");
-    const ModelSpec& m = c.model;
-    if (m.kv_heads % c.tp != 0) {
-      p.fail("tp", "tp " + std::to_string(c.tp) + " must divide the model's " + std::to_string(m.kv_heads) +
-                       " KV heads (num_key_value_heads)");
-    }
-    if (m.heads % c.tp != 0 || m.hidden % c.tp != 0) {
-      p.fail("tp", "tp " + std::to_string(c.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +
-                       ") and hidden_size (" + std::to_string(m.hidden) + ")");
-    }
-    if (m.moe() && m.experts % c.tp != 0 && c.tp % m.experts != 0) {
-      p.fail("tp", "experts (" + std::to_string(m.experts) + ") are spread over the tp group: tp must divide them");
-    }
-    if (c.pp > m.layers) {
-      p.fail("pp", "pp " + std::to_string(c.pp) + " exceeds the model's " + std::to_string(m.layers) + " layers");
-    }
-    if (topo.num_devices() > 0) {
-      std::int64_t per = c.tp * c.pp, n = topo.num_devices();
-      if (!given) {
-        if (n % per != 0) {
-          p.fail("tp", "tp x pp = " + std::to_string(per) + " does not divide the topology's " + std::to_string(n) +
-                           " devices (replicas = devices / (tp x pp))");
-        }
-        c.replicas = n / per;
-      } else if (per * c.replicas != n) {
-        p.fail("replicas", "tp x pp x replicas = " + std::to_string(per * c.replicas) + " but the topology has " +
-                               std::to_string(n) + " devices");
-      }
-    }
-    p.finish();
-  } else if (topo.num_devices() > 0) {
-    c.replicas = topo.num_devices();
-  }
-
-  if (f.has("scheduler")) {
-    Fields s(f.get("scheduler"), f.file_for("scheduler"), "workload.scheduler");
-    c.sched.max_batch = s.positive("max_batch", c.sched.max_batch);
-    c.sched.max_batched_tokens = s.positive("max_batched_tokens", c.sched.max_batched_tokens);
-    c.sched.chunked_prefill = s.boolean("chunked_prefill", c.sched.chunked_prefill);
-    c.sched.block_size = s.positive("block_size", c.sched.block_size);
-    c.sched.memory_utilization = s.num("memory_utilization", c.sched.memory_utilization);
-    if (!(c.sched.memory_utilization > 0 && c.sched.memory_utilization <= 1)) {
-      s.fail("memory_utilization", "must be in (0, 1]");
-    }
-    if (c.sched.max_batched_tokens < c.sched.max_batch) {
-      // Every running sequence must be able to decode in each iteration (vLLM refuses the
-      // same: max_num_batched_tokens >= max_num_seqs).
-      s.fail("max_batched_tokens", "must be >= max_batch (" + std::to_string(c.sched.max_batch) + ")");
-    }
-    c.sched.max_context = s.integer("max_context", 0);
-    if (c.sched.max_context < 0) s.fail("max_context", "must be >= 0 (0 = the model's)");
-    s.finish();
-  }
+  parse_parallelism(f, topo, c);
+  parse_scheduler(f, c);
   if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
-  c.router = f.choice("router", {"round-robin", "least-loaded"}, "round-robin");
+  c.router = f.choice("router");
   if (f.has("disaggregation")) {
     // Splitwise / DistServe: the first prefill_replicas replicas only prefill; the KV
     // cache then moves over the network to a decode replica.
-    Fields g(f.get("disaggregation"), f.file_for("disaggregation"), "workload.disaggregation");
+    Params g = f.child("disaggregation");
     c.prefill_replicas = g.positive("prefill_replicas");
     if (topo.num_devices() > 0 && c.prefill_replicas >= c.replicas) {
       g.fail("prefill_replicas", "must leave at least one decode replica (the topology gives " +
@@ -125,14 +146,15 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   }
   if (has_trace) {
     c.use_trace = true;
-    Fields t(f.get("trace"), f.file_for("trace"), "workload.trace");
+    Params t = f.child("trace");
     c.trace = parse_trace_options(t, doc);
   } else {
-    Fields r(f.get("requests"), f.file_for("requests"), "workload.requests");
+    Params r = f.child("requests");
     c.synthetic = parse_synthetic(r);
     c.seed = c.synthetic.seed;
   }
   f.finish();
+  c.resolved = f.resolved();
 
   // The chip must run the dtypes (checked on a tiny op, positioned at the field).
   if (topo.num_devices() > 0) {

@@ -45,6 +45,7 @@ struct InferenceConfig {
   TraceOptions trace;
   SyntheticSpec synthetic;
   std::uint64_t seed = 1;               // workload seed (requests.seed); --seed overrides
+  YAML::Node resolved;                  // the document as loaded (config.resolved.yaml)
 };
 
 // Parses and validates. With a topology that has devices, also checks the parallelism

@@ -34,6 +34,7 @@ class Inference : public Workload {
     cfg_ = parse_inference(doc, topo);
     if (cfg_.use_trace) reqs_ = read_trace(cfg_.trace);
   }
+  YAML::Node resolved() const override { return cfg_.resolved; }
 
   void start(Simulation& sim) override {
     sim_ = &sim;

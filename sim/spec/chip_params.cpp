@@ -1,0 +1,85 @@
+// The chip file's parameters, declared once (sim/core/params.h): load_chip reads them by
+// name, `llmsim describe chip` prints them, config.resolved.yaml records them.
+#include "sim/core/params.h"
+
+namespace llmsim {
+namespace {
+
+using P = ParamDecl;
+using T = ParamType;
+const char* const kSchema = "docs/catalog.md#schema";
+const char* const kModels = "docs/models.md";
+
+}  // namespace
+
+LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalog (topologies/devices/*.yaml)", {
+    P::req("name", T::String, "catalog id, equal to the file name").from(kSchema),
+    P::derive("display", T::String, "name", "label for reports").from(kSchema),
+    P::opt("vendor", T::String, "", "vendor name").from(kSchema),
+    P::opt("family", T::Choice, "gpu", "architecture family")
+        .one_of({"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"}).from(kSchema),
+    P::req("clock", T::Quantity, "clock the matrix peaks correspond to").unit(Dim::Frequency).from(kSchema),
+    P::req("power", T::Map, "TDP, idle power, energy per FLOP").nested("chip.power").from(kSchema),
+    P::req("compute", T::Map, "compute units, peaks, tiles").nested("chip.compute").from(kSchema),
+    P::req("memory", T::List, "memory tiers, fastest first").nested("chip.memory[]").from(kSchema),
+    P::opt("placement", T::Map, "", "tier each kind of tensor lives in").nested("chip.placement").from(kSchema),
+    P::opt("ports", T::List, "", "chip-to-chip ports").nested("chip.ports[]").from(kSchema),
+    P::opt("published", T::Map, "", "the review's Tables 1-3 row, verbatim (copied as given)").from(kSchema),
+    P::opt("sources", T::List, "", "source keys and notes (strings)").from(kSchema),
+    P::opt("notes", T::String, "", "free text").from(kSchema),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_power, {"chip", "chip.power", "", {
+    P::req("tdp", T::Quantity, "thermal design power").unit(Dim::Power).from(kSchema),
+    P::req("idle", T::Quantity, "power when idle, below tdp").unit(Dim::Power).from(kSchema),
+    P::opt("pj_per_flop", T::Number, "0", "dynamic energy per FLOP in pJ (0 = derived from TDP)").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {
+    P::req("units", T::Positive, "SMs / CUs / MXUs / tiles / cores / PCUs").from(kSchema),
+    P::req("peak", T::Map, "dense whole-chip peak per dtype: {bf16: 989 TFLOPS, ...}").unit(Dim::Flops).from(kSchema),
+    P::opt("unit_rate", T::Map, "", "FLOP per cycle per unit per dtype (checked against peak)").from(kSchema),
+    P::opt("vector", T::Quantity, "0 FLOPS", "non-matrix peak (elementwise, norms)").unit(Dim::Flops).from(kSchema),
+    P::opt("tile", T::Map, "", "output block one unit computes per pass").nested("chip.compute.tile").from(kSchema),
+    P::opt("unit_buffer", T::Quantity, "0 B", "on-chip operand buffer per unit").unit(Dim::Size).from(kSchema),
+    P::opt("launch_overhead", T::Quantity, "0 s", "per kernel / graph node dispatch").unit(Dim::Time).from(kSchema),
+    P::opt("matrix_efficiency", T::Number, "1.0", "MAC-array issue efficiency on full tiles, (0, 1]").from(kModels),
+    P::opt("tile_overhead_cycles", T::Number, "0", "cycles per output tile beyond MAC cycles").from(kModels),
+    P::opt("collective_units", T::Integer, "0",
+           "units a running collective's kernel occupies on each member (NCCL: one SM per channel)").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_tile, {"chip", "chip.compute.tile", "", {
+    P::opt("m", T::Positive, "128", "tile rows").from(kModels),
+    P::opt("n", T::Positive, "128", "tile columns").from(kModels),
+    P::opt("k", T::Positive, "64", "k step").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_memory, {"chip", "chip.memory[]", "", {
+    P::req("tier", T::Choice, "tier name").one_of({"sram", "hbm", "ddr", "lpddr", "gddr"}).from(kSchema),
+    P::req("capacity", T::Quantity, "capacity per chip").unit(Dim::Size).from(kSchema),
+    P::req("bandwidth", T::Quantity, "peak bandwidth per chip").unit(Dim::Bandwidth).from(kSchema),
+    P::opt("latency", T::Quantity, "0 s", "unloaded access latency").unit(Dim::Time).from(kModels),
+    P::opt("efficiency", T::Number, "1.0", "sustained / peak streaming bandwidth, (0, 1]").from(kModels),
+    P::opt("pj_per_byte", T::Number, "0", "dynamic energy per byte in pJ (0 = derived)").from(kModels),
+    P::opt("model", T::String, "bandwidth", "timing model of the tier: bandwidth | dram (models/tier_models/)").from(kModels),
+    P::opt("dram", T::Map, "", "model dram: timing overrides, e.g. {tRCD: 14 ns} (copied as given)").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_placement, {"chip", "chip.placement", "", {
+    P::derive("weights", T::String, "the last (largest) memory tier", "tier holding weights").from(kModels),
+    P::derive("kv_cache", T::String, "weights", "tier holding the KV cache").from(kModels),
+    P::derive("activations", T::String, "weights", "tier holding activations").from(kModels),
+    P::derive("optimizer", T::String, "weights", "tier holding optimizer state").from(kModels),
+    P::opt("stream_from", T::String, "", "tier weights stream from at each use (\"\" = weights)").from(kModels),
+    P::opt("staging", T::String, "", "tier weights are copied to before use").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_ports, {"chip", "chip.ports[]", "", {
+    P::req("kind", T::String, "nvlink | ici | ipu-link | groq-c2c | roce | pcie | ...").from(kSchema),
+    P::opt("count", T::Positive, "1", "ports of this kind").from(kSchema),
+    P::req("bandwidth", T::Quantity, "per link, per direction").unit(Dim::Bandwidth).from(kSchema),
+    P::opt("latency", T::Quantity, "0 s", "per hop").unit(Dim::Time).from(kSchema),
+}});
+
+}  // namespace llmsim

@@ -1,0 +1,82 @@
+// Topology file parameters, declared once (sim/core/params.h): load.cpp, shapes.cpp and
+// links.cpp read them by name; `llmsim describe topology` prints them.
+#include "sim/core/params.h"
+#include "sim/topo/build.h"
+
+namespace llmsim {
+namespace {
+
+using P = ParamDecl;
+using T = ParamType;
+const char* const kDoc = "docs/topologies.md#schema";
+const char* const kKind = "topology";
+
+
+// Link fields default to the fabric's own link (explicit `links:` entries, `block_link`);
+// a fabric's `link:` itself starts from nothing (bandwidth then required).
+std::vector<P> link_fields() {
+  const char* from_fabric = "the fabric's link (0 on a fabric's own link)";
+  return {
+      P::derive("bandwidth", T::Quantity, "the fabric's link (required on a fabric's own link)", "per direction")
+          .unit(Dim::Bandwidth).from(kDoc),
+      P::derive("latency", T::Quantity, from_fabric, "per hop (wire + serdes + switch port)").unit(Dim::Time).from(kDoc),
+      P::derive("per_message_overhead", T::Quantity, from_fabric, "software / NIC cost per message").unit(Dim::Time).from(kDoc),
+      P::derive("max_payload", T::Quantity, from_fabric, "messages are cut into chunks of this (0 = unlimited)")
+          .unit(Dim::Size).from(kDoc),
+      P::derive("pj_per_bit", T::Number, from_fabric, "link energy in pJ per bit").from("docs/models.md"),
+      P::derive("kind", T::Choice, "the fabric's type", "link kind").one_of(topo_detail::link_kinds()).from(kDoc),
+  };
+}
+
+}  // namespace
+
+LLMSIM_DECLARE_PARAMS(topo_root, {kKind, "topology", "A cluster: devices (or nodes) and fabrics", {
+    P::derive("name", T::String, "the file name", "topology name").from(kDoc),
+    P::opt("description", T::String, "", "free text").from(kDoc),
+    P::opt("sources", T::List, "", "source keys").from(kDoc),
+    P::req("device", T::String, "chip catalog name or a chip YAML path (not with `nodes`)").from(kDoc),
+    P::req("count", T::Positive, "devices (not with `nodes`)").from(kDoc),
+    P::opt("prefix", T::String, "gpu", "device-name prefix: gpu0 ... gpuN").from(kDoc),
+    P::opt("nodes", T::Map, "", "hierarchy: a node topology copied `count` times").nested("topology.nodes").from(kDoc),
+    P::opt("fabrics", T::List, "", "fabrics joining the devices of this level").nested("topology.fabrics[]").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(topo_nodes, {kKind, "topology.nodes", "", {
+    P::req("topology", T::String, "node topology file, relative to this file").from(kDoc),
+    P::req("count", T::Positive, "nodes").from(kDoc),
+    P::opt("prefix", T::String, "node", "node-name prefix: node0.gpu0 ...").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; shape-specific fields below", {
+    P::req("type", T::Choice, "link kind").one_of(topo_detail::link_kinds()).from(kDoc),
+    P::derive("name", T::String, "type", "unique per level").from(kDoc),
+    P::req("shape", T::Choice, "how devices are joined")
+        .one_of({"switch", "ring", "fully-connected", "torus", "mesh", "fat-tree", "links"}).from(kDoc),
+    P::req("link", T::Map, "link parameters (optional for shape: links)").nested("topology.fabrics[].link").from(kDoc),
+    P::opt("in_network_reduction", T::Boolean, "false", "switches reduce / multicast (NVLS, SHARP)").from(kDoc),
+    P::opt("switch_latency", T::Quantity, "0 s", "added per switch a route passes through").unit(Dim::Time).from(kDoc),
+    P::opt("parallel", T::Positive, "1", "links per device pair, one link of N x bandwidth").from(kDoc),
+    P::opt("planes", T::Positive, "1", "switch: parallel switch planes").from(kDoc),
+    P::derive("group", T::Positive, "all members", "switch: devices per switch").from(kDoc),
+    P::opt("between", T::Choice, "devices", "fully-connected: join devices or nodes").one_of({"devices", "nodes"}).from(kDoc),
+    P::opt("links_per_pair", T::Positive, "1", "fully-connected between nodes: links per node pair").from(kDoc),
+    P::req("dims", T::List, "torus / mesh: 1 to 3 dimensions, e.g. [4, 4, 4]").from(kDoc),
+    P::opt("block", T::List, "", "torus / mesh: block size per dimension (slices joined by block_link)").from(kDoc),
+    P::opt("block_link", T::Map, "", "torus / mesh: link between blocks (needs block)").nested("topology.fabrics[].link").from(kDoc),
+    P::opt("radix", T::Positive, "64", "fat-tree: ports per switch").from(kDoc),
+    P::opt("oversubscription", T::Number, "1", "fat-tree: leaf down:up bandwidth ratio").from(kDoc),
+    P::opt("rails", T::Positive, "", "fat-tree: rail-optimised with this many rails (absent = not)").from(kDoc),
+    P::opt("switches", T::List, "", "links: switch names").from(kDoc),
+    P::req("links", T::List, "links: explicit {a, b, ...link fields}").nested("topology.fabrics[].links[]").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(topo_link, {kKind, "topology.fabrics[].link", "", link_fields()});
+
+LLMSIM_DECLARE_PARAMS(topo_links, {kKind, "topology.fabrics[].links[]", "", [] {
+  std::vector<P> v = {P::req("a", T::String, "endpoint (device or switch name)").from(kDoc),
+                      P::req("b", T::String, "endpoint (device or switch name)").from(kDoc)};
+  for (auto& p : link_fields()) v.push_back(p);
+  return v;
+}()});
+
+}  // namespace llmsim

@@ -1,0 +1,95 @@
+// `kind: inference` parameters, declared once (sim/core/params.h); parse_inference reads
+// them by name. Defaults cite where they come from (vLLM's engine arguments mostly).
+#include "sim/core/params.h"
+
+namespace llmsim {
+namespace {
+
+using P = ParamDecl;
+using T = ParamType;
+const char* const kDoc = "docs/inference.md";
+const char* const kVllm = "vLLM EngineArgs";
+const char* const kKind = "workload:inference";
+
+// A token count given as a map (prompt_tokens, output_tokens).
+std::vector<P> token_dist() {
+  return {
+      P::opt("dist", T::Choice, "fixed", "distribution").one_of({"fixed", "uniform", "lognormal"}).from(kDoc),
+      P::opt("value", T::Positive, "", "fixed: the count (required)").from(kDoc),
+      P::opt("min", T::Positive, "1", "uniform: lower bound (required); lognormal: clamp").from(kDoc),
+      P::opt("max", T::Integer, "0", "uniform: upper bound (required); lognormal: clamp (0 = none)").from(kDoc),
+      P::opt("sigma", T::Number, "", "lognormal: log-space sigma in [0, 5] (required)").from(kDoc),
+      P::opt("median", T::Number, "", "lognormal: median tokens (or mean)").from(kDoc),
+      P::opt("mean", T::Number, "", "lognormal: mean tokens (or median)").from(kDoc),
+  };
+}
+
+}  // namespace
+
+LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: model, parallelism, scheduler, requests", {
+    P::req("kind", T::String, "inference").from(kDoc),
+    P::opt("name", T::String, "", "label").from(kDoc),
+    P::opt("description", T::String, "", "free text").from(kDoc),
+    P::req("model", T::String, "workloads/models name, or a model YAML / config.json path").from(kDoc),
+    P::opt("dtype", T::String, "bf16", "weights and GEMMs: fp64 fp32 tf32 bf16 fp16 fp8 int8 int4").from(kDoc),
+    P::derive("kv_dtype", T::String, "dtype (fp16 for int4 weights)", "KV cache and attention").from(kDoc),
+    P::opt("parallelism", T::Map, "", "tensor / pipeline parallelism, replicas").nested("workload:inference.parallelism").from(kDoc),
+    P::opt("scheduler", T::Map, "", "continuous batching (vLLM-style)").nested("workload:inference.scheduler").from(kDoc),
+    P::opt("router", T::Choice, "round-robin", "how requests pick a replica")
+        .one_of({"round-robin", "least-loaded"}).from(kDoc),
+    P::opt("disaggregation", T::Map, "", "prefill / decode split (Splitwise, DistServe)")
+        .nested("workload:inference.disaggregation").from(kDoc),
+    P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace").from(kDoc),
+    P::opt("requests", T::Map, "", "synthetic requests; or `trace`").nested("workload:inference.requests").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_parallelism, {kKind, "workload:inference.parallelism", "", {
+    P::opt("tp", T::Positive, "1", "tensor-parallel degree").from(kDoc),
+    P::opt("pp", T::Positive, "1", "pipeline stages").from(kDoc),
+    P::derive("replicas", T::Positive, "devices / (tp x pp)", "model replicas").from(kDoc),
+    P::opt("algorithm", T::String, "auto", "collective algorithm for tp all-reduces").from(kDoc),
+    P::opt("pipeline_engines", T::Positive, "1", "batches in flight per replica (vLLM virtual engines)").from(kVllm),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_scheduler, {kKind, "workload:inference.scheduler", "", {
+    P::opt("max_batch", T::Positive, "256", "running sequences (max_num_seqs)").from(kVllm),
+    P::opt("max_batched_tokens", T::Positive, "8192", "tokens per iteration (max_num_batched_tokens)").from(kVllm),
+    P::opt("chunked_prefill", T::Boolean, "true", "split long prompts across iterations").from(kVllm),
+    P::opt("block_size", T::Positive, "16", "KV block in tokens (PagedAttention)").from("Kwon et al. SOSP 2023"),
+    P::opt("memory_utilization", T::Number, "0.9", "share of the KV tier the engine may use, (0, 1]")
+        .from("vLLM gpu_memory_utilization"),
+    P::opt("max_context", T::Integer, "0", "longest sequence (0 = the model's max_position_embeddings)").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_disaggregation, {kKind, "workload:inference.disaggregation", "", {
+    P::req("prefill_replicas", T::Positive, "replicas that only prefill").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_trace, {kKind, "workload:inference.trace", "", {
+    P::req("file", T::String, "trace file, relative to the workload or the project root").from(kDoc),
+    P::opt("format", T::Choice, "azure", "azure (Azure LLM 2023 CSV) | csv | jsonl")
+        .one_of({"azure", "csv", "jsonl"}).from(kDoc),
+    P::opt("offset", T::Integer, "0", "rows skipped first").from(kDoc),
+    P::opt("limit", T::Integer, "0", "rows kept (0 = the whole trace)").from(kDoc),
+    P::opt("time_scale", T::Number, "1.0", "inter-arrival times multiplied by this (0.5 = twice the load)").from(kDoc),
+    P::opt("start", T::Quantity, "0 s", "arrival of the first kept row").unit(Dim::Time).from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_requests, {kKind, "workload:inference.requests", "", {
+    P::req("count", T::Positive, "requests (at most 1e8)").from(kDoc),
+    P::opt("arrival", T::Choice, "poisson", "inter-arrival process")
+        .one_of({"poisson", "gamma", "fixed", "at-once"}).from(kDoc),
+    P::opt("rate", T::Quantity, "", "arrivals per second (required unless at-once)").unit(Dim::Rate).from(kDoc),
+    P::opt("cv", T::Number, "", "gamma: coefficient of variation of inter-arrivals (required)")
+        .from("Splitwise, DistServe"),
+    P::req("prompt_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.prompt_tokens").from(kDoc),
+    P::req("output_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.output_tokens").from(kDoc),
+    P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_prompt_tokens, {kKind, "workload:inference.requests.prompt_tokens",
+                                          "prompt_tokens as a distribution", token_dist()});
+LLMSIM_DECLARE_PARAMS(inf_output_tokens, {kKind, "workload:inference.requests.output_tokens",
+                                          "output_tokens as a distribution", token_dist()});
+
+}  // namespace llmsim
