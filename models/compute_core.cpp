@@ -59,7 +59,9 @@ std::vector<ResourceDemand> ComputeCore::demands(const OpCost& c) const {
     d.push_back({from, c.bytes / 2});
     d.push_back({to, c.bytes / 2});
   } else if (from >= 0 && c.memory_time > 0) {
-    d.push_back({from, c.memory_time * arbiter_.nominal_capacity(from)});
+    // The bytes estimate_op streamed at bandwidth x efficiency; the tier's model serves them.
+    const MemoryTierSpec* t = chip_.tier(c.tier);
+    d.push_back({from, c.memory_time * (t ? t->bandwidth * t->efficiency : arbiter_.nominal_capacity(from))});
   }
   return d;
 }

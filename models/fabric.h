@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/topo/module_names.h"
+
 namespace llmsim {
 
 class Simulation;
@@ -51,18 +53,16 @@ class LinkModule : public sc_core::sc_module {
 
 class FabricModule : public sc_core::sc_module {
  public:
-  FabricModule(const sc_core::sc_module_name& name, const Topology& topo, int fabric);
+  // `link_names`: link_module_names(topo), computed once for every fabric.
+  FabricModule(const sc_core::sc_module_name& name, const Topology& topo, int fabric,
+               const std::vector<std::string>& link_names);
   const std::vector<std::unique_ptr<SwitchModule>>& switches() const { return switches_; }
   const std::vector<std::unique_ptr<LinkModule>>& links() const { return links_; }
-  SwitchModule* switch_of(int vertex) const;  // nullptr if not this fabric's
 
  private:
   std::vector<std::unique_ptr<SwitchModule>> switches_;
   std::vector<std::unique_ptr<LinkModule>> links_;
-  std::vector<int> switch_vertex_;
 };
 
-// SystemC object names cannot contain '.', the hierarchy separator: "node3.gpu5" -> "node3_gpu5".
-std::string sc_safe_name(std::string name);
 
 }  // namespace llmsim

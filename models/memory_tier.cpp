@@ -1,6 +1,7 @@
 #include "models/memory_tier.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "sim/core/error.h"
 #include "sim/engine/simulation.h"
@@ -12,7 +13,11 @@ MemoryTier::MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip
                        Simulation& sim, const std::string& device_name, ResourceArbiter& arbiter)
     : sc_core::sc_module(name), chip_(chip), spec_(spec), sim_(sim), device_name_(device_name),
       arbiter_(arbiter), pj_per_byte_(tier_pj_per_byte(chip, spec)) {
-  resource_ = arbiter_.add_tier(spec.tier, sustained_bandwidth());
+  model_ = TierModelRegistry::make(spec.model, spec);
+  if (!model_) throw std::invalid_argument(device_name + " " + spec.tier + ": unknown tier model '" + spec.model + "'");
+  sustained_ = model_->bandwidth(AccessPattern{});
+  latency_ = model_->latency(AccessPattern{});
+  resource_ = arbiter_.add_tier(spec.tier, sustained_);
 }
 
 int MemoryTier::track() {
@@ -65,7 +70,7 @@ void MemoryTier::transfer(Bytes bytes, std::function<void()> done) {
   bytes_moved_ += bytes;
   energy_ += bytes * pj_per_byte_ * 1e-12;
   ++active_;
-  SimTime lat = to_simtime(spec_.latency);
+  SimTime lat = to_simtime(latency_);
   if (lat == 0) {
     start_stream(bytes, std::move(done));
   } else {

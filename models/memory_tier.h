@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/core/units.h"
 #include "sim/spec/chip.h"
 #include "models/resource_arbiter.h"
+#include "models/tier_model.h"
 
 namespace llmsim {
 
@@ -44,7 +46,10 @@ class MemoryTier : public sc_core::sc_module {
   int resource() const { return resource_; }  // index in the device's arbiter
   Bytes bytes_moved() const { return bytes_moved_; }
   Joules energy() const { return energy_; }
-  BytesPerSecond sustained_bandwidth() const { return spec_.bandwidth * spec_.efficiency; }
+  // What the tier's timing model (`model:`, models/tier_model.h) sustains on a long
+  // sequential stream: the capacity the device arbiter shares.
+  BytesPerSecond sustained_bandwidth() const { return sustained_; }
+  const TierModel& model() const { return *model_; }
 
  private:
   void start_stream(Bytes bytes, std::function<void()> done);
@@ -58,6 +63,9 @@ class MemoryTier : public sc_core::sc_module {
   std::map<std::string, Bytes> regions_;
   Bytes used_ = 0, peak_used_ = 0;
   ResourceArbiter& arbiter_;
+  std::unique_ptr<TierModel> model_;
+  BytesPerSecond sustained_ = 0;
+  Seconds latency_ = 0;
   int resource_ = -1;
   int active_ = 0;
   Bytes bytes_moved_ = 0;

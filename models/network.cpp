@@ -41,9 +41,10 @@ Network::~Network() = default;
 void Network::build_fabrics(const std::string& prefix) {
   const Topology& topo = sim_.topo();
   std::vector<LinkEnd*> end_of(topo.vertices.size(), nullptr);
+  const std::vector<std::string> link_names = link_module_names(topo);
   for (std::size_t f = 0; f < topo.fabrics.size(); ++f) {
     std::string name = prefix + sc_safe_name(topo.fabrics[f].name);
-    fabrics_.push_back(std::make_unique<FabricModule>(name.c_str(), topo, static_cast<int>(f)));
+    fabrics_.push_back(std::make_unique<FabricModule>(name.c_str(), topo, static_cast<int>(f), link_names));
     for (const auto& sw : fabrics_.back()->switches()) end_of[static_cast<std::size_t>(sw->vertex())] = sw.get();
   }
   auto end_for = [&](int vertex, int link) -> LinkEnd* {

@@ -1,5 +1,7 @@
 #include "sim/engine/simulation.h"
 
+#include <systemc>
+
 #include "models/device.h"
 #include "models/network.h"
 
@@ -11,13 +13,39 @@ Simulation::Simulation(const Topology& topo, RunOptions options) : topo_(topo), 
 
 Simulation::~Simulation() = default;
 
+namespace {
+// A module that only groups others: SystemC's hierarchy follows the topology's dotted
+// names, so device "node3.gpu5" is module gpu5 inside module node3, and VCD scopes and
+// timeline tracks equal module names.
+class GroupModule : public sc_core::sc_module {
+ public:
+  explicit GroupModule(const sc_core::sc_module_name& name) : sc_core::sc_module(name) {}
+};
+}  // namespace
+
+sc_core::sc_module* Simulation::group(const std::string& path) {
+  auto it = group_at_.find(path);
+  if (it != group_at_.end()) return it->second;
+  const std::size_t dot = path.rfind('.');
+  sc_core::sc_module* parent = dot == std::string::npos ? nullptr : group(path.substr(0, dot));
+  sc_core::sc_simcontext* ctx = sc_core::sc_get_curr_simcontext();
+  if (parent) ctx->hierarchy_push(parent);
+  groups_.push_back(std::make_unique<GroupModule>(path.substr(dot == std::string::npos ? 0 : dot + 1).c_str()));
+  if (parent) ctx->hierarchy_pop();
+  return group_at_[path] = groups_.back().get();
+}
+
 void Simulation::elaborate(const std::string& prefix) {
   devices_.reserve(static_cast<size_t>(topo_.num_devices()));
+  sc_core::sc_simcontext* ctx = sc_core::sc_get_curr_simcontext();
   for (int i = 0; i < topo_.num_devices(); ++i) {
-    const auto& v = topo_.vertices[static_cast<size_t>(i)];
-    std::string name = prefix + v.name;
-    for (auto& c : name) if (c == '.') c = '_';  // SystemC names use '.' as hierarchy separator
-    devices_.push_back(std::make_unique<Device>(name.c_str(), i, *topo_.device_chip[static_cast<size_t>(i)], *this));
+    const std::string path = prefix + topo_.vertices[static_cast<size_t>(i)].name;
+    const std::size_t dot = path.rfind('.');
+    sc_core::sc_module* parent = dot == std::string::npos ? nullptr : group(path.substr(0, dot));
+    if (parent) ctx->hierarchy_push(parent);
+    devices_.push_back(std::make_unique<Device>(path.substr(dot == std::string::npos ? 0 : dot + 1).c_str(), i,
+                                                *topo_.device_chip[static_cast<size_t>(i)], *this));
+    if (parent) ctx->hierarchy_pop();
   }
   network_ = std::make_unique<Network>((prefix + "network").c_str(), *this);
   network_->build_fabrics(prefix);

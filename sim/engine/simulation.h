@@ -3,6 +3,7 @@
 // tests build as many as they like (see docs/architecture.md on SystemC's one kernel).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "sim/core/yaml_doc.h"
 #include "sim/output/trace_sink.h"
 #include "sim/topo/topology.h"
+
+namespace sc_core {
+class sc_module;
+}
 
 namespace llmsim {
 
@@ -63,6 +68,11 @@ class Simulation {
   RunOptions options_;
   EventQueue queue_;
   Recorder recorder_;
+  // Group modules for dotted device names ("node3" of "node3.gpu5"), declared before the
+  // devices so the devices (their children) are destroyed first.
+  std::vector<std::unique_ptr<sc_core::sc_module>> groups_;
+  std::map<std::string, sc_core::sc_module*> group_at_;
+  sc_core::sc_module* group(const std::string& path);
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<Network> network_;
   StatsRegistry stats_;

@@ -1,4 +1,5 @@
 #include "sim/net/flow_net.h"
+#include "sim/topo/module_names.h"
 
 #include <algorithm>
 #include <cmath>
@@ -323,12 +324,16 @@ void FlowNet::create_tracks() {
 int FlowNet::link_track(DirLink d) {
   Link& l = links_[static_cast<size_t>(d)];
   if (l.track < 0) {
-    const LinkInfo& li = topo_.links[static_cast<size_t>(dirlink_link(d))];
-    int from = dirlink_dir(d) == 0 ? li.a : li.b, to = dirlink_dir(d) == 0 ? li.b : li.a;
-    std::string name = topo_.vertices[static_cast<size_t>(from)].name + "->" + topo_.vertices[static_cast<size_t>(to)].name;
-    for (char& ch : name)
-      if (ch == '.') ch = '_';  // '.' separates VCD scopes: keep one signal per direction
-    l.track = rec_.track("links", name, d);
+    // Named as the link's module (sim/topo/module_names.h): process = its fabric, thread =
+    // the link, then the direction ("nvlink" / "gpu0-sw0.to_sw0"), so VCD scopes are
+    // the module path plus one scope per direction.
+    if (link_names_.empty()) link_names_ = link_module_names(topo_);
+    const int link = dirlink_link(d);
+    const LinkInfo& li = topo_.links[static_cast<size_t>(link)];
+    const int to = dirlink_dir(d) == 0 ? li.b : li.a;
+    const std::string fabric = li.fabric.empty() ? "links" : sc_safe_name(li.fabric);
+    const std::string name = link_names_[static_cast<size_t>(link)] + ".to_" + vertex_local_name(topo_, to, li.fabric_id);
+    l.track = rec_.track(fabric, name, d);
   }
   return l.track;
 }

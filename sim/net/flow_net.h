@@ -235,7 +235,8 @@ class FlowNet {
     SimTime begin;
     std::string name, args;
   };
-  std::vector<Span> spans_;  // finished this instant, emitted sorted by recompute()
+  std::vector<Span> spans_;
+  std::vector<std::string> link_names_;  // link module names, made on the first track  // finished this instant, emitted sorted by recompute()
   // Scratch for recompute(), kept to avoid allocating per call.
   using HeapEntry = std::pair<double, std::pair<int, std::uint32_t>>;  // share, (pos, version)
   std::vector<DirLink> comp_;

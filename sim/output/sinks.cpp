@@ -21,8 +21,9 @@ namespace {
 // models/memory_tier.cpp, sim/net/flow_net.cpp), and creates their signals when the track
 // is opened. A model adding a counter adds it here.
 std::vector<std::string> vcd_counters_of(const std::string& process, const std::string& thread) {
-  if (thread == "compute") return {"busy"};
-  if (process == "links") return {"utilisation"};
+  if (thread == "compute" || thread == "compute1" || thread == "copy") return {"busy"};  // device streams
+  // Link directions: "gpu0-sw0.to_sw0" under their fabric (sim/topo/module_names.h).
+  if (process == "links" || thread.find(".to_") != std::string::npos) return {"utilisation"};
   if (thread == "sram" || thread == "hbm" || thread == "ddr" || thread == "lpddr") return {"occupancy_bytes", "streams"};
   return {};
 }
@@ -32,7 +33,7 @@ std::vector<std::string> vcd_counters_of(const std::string& process, const std::
 void open_device_tracks(const Topology& topo, VcdSink& vcd) {
   for (int i = 0; i < topo.num_devices(); ++i) {
     const std::string& dev = topo.vertices[static_cast<size_t>(i)].name;
-    vcd.track(dev, "compute", 0);
+    for (const char* stream : {"compute", "compute1", "copy"}) vcd.track(dev, stream, 0);
     if (const ChipSpec* chip = topo.device_chip[static_cast<size_t>(i)]) {
       for (const auto& t : chip->memory) vcd.track(dev, t.tier, 1);
     }

@@ -5,7 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "cli_support.h"
 
@@ -64,5 +67,49 @@ TEST_CASE("microbench events: halving a device clock mid-GEMM retimes the remain
   CHECK(double(clock[0].at("time_s")) == Approx(t_e + 2 * (T - t_e)).epsilon(1e-6));
   // The second GEMM runs wholly at half clock: launch + 2 x body.
   CHECK(double(clock[1].at("time_s")) == Approx(launch + 2 * (double(alone[1].at("time_s")) - launch)).epsilon(0.002));
+  std::system(("rm -rf '" + out + "'").c_str());
+}
+
+namespace {
+// Every scope path of a VCD file ("SystemC.gpu0.hbm"), from its $scope / $upscope nesting.
+std::set<std::string> vcd_scopes(const std::string& text) {
+  std::set<std::string> out;
+  std::vector<std::string> stack;
+  std::istringstream in(text);
+  std::string tok;
+  while (in >> tok) {
+    if (tok == "$scope") {
+      std::string kind, name;
+      in >> kind >> name;
+      stack.push_back(name);
+      std::string path;
+      for (const auto& s : stack) path += (path.empty() ? "" : ".") + s;
+      out.insert(path);
+    } else if (tok == "$upscope") {
+      if (!stack.empty()) stack.pop_back();
+    } else if (tok == "$enddefinitions") {
+      break;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("VCD scopes are the module names: devices, streams, tiers, fabrics, links", "[contention][cli][vcd]") {
+  std::string out = make_tmpdir("scopes");
+  REQUIRE(run_llmsim("run -t topologies/superpod-h100-32node.yaml -w workloads/microbench-allreduce-hierarchical.yaml"
+                     " --vcd -o " + out + "/o", out + "/log") == 0);
+  const std::string log = slurp(out + "/log");
+  CHECK(log.find("not traced") == std::string::npos);  // every counter existed at sc_start
+  auto scopes = vcd_scopes(slurp(out + "/o/signals.vcd"));
+  // Module paths as docs/architecture.md names them: device node1.gpu3 is module gpu3 in
+  // group node1, with its streams and tiers; links are modules of their fabric.
+  for (const char* m : {"node1.gpu3", "node1.gpu3.compute", "node1.gpu3.copy", "node1.gpu3.hbm", "nvlink", "ib"}) {
+    INFO(m);
+    CHECK(scopes.count(std::string("SystemC.") + m) == 1);
+  }
+  bool ib_link = false;
+  for (const auto& s : scopes) ib_link = ib_link || s.rfind("SystemC.ib.node0_gpu0-", 0) == 0;
+  CHECK(ib_link);
   std::system(("rm -rf '" + out + "'").c_str());
 }

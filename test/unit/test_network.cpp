@@ -216,7 +216,7 @@ TEST_CASE("network: timeline has a span per transfer per link direction and coll
     for (const auto& s : cap->spans) {
       if (s.cat == "net") {
         ++net_spans;
-        CHECK(cap->tracks[static_cast<size_t>(s.track)].first == "links");
+        CHECK(cap->tracks[static_cast<size_t>(s.track)].first == "r");  // the link's fabric module
         // 1 MB per step at 100 GB/s after 1 us latency.
         CHECK(s.end - s.begin == to_simtime(1e-6) + to_simtime(1e6 / 100e9));
       }
