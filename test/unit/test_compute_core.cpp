@@ -9,6 +9,7 @@
 #include "models/device.h"
 #include "sim/engine/simulation.h"
 #include "sim/ops/energy.h"
+#include "device_rig.h"
 
 using namespace llmsim;
 
@@ -19,31 +20,7 @@ ChipCatalog& catalog() {
   return c;
 }
 
-// A one-device topology (no links): enough for a Device and its event queue.
-Topology one_device(const ChipSpec& chip, const std::string& name) {
-  Topology t;
-  t.name = "single";
-  t.device_chip.push_back(&chip);
-  VertexInfo v;
-  v.name = name;
-  v.device = 0;
-  t.vertices.push_back(v);
-  return t;
-}
-
-int unique_id() {
-  static int n = 0;
-  return ++n;
-}
-
-struct Rig {
-  Topology topo;
-  Simulation sim;
-  Device dev;
-  Rig(const ChipSpec& chip)
-      : topo(one_device(chip, "gpu0")), sim(topo, RunOptions{}),
-        dev(("cc" + std::to_string(unique_id())).c_str(), 0, chip, sim) {}
-};
+using Rig = llmsim_test::DeviceRig;
 
 Op gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
   Op op;

@@ -11,6 +11,7 @@
 #include "models/network.h"
 #include "models/resource_arbiter.h"
 #include "sim/engine/simulation.h"
+#include "device_rig.h"
 #include "test_network_fixtures.h"
 
 using namespace llmsim;
@@ -22,29 +23,7 @@ ChipCatalog& catalog() {
   return c;
 }
 
-Topology one_device(const ChipSpec& chip) {
-  Topology t;
-  t.name = "single";
-  t.device_chip.push_back(&chip);
-  VertexInfo v;
-  v.name = "gpu0";
-  v.device = 0;
-  t.vertices.push_back(v);
-  return t;
-}
-
-int unique_id() {
-  static int n = 0;
-  return ++n;
-}
-
-struct Rig {
-  Topology topo;
-  Simulation sim;
-  Device dev;
-  explicit Rig(const ChipSpec& chip)
-      : topo(one_device(chip)), sim(topo, RunOptions{}), dev(("ct" + std::to_string(unique_id())).c_str(), 0, chip, sim) {}
-};
+using Rig = llmsim_test::DeviceRig;
 
 Op gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
   Op op;
@@ -169,7 +148,7 @@ TEST_CASE("operating point: halving the clock mid-GEMM moves its end by the rema
 TEST_CASE("contention: an all-reduce overlapping a GEMM takes the units of its kernel", "[contention]") {
   TopologyFixture f(dgx_yaml());
   Simulation sim(f.topo, RunOptions{});
-  sim.elaborate("ct" + std::to_string(unique_id()));
+  sim.elaborate(llmsim_test::unique_module_name("ct"));
   const ChipSpec& chip = sim.device(0).chip();
   const double K = chip.compute.units, k = chip.compute.collective_units;
   REQUIRE(k > 0);

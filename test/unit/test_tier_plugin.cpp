@@ -9,6 +9,7 @@
 #include "models/device.h"
 #include "models/tier_model.h"
 #include "sim/engine/simulation.h"
+#include "device_rig.h"
 
 using namespace llmsim;
 
@@ -31,21 +32,10 @@ ChipSpec with_hbm_model(const std::string& model) {
   return chip;
 }
 
-Topology one_device(const ChipSpec& chip) {
-  Topology t;
-  t.name = "single";
-  t.device_chip.push_back(&chip);
-  VertexInfo v;
-  v.name = "gpu0";
-  v.device = 0;
-  t.vertices.push_back(v);
-  return t;
-}
-
 double copy_seconds(const ChipSpec& chip, Bytes bytes, const std::string& tag) {
-  Topology topo = one_device(chip);
-  Simulation sim(topo, RunOptions{});
-  Device dev(tag.c_str(), 0, chip, sim);
+  llmsim_test::DeviceRig r(chip, tag);
+  Simulation& sim = r.sim;
+  Device& dev = r.dev;
   Op c;
   c.kind = OpKind::Copy;
   c.bytes = bytes;
