@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "sim/cli/commands.h"
@@ -44,14 +45,27 @@ std::string memory_text(const ChipSpec& c) {
   return s;
 }
 
+// "C1 C2" for a chip fitted on its own rows; "inherited from nvidia-h100-sxm (C1 C2)" when
+// its fitted figures are borrowed (both when some are): users see what is not the chip's own.
+std::string fitted_text(const ChipSpec& c) {
+  std::set<std::string> own, inherited;
+  for (const auto& [param, src] : c.fitted) (src.rfind("inherited from", 0) == 0 ? inherited : own).insert(src);
+  std::string s;
+  for (const auto& o : own) s += (s.empty() ? "" : " ") + o;
+  for (const auto& i : inherited) s += (s.empty() ? "" : "; ") + i;
+  return s.empty() ? "-" : s;
+}
+
 void dense_table(const std::vector<const ChipSpec*>& chips, std::ostream& out) {
-  TextTable t({"NAME", "UNITS", "CLOCK", "BF16", "FP16", "FP8", "INT8", "FP32", "TDP", "MEMORY (capacity @ peak)"});
+  TextTable t({"NAME", "UNITS", "CLOCK", "BF16", "FP16", "FP8", "INT8", "FP32", "TDP", "MEMORY (capacity @ peak)",
+               "FITTED"});
   for (const ChipSpec* c : chips) {
     std::vector<std::string> row = {c->name, std::to_string(c->compute.units),
                                     format_quantity(c->clock, Dim::Frequency, 4)};
     for (const auto& dt : kShownDtypes) row.push_back(peak_text(*c, dt));
     row.push_back(format_quantity(c->power.tdp, Dim::Power, 4));
     row.push_back(memory_text(*c));
+    row.push_back(fitted_text(*c));
     t.add(row);
   }
   t.print(out);
@@ -66,7 +80,7 @@ void dense_csv(const std::vector<const ChipSpec*>& chips, std::ostream& out) {
     head.push_back(tier + "_bytes");
     head.push_back(tier + "_bytes_per_s");
   }
-  for (const char* h : {"weights_tier", "tdp_w", "idle_w"}) head.push_back(h);
+  for (const char* h : {"weights_tier", "tdp_w", "idle_w", "fitted"}) head.push_back(h);
   write_csv_row(head, out);
   for (const ChipSpec* c : chips) {
     std::vector<std::string> row = {c->name, c->display, c->vendor, c->family,
@@ -83,6 +97,7 @@ void dense_csv(const std::vector<const ChipSpec*>& chips, std::ostream& out) {
     row.push_back(c->placement.weights);
     row.push_back(number(c->power.tdp));
     row.push_back(number(c->power.idle));
+    row.push_back(fitted_text(*c));
     write_csv_row(row, out);
   }
 }
@@ -122,6 +137,7 @@ ordered_json chip_json(const ChipSpec& c) {
   j["idle_w"] = c.power.idle;
   j["in_review"] = c.published_row.has_value();
   j["sources"] = c.sources;
+  j["fitted"] = c.fitted;
   return j;
 }
 

@@ -40,6 +40,21 @@ struct MadeDirs {
 
 }  // namespace
 
+// The fitted constants this run used and where they came from (a chip's own CALIBRATION
+// rows, or "inherited from ..."), so a borrowed figure is visible beside the results.
+static Json fitted_summary(const Topology& topo) {
+  Json chips = Json::object(), fabrics = Json::object();
+  for (const ChipSpec* c : topo.device_chip) {
+    if (c && !c->fitted.empty() && !chips.contains(c->name)) chips[c->name] = c->fitted;
+  }
+  for (const auto& f : topo.fabrics) {
+    if (!f.in_network_reduction) continue;
+    fabrics[f.name] = {{"reduction_efficiency", f.reduction_efficiency},
+                       {"reduction_startup_s", f.reduction_startup}, {"source", f.reduction_source}};
+  }
+  return Json{{"chips", chips}, {"fabrics", fabrics}};
+}
+
 int cmd_run(const RunArgs& args, std::ostream& out) {
   auto wall_start = std::chrono::steady_clock::now();
   set_systemc_resolution();  // before anything creates an sc_time
@@ -138,6 +153,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   if (partial) summary["stop_reason"] = stop_reason;
   workload->report(sim, summary);
   summary["stats"] = sim.stats().summary(opt.stats_full);
+  summary["fitted"] = fitted_summary(topo);
 
   made.keep = true;
   // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.

@@ -294,6 +294,12 @@ ChipSpec load_chip(const Doc& doc) {
     if (!src.IsSequence()) f.fail("sources", "must be a list of strings");
     for (auto s : src) c.sources.push_back(as_string(s, f.file_for("sources"), "chip.sources[]"));
   }
+  if (YAML::Node fit = f.opt("fitted")) {
+    if (!fit.IsMap()) f.fail("fitted", "must be a map like {compute.matrix_efficiency: C1}");
+    for (auto kv : fit) {
+      c.fitted[kv.first.Scalar()] = as_string(kv.second, f.file_for("fitted"), "chip.fitted." + kv.first.Scalar());
+    }
+  }
   f.opt("notes");
   f.finish();
   c.resolved = f.resolved();

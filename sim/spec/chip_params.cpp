@@ -26,6 +26,8 @@ LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalo
     P::opt("ports", T::List, "", "chip-to-chip ports").nested("chip.ports[]").from(kSchema),
     P::opt("published", T::Map, "", "the review's Tables 1-3 row, verbatim (copied as given)").from(kSchema),
     P::opt("sources", T::List, "", "source keys and notes (strings)").from(kSchema),
+    P::opt("fitted", T::Map, "", "fitted constants: parameter -> CALIBRATION row, or \"inherited from CHIP (row)\" "
+                                 "(copied as given; shown by llmsim devices and in summary.json)").from(kSchema),
     P::opt("notes", T::String, "", "free text").from(kSchema),
 }});
 

@@ -32,7 +32,10 @@ void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out)
       for (size_t i = 0; i < f.dims.size(); ++i) os << (i ? "x" : "") << f.dims[i];
     }
     if (f.rails > 0) os << ", " << f.rails << " rails";
-    if (f.in_network_reduction) os << ", in-network reduction";
+    if (f.in_network_reduction) {
+      os << ", in-network reduction (efficiency " << f.reduction_efficiency << ", startup "
+         << format_quantity(f.reduction_startup, Dim::Time) << ": " << f.reduction_source << ")";
+    }
     os << "] " << format_quantity(f.link.bandwidth * f.parallel, Dim::Bandwidth) << " per link per direction, "
        << format_quantity(f.link.latency, Dim::Time) << (f.level > 0 ? ", level " + std::to_string(f.level) : "") << "\n";
   }

@@ -299,6 +299,11 @@ void add_fabric(Topology& t, const YAML::Node& node, const std::string& file, co
   fab.shape = f.choice("shape");
   fab.level = level;
   fab.in_network_reduction = f.boolean("in_network_reduction");
+  fab.reduction_efficiency = f.num("reduction_efficiency");
+  if (!(fab.reduction_efficiency > 0 && fab.reduction_efficiency <= 1)) f.fail("reduction_efficiency", "must be in (0, 1]");
+  fab.reduction_startup = f.qty("reduction_startup");
+  if (fab.reduction_startup < 0) f.fail("reduction_startup", "must not be negative");
+  fab.reduction_source = f.str("reduction_source");
   fab.switch_latency = f.qty("switch_latency");
   if (fab.switch_latency < 0) f.fail("switch_latency", "must not be negative");
   fab.parallel = static_cast<int>(bounded(f, "parallel", 65536));

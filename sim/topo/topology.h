@@ -64,6 +64,11 @@ struct FabricInfo {
   std::vector<int> dims;                // torus / mesh dims
   LinkParams link;
   bool in_network_reduction = false;
+  // In-switch reduction (NVLS / SHARP) fitted figures and where they came from; defaults
+  // are declared in topology_params.cpp with their source (CALIBRATION C3 on DGX H100).
+  double reduction_efficiency = 1;
+  Seconds reduction_startup = 0;
+  std::string reduction_source;
   int level = 0;                        // 0 = intra-node, 1 = inter-node, ...
   int planes = 1;                       // switch: parallel switch planes
   int parallel = 1;                     // links per device pair, aggregated into one link

@@ -54,6 +54,15 @@ LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; sh
         .one_of({"switch", "ring", "fully-connected", "torus", "mesh", "fat-tree", "links"}).from(kDoc),
     P::req("link", T::Map, "link parameters (optional for shape: links)").nested("topology.fabrics[].link").from(kDoc),
     P::opt("in_network_reduction", T::Boolean, "false", "switches reduce / multicast (NVLS, SHARP)").from(kDoc),
+    // Fitted on CALIBRATION C3 (NCCL 2.18.5 NVLS all-reduce, DGX H100): busbw 478.9 GB/s at
+    // 8 GB on 450 GB/s links -> 273.7 / 450 = 0.608; the 1 MB point (40.0 us) less 4.7 us of
+    // bandwidth and latency terms -> 35 us. Another fabric that leaves them out inherits them.
+    P::opt("reduction_efficiency", T::Number, "0.608",
+           "in-switch reduction: fraction of link bandwidth sustained (fitted)").from("CALIBRATION C3"),
+    P::opt("reduction_startup", T::Quantity, "35 us", "in-switch reduction: fixed cost per collective (fitted)")
+        .unit(Dim::Time).from("CALIBRATION C3"),
+    P::opt("reduction_source", T::String, "inherited from topologies/dgx-h100.yaml nvlink (CALIBRATION C3)",
+           "where the two figures above come from, shown by check and in summary.json").from(kDoc),
     P::opt("switch_latency", T::Quantity, "0 s", "added per switch a route passes through").unit(Dim::Time).from(kDoc),
     P::opt("parallel", T::Positive, "1", "links per device pair, one link of N x bandwidth").from(kDoc),
     P::opt("planes", T::Positive, "1", "switch: parallel switch planes").from(kDoc),

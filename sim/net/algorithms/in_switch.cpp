@@ -9,15 +9,12 @@
 namespace llmsim {
 namespace {
 
-// Fraction of link bandwidth NVLS sustains. Calibration C3 (CALIBRATION.md): NCCL 2.18.5
-// NVLS all-reduce on a DGX H100 reaches busbw 478.9 GB/s at 8 GB, i.e. algbw 273.7 GB/s
-// per GPU each way, on NVLink4 links of 450 GB/s per direction: 273.7 / 450 = 0.608.
-// The gap is NVLink packet overhead plus the switch's reduction throughput.
-constexpr double kInSwitchEfficiency = 0.608;
-// Fixed cost of an NVLS collective before data moves (kernel launch, multicast-object
-// barrier). Fitted to C3's 1 MB point: 1 MB at busbw 43.7 GB/s takes 40.0 us, of which
-// the bandwidth and link-latency terms above account for 4.7 us.
-constexpr Seconds kInSwitchStartup = 35e-6;
+// The fraction of link bandwidth the switch sustains and the fixed cost per collective
+// (kernel launch, multicast-object barrier) are the fabric's fitted figures
+// (FabricInfo::reduction_*, declared with their source in topology_params.cpp: C3).
+const FabricInfo& reducing_fabric(const Topology& topo, int switch_vertex) {
+  return topo.fabrics.at(static_cast<std::size_t>(topo.vertices.at(static_cast<std::size_t>(switch_vertex)).fabric));
+}
 
 class InSwitch : public CollectiveAlgorithm {
  public:
@@ -31,8 +28,9 @@ class InSwitch : public CollectiveAlgorithm {
 
   Plan plan(const Topology& topo, const CollectiveRequest& req) const override {
     Plan plan;
-    plan.startup = kInSwitchStartup;
     auto sw = reducing_switches(topo, req.group);
+    const FabricInfo& fab = reducing_fabric(topo, sw.front());
+    plan.startup = fab.reduction_startup;
     double n = static_cast<double>(req.group.size());
     int root = req.group[static_cast<size_t>(req.root)];
     // Weights per direction, relative to S / switches: what a member sends up and what it
@@ -50,7 +48,7 @@ class InSwitch : public CollectiveAlgorithm {
       }
     }
     double per_switch = req.bytes / static_cast<double>(sw.size());
-    plan.stages.push_back({p, per_switch / kInSwitchEfficiency, 1, "in-switch"});
+    plan.stages.push_back({p, per_switch / fab.reduction_efficiency, 1, "in-switch"});
     return plan;
   }
 };
