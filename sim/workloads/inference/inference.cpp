@@ -43,6 +43,7 @@ class Inference : public Workload {
     if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed_);
     res_.assign(reqs_.size(), RequestResult{});
     admit_t_.assign(reqs_.size(), -1);
+    last_token_.assign(reqs_.size(), -1);
     const ChipSpec& chip = sim.device(0).chip();
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
     const std::int64_t per = cfg_.tp * cfg_.pp;
@@ -75,7 +76,8 @@ class Inference : public Workload {
       summary["energy_j"] = e;
       summary["avg_power_w"] = t > 0 ? e / t : 0.0;
     }
-    Json j = inference_summary(reqs_, res_, e);
+    SloTargets slo{cfg_.slo_ttft, cfg_.slo_tpot};
+    Json j = inference_summary(reqs_, res_, e, itl_, cfg_.slo ? &slo : nullptr);
     std::int64_t pre = 0, blocks = 0;
     for (const auto& r : replicas_) {
       pre += r->sched->preemptions();
@@ -311,6 +313,12 @@ class Inference : public Workload {
     const bool prefill_pool = r < prefill_split();
     rep.sched->complete(first, done, prefill_pool ? &moved : nullptr);
     const SimTime now = sim_->now();
+    // Inter-token latency: the gap since the request's previous token, whichever replica
+    // produced it (a disaggregated hand-off or a preemption shows up as one long gap).
+    for (std::size_t q : rep.sched->emitted()) {
+      if (last_token_[q] >= 0) ++itl_[now - last_token_[q]];
+      last_token_[q] = now;
+    }
     for (std::size_t q : first) res_[q].first_token = to_seconds(now);
     for (std::size_t q : done) {
       res_[q].finish = to_seconds(now);
@@ -331,7 +339,8 @@ class Inference : public Workload {
   InferenceConfig cfg_;
   std::vector<Request> reqs_;
   std::vector<RequestResult> res_;
-  std::vector<SimTime> admit_t_;
+  std::vector<SimTime> admit_t_, last_token_;
+  LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unique_ptr<Lowering> lowering_;
   Simulation* sim_ = nullptr;

@@ -1,6 +1,7 @@
 // Per-request results and the summary statistics of the contract's `inference` block.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,26 @@ struct RequestResult {
   Seconds finish = -1;
 };
 
-// {mean, p50, p90, p99, max}; percentiles by linear interpolation between order
+// Inter-token latencies as {gap in ps: tokens}: a run emits one token per running sequence
+// per iteration, so the distinct gaps are few next to the tokens (bounded memory, exact
+// percentiles).
+using LatencyCounts = std::map<SimTime, std::int64_t>;
+
+// Latency SLOs; < 0 = no bound on that metric.
+struct SloTargets {
+  Seconds ttft = -1, tpot = -1;
+};
+
+// {mean, p50, p90, p95, p99, max}; percentiles by linear interpolation between order
 // statistics (numpy's default), so they are exact and reproducible.
 Json distribution(std::vector<double> v);
+// The same over a multiset given as counts (values in ps, reported in seconds).
+Json distribution(const LatencyCounts& counts);
 
-// The `inference` block. `energy_j` is the devices' total energy over the run.
-Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j);
+// The `inference` block. `energy_j` is the devices' total energy over the run; `itl` the
+// inter-token latencies; `slo` (optional) adds the `slo` block.
+Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j,
+                       const LatencyCounts& itl, const SloTargets* slo);
 
 // requests.csv content (contract columns, then `status`).
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res);

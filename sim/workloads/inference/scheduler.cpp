@@ -132,6 +132,7 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
                                 std::vector<std::size_t>* handoff) {
   std::vector<Seq> keep;
   keep.reserve(running_.size());
+  emitted_.clear();
   for (auto& s : running_) {
     bool emitted = false;
     if (s.chunk == -1) {
@@ -144,6 +145,7 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
     }
     s.chunk = 0;
     if (emitted) {
+      emitted_.push_back(s.req);
       if (s.generated == 0) first_token.push_back(s.req);
       ++s.generated;
     }

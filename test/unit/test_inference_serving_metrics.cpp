@@ -1,0 +1,127 @@
+// [inference][cli16] Serving metrics users of vLLM's benchmark scripts expect (issue 16):
+// SLO attainment and goodput, p95, the inter-token latency distribution, per-request
+// detail in requests.csv. Runs the binary; expectations are derived from requests.csv.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli_outcome.h"
+
+using namespace llmsim_test;
+
+namespace {
+
+// requests.csv as rows of {column name: text}.
+std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
+  std::istringstream in(slurp(path));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> cols;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> v;
+    std::stringstream ss(l);
+    std::string f;
+    while (std::getline(ss, f, ',')) v.push_back(f);
+    if (!l.empty() && l.back() == ',') v.push_back("");
+    return v;
+  };
+  cols = split(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    auto f = split(line);
+    REQUIRE(f.size() == cols.size());
+    std::map<std::string, std::string> r;
+    for (std::size_t i = 0; i < cols.size(); ++i) r[cols[i]] = f[i];
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+double num(const std::map<std::string, std::string>& r, const std::string& k) {
+  REQUIRE(r.count(k));
+  return std::stod(r.at(k));
+}
+
+// A bursty load on one H100, so latencies spread around the SLO bounds.
+std::string serving_run(const std::string& dir, const std::string& slo, const std::string& extra = "") {
+  std::ofstream(dir + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
+  std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\n" << slo
+                                 << "requests: {count: 200, arrival: gamma, cv: 3, rate: 25/s, prompt_tokens: "
+                                    "{dist: uniform, min: 100, max: 3000}, output_tokens: {dist: uniform, min: 1, "
+                                    "max: 300}, seed: 3}\n";
+  Outcome o = llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o " + extra);
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  return dir + "/o";
+}
+
+nlohmann::json inference(const std::string& out) { return nlohmann::json::parse(slurp(out + "/summary.json"))["inference"]; }
+
+}  // namespace
+
+TEST_CASE("SLO attainment and goodput match requests.csv; p95 and itl_s are reported", "[inference][cli16]") {
+  const double kTtft = 0.25, kTpot = 0.015;
+  std::string dir = make_tmpdir("slo");
+  std::string out = serving_run(dir, "slo: {ttft: 250 ms, tpot: 15 ms}\n");
+  auto s = inference(out);
+  INFO(s.dump());
+  // Independently from requests.csv: which completed requests meet each bound.
+  auto rows = read_csv(out + "/requests.csv");
+  double completed = 0, ttft_ok = 0, tpot_ok = 0, good = 0, good_tokens = 0, first_arrival = 1e300, last_finish = 0;
+  double decode_sum = 0, gaps = 0;
+  for (const auto& r : rows) {
+    first_arrival = std::min(first_arrival, num(r, "arrival_s"));
+    if (r.at("status") != "completed") continue;
+    ++completed;
+    last_finish = std::max(last_finish, num(r, "finish_s"));
+    bool a = num(r, "ttft_s") <= kTtft, b = num(r, "tpot_s") <= kTpot;
+    ttft_ok += a;
+    tpot_ok += b;
+    if (a && b) {
+      ++good;
+      good_tokens += num(r, "output_tokens");
+    }
+    decode_sum += num(r, "finish_s") - num(r, "first_token_s");
+    gaps += num(r, "output_tokens") - 1;
+  }
+  REQUIRE(completed == 200);
+  const auto& slo = s["slo"];
+  CHECK(slo["ttft_s"].get<double>() == Approx(kTtft));
+  CHECK(slo["tpot_s"].get<double>() == Approx(kTpot));
+  CHECK(slo["ttft_attainment"].get<double>() == Approx(ttft_ok / completed));
+  CHECK(slo["tpot_attainment"].get<double>() == Approx(tpot_ok / completed));
+  CHECK(slo["attainment"].get<double>() == Approx(good / completed));
+  // The bounds sit inside the spread, so attainment says something.
+  CHECK(good > 0);
+  CHECK(good < completed);
+  double span = last_finish - first_arrival;
+  CHECK(slo["goodput_rps"].get<double>() == Approx(good / span).epsilon(1e-6));
+  CHECK(slo["goodput_tokens_per_s"].get<double>() == Approx(good_tokens / span).epsilon(1e-6));
+
+  for (const char* k : {"ttft_s", "tpot_s", "e2e_s", "itl_s"}) {
+    INFO(k);
+    const auto& d = s[k];
+    CHECK(d["p90"].get<double>() <= d["p95"].get<double>());
+    CHECK(d["p95"].get<double>() <= d["p99"].get<double>());
+    CHECK(d["p99"].get<double>() <= d["max"].get<double>());
+  }
+  // Every decode step of every request is one gap: with all requests completed, the gaps
+  // of a request add up to its finish - first token.
+  CHECK(s["itl_s"]["mean"].get<double>() == Approx(decode_sum / gaps).epsilon(1e-6));
+  // A request's TPOT is the mean of its gaps, so no TPOT exceeds the largest gap.
+  CHECK(s["itl_s"]["max"].get<double>() >= s["tpot_s"]["max"].get<double>());
+}
+
+TEST_CASE("without slo: no slo block; a bad slo is an input error at the field", "[inference][cli16]") {
+  std::string dir = make_tmpdir("slo");
+  std::string out = serving_run(dir, "");
+  CHECK_FALSE(inference(out).contains("slo"));
+  std::ofstream(dir + "/bad.yaml") << "kind: inference\nmodel: llama-3.1-8b\nslo: {ttft: 0 s}\n"
+                                      "requests: {count: 1, arrival: at-once, prompt_tokens: 10, output_tokens: 2}\n";
+  one_error_line(llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/bad.yaml -o " + dir + "/b"), "slo.ttft: must be > 0");
+  std::ofstream(dir + "/typo.yaml") << "kind: inference\nmodel: llama-3.1-8b\nslo: {tfft: 1 s}\n"
+                                       "requests: {count: 1, arrival: at-once, prompt_tokens: 10, output_tokens: 2}\n";
+  one_error_line(llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/typo.yaml -o " + dir + "/b"), "unknown field 'tfft'");
+}
