@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli_outcome.h"
@@ -124,4 +125,42 @@ TEST_CASE("without slo: no slo block; a bad slo is an input error at the field",
   std::ofstream(dir + "/typo.yaml") << "kind: inference\nmodel: llama-3.1-8b\nslo: {tfft: 1 s}\n"
                                        "requests: {count: 1, arrival: at-once, prompt_tokens: 10, output_tokens: 2}\n";
   one_error_line(llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/typo.yaml -o " + dir + "/b"), "unknown field 'tfft'");
+}
+
+TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_s, preemptions", "[inference][cli16]") {
+  std::string dir = make_tmpdir("reqcols");
+  // Two tp-4 replicas on a DGX H100; a small KV share (memory_utilization) so that bursts
+  // preempt sequences.
+  std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nparallelism: {tp: 4}\n"
+                                    "scheduler: {memory_utilization: 0.07}\n"
+                                    "requests: {count: 300, arrival: gamma, cv: 3, rate: 40/s, prompt_tokens: "
+                                    "{dist: uniform, min: 500, max: 4000}, output_tokens: {dist: uniform, min: 1, "
+                                    "max: 800}, seed: 5}\n";
+  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  auto s = inference(dir + "/o");
+  std::string header = slurp(dir + "/o/requests.csv").substr(0, slurp(dir + "/o/requests.csv").find('\n'));
+  CHECK(header == "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,"
+                  "replica,queue_s,prefill_s,decode_s,preemptions");
+  auto rows = read_csv(dir + "/o/requests.csv");
+  REQUIRE(rows.size() == 300);
+  double preemptions = 0;
+  std::set<long> replicas;
+  for (const auto& r : rows) {
+    INFO("request " << r.at("id"));
+    REQUIRE(r.at("status") == "completed");
+    // Printed with 9 decimals: sums of rounded values are within one unit of the last digit.
+    CHECK(std::fabs(num(r, "queue_s") + num(r, "prefill_s") - num(r, "ttft_s")) <= 1e-9 + 1e-12);
+    CHECK(std::fabs(num(r, "ttft_s") + num(r, "decode_s") - num(r, "e2e_s")) <= 1e-9 + 1e-12);
+    CHECK(num(r, "queue_s") >= 0);
+    CHECK(num(r, "prefill_s") > 0);
+    CHECK(num(r, "decode_s") >= 0);
+    replicas.insert(std::stol(r.at("replica")));
+    preemptions += num(r, "preemptions");
+  }
+  // Round-robin over the two replicas; per-request preemptions add up to the run's.
+  CHECK(replicas == std::set<long>{0, 1});
+  CHECK(preemptions == s["preemptions"].get<double>());
+  CHECK(preemptions > 0);
 }

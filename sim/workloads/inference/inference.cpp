@@ -205,6 +205,7 @@ class Inference : public Workload {
       res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
       return;
     }
+    res_[i].replica = static_cast<std::int64_t>(pick) / cfg_.engines;
     rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens);
     kick(pick);
   }
@@ -232,11 +233,17 @@ class Inference : public Workload {
 
   void kick(std::size_t r) {
     Replica& rep = *replicas_[r];
-    if (rep.busy || !rep.sched->plan(rep.shape)) return;
+    if (rep.busy) return;
+    const bool run = rep.sched->plan(rep.shape);
+    for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
+    if (!run) return;
     rep.busy = true;
     rep.begin = sim_->now();
-    for (std::size_t q : rep.sched->admitted())
-      if (admit_t_[q] < 0) admit_t_[q] = sim_->now();
+    for (std::size_t q : rep.sched->admitted()) {
+      if (admit_t_[q] >= 0) continue;
+      admit_t_[q] = sim_->now();
+      res_[q].admitted = to_seconds(admit_t_[q]);
+    }
     run_stage(r, 0);
   }
 

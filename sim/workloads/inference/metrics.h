@@ -15,6 +15,9 @@ struct RequestResult {
   bool done = false;
   Seconds first_token = -1;
   Seconds finish = -1;
+  std::int64_t replica = -1;      // picked by the router at arrival (the prefill replica if disaggregated)
+  Seconds admitted = -1;          // first admission into a batch (its prefill starts)
+  std::int64_t preemptions = 0;   // times preempted by recomputation
 };
 
 // Inter-token latencies as {gap in ps: tokens}: a run emits one token per running sequence
@@ -38,7 +41,8 @@ Json distribution(const LatencyCounts& counts);
 Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j,
                        const LatencyCounts& itl, const SloTargets* slo);
 
-// requests.csv content (contract columns, then `status`).
+// requests.csv content (contract columns, then `status`, then the per-request detail:
+// replica, queue_s, prefill_s, decode_s, preemptions).
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res);
 
 }  // namespace llmsim
