@@ -164,3 +164,32 @@ TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_
   CHECK(preemptions == s["preemptions"].get<double>());
   CHECK(preemptions > 0);
 }
+
+TEST_CASE("a KV cache that cannot hold even the smallest request is infeasible (exit 3, the arithmetic)", "[inference][cli16]") {
+  std::string dir = make_tmpdir("kvsmall");
+  std::ofstream(dir + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
+  std::ofstream(dir + "/t.csv") << "arrival_s,prompt_tokens,output_tokens\n0,3000,100\n0.1,2500,50\n";
+  auto workload = [&](const std::string& mu) {
+    std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nscheduler: {memory_utilization: "
+                                   << mu << "}\ntrace: {file: " << dir << "/t.csv, format: csv}\n";
+    return llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  };
+  // 21.2 % of 80 GB less 16 GB of weights and the activations leaves under 2550 tokens of KV.
+  Outcome o = workload("0.212");
+  INFO(o.text);
+  CHECK(o.rc == 3);
+  // Llama 3.1 8B, bf16 KV: 2 (K, V) x 32 layers x 8 KV heads x 128 x 2 bytes = 131,072 B/token.
+  CHECK(o.text.find("llmsim: infeasible: gpu0: the KV cache cannot hold even the smallest request (id 1: 2500 prompt + "
+                    "50 output = 2550 tokens x 131 kB/token = 334 MB) but the free KV memory is ") != std::string::npos);
+  std::smatch m;
+  REQUIRE(std::regex_search(o.text, m, std::regex(R"(= (\d+) blocks of 16 tokens \((\d+) tokens\))")));
+  CHECK(std::stol(m[1]) * 16 == std::stol(m[2]));
+  CHECK(std::stol(m[2]) < 2550);
+  CHECK(!exists(dir + "/o/summary.json"));
+  // A little more memory: the smaller request fits, the larger one is rejected, exit 0.
+  o = workload("0.215");
+  CHECK(o.rc == 0);
+  auto s = inference(dir + "/o");
+  CHECK(s["completed"] == 1);
+  CHECK(s["rejected"] == 1);
+}

@@ -17,6 +17,7 @@
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
 #include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/kv_fit.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
 #include "sim/workloads/inference/scheduler.h"
@@ -62,6 +63,10 @@ class Inference : public Workload {
         rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
         replicas_.push_back(std::move(rep));
       }
+    }
+    if (!replicas_.empty()) {
+      check_kv_holds_a_request(reqs_, replicas_.front()->sched->total_blocks(), cfg_.sched.block_size, cfg_.engines,
+                               kv_fit_);
     }
     for (std::size_t i = 0; i < reqs_.size(); ++i) {
       sim.queue().at(to_simtime(reqs_[i].arrival), [this, i] { arrive(i); });
@@ -163,6 +168,7 @@ class Inference : public Workload {
                                 kv.spec().tier + " (" + format_quantity(kv.spec().capacity, Dim::Size) + " x " +
                                 std::to_string(cfg_.sched.memory_utilization) + " usable); use more tp/pp or a smaller dtype");
         }
+        if (blocks < 0 || b < blocks) kv_fit_ = {dev.label(), budget, kv_tok};
         blocks = blocks < 0 ? b : std::min(blocks, b);
       }
     }
@@ -346,6 +352,7 @@ class Inference : public Workload {
   InferenceConfig cfg_;
   std::vector<Request> reqs_;
   std::vector<RequestResult> res_;
+  KvFit kv_fit_;  // the device whose free KV memory set the blocks
   std::vector<SimTime> admit_t_, last_token_;
   LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
