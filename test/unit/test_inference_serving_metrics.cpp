@@ -14,6 +14,13 @@ using namespace llmsim_test;
 
 namespace {
 
+// A scratch directory removed when the test case ends (the progress run writes 200k rows).
+struct Scratch {
+  std::string path;
+  explicit Scratch(const std::string& tag) : path(make_tmpdir(tag)) {}
+  ~Scratch() { std::system(("rm -rf '" + path + "'").c_str()); }
+};
+
 // requests.csv as rows of {column name: text}.
 std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
   std::istringstream in(slurp(path));
@@ -64,7 +71,8 @@ nlohmann::json inference(const std::string& out) { return nlohmann::json::parse(
 
 TEST_CASE("SLO attainment and goodput match requests.csv; p95 and itl_s are reported", "[inference][cli16]") {
   const double kTtft = 0.25, kTpot = 0.015;
-  std::string dir = make_tmpdir("slo");
+  Scratch scratch("slo");
+  const std::string& dir = scratch.path;
   std::string out = serving_run(dir, "slo: {ttft: 250 ms, tpot: 15 ms}\n");
   auto s = inference(out);
   INFO(s.dump());
@@ -116,7 +124,8 @@ TEST_CASE("SLO attainment and goodput match requests.csv; p95 and itl_s are repo
 }
 
 TEST_CASE("without slo: no slo block; a bad slo is an input error at the field", "[inference][cli16]") {
-  std::string dir = make_tmpdir("slo");
+  Scratch scratch("slo");
+  const std::string& dir = scratch.path;
   std::string out = serving_run(dir, "");
   CHECK_FALSE(inference(out).contains("slo"));
   std::ofstream(dir + "/bad.yaml") << "kind: inference\nmodel: llama-3.1-8b\nslo: {ttft: 0 s}\n"
@@ -128,7 +137,8 @@ TEST_CASE("without slo: no slo block; a bad slo is an input error at the field",
 }
 
 TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_s, preemptions", "[inference][cli16]") {
-  std::string dir = make_tmpdir("reqcols");
+  Scratch scratch("reqcols");
+  const std::string& dir = scratch.path;
   // Two tp-4 replicas on a DGX H100; a small KV share (memory_utilization) so that bursts
   // preempt sequences.
   std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nparallelism: {tp: 4}\n"
@@ -166,7 +176,8 @@ TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_
 }
 
 TEST_CASE("a KV cache that cannot hold even the smallest request is infeasible (exit 3, the arithmetic)", "[inference][cli16]") {
-  std::string dir = make_tmpdir("kvsmall");
+  Scratch scratch("kvsmall");
+  const std::string& dir = scratch.path;
   std::ofstream(dir + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
   std::ofstream(dir + "/t.csv") << "arrival_s,prompt_tokens,output_tokens\n0,3000,100\n0.1,2500,50\n";
   auto workload = [&](const std::string& mu) {
@@ -192,4 +203,23 @@ TEST_CASE("a KV cache that cannot hold even the smallest request is infeasible (
   auto s = inference(dir + "/o");
   CHECK(s["completed"] == 1);
   CHECK(s["rejected"] == 1);
+}
+
+TEST_CASE("serving progress shows requests done / total and an ETA", "[inference][cli16]") {
+  // Long enough (a few seconds of wall time) for the progress line, which starts at 2 s.
+  Scratch scratch("progress");
+  const std::string& dir = scratch.path;
+  std::ofstream(dir + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
+  std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\nrequests: {count: 200000, arrival: poisson, "
+                                    "rate: 40/s, prompt_tokens: 500, output_tokens: 200}\n";
+  Outcome o = llmsim("run --progress -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  std::regex line(R"(\rllmsim: sim [0-9.]+ s \| ([0-9.]+)k/200\.0k requests \| [^\r\n]* \| ETA [0-9]+:[0-9]{2})");
+  std::vector<double> done;
+  for (auto it = std::sregex_iterator(o.text.begin(), o.text.end(), line); it != std::sregex_iterator(); ++it)
+    done.push_back(std::stod((*it)[1]));
+  REQUIRE(!done.empty());
+  CHECK(std::is_sorted(done.begin(), done.end()));
+  CHECK(done.back() < 200.0);
 }

@@ -104,6 +104,12 @@ class Inference : public Workload {
     summary["inference"] = j;
   }
 
+  // Requests settled (completed or rejected) out of all: the progress line's count and ETA.
+  WorkProgress progress(Simulation& sim) override {
+    (void)sim;
+    return {static_cast<double>(settled_), static_cast<double>(reqs_.size()), "requests"};
+  }
+
   void write_files(Simulation& sim, const std::string& outdir) override {
     (void)sim;
     write_file_atomic(outdir + "/requests.csv", requests_csv(reqs_, res_));
@@ -209,6 +215,7 @@ class Inference : public Workload {
                 (split == 0 || replicas_[split]->sched->can_ever_fit(q.prompt_tokens, q.output_tokens));
     if (!fits) {
       res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
+      ++settled_;
       return;
     }
     res_[i].replica = static_cast<std::int64_t>(pick) / cfg_.engines;
@@ -336,6 +343,7 @@ class Inference : public Workload {
     for (std::size_t q : done) {
       res_[q].finish = to_seconds(now);
       res_[q].done = true;
+      ++settled_;
       if (sim_->recorder().on()) {
         SimTime arr = to_simtime(reqs_[q].arrival), ft = to_simtime(res_[q].first_token);
         std::uint64_t id = reqs_[q].id;
@@ -362,6 +370,7 @@ class Inference : public Workload {
   std::int64_t kv_transfers_ = 0;
   std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;
+  std::size_t settled_ = 0;  // completed + rejected
 };
 
 }  // namespace
