@@ -37,9 +37,29 @@ namespace {
 void tag_override(YAML::Node node, const std::string& where) {
   std::string tag = kOverrideTag + where;
   if (node.IsScalar() && node.Tag() == "!") tag += ":q";
-  for (auto it = node.begin(); node.IsMap() && it != node.end(); ++it) tag_override(it->second, where);
+  for (auto it = node.begin(); node.IsMap() && it != node.end(); ++it) {
+    tag_override(it->first, where);  // so an unknown key inside the value points into --set
+    tag_override(it->second, where);
+  }
   for (auto it = node.begin(); node.IsSequence() && it != node.end(); ++it) tag_override(*it, where);
   node.SetTag(tag);
+}
+
+bool has_key(const YAML::Node& map, const std::string& k) {
+  for (auto it = map.begin(); map.IsMap() && it != map.end(); ++it)
+    if (it->first.IsScalar() && it->first.Scalar() == k) return true;
+  return false;
+}
+
+// A key the override adds has no position in any file (yaml-cpp gives it none): tag it with
+// its own column in the --set argument, so "unknown field 'x'" points there, not at 1:1 of
+// the base file.
+void tag_added_key(YAML::Node map, const std::string& k, const std::string& where) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!it->first.IsScalar() || it->first.Scalar() != k) continue;
+    YAML::Node key = it->first;
+    key.SetTag(kOverrideTag + where);
+  }
 }
 
 }  // namespace
@@ -70,9 +90,12 @@ void apply_overrides(Doc& doc, const std::string& target, const std::vector<Over
     tag_override(value, std::to_string(index + 1) + ":" + std::to_string(value_col));
     // Walk with nodes; yaml-cpp nodes are handles, so assigning through them edits the tree.
     YAML::Node cur = doc.root;
+    int key_col = static_cast<int>(o.target.size()) + 2;  // 1-based column of path component i
     for (size_t i = 0; i < o.path.size(); ++i) {
       const std::string& k = o.path[i];
       bool last = i + 1 == o.path.size();
+      const std::string key_where = std::to_string(index + 1) + ":" + std::to_string(key_col);
+      key_col += static_cast<int>(k.size()) + 1;
       if (cur.IsSequence()) {
         char* end = nullptr;
         long idx = std::strtol(k.c_str(), &end, 10);
@@ -85,8 +108,10 @@ void apply_overrides(Doc& doc, const std::string& target, const std::vector<Over
         YAML::Node next = cur[idx];
         cur.reset(next);
       } else if (cur.IsMap() || cur.IsNull()) {
+        const bool added = !has_key(cur, k);
         if (last) {
           cur[k] = value;
+          if (added) tag_added_key(cur, k, key_where);
           if (i == 0) doc.key_file[k] = doc.file_of(k);
           if (i == 0) doc.blocked.erase(k);
           break;
@@ -96,6 +121,7 @@ void apply_overrides(Doc& doc, const std::string& target, const std::vector<Over
           cur[k] = YAML::Node(YAML::NodeType::Map);
           next = cur[k];
         }
+        if (added) tag_added_key(cur, k, key_where);
         cur.reset(next);
       } else {
         throw InputError({"--set", 1, 1}, "'" + o.text + "': cannot descend into the scalar at " +

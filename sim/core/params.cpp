@@ -38,7 +38,10 @@ const char* base_unit(Dim d) {
 void strip_tags(YAML::Node node) {
   node.SetTag("");
   if (node.IsMap()) {
-    for (auto kv : node) strip_tags(kv.second);
+    for (auto kv : node) {
+      strip_tags(kv.first);  // keys added by --set carry its position too
+      strip_tags(kv.second);
+    }
   } else if (node.IsSequence()) {
     for (auto item : node) strip_tags(item);
   }

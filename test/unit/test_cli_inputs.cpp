@@ -112,3 +112,23 @@ TEST_CASE("a misspelt required key is named with a did-you-mean, not reported as
   // Really missing: still "missing required field".
   one_error_line(llmsim("check test/bad-inputs/topo-missing-device.yaml"), "missing required field 'device'");
 }
+
+TEST_CASE("an unknown key given through --set points at the --set argument, not the base file's 1:1", "[cli16][yaml]") {
+  const std::string wl = "check test/data/cli/serve-disagg.yaml ";
+  // Top-level: the key starts after "workload." (column 10) of the first --set argument.
+  one_error_line(llmsim(wl + "--set workload.rooter=least-loaded"), "--set:1:10: workload: unknown field 'rooter'");
+  // Nested, in the second argument: "workload.scheduler." is 19 characters.
+  one_error_line(llmsim(wl + "--set workload.dtype=bf16 --set workload.scheduler.max_batchh=8"),
+                 "--set:2:20: workload.scheduler: unknown field 'max_batchh' (did you mean 'max_batch'?)");
+  // A key inside a map value: "workload.slo=" is 13 characters, "{ttft: 1 s, " 12 more.
+  one_error_line(llmsim(wl + "--set 'workload.slo={ttft: 1 s, tpo: 2 ms}'"), "--set:1:26: workload.slo: unknown field 'tpo'");
+  // Keys added through --set that are known still run, and config.resolved.yaml shows them plainly.
+  std::string out = make_tmpdir("setkeys");
+  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out +
+                     " --set 'workload.slo.ttft=1 s'");
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  std::string resolved = slurp(out + "/config.resolved.yaml");
+  CHECK(resolved.find("  slo:\n    ttft: 1 s\n") != std::string::npos);
+  CHECK(resolved.find("llmsim-set") == std::string::npos);
+}

@@ -74,16 +74,18 @@ std::vector<Row> rows(const std::string& dir) {
   std::istringstream in(slurp(dir + "/requests.csv"));
   std::string line;
   std::getline(in, line);
-  REQUIRE(line == "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status");
+  // The contract's columns first; per-request detail follows (test_inference_serving_metrics).
+  REQUIRE(line.rfind("id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,", 0) == 0);
   while (std::getline(in, line)) {
     Row r{};
     char status[32] = {0};
     long long id;
-    if (std::sscanf(line.c_str(), "%lld,%lf,%lld,%lld,%lf,%lf,%*f,%*f,%*f,%31s", &id, &r.arrival, &r.prompt, &r.output,
-                    &r.first, &r.finish, status) == 7) {
+    if (std::sscanf(line.c_str(), "%lld,%lf,%lld,%lld,%lf,%lf,%*f,%*f,%*f,%31[^,\n]", &id, &r.arrival, &r.prompt,
+                    &r.output, &r.first, &r.finish, status) == 7) {
       r.status = status;
-    } else {
-      r.status = line.substr(line.rfind(',') + 1);
+    } else {  // not completed: the 10th field
+      std::stringstream ss(line);
+      for (int k = 0; k < 10; ++k) std::getline(ss, r.status, ',');
     }
     v.push_back(r);
   }

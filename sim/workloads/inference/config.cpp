@@ -140,6 +140,18 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
     g.finish();
   }
 
+  if (f.has("slo")) {
+    Params g = f.child("slo");
+    c.slo = true;
+    for (const char* k : {"ttft", "tpot"}) {
+      if (!g.has(k)) continue;
+      double v = g.qty(k);
+      if (!(v > 0)) g.fail(k, "must be > 0");
+      (std::string(k) == "ttft" ? c.slo_ttft : c.slo_tpot) = v;
+    }
+    g.finish();
+  }
+
   bool has_trace = f.has("trace"), has_req = f.has("requests");
   if (has_trace == has_req) {
     throw InputError(f.pos(), "workload: give exactly one of 'trace:' (a recorded trace) or 'requests:' (synthetic)");

@@ -44,6 +44,9 @@ struct InferenceConfig {
   bool use_trace = false;
   TraceOptions trace;
   SyntheticSpec synthetic;
+  // Latency SLOs (vLLM benchmark_serving's --goodput); < 0 = no bound. `slo` = given at all.
+  bool slo = false;
+  double slo_ttft = -1, slo_tpot = -1;
   std::uint64_t seed = 1;               // workload seed (requests.seed); --seed overrides
   YAML::Node resolved;                  // the document as loaded (config.resolved.yaml)
 };

@@ -41,6 +41,15 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
         .nested("workload:inference.disaggregation").from(kDoc),
     P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace").from(kDoc),
     P::opt("requests", T::Map, "", "synthetic requests; or `trace`").nested("workload:inference.requests").from(kDoc),
+    P::opt("slo", T::Map, "", "latency targets: summary.json inference.slo (attainment, goodput)")
+        .nested("workload:inference.slo").from("vLLM benchmark_serving --goodput"),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_slo, {kKind, "workload:inference.slo", "", {
+    P::opt("ttft", T::Quantity, "", "time to first token a request must not exceed (absent = no bound)")
+        .unit(Dim::Time).from(kDoc),
+    P::opt("tpot", T::Quantity, "", "time per output token a request must not exceed (absent = no bound)")
+        .unit(Dim::Time).from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_parallelism, {kKind, "workload:inference.parallelism", "", {

@@ -17,6 +17,7 @@
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
 #include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/kv_fit.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
 #include "sim/workloads/inference/scheduler.h"
@@ -43,6 +44,7 @@ class Inference : public Workload {
     if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed_);
     res_.assign(reqs_.size(), RequestResult{});
     admit_t_.assign(reqs_.size(), -1);
+    last_token_.assign(reqs_.size(), -1);
     const ChipSpec& chip = sim.device(0).chip();
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
     const std::int64_t per = cfg_.tp * cfg_.pp;
@@ -62,6 +64,10 @@ class Inference : public Workload {
         replicas_.push_back(std::move(rep));
       }
     }
+    if (!replicas_.empty()) {
+      check_kv_holds_a_request(reqs_, replicas_.front()->sched->total_blocks(), cfg_.sched.block_size, cfg_.engines,
+                               kv_fit_);
+    }
     for (std::size_t i = 0; i < reqs_.size(); ++i) {
       sim.queue().at(to_simtime(reqs_[i].arrival), [this, i] { arrive(i); });
     }
@@ -75,7 +81,8 @@ class Inference : public Workload {
       summary["energy_j"] = e;
       summary["avg_power_w"] = t > 0 ? e / t : 0.0;
     }
-    Json j = inference_summary(reqs_, res_, e);
+    SloTargets slo{cfg_.slo_ttft, cfg_.slo_tpot};
+    Json j = inference_summary(reqs_, res_, e, itl_, cfg_.slo ? &slo : nullptr);
     std::int64_t pre = 0, blocks = 0;
     for (const auto& r : replicas_) {
       pre += r->sched->preemptions();
@@ -95,6 +102,12 @@ class Inference : public Workload {
     j["kv_blocks_per_engine"] = blocks;
     j["kv_block_tokens"] = cfg_.sched.block_size;
     summary["inference"] = j;
+  }
+
+  // Requests settled (completed or rejected) out of all: the progress line's count and ETA.
+  WorkProgress progress(Simulation& sim) override {
+    (void)sim;
+    return {static_cast<double>(settled_), static_cast<double>(reqs_.size()), "requests"};
   }
 
   void write_files(Simulation& sim, const std::string& outdir) override {
@@ -161,6 +174,7 @@ class Inference : public Workload {
                                 kv.spec().tier + " (" + format_quantity(kv.spec().capacity, Dim::Size) + " x " +
                                 std::to_string(cfg_.sched.memory_utilization) + " usable); use more tp/pp or a smaller dtype");
         }
+        if (blocks < 0 || b < blocks) kv_fit_ = {dev.label(), budget, kv_tok};
         blocks = blocks < 0 ? b : std::min(blocks, b);
       }
     }
@@ -201,8 +215,10 @@ class Inference : public Workload {
                 (split == 0 || replicas_[split]->sched->can_ever_fit(q.prompt_tokens, q.output_tokens));
     if (!fits) {
       res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
+      ++settled_;
       return;
     }
+    res_[i].replica = static_cast<std::int64_t>(pick) / cfg_.engines;
     rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens);
     kick(pick);
   }
@@ -230,11 +246,17 @@ class Inference : public Workload {
 
   void kick(std::size_t r) {
     Replica& rep = *replicas_[r];
-    if (rep.busy || !rep.sched->plan(rep.shape)) return;
+    if (rep.busy) return;
+    const bool run = rep.sched->plan(rep.shape);
+    for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
+    if (!run) return;
     rep.busy = true;
     rep.begin = sim_->now();
-    for (std::size_t q : rep.sched->admitted())
-      if (admit_t_[q] < 0) admit_t_[q] = sim_->now();
+    for (std::size_t q : rep.sched->admitted()) {
+      if (admit_t_[q] >= 0) continue;
+      admit_t_[q] = sim_->now();
+      res_[q].admitted = to_seconds(admit_t_[q]);
+    }
     run_stage(r, 0);
   }
 
@@ -311,10 +333,17 @@ class Inference : public Workload {
     const bool prefill_pool = r < prefill_split();
     rep.sched->complete(first, done, prefill_pool ? &moved : nullptr);
     const SimTime now = sim_->now();
+    // Inter-token latency: the gap since the request's previous token, whichever replica
+    // produced it (a disaggregated hand-off or a preemption shows up as one long gap).
+    for (std::size_t q : rep.sched->emitted()) {
+      if (last_token_[q] >= 0) ++itl_[now - last_token_[q]];
+      last_token_[q] = now;
+    }
     for (std::size_t q : first) res_[q].first_token = to_seconds(now);
     for (std::size_t q : done) {
       res_[q].finish = to_seconds(now);
       res_[q].done = true;
+      ++settled_;
       if (sim_->recorder().on()) {
         SimTime arr = to_simtime(reqs_[q].arrival), ft = to_simtime(res_[q].first_token);
         std::uint64_t id = reqs_[q].id;
@@ -331,7 +360,9 @@ class Inference : public Workload {
   InferenceConfig cfg_;
   std::vector<Request> reqs_;
   std::vector<RequestResult> res_;
-  std::vector<SimTime> admit_t_;
+  KvFit kv_fit_;  // the device whose free KV memory set the blocks
+  std::vector<SimTime> admit_t_, last_token_;
+  LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unique_ptr<Lowering> lowering_;
   Simulation* sim_ = nullptr;
@@ -339,6 +370,7 @@ class Inference : public Workload {
   std::int64_t kv_transfers_ = 0;
   std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;
+  std::size_t settled_ = 0;  // completed + rejected
 };
 
 }  // namespace

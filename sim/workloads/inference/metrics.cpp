@@ -6,32 +6,66 @@
 
 namespace llmsim {
 
-Json distribution(std::vector<double> v) {
+namespace {
+
+const char* const kStats[] = {"mean", "p50", "p90", "p95", "p99", "max"};
+const double kPercentiles[] = {0.50, 0.90, 0.95, 0.99};
+
+// Fills the block from n sorted values given by `at(k)` (the k-th smallest) and their mean.
+template <class At>
+Json fill(std::size_t n, double mean, At at) {
   Json j;
-  if (v.empty()) {
-    for (const char* k : {"mean", "p50", "p90", "p99", "max"}) j[k] = 0.0;
+  if (n == 0) {
+    for (const char* k : kStats) j[k] = 0.0;
     return j;
   }
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  auto pct = [&](double p) {
-    double pos = p * static_cast<double>(v.size() - 1);
+  j["mean"] = mean;
+  for (std::size_t i = 0; i < 4; ++i) {
+    double pos = kPercentiles[i] * static_cast<double>(n - 1);
     std::size_t lo = static_cast<std::size_t>(pos);
-    std::size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-  };
-  j["mean"] = sum / static_cast<double>(v.size());
-  j["p50"] = pct(0.50);
-  j["p90"] = pct(0.90);
-  j["p99"] = pct(0.99);
-  j["max"] = v.back();
+    std::size_t hi = std::min(lo + 1, n - 1);
+    double a = at(lo), b = at(hi);
+    j[kStats[i + 1]] = a + (b - a) * (pos - static_cast<double>(lo));
+  }
+  j["max"] = at(n - 1);
   return j;
 }
 
-Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j) {
+}  // namespace
+
+Json distribution(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  return fill(v.size(), v.empty() ? 0.0 : sum / static_cast<double>(v.size()), [&](std::size_t k) { return v[k]; });
+}
+
+Json distribution(const LatencyCounts& counts) {
+  // Cumulative counts: the k-th smallest value is the first entry whose cumulative count
+  // exceeds k.
+  std::vector<std::pair<std::int64_t, SimTime>> cum;
+  std::int64_t n = 0;
+  long double sum = 0;  // picoseconds; may pass 2^63 over a long run
+  for (const auto& [ps, c] : counts) {
+    n += c;
+    sum += static_cast<long double>(ps) * static_cast<long double>(c);
+    cum.emplace_back(n, ps);
+  }
+  auto at = [&](std::size_t k) {
+    auto it = std::upper_bound(cum.begin(), cum.end(), static_cast<std::int64_t>(k),
+                               [](std::int64_t x, const std::pair<std::int64_t, SimTime>& e) { return x < e.first; });
+    return to_seconds(it->second);
+  };
+  double mean = n > 0 ? static_cast<double>(sum / static_cast<long double>(n)) / static_cast<double>(kPsPerSecond) : 0.0;
+  return fill(static_cast<std::size_t>(n), mean, at);
+}
+
+Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j,
+                       const LatencyCounts& itl, const SloTargets* slo) {
   std::vector<double> ttft, tpot, e2e;
   std::int64_t completed = 0, rejected = 0, out_tokens = 0, all_tokens = 0;
+  // SLO: requests meeting the TTFT bound, the TPOT bound, both; output tokens of the latter.
+  std::int64_t ttft_ok = 0, tpot_ok = 0, good = 0, good_tokens = 0;
   double first_arrival = reqs.empty() ? 0 : reqs.front().arrival, last_finish = first_arrival;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const auto& q = reqs[i];
@@ -44,7 +78,18 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
     ttft.push_back(r.first_token - q.arrival);
     e2e.push_back(r.finish - q.arrival);
     // TPOT: time per output token after the first (requests with one output token have none).
-    if (q.output_tokens > 1) tpot.push_back((r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1));
+    // The same expression as requests.csv's tpot_s (0 there for one output token).
+    double t = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : 0.0;
+    if (q.output_tokens > 1) tpot.push_back(t);
+    if (slo) {
+      bool a = slo->ttft < 0 || ttft.back() <= slo->ttft, b = slo->tpot < 0 || t <= slo->tpot;
+      ttft_ok += a;
+      tpot_ok += b;
+      if (a && b) {
+        ++good;
+        good_tokens += q.output_tokens;
+      }
+    }
     last_finish = std::max(last_finish, r.finish);
   }
   double span = last_finish - first_arrival;
@@ -55,29 +100,49 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
   j["ttft_s"] = distribution(ttft);
   j["tpot_s"] = distribution(tpot);
   j["e2e_s"] = distribution(e2e);
+  j["itl_s"] = distribution(itl);
   j["output_tokens"] = out_tokens;
   j["output_tokens_per_s"] = span > 0 ? static_cast<double>(out_tokens) / span : 0.0;
   j["total_tokens_per_s"] = span > 0 ? static_cast<double>(all_tokens) / span : 0.0;
   j["j_per_output_token"] = out_tokens > 0 ? energy_j / static_cast<double>(out_tokens) : 0.0;
+  if (slo) {
+    auto frac = [&](std::int64_t k) { return completed > 0 ? static_cast<double>(k) / static_cast<double>(completed) : 0.0; };
+    auto rate = [&](std::int64_t k) { return span > 0 ? static_cast<double>(k) / span : 0.0; };
+    Json s;
+    s["ttft_s"] = slo->ttft < 0 ? Json() : Json(slo->ttft);
+    s["tpot_s"] = slo->tpot < 0 ? Json() : Json(slo->tpot);
+    s["ttft_attainment"] = frac(ttft_ok);
+    s["tpot_attainment"] = frac(tpot_ok);
+    s["attainment"] = frac(good);
+    s["goodput_rps"] = rate(good);
+    s["goodput_tokens_per_s"] = rate(good_tokens);
+    j["slo"] = s;
+  }
   return j;
 }
 
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res) {
-  std::string out = "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status\n";
-  char buf[320];
+  std::string out =
+      "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,"
+      "replica,queue_s,prefill_s,decode_s,preemptions\n";
+  char buf[480];
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const auto& q = reqs[i];
     const auto& r = res[i];
     if (!r.done) {
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s\n", static_cast<unsigned long long>(q.id), q.arrival,
-                    static_cast<long long>(q.prompt_tokens), static_cast<long long>(q.output_tokens),
-                    r.rejected ? "rejected" : "unfinished");
+      // Rejected: never routed to a batch; unfinished: routed, stopped by a limit.
+      std::string replica = r.rejected || r.replica < 0 ? "" : std::to_string(r.replica);
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld\n", static_cast<unsigned long long>(q.id),
+                    q.arrival, static_cast<long long>(q.prompt_tokens), static_cast<long long>(q.output_tokens),
+                    r.rejected ? "rejected" : "unfinished", replica.c_str(), static_cast<long long>(r.preemptions));
     } else {
       double tpot = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : 0.0;
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed\n",
+      // ttft_s = queue_s + prefill_s: the admission splits the wait for the first token.
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld\n",
                     static_cast<unsigned long long>(q.id), q.arrival, static_cast<long long>(q.prompt_tokens),
                     static_cast<long long>(q.output_tokens), r.first_token, r.finish, r.first_token - q.arrival, tpot,
-                    r.finish - q.arrival);
+                    r.finish - q.arrival, static_cast<long long>(r.replica), r.admitted - q.arrival,
+                    r.first_token - r.admitted, r.finish - r.first_token, static_cast<long long>(r.preemptions));
     }
     out += buf;
   }

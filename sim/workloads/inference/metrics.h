@@ -1,6 +1,7 @@
 // Per-request results and the summary statistics of the contract's `inference` block.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,16 +15,34 @@ struct RequestResult {
   bool done = false;
   Seconds first_token = -1;
   Seconds finish = -1;
+  std::int64_t replica = -1;      // picked by the router at arrival (the prefill replica if disaggregated)
+  Seconds admitted = -1;          // first admission into a batch (its prefill starts)
+  std::int64_t preemptions = 0;   // times preempted by recomputation
 };
 
-// {mean, p50, p90, p99, max}; percentiles by linear interpolation between order
+// Inter-token latencies as {gap in ps: tokens}: a run emits one token per running sequence
+// per iteration, so the distinct gaps are few next to the tokens (bounded memory, exact
+// percentiles).
+using LatencyCounts = std::map<SimTime, std::int64_t>;
+
+// Latency SLOs; < 0 = no bound on that metric.
+struct SloTargets {
+  Seconds ttft = -1, tpot = -1;
+};
+
+// {mean, p50, p90, p95, p99, max}; percentiles by linear interpolation between order
 // statistics (numpy's default), so they are exact and reproducible.
 Json distribution(std::vector<double> v);
+// The same over a multiset given as counts (values in ps, reported in seconds).
+Json distribution(const LatencyCounts& counts);
 
-// The `inference` block. `energy_j` is the devices' total energy over the run.
-Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j);
+// The `inference` block. `energy_j` is the devices' total energy over the run; `itl` the
+// inter-token latencies; `slo` (optional) adds the `slo` block.
+Json inference_summary(const std::vector<Request>& reqs, const std::vector<RequestResult>& res, Joules energy_j,
+                       const LatencyCounts& itl, const SloTargets* slo);
 
-// requests.csv content (contract columns, then `status`).
+// requests.csv content (contract columns, then `status`, then the per-request detail:
+// replica, queue_s, prefill_s, decode_s, preemptions).
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res);
 
 }  // namespace llmsim

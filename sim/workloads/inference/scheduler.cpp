@@ -45,6 +45,7 @@ void ReplicaScheduler::preempt_last() {
   s.blocks = 0;
   s.chunk = 0;
   waiting_.push_front(s);
+  preempted_.push_back(s.req);
   ++preemptions_;
 }
 
@@ -85,6 +86,7 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
 bool ReplicaScheduler::plan(IterationShape& shape) {
   shape = IterationShape{};
   admitted_.clear();
+  preempted_.clear();
   for (auto& s : running_) s.chunk = 0;
   std::int64_t budget = cfg_.max_batched_tokens;
   bool any_prefill = false;
@@ -132,6 +134,7 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
                                 std::vector<std::size_t>* handoff) {
   std::vector<Seq> keep;
   keep.reserve(running_.size());
+  emitted_.clear();
   for (auto& s : running_) {
     bool emitted = false;
     if (s.chunk == -1) {
@@ -144,6 +147,7 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
     }
     s.chunk = 0;
     if (emitted) {
+      emitted_.push_back(s.req);
       if (s.generated == 0) first_token.push_back(s.req);
       ++s.generated;
     }

@@ -45,6 +45,10 @@ class ReplicaScheduler {
   std::size_t waiting() const { return waiting_.size(); }
   // Requests whose prefill started this plan (for request spans).
   const std::vector<std::size_t>& admitted() const { return admitted_; }
+  // Requests preempted by the last plan() (recompute), for per-request counts.
+  const std::vector<std::size_t>& preempted() const { return preempted_; }
+  // Requests that produced a token in the last complete() (for inter-token latencies).
+  const std::vector<std::size_t>& emitted() const { return emitted_; }
 
  private:
   struct Seq {
@@ -66,7 +70,7 @@ class ReplicaScheduler {
   std::int64_t total_blocks_, free_blocks_;
   std::deque<Seq> waiting_;
   std::vector<Seq> running_;   // admission order
-  std::vector<std::size_t> admitted_;
+  std::vector<std::size_t> admitted_, emitted_, preempted_;
   std::int64_t preemptions_ = 0;
 };
 
