@@ -118,7 +118,9 @@ struct ChipSpec {
   std::optional<PublishedRow> published_row;  // the same, parsed and checked complete
   std::vector<std::string> sources;
   // Fitted constants: parameter path ("compute.matrix_efficiency") -> the CALIBRATION row
-  // it was fitted on ("C1"), or "inherited from CHIP [PARAM] (row)" when borrowed from another chip (PARAM when it is another parameter, e.g. a DDR efficiency taken from the H100 HBM one).
+  // it was fitted on ("C1"), or "inherited from CHIP (row)" when borrowed from another
+  // chip ("inherited from CHIP PARAM (row)" when it is another parameter of that chip, e.g.
+  // a DDR efficiency taken from the H100's HBM one).
   std::map<std::string, std::string> fitted;
   // The chip as loaded: every declared field, defaults filled in, quantities in SI base
   // units (sim/core/params.h); written into config.resolved.yaml.
