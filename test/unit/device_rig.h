@@ -1,6 +1,7 @@
 // A one-device simulation for tests of device-level models (streams, tiers, arbiter): the
 // device runs on the Simulation's EventQueue, driven by queue().run() without SystemC.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "models/device.h"
@@ -24,6 +25,23 @@ inline llmsim::Topology one_device(const llmsim::ChipSpec& chip, const std::stri
 inline std::string unique_module_name(const std::string& stem) {
   static int n = 0;
   return stem + std::to_string(++n);
+}
+
+// The shipped catalog, loaded once per test process.
+inline llmsim::ChipCatalog& catalog() {
+  static llmsim::ChipCatalog c(llmsim::default_catalog_dir());
+  return c;
+}
+
+// An m x n x k GEMM in the chip's 16-bit type.
+inline llmsim::Op gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
+  llmsim::Op op;
+  op.kind = llmsim::OpKind::Gemm;
+  op.m = m;
+  op.n = n;
+  op.k = k;
+  op.dtype = "auto";
+  return op;
 }
 
 struct DeviceRig {

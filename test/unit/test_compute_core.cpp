@@ -15,22 +15,10 @@ using namespace llmsim;
 
 namespace {
 
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
-
 using Rig = llmsim_test::DeviceRig;
 
-Op gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
-  Op op;
-  op.kind = OpKind::Gemm;
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.dtype = "auto";
-  return op;
-}
+using llmsim_test::catalog;
+using llmsim_test::gemm;
 
 }  // namespace
 
