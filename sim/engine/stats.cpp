@@ -61,7 +61,8 @@ void register_device(StatsRegistry& reg, Simulation& sim, Device& dev) {
   ResourceArbiter* arb = &dev.arbiter();
   for (int r = 0; r < arb->num_resources(); ++r) {
     const bool compute = r == ResourceArbiter::kCompute;
-    const std::string comp = base + "." + arb->resource_name(r);
+    // Compute units are not a module of their own: named apart from the `compute` stream.
+    const std::string comp = base + "." + (compute ? std::string("compute_units") : arb->resource_name(r));
     const std::string kind = compute ? "compute_units" : "tier." + arb->resource_name(r);
     reg.add({comp, kind, "busy_s", "s", "time with any activity on the resource",
              [arb, r] { return to_seconds(arb->busy_time(r)); }});

@@ -113,3 +113,32 @@ TEST_CASE("VCD scopes are the module names: devices, streams, tiers, fabrics, li
   CHECK(ib_link);
   std::system(("rm -rf '" + out + "'").c_str());
 }
+
+TEST_CASE("stats: the registry's per-component figures add up to what the ops moved", "[contention][cli][stats]") {
+  std::string out = make_tmpdir("stats");
+  REQUIRE(run_llmsim("run -t topologies/dgx-h100.yaml -w test/data/contention/gemm-copy.yaml --stats full -o " + out +
+                         "/o",
+                     out + "/log") == 0);
+  auto j = nlohmann::json::parse(slurp(out + "/o/summary.json"));
+  auto rows = j.at("microbench");
+  auto gpu0 = j.at("stats").at("components");
+  // Bytes the ops streamed through gpu0's HBM (rows report per-op stream bytes, read + write).
+  double bytes = 0;
+  for (const auto& r : rows) bytes += double(r.at("bytes"));
+  CHECK(double(gpu0.at("gpu0.hbm").at("bytes")) == Approx(bytes).epsilon(1e-6));
+  // The GEMM ran alone on the compute stream; the two copies on the copy engine.
+  CHECK(double(gpu0.at("gpu0.compute").at("busy_s")) == Approx(double(rows[0].at("time_s"))).epsilon(1e-9));
+  CHECK(double(gpu0.at("gpu0.copy").at("ops")) == 2);
+  CHECK(double(gpu0.at("gpu0.compute").at("flops")) == Approx(double(rows[0].at("flops"))));
+  // The units were busy for the GEMM's body: its time less the launch prologue.
+  CHECK(double(gpu0.at("gpu0.compute_units").at("busy_s")) < double(rows[0].at("time_s")));
+  const double u = gpu0.at("gpu0.compute_units").at("utilization");
+  CHECK(u > 0);
+  CHECK(u <= 1);
+  // Aggregates: the idle GPUs count in the mean, not in the max.
+  auto hbm = j.at("stats").at("tier.hbm").at("bytes");
+  CHECK(double(hbm.at("sum")) == Approx(bytes).epsilon(1e-6));
+  CHECK(double(hbm.at("max")) == Approx(bytes).epsilon(1e-6));
+  CHECK(int(hbm.at("count")) == 8);
+  std::system(("rm -rf '" + out + "'").c_str());
+}
