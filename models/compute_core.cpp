@@ -60,8 +60,9 @@ std::vector<ResourceDemand> ComputeCore::demands(const OpCost& c) const {
     d.push_back({to, c.bytes / 2});
   } else if (from >= 0 && c.memory_time > 0) {
     // The bytes estimate_op streamed at bandwidth x efficiency; the tier's model serves them.
-    const MemoryTierSpec* t = chip_.tier(c.tier);
-    d.push_back({from, c.memory_time * (t ? t->bandwidth * t->efficiency : arbiter_.nominal_capacity(from))});
+    // Arbiter tier i is chip.memory[i - 1] (Device adds the tiers in catalog order).
+    const MemoryTierSpec& t = chip_.memory[static_cast<std::size_t>(from - 1)];
+    d.push_back({from, c.memory_time * t.bandwidth * t.efficiency});
   }
   return d;
 }

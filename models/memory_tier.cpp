@@ -18,6 +18,9 @@ MemoryTier::MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip
   sustained_ = model_->bandwidth(AccessPattern{});
   latency_ = model_->latency(AccessPattern{});
   resource_ = arbiter_.add_tier(spec.tier, sustained_);
+  // ComputeCore::demands relies on arbiter tier i being chip.memory[i - 1].
+  if (&chip.memory.at(static_cast<std::size_t>(resource_ - 1)) != &spec)
+    throw std::logic_error(device_name + ": tiers must be added in catalog order");
 }
 
 int MemoryTier::track() {

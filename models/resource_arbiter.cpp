@@ -246,7 +246,10 @@ void ResourceArbiter::reschedule() {
 void ResourceArbiter::on_event(std::uint64_t gen) {
   if (gen != generation_) return;  // rates changed since this was scheduled
   advance();
+  // Reuses the scratch's capacity (no allocation per completion); swapped out because a
+  // finished activity's callback may start another and complete nothing meanwhile.
   std::vector<Done> finished;
+  finished.swap(finished_);
   for (auto it = acts_.begin(); it != acts_.end();) {
     if (!it->held && it->done_fraction >= 1 - kDoneEpsilon) {
       finished.push_back(std::move(it->done));
@@ -257,6 +260,8 @@ void ResourceArbiter::on_event(std::uint64_t gen) {
   }
   changed_rates();
   for (auto& f : finished) if (f) f();
+  finished.clear();
+  if (finished_.capacity() < finished.capacity()) finished_.swap(finished);
 }
 
 }  // namespace llmsim

@@ -101,6 +101,7 @@ class ResourceArbiter {
   std::vector<double> demand_, grant_;
   std::vector<std::size_t> order_;
   std::vector<int> users_count_;
+  std::vector<Done> finished_;  // on_event's list of completions
   bool uncontended();  // no resource has two users
   double clock_scale_ = 1;
   SimTime last_ = 0;

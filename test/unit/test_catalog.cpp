@@ -3,6 +3,8 @@
 // their CALIBRATION.md cases, and a broken chip file gives a positioned error.
 #include <catch2/catch.hpp>
 
+#include "mini_chip.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -29,16 +31,8 @@ double published_flops(const std::string& cell) {
 }
 
 // A minimal valid chip document; tests replace one line to break it.
-const std::string kMiniChip =
-    "name: mini\n"                                  // line 1
-    "clock: 1 GHz\n"                                // line 2
-    "power: {tdp: 100 W, idle: 10 W}\n"             // line 3
-    "compute:\n"                                    // line 4
-    "  units: 2\n"                                  // line 5
-    "  peak: {bf16: 4 TFLOPS}\n"                    // line 6
-    "  unit_rate: {bf16: 2000}\n"                   // line 7
-    "memory:\n"                                     // line 8
-    "  - {tier: hbm, capacity: 8 GB, bandwidth: 1 TB/s}\n";  // line 9
+const std::string kMiniChip = llmsim_test::kMiniChipHead +
+                              "  - {tier: hbm, capacity: 8 GB, bandwidth: 1 TB/s}\n";  // line 9
 
 std::string replace_line(const std::string& text, int line, const std::string& with) {
   std::string out;

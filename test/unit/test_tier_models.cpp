@@ -4,6 +4,8 @@
 // chip files pick a model with `model:` and tune it with `dram:`, with positioned errors.
 #include <catch2/catch.hpp>
 
+#include "mini_chip.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -51,15 +53,7 @@ BytesPerSecond expected_random(const MemoryTierSpec& tier, const DramParams& p, 
   return p.channels * rate * granule * (1 - p.tRFC / p.tREFI);
 }
 
-const std::string kMiniChip =
-    "name: mini\n"                                  // line 1
-    "clock: 1 GHz\n"                                // line 2
-    "power: {tdp: 100 W, idle: 10 W}\n"             // line 3
-    "compute:\n"                                    // line 4
-    "  units: 2\n"                                  // line 5
-    "  peak: {bf16: 4 TFLOPS}\n"                    // line 6
-    "  unit_rate: {bf16: 2000}\n"                   // line 7
-    "memory:\n";                                    // line 8 (line 9: the tier under test)
+const std::string& kMiniChip = llmsim_test::kMiniChipHead;  // line 9: the tier under test
 
 InputError load_error(const std::string& tier_line) {
   try {
