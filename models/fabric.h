@@ -19,7 +19,7 @@
 namespace llmsim {
 
 class Simulation;
-struct Topology;
+class Topology;
 
 // What a link end sees of the thing it is plugged into.
 class LinkEndIf : public virtual sc_core::sc_interface {

@@ -110,6 +110,13 @@ std::uint64_t TreeScan::walk(const YAML::Node& node, std::uint64_t& added) {
       return it->second;
     }
   }
+  // An alias inside the collection its anchor names (`x: &c [*c]`) makes the tree a
+  // cycle that every later reader would follow forever: refuse it here.
+  if (keyed && !open_.insert(pos).second) {
+    const std::string name = anchor_name(pos);
+    throw InputError(at(mark, file_), "alias of " + (name.empty() ? std::string("an anchor") : "anchor '" + name + "'") +
+                                          " inside the collection it names (a cycle)");
+  }
   std::uint64_t total = 1;
   if (node.IsMap()) {
     check_keys(node, file_);
@@ -119,7 +126,10 @@ std::uint64_t TreeScan::walk(const YAML::Node& node, std::uint64_t& added) {
   } else {
     for (auto item : node) total = sat_add(total, walk(item, added));
   }
-  if (keyed) size_[pos] = total;
+  if (keyed) {
+    open_.erase(pos);
+    size_[pos] = total;
+  }
   return total;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "sim/core/error.h"
 #include "sim/core/yaml_doc.h"
@@ -53,6 +54,7 @@ class TreeScan {
   const std::string& text_;
   std::string file_;
   std::unordered_map<std::size_t, std::uint64_t> size_;  // collection position -> expanded nodes
+  std::unordered_set<std::size_t> open_;                  // collections being walked (cycle check)
   std::size_t worst_pos_ = 0;       // largest anchor reused in the last scan
   std::uint64_t worst_size_ = 0;
   YAML::Mark worst_mark_;
