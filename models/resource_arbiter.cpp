@@ -34,6 +34,13 @@ void water_fill(double capacity, const std::vector<double>& demand, std::vector<
 }
 }  // namespace
 
+ResourceArbiter::Demands ResourceArbiter::pack(const std::vector<ResourceDemand>& demands) {
+  if (demands.size() > kMaxDemands) throw std::length_error("an activity has at most 4 resource demands");
+  Demands out;
+  for (const auto& d : demands) out.item[out.n++] = d;
+  return out;
+}
+
 ResourceArbiter::ResourceArbiter(EventQueue& queue, int units) : queue_(queue) {
   if (units < 1) throw std::invalid_argument("a device needs at least one compute unit");
   names_.push_back("compute");
@@ -81,7 +88,7 @@ std::uint64_t ResourceArbiter::start(std::vector<ResourceDemand> demands, Done d
   advance();
   Activity a;
   a.id = id;
-  a.demands = std::move(demands);
+  a.demands = pack(demands);
   a.done = std::move(done);
   acts_.push_back(std::move(a));
   recompute();
@@ -95,7 +102,7 @@ std::uint64_t ResourceArbiter::hold(std::vector<ResourceDemand> demands) {
   a.id = next_id_++;
   a.held = true;
   for (auto& d : demands) d.work = 1;  // a hold's "work" only marks the resource as used
-  a.demands = std::move(demands);
+  a.demands = pack(demands);
   acts_.push_back(std::move(a));
   recompute();
   reschedule();
@@ -166,7 +173,7 @@ bool ResourceArbiter::uncontended() {
 }
 
 void ResourceArbiter::recompute() {
-  for (auto& a : acts_) a.alloc.assign(a.demands.size(), kInf);
+  for (auto& a : acts_) a.alloc.fill(kInf);
   std::fill(usage_.begin(), usage_.end(), 0.0);
   if (uncontended()) {  // one user per resource (the common case): every grant is its cap
     for (auto& a : acts_) {

@@ -10,6 +10,7 @@
 // as FlowNet does for links. An activity alone runs exactly as estimate_op says:
 // prologue + max(compute_time, memory_time).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -70,15 +71,27 @@ class ResourceArbiter {
   const std::string& resource_name(int resource) const { return names_.at(static_cast<size_t>(resource)); }
 
  private:
+  // An activity uses at most compute plus two tiers (a copy reads one, writes another);
+  // fixed storage keeps starts and ends free of heap allocation (serving starts ~10^6).
+  static constexpr std::size_t kMaxDemands = 4;
+  struct Demands {
+    std::array<ResourceDemand, kMaxDemands> item;
+    std::size_t n = 0;
+    std::size_t size() const { return n; }
+    const ResourceDemand& operator[](std::size_t k) const { return item[k]; }
+    const ResourceDemand* begin() const { return item.data(); }
+    const ResourceDemand* end() const { return item.data() + n; }
+  };
   struct Activity {
     std::uint64_t id = 0;
-    std::vector<ResourceDemand> demands;
-    std::vector<double> alloc;      // per demand: units or bytes/s granted
+    Demands demands;
+    std::array<double, kMaxDemands> alloc{};  // per demand: units or bytes/s granted
     double done_fraction = 0;       // of the work on every demand (they progress together)
     double rate = 0;                // progress per second
     bool held = false;
     Done done;
   };
+  static Demands pack(const std::vector<ResourceDemand>& demands);
   void advance();
   void recompute();
   void reschedule();

@@ -50,9 +50,15 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
   run->start = q_.now();
   // Validation, the auto choice and planning depend only on the request, and identical
   // requests recur every training step: do them once per distinct request.
-  std::string key = algorithm + "|" + collective_name(kind) + "|" + std::to_string(root) + "|" +
-                    std::to_string(bytes) + "|";
-  for (int d : group) key += std::to_string(d) + ",";
+  // The key is the request's raw bytes: formatting numbers cost more than the look-up.
+  std::string key = algorithm;
+  key.push_back('\0');
+  auto put = [&key](const void* p, std::size_t n) { key.append(static_cast<const char*>(p), n); };
+  const int kind_id = static_cast<int>(kind);
+  put(&kind_id, sizeof kind_id);
+  put(&root, sizeof root);
+  put(&bytes, sizeof bytes);
+  put(group.data(), group.size() * sizeof(int));
   auto it = plans_.find(key);
   if (it == plans_.end()) {
     CollectiveRequest req{kind, group, bytes, root};
