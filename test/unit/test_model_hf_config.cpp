@@ -104,6 +104,7 @@ TEST_CASE("an unknown model_type warns once, naming it, and still loads", "[cli1
   CHECK(o.text.find("llmsim: warning: " + dir + "/olmo2.json:15:17: model_type 'olmo2' is not one llmsim knows") !=
         std::string::npos);
   CHECK(o.text.find("read as a LLaMA-style decoder") != std::string::npos);
+  CHECK(o.text.find("llmsim: warning:") == o.text.rfind("llmsim: warning:"));  // one line
   // A config.json without model_type at all warns too.
   text.erase(text.find("\"model_type\""), std::string("\"model_type\": \"olmo2\",").size());
   std::ofstream(dir + "/none.json") << text;
