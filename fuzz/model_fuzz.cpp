@@ -2,6 +2,7 @@
 // the first byte; then the parameter and KV-cache arithmetic `fit` and inference use, which
 // must come out finite and non-negative for any accepted model.
 #include <cmath>
+#include <sstream>
 
 #include "fuzz/fuzz_common.h"
 #include "sim/llm/model.h"
@@ -14,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text = llmsim_fuzz::to_text(data + 1, size - 1);
   llmsim_fuzz::expect_contract([&] {
     std::string name = llmsim_fuzz::root() + "/workloads/models/fuzz-input" + (json ? ".json" : ".yaml");
-    ModelSpec m = load_model(parse_doc(text, name));
+    std::ostringstream warnings;  // unknown model_type etc.: not the fuzzer's concern
+    ModelSpec m = load_model(parse_doc(text, name), &warnings);
     double figures[] = {m.params(), m.active_params(), m.fit_params(), m.kv_bytes_per_token(2.0)};
     for (double v : figures) {
       if (!std::isfinite(v) || v < 0) {

@@ -6,7 +6,9 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <iostream>
 
+#include "sim/llm/model_family.h"
 #include "sim/spec/chip.h"
 
 namespace llmsim {
@@ -26,7 +28,8 @@ std::string stem(const std::string& path) {
 // Architectures with a plain (non-gated) GELU MLP, learned positions and biases
 // (GPT-2 / GPT-3 layout; Brown et al. 2020 "Language Models are Few-Shot Learners" §2.1).
 const std::vector<std::string> kGptArchitectures = {"GPT2LMHeadModel", "GPT3ForCausalLM", "OpenAIGPTLMHeadModel"};
-// Activations that, in the Llama/Mistral families, drive a gated MLP: down(act(gate(x)) * up(x)).
+// Without a known model_type: activations that mean a gated MLP down(act(gate(x)) * up(x))
+// (Llama/Mistral SwiGLU) and ones that mean a plain 2-matrix MLP (GPT).
 const std::vector<std::string> kGatedActivations = {"silu", "swiglu", "swish"};
 const std::vector<std::string> kPlainActivations = {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "gelu_fast"};
 
@@ -50,41 +53,53 @@ double ModelSpec::attention_params() const {
   double q = static_cast<double>(hidden) * heads * head_dim;
   double kv = 2.0 * hidden * kv_heads * head_dim;
   double o = static_cast<double>(heads) * head_dim * hidden;
-  double b = biases ? static_cast<double>(heads + 2 * kv_heads) * head_dim + hidden : 0.0;
+  double b = (qkv_bias ? static_cast<double>(heads + 2 * kv_heads) * head_dim : 0.0) + (out_bias ? hidden : 0.0);
   return q + kv + o + b;
 }
 
+namespace {
+// A gated (gate, up, down) or plain (up, down) MLP of width `width`, with its biases.
+double mlp_block_params(const ModelSpec& m, std::int64_t width) {
+  const double mats = m.gated_mlp ? 3.0 : 2.0;
+  const double bias = m.mlp_bias ? (mats - 1.0) * width + m.hidden : 0.0;
+  return mats * m.hidden * width + bias;
+}
+}  // namespace
+
+double ModelSpec::expert_params() const { return mlp_block_params(*this, ffn); }
+
+double ModelSpec::shared_expert_params() const {
+  // The sigmoid gate scaling the shared expert's output is a hidden -> 1 projection.
+  return shared_ffn > 0 ? mlp_block_params(*this, shared_ffn) + static_cast<double>(hidden) : 0.0;
+}
+
 double ModelSpec::mlp_params() const {
-  double mats = gated_mlp ? 3.0 : 2.0;
-  double per_expert = mats * hidden * ffn + (biases ? static_cast<double>(ffn + hidden) : 0.0);
   double router = moe() ? static_cast<double>(hidden) * experts : 0.0;
-  return per_expert * experts + router;
+  return expert_params() * experts + router + shared_expert_params();
 }
 
 double ModelSpec::layer_params() const {
-  // Two norms per layer: RMSNorm has a weight vector, LayerNorm (GPT) weight + bias.
-  double norms = 2.0 * hidden * (biases ? 2 : 1);
+  // RMSNorm has a weight vector, LayerNorm (GPT) weight + bias.
+  double norms = static_cast<double>(norms_per_layer) * hidden * (norm_bias ? 2 : 1);
   return attention_params() + mlp_params() + norms;
 }
 
 double ModelSpec::params() const {
-  double final_norm = static_cast<double>(hidden) * (biases ? 2 : 1);
+  double final_norm = static_cast<double>(hidden) * (norm_bias ? 2 : 1);
   return embedding_params() + layers * layer_params() + final_norm + lm_head_params();
 }
 
 double ModelSpec::active_params() const {
   if (!moe()) return params();
-  double inactive_per_layer = (mlp_params() - static_cast<double>(hidden) * experts) *
-                              static_cast<double>(experts - experts_per_token) / experts;
+  // Every token runs the router, the shared expert and top-k of the routed experts.
+  double inactive_per_layer = expert_params() * static_cast<double>(experts - experts_per_token);
   return params() - layers * inactive_per_layer;
 }
 
-ModelSpec load_model(const Doc& doc) {
-  const bool hf_json = ends_with(doc.path, ".json");
-  Fields f(doc, "model");
-  ModelSpec m;
-  m.file = doc.path;
-  m.name = f.str("name", stem(doc.path));
+namespace {
+
+// Catalog-only fields, and informational config.json fields that do not change the arithmetic.
+void read_extras(Fields& f, ModelSpec& m, bool hf_json) {
   if (!hf_json) {
     f.str("display", "");
     if (f.has("sources")) f.get("sources");
@@ -93,9 +108,8 @@ ModelSpec load_model(const Doc& doc) {
       if (m.nominal_params <= 0) f.fail("parameters", "must be a positive parameter count (e.g. 405e9)");
     }
   }
-  // Informational fields of real configs that do not change the arithmetic.
-  for (const char* k : {"model_type", "torch_dtype", "rope_theta", "rms_norm_eps", "layer_norm_epsilon",
-                        "rope_scaling", "bos_token_id", "eos_token_id", "attention_bias"}) {
+  for (const char* k : {"torch_dtype", "rope_theta", "rms_norm_eps", "layer_norm_epsilon", "rope_scaling",
+                        "bos_token_id", "eos_token_id"}) {
     if (f.has(k)) f.get(k);
   }
   if (f.has("architectures")) {
@@ -103,19 +117,37 @@ ModelSpec load_model(const Doc& doc) {
     if (!a.IsSequence() || a.size() == 0) f.fail("architectures", "expected a list such as [LlamaForCausalLM]");
     m.architecture = as_string(a[0], f.file_for("architectures"), "model.architectures[0]");
   }
-  bool gpt = std::find(kGptArchitectures.begin(), kGptArchitectures.end(), m.architecture) != kGptArchitectures.end();
-  m.hidden_act = f.str(f.has("activation_function") ? "activation_function" : "hidden_act", gpt ? "gelu_new" : "silu");
+}
+
+// MLP kind and biases: from the family when model_type is known, else from the
+// architecture (GPT layout) and the activation name (silu gated, gelu plain).
+void read_mlp_kind(Fields& f, ModelSpec& m, const ModelFamily* fam) {
+  bool gpt = (fam && fam->gpt_layout) ||
+             std::find(kGptArchitectures.begin(), kGptArchitectures.end(), m.architecture) != kGptArchitectures.end();
+  std::string key = fam ? fam->activation_key : "hidden_act";
+  if (!f.has(key)) key = f.has("activation_function") ? "activation_function" : "hidden_act";
+  m.hidden_act = f.str(key, fam ? fam->default_act : gpt ? "gelu_new" : "silu");
   bool gated = std::find(kGatedActivations.begin(), kGatedActivations.end(), m.hidden_act) != kGatedActivations.end();
   bool plain = std::find(kPlainActivations.begin(), kPlainActivations.end(), m.hidden_act) != kPlainActivations.end();
   if (!gated && !plain) {
-    f.fail(f.has("hidden_act") ? "hidden_act" : "activation_function",
-           "unknown activation '" + m.hidden_act + "' (gated: silu, swiglu; plain: gelu, gelu_new, relu)");
+    f.fail(key, "unknown activation '" + m.hidden_act + "' (gated: silu, swiglu; plain: gelu, gelu_new, relu)");
   }
-  if (gpt && gated) f.fail("hidden_act", m.architecture + " uses a plain GELU MLP, not '" + m.hidden_act + "'");
-  m.gated_mlp = gated;
+  if (gpt && gated) {
+    f.fail(key, (m.architecture.empty() ? m.model_type : m.architecture) + " uses a plain GELU MLP, not '" +
+                    m.hidden_act + "'");
+  }
+  m.gated_mlp = fam ? fam->gated : gated;
   m.learned_positions = gpt;
-  m.biases = gpt;
+  m.qkv_bias = m.out_bias = m.mlp_bias = m.norm_bias = gpt;
+  if (fam && fam->qkv_bias) m.qkv_bias = true;
+  // LLaMA-family switches: attention_bias puts biases on Q, K, V and O; mlp_bias on the MLP.
+  if (f.boolean("attention_bias", false)) m.qkv_bias = m.out_bias = true;
+  if (f.boolean("mlp_bias", false)) m.mlp_bias = true;
+  m.norms_per_layer = fam ? fam->norms_per_layer : 2;
+}
 
+void read_shapes(Fields& f, ModelSpec& m, const ModelFamily* fam) {
+  const bool gpt = m.learned_positions;
   m.layers = shape(f, "num_hidden_layers", "n_layer");
   m.hidden = shape(f, "hidden_size", "n_embd");
   m.heads = shape(f, "num_attention_heads", "n_head");
@@ -136,12 +168,25 @@ ModelSpec load_model(const Doc& doc) {
   }
   m.vocab = f.positive("vocab_size");
   m.max_context = shape(f, "max_position_embeddings", "n_positions");
-  m.tied_embeddings = f.boolean("tie_word_embeddings", gpt);
-  m.experts = f.positive("num_local_experts", 1);
-  m.experts_per_token = f.positive("num_experts_per_tok", m.experts > 1 ? 2 : 1);
-  if (m.experts_per_token > m.experts) {
-    f.fail("num_experts_per_tok", "exceeds num_local_experts (" + std::to_string(m.experts) + ")");
-  }
+  m.tied_embeddings = f.boolean("tie_word_embeddings", fam ? fam->tied_default : gpt);
+}
+
+}  // namespace
+
+ModelSpec load_model(const Doc& doc, std::ostream* warn) {
+  std::ostream& w = warn ? *warn : std::cerr;
+  const bool hf_json = ends_with(doc.path, ".json");
+  Fields f(doc, "model");
+  ModelSpec m;
+  m.file = doc.path;
+  m.name = f.str("name", stem(doc.path));
+  refuse_unmodelled(f);
+  read_extras(f, m, hf_json);
+  const ModelFamily* fam = read_family(f, m, hf_json, w);
+  read_mlp_kind(f, m, fam);
+  read_shapes(f, m, fam);
+  read_moe(f, m);
+  warn_partial(f, m, w);
   if (!hf_json) f.finish();
   return m;
 }
@@ -162,7 +207,8 @@ std::vector<std::string> model_names() {
   return out;
 }
 
-ModelSpec load_model_ref(const std::string& ref, const SourcePos& from, const std::string& base_dir) {
+ModelSpec load_model_ref(const std::string& ref, const SourcePos& from, const std::string& base_dir,
+                         std::ostream* warn) {
   bool is_path = ref.find('/') != std::string::npos || ends_with(ref, ".yaml") || ends_with(ref, ".json");
   std::string path;
   if (is_path) {
@@ -184,7 +230,7 @@ ModelSpec load_model_ref(const std::string& ref, const SourcePos& from, const st
     }
     path = default_model_dir() + "/" + ref + ".yaml";
   }
-  return load_model(load_doc(path));
+  return load_model(load_doc(path), warn);
 }
 
 }  // namespace llmsim

@@ -108,3 +108,34 @@ TEST_CASE("MoE layer: router and experts spread over the TP group", "[inference]
   CHECK(sc.alltoalls == 64);
   CHECK(sc.alltoall_bytes == 16.0 * 2 * 4096 * 2);
 }
+
+TEST_CASE("Qwen2-MoE layer: the shared expert runs for every token beside the routed experts", "[inference]") {
+  ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  InferenceConfig c = config(std::string(LLMSIM_SOURCE_DIR) + "/test/data/hf-qwen1.5-moe-a2.7b-config.json", 1, 1,
+                             "bf16");
+  Lowering low(c, cat.get("nvidia-h100-sxm"));
+  IterationShape s;
+  s.decode = 15;  // 15 tokens x top-4 / 60 experts: one token per expert, uniform routing
+  s.decode_kv = 15 * 100;
+  s.emitting = 15;
+  double gemm_flops = 0;
+  for (const Op& op : low.layer_ops(s))
+    if (op.kind == OpKind::Gemm) gemm_flops += estimate_op(op, cat.get("nvidia-h100-sxm")).flops;
+  // A token multiplies each weight it uses once (2 FLOPs): the layer's GEMMs cost
+  // 2 x tokens x the activated weights of a layer. Qwen blog (2024): 2.7B activated in
+  // total, less the embedding and the untied LM head (2 x 151936 x 2048), over 24 layers.
+  // 2.7 is rounded to 2 digits (+-1.9 %); without the shared expert the layer's GEMMs
+  // would be 40 % short.
+  const double activated_per_layer = (2.7e9 - 2.0 * 151936 * 2048) / 24;
+  CHECK(gemm_flops == Approx(2.0 * 15 * activated_per_layer).epsilon(0.05));
+  const Op* shared = find(low.layer_ops(s), "shared_up");
+  REQUIRE(shared);
+  CHECK(shared->m == 15);  // every token, not a top-k share
+  // TP-sharded like a dense MLP, so its partial sums need the MLP all-reduce back.
+  InferenceConfig c2 = config(std::string(LLMSIM_SOURCE_DIR) + "/test/data/hf-qwen1.5-moe-a2.7b-config.json", 4, 1,
+                              "bf16");
+  Lowering low2(c2, cat.get("nvidia-h100-sxm"));
+  StageCost sc = low2.stage_cost(s, 0);
+  CHECK(sc.allreduces == 2 * 24);
+  CHECK(sc.alltoalls == 2 * 24);
+}

@@ -99,6 +99,17 @@ std::vector<Op> Lowering::layer_ops(const IterationShape& s) const {
     act.flops_per_element = m.gated_mlp ? 2 : 1;
     ops.push_back(act);
     ops.push_back(gemm("experts_down", per_expert, h, ffn_shard, local));
+    if (m.shared_ffn > 0) {
+      // Qwen2-MoE shared expert: a dense gated MLP every token runs, TP-sharded like a
+      // dense MLP (so it needs its own all-reduce, stage_cost), scaled by a sigmoid gate.
+      const std::int64_t shared_shard = (m.shared_ffn + tp - 1) / tp;
+      ops.push_back(gemm("shared_up", T, up * shared_shard, h));
+      Op sact = vec(OpKind::Activation, "shared_act", T, shared_shard);
+      sact.flops_per_element = m.gated_mlp ? 2 : 1;
+      ops.push_back(sact);
+      ops.push_back(gemm("shared_down", T, h, shared_shard));
+      ops.push_back(gemm("shared_gate", T, 1, h));
+    }
   }
   return ops;
 }
@@ -138,7 +149,9 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * cfg_.model.hidden * kActivationBytes;
-    c.allreduces = (cfg_.model.moe() ? 1 : 2) * c.layers;
+    // Dense: attention out + MLP out. MoE: attention out, plus the shared expert's out.
+    const bool mlp_allreduce = !cfg_.model.moe() || cfg_.model.shared_ffn > 0;
+    c.allreduces = (mlp_allreduce ? 2 : 1) * c.layers;
     if (cfg_.model.moe()) {
       // Expert parallelism: each rank dispatches its 1/tp slice of the tokens, top-k copies
       // each, to the experts' owners and gets them back (two all-to-alls per layer, as

@@ -37,7 +37,7 @@ struct StageCost {
   Joules energy = 0;
   std::int64_t layers = 0;
   Bytes allreduce_bytes = 0;       // per TP all-reduce (0 when tp == 1)
-  std::int64_t allreduces = 0;     // per layer: attention out + MLP out (dense) or attention only (MoE)
+  std::int64_t allreduces = 0;     // per layer: attention out + MLP out (dense, or the MoE shared expert)
   Bytes alltoall_bytes = 0;        // MoE: per-rank send buffer of one dispatch (or combine)
   std::int64_t alltoalls = 0;      // MoE: dispatch + combine per layer
   Bytes send_bytes = 0;            // activations to the next stage (0 on the last)
