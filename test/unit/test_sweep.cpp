@@ -30,7 +30,7 @@ TEST_CASE("scripts/sweep: rows, failures, resume after kill, real runs", "[outpu
   python_suite("test_sweep.py");
 }
 
-TEST_CASE("scripts/plot: every file --help names, from synthetic results", "[output][plot]") {
+TEST_CASE("scripts/plot: every file --help names, serving plots draw the numbers of requests.csv and results.csv", "[output][plot]") {
   python_suite("test_plot.py");
 }
 
