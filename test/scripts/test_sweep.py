@@ -136,6 +136,72 @@ class SweepWithFake(unittest.TestCase):
         self.assertIn("missing.yaml: no such file", r.stderr)
 
 
+# Stands in for sbatch when the test runs the command lines a dry run prints: runs an array
+# script's tasks one after another here (SLURM_ARRAY_TASK_ID set), or a --wrap command.
+FAKE_SBATCH = """#!/usr/bin/env python3
+import os, re, subprocess, sys
+opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
+files = [a for a in sys.argv[1:] if not a.startswith("--")]
+open(os.environ["FAKE_SBATCH_LOG"], "a").write(" ".join(sys.argv[1:]) + "\\n")
+if files:
+    text = open(files[0]).read()
+    array = re.search(r"^#SBATCH --array=([0-9,]+)", text, re.M).group(1)
+    cwd = re.search(r"^#SBATCH --chdir=(.*)$", text, re.M).group(1)
+    for task in array.split(","):
+        subprocess.run(["bash", files[0]], cwd=cwd, env=dict(os.environ, SLURM_ARRAY_TASK_ID=task), check=True,
+                       stdout=subprocess.DEVNULL)  # Slurm writes task output to --output files
+    print("4242;cluster")
+else:
+    subprocess.run(["sh", "-c", opts["wrap"]], cwd=opts["chdir"], check=True, stdout=subprocess.DEVNULL)
+    print("4243")
+"""
+
+
+class SweepSlurmDryRun(SweepWithFake):
+    """--slurm --dry-run: files written, nothing submitted, the printed lines work."""
+
+    def test_dry_run_writes_and_explains(self):
+        out = os.path.join(self.dir, "s5")
+        bindir = os.path.join(self.dir, "bin")
+        os.makedirs(bindir)
+        with open(os.path.join(bindir, "sbatch"), "w") as f:
+            f.write(FAKE_SBATCH)
+        os.chmod(os.path.join(bindir, "sbatch"), 0o755)
+        sbatch_log = os.path.join(self.dir, "sbatch.log")
+        env = dict(self.env, PATH=bindir + os.pathsep + os.environ["PATH"], FAKE_SBATCH_LOG=sbatch_log)
+        self.assertEqual(self.sweep(self.topos[:1], out, "--runner", "python").returncode, 0)  # points 0, 1 done
+        r = self.sweep(self.topos[:3], out, "-j", "3", "--slurm", "--dry-run", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(sbatch_log), "a dry run called sbatch")
+        self.assertEqual(self.runs(), 2)  # and ran no point here
+        with open(os.path.join(out, "sweep.sbatch")) as f:
+            self.assertIn("#SBATCH --array=2,3,4,5%3\n", f.read())
+        with open(os.path.join(out, "sweep.json")) as f:
+            points = json.load(f)["points"]
+        with open(os.path.join(out, "points.tsv")) as f:
+            table = list(csv.DictReader(f, delimiter="\t"))
+        self.assertEqual([int(x["index"]) for x in table], [2, 3, 4, 5])
+        for x in table:
+            p = points[int(x["index"])]
+            self.assertEqual((x["id"], x["topology"], x["workload"]), (p["id"], p["topology"], p["workload"]))
+            self.assertEqual(x["set"], "topology.fabrics.0.link.bandwidth=" + p["set"][0][1])
+        self.assertIn("nothing submitted", r.stdout)
+        submit = " ".join(l.strip() for l in r.stdout.splitlines() if l.startswith("  "))
+        self.assertIn(f"sbatch --parsable {os.path.join(out, 'sweep.sbatch')}", submit)
+        self.assertIn("--dependency=afterany:", submit)
+        # The printed lines, run as printed (sbatch faked), finish the sweep and collect it.
+        run = subprocess.run(["bash", "-c", submit], env=env, capture_output=True, text=True, cwd=self.dir)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        with open(sbatch_log) as f:
+            self.assertIn("--dependency=afterany:4242 ", f.read())  # the collection waits for the array job
+        self.assertEqual(self.runs(), 6)
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual([x["exit_code"] for x in rows], ["0"] * 6)
+        r = self.sweep(self.topos[:1], out, "--dry-run")
+        self.assertEqual(r.returncode, 2)  # --dry-run is for --slurm only
+        self.assertIn("--dry-run goes with --slurm", r.stderr)
+
+
 class SweepWithLlmsim(unittest.TestCase):
     """End to end with the real simulator on shipped/test topologies."""
 

@@ -152,9 +152,28 @@ class SweepOnSlurm(unittest.TestCase):
             r = subprocess.run(cmd, env=cluster.env, capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("nothing submitted", r.stderr)
+            self.dry_run_then_submit_as_printed(cmd, os.path.join(d, "dry"), cluster.env)
         finally:
             cluster.stop()
             shutil.rmtree(d, ignore_errors=True)
+
+    def dry_run_then_submit_as_printed(self, cmd, out, env):
+        """--dry-run submits nothing; the two lines it prints, run as printed, do the sweep."""
+        dry = [a for a in cmd if a != "--wait"]
+        dry[dry.index("-o") + 1] = out
+        r = subprocess.run(dry + ["--dry-run"], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        queue = subprocess.run(["squeue", "-h", "-n", "llmsim-sweep"], env=env, capture_output=True, text=True)
+        self.assertEqual(queue.stdout.strip(), "")  # nothing submitted
+        self.assertFalse(os.path.exists(os.path.join(out, "results.csv")))
+        submit = " ".join(l.strip() for l in r.stdout.splitlines() if l.startswith("  "))
+        s = subprocess.run(["bash", "-c", submit], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(s.returncode, 0, s.stderr)
+        deadline = time.time() + 120
+        while not os.path.exists(os.path.join(out, "results.csv")) and time.time() < deadline:
+            time.sleep(0.5)
+        with open(os.path.join(out, "results.csv")) as f:
+            self.assertEqual([x["exit_code"] for x in csv.DictReader(f)], ["0"] * 6)
 
 
 if __name__ == "__main__":

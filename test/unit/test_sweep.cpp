@@ -1,6 +1,7 @@
-// scripts/sweep and scripts/plot are Python; their tests (test/scripts/*.py, unittest)
-// run here so ctest runs them with everything else. Each Python test asserts the real
-// numbers (rows, metrics, reruns, files written); this only carries its verdict.
+// scripts/sweep and scripts/plot are Python (scripts/format is bash); their tests
+// (test/scripts/*.py, unittest) run here so ctest runs them with everything else. Each
+// Python test asserts the real numbers (rows, metrics, reruns, files written); this only
+// carries its verdict.
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
@@ -26,8 +27,13 @@ void python_suite(const std::string& script) {
 
 }  // namespace
 
-TEST_CASE("scripts/sweep: rows, failures, resume after kill, real runs", "[output][sweep]") {
+TEST_CASE("scripts/sweep: rows, failures, resume after kill, slurm dry run, real runs", "[output][sweep]") {
   python_suite("test_sweep.py");
+}
+
+TEST_CASE("scripts/sweep: SIGTERM and SIGINT stop every worker and keep finished points, progress lines",
+          "[output][sweep]") {
+  python_suite("test_sweep_signals.py");
 }
 
 TEST_CASE("scripts/plot: every file --help names, serving plots draw the numbers of requests.csv and results.csv", "[output][plot]") {
@@ -36,4 +42,8 @@ TEST_CASE("scripts/plot: every file --help names, serving plots draw the numbers
 
 TEST_CASE("scripts/sweep --slurm: a private single-node Slurm cluster runs the sweep", "[output][slurm]") {
   python_suite("test_sweep_slurm.py");
+}
+
+TEST_CASE("scripts/format: only the C++ lines changed since BASE are checked and formatted", "[format]") {
+  python_suite("test_format.py");
 }
