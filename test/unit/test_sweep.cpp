@@ -1,7 +1,9 @@
 // scripts/sweep and scripts/plot are Python (scripts/format is bash); their tests
 // (test/scripts/*.py, unittest) run here so ctest runs them with everything else. Each
 // Python test asserts the real numbers (rows, metrics, reruns, files written); this only
-// carries its verdict.
+// carries its verdict. The sweep, plot and Slurm suites are tagged [slow]: they test Python
+// and take minutes of wall time, so the sanitizer run (which skips [slow]) leaves them to
+// the Release run, where they run in full.
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
@@ -27,20 +29,20 @@ void python_suite(const std::string& script) {
 
 }  // namespace
 
-TEST_CASE("scripts/sweep: rows, failures, resume after kill, slurm dry run, real runs", "[output][sweep]") {
+TEST_CASE("scripts/sweep: rows, failures, resume after kill, slurm dry run, real runs", "[output][sweep][slow]") {
   python_suite("test_sweep.py");
 }
 
 TEST_CASE("scripts/sweep: SIGTERM and SIGINT stop every worker and keep finished points, progress lines",
-          "[output][sweep]") {
+          "[output][sweep][slow]") {
   python_suite("test_sweep_signals.py");
 }
 
-TEST_CASE("scripts/plot: every file --help names, serving plots draw the numbers of requests.csv and results.csv", "[output][plot]") {
+TEST_CASE("scripts/plot: every file --help names, serving plots draw the numbers of requests.csv and results.csv", "[output][plot][slow]") {
   python_suite("test_plot.py");
 }
 
-TEST_CASE("scripts/sweep --slurm: a private single-node Slurm cluster runs the sweep", "[output][slurm]") {
+TEST_CASE("scripts/sweep --slurm: a private single-node Slurm cluster runs the sweep", "[output][slurm][slow]") {
   python_suite("test_sweep_slurm.py");
 }
 
