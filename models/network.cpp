@@ -12,19 +12,6 @@ namespace {
 constexpr size_t kMaxEagerTracks = 32768;
 }  // namespace
 
-const char* collective_name(CollectiveKind k) {
-  switch (k) {
-    case CollectiveKind::AllReduce: return "allreduce";
-    case CollectiveKind::AllGather: return "allgather";
-    case CollectiveKind::ReduceScatter: return "reducescatter";
-    case CollectiveKind::AllToAll: return "alltoall";
-    case CollectiveKind::Broadcast: return "broadcast";
-    case CollectiveKind::Reduce: return "reduce";
-    case CollectiveKind::SendRecv: return "sendrecv";
-  }
-  return "?";
-}
-
 Network::Network(const sc_core::sc_module_name& name, Simulation& sim)
     : sc_core::sc_module(name), sim_(sim),
       flows_(std::make_unique<FlowNet>(sim.topo(), sim.queue(), sim.recorder())),

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/core/units.h"
+#include "sim/net/collective_kind.h"
 
 namespace llmsim {
 
@@ -21,25 +22,6 @@ class FlowNet;
 class FabricModule;
 struct ChipSpec;
 class CollectiveRunner;
-
-enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce, SendRecv };
-const char* collective_name(CollectiveKind k);
-
-struct CollectiveResult {
-  Seconds time = 0;
-  std::string algorithm;          // the algorithm actually used (after `auto`)
-  // nccl-tests definitions: algbw = size / time; busbw = algbw * factor(kind, n).
-  BytesPerSecond algbw = 0;
-  BytesPerSecond busbw = 0;
-  // Per dimension / level (torus dims, hierarchical intra/inter): time spent in its
-  // phases and the busbw of that dimension's own collective over that time.
-  struct Dim {
-    std::string label;
-    Seconds time = 0;
-    BytesPerSecond busbw = 0;
-  };
-  std::vector<Dim> dims;
-};
 
 class Network : public sc_core::sc_module {
  public:
