@@ -2,7 +2,7 @@
 
 #include "models/device.h"
 #include "models/fabric.h"
-#include "sim/engine/simulation.h"
+#include "models/model_context.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
 
@@ -12,7 +12,7 @@ namespace {
 constexpr size_t kMaxEagerTracks = 32768;
 }  // namespace
 
-Network::Network(const sc_core::sc_module_name& name, Simulation& sim)
+Network::Network(const sc_core::sc_module_name& name, ModelContext& sim)
     : sc_core::sc_module(name), sim_(sim),
       flows_(std::make_unique<FlowNet>(sim.topo(), sim.queue(), sim.recorder())),
       runner_(std::make_unique<CollectiveRunner>(sim.topo(), sim.queue(), sim.recorder(), *flows_)) {

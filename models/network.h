@@ -17,7 +17,7 @@
 
 namespace llmsim {
 
-class Simulation;
+class ModelContext;
 class FlowNet;
 class FabricModule;
 struct ChipSpec;
@@ -25,7 +25,7 @@ class CollectiveRunner;
 
 class Network : public sc_core::sc_module {
  public:
-  Network(const sc_core::sc_module_name& name, Simulation& sim);
+  Network(const sc_core::sc_module_name& name, ModelContext& sim);
   ~Network() override;
 
   // Point-to-point transfer of `bytes` from device `src` to device `dst` along the
@@ -61,7 +61,7 @@ class Network : public sc_core::sc_module {
   BytesPerSecond chip_link_bandwidth(const ChipSpec& chip);
   std::map<const ChipSpec*, BytesPerSecond> link_bw_;
 
-  Simulation& sim_;
+  ModelContext& sim_;
   std::unique_ptr<FlowNet> flows_;
   std::unique_ptr<CollectiveRunner> runner_;
   std::vector<std::unique_ptr<FabricModule>> fabrics_;
