@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "sim/engine/simulation.h"
+#include "models/model_context.h"
 
 namespace llmsim {
 
@@ -13,7 +13,7 @@ namespace {
 constexpr std::int64_t kMaxWaveSpans = 64;
 }  // namespace
 
-ComputeCore::ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, Simulation& sim,
+ComputeCore::ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, ModelContext& sim,
                          const std::string& device_name, ResourceArbiter& arbiter, bool uses_units)
     : sc_core::sc_module(name), chip_(chip), sim_(sim), device_name_(device_name), arbiter_(arbiter),
       uses_units_(uses_units) {}

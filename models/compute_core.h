@@ -21,14 +21,14 @@
 
 namespace llmsim {
 
-class Simulation;
+class ModelContext;
 
 class ComputeCore : public sc_core::sc_module {
  public:
   using Done = std::function<void(const OpCost&)>;
 
   // `uses_units`: kernels on this stream occupy compute units (false for a copy engine).
-  ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, Simulation& sim,
+  ComputeCore(const sc_core::sc_module_name& name, const ChipSpec& chip, ModelContext& sim,
               const std::string& device_name, ResourceArbiter& arbiter, bool uses_units = true);
 
   // Queues `op` behind the ops already submitted; `done` runs at its completion time.
@@ -63,7 +63,7 @@ class ComputeCore : public sc_core::sc_module {
   void record(const Pending& p, SimTime begin, SimTime end);
 
   const ChipSpec& chip_;
-  Simulation& sim_;
+  ModelContext& sim_;
   std::string device_name_;
   ResourceArbiter& arbiter_;
   bool uses_units_ = true;

@@ -5,12 +5,12 @@
 #include <memory>
 #include <stdexcept>
 
-#include "sim/engine/simulation.h"
+#include "models/model_context.h"
 #include "sim/topo/topology.h"
 
 namespace llmsim {
 
-Device::Device(const sc_core::sc_module_name& name, int index, const ChipSpec& chip, Simulation& sim)
+Device::Device(const sc_core::sc_module_name& name, int index, const ChipSpec& chip, ModelContext& sim)
     : sc_core::sc_module(name), index_(index), chip_(chip), sim_(sim) {
   const auto& v = sim.topo().vertices;
   label_ = index >= 0 && static_cast<size_t>(index) < v.size() ? v[static_cast<size_t>(index)].name

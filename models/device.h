@@ -17,11 +17,11 @@
 
 namespace llmsim {
 
-class Simulation;
+class ModelContext;
 
 class Device : public sc_core::sc_module {
  public:
-  Device(const sc_core::sc_module_name& name, int index, const ChipSpec& chip, Simulation& sim);
+  Device(const sc_core::sc_module_name& name, int index, const ChipSpec& chip, ModelContext& sim);
 
  private:
   void make_ports();
@@ -70,7 +70,7 @@ class Device : public sc_core::sc_module {
  private:
   int index_;
   const ChipSpec& chip_;
-  Simulation& sim_;
+  ModelContext& sim_;
   std::string label_;
   std::unique_ptr<ResourceArbiter> arbiter_;
   std::vector<std::unique_ptr<MemoryTier>> tiers_;

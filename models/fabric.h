@@ -18,7 +18,6 @@
 
 namespace llmsim {
 
-class Simulation;
 class Topology;
 
 // What a link end sees of the thing it is plugged into.

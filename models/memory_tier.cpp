@@ -4,13 +4,13 @@
 #include <stdexcept>
 
 #include "sim/core/error.h"
-#include "sim/engine/simulation.h"
+#include "models/model_context.h"
 #include "sim/ops/energy.h"
 
 namespace llmsim {
 
 MemoryTier::MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip, const MemoryTierSpec& spec,
-                       Simulation& sim, const std::string& device_name, ResourceArbiter& arbiter)
+                       ModelContext& sim, const std::string& device_name, ResourceArbiter& arbiter)
     : sc_core::sc_module(name), chip_(chip), spec_(spec), sim_(sim), device_name_(device_name),
       arbiter_(arbiter), pj_per_byte_(tier_pj_per_byte(chip, spec)) {
   model_ = TierModelRegistry::make(spec.model, spec);

@@ -19,12 +19,12 @@
 
 namespace llmsim {
 
-class Simulation;
+class ModelContext;
 
 class MemoryTier : public sc_core::sc_module {
  public:
   MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip, const MemoryTierSpec& spec,
-             Simulation& sim, const std::string& device_name, ResourceArbiter& arbiter);
+             ModelContext& sim, const std::string& device_name, ResourceArbiter& arbiter);
 
   const MemoryTierSpec& spec() const { return spec_; }
 
@@ -58,7 +58,7 @@ class MemoryTier : public sc_core::sc_module {
 
   const ChipSpec& chip_;
   MemoryTierSpec spec_;
-  Simulation& sim_;
+  ModelContext& sim_;
   std::string device_name_;
   std::map<std::string, Bytes> regions_;
   Bytes used_ = 0, peak_used_ = 0;

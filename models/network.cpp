@@ -2,7 +2,7 @@
 
 #include "models/device.h"
 #include "models/fabric.h"
-#include "sim/engine/simulation.h"
+#include "models/model_context.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
 
@@ -12,20 +12,7 @@ namespace {
 constexpr size_t kMaxEagerTracks = 32768;
 }  // namespace
 
-const char* collective_name(CollectiveKind k) {
-  switch (k) {
-    case CollectiveKind::AllReduce: return "allreduce";
-    case CollectiveKind::AllGather: return "allgather";
-    case CollectiveKind::ReduceScatter: return "reducescatter";
-    case CollectiveKind::AllToAll: return "alltoall";
-    case CollectiveKind::Broadcast: return "broadcast";
-    case CollectiveKind::Reduce: return "reduce";
-    case CollectiveKind::SendRecv: return "sendrecv";
-  }
-  return "?";
-}
-
-Network::Network(const sc_core::sc_module_name& name, Simulation& sim)
+Network::Network(const sc_core::sc_module_name& name, ModelContext& sim)
     : sc_core::sc_module(name), sim_(sim),
       flows_(std::make_unique<FlowNet>(sim.topo(), sim.queue(), sim.recorder())),
       runner_(std::make_unique<CollectiveRunner>(sim.topo(), sim.queue(), sim.recorder(), *flows_)) {

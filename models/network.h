@@ -13,37 +13,19 @@
 #include <vector>
 
 #include "sim/core/units.h"
+#include "sim/net/collective_kind.h"
 
 namespace llmsim {
 
-class Simulation;
+class ModelContext;
 class FlowNet;
 class FabricModule;
 struct ChipSpec;
 class CollectiveRunner;
 
-enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce, SendRecv };
-const char* collective_name(CollectiveKind k);
-
-struct CollectiveResult {
-  Seconds time = 0;
-  std::string algorithm;          // the algorithm actually used (after `auto`)
-  // nccl-tests definitions: algbw = size / time; busbw = algbw * factor(kind, n).
-  BytesPerSecond algbw = 0;
-  BytesPerSecond busbw = 0;
-  // Per dimension / level (torus dims, hierarchical intra/inter): time spent in its
-  // phases and the busbw of that dimension's own collective over that time.
-  struct Dim {
-    std::string label;
-    Seconds time = 0;
-    BytesPerSecond busbw = 0;
-  };
-  std::vector<Dim> dims;
-};
-
 class Network : public sc_core::sc_module {
  public:
-  Network(const sc_core::sc_module_name& name, Simulation& sim);
+  Network(const sc_core::sc_module_name& name, ModelContext& sim);
   ~Network() override;
 
   // Point-to-point transfer of `bytes` from device `src` to device `dst` along the
@@ -79,7 +61,7 @@ class Network : public sc_core::sc_module {
   BytesPerSecond chip_link_bandwidth(const ChipSpec& chip);
   std::map<const ChipSpec*, BytesPerSecond> link_bw_;
 
-  Simulation& sim_;
+  ModelContext& sim_;
   std::unique_ptr<FlowNet> flows_;
   std::unique_ptr<CollectiveRunner> runner_;
   std::vector<std::unique_ptr<FabricModule>> fabrics_;

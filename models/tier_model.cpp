@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "sim/spec/tier_model_names.h"
+
 namespace llmsim {
 namespace {
 // Function-local static: registrations run during static initialisation of other
@@ -15,7 +17,7 @@ std::map<std::string, TierModelRegistry::Factory>& table() {
 
 bool TierModelRegistry::add(const std::string& name, Factory f) {
   table()[name] = std::move(f);
-  return true;
+  return TierModelNames::add(name);  // for the chip loader (sim/spec/chip.cpp)
 }
 
 std::unique_ptr<TierModel> TierModelRegistry::make(const std::string& name, const MemoryTierSpec& spec) {

@@ -9,6 +9,7 @@
 
 #include "models/tier_models/dram_channel.h"
 #include "sim/spec/chip.h"
+#include "sim/spec/tier_model_names.h"
 
 namespace llmsim {
 namespace {
@@ -87,6 +88,9 @@ const std::vector<std::string>& dram_timing_names() {
   }();
   return n;
 }
+
+// The chip loader checks `dram:` overrides against these names (sim/spec/chip.cpp).
+static const bool kDramOverridesDeclared = TierModelNames::add_overrides("dram", dram_timing_names());
 
 DramParams dram_params_for(const MemoryTierSpec& spec) {
   // HBM3 for hbm; DDR5 for the other off-chip DRAMs (LPDDR/GDDR have the same bank/row

@@ -3,6 +3,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
+#include "sim/engine/resolved_config.h"
 
 namespace llmsim {
 
@@ -14,6 +15,12 @@ std::string classify_doc(const Doc& doc) {
   if (r["compute"] && r["memory"]) return "chip";
   if (r["fabrics"] || r["nodes"] || r["links"] || r["count"] || r["device"]) return "topology";
   return "";
+}
+
+void check_resolved_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out) {
+  register_resolved_chips(doc, catalog);
+  check_topology_doc(resolved_part(doc, "topology"), catalog, out);
+  check_workload_doc(resolved_part(doc, "workload"), catalog, out);
 }
 
 int cmd_check(const std::vector<std::string>& files, const std::vector<Override>& overrides, std::ostream& out) {

@@ -6,17 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/simulation.h"
+#include "sim/engine/run.h"
 
 namespace llmsim {
 
-struct RunArgs {
-  std::string topology;
-  std::string workload;
-  RunOptions options;
-};
-int cmd_run(const RunArgs& args, std::ostream& out);
-
+// cmd_run and RunArgs: sim/engine/run.h.
 int cmd_check(const std::vector<std::string>& files, const std::vector<Override>& overrides, std::ostream& out);
 
 struct DevicesArgs {
@@ -50,7 +44,8 @@ void check_chip_doc(const Doc& doc, std::ostream& out);
 void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 void check_model_doc(const Doc& doc, std::ostream& out);
-// A config.resolved.yaml: its chips, topology and workload (sim/engine/resolved_config.cpp).
+// A config.resolved.yaml: its chips, topology and workload (parts read by
+// sim/engine/resolved_config.h).
 void check_resolved_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
 
 }  // namespace llmsim

@@ -13,7 +13,7 @@ namespace {
 
 struct Registry {
   std::vector<std::unique_ptr<ParamSection>> order;  // declaration order, for describe
-  std::map<std::string, const ParamSection*> by_path;
+  std::map<std::string, ParamSection*> by_path;
 };
 
 Registry& registry() {
@@ -101,15 +101,26 @@ bool ParamRegistry::add(ParamSection s) {
   return true;
 }
 
+namespace {
+// Registries fill in during static initialisation, in no defined order relative to the
+// tables, so their names are read at the first look-up, when all have registered.
+ParamSection* with_registered_choices(ParamSection* s) {
+  for (auto& d : s->params) {
+    if (d.registered_choices && d.choices.empty()) d.choices = d.registered_choices();
+  }
+  return s;
+}
+}  // namespace
+
 const ParamSection& ParamRegistry::section(const std::string& path) {
   auto it = registry().by_path.find(path);
   if (it == registry().by_path.end()) throw std::logic_error("parameter section '" + path + "' is not declared");
-  return *it->second;
+  return *with_registered_choices(it->second);
 }
 
 std::vector<const ParamSection*> ParamRegistry::of_kind(const std::string& kind) {
   std::vector<const ParamSection*> out;
-  for (const auto& s : registry().order) if (s->kind == kind) out.push_back(s.get());
+  for (const auto& s : registry().order) if (s->kind == kind) out.push_back(with_registered_choices(s.get()));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct ParamDecl {
   std::string doc;                     // one sentence
   std::string source;                  // where the default / meaning comes from (a source key)
   std::vector<std::string> choices;    // Choice only
+  // Choice whose values are a registry's names (topology shapes): read into `choices` when
+  // the section is first looked up, after static initialisation has registered them all.
+  std::function<std::vector<std::string>()> registered_choices;
   std::string section;                 // Map / List of maps: path of the nested table
 
   // Builders keep the tables one line per field.
@@ -51,6 +55,10 @@ struct ParamDecl {
   static ParamDecl derive(std::string name, ParamType t, std::string how, std::string doc);
   ParamDecl& unit(Dim d) { dim = d; return *this; }
   ParamDecl& one_of(std::vector<std::string> c) { choices = std::move(c); return *this; }
+  ParamDecl& one_of_registered(std::function<std::vector<std::string>()> names) {
+    registered_choices = std::move(names);
+    return *this;
+  }
   ParamDecl& from(std::string key) { source = std::move(key); return *this; }
   ParamDecl& nested(std::string path) { section = std::move(path); return *this; }
   std::string unit_text() const;       // "GHz" style base unit, "" when unitless

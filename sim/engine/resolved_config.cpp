@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <set>
 
-#include "sim/cli/commands.h"
 #include "sim/core/params.h"
 #include "sim/engine/workload.h"
 #include "sim/topo/build.h"
@@ -29,43 +28,12 @@ std::string absolute(const std::string& path) {
 
 bool is_resolved(const Doc& doc) { return static_cast<const YAML::Node&>(doc.root)[kResolvedMarker].IsDefined(); }
 
-// The `part` map of a resolved config as a document of its own (positions stay in the file).
-Doc part_of(const Doc& doc, const std::string& part) {
-  YAML::Node n = static_cast<const YAML::Node&>(doc.root)[part];
-  if (!n || !n.IsMap()) {
-    throw InputError(pos_of(doc.root, doc.path), std::string(kResolvedMarker) + " file: '" + part + "' must be a map");
-  }
-  Doc d;
-  d.path = doc.path;
-  d.root = n;
-  for (auto kv : n) d.key_file[kv.first.Scalar()] = doc.path;
-  return d;
-}
-
-// Chips recorded in a resolved config replace the catalog's files of the same name.
-void register_chips(const Doc& doc, ChipCatalog& catalog) {
-  YAML::Node chips = static_cast<const YAML::Node&>(doc.root)["chips"];
-  if (!chips) return;
-  if (!chips.IsMap()) throw InputError(pos_of(chips, doc.path), "chips: expected a map of chip name -> chip");
-  for (auto kv : chips) {
-    Doc cd;
-    cd.path = doc.path;
-    cd.root = kv.second;
-    if (!cd.root.IsMap()) throw InputError(pos_of(kv.second, doc.path), "chips." + kv.first.Scalar() + ": expected a map");
-    ChipSpec chip = load_chip(cd);
-    if (chip.name != kv.first.Scalar()) {
-      throw InputError(pos_of(kv.first, doc.path), "chips." + kv.first.Scalar() + " has name '" + chip.name + "'");
-    }
-    catalog.add(std::move(chip));
-  }
-}
-
 Doc load_part(const std::string& path, const std::string& part, ChipCatalog& catalog, YAML::Node& meta) {
   Doc doc = load_doc(path);
   if (!is_resolved(doc)) return doc;
   meta.reset(static_cast<const YAML::Node&>(doc.root)[kResolvedMarker]);
-  register_chips(doc, catalog);
-  return part_of(doc, part);
+  register_resolved_chips(doc, catalog);
+  return resolved_part(doc, part);
 }
 
 // The topology as loaded (declared fields with defaults, SI units), with its file
@@ -88,6 +56,37 @@ YAML::Node resolved_topology(const RunInputs& in, const Topology& topo) {
 
 }  // namespace
 
+// The `part` map of a resolved config as a document of its own (positions stay in the file).
+Doc resolved_part(const Doc& doc, const std::string& part) {
+  YAML::Node n = static_cast<const YAML::Node&>(doc.root)[part];
+  if (!n || !n.IsMap()) {
+    throw InputError(pos_of(doc.root, doc.path), std::string(kResolvedMarker) + " file: '" + part + "' must be a map");
+  }
+  Doc d;
+  d.path = doc.path;
+  d.root = n;
+  for (auto kv : n) d.key_file[kv.first.Scalar()] = doc.path;
+  return d;
+}
+
+// Chips recorded in a resolved config replace the catalog's files of the same name.
+void register_resolved_chips(const Doc& doc, ChipCatalog& catalog) {
+  YAML::Node chips = static_cast<const YAML::Node&>(doc.root)["chips"];
+  if (!chips) return;
+  if (!chips.IsMap()) throw InputError(pos_of(chips, doc.path), "chips: expected a map of chip name -> chip");
+  for (auto kv : chips) {
+    Doc cd;
+    cd.path = doc.path;
+    cd.root = kv.second;
+    if (!cd.root.IsMap()) throw InputError(pos_of(kv.second, doc.path), "chips." + kv.first.Scalar() + ": expected a map");
+    ChipSpec chip = load_chip(cd);
+    if (chip.name != kv.first.Scalar()) {
+      throw InputError(pos_of(kv.first, doc.path), "chips." + kv.first.Scalar() + " has name '" + chip.name + "'");
+    }
+    catalog.add(std::move(chip));
+  }
+}
+
 RunInputs load_run_inputs(const std::string& topology_path, const std::string& workload_path,
                           ChipCatalog& catalog, RunOptions& opt) {
   RunInputs in;
@@ -107,12 +106,6 @@ RunInputs load_run_inputs(const std::string& topology_path, const std::string& w
     }
   }
   return in;
-}
-
-void check_resolved_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out) {
-  register_chips(doc, catalog);
-  check_topology_doc(part_of(doc, "topology"), catalog, out);
-  check_workload_doc(part_of(doc, "workload"), catalog, out);
 }
 
 Topology load_run_topology(RunInputs& in, ChipCatalog& catalog) {

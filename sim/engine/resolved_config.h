@@ -33,6 +33,12 @@ struct RunInputs {
 RunInputs load_run_inputs(const std::string& topology_path, const std::string& workload_path,
                           ChipCatalog& catalog, RunOptions& opt);
 
+// For `llmsim check` of a resolved config: its recorded `chips:` registered in `catalog`
+// (they replace the catalog's files of the same name), and its `part` ("topology",
+// "workload") as a document of its own (positions stay in the file).
+void register_resolved_chips(const Doc& doc, ChipCatalog& catalog);
+Doc resolved_part(const Doc& doc, const std::string& part);
+
 // Loads in.topology (load_topology), keeping the document as loaded for the resolved config.
 Topology load_run_topology(RunInputs& in, ChipCatalog& catalog);
 

@@ -8,14 +8,14 @@
 #include <sstream>
 
 #include "models/sc_kernel.h"
-#include "sim/cli/commands.h"
 #include "sim/engine/resolved_config.h"
+#include "sim/engine/run.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/resource_guard.h"
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
 #include "sim/output/progress.h"
-#include "sim/output/sinks.h"
+#include "sim/engine/sinks.h"
 
 namespace llmsim {
 namespace {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/model_context.h"
 #include "sim/core/event_queue.h"
 #include "sim/engine/stats.h"
 #include "sim/core/yaml_doc.h"
@@ -41,10 +42,11 @@ struct RunOptions {
   std::vector<Override> overrides;
 };
 
-class Simulation {
+// Models see it through ModelContext (models/model_context.h).
+class Simulation : public ModelContext {
  public:
   Simulation(const Topology& topo, RunOptions options);
-  ~Simulation();
+  ~Simulation() override;
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
@@ -52,14 +54,14 @@ class Simulation {
   // `prefix` makes SystemC names unique when a process builds several simulations.
   void elaborate(const std::string& prefix = "");
 
-  EventQueue& queue() { return queue_; }
-  SimTime now() const { return queue_.now(); }
-  const Topology& topo() const { return topo_; }
+  EventQueue& queue() override { return queue_; }
+  SimTime now() const override { return queue_.now(); }
+  const Topology& topo() const override { return topo_; }
   const RunOptions& options() const { return options_; }
-  Recorder& recorder() { return recorder_; }
+  Recorder& recorder() override { return recorder_; }
 
-  int num_devices() const { return static_cast<int>(devices_.size()); }
-  Device& device(int i) { return *devices_.at(static_cast<size_t>(i)); }
+  int num_devices() const override { return static_cast<int>(devices_.size()); }
+  Device& device(int i) override { return *devices_.at(static_cast<size_t>(i)); }
   Network& network() { return *network_; }
   StatsRegistry& stats() { return stats_; }
 

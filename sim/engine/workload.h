@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/core/yaml_doc.h"
+#include "sim/output/progress.h"
 #include "sim/spec/chip.h"
 #include "sim/topo/topology.h"
 
@@ -17,13 +18,6 @@ namespace llmsim {
 
 class Simulation;
 using Json = nlohmann::ordered_json;
-
-// Work done so far, for the progress line on stderr: e.g. {120, 2000, "requests"};
-// total 0 = unknown (then the ETA comes from --max-sim-time, if any).
-struct WorkProgress {
-  double done = 0, total = 0;
-  std::string unit;
-};
 
 class Workload {
  public:

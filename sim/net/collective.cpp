@@ -43,6 +43,19 @@ bool node_local(CollectiveKind k) {
 }
 }  // namespace
 
+const char* collective_name(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::AllReduce: return "allreduce";
+    case CollectiveKind::AllGather: return "allgather";
+    case CollectiveKind::ReduceScatter: return "reducescatter";
+    case CollectiveKind::AllToAll: return "alltoall";
+    case CollectiveKind::Broadcast: return "broadcast";
+    case CollectiveKind::Reduce: return "reduce";
+    case CollectiveKind::SendRecv: return "sendrecv";
+  }
+  return "?";
+}
+
 bool AlgorithmRegistry::add(const std::string& name, Factory f) {
   registry()[name] = f();
   return true;

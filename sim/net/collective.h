@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "models/network.h"
+#include "sim/net/collective_kind.h"
 #include "sim/net/flow_net.h"
 #include "sim/topo/topology.h"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "models/network.h"
 #include "sim/core/event_queue.h"
 #include "sim/net/collective.h"
+#include "sim/net/collective_kind.h"
 #include "sim/net/flow_net.h"
 #include "sim/output/trace_sink.h"
 

@@ -7,7 +7,6 @@
 #include <iostream>
 
 #include "sim/core/event_queue.h"
-#include "sim/engine/workload.h"
 
 namespace llmsim {
 namespace {

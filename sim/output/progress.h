@@ -11,7 +11,12 @@
 
 namespace llmsim {
 
-struct WorkProgress;
+// Work done so far, for the progress line on stderr: e.g. {120, 2000, "requests"};
+// total 0 = unknown (then the ETA comes from --max-sim-time, if any).
+struct WorkProgress {
+  double done = 0, total = 0;
+  std::string unit;
+};
 
 class ProgressLine {
  public:

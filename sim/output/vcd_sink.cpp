@@ -113,7 +113,7 @@ void VcdSink::finish(bool /*partial*/) {
     (opt_.warn ? *opt_.warn : std::cerr)
         << "llmsim: warning: signals.vcd: " << late_.size() << " counter(s) first seen after the run started are not"
         << " traced (e.g. '" << late_example_ << "'): SystemC traces only signals that exist at sc_start; declare"
-        << " them in vcd_counters_of (sim/output/sinks.cpp)\n";
+        << " them in vcd_counters_of (sim/engine/sinks.cpp)\n";
   }
   if (std::rename(tmp_.c_str(), opt_.path.c_str()) != 0) {
     std::remove(tmp_.c_str());

@@ -10,9 +10,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "models/tier_model.h"
-#include "models/tier_models/dram_channel.h"
 #include "sim/core/params.h"
+#include "sim/spec/tier_model_names.h"
 
 namespace llmsim {
 
@@ -109,12 +108,12 @@ void check_tier_name(Params& f, const std::string& key, const ChipSpec& chip, co
   if (!chip.tier(value)) f.fail(key, "tier '" + value + "' is not in this chip's memory list");
 }
 
-// `model:` (a registered TierModel, default "bandwidth") and, for model dram, `dram:` timing
+// `model:` (a registered TierModel, default "bandwidth"; sim/spec/tier_model_names.h) and, for model dram, `dram:` timing
 // overrides ({tRCD: 14 ns, ...}). Both checked here so a typo is a positioned exit 2, not
 // a failure when the simulation builds the model.
 void load_tier_model(Params& mf, MemoryTierSpec& t) {
   t.model = mf.str("model");
-  std::vector<std::string> models = TierModelRegistry::names();
+  std::vector<std::string> models = TierModelNames::models();
   if (std::find(models.begin(), models.end(), t.model) == models.end()) {
     std::string list, near = nearest(t.model, models);
     for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
@@ -125,7 +124,7 @@ void load_tier_model(Params& mf, MemoryTierSpec& t) {
   if (!d) return;
   if (t.model != "dram") mf.fail("dram", "timing overrides apply only to `model: dram`");
   Fields df(d, mf.file(), "chip.memory[].dram");
-  const std::vector<std::string>& names = dram_timing_names();
+  const std::vector<std::string> names = TierModelNames::overrides("dram");
   for (auto kv : df.node()) {
     std::string k = kv.first.Scalar();
     if (std::find(names.begin(), names.end(), k) == names.end()) {

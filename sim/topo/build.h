@@ -1,5 +1,6 @@
 // Internal to sim/topo: the pieces the loader uses to build a Topology. Shape builders
-// live in shapes.cpp (one function per shape), link parsing in links.cpp.
+// live in shapes/ (one file per shape, registered by name; shapes/shape.h), link parsing
+// in links.cpp.
 #pragma once
 #include <string>
 #include <vector>

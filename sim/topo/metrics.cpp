@@ -1,32 +1,25 @@
 // finalize() (graph + connectivity) and the report figures of `llmsim check`: diameter,
 // bisection and injection bandwidth. Regular shapes use closed forms so a 16k-device
 // system reports in milliseconds; the formulas are in docs/topologies.md "Metrics".
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/connected_components.hpp>
+#include <boost/graph/push_relabel_max_flow.hpp>
+
 #include <algorithm>
-#include <deque>
-#include <functional>
-#include <limits>
+#include <map>
 
 #include "sim/topo/topology.h"
 
 namespace llmsim {
 namespace {
 
-// Hop distances from `src` to every vertex (-1 unreachable).
-std::vector<int> bfs(const std::vector<std::vector<std::pair<int, int>>>& adj, int src) {
-  std::vector<int> dist(adj.size(), -1);
-  std::deque<int> q{src};
+// Hop distances from `src` to every vertex (-1 unreachable): Boost.Graph's breadth-first
+// search recording each tree edge's distance.
+std::vector<int> hop_distances(const TopoGraph& g, int src) {
+  std::vector<int> dist(boost::num_vertices(g), -1);
   dist[static_cast<size_t>(src)] = 0;
-  while (!q.empty()) {
-    int u = q.front();
-    q.pop_front();
-    for (const auto& [v, l] : adj[static_cast<size_t>(u)]) {
-      (void)l;
-      if (dist[static_cast<size_t>(v)] < 0) {
-        dist[static_cast<size_t>(v)] = dist[static_cast<size_t>(u)] + 1;
-        q.push_back(v);
-      }
-    }
-  }
+  auto record = boost::make_bfs_visitor(boost::record_distances(dist.data(), boost::on_tree_edge()));
+  boost::breadth_first_search(g, static_cast<TopoGraph::vertex_descriptor>(src), boost::visitor(record));
   return dist;
 }
 
@@ -59,61 +52,38 @@ double half_split_cut_estimate(const Topology& t) {
   return cut;
 }
 
-// Max flow (Dinic) between the first and second half of the devices: the bisection of
-// irregular graphs for that split (a cut through the device order).
+// Max flow between the first and second half of the devices (Boost.Graph push-relabel on
+// a directed copy: each link is an arc pair of its bandwidth, reverse of each other, and a
+// source / sink joins each half): the bisection of irregular graphs for that split (a cut
+// through the device order).
 double half_split_max_flow(const Topology& t) {
+  using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
+  using FlowGraph = boost::adjacency_list<
+      boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+      boost::property<boost::edge_capacity_t, double,
+                      boost::property<boost::edge_residual_capacity_t, double,
+                                      boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
   const int nv = static_cast<int>(t.vertices.size());
   const int n = t.num_devices();
   if (nv > kMaxFlowVertices) return half_split_cut_estimate(t);
   const int S = nv, T = nv + 1;
-  struct Arc { int to; double cap; };
-  std::vector<Arc> arcs;
-  std::vector<std::vector<int>> g(static_cast<size_t>(nv + 2));
-  auto add = [&](int a, int b, double c1, double c2) {
-    g[static_cast<size_t>(a)].push_back(static_cast<int>(arcs.size()));
-    arcs.push_back({b, c1});
-    g[static_cast<size_t>(b)].push_back(static_cast<int>(arcs.size()));
-    arcs.push_back({a, c2});
+  FlowGraph g(static_cast<size_t>(nv + 2));
+  auto cap = boost::get(boost::edge_capacity, g);
+  auto rev = boost::get(boost::edge_reverse, g);
+  auto add = [&](int a, int b, double c_ab, double c_ba) {
+    auto ab = boost::add_edge(static_cast<size_t>(a), static_cast<size_t>(b), g).first;
+    auto ba = boost::add_edge(static_cast<size_t>(b), static_cast<size_t>(a), g).first;
+    cap[ab] = c_ab;
+    cap[ba] = c_ba;
+    rev[ab] = ba;
+    rev[ba] = ab;
   };
-  const double inf = std::numeric_limits<double>::infinity();
+  // The source and sink arcs must never bind: more than every link together carries.
+  double unbounded = 1;
+  for (const auto& l : t.links) unbounded += 2 * l.params.bandwidth;
   for (const auto& l : t.links) add(l.a, l.b, l.params.bandwidth, l.params.bandwidth);
-  for (int d = 0; d < n; ++d) (d < n / 2 ? add(S, d, inf, 0) : add(d, T, inf, 0));
-  double flow = 0;
-  std::vector<int> level, it;
-  for (;;) {
-    level.assign(static_cast<size_t>(nv + 2), -1);
-    std::deque<int> q{S};
-    level[static_cast<size_t>(S)] = 0;
-    while (!q.empty()) {
-      int u = q.front();
-      q.pop_front();
-      for (int a : g[static_cast<size_t>(u)])
-        if (arcs[static_cast<size_t>(a)].cap > 1e-9 && level[static_cast<size_t>(arcs[static_cast<size_t>(a)].to)] < 0) {
-          level[static_cast<size_t>(arcs[static_cast<size_t>(a)].to)] = level[static_cast<size_t>(u)] + 1;
-          q.push_back(arcs[static_cast<size_t>(a)].to);
-        }
-    }
-    if (level[static_cast<size_t>(T)] < 0) break;
-    it.assign(static_cast<size_t>(nv + 2), 0);
-    std::function<double(int, double)> push = [&](int u, double f) -> double {
-      if (u == T) return f;
-      for (int& i = it[static_cast<size_t>(u)]; i < static_cast<int>(g[static_cast<size_t>(u)].size()); ++i) {
-        int a = g[static_cast<size_t>(u)][static_cast<size_t>(i)];
-        Arc& e = arcs[static_cast<size_t>(a)];
-        if (e.cap > 1e-9 && level[static_cast<size_t>(e.to)] == level[static_cast<size_t>(u)] + 1) {
-          double got = push(e.to, std::min(f, e.cap));
-          if (got > 0) {
-            e.cap -= got;
-            arcs[static_cast<size_t>(a ^ 1)].cap += got;
-            return got;
-          }
-        }
-      }
-      return 0;
-    };
-    while (double f = push(S, inf)) flow += f;
-  }
-  return flow;
+  for (int d = 0; d < n; ++d) (d < n / 2 ? add(S, d, unbounded, 0) : add(d, T, unbounded, 0));
+  return boost::push_relabel_max_flow(g, static_cast<size_t>(S), static_cast<size_t>(T));
 }
 
 }  // namespace
@@ -132,18 +102,15 @@ void Topology::finalize() {
   // only through faults (exit 3).
   const int n = num_devices();
   if (n == 0) throw InputError(pos, "topology has no devices");
+  // Boost.Graph's connected components; partitions listed in order of their first device.
   std::vector<int> comp(vertices.size(), -1);
+  boost::connected_components(graph, comp.data());
+  std::map<int, size_t> part_of_component;
   std::vector<std::vector<int>> parts;
   for (int d = 0; d < n; ++d) {
-    if (comp[static_cast<size_t>(d)] >= 0) continue;
-    int c = static_cast<int>(parts.size());
-    parts.emplace_back();
-    std::vector<int> dist = bfs(adj_, d);
-    for (size_t v = 0; v < dist.size(); ++v)
-      if (dist[v] >= 0) {
-        comp[v] = c;
-        if (static_cast<int>(v) < n) parts.back().push_back(static_cast<int>(v));
-      }
+    auto [it, fresh] = part_of_component.emplace(comp[static_cast<size_t>(d)], parts.size());
+    if (fresh) parts.emplace_back();
+    parts[it->second].push_back(d);
   }
   if (parts.size() > 1) {
     std::string msg = "network is disconnected: " + std::to_string(n) + " devices fall into " +
@@ -182,7 +149,7 @@ int Topology::diameter_hops() const {
   }
   int best = 0;
   for (int s : sources) {
-    std::vector<int> dist = bfs(adj_, s);
+    std::vector<int> dist = hop_distances(graph, s);
     for (int d = 0; d < n; ++d) best = std::max(best, dist[static_cast<size_t>(d)]);
   }
   return diameter_ = best;

@@ -2,6 +2,7 @@
 // links.cpp read them by name; `llmsim describe topology` prints them.
 #include "sim/core/params.h"
 #include "sim/topo/build.h"
+#include "sim/topo/shapes/shape.h"
 
 namespace llmsim {
 namespace {
@@ -51,7 +52,7 @@ LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; sh
     P::req("type", T::Choice, "link kind").one_of(topo_detail::link_kinds()).from(kDoc),
     P::derive("name", T::String, "type", "unique per level").from(kDoc),
     P::req("shape", T::Choice, "how devices are joined")
-        .one_of({"switch", "ring", "fully-connected", "torus", "mesh", "fat-tree", "links"}).from(kDoc),
+        .one_of_registered(topo_detail::ShapeRegistry::names).from(kDoc),  // sim/topo/shapes/
     P::req("link", T::Map, "link parameters (optional for shape: links)").nested("topology.fabrics[].link").from(kDoc),
     P::opt("in_network_reduction", T::Boolean, "false", "switches reduce / multicast (NVLS, SHARP)").from(kDoc),
     // Fitted on CALIBRATION C3 (NCCL 2.18.5 NVLS all-reduce, DGX H100): busbw 478.9 GB/s at

@@ -83,7 +83,7 @@ TEST_CASE("vcd child: a tiny SystemC run traced by VcdSink", "[.][vcd_child]") {
   CHECK(warn.str() ==
         "llmsim: warning: signals.vcd: 1 counter(s) first seen after the run started are not traced (e.g. "
         "'gpu1.compute.late'): SystemC traces only signals that exist at sc_start; declare them in "
-        "vcd_counters_of (sim/output/sinks.cpp)\n");
+        "vcd_counters_of (sim/engine/sinks.cpp)\n");
 }
 
 TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[output]") {

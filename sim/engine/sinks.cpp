@@ -1,4 +1,4 @@
-#include "sim/output/sinks.h"
+#include "sim/engine/sinks.h"
 
 #include <cstdlib>
 #include <memory>

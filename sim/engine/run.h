@@ -1,0 +1,19 @@
+// `llmsim run` as a library function (sim/engine/run.cpp): load -> validate -> elaborate ->
+// run -> finalize. Returns the process exit status; errors propagate as InputError (2),
+// InfeasibleError (3) or other exceptions (1), mapped in sim/cli/main.cpp.
+#pragma once
+#include <iosfwd>
+#include <string>
+
+#include "sim/engine/simulation.h"
+
+namespace llmsim {
+
+struct RunArgs {
+  std::string topology;
+  std::string workload;
+  RunOptions options;
+};
+int cmd_run(const RunArgs& args, std::ostream& out);
+
+}  // namespace llmsim
