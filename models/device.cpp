@@ -66,6 +66,12 @@ void Device::set_clock(Hertz clock) {
   arbiter_->set_clock_scale(clock / chip_.clock);
 }
 
+void Device::set_up(bool up) {
+  if (up == this->up()) return;
+  if (!up) down_since_ = sim_.now();
+  arbiter_->set_paused(!up);
+}
+
 bool Device::has_tier(const std::string& name) const {
   for (const auto& t : tiers_) if (t->spec().tier == name) return true;
   return false;

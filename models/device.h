@@ -49,6 +49,13 @@ class Device : public sc_core::sc_module {
   // are retimed: their remaining compute work runs at the new clock from now on.
   void set_clock(Hertz clock);
   Hertz clock() const { return chip_.clock * arbiter_->clock_scale(); }
+  // Up / down (docs/microbench.md "Events"): while down, every resource of the device
+  // serves nothing, so ops in flight and ops issued meanwhile keep their remaining work and
+  // finish later by the time it was down. Its links are the network's business (the event
+  // takes them down too).
+  void set_up(bool up);
+  bool up() const { return !arbiter_->paused(); }
+  SimTime down_since() const { return down_since_; }
   // Throws std::out_of_range naming the device and its tiers when `name` is absent.
   MemoryTier& tier(const std::string& name);
   bool has_tier(const std::string& name) const;
@@ -77,6 +84,7 @@ class Device : public sc_core::sc_module {
   std::vector<std::unique_ptr<ComputeCore>> streams_;
   std::vector<std::unique_ptr<NetworkPort>> ports_;
   std::vector<int> port_link_;  // link id of each port
+  SimTime down_since_ = 0;
 };
 
 }  // namespace llmsim

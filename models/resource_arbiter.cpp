@@ -128,7 +128,20 @@ void ResourceArbiter::set_tier_bandwidth(int tier, BytesPerSecond sustained) {
   if (tier <= 0 || tier >= num_resources()) throw std::out_of_range("no such memory tier");
   if (!(sustained > 0)) throw std::invalid_argument("tier bandwidth must be positive");
   advance();
-  capacity_[static_cast<size_t>(tier)] = sustained;
+  (paused_ ? resume_capacity_ : capacity_)[static_cast<size_t>(tier)] = sustained;
+  changed_rates();
+}
+
+void ResourceArbiter::set_paused(bool paused) {
+  if (paused == paused_) return;
+  advance();
+  paused_ = paused;
+  if (paused) {
+    resume_capacity_ = capacity_;
+    std::fill(capacity_.begin(), capacity_.end(), 0.0);
+  } else {
+    capacity_ = resume_capacity_;
+  }
   changed_rates();
 }
 

@@ -55,6 +55,10 @@ class ResourceArbiter {
   void set_clock_scale(double s);
   double clock_scale() const { return clock_scale_; }
   void set_tier_bandwidth(int tier, BytesPerSecond sustained);
+  // A device going down: every resource serves nothing (capacity 0) until resumed;
+  // activities keep their remaining work, so resuming finishes them later by the pause.
+  void set_paused(bool paused);
+  bool paused() const { return paused_; }
   double capacity(int resource) const;  // current: units, or bytes/s
   double nominal_capacity(int resource) const { return nominal_.at(static_cast<size_t>(resource)); }
 
@@ -117,6 +121,8 @@ class ResourceArbiter {
   std::vector<Done> finished_;  // on_event's list of completions
   bool uncontended();  // no resource has two users
   double clock_scale_ = 1;
+  bool paused_ = false;
+  std::vector<double> resume_capacity_;  // capacities to restore while paused
   SimTime last_ = 0;
   std::uint64_t next_id_ = 1;
   std::uint64_t generation_ = 0;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "models/device.h"
 #include "models/sc_kernel.h"
 #include "sim/engine/resolved_config.h"
 #include "sim/engine/run.h"
@@ -133,6 +134,11 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
       stop_reason = "deadlock at " + std::to_string(to_seconds(sim.now())) + " s: no event can make progress; waiting: ";
       for (size_t i = 0; i < waiting.size() && i < 8; ++i) stop_reason += (i ? "; " : "") + waiting[i];
       if (waiting.size() > 8) stop_reason += "; ... (" + std::to_string(waiting.size()) + " in all)";
+      // A device taken down by an event and never brought back is why its ops wait.
+      for (int d = 0; d < sim.num_devices(); ++d)
+        if (!sim.device(d).up())
+          stop_reason += "; device " + sim.device(d).label() + " went down at " +
+                         format_quantity(to_seconds(sim.device(d).down_since()), Dim::Time) + " and never came back";
     }
   }
   bool partial = !stop_reason.empty();

@@ -32,7 +32,7 @@ Pattern::Class path_class(const Topology& topo, const Route& route) {
 }
 
 FlowNet::FlowNet(const Topology& topo, EventQueue& queue, Recorder& recorder)
-    : topo_(topo), q_(queue), rec_(recorder), links_(topo.links.size() * 2) {
+    : topo_(topo), q_(queue), rec_(recorder), links_(topo.links.size() * 2), switch_stats_(topo.vertices.size()) {
   for (size_t l = 0; l < topo.links.size(); ++l) {
     links_[2 * l].bw = topo.links[l].params.bandwidth;
     links_[2 * l + 1].bw = topo.links[l].params.bandwidth;
@@ -61,6 +61,12 @@ void FlowNet::resolve(Pattern& p) const {
   p.dirlinks.erase(std::unique(p.dirlinks.begin(), p.dirlinks.end()), p.dirlinks.end());
   p.disjoint = p.dirlinks.size() == total;
   p.load.assign(p.dirlinks.size(), 0.0);
+  p.class_busy.assign(p.classes.size(), SimTime{0});
+  p.switches.clear();
+  for (DirLink d : p.dirlinks)
+    if (int sw = switch_entered(d); sw >= 0) p.switches.push_back(sw);
+  std::sort(p.switches.begin(), p.switches.end());
+  p.switches.erase(std::unique(p.switches.begin(), p.switches.end()), p.switches.end());
   size_t k = 0;
   for (size_t i = 0; i < p.pairs.size(); ++i) {
     double w = p.weight.empty() ? 1.0 : p.weight[i];
@@ -88,6 +94,7 @@ int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int pha
   Pattern::Class c = klass(*route);
   f.route = route;
   f.remaining = bytes + fill_bytes(c, bytes);
+  f.payload = f.remaining > 0 ? bytes / f.remaining : 1;
   f.rate = 0;
   f.cap = c.bw;
   f.last = q_.now();
@@ -137,7 +144,7 @@ void FlowNet::activate(int id) {
   f.rate = 0;
   ++active_flows_;
   for (DirLink d : f.route->hops) {
-    links_[static_cast<size_t>(d)].flows.push_back(id);
+    link_add_flow(d, id);
     mark_dirty(d);
   }
 }
@@ -251,7 +258,9 @@ void FlowNet::recompute() {
     Flow& f = flows_[static_cast<size_t>(cflows[i])];
     double r = rate[i];
     if (f.rate > 0 && std::fabs(r - f.rate) <= kRateEpsilon * f.rate) continue;
-    f.remaining -= f.rate * to_seconds(now - f.last);
+    const double drained = std::min(f.remaining, f.rate * to_seconds(now - f.last));
+    if (drained > 0) credit(*f.route, drained * f.payload);
+    f.remaining -= drained;
     if (f.remaining < 0) f.remaining = 0;
     f.last = now;
     f.rate = r;
@@ -274,10 +283,9 @@ void FlowNet::finish_flow(int id) {
   Flow& f = flows_[static_cast<size_t>(id)];
   if (f.active) {
     --active_flows_;
+    if (f.remaining > 0) credit(*f.route, f.remaining * f.payload);  // drained since f.last
     for (DirLink d : f.route->hops) {
-      auto& v = links_[static_cast<size_t>(d)].flows;
-      auto it = std::find(v.begin(), v.end(), id);
-      if (it != v.end()) v.erase(it);
+      link_remove_flow(d, id);
       mark_dirty(d);
     }
   }

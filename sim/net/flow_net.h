@@ -16,6 +16,7 @@
 // link going down moves its flows to routes over the links still up (docs/models.md
 // "State changes").
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -58,6 +59,13 @@ struct Pattern {
   };
   std::vector<Class> classes;
   std::vector<int> class_of;               // per pair
+  std::vector<int> switches;               // switch vertices its routes enter (sorted, unique)
+  // Link statistics of its phases run on the fast path, added per phase in O(classes) and
+  // spread over its routes' links only when FlowNet folds them (link_counters()): per-link
+  // work per step would cost O(links) per step (see fast_active_ in FlowNet).
+  double fast_bytes = 0;                   // sum of the completed fast phases' byte counts
+  std::vector<SimTime> class_busy;         // per class: sum of its drain times
+  bool accounted = false;                  // listed in FlowNet's accounted_
 };
 using PatternPtr = std::shared_ptr<Pattern>;
 
@@ -115,6 +123,23 @@ class FlowNet {
   BytesPerSecond link_load(DirLink d) const;
   int active_flows() const { return active_flows_; }
 
+  // Link and switch statistics (flow_stats.cpp, docs/outputs.md "stats"), per directed link
+  // and per switch vertex, from time 0 to now. A link is busy while at least one transfer
+  // drains over it (startup latency excluded); bytes are payload bytes (pipeline fill
+  // excluded); capacity is the integral of its bandwidth over the run, 0 while it is down.
+  struct LinkCounters {
+    double bytes = 0;
+    double busy_s = 0;
+    int peak_flows = 0;       // most transfers draining over it at once
+    double capacity_bytes = 0;
+  };
+  struct SwitchCounters {
+    double bytes = 0;         // bytes entering it (each switched byte counted once)
+    double busy_s = 0;        // time with at least one transfer through it
+  };
+  LinkCounters link_counters(DirLink d);
+  SwitchCounters switch_counters(int vertex);
+
   // Link state changes, effective at the current instant (flow_state.cpp). The vertex-pair
   // forms act on every link joining u and v, in both directions, or with `one_way` only
   // u -> v; they throw std::invalid_argument when no link joins u and v or a bandwidth is
@@ -128,6 +153,13 @@ class FlowNet {
   // The same on one directed link / one link id (both directions).
   void set_dirlink_bandwidth(DirLink d, BytesPerSecond bw);
   void set_link_id_up(int link, bool up);
+  // Every link of a vertex (a switch, or a device's ports) at once: all go down before any
+  // flow is rerouted, so detours avoid the whole vertex; messages name it. Coming back
+  // restores every one of its links.
+  void set_vertex_up(int vertex, bool up);
+  bool vertex_up(int vertex) const {
+    return std::find(down_vertices_.begin(), down_vertices_.end(), vertex) == down_vertices_.end();
+  }
   BytesPerSecond link_bandwidth(DirLink d) const { return links_[static_cast<size_t>(d)].bw; }
   bool link_up(int link) const { return down_.empty() || !down_[static_cast<size_t>(link)]; }
   int links_down() const { return links_down_; }
@@ -154,6 +186,7 @@ class FlowNet {
     int src = -1, dst = -1;
     Bytes bytes = 0;
     int pos = -1;              // index in the component being recomputed
+    double payload = 1;        // payload bytes per drained byte: bytes / (bytes + fill)
   };
   struct Link {
     BytesPerSecond bw = 0;
@@ -162,6 +195,20 @@ class FlowNet {
     double shown = -1;         // last utilisation counter emitted
     int track = -1;
     std::uint32_t stamp = 0;   // BFS visit mark
+    // Statistics (flow_stats.cpp). Integers, so that sums do not depend on the order of
+    // same-instant credits (--debug-tie-shuffle must not change summary.json).
+    std::int64_t bytes16 = 0;  // payload carried so far, in 1/16 bytes
+    SimTime busy = 0;          // closed busy intervals
+    SimTime busy_since = 0;    // start of the open one (while `flows` is not empty)
+    int peak_flows = 0;
+    double capacity = 0;       // bandwidth integral up to cap_since (B)
+    SimTime cap_since = 0;
+  };
+  struct SwitchStat {
+    int active = 0;            // per-flow transfers entering it now
+    SimTime since = 0;         // when `active` last left 0
+    SimTime covered = 0;       // end of the busy time counted so far
+    SimTime busy = 0;
   };
   struct Phase {
     PatternPtr pattern;
@@ -189,6 +236,7 @@ class FlowNet {
   const PatternPtr& current(const PatternPtr& p);   // p, or its re-resolved copy this epoch
   void invalidate_patterns();
   void reroute_flows(int link);
+  bool set_link_state(int link, bool up);  // the state only; true if it changed
   void demote_owners(DirLink d);
   std::vector<int> joining(int u, int v) const;     // link ids between u and v (throws if none)
   void claim(const Route& route);        // demotes fast phases on these links
@@ -197,6 +245,17 @@ class FlowNet {
   void schedule_completion(int id);
   void phase_transfer_done(int phase);
   void show_link(DirLink d);
+  // Statistics (flow_stats.cpp): a flow joining / leaving a link's active set, drained bytes
+  // credited to its route, busy intervals of switches, fast-phase accounting and folding.
+  void link_add_flow(DirLink d, int id);
+  void link_remove_flow(DirLink d, int id);
+  void credit(const Route& route, double payload_bytes);
+  void switch_interval(int vertex, SimTime begin, SimTime end);
+  int switch_entered(DirLink d) const;   // the switch vertex d leads into, or -1
+  void account_fast_end(int phase);      // a fast phase completing undemoted
+  void account_demoted(int phase);       // the part of a fast phase done when demoted
+  void fold_fast_stats();
+  void settle_capacity(DirLink d);
   void flush_spans();
   int link_track(DirLink d);
 
@@ -221,10 +280,15 @@ class FlowNet {
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> flow_stamp_;
   Stats stats_;
+  std::vector<SwitchStat> switch_stats_;  // per vertex (devices unused)
+  std::vector<PatternPtr> accounted_;     // patterns with fast-phase statistics not yet folded
+  std::size_t prune_at_ = 64;
+  bool unfolded_ = false;
   // Link state: down links (per link id, allocated on the first change), and what was
   // derived from the state and must be redone when it changes.
   std::vector<char> down_;
   int links_down_ = 0;
+  std::vector<int> down_vertices_;       // taken down whole (set_vertex_up), for messages
   std::uint64_t epoch_ = 0;
   mutable std::map<std::pair<int, int>, Route> detours_;   // routes around down links
   // Patterns resolved before the last change -> a copy resolved now. Resolved patterns are

@@ -78,6 +78,7 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
   q_.at(end, [this, id, g] {
     Phase& p = phases_[static_cast<size_t>(id)];
     if (p.gen != g) return;
+    account_fast_end(id);
     release_links(id);
     p.pending = 1;
     phase_transfer_done(id);
@@ -105,6 +106,7 @@ void FlowNet::release_links(int id) {
 
 void FlowNet::demote(int id) {
   ++stats_.demotions;
+  account_demoted(id);
   Phase& ph = phases_[static_cast<size_t>(id)];
   ++ph.gen;  // cancels the phase's single completion event
   SimTime now = q_.now();

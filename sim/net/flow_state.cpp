@@ -117,6 +117,9 @@ std::string FlowNet::down_links_text() const {
          topo_.vertices[static_cast<size_t>(li.b)].name;
   }
   if (n > kMaxNamedLinks) s += ", ... (" + std::to_string(n) + " in all)";
+  std::string whole;
+  for (int v : down_vertices_) whole += (whole.empty() ? "" : ", ") + topo_.vertices[static_cast<size_t>(v)].name;
+  if (!whole.empty()) s += " (every link of " + whole + ")";
   return s;
 }
 
@@ -154,6 +157,7 @@ void FlowNet::set_dirlink_bandwidth(DirLink d, BytesPerSecond bw) {
   if (!(bw > 0) || !std::isfinite(bw)) throw std::invalid_argument("link bandwidth must be positive (take the link down instead)");
   if (links_[static_cast<size_t>(d)].bw == bw) return;
   demote_owners(d);
+  settle_capacity(d);
   links_[static_cast<size_t>(d)].bw = bw;
   invalidate_patterns();  // their timing classes carry bandwidths
   // The next recomputation (this instant) brings each flow's remaining bytes up to date
@@ -162,21 +166,39 @@ void FlowNet::set_dirlink_bandwidth(DirLink d, BytesPerSecond bw) {
 }
 
 void FlowNet::set_link_id_up(int link, bool up) {
+  // A link coming back is used by routes resolved from now on; flows already detoured
+  // keep their detour.
+  if (set_link_state(link, up) && !up) reroute_flows(link);
+}
+
+void FlowNet::set_vertex_up(int vertex, bool up) {
+  if (vertex < 0 || static_cast<size_t>(vertex) >= topo_.vertices.size()) throw std::out_of_range("set_vertex_up: no such vertex");
+  auto it = std::find(down_vertices_.begin(), down_vertices_.end(), vertex);
+  if (up && it != down_vertices_.end()) down_vertices_.erase(it);
+  if (!up && it == down_vertices_.end()) down_vertices_.push_back(vertex);
+  std::vector<int> changed;
+  for (const auto& nl : topo_.neighbours(vertex))
+    if (set_link_state(nl.second, up)) changed.push_back(nl.second);
+  if (!up)
+    for (int l : changed) reroute_flows(l);
+}
+
+bool FlowNet::set_link_state(int link, bool up) {
   if (link < 0 || static_cast<size_t>(link) >= topo_.links.size()) throw std::out_of_range("set_link_id_up: no such link");
   if (down_.empty()) down_.assign(topo_.links.size(), 0);
   bool was_up = !down_[static_cast<size_t>(link)];
-  if (was_up == up) return;
+  if (was_up == up) return false;
   if (!up) {
     demote_owners(2 * link);
     demote_owners(2 * link + 1);
   }
+  settle_capacity(2 * link);
+  settle_capacity(2 * link + 1);
   down_[static_cast<size_t>(link)] = up ? 0 : 1;
   links_down_ += up ? -1 : 1;
   detours_.clear();
   invalidate_patterns();
-  // A link coming back is used by routes resolved from now on; flows already detoured
-  // keep their detour.
-  if (!up) reroute_flows(link);
+  return true;
 }
 
 void FlowNet::reroute_flows(int link) {
@@ -198,11 +220,11 @@ void FlowNet::reroute_flows(int link) {
       double left = f.remaining - f.rate * to_seconds(now - f.last);
       // Drained already: it completes this instant on its old path (event pending).
       if (left <= 0) continue;
+      credit(*f.route, (f.remaining - left) * f.payload);  // what the old path carried
       f.remaining = left;
       --active_flows_;
       for (DirLink d : f.route->hops) {
-        auto& v = links_[static_cast<size_t>(d)].flows;
-        v.erase(std::find(v.begin(), v.end(), id));
+        link_remove_flow(d, id);
         mark_dirty(d);
       }
     }

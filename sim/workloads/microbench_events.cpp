@@ -10,6 +10,7 @@
 
 #include "models/device.h"
 #include "models/network.h"
+#include "sim/net/flow_net.h"
 #include "sim/engine/simulation.h"
 
 namespace llmsim {
@@ -126,6 +127,62 @@ TimedEvent parse_link_event(Fields& f, const Topology& topo) {
   return e;
 }
 
+// `up: true|false`, or `state: up|down` as link events write it; "" when neither is given.
+std::string parse_up_state(Fields& f) {
+  if (f.has("up") && f.has("state")) f.fail("up", "give `up:` or `state:`, not both");
+  if (f.has("up")) return f.boolean("up", true) ? "up" : "down";
+  return f.has("state") ? f.choice("state", {"up", "down"}, "") : "";
+}
+
+// A switch vertex by its topology name ("nvlink.sw0") or, when one fabric has it, by its
+// name inside the fabric ("sw0").
+int switch_named(Fields& f, const Topology& topo, const std::string& name) {
+  std::vector<std::string> names;
+  int found = -1;
+  std::string clash;
+  for (size_t v = 0; v < topo.vertices.size(); ++v) {
+    const VertexInfo& vi = topo.vertices[v];
+    if (vi.kind != VertexInfo::Kind::Switch) continue;
+    names.push_back(vi.name);
+    if (vi.name == name) return static_cast<int>(v);
+    const size_t dot = vi.name.rfind('.');
+    if (dot != std::string::npos && vi.name.compare(dot + 1, std::string::npos, name) == 0) {
+      if (found >= 0) clash = topo.vertices[static_cast<size_t>(found)].name + " and " + vi.name;
+      found = static_cast<int>(v);
+    }
+  }
+  if (!clash.empty()) f.fail("switch", "'" + name + "' names several switches (" + clash + "): write the full name");
+  if (found >= 0) return found;
+  if (names.empty()) f.fail("switch", "the topology has no switches");
+  std::string near = nearest(name, names);
+  f.fail("switch", "unknown switch '" + name + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+  return -1;
+}
+
+// {at, switch, up: true|false}: every link of the switch goes down (flows through it are
+// rerouted through other switches, or the run exits 3 naming it) or comes back.
+TimedEvent parse_switch_event(Fields& f, const Topology& topo) {
+  TimedEvent e;
+  std::string name = f.str("switch");
+  const std::string state = parse_up_state(f);
+  if (state.empty()) f.fail("switch", "a switch event needs `up: true|false`");
+  int sw = topo.vertices.empty() ? -1 : switch_named(f, topo, name);
+  e.what = "switch " + (sw >= 0 ? topo.vertices[static_cast<size_t>(sw)].name : name) + " " + state;
+  e.apply = [sw, state](Simulation& sim) { sim.network().flows().set_vertex_up(sw, state == "up"); };
+  return e;
+}
+
+// {at, device, up: false}: the device stops (its resources serve nothing, so its ops keep
+// their remaining work) and its links go down; `up: true` resumes both.
+void device_up_event(TimedEvent& e, int dev, const std::string& state) {
+  e.apply = [dev, state](Simulation& sim) {
+    const bool up = state == "up";
+    Device& d = sim.device(dev);
+    d.set_up(up);
+    sim.network().flows().set_vertex_up(dev, up);  // vertex id == device index
+  };
+}
+
 // {at, device, clock: 50% | 900 MHz}: the device's operating point; ops in flight are
 // retimed by their remaining work (docs/models.md "Device resources and contention").
 TimedEvent parse_device_event(Fields& f, const Topology& topo) {
@@ -138,7 +195,15 @@ TimedEvent parse_device_event(Fields& f, const Topology& topo) {
     std::string near = nearest(name, names);
     f.fail("device", "unknown device '" + name + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
   }
-  if (!f.has("clock")) f.fail("device", "a device event needs `clock:` (a frequency, or a % of the chip's clock)");
+  const std::string state = parse_up_state(f);
+  if (!state.empty()) {
+    if (f.has("clock")) f.fail("clock", "one change per event: `clock:` or `up:`");
+    e.what = "device " + name + " " + state;
+    device_up_event(e, dev, state);
+    return e;
+  }
+  if (!f.has("clock"))
+    f.fail("device", "a device event needs `clock:` (a frequency, or a % of the chip's clock) or `up: true|false`");
   std::string text = f.str("clock");
   double fraction = 0, hz = 0;
   if (!text.empty() && text.back() == '%') {
@@ -161,6 +226,7 @@ using EventParser = TimedEvent (*)(Fields&, const Topology&);
 const std::vector<std::pair<const char*, EventParser>> kParsers = {
     {"link", parse_link_event},
     {"device", parse_device_event},
+    {"switch", parse_switch_event},
 };
 
 }  // namespace
