@@ -51,6 +51,7 @@ void ComputeCore::begin_body() { arbiter_.start(demands(queue_.front().cost), [t
 // exactly those two times.
 std::vector<ResourceDemand> ComputeCore::demands(const OpCost& c) const {
   std::vector<ResourceDemand> d;
+  d.reserve(3);  // units + up to two tiers: one allocation per op, not one per demand
   const double units = arbiter_.nominal_capacity(ResourceArbiter::kCompute);
   if (uses_units_ && c.compute_time > 0) d.push_back({ResourceArbiter::kCompute, c.compute_time * units});
   int from = c.tier.empty() ? -1 : arbiter_.tier_index(c.tier);

@@ -11,8 +11,9 @@ int OpGraph::add(Launch launch, std::vector<int> deps) {
   for (int d : deps) {
     if (d < 0 || d >= id) throw std::invalid_argument("an op can only depend on ops before it");
     nodes_[static_cast<std::size_t>(d)].succ.push_back(id);
-    ++n.pending;
+    ++n.deps;
   }
+  n.pending = n.deps;
   nodes_.push_back(std::move(n));
   return id;
 }
@@ -21,6 +22,15 @@ void OpGraph::start() {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].pending == 0 && !nodes_[i].launched) launch(static_cast<int>(i));
   }
+}
+
+void OpGraph::rearm() {
+  if (finished_ != nodes_.size()) throw std::logic_error("an op graph is re-armed only after every op finished");
+  for (Node& n : nodes_) {
+    n.pending = n.deps;
+    n.launched = n.finished = false;
+  }
+  finished_ = 0;
 }
 
 std::vector<int> OpGraph::running() const {
@@ -42,8 +52,10 @@ void OpGraph::finish(int i) {
   if (n.finished) return;
   n.finished = true;
   ++finished_;
-  const std::vector<int> succ = n.succ;  // launching may grow nodes_? no, but keep a copy
-  for (int s : succ) {
+  // By index, re-reading the node: a launch may add nodes (growing nodes_) or, from the
+  // last node, re-arm the graph (its successor list is then finished with).
+  for (std::size_t k = 0; k < nodes_[static_cast<std::size_t>(i)].succ.size(); ++k) {
+    const int s = nodes_[static_cast<std::size_t>(i)].succ[k];
     Node& m = nodes_[static_cast<std::size_t>(s)];
     if (--m.pending == 0 && !m.launched) launch(s);
   }

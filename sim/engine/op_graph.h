@@ -4,6 +4,8 @@
 // order, in the instant it finishes, so the schedule is deterministic. The streams,
 // devices and links the nodes run on decide how concurrent nodes share resources
 // (models/resource_arbiter.h, sim/net/flow_net.h); the graph only orders them.
+// A graph can be run again once every node has finished (rearm): serving builds one graph
+// per replica and re-runs it every iteration instead of allocating nodes each time.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -20,6 +22,13 @@ class OpGraph {
   int add(Launch launch, std::vector<int> deps = {});
   // Launches every node with no dependencies (call once, at the workload's start).
   void start();
+  // Resets every node to not launched / not finished with all its dependencies pending,
+  // so start() runs the graph again. Only once every node has finished (std::logic_error
+  // otherwise); legal from inside the last node's launch, after it called its Done.
+  void rearm();
+  // Reports node `i` finished (what its launch's Done does; lets a launch hand a plain
+  // index to a completion callback instead of wrapping the Done in another closure).
+  void complete(int i) { finish(i); }
 
   std::size_t size() const { return nodes_.size(); }
   bool finished(int i) const { return nodes_.at(static_cast<std::size_t>(i)).finished; }
@@ -31,6 +40,7 @@ class OpGraph {
   struct Node {
     Launch launch;
     std::vector<int> succ;
+    int deps = 0;     // dependencies in all
     int pending = 0;  // unfinished dependencies
     bool launched = false, finished = false;
   };

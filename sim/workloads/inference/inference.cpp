@@ -1,12 +1,11 @@
 // `kind: inference`: LLM serving on a cluster. Requests (trace or synthetic) arrive, a
 // router hands each to a model replica (tp x pp devices), and each replica runs
-// iteration-level continuous batching (scheduler.h). One iteration = for every pipeline
-// stage: the stage's ops on each of its TP devices (one aggregated op per device, timed
-// by lowering.h), the stage's TP all-reduces through Network::collective, then the
-// activations to the next stage through Network::transfer. Iterations of one replica do
-// not overlap across stages (no pipelined micro-batches; docs/inference.md).
+// iteration-level continuous batching (scheduler.h). One iteration is an op graph
+// (iteration_graph.h: per stage a compute op per TP device, the TP collectives, the sends
+// to the next stage, an end node) built once per replica and re-armed per iteration; the
+// executor issues its ready ops onto the devices' streams and the network. A
+// disaggregated KV hand-off is a move on the sender's copy engine plus a network flow.
 #include <algorithm>
-#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -17,6 +16,7 @@
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
 #include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/iteration_graph.h"
 #include "sim/workloads/inference/kv_fit.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
@@ -59,6 +59,9 @@ class Inference : public Workload {
       // engine's stage s with another's stage s+1.
       for (std::int64_t e = 0; e < cfg_.engines; ++e) {
         auto rep = std::make_unique<Replica>();
+        const std::size_t idx = replicas_.size();
+        rep->graph = std::make_unique<IterationGraph>(sim, cfg_, *lowering_, proto.stages,
+                                                      [this, idx] { finish_iteration(idx); });
         rep->stages = proto.stages;
         rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
         replicas_.push_back(std::move(rep));
@@ -131,9 +134,8 @@ class Inference : public Workload {
  private:
   struct Replica {
     std::unique_ptr<ReplicaScheduler> sched;
+    std::unique_ptr<IterationGraph> graph;  // one iteration's ops, re-run every iteration
     std::vector<std::vector<int>> stages;  // [stage][tp rank] -> device
-    bool busy = false;
-    int pending = 0;
     IterationShape shape;
     SimTime begin = 0;
   };
@@ -225,6 +227,8 @@ class Inference : public Workload {
 
   // Disaggregated serving: the prompt's KV moves from the prefill replica's devices to the
   // decode replica's (rank to rank, stage to stage, in the KV dtype), then decoding starts.
+  // Each move reads the sender's KV tier on its copy engine (move_kv) while the sender's
+  // next iteration, started in the same instant, streams that tier too.
   void hand_off(std::size_t from, std::size_t q) {
     const std::size_t split = prefill_split();
     std::size_t to = route(split, replicas_.size(), next_rr_decode_);
@@ -234,96 +238,36 @@ class Inference : public Workload {
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
       double kv_tok = 2.0 * stage_layers(cfg_, s) * (m.kv_heads / cfg_.tp) * m.head_dim * dtype_bytes(cfg_.kv_dtype);
       for (std::int64_t t = 0; t < cfg_.tp; ++t) {
-        sim_->network().transfer(replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
-                                 kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
-                                   if (--*left > 0) return;
-                                   replicas_[to]->sched->enqueue_decode(q, reqs_[q].prompt_tokens, reqs_[q].output_tokens, 1);
-                                   kick(to);
-                                 });
+        move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
+                kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
+                  if (--*left > 0) return;
+                  replicas_[to]->sched->enqueue_decode(q, reqs_[q].prompt_tokens, reqs_[q].output_tokens, 1);
+                  kick(to);
+                });
       }
     }
   }
 
   void kick(std::size_t r) {
     Replica& rep = *replicas_[r];
-    if (rep.busy) return;
+    if (rep.graph->running()) return;
     const bool run = rep.sched->plan(rep.shape);
     for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
     if (!run) return;
-    rep.busy = true;
     rep.begin = sim_->now();
     for (std::size_t q : rep.sched->admitted()) {
       if (admit_t_[q] >= 0) continue;
       admit_t_[q] = sim_->now();
       res_[q].admitted = to_seconds(admit_t_[q]);
     }
-    run_stage(r, 0);
-  }
-
-  void run_stage(std::size_t r, std::int64_t s) {
-    Replica& rep = *replicas_[r];
-    StageCost c = lowering_->stage_cost(rep.shape, s);
-    OpCost oc;
-    oc.time = c.compute;
-    oc.compute_time = c.compute;
-    oc.flops = c.flops;
-    oc.bytes = c.bytes;
-    oc.energy = c.energy;
-    std::string label = "iteration";
-    if (sim_->recorder().on()) {
-      label = "iter " + std::to_string(iterations_) + " (" + std::to_string(rep.shape.prefill.size()) + " prefill, " +
-              std::to_string(rep.shape.decode) + " decode, " + std::to_string(rep.shape.tokens()) + " tok)";
-    }
-    rep.pending = static_cast<int>(rep.stages[s].size());
-    for (int d : rep.stages[s]) {
-      sim_->device(d).core().submit(oc, label, [this, r, s, c](const OpCost&) {
-        if (--replicas_[r]->pending == 0) communicate(r, s, c);
-      });
-    }
-  }
-
-  void communicate(std::size_t r, std::int64_t s, const StageCost& c) {
-    // One layer's all-reduce (then, for MoE, one all-to-all) runs on the network; the
-    // stage's other identical ones are accounted as repeats of its time (see lowering.h).
-    if (c.allreduces > 0) {
-      collective_then(r, s, CollectiveKind::AllReduce, c.allreduce_bytes, c.allreduces,
-                      [this, r, s, c] { all_to_all(r, s, c); });
-    } else {
-      all_to_all(r, s, c);
-    }
-  }
-
-  void all_to_all(std::size_t r, std::int64_t s, const StageCost& c) {
-    if (c.alltoalls > 0) {
-      collective_then(r, s, CollectiveKind::AllToAll, c.alltoall_bytes, c.alltoalls, [this, r, s, c] { forward(r, s, c); });
-    } else {
-      forward(r, s, c);
-    }
-  }
-
-  void collective_then(std::size_t r, std::int64_t s, CollectiveKind kind, Bytes bytes, std::int64_t n,
-                       std::function<void()> next) {
-    sim_->network().collective(kind, replicas_[r]->stages[s], bytes, cfg_.collective_algorithm,
-                               [this, n, next](const CollectiveResult& res) {
-                                 sim_->queue().after(to_simtime(res.time * static_cast<double>(n - 1)), next);
-                               });
-  }
-
-  void forward(std::size_t r, std::int64_t s, const StageCost& c) {
-    Replica& rep = *replicas_[r];
-    if (s + 1 >= cfg_.pp) {
-      finish_iteration(r);
+    static const std::string kLabel = "iteration";
+    if (!sim_->recorder().on()) {
+      rep.graph->run(rep.shape, kLabel);
       return;
     }
-    // Each TP rank sends its 1/tp slice to its peer in the next stage (Megatron-LM's
-    // scatter/gather optimisation, Narayanan et al. SC'21 §4.1).
-    rep.pending = static_cast<int>(cfg_.tp);
-    for (std::int64_t t = 0; t < cfg_.tp; ++t) {
-      sim_->network().transfer(rep.stages[s][t], rep.stages[s + 1][t], c.send_bytes / static_cast<double>(cfg_.tp),
-                               [this, r, s] {
-                                 if (--replicas_[r]->pending == 0) run_stage(r, s + 1);
-                               });
-    }
+    rep.graph->run(rep.shape, "iter " + std::to_string(iterations_) + " (" + std::to_string(rep.shape.prefill.size()) +
+                                  " prefill, " + std::to_string(rep.shape.decode) + " decode, " +
+                                  std::to_string(rep.shape.tokens()) + " tok)");
   }
 
   void finish_iteration(std::size_t r) {
@@ -353,7 +297,6 @@ class Inference : public Workload {
       }
     }
     for (std::size_t q : moved) hand_off(r, q);
-    rep.busy = false;
     kick(r);
   }
 

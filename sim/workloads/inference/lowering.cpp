@@ -140,6 +140,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       c.flops += oc.flops * times;
       c.bytes += oc.bytes * times;
       c.energy += oc.energy * times;
+      if (oc.tier == chip_.placement.kv_cache) c.kv_tier_memory += oc.memory_time * times;
     }
     c.compute += once * times;
     return once;

@@ -35,6 +35,10 @@ struct StageCost {
   double flops = 0;
   Bytes bytes = 0;
   Joules energy = 0;
+  // Bandwidth-bound time of the ops that stream the KV tier (chip placement kv_cache, HBM
+  // on GPUs): its bytes / the tier's sustained bandwidth. The executor hands these bytes
+  // to the device arbiter, where they share the tier with KV moves and collective kernels.
+  Seconds kv_tier_memory = 0;
   std::int64_t layers = 0;
   Bytes allreduce_bytes = 0;       // per TP all-reduce (0 when tp == 1)
   std::int64_t allreduces = 0;     // per layer: attention out + MLP out (dense, or the MoE shared expert)

@@ -1,0 +1,134 @@
+#include "sim/workloads/inference/iteration_graph.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "models/device.h"
+#include "models/network.h"
+#include "sim/engine/simulation.h"
+
+namespace llmsim {
+
+IterationGraph::IterationGraph(Simulation& sim, const InferenceConfig& cfg, const Lowering& lowering,
+                               std::vector<std::vector<int>> stages, std::function<void()> on_end)
+    : sim_(sim), cfg_(cfg), lowering_(lowering), stages_(std::move(stages)), on_end_(std::move(on_end)) {
+  costs_.resize(stages_.size());
+  ops_.resize(stages_.size());
+  if (!stages_.empty() && !stages_.front().empty()) {
+    Device& d = sim_.device(stages_.front().front());
+    kv_tier_ = d.arbiter().tier_index(d.chip().placement.kv_cache);
+  }
+  build();
+}
+
+void IterationGraph::build() {
+  std::vector<int> last;  // the nodes the next step waits for
+  const bool moe = cfg_.model.moe();
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    std::vector<int> compute;
+    for (std::size_t t = 0; t < stages_[s].size(); ++t) {
+      const int id = static_cast<int>(graph_.size());
+      compute.push_back(graph_.add([this, s, t, id](OpGraph::Done) { launch_compute(s, t, id); }, last));
+    }
+    last = std::move(compute);
+    if (cfg_.tp > 1) {
+      add_collective(s, false, last);
+      if (moe) add_collective(s, true, last);
+    }
+    if (s + 1 < stages_.size()) {
+      std::vector<int> sends;
+      for (std::size_t t = 0; t < stages_[s].size(); ++t) {
+        const int id = static_cast<int>(graph_.size());
+        sends.push_back(graph_.add([this, s, t, id](OpGraph::Done) { launch_send(s, t, id); }, last));
+      }
+      last = std::move(sends);
+    }
+  }
+  graph_.add(
+      [this](OpGraph::Done done) {
+        done();  // the graph is finished (and may be re-armed) before the next iteration starts
+        running_ = false;
+        on_end_();
+      },
+      last);
+}
+
+void IterationGraph::add_collective(std::size_t s, bool all_to_all, std::vector<int>& last) {
+  const int id = static_cast<int>(graph_.size());
+  graph_.add([this, s, all_to_all, id](OpGraph::Done) { launch_collective(s, all_to_all, id); }, last);
+  last.assign(1, id);
+}
+
+void IterationGraph::run(const IterationShape& shape, const std::string& label) {
+  if (graph_.finished_count() > 0) graph_.rearm();
+  running_ = true;
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    const StageCost& c = costs_[s] = lowering_.stage_cost(shape, static_cast<std::int64_t>(s));
+    OpCost& op = ops_[s];
+    op.time = c.compute;
+    op.compute_time = c.compute;
+    op.flops = c.flops;
+    op.bytes = c.bytes;
+    op.energy = c.energy;
+    // The KV-tier bytes spread over the op: alone it still lasts `compute` (each op's time
+    // is at least its memory time), beside a KV move or a collective kernel it slows by
+    // what they take of the tier (models/resource_arbiter.h).
+    op.memory_time = kv_tier_ >= 0 ? std::min(c.kv_tier_memory, c.compute) : 0.0;
+    if (op.memory_time > 0 && op.tier.empty()) op.tier = sim_.device(stages_[s].front()).chip().placement.kv_cache;
+  }
+  label_ = label;
+  graph_.start();
+}
+
+void IterationGraph::launch_compute(std::size_t s, std::size_t t, int node) {
+  sim_.device(stages_[s][t]).core().submit(ops_[s], label_, [this, node](const OpCost&) { graph_.complete(node); });
+}
+
+void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node) {
+  const StageCost& c = costs_[s];
+  const std::int64_t n = all_to_all ? c.alltoalls : c.allreduces;
+  if (n <= 0) {
+    graph_.complete(node);
+    return;
+  }
+  sim_.network().collective(all_to_all ? CollectiveKind::AllToAll : CollectiveKind::AllReduce, stages_[s],
+                            all_to_all ? c.alltoall_bytes : c.allreduce_bytes, cfg_.collective_algorithm,
+                            [this, n, node](const CollectiveResult& res) {
+                              sim_.queue().after(to_simtime(res.time * static_cast<double>(n - 1)),
+                                                 [this, node] { graph_.complete(node); });
+                            });
+}
+
+void IterationGraph::launch_send(std::size_t s, std::size_t t, int node) {
+  const double share = costs_[s].send_bytes / static_cast<double>(stages_[s].size());
+  sim_.network().transfer(stages_[s][t], stages_[s + 1][t], share, [this, node] { graph_.complete(node); });
+}
+
+void move_kv(Simulation& sim, int from, int to, Bytes bytes, std::function<void()> done) {
+  Device& src = sim.device(from);
+  ComputeCore* copy = src.stream("copy");
+  const std::string& tier = src.chip().placement.kv_cache;
+  const MemoryTierSpec* spec = src.chip().tier(tier);
+  if (copy == nullptr || spec == nullptr || src.arbiter().tier_index(tier) < 0 || bytes <= 0 ||
+      spec->bandwidth * spec->efficiency <= 0) {
+    sim.network().transfer(from, to, bytes, std::move(done));
+    return;
+  }
+  // Two halves join: the copy engine's read of the sender's tier, and the network flow.
+  auto join = std::make_shared<std::pair<int, std::function<void()>>>(2, std::move(done));
+  OpCost read;
+  read.tier = tier;
+  read.bytes = bytes;
+  read.memory_time = read.time = bytes / (spec->bandwidth * spec->efficiency);
+  read.memory_bound = true;
+  static const std::string kLabel = "kv hand-off";
+  copy->submit(read, kLabel, [join](const OpCost&) {
+    if (--join->first == 0) join->second();
+  });
+  sim.network().transfer(from, to, bytes, [join] {
+    if (--join->first == 0) join->second();
+  });
+}
+
+}  // namespace llmsim

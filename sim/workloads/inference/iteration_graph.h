@@ -1,0 +1,71 @@
+// One serving iteration of a replica as an op graph (sim/engine/op_graph.h), built once
+// per replica and re-armed every iteration (an hour of traffic is ~100k iterations; the
+// nodes, their closures and the per-stage costs are reused, not reallocated). Per
+// pipeline stage s:
+//   compute[s][t]  the stage's ops on TP rank t, one aggregated op on the device's compute
+//                  stream (timed by lowering.h); its KV-tier bytes go to the device's
+//                  arbiter, so it shares HBM with KV moves and collective kernels
+//   all-reduce[s]  the stage's TP all-reduces (tp > 1): one on the network, the other
+//                  identical ones as repeats of its time (lowering.h)
+//   all-to-all[s]  MoE dispatch + combine (tp > 1), the same way
+//   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
+//                  (Megatron-LM's scatter/gather, Narayanan et al. SC'21 §4.1)
+// then one end node. Edges: compute[s][*] -> all-reduce -> all-to-all -> send[s][*] ->
+// compute[s+1][*]; the last stage's last node -> end. Stages of one iteration do not
+// overlap (no pipelined micro-batches; pipeline engines overlap instead: docs/inference.md).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/engine/op_graph.h"
+#include "sim/ops/op.h"
+#include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/lowering.h"
+
+namespace llmsim {
+
+class Simulation;
+
+class IterationGraph {
+ public:
+  // `stages`: [stage][tp rank] -> device. `on_end` runs when the iteration's last op has
+  // finished; it may call run() again (the graph is re-armed by then).
+  IterationGraph(Simulation& sim, const InferenceConfig& cfg, const Lowering& lowering,
+                 std::vector<std::vector<int>> stages, std::function<void()> on_end);
+  IterationGraph(const IterationGraph&) = delete;
+  IterationGraph& operator=(const IterationGraph&) = delete;
+
+  // Starts one iteration of `shape` now. `label` names the compute ops on the timeline.
+  void run(const IterationShape& shape, const std::string& label);
+  bool running() const { return running_; }
+  const std::vector<std::vector<int>>& stages() const { return stages_; }
+  std::size_t nodes() const { return graph_.size(); }
+
+ private:
+  void build();
+  void add_collective(std::size_t s, bool all_to_all, std::vector<int>& last);
+  void launch_compute(std::size_t s, std::size_t t, int node);
+  void launch_collective(std::size_t s, bool all_to_all, int node);
+  void launch_send(std::size_t s, std::size_t t, int node);
+
+  Simulation& sim_;
+  const InferenceConfig& cfg_;
+  const Lowering& lowering_;
+  std::vector<std::vector<int>> stages_;
+  std::function<void()> on_end_;
+  OpGraph graph_;
+  std::vector<StageCost> costs_;  // this iteration's, per stage
+  std::vector<OpCost> ops_;       // the per-device compute op of each stage
+  std::string label_;
+  int kv_tier_ = -1;              // arbiter index of the KV tier (-1: the chip has none)
+  bool running_ = false;
+};
+
+// Disaggregated serving's KV hand-off of `bytes` from device `from` to device `to`: the
+// sender's copy engine (its `copy` stream) reads the bytes out of its KV tier, sharing
+// that tier's bandwidth with the sender's next iteration, while the network carries them;
+// `done` runs when both have finished.
+void move_kv(Simulation& sim, int from, int to, Bytes bytes, std::function<void()> done);
+
+}  // namespace llmsim
