@@ -224,7 +224,7 @@ std::string chip_error(const std::string& tier_line) {
   try {
     load_chip(parse_doc(llmsim_test::kMiniChipHead + tier_line + "\n", "chip.yaml"));
   } catch (const InputError& e) {
-    return e.what();
+    return e.located();
   }
   return "(accepted)";
 }
