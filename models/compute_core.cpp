@@ -56,14 +56,15 @@ std::vector<ResourceDemand> ComputeCore::demands(const OpCost& c) const {
   if (uses_units_ && c.compute_time > 0) d.push_back({ResourceArbiter::kCompute, c.compute_time * units});
   int from = c.tier.empty() ? -1 : arbiter_.tier_index(c.tier);
   int to = c.tier_to.empty() ? -1 : arbiter_.tier_index(c.tier_to);
+  // tier_work scales the bytes for the op's access pattern (its tier model's figure).
   if (to >= 0 && from >= 0) {  // a copy between two tiers: each side moves the bytes once
-    d.push_back({from, c.bytes / 2});
-    d.push_back({to, c.bytes / 2});
+    d.push_back({from, arbiter_.tier_work(from, c.bytes / 2, c.pattern)});
+    d.push_back({to, arbiter_.tier_work(to, c.bytes / 2, c.pattern)});
   } else if (from >= 0 && c.memory_time > 0) {
     // The bytes estimate_op streamed at bandwidth x efficiency; the tier's model serves them.
     // Arbiter tier i is chip.memory[i - 1] (Device adds the tiers in catalog order).
     const MemoryTierSpec& t = chip_.memory[static_cast<std::size_t>(from - 1)];
-    d.push_back({from, c.memory_time * t.bandwidth * t.efficiency});
+    d.push_back({from, arbiter_.tier_work(from, c.memory_time * t.bandwidth * t.efficiency, c.pattern)});
   }
   return d;
 }

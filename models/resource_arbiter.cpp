@@ -66,6 +66,18 @@ int ResourceArbiter::tier_index(const std::string& name) const {
   return -1;
 }
 
+void ResourceArbiter::set_tier_model(int tier, PatternBandwidth bandwidth) {
+  if (pattern_bandwidth_.size() < names_.size()) pattern_bandwidth_.resize(names_.size());
+  pattern_bandwidth_.at(static_cast<size_t>(tier)) = std::move(bandwidth);
+}
+
+double ResourceArbiter::tier_work(int tier, Bytes bytes, const AccessPattern& pattern) const {
+  const auto t = static_cast<size_t>(tier);
+  if (pattern.is_default() || t >= pattern_bandwidth_.size() || !pattern_bandwidth_[t]) return bytes;
+  BytesPerSecond bw = pattern_bandwidth_[t](pattern);
+  return bw > 0 ? bytes * nominal_[t] / bw : bytes;
+}
+
 double ResourceArbiter::capacity(int resource) const { return capacity_.at(static_cast<size_t>(resource)); }
 double ResourceArbiter::usage(int resource) const { return usage_.at(static_cast<size_t>(resource)); }
 

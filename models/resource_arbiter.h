@@ -19,6 +19,7 @@
 
 #include "sim/core/event_queue.h"
 #include "sim/core/units.h"
+#include "sim/ops/access_pattern.h"
 
 namespace llmsim {
 
@@ -40,6 +41,14 @@ class ResourceArbiter {
   ResourceArbiter(EventQueue& queue, int units);
   int add_tier(const std::string& name, BytesPerSecond sustained);
   int tier_index(const std::string& name) const;  // -1 if absent
+  // What a tier's timing model sustains for each access pattern (its MemoryTier sets it).
+  using PatternBandwidth = std::function<BytesPerSecond(const AccessPattern&)>;
+  void set_tier_model(int tier, PatternBandwidth bandwidth);
+  // The work `bytes` of `pattern` put on `tier`. Capacity is the model's sequential
+  // bandwidth, so a pattern it serves slower costs more of the tier per byte: bytes x
+  // sequential / bandwidth(pattern), sequential-equivalent bytes that share the tier max-min
+  // fair like any other. The default pattern never asks the model (the fast path).
+  double tier_work(int tier, Bytes bytes, const AccessPattern& pattern) const;
   int num_resources() const { return static_cast<int>(capacity_.size()); }
 
   // Starts an activity now; `done` runs when every demand's work is finished. An activity
@@ -109,6 +118,7 @@ class ResourceArbiter {
   std::vector<std::string> names_;
   std::vector<double> nominal_;   // capacity at clock scale 1
   std::vector<double> capacity_;
+  std::vector<PatternBandwidth> pattern_bandwidth_;  // per resource (empty for compute)
   std::vector<double> usage_;
   std::vector<double> work_done_;   // integral of usage x speed (unit-seconds or bytes)
   std::vector<SimTime> busy_;

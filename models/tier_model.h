@@ -13,18 +13,15 @@
 #include <vector>
 
 #include "sim/core/units.h"
+#include "sim/ops/access_pattern.h"
+
+namespace sc_core {
+class sc_module;
+}
 
 namespace llmsim {
 
 struct MemoryTierSpec;
-
-// The shape of an access stream as a kernel issues it.
-struct AccessPattern {
-  enum class Kind { Sequential, Random };
-  Kind kind = Kind::Sequential;
-  Bytes granule = 64;         // bytes per independent access (Random: block size)
-  double read_fraction = 1.0; // reads / (reads + writes)
-};
 
 class TierModel {
  public:
@@ -46,10 +43,28 @@ class TierModelRegistry {
   static std::vector<std::string> names();
 };
 
+// Third-party TLM-2.0 targets (`model: tlm` with `target: NAME` on a chip's tier): a
+// factory builds the target as a child module of the tier (any sc_module exposing one
+// 32-bit tlm_target_socket, with or without processes of its own); the tier binds to it
+// and learns its timing by probing it (models/tier_model_tlm.h has the contract).
+class TlmTargetRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<sc_core::sc_module>(const char* name, const MemoryTierSpec&)>;
+  static bool add(const std::string& name, Factory f);
+  static const Factory* find(const std::string& name);  // nullptr if unknown
+  static std::vector<std::string> names();
+};
+
 #define LLMSIM_REGISTER_TIER_MODEL(CLASS, NAME)                                       \
   static const bool llmsim_tier_model_##CLASS = ::llmsim::TierModelRegistry::add(  \
       NAME, [](const ::llmsim::MemoryTierSpec& s) {                                 \
         return std::unique_ptr<::llmsim::TierModel>(new CLASS(s));                 \
+      })
+
+#define LLMSIM_REGISTER_TLM_TARGET(CLASS, NAME)                                       \
+  static const bool llmsim_tlm_target_##CLASS = ::llmsim::TlmTargetRegistry::add(  \
+      NAME, [](const char* n, const ::llmsim::MemoryTierSpec& s) {                 \
+        return std::unique_ptr<::sc_core::sc_module>(new CLASS(n, s));             \
       })
 
 }  // namespace llmsim

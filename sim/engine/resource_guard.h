@@ -20,8 +20,9 @@ struct MemoryEstimate {
 // Per-item costs (bytes), measured: see docs/testing.md for the runs behind them.
 constexpr double kBaseBytes = 64e6;          // binary, SystemC kernel, catalog, buffers
 // Measured (test_limits_large.cpp, 65,536 devices): streams, tiers, ports and the resource
-// arbiter make a device ~12 KB; a link module with its two ports ~3 KB.
-constexpr double kBytesPerDevice = 14e3;     // SystemC Device module tree + topology vertex
+// arbiter make a device ~12 KB, plus ~1.4 KB per tier for its TLM-2.0 target socket
+// (h100-16k: +44 MB); a link module with its two ports ~3 KB.
+constexpr double kBytesPerDevice = 16e3;     // SystemC Device module tree + topology vertex
 constexpr double kBytesPerLink = 4e3;        // link module + graph edge + flow state
 constexpr double kBytesPerRequest = 600;     // request + scheduler/metrics state + csv row
 

@@ -187,13 +187,23 @@ const MemoryTierSpec& op_tier(const Op& op, const ChipSpec& chip, const std::str
 
 }  // namespace opmodel
 
-OpCost estimate_op(const Op& op, const ChipSpec& chip) {
+namespace {
+OpCost estimate_by_kind(const Op& op, const ChipSpec& chip) {
   switch (op.kind) {
     case OpKind::Gemm: return opmodel::estimate_gemm(op, chip);
     case OpKind::Attention: return opmodel::estimate_attention(op, chip);
     case OpKind::Copy: return estimate_copy(op, chip);
     default: return estimate_vector(op, chip);
   }
+}
+}  // namespace
+
+OpCost estimate_op(const Op& op, const ChipSpec& chip) {
+  OpCost c = estimate_by_kind(op, chip);  // built in place (C++17 elision), returned by NRVO
+  // Timed here at the catalog's streaming figure; the pattern is the tier model's business
+  // (ComputeCore scales the tier work by what the model sustains for it).
+  c.pattern = op.pattern;
+  return c;
 }
 
 }  // namespace llmsim

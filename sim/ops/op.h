@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/core/units.h"
+#include "sim/ops/access_pattern.h"
 #include "sim/spec/chip.h"
 
 namespace llmsim {
@@ -43,6 +44,9 @@ struct Op {
   std::string stream_tier;
   // Weights already resident in on-chip SRAM (Groq/IPU/WSE placement) skip the stream.
   bool weights_on_chip = false;
+  // How the op's bytes hit its tier (sequential unless a microbench says `pattern:`); the
+  // device arbiter asks the tier's model what that pattern sustains.
+  AccessPattern pattern;
 };
 
 struct OpCost {
@@ -67,6 +71,7 @@ struct OpCost {
   // `tier` carries memory_time x its sustained bandwidth; a copy between two tiers also
   // writes `tier_to` (each side moves bytes / 2).
   std::string tier, tier_to;
+  AccessPattern pattern;      // the op's access pattern on those tiers (Op::pattern)
 };
 
 // "auto" -> the chip's preferred 16-bit type (bf16, else fp16, else its first listed

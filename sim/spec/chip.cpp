@@ -113,7 +113,22 @@ void check_tier_name(Params& f, const std::string& key, const ChipSpec& chip, co
 // a failure when the simulation builds the model.
 void load_tier_model(Params& mf, MemoryTierSpec& t) {
   t.model = mf.str("model");
-  std::vector<std::string> models = TierModelNames::models();
+  t.target = mf.str("target");
+  std::vector<std::string> models = TierModelNames::models();  // "tlm" included (models/tier_model_tlm.cpp)
+  if (t.model == "tlm") {
+    std::vector<std::string> targets = TierModelNames::targets();
+    if (std::find(targets.begin(), targets.end(), t.target) == targets.end()) {
+      std::string list, near = nearest(t.target, targets);
+      for (const auto& n : targets) list += (list.empty() ? "" : ", ") + n;
+      mf.fail(mf.has("target") ? "target" : "model",
+              (t.target.empty() ? std::string("model tlm needs `target:`, a registered TLM target")
+                                : "unknown TLM target '" + t.target + "'" +
+                                      (near.empty() ? "" : " (did you mean '" + near + "'?)")) +
+                  "; registered: " + (list.empty() ? "none" : list));
+    }
+  } else if (!t.target.empty()) {
+    mf.fail("target", "`target:` applies only to `model: tlm`");
+  }
   if (std::find(models.begin(), models.end(), t.model) == models.end()) {
     std::string list, near = nearest(t.model, models);
     for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;

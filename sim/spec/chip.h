@@ -29,6 +29,7 @@ struct MemoryTierSpec {
   double pj_per_byte = 0;           // dynamic energy per byte moved (0 = derived)
   std::string model = "bandwidth";  // timing model by registered name (models/tier_model.h)
   std::map<std::string, Seconds> dram;  // `dram:` timing overrides for model dram ("tRCD" -> s)
+  std::string target;               // model tlm: registered TLM target (TlmTargetRegistry)
   SourcePos pos;
 };
 

@@ -64,7 +64,9 @@ LLMSIM_DECLARE_PARAMS(chip_memory, {"chip", "chip.memory[]", "", {
     P::opt("latency", T::Quantity, "0 s", "unloaded access latency").unit(Dim::Time).from(kModels),
     P::opt("efficiency", T::Number, "1.0", "sustained / peak streaming bandwidth, (0, 1]").from(kModels),
     P::opt("pj_per_byte", T::Number, "0", "dynamic energy per byte in pJ (0 = derived)").from(kModels),
-    P::opt("model", T::String, "bandwidth", "timing model of the tier: bandwidth | dram (models/tier_models/)").from(kModels),
+    P::opt("model", T::String, "bandwidth", "timing model of the tier: bandwidth | dram (models/tier_models/) | tlm "
+                                           "(a TLM-2.0 target supplied by code, named by `target`)").from(kModels),
+    P::opt("target", T::String, "", "model tlm: the registered TLM-2.0 target module (models/tier_model.h)").from(kModels),
     P::opt("dram", T::Map, "", "model dram: timing overrides, e.g. {tRCD: 14 ns} (copied as given)").from(kModels),
 }});
 

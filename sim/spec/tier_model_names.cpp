@@ -15,7 +15,18 @@ std::map<std::string, std::vector<std::string>>& override_map() {
   static std::map<std::string, std::vector<std::string>> m;
   return m;
 }
+std::set<std::string>& target_set() {
+  static std::set<std::string> s;
+  return s;
+}
 }  // namespace
+
+bool TierModelNames::add_target(const std::string& target) {
+  target_set().insert(target);
+  return true;
+}
+
+std::vector<std::string> TierModelNames::targets() { return {target_set().begin(), target_set().end()}; }
 
 bool TierModelNames::add(const std::string& model) {
   model_set().insert(model);

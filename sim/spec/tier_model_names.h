@@ -18,6 +18,9 @@ class TierModelNames {
   static std::vector<std::string> models();
   // The parameters `model` accepts under its own key; empty when it takes none.
   static std::vector<std::string> overrides(const std::string& model);
+  // TLM-2.0 targets registered for `model: tlm` (`target:`), sorted.
+  static bool add_target(const std::string& target);
+  static std::vector<std::string> targets();
 };
 
 }  // namespace llmsim

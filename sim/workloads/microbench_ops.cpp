@@ -12,6 +12,18 @@ std::string names_hint(const Topology& topo) {
          topo.vertices[static_cast<size_t>(topo.num_devices() - 1)].name;
 }
 
+AccessPattern parse_pattern(Params& op) {
+  Params f = op.child("pattern");
+  AccessPattern a;
+  a.kind = f.choice("kind") == "random" ? AccessPattern::Kind::Random : AccessPattern::Kind::Sequential;
+  a.granule = f.qty("granule");
+  if (!(a.granule >= 1 && a.granule <= 1024.0 * 1024)) f.fail("granule", "must be between 1 B and 1 MiB");
+  a.read_fraction = f.num("read_fraction");
+  if (!(a.read_fraction >= 0 && a.read_fraction <= 1)) f.fail("read_fraction", "must be between 0 and 1");
+  f.finish();
+  return a;
+}
+
 }  // namespace
 
 std::string all_op_names() {
@@ -77,7 +89,10 @@ void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
       std::snprintf(d, sizeof d, "m=%lld n=%lld", (long long)op.m, (long long)op.n);
   }
   if (kind != OpKind::Copy) op.stream_tier = f.str("stream_tier");
+  op.pattern = parse_pattern(f);
   o.detail = d;
+  if (!op.pattern.is_default())
+    o.detail += std::string(" ") + op.pattern.kind_name() + " " + format_quantity(op.pattern.granule, Dim::Size);
 }
 
 std::string blame_key(const Fields& f, const std::string& msg) {  // plain reader: any key

@@ -27,6 +27,8 @@ std::vector<P> common(bool dtype) {
       P::opt("stream", T::Choice, "compute", "device stream: compute, compute1, or copy (the copy engine, copy ops)")
           .one_of({"compute", "compute1", "copy"}).from(kDoc),
       after_decl(),
+      P::opt("pattern", T::Map, "", "how the op's bytes hit its tier, e.g. {kind: random, granule: 4 KiB} "
+                                    "(default sequential)").nested("workload:microbench.ops[].pattern").from(kDoc),
   };
   if (dtype) {
     v.push_back(P::opt("dtype", T::String, "auto", "auto (the chip's 16-bit type) or fp64 ... int4").from(kDoc));
@@ -54,6 +56,14 @@ LLMSIM_DECLARE_PARAMS(mb_root, {kKind, "workload:microbench", "Single operators,
     P::req("ops", T::List, "operators, run in order unless `after` says otherwise (one table per op below)").from(kDoc),
     P::opt("events", T::List, "", "state changes at given times: {at, link, state | bandwidth} or "
                                   "{at, device, clock} (copied as given)").from(kDoc),
+}});
+
+// An op's access pattern (sim/ops/access_pattern.h): its tier's timing model says what it
+// sustains (`model: dram` tells random from sequential; the bandwidth model does not).
+LLMSIM_DECLARE_PARAMS(mb_pattern, {kKind, "workload:microbench.ops[].pattern", "access pattern of an op's bytes", {
+    P::opt("kind", T::Choice, "sequential", "sequential | random").one_of({"sequential", "random"}).from(kDoc),
+    P::opt("granule", T::Quantity, "64 B", "bytes per independent access, 1 B .. 1 MiB").unit(Dim::Size).from(kDoc),
+    P::opt("read_fraction", T::Number, "1", "reads / (reads + writes), 0 .. 1").from(kDoc),
 }});
 
 // What every item of `ops` has; the op's name picks its table below.

@@ -4,6 +4,7 @@
 // chip files pick a model with `model:` and tune it with `dram:`, with positioned errors.
 #include <catch2/catch.hpp>
 
+#include "dram_expect.h"
 #include "mini_chip.h"
 
 #include <algorithm>
@@ -40,18 +41,7 @@ const MemoryTierSpec& catalog_tier(const std::string& chip, const std::string& t
   return *t;
 }
 
-// Expected sustained bandwidth of random `granule`-byte reads, from the timing rules alone:
-// a bank opens a new row at most once per tRC = tRAS + tRP, so `banks` banks give banks/tRC
-// activates per channel; tRRD and tFAW (four per window) cap activates per channel too;
-// every access also needs ceil(granule/burst) bursts on the data bus, whose rate is the
-// catalog peak shared by the channels. Refresh takes the channel away for tRFC every tREFI.
-BytesPerSecond expected_random(const MemoryTierSpec& tier, const DramParams& p, Bytes granule) {
-  double act_rate = std::min({p.banks / (p.tRAS + p.tRP), 1 / p.tRRD, 4 / p.tFAW});
-  double burst_bytes = p.width_bits / 8.0 * p.burst_length;
-  double bus_time = std::ceil(granule / burst_bytes) * burst_bytes / (tier.bandwidth / p.channels);
-  double rate = std::min(act_rate, 1 / bus_time);
-  return p.channels * rate * granule * (1 - p.tRFC / p.tREFI);
-}
+using llmsim_test::expected_random;
 
 const std::string& kMiniChip = llmsim_test::kMiniChipHead;  // line 9: the tier under test
 
