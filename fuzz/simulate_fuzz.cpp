@@ -28,11 +28,16 @@ extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
 
 namespace {
 
+// The scratch folder of this process: removed at a normal exit, kept after an abort (a
+// finding), where its last inputs and outputs help.
+// (A plain array: the exit handler runs after static strings are destroyed.)
+char g_work_dir[] = "/tmp/llmsim-simulate-fuzz-XXXXXX";
+
 const std::string& work_dir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/llmsim-simulate-fuzz-XXXXXX";
-    if (!::mkdtemp(tmpl)) std::abort();
-    return std::string(tmpl);
+  static const std::string dir = [] {
+    if (!::mkdtemp(g_work_dir)) std::abort();
+    std::atexit([] { (void)std::system((std::string("rm -rf '") + g_work_dir + "'").c_str()); });
+    return std::string(g_work_dir);
   }();
   return dir;
 }

@@ -47,6 +47,7 @@ void check_scenario(std::uint64_t seed, Tally& tally) {
   REQUIRE(rc_b == rc_a);
   if (rc_a != 0) {
     ++tally.refused;
+    run_command("rm -rf '" + dir + "'");
     return;
   }
   ++tally.ran;
