@@ -27,6 +27,8 @@ namespace {
 
 // Logits are kept in fp32 for sampling (vLLM's sampler upcasts): bytes per logit.
 constexpr double kLogitBytes = 4.0;
+// Arrivals run before the other events of their instant (default priority 0).
+constexpr int kArrivalPriority = -1;
 
 class Inference : public Workload {
  public:
@@ -71,8 +73,18 @@ class Inference : public Workload {
       check_kv_holds_a_request(reqs_, replicas_.front()->sched->total_blocks(), cfg_.sched.block_size, cfg_.engines,
                                kv_fit_);
     }
-    for (std::size_t i = 0; i < reqs_.size(); ++i) {
-      sim.queue().at(to_simtime(reqs_[i].arrival), [this, i] { arrive(i); });
+    // Requests arriving at one instant are routed in id order by one event, ahead of
+    // whatever else happens then (kArrivalPriority): routing must not depend on the order
+    // of same-time events (--debug-tie-shuffle; found by the `simulate` fuzz target).
+    // Unshuffled, this is the order the per-request events had: inserted first, in id order.
+    for (std::size_t i = 0; i < reqs_.size();) {
+      std::size_t end = i + 1;
+      const SimTime t = to_simtime(reqs_[i].arrival);
+      while (end < reqs_.size() && to_simtime(reqs_[end].arrival) == t) ++end;
+      sim.queue().at(t, [this, i, end] {
+        for (std::size_t j = i; j < end; ++j) arrive(j);
+      }, kArrivalPriority);
+      i = end;
     }
   }
 
