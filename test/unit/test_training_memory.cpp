@@ -12,7 +12,10 @@ using namespace llmsim;
 namespace {
 
 TrainingConfig config(const std::string& extra, const std::string& model = "gpt-3-175b") {
-  std::string text = "kind: training\nmodel: " + model + "\nseq_len: 2048\nglobal_batch: 64\n" + extra;
+  // `extra` may set seq_len or global_batch itself (a repeated key is an error).
+  std::string text = "kind: training\nmodel: " + model + "\n" + extra;
+  if (extra.find("seq_len:") == std::string::npos) text += "seq_len: 2048\n";
+  if (extra.find("global_batch:") == std::string::npos) text += "global_batch: 64\n";
   Topology none;
   return parse_training(parse_doc(text, "train.yaml"), none);
 }

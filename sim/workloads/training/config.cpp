@@ -109,6 +109,7 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   const std::int64_t seed = f.integer("seed");
   if (seed < 0) f.fail("seed", "must be >= 0");
   c.seed = static_cast<std::uint64_t>(seed);
+  c.fold_data_parallel = f.boolean("fold_data_parallel");
   f.finish();
   c.resolved = f.resolved();
   return c;

@@ -32,6 +32,9 @@ struct TrainingConfig {
   TrainingParallelism par;
   double memory_reserve = 0.1;        // share of device memory kept free (allocator, workspace)
   std::uint64_t seed = 1;
+  // Simulate the compute of one data-parallel replica and run every data-parallel
+  // collective on its full group (docs/training.md "Folding"); false: every replica.
+  bool fold_data_parallel = true;
   YAML::Node resolved;                // the document as loaded (config.resolved.yaml)
 
   // Micro-batches each pipeline runs per step: global_batch / (micro_batch x dp).

@@ -29,6 +29,9 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
            "share of device memory kept free for allocator fragmentation and workspaces (an assumption, not a fit)")
         .from(kDoc),
     P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
+    P::opt("fold_data_parallel", T::Boolean, "true",
+           "simulate one data-parallel replica's compute, every data-parallel collective in full")
+        .from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism", "", {
