@@ -186,6 +186,7 @@ TEST_CASE("doubling dp at fixed micro-batches per replica costs at most the grad
   // reductions overlap it but share their switch ports with the gradient sends still
   // heading to stage 0, which may delay it a little more: 10 % allowed for that contention.
   const double cost = allreduce * 1.10;
+  INFO("step dp1 " << step[0] << " s, dp2 " << step[1] << " s, all-reduce alone " << allreduce << " s");
   CHECK(step[1] >= step[0]);
   CHECK(step[1] <= step[0] + cost);
   CHECK(per_device[1] >= per_device[0] * step[0] / (step[0] + cost));
@@ -202,8 +203,11 @@ TEST_CASE("C4: Llama 3.1 405B on 16,384 H100 lands in 30-50 % MFU", "[training]"
   json t = training(out.path);
   CHECK(t["mfu"].get<double>() > 0.30);
   CHECK(t["mfu"].get<double>() < 0.50);
-  // 1F1B with 16 micro-batches over 16 stages: (p-1)/(m+p-1) = 15/31 of the pipeline idles.
-  CHECK(t["pipeline_bubble_fraction"].get<double>() == Approx(15.0 / 31).epsilon(0.05));
+  // 1F1B with 16 micro-batches over 16 stages idles at least (p-1)/(m+p-1) = 15/31 of the
+  // pipeline span; communication on the critical path (gradient sends, reductions that
+  // hold SMs during the last backward) can only add to it.
+  CHECK(t["pipeline_bubble_fraction"].get<double>() >= 15.0 / 31 * 0.98);
+  CHECK(t["pipeline_bubble_fraction"].get<double>() < 0.6);
 }
 
 TEST_CASE("the timeline shows every forward and backward pass by micro-batch", "[training]") {

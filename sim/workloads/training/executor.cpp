@@ -1,5 +1,7 @@
 #include "sim/workloads/training/executor.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "models/device.h"
@@ -13,6 +15,11 @@ namespace {
 // Gradients are reduced and parameters gathered in 16 bits (Megatron-Core DDP's default,
 // grad_reduce_in_fp32 off; the distributed optimizer all-gathers bf16 parameters).
 constexpr double kGradBytes = 2.0;
+// At most this many gradient buckets per stage are simulated (Megatron-LM's 40M-element
+// buckets would make ~25 per stage of the 405B run, each a network collective on every
+// DP group): a simulation-speed cap, not a model parameter. Coarser buckets overlap a
+// little less of the reduction with the last backward.
+constexpr std::int64_t kMaxSimulatedBuckets = 4;
 
 OpCost as_cost(const PassCost& p) {
   OpCost oc;
@@ -36,6 +43,13 @@ TrainingExecutor::TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, c
   }
   const std::int64_t reps = cfg.fold_data_parallel ? 1 : cfg.par.dp;
   for (std::int64_t r = 0; r < reps; ++r) replicas_.push_back(r);
+  double most = 0;
+  for (std::int64_t s = 0; s < cfg.par.pp; ++s) {
+    last_item_.push_back(pipeline_order(cfg.par.schedule, cfg.par.pp, s, cfg.micro_batches(), cfg.par.virtual_stages).back());
+    most = std::max(most, stage_params_[static_cast<std::size_t>(s)]);
+  }
+  const auto needed = static_cast<std::int64_t>(std::ceil(most / gradient_bucket_elements(cfg)));
+  buckets_ = std::max<std::int64_t>(1, std::min(kMaxSimulatedBuckets, needed));
 }
 
 double TrainingExecutor::now() const { return to_seconds(sim_.now()); }
@@ -46,6 +60,11 @@ void TrainingExecutor::start() {
   int barrier = -1;
   steps_.assign(static_cast<std::size_t>(cfg_.steps), StepRecord{});
   for (auto& st : steps_) st.stages.assign(static_cast<std::size_t>(cfg_.par.pp), StageStepTimes{});
+  BucketState fresh;
+  fresh.join.assign(static_cast<std::size_t>(buckets_), replicas_.size());
+  fresh.pending = static_cast<std::size_t>(buckets_);
+  bucket_state_.assign(static_cast<std::size_t>(cfg_.steps),
+                       std::vector<BucketState>(static_cast<std::size_t>(cfg_.par.pp), fresh));
   for (std::int64_t k = 0; k < cfg_.steps; ++k) barrier = build_step(k, barrier);
   graph_.start();
 }
@@ -144,9 +163,11 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   std::string label = (it.forward ? "F" : "B") + std::to_string(it.micro_batch);
   if (cfg_.par.virtual_stages > 1) label += ".c" + std::to_string(it.chunk);
   const double t0 = now();
-  auto compute = [this, step, r, s, it, &pc, label, t0, done]() {
+  const PipeItem& last = last_item_[static_cast<std::size_t>(s)];
+  const bool reduce_during = cfg_.par.dp > 1 && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
+  auto compute = [this, step, r, s, it, &pc, label, t0, done, reduce_during]() {
     const double t1 = now();
-    submit_all(stage_devices(r, s), as_cost(pc), label, [this, step, r, s, it, &pc, t0, t1, done] {
+    auto after = [this, step, r, s, it, &pc, t0, t1, done] {
       const double t2 = now();
       run_comm(stage_devices(r, s), pc.tp_comm, 0, [this, step, r, s, it, t0, t1, t2, done] {
         if (r == 0) {
@@ -158,7 +179,16 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
         }
         done();
       });
-    });
+    };
+    if (!reduce_during) return submit_all(stage_devices(r, s), as_cost(pc), label, after);
+    // The step's last backward produces the stage's final gradients bucket by bucket;
+    // each bucket's reduction starts as soon as it is ready (Megatron-LM DDP overlap).
+    PassCost piece = pc;
+    piece.compute /= static_cast<double>(buckets_);
+    piece.flops /= static_cast<double>(buckets_);
+    piece.bytes /= static_cast<double>(buckets_);
+    piece.energy /= static_cast<double>(buckets_);
+    run_pieces(step, s, stage_devices(r, s), as_cost(piece), label, after);
   };
   if (cfg_.par.zero >= 3 && cfg_.par.dp > 1 && r == 0) {
     // ZeRO-3 / FSDP gathers the chunk's parameters before each pass (not prefetched yet;
@@ -168,6 +198,31 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   } else {
     compute();
   }
+}
+
+// Queues all pieces at once (the streams run them back to back); piece i finishing on
+// every device makes bucket i ready.
+void TrainingExecutor::run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
+                                  const std::string& label, std::function<void()> then) {
+  for (std::int64_t i = 0; i < buckets_; ++i) {
+    submit_all(devs, piece, label, [this, step, s, i, then] {
+      bucket_ready(step, s, i);
+      if (i + 1 == buckets_) then();
+    });
+  }
+}
+
+void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i) {
+  BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+  if (--b.join[static_cast<std::size_t>(i)] > 0) return;
+  const double bytes = stage_params_[static_cast<std::size_t>(s)] * kGradBytes / static_cast<double>(buckets_);
+  const CollectiveKind kind = cfg_.par.zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter;
+  dp_collective(s, kind, bytes, [this, step, s] {
+    BucketState& st = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+    if (--st.pending > 0 || !st.waiter) return;
+    auto w = std::move(st.waiter);
+    w();
+  });
 }
 
 void TrainingExecutor::run_comm(const std::vector<int>& group, const std::vector<CommStep>& steps, std::size_t i,
@@ -206,7 +261,8 @@ void TrainingExecutor::submit_all(const std::vector<int>& devices, const OpCost&
 }
 
 // A stage's gradient reduction over its DP groups (all-reduce; reduce-scatter with ZeRO,
-// whose shards the optimizer then updates), Adam on every simulated device of the stage,
+// whose shards the optimizer then updates; started bucket by bucket in the last backward,
+// run_pass), Adam on every simulated device of the stage,
 // and for ZeRO-1/2 the all-gather of the updated 16-bit parameters (Megatron-LM's
 // distributed optimizer).
 int TrainingExecutor::add_stage_tail(std::int64_t step, std::int64_t s, const std::vector<int>& last_passes) {
@@ -215,14 +271,18 @@ int TrainingExecutor::add_stage_tail(std::int64_t step, std::int64_t s, const st
   auto rec = [this, step, s]() -> StageStepTimes& { return steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)]; };
   node_what_.push_back("gradient reduction of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");
   const int reduce = graph_.add(
-      [this, dp, s, grad_bytes, rec](Done done) {
+      [this, dp, step, s, rec](Done done) {
         if (!dp) return done();
+        // Exposed part of the bucketed reduction: from the last backward's end to the last
+        // bucket reduced.
         const double t0 = now();
-        dp_collective(s, cfg_.par.zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter, grad_bytes,
-                      [this, t0, rec, done] {
-                        rec().dp_comm += now() - t0;
-                        done();
-                      });
+        auto finish = [this, t0, rec, done] {
+          rec().dp_comm += now() - t0;
+          done();
+        };
+        BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+        if (b.pending == 0) return finish();
+        b.waiter = finish;
       },
       last_passes);
   node_what_.push_back("optimizer step of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");

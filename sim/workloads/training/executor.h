@@ -36,6 +36,14 @@ struct StepRecord {
   std::vector<StageStepTimes> stages;
 };
 
+// Gradient buckets of one stage in one step: each is reduced over DP as soon as every
+// simulated replica's last backward has produced it.
+struct BucketState {
+  std::vector<std::size_t> join;  // per bucket: replicas that have not produced it yet
+  std::size_t pending = 0;        // buckets not reduced yet
+  std::function<void()> waiter;   // the stage's tail, once it waits for them
+};
+
 class TrainingExecutor {
  public:
   TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, const ChipSpec& chip);
@@ -54,6 +62,9 @@ class TrainingExecutor {
   void run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, Done done);
   void run_comm(const std::vector<int>& group, const std::vector<CommStep>& steps, std::size_t i, std::function<void()> then);
   void dp_collective(std::int64_t s, CollectiveKind kind, Bytes bytes, std::function<void()> then);
+  void run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
+                  const std::string& label, std::function<void()> then);
+  void bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i);
   void submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label, std::function<void()> then);
   std::vector<int> stage_devices(std::int64_t r, std::int64_t s) const;
   double now() const;
@@ -66,6 +77,9 @@ class TrainingExecutor {
   std::vector<OpCost> optimizer_;   // per stage
   std::vector<double> stage_params_;
   std::vector<std::int64_t> replicas_;  // simulated data-parallel replicas
+  std::vector<PipeItem> last_item_;     // per stage: its last pass of a step (a backward)
+  std::int64_t buckets_ = 1;            // gradient buckets per stage
+  std::vector<std::vector<BucketState>> bucket_state_;  // [step][stage]
   OpGraph graph_;
   std::vector<std::string> node_what_;
   std::vector<StepRecord> steps_;

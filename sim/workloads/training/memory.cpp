@@ -74,6 +74,10 @@ double layer_activation_bytes(const TrainingConfig& c) {
   return whole + (attention + mlp) / tp;
 }
 
+double gradient_bucket_elements(const TrainingConfig& c) {
+  return std::max(kBucketElements, kBucketElementsPerDp * d(c.par.dp));
+}
+
 std::vector<StageMemory> training_memory(const TrainingConfig& c) {
   std::vector<StageMemory> out;
   const double dp = d(c.par.dp);
@@ -96,8 +100,7 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
     }
     if (s == c.par.pp - 1) r.activations += kLogitBytes * d(c.seq_len) * d(c.micro_batch) * d(c.model.vocab) / d(c.par.tp);
     if (c.par.dp > 1) {
-      const double bucket = std::max(kBucketElements, kBucketElementsPerDp * dp);
-      r.comm_buffers += kBucketsInFlight * std::min(bucket, r.params) * kBucketBytes;
+      r.comm_buffers += kBucketsInFlight * std::min(gradient_bucket_elements(c), r.params) * kBucketBytes;
     }
     if (zero >= 3) r.comm_buffers += kZero3GatheredLayers * c.model.layer_params() / d(c.par.tp) * kWeightBytes;
     out.push_back(r);

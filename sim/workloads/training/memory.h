@@ -32,6 +32,9 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c);
 // tp rank (Korthikanti et al. 2022, Table 2, with FlashAttention's O(s) softmax state).
 double layer_activation_bytes(const TrainingConfig& c);
 
+// Elements in one data-parallel gradient bucket (Megatron-LM DDP: max(40M, 1M x dp)).
+double gradient_bucket_elements(const TrainingConfig& c);
+
 // Throws InfeasibleError (exit 3) with the per-category breakdown in GiB when the worst
 // stage exceeds the device's memory less the reserve.
 void check_training_fits(const TrainingConfig& c, const ChipSpec& chip);
