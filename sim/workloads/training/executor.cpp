@@ -65,6 +65,11 @@ void TrainingExecutor::start() {
   fresh.pending = static_cast<std::size_t>(buckets_);
   bucket_state_.assign(static_cast<std::size_t>(cfg_.steps),
                        std::vector<BucketState>(static_cast<std::size_t>(cfg_.par.pp), fresh));
+  if (cfg_.par.zero >= 3 && cfg_.par.dp > 1) {
+    const auto passes = static_cast<std::size_t>(2 * cfg_.micro_batches() * cfg_.par.virtual_stages);
+    gathers_.assign(static_cast<std::size_t>(cfg_.steps),
+                    std::vector<std::vector<GatherState>>(static_cast<std::size_t>(cfg_.par.pp), std::vector<GatherState>(passes)));
+  }
   for (std::int64_t k = 0; k < cfg_.steps; ++k) barrier = build_step(k, barrier);
   graph_.start();
 }
@@ -108,7 +113,7 @@ int TrainingExecutor::build_step(std::int64_t step, int barrier) {
             if (u < 0) break;
             deps.push_back(u);
           }
-          const int id = add_pass(step, r, s, it, deps);
+          const int id = add_pass(step, r, s, it, static_cast<std::int64_t>(next[su]), deps);
           node[su][slot(it.forward, it.micro_batch, it.chunk)] = id;
           prev[su] = id;
           ++added;
@@ -132,11 +137,12 @@ int TrainingExecutor::build_step(std::int64_t step, int barrier) {
       tails);
 }
 
-int TrainingExecutor::add_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::vector<int> deps) {
+int TrainingExecutor::add_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,
+                               std::vector<int> deps) {
   node_what_.push_back(std::string(it.forward ? "forward" : "backward") + " of micro-batch " + std::to_string(it.micro_batch) +
                        " on stage " + std::to_string(s) + " (replica " + std::to_string(r) + ", step " +
                        std::to_string(step) + ")");
-  return graph_.add([this, step, r, s, it](Done done) { run_pass(step, r, s, it, std::move(done)); }, std::move(deps));
+  return graph_.add([this, step, r, s, it, k](Done done) { run_pass(step, r, s, it, k, std::move(done)); }, std::move(deps));
 }
 
 int TrainingExecutor::add_transfer(std::int64_t r, std::int64_t from_s, std::int64_t to_s, Bytes bytes, int dep,
@@ -156,7 +162,8 @@ int TrainingExecutor::add_transfer(std::int64_t r, std::int64_t from_s, std::int
       {dep});
 }
 
-void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, Done done) {
+void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,
+                                Done done) {
   const std::int64_t vs = it.chunk * cfg_.par.pp + s;
   const ChunkCost& c = chunks_[static_cast<std::size_t>(vs)];
   const PassCost& pc = it.forward ? c.forward : c.backward;
@@ -191,13 +198,34 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
     run_pieces(step, s, stage_devices(r, s), as_cost(piece), label, after);
   };
   if (cfg_.par.zero >= 3 && cfg_.par.dp > 1 && r == 0) {
-    // ZeRO-3 / FSDP gathers the chunk's parameters before each pass (not prefetched yet;
-    // an unfolded run issues it from replica 0's passes only, one collective per group).
-    const double bytes = stage_params_[static_cast<std::size_t>(s)] / static_cast<double>(cfg_.par.virtual_stages) * kGradBytes;
-    dp_collective(s, CollectiveKind::AllGather, bytes, compute);
+    // ZeRO-3 / FSDP: the pass waits for its parameters, and the next pass's gather starts
+    // as this one computes (one ahead, FSDP's forward / backward prefetch). An unfolded run
+    // issues them from replica 0's passes only: one collective per group, as in the real run.
+    start_gather(step, s, k);
+    GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+    auto go = [this, step, s, k, compute] {
+      start_gather(step, s, k + 1);
+      compute();
+    };
+    if (g.done) return go();
+    g.waiter = go;
   } else {
     compute();
   }
+}
+
+void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int64_t k) {
+  auto& passes = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+  if (k >= static_cast<std::int64_t>(passes.size()) || passes[static_cast<std::size_t>(k)].started) return;
+  passes[static_cast<std::size_t>(k)].started = true;
+  const double bytes = stage_params_[static_cast<std::size_t>(s)] / static_cast<double>(cfg_.par.virtual_stages) * kGradBytes;
+  dp_collective(s, CollectiveKind::AllGather, bytes, [this, step, s, k] {
+    GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+    g.done = true;
+    if (!g.waiter) return;
+    auto w = std::move(g.waiter);
+    w();
+  });
 }
 
 // Queues all pieces at once (the streams run them back to back); piece i finishing on

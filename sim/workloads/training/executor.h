@@ -44,6 +44,12 @@ struct BucketState {
   std::function<void()> waiter;   // the stage's tail, once it waits for them
 };
 
+// ZeRO-3 parameter gather of one pass: started one pass ahead (prefetch), waited for by it.
+struct GatherState {
+  bool started = false, done = false;
+  std::function<void()> waiter;
+};
+
 class TrainingExecutor {
  public:
   TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, const ChipSpec& chip);
@@ -56,10 +62,12 @@ class TrainingExecutor {
  private:
   using Done = OpGraph::Done;
   int build_step(std::int64_t step, int barrier);
-  int add_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::vector<int> deps);
+  int add_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k, std::vector<int> deps);
   int add_transfer(std::int64_t r, std::int64_t from_s, std::int64_t to_s, Bytes bytes, int dep, const std::string& what);
   int add_stage_tail(std::int64_t step, std::int64_t s, const std::vector<int>& last_passes);
-  void run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, Done done);
+  void run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k, Done done);
+  // ZeRO-3: the all-gather of the parameters pass k of stage s needs (started once).
+  void start_gather(std::int64_t step, std::int64_t s, std::int64_t k);
   void run_comm(const std::vector<int>& group, const std::vector<CommStep>& steps, std::size_t i, std::function<void()> then);
   void dp_collective(std::int64_t s, CollectiveKind kind, Bytes bytes, std::function<void()> then);
   void run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
@@ -80,6 +88,7 @@ class TrainingExecutor {
   std::vector<PipeItem> last_item_;     // per stage: its last pass of a step (a backward)
   std::int64_t buckets_ = 1;            // gradient buckets per stage
   std::vector<std::vector<BucketState>> bucket_state_;  // [step][stage]
+  std::vector<std::vector<std::vector<GatherState>>> gathers_;  // [step][stage][pass]
   OpGraph graph_;
   std::vector<std::string> node_what_;
   std::vector<StepRecord> steps_;
