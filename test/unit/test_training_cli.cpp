@@ -42,6 +42,7 @@ TEST_CASE("training bad input exits 2 with one positioned line", "[training]") {
       {"devices", "global_batch: 8\nparallelism: {tp: 2, pp: 2, dp: 3}\n", "tp x pp x dp = 4 x 3 = 12"},
       {"batch", "global_batch: 9\nparallelism: {tp: 2, pp: 1, dp: 4}\n", "not a multiple of micro_batch x dp"},
       {"schedule", "global_batch: 8\nparallelism: {tp: 8, schedule: zigzag}\n", "zigzag"},
+      {"algorithm", "global_batch: 8\nparallelism: {tp: 8, algorithm: torus}\n", "torus cannot run"},
   };
   for (const auto& c : cases) {
     INFO(c.name);

@@ -11,6 +11,7 @@
 #include "sim/core/error.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
+#include "sim/net/collective.h"
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/executor.h"
 #include "sim/workloads/training/layout.h"
@@ -35,6 +36,23 @@ class Training : public Workload {
     } catch (const std::invalid_argument& e) {
       throw InputError(pos_of(doc.root["dtype"] ? doc.root["dtype"] : doc.root, doc.file_of("dtype")),
                        "training (" + cfg_.dtype + " on " + chip.name + "): " + e.what());
+    }
+    check_algorithm(doc, topo);
+  }
+
+  // The collective algorithm must run every kind of group the step uses (first of each),
+  // refused here with its position rather than mid-run.
+  void check_algorithm(const Doc& doc, const Topology& topo) const {
+    const RankMap m = rank_map(cfg_);
+    const std::vector<std::vector<int>> groups = {m.tp_group(0, 0), m.dp_group(0, 0)};
+    for (const auto& g : groups) {
+      for (CollectiveKind k : {CollectiveKind::AllReduce, CollectiveKind::AllGather, CollectiveKind::ReduceScatter}) {
+        const std::string why = collective_unsupported(topo, CollectiveRequest{k, g, 1 << 20, 0}, cfg_.par.algorithm);
+        if (why.empty()) continue;
+        const YAML::Node par = doc.root["parallelism"];
+        const YAML::Node at = par && par.IsMap() && par["algorithm"] ? par["algorithm"] : doc.root;
+        throw InputError(pos_of(at, doc.file_of("parallelism")), "workload.parallelism.algorithm: " + why);
+      }
     }
   }
 
