@@ -1,5 +1,6 @@
 // The workload part of `llmsim check`: the kind's own loader validates the document
-// against an empty topology (device names are checked at `run` time).
+// against an empty topology (device names are checked at `run` time), or against the
+// topology named before it on the command line; then the kind describes what it resolved.
 #include <iostream>
 
 #include "sim/cli/commands.h"
@@ -7,14 +8,15 @@
 
 namespace llmsim {
 
-void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out) {
+void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out, const Topology* topo) {
   YAML::Node k = static_cast<const YAML::Node&>(doc.root)["kind"];
   std::string kind = as_string(k, doc.file_of("kind"), "workload.kind");
   auto w = WorkloadRegistry::make(kind);
   if (!w) throw InputError(pos_of(k, doc.file_of("kind")), "workload.kind: unknown kind '" + kind + "'");
   Topology empty;
-  w->load(doc, empty, catalog);
-  out << doc.path << ": " << kind << " workload ok\n";
+  w->load(doc, topo ? *topo : empty, catalog);
+  out << doc.path << ": " << kind << " workload ok" << (topo ? " on " + topo->name : std::string()) << "\n";
+  w->describe(out);
 }
 
 }  // namespace llmsim

@@ -25,8 +25,11 @@ struct FitArgs {
   std::vector<std::string> devices;
   long long context = 0;
   long long batch = 1;
+  std::string training;  // --training WORKLOAD: per-stage training memory instead
 };
 int cmd_fit(const FitArgs& args, std::ostream& out);
+// `llmsim fit --training WORKLOAD`: per-stage training memory and whether each chip holds it.
+int cmd_fit_training(const FitArgs& args, std::ostream& out);
 
 struct DescribeArgs {
   std::string kind;              // chip | topology | workload | workload:KIND
@@ -42,7 +45,9 @@ std::string classify_doc(const Doc& doc);
 // Per-kind validators used by `check` (each prints a short report of what it found).
 void check_chip_doc(const Doc& doc, std::ostream& out);
 void check_topology_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
-void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out);
+// With `topo` (a topology named earlier on the same `check` command line), the workload is
+// checked against its devices, as `run` would.
+void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out, const Topology* topo = nullptr);
 void check_model_doc(const Doc& doc, std::ostream& out);
 // A config.resolved.yaml: its chips, topology and workload (parts read by
 // sim/engine/resolved_config.h).

@@ -27,6 +27,9 @@ std::string sci(double v) {
 }  // namespace
 
 int cmd_fit(const FitArgs& args, std::ostream& out) {
+  if (!args.training.empty()) return cmd_fit_training(args, out);
+  if (args.model.empty()) throw InputError({"--model", 0, 0}, "is required (or --training WORKLOAD)");
+  if (args.dtype.empty()) throw InputError({"--dtype", 0, 0}, "is required (or --training WORKLOAD)");
   const auto& dts = known_dtypes();
   if (std::find(dts.begin(), dts.end(), args.dtype) == dts.end()) {
     std::string list;

@@ -39,6 +39,8 @@ class Workload {
   virtual std::vector<std::string> waiting(Simulation& sim) { (void)sim; return {}; }
   // How far the run is (called about once a second while a progress line is shown).
   virtual WorkProgress progress(Simulation& sim) { (void)sim; return {}; }
+  // After load, for `llmsim check`: what the document resolves to (training: the rank map).
+  virtual void describe(std::ostream& os) const { (void)os; }
   // One line per result for the terminal (nccl-tests style tables, human summary).
   virtual void print(Simulation& sim, std::ostream& os) { (void)sim; (void)os; }
 };

@@ -1,0 +1,138 @@
+#include "sim/workloads/training/config.h"
+
+#include <climits>
+#include <cstdlib>
+
+#include "sim/core/params.h"
+
+namespace llmsim {
+namespace {
+
+std::string n2s(std::int64_t v) { return std::to_string(v); }
+
+void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
+  Params p = f.child("parallelism");
+  TrainingParallelism& x = c.par;
+  x.tp = p.positive("tp");
+  x.pp = p.positive("pp");
+  for (const char* k : {"cp", "ep"}) {
+    if (p.positive(k) != 1) {
+      p.fail(k, std::string(k) + " > 1 is not modelled yet (context / expert parallelism); use 1");
+    }
+  }
+  const bool dp_given = p.has("dp");
+  x.dp = p.positive("dp", 1);
+  x.sequence_parallel = p.boolean("sequence_parallel");
+  x.schedule = p.choice("schedule");
+  x.virtual_stages = p.positive("virtual_stages");
+  x.zero = static_cast<int>(p.integer("zero"));
+  if (x.zero < 0 || x.zero > 3) p.fail("zero", "ZeRO stage must be 0, 1, 2 or 3");
+  x.recompute = p.choice("recompute");
+  x.algorithm = p.str("algorithm");
+
+  const ModelSpec& m = c.model;
+  if (m.moe()) p.fail("tp", "MoE training needs expert parallelism, which is not modelled yet");
+  if (m.heads % x.tp != 0 || m.kv_heads % x.tp != 0) {
+    p.fail("tp", "tp " + n2s(x.tp) + " must divide num_attention_heads (" + n2s(m.heads) + ") and num_key_value_heads (" +
+                     n2s(m.kv_heads) + "); llmsim does not replicate KV heads");
+  }
+  if (x.sequence_parallel && x.tp == 1) p.fail("sequence_parallel", "needs tp > 1 (it shards activations over the tp group)");
+  if (x.schedule == "interleaved-1f1b") {
+    if (x.pp < 2) p.fail("schedule", "interleaved-1f1b needs pp >= 2");
+    if (x.virtual_stages < 2) p.fail("virtual_stages", "interleaved-1f1b needs virtual_stages >= 2");
+  } else if (x.virtual_stages != 1) {
+    p.fail("virtual_stages", "only interleaved-1f1b uses virtual stages (schedule is " + x.schedule + ")");
+  }
+  const std::int64_t chunks = x.pp * x.virtual_stages;
+  if (chunks > m.layers) {
+    p.fail("pp", "pp x virtual_stages = " + n2s(chunks) + " exceeds the model's " + n2s(m.layers) + " layers");
+  }
+  if (x.virtual_stages > 1 && m.layers % chunks != 0) {
+    p.fail("virtual_stages", "pp x virtual_stages = " + n2s(chunks) + " must divide the model's " + n2s(m.layers) +
+                                 " layers (each model chunk holds the same number)");
+  }
+  if (topo.num_devices() > 0) {
+    const std::int64_t n = topo.num_devices(), per = x.tp * x.pp;
+    if (!dp_given) {
+      if (n % per != 0) {
+        p.fail("tp", "tp x pp = " + n2s(per) + " does not divide the topology's " + n2s(n) + " devices (dp = devices / (tp x pp))");
+      }
+      x.dp = n / per;
+    } else if (per * x.dp != n) {
+      p.fail("dp", "tp x pp x dp = " + n2s(per) + " x " + n2s(x.dp) + " = " + n2s(per * x.dp) + " but the topology has " +
+                       n2s(n) + " devices");
+    }
+  }
+  p.set_resolved("dp", n2s(x.dp));
+  p.finish();
+}
+
+}  // namespace
+
+std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
+  const std::int64_t pp = c.par.pp, base = c.model.layers / pp, rem = c.model.layers % pp;
+  if (rem == 0) return base;
+  const std::int64_t middle = std::max<std::int64_t>(0, pp - 2);
+  const std::int64_t rank = s == 0 ? middle : (s == pp - 1 ? middle + 1 : s - 1);
+  return base + (rank < rem ? 1 : 0);
+}
+
+TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
+  TrainingConfig c;
+  Params f("workload:training", doc, "workload");
+  f.str("kind");
+  f.str("name");
+  f.str("description");
+  c.model = load_model_ref(f.str("model"), f.pos("model"), doc.dir());
+  c.dtype = f.choice("dtype");
+  c.seq_len = f.positive("seq_len");
+  if (c.model.max_context > 0 && c.seq_len > c.model.max_context) {
+    f.fail("seq_len", "seq_len " + n2s(c.seq_len) + " exceeds the model's max_position_embeddings (" +
+                          n2s(c.model.max_context) + ")");
+  }
+  c.global_batch = f.positive("global_batch");
+  c.micro_batch = f.positive("micro_batch");
+  c.steps = f.positive("steps");
+  if (c.steps > 1000000) f.fail("steps", "at most 1,000,000 steps per run");
+  parse_parallelism(f, topo, c);
+  const std::int64_t per_step = c.micro_batch * c.par.dp;
+  if (c.global_batch % per_step != 0) {
+    f.fail("global_batch", "global_batch " + n2s(c.global_batch) + " is not a multiple of micro_batch x dp = " +
+                               n2s(c.micro_batch) + " x " + n2s(c.par.dp) + " = " + n2s(per_step));
+  }
+  if (c.par.schedule == "interleaved-1f1b" && c.micro_batches() % c.par.pp != 0) {
+    f.fail("global_batch", "interleaved-1f1b needs the micro-batches per step (" + n2s(c.micro_batches()) +
+                               ") to be a multiple of pp (" + n2s(c.par.pp) + "), as Megatron-LM requires");
+  }
+  c.memory_reserve = f.num("memory_reserve");
+  if (!(c.memory_reserve >= 0 && c.memory_reserve < 1)) f.fail("memory_reserve", "must be in [0, 1)");
+  const std::int64_t seed = f.integer("seed");
+  if (seed < 0) f.fail("seed", "must be >= 0");
+  c.seed = static_cast<std::uint64_t>(seed);
+  c.fold_data_parallel = f.boolean("fold_data_parallel");
+  f.finish();
+  c.resolved = f.resolved();
+  return c;
+}
+
+RankMap rank_map(const TrainingConfig& c) { return RankMap{c.par.tp, c.par.pp, c.par.dp}; }
+
+std::vector<int> RankMap::tp_group(std::int64_t d, std::int64_t p) const {
+  std::vector<int> g;
+  for (std::int64_t t = 0; t < tp; ++t) g.push_back(device(t, d, p));
+  return g;
+}
+
+std::vector<int> RankMap::dp_group(std::int64_t t, std::int64_t p) const {
+  std::vector<int> g;
+  for (std::int64_t d = 0; d < dp; ++d) g.push_back(device(t, d, p));
+  return g;
+}
+
+std::vector<int> RankMap::pp_group(std::int64_t t, std::int64_t d) const {
+  std::vector<int> g;
+  for (std::int64_t p = 0; p < pp; ++p) g.push_back(device(t, d, p));
+  return g;
+}
+
+}  // namespace llmsim

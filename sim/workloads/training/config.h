@@ -1,0 +1,67 @@
+// The `kind: training` document (CONTRACT.md): model, precision, sequence and batch sizes,
+// steps, and the parallelism (tensor, pipeline with its schedule, data with ZeRO stage,
+// activation recomputation). Parsed once (strict, positioned errors); defaults live in
+// config_params.cpp only.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/llm/model.h"
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+
+struct TrainingParallelism {
+  std::int64_t tp = 1, pp = 1, dp = 1;
+  bool sequence_parallel = false;     // Megatron-LM sequence parallelism (Korthikanti et al. 2022)
+  std::string schedule = "1f1b";      // gpipe | 1f1b | interleaved-1f1b
+  std::int64_t virtual_stages = 1;    // model chunks per device (interleaved-1f1b)
+  int zero = 0;                       // 0 none, 1 optimizer, 2 + gradients, 3 + parameters (FSDP)
+  std::string recompute = "none";     // none | selective | full
+  std::string algorithm = "auto";     // collective algorithm for every group
+};
+
+struct TrainingConfig {
+  ModelSpec model;
+  std::string dtype = "bf16";         // GEMMs and stored weights / gradients (mixed precision)
+  std::int64_t seq_len = 0;
+  std::int64_t global_batch = 0;      // sequences per step
+  std::int64_t micro_batch = 1;       // sequences per micro-batch per data-parallel replica
+  std::int64_t steps = 1;
+  TrainingParallelism par;
+  double memory_reserve = 0.1;        // share of device memory kept free (allocator, workspace)
+  std::uint64_t seed = 1;
+  // Simulate the compute of one data-parallel replica and run every data-parallel
+  // collective on its full group (docs/training.md "Folding"); false: every replica.
+  bool fold_data_parallel = true;
+  YAML::Node resolved;                // the document as loaded (config.resolved.yaml)
+
+  // Micro-batches each pipeline runs per step: global_batch / (micro_batch x dp).
+  std::int64_t micro_batches() const { return global_batch / (micro_batch * par.dp); }
+  std::int64_t devices() const { return par.tp * par.pp * par.dp; }
+  double tokens_per_step() const { return static_cast<double>(global_batch) * static_cast<double>(seq_len); }
+};
+
+// Parses and validates (InputError, exit 2, with the arithmetic). With a topology that has
+// devices, checks tp x pp x dp against its device count.
+TrainingConfig parse_training(const Doc& doc, const Topology& topo);
+
+// Transformer layers held by pipeline stage `s` (as even as possible; the remainder goes to
+// the middle stages, which do not also hold the embedding or the LM head).
+std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s);
+
+// Megatron-LM's rank order: TP innermost (inside a node), then DP, then PP. Device index of
+// the rank with these coordinates, and the members of each kind of group.
+struct RankMap {
+  std::int64_t tp = 1, pp = 1, dp = 1;
+  int device(std::int64_t t, std::int64_t d, std::int64_t p) const {
+    return static_cast<int>(t + tp * (d + dp * p));
+  }
+  std::vector<int> tp_group(std::int64_t d, std::int64_t p) const;
+  std::vector<int> dp_group(std::int64_t t, std::int64_t p) const;
+  std::vector<int> pp_group(std::int64_t t, std::int64_t d) const;
+};
+RankMap rank_map(const TrainingConfig& c);
+
+}  // namespace llmsim

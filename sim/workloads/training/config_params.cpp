@@ -1,0 +1,53 @@
+// `kind: training` parameters, declared once (sim/core/params.h); parse_training reads them
+// by name. Defaults follow Megatron-LM's arguments where it has one.
+#include "sim/core/params.h"
+
+namespace llmsim {
+namespace {
+
+using P = ParamDecl;
+using T = ParamType;
+const char* const kDoc = "docs/training.md";
+const char* const kMegatron = "Megatron-LM arguments";
+const char* const kKind = "workload:training";
+
+}  // namespace
+
+LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training steps: model, batch, parallelism", {
+    P::req("kind", T::String, "training").from(kDoc),
+    P::opt("name", T::String, "", "label").from(kDoc),
+    P::opt("description", T::String, "", "free text").from(kDoc),
+    P::req("model", T::String, "workloads/models name, or a model YAML / config.json path").from(kDoc),
+    P::opt("dtype", T::Choice, "bf16", "mixed-precision compute and stored weights / gradients (fp32 master weights and Adam states)")
+        .one_of({"bf16", "fp16", "fp8"}).from(kDoc),
+    P::req("seq_len", T::Positive, "tokens per sequence").from(kDoc),
+    P::req("global_batch", T::Positive, "sequences per optimizer step").from(kDoc),
+    P::opt("micro_batch", T::Positive, "1", "sequences per micro-batch on one data-parallel replica").from(kMegatron),
+    P::opt("steps", T::Positive, "1", "optimizer steps simulated").from(kDoc),
+    P::opt("parallelism", T::Map, "", "tensor / pipeline / data parallelism").nested("workload:training.parallelism").from(kDoc),
+    P::opt("memory_reserve", T::Number, "0.1",
+           "share of device memory kept free for allocator fragmentation and workspaces (an assumption, not a fit)")
+        .from(kDoc),
+    P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
+    P::opt("fold_data_parallel", T::Boolean, "true",
+           "simulate one data-parallel replica's compute, every data-parallel collective in full")
+        .from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism", "", {
+    P::opt("tp", T::Positive, "1", "tensor-parallel degree (innermost: inside a node)").from(kMegatron),
+    P::opt("pp", T::Positive, "1", "pipeline stages").from(kMegatron),
+    P::derive("dp", T::Positive, "devices / (tp x pp)", "data-parallel replicas").from(kMegatron),
+    P::opt("sequence_parallel", T::Boolean, "false", "shard norms / dropout activations over tp (Korthikanti et al. 2022)")
+        .from(kMegatron),
+    P::opt("schedule", T::Choice, "1f1b", "pipeline schedule").one_of({"gpipe", "1f1b", "interleaved-1f1b"}).from(kDoc),
+    P::opt("virtual_stages", T::Positive, "1", "model chunks per device (interleaved-1f1b)").from(kMegatron),
+    P::opt("zero", T::Integer, "0", "ZeRO stage: 0, 1 (optimizer states), 2 (+ gradients), 3 (+ parameters; FSDP)")
+        .from("Rajbhandari et al. SC'20"),
+    P::opt("cp", T::Positive, "1", "context-parallel degree (only 1 is modelled so far)").from(kMegatron),
+    P::opt("ep", T::Positive, "1", "expert-parallel degree (only 1 is modelled so far)").from(kMegatron),
+    P::opt("recompute", T::Choice, "none", "activation recomputation").one_of({"none", "selective", "full"}).from(kMegatron),
+    P::opt("algorithm", T::String, "auto", "collective algorithm for every group").from(kDoc),
+}});
+
+}  // namespace llmsim

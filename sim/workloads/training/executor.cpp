@@ -1,0 +1,343 @@
+#include "sim/workloads/training/executor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "models/device.h"
+#include "models/network.h"
+#include "sim/engine/simulation.h"
+#include "sim/workloads/training/memory.h"
+
+namespace llmsim {
+namespace {
+
+// Gradients are reduced and parameters gathered in 16 bits (Megatron-Core DDP's default,
+// grad_reduce_in_fp32 off; the distributed optimizer all-gathers bf16 parameters).
+constexpr double kGradBytes = 2.0;
+// At most this many gradient buckets per stage are simulated (Megatron-LM's 40M-element
+// buckets would make ~25 per stage of the 405B run, each a network collective on every
+// DP group): a simulation-speed cap, not a model parameter. Coarser buckets overlap a
+// little less of the reduction with the last backward.
+constexpr std::int64_t kMaxSimulatedBuckets = 4;
+
+OpCost as_cost(const PassCost& p) {
+  OpCost oc;
+  oc.time = p.compute;
+  oc.compute_time = p.compute;
+  oc.flops = p.flops;
+  oc.bytes = p.bytes;
+  oc.energy = p.energy;
+  return oc;
+}
+
+}  // namespace
+
+TrainingExecutor::TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, const ChipSpec& chip)
+    : sim_(sim), cfg_(cfg), map_(rank_map(cfg)), lowering_(cfg, chip) {
+  for (std::int64_t vs = 0; vs < cfg.par.pp * cfg.par.virtual_stages; ++vs) chunks_.push_back(lowering_.chunk_cost(vs));
+  const auto mem = training_memory(cfg);
+  for (std::int64_t s = 0; s < cfg.par.pp; ++s) {
+    optimizer_.push_back(lowering_.optimizer_cost(s));
+    stage_params_.push_back(mem[static_cast<std::size_t>(s)].params);
+  }
+  const std::int64_t reps = cfg.fold_data_parallel ? 1 : cfg.par.dp;
+  for (std::int64_t r = 0; r < reps; ++r) replicas_.push_back(r);
+  double most = 0;
+  for (std::int64_t s = 0; s < cfg.par.pp; ++s) {
+    last_item_.push_back(pipeline_order(cfg.par.schedule, cfg.par.pp, s, cfg.micro_batches(), cfg.par.virtual_stages).back());
+    most = std::max(most, stage_params_[static_cast<std::size_t>(s)]);
+  }
+  const auto needed = static_cast<std::int64_t>(std::ceil(most / gradient_bucket_elements(cfg)));
+  buckets_ = std::max<std::int64_t>(1, std::min(kMaxSimulatedBuckets, needed));
+}
+
+double TrainingExecutor::now() const { return to_seconds(sim_.now()); }
+
+std::vector<int> TrainingExecutor::stage_devices(std::int64_t r, std::int64_t s) const { return map_.tp_group(r, s); }
+
+void TrainingExecutor::start() {
+  int barrier = -1;
+  steps_.assign(static_cast<std::size_t>(cfg_.steps), StepRecord{});
+  for (auto& st : steps_) st.stages.assign(static_cast<std::size_t>(cfg_.par.pp), StageStepTimes{});
+  BucketState fresh;
+  fresh.join.assign(static_cast<std::size_t>(buckets_), replicas_.size());
+  fresh.pending = static_cast<std::size_t>(buckets_);
+  bucket_state_.assign(static_cast<std::size_t>(cfg_.steps),
+                       std::vector<BucketState>(static_cast<std::size_t>(cfg_.par.pp), fresh));
+  if (cfg_.par.zero >= 3 && cfg_.par.dp > 1) {
+    const auto passes = static_cast<std::size_t>(2 * cfg_.micro_batches() * cfg_.par.virtual_stages);
+    gathers_.assign(static_cast<std::size_t>(cfg_.steps),
+                    std::vector<std::vector<GatherState>>(static_cast<std::size_t>(cfg_.par.pp), std::vector<GatherState>(passes)));
+  }
+  for (std::int64_t k = 0; k < cfg_.steps; ++k) barrier = build_step(k, barrier);
+  graph_.start();
+}
+
+// Adds one step's nodes. Stages are walked in turn, each adding passes in its schedule
+// order until one needs a pass of another stage not added yet (the graph takes
+// dependencies on earlier nodes only); a round adding nothing means the schedule itself
+// deadlocks, which pipeline_order never produces.
+int TrainingExecutor::build_step(std::int64_t step, int barrier) {
+  const std::int64_t p = cfg_.par.pp, v = cfg_.par.virtual_stages, m = cfg_.micro_batches(), pv = p * v;
+  std::vector<std::vector<PipeItem>> order;
+  for (std::int64_t s = 0; s < p; ++s) order.push_back(pipeline_order(cfg_.par.schedule, p, s, m, v));
+  auto slot = [&](bool fwd, std::int64_t mb, std::int64_t chunk) {
+    return static_cast<std::size_t>((fwd ? 0 : m * v) + chunk * m + mb);
+  };
+  std::vector<std::vector<int>> last(static_cast<std::size_t>(p));
+  for (std::int64_t r : replicas_) {
+    std::vector<std::vector<int>> node(static_cast<std::size_t>(p), std::vector<int>(static_cast<std::size_t>(2 * m * v), -1));
+    std::vector<std::size_t> next(static_cast<std::size_t>(p), 0);
+    std::vector<int> prev(static_cast<std::size_t>(p), barrier);
+    std::size_t added = 0, total = static_cast<std::size_t>(p * 2 * m * v);
+    while (added < total) {
+      bool progressed = false;
+      for (std::int64_t s = 0; s < p; ++s) {
+        const auto su = static_cast<std::size_t>(s);
+        for (; next[su] < order[su].size(); ++next[su]) {
+          const PipeItem& it = order[su][next[su]];
+          const std::int64_t vs = it.chunk * p + s;
+          std::vector<int> deps;
+          if (prev[su] >= 0) deps.push_back(prev[su]);
+          const std::int64_t from = it.forward ? vs - 1 : vs + 1;  // upstream virtual stage
+          if (from >= 0 && from < pv) {
+            const std::int64_t fs = from % p;
+            const int u = node[static_cast<std::size_t>(fs)][slot(it.forward, it.micro_batch, from / p)];
+            if (u < 0) break;
+            const std::string what = std::string(it.forward ? "activations" : "gradients") + " of micro-batch " +
+                                     std::to_string(it.micro_batch);
+            deps.push_back(add_transfer(r, fs, s, chunks_[static_cast<std::size_t>(from)].send_bytes, u, what));
+          } else if (!it.forward) {
+            const int u = node[su][slot(true, it.micro_batch, it.chunk)];
+            if (u < 0) break;
+            deps.push_back(u);
+          }
+          const int id = add_pass(step, r, s, it, static_cast<std::int64_t>(next[su]), deps);
+          node[su][slot(it.forward, it.micro_batch, it.chunk)] = id;
+          prev[su] = id;
+          ++added;
+          progressed = true;
+        }
+      }
+      if (!progressed) throw std::logic_error("training: pipeline schedule " + cfg_.par.schedule + " deadlocks");
+    }
+    for (std::int64_t s = 0; s < p; ++s) last[static_cast<std::size_t>(s)].push_back(prev[static_cast<std::size_t>(s)]);
+  }
+  std::vector<int> tails;
+  for (std::int64_t s = 0; s < p; ++s) tails.push_back(add_stage_tail(step, s, last[static_cast<std::size_t>(s)]));
+  node_what_.push_back("end of step " + std::to_string(step));
+  return graph_.add(
+      [this, step](Done done) {
+        auto& rec = steps_[static_cast<std::size_t>(step)];
+        rec.end = now();
+        if (static_cast<std::size_t>(step) + 1 < steps_.size()) steps_[static_cast<std::size_t>(step) + 1].start = rec.end;
+        done();
+      },
+      tails);
+}
+
+int TrainingExecutor::add_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,
+                               std::vector<int> deps) {
+  node_what_.push_back(std::string(it.forward ? "forward" : "backward") + " of micro-batch " + std::to_string(it.micro_batch) +
+                       " on stage " + std::to_string(s) + " (replica " + std::to_string(r) + ", step " +
+                       std::to_string(step) + ")");
+  return graph_.add([this, step, r, s, it, k](Done done) { run_pass(step, r, s, it, k, std::move(done)); }, std::move(deps));
+}
+
+int TrainingExecutor::add_transfer(std::int64_t r, std::int64_t from_s, std::int64_t to_s, Bytes bytes, int dep,
+                                   const std::string& what) {
+  node_what_.push_back("send of " + what + " from stage " + std::to_string(from_s) + " to " + std::to_string(to_s));
+  return graph_.add(
+      [this, r, from_s, to_s, bytes](Done done) {
+        const auto src = stage_devices(r, from_s), dst = stage_devices(r, to_s);
+        auto pending = std::make_shared<std::size_t>(src.size());
+        auto shared_done = std::make_shared<Done>(std::move(done));
+        for (std::size_t t = 0; t < src.size(); ++t) {
+          sim_.network().transfer(src[t], dst[t], bytes, [pending, shared_done] {
+            if (--*pending == 0) (*shared_done)();
+          });
+        }
+      },
+      {dep});
+}
+
+void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,
+                                Done done) {
+  const std::int64_t vs = it.chunk * cfg_.par.pp + s;
+  const ChunkCost& c = chunks_[static_cast<std::size_t>(vs)];
+  const PassCost& pc = it.forward ? c.forward : c.backward;
+  std::string label = (it.forward ? "F" : "B") + std::to_string(it.micro_batch);
+  if (cfg_.par.virtual_stages > 1) label += ".c" + std::to_string(it.chunk);
+  const double t0 = now();
+  const PipeItem& last = last_item_[static_cast<std::size_t>(s)];
+  const bool reduce_during = cfg_.par.dp > 1 && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
+  auto compute = [this, step, r, s, it, &pc, label, t0, done, reduce_during]() {
+    const double t1 = now();
+    auto after = [this, step, r, s, it, &pc, t0, t1, done] {
+      const double t2 = now();
+      run_comm(stage_devices(r, s), pc.tp_comm, 0, [this, step, r, s, it, t0, t1, t2, done] {
+        if (r == 0) {
+          auto& rec = steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)];
+          const double t3 = now();
+          rec.compute += t2 - t1;
+          rec.tp_comm += (t1 - t0) + (t3 - t2);
+          if (!it.forward) rec.last_pass_end = t3;
+        }
+        done();
+      });
+    };
+    if (!reduce_during) return submit_all(stage_devices(r, s), as_cost(pc), label, after);
+    // The step's last backward produces the stage's final gradients bucket by bucket;
+    // each bucket's reduction starts as soon as it is ready (Megatron-LM DDP overlap).
+    PassCost piece = pc;
+    piece.compute /= static_cast<double>(buckets_);
+    piece.flops /= static_cast<double>(buckets_);
+    piece.bytes /= static_cast<double>(buckets_);
+    piece.energy /= static_cast<double>(buckets_);
+    run_pieces(step, s, stage_devices(r, s), as_cost(piece), label, after);
+  };
+  if (cfg_.par.zero >= 3 && cfg_.par.dp > 1 && r == 0) {
+    // ZeRO-3 / FSDP: the pass waits for its parameters, and the next pass's gather starts
+    // as this one computes (one ahead, FSDP's forward / backward prefetch). An unfolded run
+    // issues them from replica 0's passes only: one collective per group, as in the real run.
+    start_gather(step, s, k);
+    GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+    auto go = [this, step, s, k, compute] {
+      start_gather(step, s, k + 1);
+      compute();
+    };
+    if (g.done) return go();
+    g.waiter = go;
+  } else {
+    compute();
+  }
+}
+
+void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int64_t k) {
+  auto& passes = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+  if (k >= static_cast<std::int64_t>(passes.size()) || passes[static_cast<std::size_t>(k)].started) return;
+  passes[static_cast<std::size_t>(k)].started = true;
+  const double bytes = stage_params_[static_cast<std::size_t>(s)] / static_cast<double>(cfg_.par.virtual_stages) * kGradBytes;
+  dp_collective(s, CollectiveKind::AllGather, bytes, [this, step, s, k] {
+    GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+    g.done = true;
+    if (!g.waiter) return;
+    auto w = std::move(g.waiter);
+    w();
+  });
+}
+
+// Queues all pieces at once (the streams run them back to back); piece i finishing on
+// every device makes bucket i ready.
+void TrainingExecutor::run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
+                                  const std::string& label, std::function<void()> then) {
+  for (std::int64_t i = 0; i < buckets_; ++i) {
+    submit_all(devs, piece, label, [this, step, s, i, then] {
+      bucket_ready(step, s, i);
+      if (i + 1 == buckets_) then();
+    });
+  }
+}
+
+void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i) {
+  BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+  if (--b.join[static_cast<std::size_t>(i)] > 0) return;
+  const double bytes = stage_params_[static_cast<std::size_t>(s)] * kGradBytes / static_cast<double>(buckets_);
+  const CollectiveKind kind = cfg_.par.zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter;
+  dp_collective(s, kind, bytes, [this, step, s] {
+    BucketState& st = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+    if (--st.pending > 0 || !st.waiter) return;
+    auto w = std::move(st.waiter);
+    w();
+  });
+}
+
+void TrainingExecutor::run_comm(const std::vector<int>& group, const std::vector<CommStep>& steps, std::size_t i,
+                                std::function<void()> then) {
+  if (i >= steps.size() || group.size() < 2) {
+    then();
+    return;
+  }
+  const CommStep st = steps[i];
+  // One collective runs on the network; the pass's other identical ones repeat its time
+  // (as inference does: hundreds of same-size collectives per micro-batch otherwise).
+  sim_.network().collective(st.kind, group, st.bytes, cfg_.par.algorithm,
+                            [this, group, steps, i, st, then](const CollectiveResult& res) {
+                              sim_.queue().after(to_simtime(res.time * static_cast<double>(st.count - 1)),
+                                                 [this, group, steps, i, then] { run_comm(group, steps, i + 1, then); });
+                            });
+}
+
+void TrainingExecutor::dp_collective(std::int64_t s, CollectiveKind kind, Bytes bytes, std::function<void()> then) {
+  auto pending = std::make_shared<std::int64_t>(cfg_.par.tp);
+  for (std::int64_t t = 0; t < cfg_.par.tp; ++t) {
+    sim_.network().collective(kind, map_.dp_group(t, s), bytes, cfg_.par.algorithm, [pending, then](const CollectiveResult&) {
+      if (--*pending == 0) then();
+    });
+  }
+}
+
+void TrainingExecutor::submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label,
+                                  std::function<void()> then) {
+  auto pending = std::make_shared<std::size_t>(devices.size());
+  for (int d : devices) {
+    sim_.device(d).core().submit(cost, label, [pending, then](const OpCost&) {
+      if (--*pending == 0) then();
+    });
+  }
+}
+
+// A stage's gradient reduction over its DP groups (all-reduce; reduce-scatter with ZeRO,
+// whose shards the optimizer then updates; started bucket by bucket in the last backward,
+// run_pass), Adam on every simulated device of the stage,
+// and for ZeRO-1/2 the all-gather of the updated 16-bit parameters (Megatron-LM's
+// distributed optimizer).
+int TrainingExecutor::add_stage_tail(std::int64_t step, std::int64_t s, const std::vector<int>& last_passes) {
+  const bool dp = cfg_.par.dp > 1;
+  const double grad_bytes = stage_params_[static_cast<std::size_t>(s)] * kGradBytes;
+  auto rec = [this, step, s]() -> StageStepTimes& { return steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)]; };
+  node_what_.push_back("gradient reduction of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");
+  const int reduce = graph_.add(
+      [this, dp, step, s, rec](Done done) {
+        if (!dp) return done();
+        // Exposed part of the bucketed reduction: from the last backward's end to the last
+        // bucket reduced.
+        const double t0 = now();
+        auto finish = [this, t0, rec, done] {
+          rec().dp_comm += now() - t0;
+          done();
+        };
+        BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+        if (b.pending == 0) return finish();
+        b.waiter = finish;
+      },
+      last_passes);
+  node_what_.push_back("optimizer step of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");
+  return graph_.add(
+      [this, dp, s, grad_bytes, rec](Done done) {
+        std::vector<int> devs;
+        for (std::int64_t r : replicas_) {
+          for (int d : stage_devices(r, s)) devs.push_back(d);
+        }
+        const double t0 = now();
+        submit_all(devs, optimizer_[static_cast<std::size_t>(s)], "adam", [this, dp, s, grad_bytes, rec, t0, done] {
+          const double t1 = now();
+          rec().optimizer += t1 - t0;
+          if (!dp || cfg_.par.zero == 0 || cfg_.par.zero == 3) return done();
+          dp_collective(s, CollectiveKind::AllGather, grad_bytes, [this, rec, t1, done] {
+            rec().dp_comm += now() - t1;
+            done();
+          });
+        });
+      },
+      {reduce});
+}
+
+std::vector<std::string> TrainingExecutor::waiting() const {
+  std::vector<std::string> out;
+  for (int i : graph_.running()) out.push_back(node_what_[static_cast<std::size_t>(i)] + " never completed");
+  return out;
+}
+
+}  // namespace llmsim

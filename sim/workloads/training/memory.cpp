@@ -1,0 +1,140 @@
+#include "sim/workloads/training/memory.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sim/core/error.h"
+
+namespace llmsim {
+namespace {
+
+// Mixed-precision Adam, per parameter (Rajbhandari et al. SC'20 "ZeRO" §3.1): 16-bit
+// weights and gradients, and fp32 master weights, momentum and variance (K = 12). fp8
+// training keeps the same stored copies (Transformer Engine casts to fp8 per GEMM).
+constexpr double kWeightBytes = 2, kGradientBytes = 2, kOptimizerBytes = 12;
+// Megatron-LM DistributedDataParallel: gradient buckets of max(40M, 1M x dp) elements,
+// reduced while the next one fills (two in flight), in fp32.
+constexpr double kBucketElements = 40e6, kBucketElementsPerDp = 1e6, kBucketsInFlight = 2, kBucketBytes = 4;
+// ZeRO-3 / FSDP gathers the next layer's parameters while the current one computes.
+constexpr double kZero3GatheredLayers = 2;
+// Cross-entropy on the last stage keeps the logits in fp32 (Korthikanti et al. 2022 §4.3).
+constexpr double kLogitBytes = 4;
+
+double d(std::int64_t v) { return static_cast<double>(v); }
+
+// Parameters one device of stage `s` holds: its layers, the (vocab-parallel) embedding on
+// the first stage, the LM head on the last (a tied head is a second copy of the embedding
+// there when pp > 1, as Megatron-LM keeps it).
+double stage_params(const TrainingConfig& c, std::int64_t s) {
+  const ModelSpec& m = c.model;
+  const double tp = d(c.par.tp);
+  double p = d(training_stage_layers(c, s)) * m.layer_params() / tp;
+  const bool first = s == 0, last = s == c.par.pp - 1;
+  const double word_embedding = d(m.vocab) * d(m.hidden);
+  if (first) p += m.embedding_params() / tp;
+  if (last) p += (m.tied_embeddings ? (first ? 0.0 : word_embedding) : m.lm_head_params()) / tp;
+  return p;
+}
+
+// Micro-batches (in whole-stage units) whose activations stage `s` holds at its peak.
+// Megatron-LM's warm-up counts: 1F1B runs p - s - 1 forwards before its first backward;
+// the interleaved schedule 2(p - s - 1) + (v - 1)p model-chunk forwards, each 1/v of the
+// stage (Narayanan et al. SC'21; Korthikanti et al. 2022 §4.2 gives p(1 + (p-1)/(pv)) for
+// the first stage). GPipe runs every forward first.
+double in_flight(const TrainingConfig& c, std::int64_t s) {
+  const std::int64_t p = c.par.pp, m = c.micro_batches(), v = c.par.virtual_stages;
+  if (c.par.schedule == "gpipe") return d(m);
+  if (c.par.schedule == "1f1b") return d(std::min(m, p - s));
+  const std::int64_t chunks = std::min(m * v, 2 * (p - s - 1) + (v - 1) * p + 1);
+  return d(chunks) / d(v);
+}
+
+}  // namespace
+
+double layer_activation_bytes(const TrainingConfig& c) {
+  // Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
+  // Models", Table 2 / §4: per layer 34 sbh + 5 a s^2 b bytes with 16-bit activations, of
+  // which 10 sbh (norm inputs, the QKV and MLP inputs, dropout masks) stay whole without
+  // sequence parallelism and the rest shards over tp. Generalised here to grouped KV heads
+  // and any MLP width (the paper's 24 sbh is Q, K, V, the attention output, and a 4h MLP's
+  // two inner tensors); the 5 a s^2 b softmax term is dropped: FlashAttention keeps O(s)
+  // statistics instead, so selective recompute (which drops just that term) saves nothing.
+  const ModelSpec& m = c.model;
+  const double sb = d(c.seq_len) * d(c.micro_batch), h = d(m.hidden);
+  const double hq = d(m.heads * m.head_dim), hk = d(m.kv_heads * m.head_dim), f = d(m.ffn);
+  const double whole = sb * (4 * h + 2 * h + 2 * h + 2 * h);  // 2 norm inputs, QKV in, MLP in, 2 masks
+  const double attention = sb * (2 * hq + 4 * hk + 2 * hq);   // Q, K and V, attention output
+  const double mlp = sb * (m.gated_mlp ? 6 * f : 4 * f);      // gate + up outputs and down input
+  const double tp = d(c.par.tp);
+  if (c.par.recompute == "full") {
+    // Only each layer's input is kept (sharded with sequence parallelism).
+    return 2 * sb * h / (c.par.sequence_parallel ? tp : 1.0);
+  }
+  if (c.par.sequence_parallel) return (whole + attention + mlp) / tp;
+  return whole + (attention + mlp) / tp;
+}
+
+double gradient_bucket_elements(const TrainingConfig& c) {
+  return std::max(kBucketElements, kBucketElementsPerDp * d(c.par.dp));
+}
+
+std::vector<StageMemory> training_memory(const TrainingConfig& c) {
+  std::vector<StageMemory> out;
+  const double dp = d(c.par.dp);
+  const int zero = c.par.zero;
+  for (std::int64_t s = 0; s < c.par.pp; ++s) {
+    StageMemory r;
+    r.stage = s;
+    r.params = stage_params(c, s);
+    r.weights = r.params * kWeightBytes / (zero >= 3 ? dp : 1.0);
+    r.gradients = r.params * kGradientBytes / (zero >= 2 ? dp : 1.0);
+    r.optimizer = r.params * kOptimizerBytes / (zero >= 1 ? dp : 1.0);
+    r.in_flight = in_flight(c, s);
+    const double layers = d(training_stage_layers(c, s));
+    r.activations = r.in_flight * layers * layer_activation_bytes(c);
+    if (c.par.recompute == "full") {
+      // Backward re-runs one layer's forward at a time and holds its full activations.
+      TrainingConfig whole = c;
+      whole.par.recompute = "none";
+      r.activations += layer_activation_bytes(whole);
+    }
+    if (s == c.par.pp - 1) r.activations += kLogitBytes * d(c.seq_len) * d(c.micro_batch) * d(c.model.vocab) / d(c.par.tp);
+    if (c.par.dp > 1) {
+      r.comm_buffers += kBucketsInFlight * std::min(gradient_bucket_elements(c), r.params) * kBucketBytes;
+    }
+    if (zero >= 3) r.comm_buffers += kZero3GatheredLayers * c.model.layer_params() / d(c.par.tp) * kWeightBytes;
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::string memory_breakdown(const StageMemory& m) {
+  auto gib = [](double b) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", b / (1024.0 * 1024 * 1024));
+    return std::string(buf);
+  };
+  char inflight[32];
+  std::snprintf(inflight, sizeof inflight, "%.3g", m.in_flight);
+  return "weights " + gib(m.weights) + " + gradients " + gib(m.gradients) + " + optimizer " + gib(m.optimizer) +
+         " + activations " + gib(m.activations) + " (" + inflight + " micro-batches in flight) + buffers " +
+         gib(m.comm_buffers) + " = " + gib(m.total());
+}
+
+void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
+  const auto stages = training_memory(c);
+  const StageMemory& worst = *std::max_element(stages.begin(), stages.end(), [](const StageMemory& a, const StageMemory& b) {
+    return a.total() < b.total();
+  });
+  const double capacity = chip.main_tier().capacity;
+  const double usable = capacity * (1 - c.memory_reserve);
+  if (worst.total() <= usable) return;
+  char cap[96];
+  std::snprintf(cap, sizeof cap, "%.1f GiB x (1 - memory_reserve %.2g) = %.1f GiB", capacity / (1024.0 * 1024 * 1024),
+                c.memory_reserve, usable / (1024.0 * 1024 * 1024));
+  throw InfeasibleError("training does not fit: pipeline stage " + std::to_string(worst.stage) + " needs " +
+                        memory_breakdown(worst) + " per device, but " + chip.name + " has " + cap +
+                        " (try zero: 1-3, more pp or tp, recompute: full, or a smaller micro_batch)");
+}
+
+}  // namespace llmsim

@@ -1,0 +1,107 @@
+// `kind: training` (CONTRACT.md; docs/training.md): pre-training steps of a dense
+// transformer under tensor, pipeline and data parallelism. load parses and validates;
+// start checks memory (exit 3 with the breakdown) and hands the steps to the op-graph
+// executor; report turns the per-stage times it recorded into the summary's `training`
+// block (training_report.cpp).
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+
+#include "models/device.h"
+#include "sim/core/error.h"
+#include "sim/engine/simulation.h"
+#include "sim/engine/workload.h"
+#include "sim/net/collective.h"
+#include "sim/workloads/training/config.h"
+#include "sim/workloads/training/executor.h"
+#include "sim/workloads/training/layout.h"
+#include "sim/workloads/training/lowering.h"
+#include "sim/workloads/training/memory.h"
+#include "sim/workloads/training/training_report.h"
+
+namespace llmsim {
+namespace {
+
+class Training : public Workload {
+ public:
+  void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
+    (void)catalog;
+    cfg_ = parse_training(doc, topo);
+    layout_ = training_layout(cfg_, topo);
+    if (topo.num_devices() == 0) return;
+    // Every op of a pass must run on the chip (e.g. fp8 on a chip without fp8 GEMMs).
+    const ChipSpec& chip = *topo.device_chip.front();
+    try {
+      TrainingLowering(cfg_, chip).chunk_cost(0);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(pos_of(doc.root["dtype"] ? doc.root["dtype"] : doc.root, doc.file_of("dtype")),
+                       "training (" + cfg_.dtype + " on " + chip.name + "): " + e.what());
+    }
+    check_algorithm(doc, topo);
+  }
+
+  // The collective algorithm must run every kind of group the step uses (first of each),
+  // refused here with its position rather than mid-run.
+  void check_algorithm(const Doc& doc, const Topology& topo) const {
+    const RankMap m = rank_map(cfg_);
+    const std::vector<std::vector<int>> groups = {m.tp_group(0, 0), m.dp_group(0, 0)};
+    for (const auto& g : groups) {
+      for (CollectiveKind k : {CollectiveKind::AllReduce, CollectiveKind::AllGather, CollectiveKind::ReduceScatter}) {
+        const std::string why = collective_unsupported(topo, CollectiveRequest{k, g, 1 << 20, 0}, cfg_.par.algorithm);
+        if (why.empty()) continue;
+        const YAML::Node par = doc.root["parallelism"];
+        const YAML::Node at = par && par.IsMap() && par["algorithm"] ? par["algorithm"] : doc.root;
+        throw InputError(pos_of(at, doc.file_of("parallelism")), "workload.parallelism.algorithm: " + why);
+      }
+    }
+  }
+
+  void describe(std::ostream& os) const override { os << layout_; }
+
+  YAML::Node resolved() const override { return cfg_.resolved; }
+
+  void start(Simulation& sim) override {
+    const ChipSpec& chip = sim.device(0).chip();
+    check_training_fits(cfg_, chip);
+    exec_ = std::make_unique<TrainingExecutor>(sim, cfg_, chip);
+    exec_->start();
+  }
+
+  void report(Simulation& sim, Json& summary) override {
+    report_ = training_report(cfg_, sim.device(0).chip(), exec_->steps());
+    Seconds t = to_seconds(sim.now());
+    Joules e = 0;
+    for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
+    summary["energy_j"] = e;
+    summary["avg_power_w"] = t > 0 ? e / t : 0.0;
+    summary["training"] = training_json(report_);
+  }
+
+  void print(Simulation& sim, std::ostream& os) override {
+    (void)sim;
+    os << training_paragraph(cfg_, report_);
+  }
+
+  std::vector<std::string> waiting(Simulation& sim) override {
+    (void)sim;
+    return exec_ ? exec_->waiting() : std::vector<std::string>{};
+  }
+
+  WorkProgress progress(Simulation& sim) override {
+    (void)sim;
+    if (!exec_) return {};
+    return {static_cast<double>(exec_->nodes_done()), static_cast<double>(exec_->nodes()), "ops"};
+  }
+
+ private:
+  TrainingConfig cfg_;
+  std::unique_ptr<TrainingExecutor> exec_;
+  TrainingReport report_;
+  std::string layout_;
+};
+
+}  // namespace
+
+LLMSIM_REGISTER_WORKLOAD(Training, "training");
+
+}  // namespace llmsim

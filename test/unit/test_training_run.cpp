@@ -1,0 +1,268 @@
+// [training] Training steps end to end through the binary (one SystemC kernel per
+// process): pipeline bubbles against the closed forms of the schedules' papers, MFU
+// bounds, data-parallel scaling, folding of data-parallel replicas, and bad input.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unistd.h>
+
+using nlohmann::json;
+
+namespace {
+
+struct TmpDir {
+  std::string path;
+  TmpDir() {
+    static int n = 0;
+    path = "/tmp/llmsim-train-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    REQUIRE(std::system(("rm -rf " + path + " && mkdir -p " + path).c_str()) == 0);
+  }
+  ~TmpDir() { std::system(("rm -rf " + path).c_str()); }
+};
+
+std::string write(const std::string& dir, const std::string& name, const std::string& text) {
+  std::ofstream(dir + "/" + name) << text;
+  return dir + "/" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+int run(const std::string& topo, const std::string& wl, const std::string& outdir, std::string* out = nullptr) {
+  std::string cmd = std::string(LLMSIM_BINARY) + " run --quiet -t " + topo + " -w " + wl + " -o " + outdir + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string o;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) o.append(buf, n);
+  int st = pclose(p);
+  if (out) *out = o;
+  return WEXITSTATUS(st);
+}
+
+json training(const std::string& dir) { return json::parse(slurp(dir + "/summary.json"))["training"]; }
+
+// Sixteen uniform layers and a 256-entry vocabulary: the embedding and LM head are a
+// fraction of a percent of a stage, so every stage costs the same, as the closed forms assume.
+std::string tiny_model(const std::string& d) {
+  return write(d, "tiny.yaml",
+               "name: tiny\narchitectures: [LlamaForCausalLM]\nhidden_act: silu\nnum_hidden_layers: 16\n"
+               "hidden_size: 2048\nnum_attention_heads: 16\nnum_key_value_heads: 16\nintermediate_size: 8192\n"
+               "vocab_size: 256\nmax_position_embeddings: 4096\ntie_word_embeddings: false\n");
+}
+
+// H100s on a switch whose links are so fast that communication is free (the papers'
+// bubble formulas count compute only).
+std::string fast_topology(const std::string& d, int n) {
+  return write(d, "fast.yaml",
+               "name: fast\ndevice: nvidia-h100-sxm\ncount: " + std::to_string(n) +
+                   "\nfabrics:\n  - name: nv\n    type: nvlink\n    shape: switch\n"
+                   "    link: {bandwidth: 1000 TB/s, latency: 1 ns}\n");
+}
+
+std::string workload(const std::string& model, const std::string& par, long long global_batch,
+                     const std::string& extra = "") {
+  return "kind: training\nmodel: " + model + "\nseq_len: 2048\nglobal_batch: " + std::to_string(global_batch) +
+         "\nmicro_batch: 1\nparallelism: {" + par + "}\n" + extra;
+}
+
+double bubble_of(const std::string& d, const std::string& par, long long gb, const std::string& tag) {
+  TmpDir out;
+  std::string msg;
+  const std::string wl = write(d, tag + ".yaml", workload(tiny_model(d), par, gb));
+  REQUIRE(run(fast_topology(d, 4), wl, out.path, &msg) == 0);
+  INFO(msg);
+  return training(out.path)["pipeline_bubble_fraction"].get<double>();
+}
+
+}  // namespace
+
+TEST_CASE("with free communication 1F1B and GPipe idle (p-1)/(m+p-1) of the pipeline", "[training]") {
+  TmpDir tmp;
+  const double p = 4, m = 8;
+  const double expected = (p - 1) / (m + p - 1);  // Narayanan et al. SC'21 §2.2
+  CHECK(bubble_of(tmp.path, "tp: 1, pp: 4, schedule: 1f1b", 8, "a") == Approx(expected).epsilon(0.02));
+  CHECK(bubble_of(tmp.path, "tp: 1, pp: 4, schedule: gpipe", 8, "b") == Approx(expected).epsilon(0.02));
+}
+
+TEST_CASE("interleaving v model chunks divides the bubble time by v", "[training]") {
+  TmpDir tmp;
+  const double p = 4, m = 8, v = 2;
+  // Bubble time (p-1)/v passes against m passes of work (Narayanan et al. SC'21 §2.2.2).
+  const double expected = (p - 1) / v / (m + (p - 1) / v);
+  CHECK(bubble_of(tmp.path, "tp: 1, pp: 4, schedule: interleaved-1f1b, virtual_stages: 2", 8, "c") ==
+        Approx(expected).epsilon(0.05));
+}
+
+TEST_CASE("training reports MFU in (0, 1) and never more TFLOPS than the dense peak", "[training]") {
+  TmpDir tmp;
+  TmpDir out;
+  std::string msg;
+  const std::string topo = "topologies/dgx-h100.yaml";
+  const std::string wl = write(tmp.path, "w.yaml", workload("llama-3.1-8b", "tp: 8", 4, "steps: 2\n"));
+  REQUIRE(run(std::string(LLMSIM_SOURCE_DIR) + "/" + topo, wl, out.path, &msg) == 0);
+  INFO(msg);
+  json t = training(out.path);
+  CHECK(t["steps"] == 2);
+  CHECK(t["mfu"].get<double>() > 0);
+  CHECK(t["mfu"].get<double>() < 1);
+  CHECK(t["hfu"].get<double>() >= t["mfu"].get<double>());
+  CHECK(t["tflops_per_device"].get<double>() <= 989.4);  // H100 SXM dense bf16 (NVIDIA datasheet)
+  CHECK(t["step_times_s"]["min"].get<double>() <= t["step_time_s"].get<double>());
+  CHECK(t["step_times_s"]["max"].get<double>() >= t["step_time_s"].get<double>());
+  double sum = 0;
+  for (const auto& kv : t["time"].items()) sum += kv.value().get<double>();
+  CHECK(sum == Approx(1).epsilon(0.01));
+}
+
+TEST_CASE("folding data-parallel replicas gives the step time of simulating them all", "[training]") {
+  TmpDir tmp;
+  const std::string& d = tmp.path;
+  // 2 pipelines of 4 stages on the NVLink switch of one DGX H100: the DP all-reduces share
+  // the links with the other replica's pipeline sends when unfolded.
+  const std::string base = workload(tiny_model(d), "tp: 1, pp: 4, dp: 2", 16);
+  double t[2];
+  for (int fold = 0; fold < 2; ++fold) {
+    TmpDir out;
+    std::string msg;
+    const std::string wl = write(d, "f" + std::to_string(fold) + ".yaml",
+                                 base + "fold_data_parallel: " + (fold ? "true" : "false") + "\n");
+    REQUIRE(run(std::string(LLMSIM_SOURCE_DIR) + "/topologies/dgx-h100.yaml", wl, out.path, &msg) == 0);
+    INFO(msg);
+    t[fold] = training(out.path)["step_time_s"].get<double>();
+  }
+  CHECK(t[1] == Approx(t[0]).epsilon(0.01));
+}
+
+TEST_CASE("doubling dp at fixed micro-batches per replica costs at most the gradient all-reduce", "[training]") {
+  TmpDir tmp;
+  const std::string& d = tmp.path;
+  const std::string model = tiny_model(d);
+  double step[2], per_device[2];
+  for (int k = 0; k < 2; ++k) {
+    const int dp = 1 << k;
+    TmpDir out;
+    std::string msg;
+    const std::string wl = write(d, "dp" + std::to_string(dp) + ".yaml",
+                                 workload(model, "tp: 1, pp: 4, dp: " + std::to_string(dp), 8LL * dp));
+    const std::string topo = write(d, "sw" + std::to_string(dp) + ".yaml",
+                                   "name: sw\ndevice: nvidia-h100-sxm\ncount: " + std::to_string(4 * dp) +
+                                       "\nfabrics:\n  - name: nv\n    type: nvlink\n    shape: switch\n"
+                                       "    link: {bandwidth: 450 GB/s, latency: 1 us}\n");
+    REQUIRE(run(topo, wl, out.path, &msg) == 0);
+    INFO(msg);
+    json t = training(out.path);
+    step[k] = t["step_time_s"].get<double>();
+    per_device[k] = t["tokens_per_s"].get<double>() / (4.0 * dp);
+  }
+  // The cost of that all-reduce measured on its own (a microbench through the same
+  // network model): the gradients of the largest stage (4 layers, the 256 x h embedding
+  // or LM head, norms; bf16) over 2 devices of the same switch.
+  const double h = 2048, f = 8192, layer = 4 * h * h + 3 * h * f + 2 * h;
+  const double bytes = (4 * layer + 256 * h + h) * 2;
+  double allreduce = 0;
+  {
+    TmpDir out;
+    std::string msg;
+    char mb[160];
+    std::snprintf(mb, sizeof mb, "kind: microbench\nops:\n  - {op: allreduce, bytes: %.0f B, group: all}\n", bytes);
+    const std::string topo = write(d, "sw-ar.yaml",
+                                   "name: sw\ndevice: nvidia-h100-sxm\ncount: 2\nfabrics:\n  - name: nv\n    type: nvlink\n"
+                                   "    shape: switch\n    link: {bandwidth: 450 GB/s, latency: 1 us}\n");
+    REQUIRE(run(topo, write(d, "ar.yaml", mb), out.path, &msg) == 0);
+    INFO(msg);
+    allreduce = json::parse(slurp(out.path + "/summary.json"))["microbench"][0]["time_s"].get<double>();
+  }
+  REQUIRE(allreduce > 0);
+  CHECK(per_device[1] <= per_device[0] * 1.001);
+  // Stage 0 finishes the pipeline, so its reduction is exposed whole; the other stages'
+  // reductions overlap it but share their switch ports with the gradient sends still
+  // heading to stage 0, which may delay it a little more: 10 % allowed for that contention.
+  const double cost = allreduce * 1.10;
+  INFO("step dp1 " << step[0] << " s, dp2 " << step[1] << " s, all-reduce alone " << allreduce << " s");
+  CHECK(step[1] >= step[0]);
+  CHECK(step[1] <= step[0] + cost);
+  CHECK(per_device[1] >= per_device[0] * step[0] / (step[0] + cost));
+}
+
+TEST_CASE("C4: Llama 3.1 405B on 16,384 H100 lands in 30-50 % MFU", "[training]") {
+  // CALIBRATION C4 (Llama 3 paper, Table 4): 400 TFLOPS per GPU, 38-43 % MFU. The band is
+  // the issue's, wider than the paper's because llmsim runs plain 1F1B (docs/validation.md).
+  TmpDir out;
+  std::string msg;
+  REQUIRE(run(std::string(LLMSIM_SOURCE_DIR) + "/topologies/h100-16k.yaml",
+              std::string(LLMSIM_SOURCE_DIR) + "/workloads/train-llama3-405b-h100-16k.yaml", out.path, &msg) == 0);
+  INFO(msg);
+  json t = training(out.path);
+  CHECK(t["mfu"].get<double>() > 0.30);
+  CHECK(t["mfu"].get<double>() < 0.50);
+  // 1F1B with 16 micro-batches over 16 stages idles at least (p-1)/(m+p-1) = 15/31 of the
+  // pipeline span; communication on the critical path (gradient sends, reductions that
+  // hold SMs during the last backward) can only add to it.
+  CHECK(t["pipeline_bubble_fraction"].get<double>() >= 15.0 / 31 * 0.98);
+  CHECK(t["pipeline_bubble_fraction"].get<double>() < 0.6);
+}
+
+TEST_CASE("the timeline shows every forward and backward pass by micro-batch", "[training]") {
+  TmpDir tmp;
+  TmpDir out;
+  std::string msg;
+  const std::string wl = write(tmp.path, "t.yaml", workload(tiny_model(tmp.path), "tp: 1, pp: 4, schedule: 1f1b", 4));
+  std::string cmd = std::string(LLMSIM_BINARY) + " run --quiet --timeline -t " + fast_topology(tmp.path, 4) + " -w " +
+                    wl + " -o " + out.path + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  json tl = json::parse(slurp(out.path + "/timeline.json"));
+  const json& events = tl.is_array() ? tl : tl["traceEvents"];
+  int f = 0, b = 0;
+  for (const auto& e : events) {
+    if (!e.contains("name") || !e["name"].is_string()) continue;
+    const std::string n = e["name"];
+    f += n == "F3";
+    b += n == "B3";
+  }
+  // Micro-batch 3 passes through each of the 4 stages once forward and once backward.
+  CHECK(f == 4);
+  CHECK(b == 4);
+}
+
+TEST_CASE("Llama 3.1 70B with ZeRO-3 over 64 H100 fits and runs its parameter gathers", "[training]") {
+  TmpDir tmp;
+  const std::string& d = tmp.path;
+  const std::string topo = write(d, "h100-64.yaml",
+                                 "name: h100-64\nnodes: {topology: " + std::string(LLMSIM_SOURCE_DIR) +
+                                     "/topologies/dgx-h100.yaml, count: 8}\nfabrics:\n  - name: ib\n"
+                                     "    type: infiniband\n    shape: fat-tree\n    rails: 8\n    radix: 64\n"
+                                     "    link: {bandwidth: 400 Gb/s, latency: 1 us}\n");
+  double step[2];
+  for (int z = 0; z < 2; ++z) {
+    TmpDir out;
+    std::string msg;
+    // ZeRO-1 does not fit (weights and gradients whole: 70.6e9 x 4 bytes); ZeRO-3 does.
+    const std::string wl = write(d, "z" + std::to_string(z) + ".yaml",
+                                 workload("llama-3.1-70b", std::string("tp: 1, pp: 1, dp: 64, recompute: full, zero: ") +
+                                                               (z ? "3" : "1"), 64));
+    const int rc = run(topo, wl, out.path, &msg);
+    INFO(msg);
+    if (z == 0) {
+      CHECK(rc == 3);
+      CHECK(msg.find("does not fit") != std::string::npos);
+      continue;
+    }
+    REQUIRE(rc == 0);
+    json t = training(out.path);
+    step[z] = t["step_time_s"].get<double>();
+    CHECK(t["memory"]["weights"].get<double>() < 70.6e9 * 2 / 64 * 1.05);
+    // Every pass waits for its gathered parameters: communication shows in the step.
+    CHECK(t["exposed_comm_fraction"].get<double>() > 0);
+    CHECK(t["mfu"].get<double>() > 0);
+    CHECK(t["mfu"].get<double>() < 1);
+  }
+  (void)step;
+}
