@@ -81,9 +81,13 @@ void MemoryTier::transfer(Bytes bytes, std::function<void()> done) {
   }
 }
 
+namespace {
+constexpr double kUnlimitedRate = std::numeric_limits<double>::infinity();
+}  // namespace
+
 void MemoryTier::start_stream(Bytes bytes, std::function<void()> done) {
   if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
-  arbiter_.start({ResourceDemand{resource_, bytes}}, [this, d = std::move(done)] {
+  arbiter_.start({ResourceDemand{resource_, bytes, kUnlimitedRate, pj_per_byte_ * 1e-12}}, [this, d = std::move(done)] {
     --active_;
     if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
     if (d) d();

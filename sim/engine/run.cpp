@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "models/power_governor.h"
 #include "models/sc_kernel.h"
 #include "sim/cli/commands.h"
 #include "sim/engine/resolved_config.h"
@@ -152,6 +153,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   summary["partial"] = partial;
   if (partial) summary["stop_reason"] = stop_reason;
   workload->report(sim, summary);
+  summary["power"] = power_summary(sim);
   summary["stats"] = sim.stats().summary(opt.stats_full);
   summary["fitted"] = fitted_summary(topo);
 

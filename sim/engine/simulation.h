@@ -21,6 +21,8 @@ class sc_module;
 namespace llmsim {
 
 class Device;
+class PowerMonitor;
+class PowerSeries;
 class Network;
 
 struct RunOptions {
@@ -61,6 +63,9 @@ class Simulation {
   int num_devices() const { return static_cast<int>(devices_.size()); }
   Device& device(int i) { return *devices_.at(static_cast<size_t>(i)); }
   Network& network() { return *network_; }
+  // Per-device power (time series, cap governor) and the sum over devices.
+  PowerMonitor& power(int i) { return *power_.at(static_cast<size_t>(i)); }
+  PowerSeries& system_power() { return *system_power_; }
   StatsRegistry& stats() { return stats_; }
 
  private:
@@ -75,6 +80,8 @@ class Simulation {
   sc_core::sc_module* group(const std::string& path);
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<Network> network_;
+  std::unique_ptr<PowerSeries> system_power_;
+  std::vector<std::unique_ptr<PowerMonitor>> power_;  // after devices_: destroyed first
   StatsRegistry stats_;
 };
 
