@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "models/model_context.h"
+#include "sim/ops/energy.h"
 
 namespace llmsim {
 
@@ -66,7 +67,29 @@ std::vector<ResourceDemand> ComputeCore::demands(const OpCost& c) const {
     const MemoryTierSpec& t = chip_.memory[static_cast<std::size_t>(from - 1)];
     d.push_back({from, arbiter_.tier_work(from, c.memory_time * t.bandwidth * t.efficiency, c.pattern)});
   }
+  spread_energy(c, d);
   return d;
+}
+
+// The op's energy drawn while it runs, so the power time series integrates to exactly the
+// energy the op is charged: the bytes' share (bytes x the tier's pJ/B, all of a copy's)
+// on the tier demands, the rest (FLOPs) on compute; with only one kind, all on it.
+void ComputeCore::spread_energy(const OpCost& c, std::vector<ResourceDemand>& d) const {
+  if (d.empty() || !(c.energy > 0)) return;
+  double tier_work = 0, compute_work = 0;
+  for (const auto& x : d) (x.resource == ResourceArbiter::kCompute ? compute_work : tier_work) += x.work;
+  double mem_j = 0;
+  if (!c.tier_to.empty()) {
+    mem_j = c.energy;
+  } else if (const MemoryTierSpec* t = c.tier.empty() ? nullptr : chip_.tier(c.tier)) {
+    mem_j = std::min(c.energy, c.bytes * tier_pj_per_byte(chip_, *t) * 1e-12);
+  }
+  if (!(tier_work > 0)) mem_j = 0;
+  if (!(compute_work > 0)) mem_j = c.energy;
+  for (auto& x : d) {
+    bool compute = x.resource == ResourceArbiter::kCompute;
+    x.joules_per_work = compute ? (c.energy - mem_j) / compute_work : mem_j / tier_work;
+  }
 }
 
 void ComputeCore::finish() {

@@ -60,6 +60,7 @@ class ComputeCore : public sc_core::sc_module {
   void begin_body();
   void finish();
   std::vector<ResourceDemand> demands(const OpCost& c) const;
+  void spread_energy(const OpCost& c, std::vector<ResourceDemand>& d) const;
   void record(const Pending& p, SimTime begin, SimTime end);
 
   const ChipSpec& chip_;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "models/model_context.h"
+#include "models/power_governor.h"
 #include "sim/topo/topology.h"
 
 namespace llmsim {
@@ -63,7 +64,9 @@ ComputeCore* Device::stream(const std::string& name) {
 
 void Device::set_clock(Hertz clock) {
   if (!(clock > 0)) throw std::invalid_argument(label_ + ": clock must be positive");
-  arbiter_->set_clock_scale(clock / chip_.clock);
+  // Voltage follows the clock along the DVFS curve (models/power_governor.h).
+  const double s = clock / chip_.clock;
+  arbiter_->set_operating_point(s, DvfsCurve::of(sim_.topo().power).energy_scale(s));
 }
 
 void Device::set_up(bool up) {
@@ -107,7 +110,8 @@ Joules Device::dynamic_energy() const {
   Joules e = 0;
   for (const auto& s : streams_) e += s->energy();
   for (const auto& t : tiers_) e += t->energy();
-  return e;
+  // Ops are charged at nominal voltage; what running them below it saved comes off.
+  return e - arbiter_->dvfs_saved_energy();
 }
 
 }  // namespace llmsim

@@ -1,6 +1,7 @@
 #include "models/memory_tier.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include "models/tier_model_tlm.h"
@@ -131,17 +132,25 @@ void MemoryTier::transfer(Bytes bytes, std::function<void()> done, const AccessP
   const bool plain = pattern.is_default();
   SimTime lat = to_simtime(plain ? latency_ : model_->latency(pattern));
   const double work = plain ? bytes : arbiter_.tier_work(resource_, bytes, pattern);
+  // Energy is per byte moved, whatever the pattern scaled the arbiter's work to.
+  const double joules_per_work = work > 0 ? bytes * pj_per_byte_ * 1e-12 / work : 0.0;
   if (lat == 0) {
-    start_stream(std::move(done), work);
+    start_stream(std::move(done), work, joules_per_work);
   } else {
-    sim_.queue().after(lat, [this, work, d = std::move(done)]() mutable { start_stream(std::move(d), work); });
+    sim_.queue().after(lat, [this, work, joules_per_work, d = std::move(done)]() mutable {
+      start_stream(std::move(d), work, joules_per_work);
+    });
   }
 }
 
+namespace {
+constexpr double kUnlimitedRate = std::numeric_limits<double>::infinity();
+}  // namespace
+
 // `work`: the arbiter's measure of the stream (bytes, scaled for a non-sequential pattern).
-void MemoryTier::start_stream(std::function<void()> done, double work) {
+void MemoryTier::start_stream(std::function<void()> done, double work, double joules_per_work) {
   if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
-  arbiter_.start({ResourceDemand{resource_, work}}, [this, d = std::move(done)] {
+  arbiter_.start({ResourceDemand{resource_, work, kUnlimitedRate, joules_per_work}}, [this, d = std::move(done)] {
     --active_;
     if (sim_.recorder().on()) sim_.recorder().counter(track(), "streams", sim_.now(), active_streams());
     if (d) d();

@@ -75,7 +75,7 @@ class MemoryTier : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> 
 
  private:
   void make_model();
-  void start_stream(std::function<void()> done, double work);
+  void start_stream(std::function<void()> done, double work, double joules_per_work);
   void trace_occupancy();
   int track();
 

@@ -49,6 +49,8 @@ ResourceArbiter::ResourceArbiter(EventQueue& queue, int units) : queue_(queue) {
   usage_.push_back(0);
   work_done_.push_back(0);
   busy_.push_back(0);
+  power_.push_back(0);
+  energy_.push_back(0);
 }
 
 int ResourceArbiter::add_tier(const std::string& name, BytesPerSecond sustained) {
@@ -58,6 +60,8 @@ int ResourceArbiter::add_tier(const std::string& name, BytesPerSecond sustained)
   usage_.push_back(0);
   work_done_.push_back(0);
   busy_.push_back(0);
+  power_.push_back(0);
+  energy_.push_back(0);
   return static_cast<int>(names_.size()) - 1;
 }
 
@@ -105,6 +109,7 @@ std::uint64_t ResourceArbiter::start(std::vector<ResourceDemand> demands, Done d
   acts_.push_back(std::move(a));
   recompute();
   reschedule();
+  notify();
   return id;
 }
 
@@ -118,7 +123,9 @@ std::uint64_t ResourceArbiter::hold(std::vector<ResourceDemand> demands) {
   acts_.push_back(std::move(a));
   recompute();
   reschedule();
-  return acts_.back().id;
+  std::uint64_t id = acts_.back().id;
+  notify();
+  return id;
 }
 
 void ResourceArbiter::release(std::uint64_t id) {
@@ -129,11 +136,54 @@ void ResourceArbiter::release(std::uint64_t id) {
   changed_rates();
 }
 
-void ResourceArbiter::set_clock_scale(double s) {
-  if (!(s > 0)) throw std::invalid_argument("clock scale must be positive");
+void ResourceArbiter::set_clock_scale(double s) { set_operating_point(s, energy_scale_); }
+
+void ResourceArbiter::set_operating_point(double clock_scale, double energy_scale) {
+  if (!(clock_scale > 0)) throw std::invalid_argument("clock scale must be positive");
+  if (!(energy_scale > 0)) throw std::invalid_argument("energy scale must be positive");
   advance();
-  clock_scale_ = s;
+  clock_scale_ = clock_scale;
+  energy_scale_ = energy_scale;
   changed_rates();
+}
+
+// Integrals so far plus the span since the last change, at the power held over it.
+double ResourceArbiter::energy(int resource) const {
+  const auto r = static_cast<size_t>(resource);
+  return energy_.at(r) + power_.at(r) * to_seconds(queue_.now() - last_);
+}
+
+double ResourceArbiter::dvfs_saved_energy() const {
+  return dvfs_saved_ + power_[kCompute] * (1 / energy_scale_ - 1) * to_seconds(queue_.now() - last_);
+}
+
+double ResourceArbiter::total_power() const {
+  double p = 0;
+  for (double w : power_) p += w;
+  return p;
+}
+
+double ResourceArbiter::trial_power(double clock_scale, double energy_scale) {
+  const double c = clock_scale_, e = energy_scale_;
+  clock_scale_ = clock_scale;
+  energy_scale_ = energy_scale;
+  recompute();
+  double p = total_power();
+  clock_scale_ = c;
+  energy_scale_ = e;
+  recompute();
+  return p;
+}
+
+// Work per second of a demand is rate x work (nominal units), so its power is that x J per
+// work; compute energy per work scales with V^2 (energy_scale).
+void ResourceArbiter::update_power() {
+  std::fill(power_.begin(), power_.end(), 0.0);
+  for (const auto& a : acts_) {
+    if (a.held) continue;
+    for (const auto& d : a.demands) power_[static_cast<size_t>(d.resource)] += a.rate * d.work * d.joules_per_work;
+  }
+  power_[kCompute] *= energy_scale_;
 }
 
 void ResourceArbiter::set_tier_bandwidth(int tier, BytesPerSecond sustained) {
@@ -160,6 +210,7 @@ void ResourceArbiter::set_paused(bool paused) {
 void ResourceArbiter::changed_rates() {
   recompute();
   reschedule();
+  notify();
 }
 
 void ResourceArbiter::advance() {
@@ -172,7 +223,9 @@ void ResourceArbiter::advance() {
         busy_[r] += now - last_;
         work_done_[r] += usage_[r] * speed(static_cast<int>(r)) * dt;
       }
+      energy_[r] += power_[r] * dt;
     }
+    dvfs_saved_ += power_[kCompute] * (1 / energy_scale_ - 1) * dt;
   }
   last_ = now;
 }
@@ -212,6 +265,7 @@ void ResourceArbiter::recompute() {
       a.rate = rate_without(a, a.demands.size());
       for (const auto& d : a.demands) usage_[static_cast<size_t>(d.resource)] += a.rate * d.work / speed(d.resource);
     }
+    update_power();
     return;
   }
   // Users of each resource: (activity, demand index).
@@ -256,6 +310,7 @@ void ResourceArbiter::recompute() {
     a.rate = rate_without(a, a.demands.size());
     for (const auto& d : a.demands) usage_[static_cast<size_t>(d.resource)] += a.rate * d.work / speed(d.resource);
   }
+  update_power();
 }
 
 void ResourceArbiter::reschedule() {

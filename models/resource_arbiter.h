@@ -30,6 +30,9 @@ struct ResourceDemand {
   double work = 0;
   // Cap on what the activity may take of the resource: units, or bytes/s.
   double max_rate = std::numeric_limits<double>::infinity();
+  // Dynamic energy per unit of work (J per unit-second at the nominal clock and voltage, or
+  // J per byte): the activity draws work rate x this while it runs (docs/models.md "Power").
+  double joules_per_work = 0;
 };
 
 class ResourceArbiter {
@@ -68,6 +71,23 @@ class ResourceArbiter {
   // activities keep their remaining work, so resuming finishes them later by the pause.
   void set_paused(bool paused);
   bool paused() const { return paused_; }
+  // Clock and compute energy scale together under DVFS: `energy_scale` = (V / V_nominal)^2
+  // multiplies the compute energy per unit of work (sim/ops/dvfs.h).
+  void set_operating_point(double clock_scale, double energy_scale);
+  double energy_scale() const { return energy_scale_; }
+
+  // Dynamic power now, per resource (W), and energy integrated so far (J); `dvfs_saved`
+  // is the compute energy the voltage reduction saved against nominal voltage.
+  double power(int resource) const { return power_.at(static_cast<size_t>(resource)); }
+  double total_power() const;
+  double energy(int resource) const;
+  double dvfs_saved_energy() const;
+  // Total dynamic power the current activities would draw at another operating point
+  // (rates re-shared at that clock); the state is left as it was. The power governor
+  // searches the clock with this.
+  double trial_power(double clock_scale, double energy_scale);
+  // Called after every change of rates (activity start or end, operating point).
+  void on_change(std::function<void()> f) { on_change_ = std::move(f); }
   double capacity(int resource) const;  // current: units, or bytes/s
   double nominal_capacity(int resource) const { return nominal_.at(static_cast<size_t>(resource)); }
 
@@ -113,6 +133,8 @@ class ResourceArbiter {
   // Progress per second that `a` could make from its grants on every demand but `skip`.
   double rate_without(const Activity& a, std::size_t skip) const;
   double speed(int resource) const { return resource == kCompute ? clock_scale_ : 1.0; }
+  void update_power();
+  void notify() { if (on_change_) on_change_(); }
 
   EventQueue& queue_;
   std::vector<std::string> names_;
@@ -122,6 +144,10 @@ class ResourceArbiter {
   std::vector<double> usage_;
   std::vector<double> work_done_;   // integral of usage x speed (unit-seconds or bytes)
   std::vector<SimTime> busy_;
+  std::vector<double> power_, energy_;  // per resource: W now, J so far
+  double dvfs_saved_ = 0;
+  double energy_scale_ = 1;
+  std::function<void()> on_change_;
   std::vector<Activity> acts_;
   // Scratch for recompute(), kept to avoid allocating per start and end.
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> users_;

@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "models/device.h"
+#include "models/power_governor.h"
 #include "models/sc_kernel.h"
+#include "sim/engine/power_report.h"
 #include "sim/engine/resolved_config.h"
 #include "sim/engine/run.h"
 #include "sim/engine/simulation.h"
@@ -158,6 +160,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   summary["partial"] = partial;
   if (partial) summary["stop_reason"] = stop_reason;
   workload->report(sim, summary);
+  summary["power"] = power_summary(sim);
   summary["stats"] = sim.stats().summary(opt.stats_full);
   summary["fitted"] = fitted_summary(topo);
 

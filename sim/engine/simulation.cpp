@@ -4,6 +4,7 @@
 
 #include "models/device.h"
 #include "models/network.h"
+#include "models/power_governor.h"
 
 namespace llmsim {
 
@@ -46,6 +47,14 @@ void Simulation::elaborate(const std::string& prefix) {
     devices_.push_back(std::make_unique<Device>(path.substr(dot == std::string::npos ? 0 : dot + 1).c_str(), i,
                                                 *topo_.device_chip[static_cast<size_t>(i)], *this));
     if (parent) ctx->hierarchy_pop();
+  }
+  const PowerSetup& pw = topo_.power;
+  system_power_ = std::make_unique<PowerSeries>(pw.window);
+  power_.reserve(devices_.size());
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    Watts cap = i < pw.device_cap.size() ? pw.device_cap[i] : 0.0;
+    power_.push_back(std::make_unique<PowerMonitor>(*devices_[i], *this, cap, pw.window, DvfsCurve::of(pw),
+                                                    system_power_.get()));
   }
   network_ = std::make_unique<Network>((prefix + "network").c_str(), *this);
   network_->build_fabrics(prefix);

@@ -22,6 +22,8 @@ class sc_module;
 namespace llmsim {
 
 class Device;
+class PowerMonitor;
+class PowerSeries;
 class Network;
 
 struct RunOptions {
@@ -63,6 +65,9 @@ class Simulation : public ModelContext {
   int num_devices() const override { return static_cast<int>(devices_.size()); }
   Device& device(int i) override { return *devices_.at(static_cast<size_t>(i)); }
   Network& network() { return *network_; }
+  // Per-device power (time series, cap governor) and the sum over devices.
+  PowerMonitor& power(int i) { return *power_.at(static_cast<size_t>(i)); }
+  PowerSeries& system_power() { return *system_power_; }
   StatsRegistry& stats() { return stats_; }
 
  private:
@@ -77,6 +82,8 @@ class Simulation : public ModelContext {
   sc_core::sc_module* group(const std::string& path);
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<Network> network_;
+  std::unique_ptr<PowerSeries> system_power_;
+  std::vector<std::unique_ptr<PowerMonitor>> power_;  // after devices_: destroyed first
   StatsRegistry stats_;
 };
 

@@ -22,6 +22,7 @@ namespace {
 // is opened. A model adding a counter adds it here.
 std::vector<std::string> vcd_counters_of(const std::string& process, const std::string& thread) {
   if (thread == "compute" || thread == "compute1" || thread == "copy") return {"busy"};  // device streams
+  if (thread == "power") return {"power_w", "clock_ghz"};  // models/power_governor.cpp
   // Link directions: "gpu0-sw0.to_sw0" under their fabric (sim/topo/module_names.h).
   if (process == "links" || thread.find(".to_") != std::string::npos) return {"utilisation"};
   if (thread == "sram" || thread == "hbm" || thread == "ddr" || thread == "lpddr") return {"occupancy_bytes", "streams"};
@@ -37,6 +38,7 @@ void open_device_tracks(const Topology& topo, VcdSink& vcd) {
     if (const ChipSpec* chip = topo.device_chip[static_cast<size_t>(i)]) {
       for (const auto& t : chip->memory) vcd.track(dev, t.tier, 1);
     }
+    vcd.track(dev, "power", 2);
   }
 }
 

@@ -35,6 +35,11 @@ const std::vector<std::string>& link_kinds();
 void add_fabric(Topology& t, const YAML::Node& node, const std::string& file, const std::string& what,
                 const std::vector<int>& members, int level, const std::string& prefix, YAML::Node resolved);
 
+// Reads this level's `power_cap:` and `power:` into t.power (devices already added; a node
+// level's setup was copied by replication): caps combine by minimum, a total is shared
+// equally; a cap below a device's idle power is a positioned error with the arithmetic.
+void read_power(Params& f, Topology& t);
+
 // load_topology, also returning the document as loaded (declared fields with defaults
 // filled in and units normalised; sim/core/params.h).
 Topology load_topology_resolved(const Doc& doc, ChipCatalog& catalog, YAML::Node& resolved);

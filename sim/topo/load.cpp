@@ -29,6 +29,10 @@ void replicate(Topology& t, const Topology& child, int count, const std::string&
   auto map = [&](int n, int v) { return v < dpn ? n * dpn + v : ndev + n * sw + (v - dpn); };
   t.nodes = count;
   t.devices_per_node = dpn;
+  t.power = child.power;
+  t.power.device_cap.clear();
+  for (int n = 0; n < count; ++n)
+    t.power.device_cap.insert(t.power.device_cap.end(), child.power.device_cap.begin(), child.power.device_cap.end());
   t.fabrics = child.fabrics;
   t.vertices.reserve(static_cast<size_t>(ndev + count * sw));
   t.device_chip.reserve(static_cast<size_t>(ndev));
@@ -143,6 +147,7 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth, YAML::Node* 
       topo_detail::add_fabric(t, fl[i], f.file_for("fabrics"), "fabrics[" + std::to_string(i) + "]", members, level, "",
                               f.resolved()["fabrics"][i]);
   }
+  topo_detail::read_power(f, t);
   f.finish();
   if (resolved) resolved->reset(f.resolved());
   return t;

@@ -95,8 +95,23 @@ struct FabricInstance {
   std::vector<std::vector<int>> core_groups;  // spine index in pod -> core vertex ids
 };
 
+// Power setup of a topology (docs/topologies.md "Power"): caps per device after combining
+// every level's `power_cap:`, the governor's averaging window, the DVFS curve and the
+// host overhead (`power:`).
+struct PowerSetup {
+  std::vector<Watts> device_cap;      // per device; 0 = uncapped
+  Seconds window = 1e-3;              // averaging window of the cap checks and reports
+  double min_clock = 0.4;             // DVFS floor, fraction of the nominal clock
+  double min_voltage = 0.7;           // voltage at min_clock, fraction of nominal voltage
+  Watts host_per_node = 0;            // CPUs, NICs, fans, switches per node (not accelerators)
+  double psu_efficiency = 1.0;        // DC power / AC power drawn from the wall
+  double pue = 1.0;                   // facility power / IT power
+  bool capped() const;
+};
+
 class Topology {
  public:
+  PowerSetup power;
   std::string name;
   std::string file;
   std::vector<const ChipSpec*> device_chip;  // per device

@@ -11,6 +11,7 @@ using P = ParamDecl;
 using T = ParamType;
 const char* const kDoc = "docs/topologies.md#schema";
 const char* const kKind = "topology";
+const char* const kPower = "docs/models.md#power";
 
 
 // Link fields default to the fabric's own link (explicit `links:` entries, `block_link`);
@@ -40,6 +41,30 @@ LLMSIM_DECLARE_PARAMS(topo_root, {kKind, "topology", "A cluster: devices (or nod
     P::opt("prefix", T::String, "gpu", "device-name prefix: gpu0 ... gpuN").from(kDoc),
     P::opt("nodes", T::Map, "", "hierarchy: a node topology copied `count` times").nested("topology.nodes").from(kDoc),
     P::opt("fabrics", T::List, "", "fabrics joining the devices of this level").nested("topology.fabrics[]").from(kDoc),
+    P::opt("power_cap", T::Map, "", "power limit on the devices of this level").nested("topology.power_cap").from(kPower),
+    P::opt("power", T::Map, "", "DVFS curve and host overhead").nested("topology.power").from(kPower),
+}});
+
+LLMSIM_DECLARE_PARAMS(topo_power_cap, {kKind, "topology.power_cap",
+    "caps combine across levels (the lowest per device wins); a total is shared equally", {
+    P::opt("per_device", T::Quantity, "0 W", "limit per device (0 = none)").unit(Dim::Power).from(kPower),
+    P::opt("total", T::Quantity, "0 W", "limit on the sum of this level's devices, equal share each (0 = none)")
+        .unit(Dim::Power).from(kPower),
+    // Assumption: NVIDIA documents no averaging window for its power limit; 1 ms is
+    // shorter than any figure we found, so the check is strict (docs/models.md "Power").
+    P::opt("window", T::Quantity, "1 ms", "averaging window of the cap checks and of max_window_avg_w")
+        .unit(Dim::Time).from(kPower),
+}});
+
+LLMSIM_DECLARE_PARAMS(topo_power, {kKind, "topology.power", "", {
+    P::opt("dvfs_min_clock", T::Number, "0.4", "lowest clock the governor sets, fraction of nominal (assumption)")
+        .from(kPower),
+    P::opt("dvfs_min_voltage", T::Number, "0.7", "voltage at dvfs_min_clock, fraction of nominal (assumption)")
+        .from(kPower),
+    P::opt("host_per_node", T::Quantity, "0 W", "host, NIC and fan power per node (DGX H100: ~4.6 kW at max)")
+        .unit(Dim::Power).from(kPower),
+    P::opt("psu_efficiency", T::Number, "1", "DC / AC power of the power supplies").from(kPower),
+    P::opt("pue", T::Number, "1", "facility power / IT power").from(kPower),
 }});
 
 LLMSIM_DECLARE_PARAMS(topo_nodes, {kKind, "topology.nodes", "", {

@@ -134,8 +134,9 @@ TEST_CASE("llmsim run --timeline --vcd writes Perfetto JSON and a GTKWave-readab
   for (const auto& e : j["traceEvents"])
     if (e["name"] == "process_name") CHECK((e["args"]["name"] == "gpu0" || e["args"]["name"] == "requests"));
   v = parse_vcd((dir / "c" / "signals.vcd").string());
-  // busy of the three streams (compute, compute1, copy), occupancy_bytes + streams of sram and hbm
-  CHECK(v.changes.size() == 7);
+  // busy of the three streams (compute, compute1, copy), occupancy_bytes + streams of sram
+  // and hbm, power_w + clock_ghz of the power track
+  CHECK(v.changes.size() == 9);
   for (const auto& kv : v.changes) CHECK(kv.first.rfind("SystemC.gpu0.", 0) == 0);
 
   // A bad filter is bad input: exit 2, one error line, no output file.

@@ -1,0 +1,159 @@
+#include "models/power_governor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/device.h"
+#include "models/model_context.h"
+#include "sim/topo/topology.h"
+
+namespace llmsim {
+
+namespace {
+// Bisection steps of the governor's clock search: 2^-14 of the clock range (< 0.01 %).
+constexpr int kClockSearchSteps = 14;
+// Clock changes smaller than this fraction are not made (they would only add events).
+constexpr double kClockChangeMin = 1e-4;
+// Power is "over the cap" beyond this relative excess (float residue of the search).
+constexpr double kCapSlack = 1e-6;
+}  // namespace
+
+DvfsCurve DvfsCurve::of(const PowerSetup& p) { return DvfsCurve{p.min_clock, p.min_voltage}; }
+
+double DvfsCurve::voltage(double s) const {
+  if (s <= min_clock || min_clock >= 1) return min_voltage;
+  return min_voltage + (1 - min_voltage) * (s - min_clock) / (1 - min_clock);
+}
+
+PowerSeries::PowerSeries(Seconds window) : window_(std::max<SimTime>(1, to_simtime(window))) {}
+
+// Consecutive windows [win_start_, win_start_ + window_): whole windows inside one span
+// all average power_, so a long span costs O(1).
+void PowerSeries::advance(SimTime now) {
+  if (now <= last_) return;
+  peak_ = std::max(peak_, power_);
+  energy_ += power_ * to_seconds(now - last_);
+  SimTime t = last_;
+  while (t < now) {
+    SimTime end = std::min(now, win_start_ + window_);
+    win_energy_ += power_ * to_seconds(end - t);
+    t = end;
+    if (end != win_start_ + window_) break;
+    max_win_avg_ = std::max(max_win_avg_, win_energy_ / to_seconds(window_));
+    win_start_ = end;
+    win_energy_ = 0;
+    if (now - win_start_ >= window_) {
+      max_win_avg_ = std::max(max_win_avg_, power_);
+      win_start_ += (now - win_start_) / window_ * window_;
+      t = win_start_;
+    }
+  }
+  last_ = now;
+}
+
+Watts PowerSeries::max_window_avg() const {
+  Seconds part = to_seconds(last_ - win_start_);
+  return std::max(max_win_avg_, part > 0 ? win_energy_ / part : 0.0);
+}
+
+PowerMonitor::PowerMonitor(Device& device, ModelContext& sim, Watts cap, Seconds window, DvfsCurve curve,
+                           PowerSeries* system)
+    : dev_(device), sim_(sim), cap_(cap), curve_(curve), series_(window), system_(system) {
+  series_.set(0, device.chip().power.idle);
+  if (system_) system_->set(0, system_->power() + device.chip().power.idle);
+  device.arbiter().on_change([this] { on_change(); });
+  emit(device.chip().power.idle);  // idle devices show their idle power, not 0
+}
+
+void PowerMonitor::emit(Watts w) {
+  Recorder& rec = sim_.recorder();
+  if (!rec.on() || w == emitted_) return;
+  if (track_ < 0) track_ = rec.track(dev_.label(), "power", 2);
+  rec.counter(track_, "power_w", last_, w);
+  rec.counter(track_, "clock_ghz", last_, dev_.clock() / 1e9);
+  emitted_ = w;
+}
+
+void PowerMonitor::advance_to_now() {
+  SimTime now = sim_.now();
+  if (now > last_) {
+    const double dt = to_seconds(now - last_);
+    if (cap_ > 0 && series_.power() > cap_ * (1 + kCapSlack)) over_cap_s_ += dt;
+    const double s = dev_.arbiter().clock_scale();
+    clock_seconds_ += s * dt;
+    if (s < 1 - kClockChangeMin) throttled_s_ += dt;
+  }
+  series_.advance(now);
+  last_ = now;
+}
+
+void PowerMonitor::on_change() {
+  if (busy_) return;
+  busy_ = true;
+  advance_to_now();
+  if (cap_ > 0) govern();
+  const Watts old = series_.power();
+  const Watts now_w = dev_.chip().power.idle + dev_.arbiter().total_power();
+  series_.set(last_, now_w);
+  if (system_) system_->set(last_, system_->power() + (now_w - old));
+  emit(now_w);
+  busy_ = false;
+}
+
+// The highest clock scale in [min_clock, 1] at which the present activities fit the cap;
+// power rises with the clock (more work per second, higher voltage), so bisection finds it.
+void PowerMonitor::govern() {
+  ResourceArbiter& a = dev_.arbiter();
+  const Watts budget = cap_ - dev_.chip().power.idle;
+  const double now_s = a.clock_scale();
+  double target = 1;
+  if (!(now_s == 1 && a.total_power() <= budget) && a.trial_power(1, 1) > budget) {
+    double lo = std::min(curve_.min_clock, 1.0), hi = 1;
+    if (a.trial_power(lo, curve_.energy_scale(lo)) <= budget) {
+      for (int i = 0; i < kClockSearchSteps; ++i) {
+        double mid = 0.5 * (lo + hi);
+        (a.trial_power(mid, curve_.energy_scale(mid)) <= budget ? lo : hi) = mid;
+      }
+    }
+    target = lo;  // the floor when even it cannot meet the cap (counted in over_cap_s)
+  }
+  if (std::abs(target - now_s) > kClockChangeMin * now_s || (target == 1 && now_s != 1)) {
+    a.set_operating_point(target, curve_.energy_scale(target));
+    ++changes_;
+  }
+}
+
+Json PowerMonitor::report() {
+  advance_to_now();
+  const Seconds t = to_seconds(last_);
+  ResourceArbiter& a = dev_.arbiter();
+  Json j;
+  j["device"] = dev_.label();
+  Json comp;
+  comp["idle"] = dev_.idle_energy(t);
+  for (int r = 0; r < a.num_resources(); ++r) comp[a.resource_name(r)] = a.energy(r);
+  const Joules e = dev_.energy(t);
+  j["energy_j"] = e;
+  j["components_j"] = comp;
+  j["avg_power_w"] = t > 0 ? e / t : 0.0;
+  j["peak_power_w"] = series_.peak();
+  j["max_window_avg_w"] = series_.max_window_avg();
+  j["cap_w"] = cap_;
+  if (cap_ > 0) {
+    j["over_cap_s"] = over_cap_s_;
+    j["throttled_s"] = throttled_s_;
+    j["clock_changes"] = changes_;
+  }
+  j["avg_clock_hz"] = t > 0 ? clock_seconds_ / t * dev_.chip().clock : dev_.clock();
+  return j;
+}
+
+double joules_per_token(ModelContext& sim, double tokens) {
+  if (!(tokens > 0)) return 0;
+  const Seconds t = to_seconds(sim.now());
+  Joules e = 0;
+  for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
+  return e / tokens;
+}
+
+}  // namespace llmsim

@@ -1,0 +1,102 @@
+// Per-device power: the DVFS curve, the power time series (piecewise constant between
+// activity starts and ends) and the cap governor (docs/models.md "Power").
+//
+// A device draws idle power plus, per resource, the dynamic power of the activities on
+// it (ResourceArbiter: work rate x energy per work, compute scaled by (V/V_nom)^2). The
+// arbiter reports every change of rates; the monitor integrates the power up to now (O(1)
+// per change, no allocation), tracks the peak and the highest average over consecutive
+// windows, and emits a counter sample. With a cap, the governor first finds the highest
+// clock (on the DVFS curve, between its floor and the nominal clock) at which the device's
+// present activities draw no more than the cap, and sets it.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "sim/core/units.h"
+
+namespace llmsim {
+
+using Json = nlohmann::ordered_json;  // as sim/engine/workload.h
+
+class Device;
+class ModelContext;
+struct PowerSetup;
+
+// Voltage linear in clock between (min_clock, min_voltage) and (1, 1), flat below
+// min_clock; dynamic compute power per unit of work scales with V^2, so power at clock s
+// (fraction of nominal) for the same activity is s x V(s)^2.
+struct DvfsCurve {
+  double min_clock = 0.4;
+  double min_voltage = 0.7;
+  static DvfsCurve of(const PowerSetup& p);
+  double voltage(double clock_scale) const;
+  double energy_scale(double clock_scale) const { double v = voltage(clock_scale); return v * v; }
+  double power_scale(double clock_scale) const { return clock_scale * energy_scale(clock_scale); }
+};
+
+// A piecewise-constant power signal: integrates energy, the peak (over spans of nonzero
+// length) and the highest average over consecutive windows of `window`, O(1) per change.
+class PowerSeries {
+ public:
+  explicit PowerSeries(Seconds window);
+  // Holds the present value up to `now`, then `w` from `now` on.
+  void set(SimTime now, Watts w) { advance(now); power_ = w; }
+  void advance(SimTime now);
+  Watts power() const { return power_; }
+  Watts peak() const { return peak_; }
+  Joules energy() const { return energy_; }
+  Watts max_window_avg() const;  // the window in progress counts over the time it has run
+
+ private:
+  SimTime window_;
+  Watts power_ = 0;
+  SimTime last_ = 0;
+  Watts peak_ = 0;
+  Joules energy_ = 0;
+  SimTime win_start_ = 0;
+  Joules win_energy_ = 0;
+  Watts max_win_avg_ = 0;
+};
+
+class PowerMonitor {
+ public:
+  // `cap` 0 = uncapped. Registers itself as the device arbiter's change listener.
+  // `system` (may be null) receives every change of this device's power, so the sum over
+  // devices has its own exact peak.
+  PowerMonitor(Device& device, ModelContext& sim, Watts cap, Seconds window, DvfsCurve curve, PowerSeries* system);
+  PowerMonitor(const PowerMonitor&) = delete;
+  PowerMonitor& operator=(const PowerMonitor&) = delete;
+
+  Watts power() const { return series_.power(); }  // now: idle + dynamic
+  Watts cap() const { return cap_; }
+  // The device's entry in summary.json `power.devices` (brings the integrals up to now).
+  Json report();
+
+ private:
+  void on_change();
+  void govern();
+  void advance_to_now();
+  void emit(Watts w);  // counter samples when the power changed
+
+  Device& dev_;
+  ModelContext& sim_;
+  Watts cap_;
+  DvfsCurve curve_;
+  PowerSeries series_;
+  PowerSeries* system_;
+  SimTime last_ = 0;
+  Seconds over_cap_s_ = 0;     // time above the cap (the floor clock could not meet it)
+  Seconds throttled_s_ = 0;    // time below the nominal clock
+  double clock_seconds_ = 0;   // integral of the clock scale
+  int changes_ = 0;            // clock changes the governor made
+  bool busy_ = false;          // re-entry guard (set_clock reports a change itself)
+  int track_ = -1;
+  Watts emitted_ = -1;
+};
+
+// Joules per token of a run: the devices' energy (summary.json energy_j) over `tokens`;
+// 0 when no token was produced. For workloads reporting J per token (training).
+double joules_per_token(ModelContext& sim, double tokens);
+
+}  // namespace llmsim

@@ -1,0 +1,173 @@
+// Power reporting and capping through the binary (docs/models.md "Power"): energy and
+// power bounds without a cap, a compute-bound GEMM under a 50 % cap slowed by the clock the
+// documented DVFS curve gives, a memory-bound copy not slowed, caps shared across nodes,
+// counter tracks, and bad caps.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "cli_support.h"
+
+using llmsim_test::make_tmpdir;
+using llmsim_test::run_llmsim;
+using llmsim_test::slurp;
+using nlohmann::json;
+
+namespace {
+
+const double kIdle = 105, kTdp = 700;  // H100 SXM catalog: idle (assumption) and TDP
+const double kLaunch = 4e-6;           // H100 launch_overhead: a prologue without power
+
+json run_ok(const std::string& out, const std::string& topo, const std::string& wl, const std::string& extra = "") {
+  std::string args = "run -t " + topo + " -w " + wl + " -o " + out + " " + extra;
+  int rc = run_llmsim(args, out + ".log");
+  INFO(slurp(out + ".log"));
+  REQUIRE(rc == 0);
+  return json::parse(slurp(out + "/summary.json"));
+}
+
+// docs/models.md "Power": V linear in clock from (0.4, 0.7) to (1, 1) of nominal.
+double voltage(double s) { return s <= 0.4 ? 0.7 : 0.7 + 0.3 * (s - 0.4) / 0.6; }
+
+double sum_components(const json& c) {
+  double s = 0;
+  for (const auto& kv : c.items())
+    if (kv.value().is_number()) s += kv.value().get<double>();
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("power: uncapped energy and power bounds hold and components add up", "[power][cli]") {
+  std::string dir = make_tmpdir("power");
+  json j = run_ok(dir + "/u", "test/data/power/h100x2.yaml", "test/data/power/gemm.yaml");
+  const double t = j.at("sim_time_s"), e = j.at("energy_j");
+  const json& p = j.at("power");
+  CHECK(e >= kIdle * 2 * t);
+  CHECK(double(p.at("devices_avg_power_w")) <= 2 * kTdp);
+  CHECK(double(p.at("devices_energy_j")) == Approx(e).epsilon(1e-9));
+  for (const auto& d : p.at("devices")) {
+    CHECK(sum_components(d.at("components_j")) == Approx(double(d.at("energy_j"))).epsilon(1e-6));
+    CHECK(double(d.at("peak_power_w")) <= kTdp * (1 + 1e-9));
+    CHECK(double(d.at("peak_power_w")) >= double(d.at("avg_power_w")));
+  }
+  // The busy device's peak, from docs/models.md "Energy": HBM streaming at its sustained
+  // 3.35 TB/s x 0.90 at 31.2 pJ/B draws 94.07 W, the matrix units at bf16 peak the rest of
+  // TDP - idle, in proportion to the FLOP rate the GEMM body achieves; plus the HBM power
+  // the GEMM's operands drew (its energy over the body). The other device idles.
+  const json& mb = j.at("microbench")[0];
+  const double body = double(mb.at("time_s")) - kLaunch;
+  const double p_hbm_full = 31.2e-12 * 3.35e12 * 0.90;
+  const double p_compute = double(mb.at("flops")) / body / 989.4e12 * (kTdp - kIdle - p_hbm_full);
+  const double p_hbm = double(p.at("devices")[0].at("components_j").at("hbm")) / body;
+  CHECK(double(p.at("devices")[0].at("peak_power_w")) == Approx(kIdle + p_compute + p_hbm).epsilon(0.01));
+  CHECK(double(p.at("devices")[1].at("peak_power_w")) == Approx(kIdle));
+  // The system peak is that of the sum, at most the sum of the device peaks.
+  CHECK(double(p.at("devices_peak_power_w")) <=
+        double(p.at("devices")[0].at("peak_power_w")) + double(p.at("devices")[1].at("peak_power_w")) + 1e-6);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("power: a compute-bound GEMM under a 50 % cap runs at the curve's clock", "[power][cli]") {
+  std::string dir = make_tmpdir("power-cap");
+  json u = run_ok(dir + "/u", "test/data/power/h100x2.yaml", "test/data/power/gemm.yaml");
+  const double cap = 0.5 * kTdp;
+  json c = run_ok(dir + "/c", "test/data/power/h100x2.yaml", "test/data/power/gemm.yaml",
+                  "--set topology.power_cap.per_device=350W");
+  const json& ud = u.at("power").at("devices")[0];
+  const json& cd = c.at("power").at("devices")[0];
+  // Uncapped dynamic power during the GEMM body, split into its compute and HBM shares.
+  const double T = u.at("microbench")[0].at("time_s");
+  const double body = T - kLaunch;
+  const double pc = double(ud.at("components_j").at("compute")) / body;
+  const double pm = (double(ud.at("components_j").at("hbm")) + double(ud.at("components_j").at("sram"))) / body;
+  REQUIRE(kIdle + pc + pm > cap);
+  // Both scale with the clock s (FLOPs and operand bytes per second), compute also with
+  // V(s)^2: solve idle + pc s V(s)^2 + pm s = cap by bisection.
+  double lo = 0.4, hi = 1;
+  for (int i = 0; i < 60; ++i) {
+    double s = 0.5 * (lo + hi);
+    (kIdle + pc * s * voltage(s) * voltage(s) + pm * s <= cap ? lo : hi) = s;
+  }
+  const double s = lo;
+  INFO("expected clock scale " << s);
+  const double Tc = c.at("microbench")[0].at("time_s");
+  CHECK(Tc == Approx(kLaunch + body / s).epsilon(0.01));
+  CHECK(double(cd.at("avg_clock_hz")) < double(ud.at("avg_clock_hz")));
+  // Energy per FLOP: the compute part falls by V(s)^2, and the whole run uses less.
+  CHECK(double(cd.at("components_j").at("compute")) / double(ud.at("components_j").at("compute")) ==
+        Approx(voltage(s) * voltage(s)).epsilon(0.01));
+  CHECK(double(cd.at("energy_j")) < double(ud.at("energy_j")));
+  CHECK(double(c.at("energy_j")) < double(u.at("energy_j")));
+  // Under the cap over every window, and never above it.
+  CHECK(double(cd.at("max_window_avg_w")) <= cap * (1 + 1e-6));
+  CHECK(double(cd.at("peak_power_w")) <= cap * (1 + 1e-6));
+  CHECK(double(cd.at("over_cap_s")) == 0);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("power: a memory-bound copy is not slowed by a cap", "[power][cli]") {
+  std::string dir = make_tmpdir("power-copy");
+  json u = run_ok(dir + "/u", "test/data/power/h100x2.yaml", "test/data/power/copy.yaml");
+  json c = run_ok(dir + "/c", "test/data/power/h100x2.yaml", "test/data/power/copy.yaml",
+                  "--set topology.power_cap.per_device=350W");
+  // The copy draws HBM power only; it does not depend on the compute clock, so the copy
+  // takes the same time (and under 350 W the governor has nothing to lower anyway).
+  const double Tu = u.at("microbench")[0].at("time_s"), Tc = c.at("microbench")[0].at("time_s");
+  CHECK(Tc == Approx(Tu).epsilon(1e-9));
+  // Idle plus HBM streaming at its sustained rate: 105 W + 31.2 pJ/B x 3.35 TB/s x 0.90.
+  const double peak = u.at("power").at("devices")[0].at("peak_power_w");
+  CHECK(peak == Approx(kIdle + 31.2e-12 * 3.35e12 * 0.90).epsilon(0.01));
+  // A cap below what the copy draws cannot be met by the clock: it is reported, not hidden.
+  json low = run_ok(dir + "/l", "test/data/power/h100x2.yaml", "test/data/power/copy.yaml",
+                    "--set topology.power_cap.per_device=150W");
+  CHECK(double(low.at("microbench")[0].at("time_s")) == Approx(Tu).epsilon(1e-9));
+  CHECK(double(low.at("power").at("devices")[0].at("over_cap_s")) == Approx(Tu).epsilon(0.01));
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("power: a total cap over two nodes is an equal share per device", "[power][cli]") {
+  std::string dir = make_tmpdir("power-total");
+  json t = run_ok(dir + "/t", "test/data/power/two-nodes-total.yaml", "test/data/power/gemm.yaml");
+  json p = run_ok(dir + "/p", "test/data/power/h100x2.yaml", "test/data/power/gemm.yaml",
+                  "--set topology.power_cap.per_device=350W");
+  CHECK(double(t.at("power").at("devices")[0].at("cap_w")) == Approx(5600.0 / 16));
+  CHECK(double(t.at("microbench")[0].at("time_s")) == Approx(double(p.at("microbench")[0].at("time_s"))).epsilon(1e-9));
+  CHECK(double(t.at("power").at("devices_max_window_avg_w")) <= 5600 * (1 + 1e-6));
+  CHECK(double(t.at("power").at("window_s")) == Approx(0.01));
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("power: counter tracks in the timeline and the VCD", "[power][cli]") {
+  std::string dir = make_tmpdir("power-trace");
+  run_ok(dir + "/o", "test/data/power/h100x2.yaml", "test/data/power/gemm.yaml", "--timeline --vcd");
+  std::string tl = slurp(dir + "/o/timeline.json");
+  CHECK(tl.find("\"name\":\"power.power_w\"") != std::string::npos);
+  CHECK(tl.find("\"name\":\"power.clock_ghz\"") != std::string::npos);
+  CHECK(tl.find("\"ph\":\"C\"") != std::string::npos);
+  std::string vcd = slurp(dir + "/o/signals.vcd");
+  // SystemC turns gpu0.power.power_w into scopes gpu0 > power and the variable power_w.
+  CHECK(vcd.find("$scope module power $end") != std::string::npos);
+  CHECK(vcd.find(" power_w ") != std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("power: bad caps exit 2 with the position and the arithmetic", "[power][cli]") {
+  std::string dir = make_tmpdir("power-bad");
+  auto fails = [&](const std::string& topo, const std::string& where, const std::string& what) {
+    CHECK(run_llmsim("run -t " + topo + " -w test/data/power/gemm.yaml -o " + dir + "/o", dir + "/log") == 2);
+    std::string log = slurp(dir + "/log");
+    INFO(log);
+    CHECK(log.find(where) != std::string::npos);
+    CHECK(log.find(what) != std::string::npos);
+    CHECK_FALSE(llmsim_test::exists(dir + "/o/summary.json"));
+  };
+  fails("test/data/power/cap-below-idle.yaml", "cap-below-idle.yaml:6:", "per_device 100 W is below the idle power");
+  fails("test/data/power/total-below-idle.yaml", "total-below-idle.yaml:4:",
+        "total 800 W shared equally by 8 devices = 100 W per device is below the idle power");
+  fails("test/data/power/cap-not-power.yaml", "cap-not-power.yaml:5:", "power");
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
