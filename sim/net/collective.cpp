@@ -82,10 +82,8 @@ std::vector<std::string> auto_candidates(const Topology& topo, const CollectiveR
       why = "auto runs trees across nodes only (NCCL's trees chain the GPUs inside a node)";
     if (why.empty() && n == "direct" && req.kind != CollectiveKind::AllToAll && !full_mesh(topo, req.group))
       why = "auto runs one-shot only on a full mesh";
-    if (why.empty())
-      out.push_back(n);
-    else if (tried && tried->size() < 600)
-      *tried += (tried->empty() ? "" : "; ") + n + ": " + why;
+    if (why.empty()) out.push_back(n);
+    else if (tried && tried->size() < 600) *tried += (tried->empty() ? "" : "; ") + n + ": " + why;
   }
   return out;
 }

@@ -12,9 +12,9 @@ namespace {
 
 // What one step of a pattern costs, as a function of the bytes it moves.
 struct PatternCost {
-  Seconds startup = 0;                        // largest route start-up
-  std::vector<Pattern::Class> classes;        // distinct unloaded route timings
-  double link_seconds_per_byte = 0;           // most loaded directed link: load / bandwidth
+  Seconds startup = 0;                  // largest route start-up
+  std::vector<Pattern::Class> classes;  // distinct unloaded route timings
+  double link_seconds_per_byte = 0;     // most loaded directed link: load / bandwidth
 
   Seconds step(Bytes bytes) const {
     Seconds alone = 0;

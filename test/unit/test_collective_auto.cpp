@@ -110,8 +110,8 @@ TEST_CASE("collective auto: estimates match uncontended simulations and approxim
     int n;
     std::string algorithm;
   };
-  const Case cases[] = {{&ring8.topo, 8, "ring"},        {&torus.topo, 64, "torus"},     {&pod.topo, 32, "hierarchical"},
-                        {&pod.topo, 32, "tree"},         {&pod.topo, 32, "ring"},        {&ring8.topo, 8, "tree"}};
+  const Case cases[] = {{&ring8.topo, 8, "ring"}, {&torus.topo, 64, "torus"}, {&pod.topo, 32, "hierarchical"},
+                        {&pod.topo, 32, "tree"},  {&pod.topo, 32, "ring"},    {&ring8.topo, 8, "tree"}};
   for (const auto& c : cases) {
     for (double S : {65536.0, 16.0 * 1024 * 1024}) {
       INFO(c.algorithm << " on " << c.n << " ranks, " << S << " B");
@@ -136,8 +136,9 @@ TEST_CASE("collective auto: candidates follow the library set, ties go to the ea
   CHECK(why.find("direct: auto runs one-shot only on a full mesh") != std::string::npos);
   CHECK(why.find("tree: auto runs trees across nodes only") != std::string::npos);
   // On a full mesh one-shot is a candidate, and for all-to-all the only one.
-  TopologyFixture mesh("name: m\ndevice: amd-mi300x\ncount: 8\nfabrics:\n"
-                       "  - {name: xgmi, type: p2p, shape: fully-connected, link: {bandwidth: 64 GB/s, latency: 1 us}}\n");
+  TopologyFixture mesh(
+      "name: m\ndevice: amd-mi300x\ncount: 8\nfabrics:\n"
+      "  - {name: xgmi, type: p2p, shape: fully-connected, link: {bandwidth: 64 GB/s, latency: 1 us}}\n");
   CHECK(auto_candidates(mesh.topo, req) == std::vector<std::string>{"ring", "direct"});
   CHECK(auto_candidates(mesh.topo, {CollectiveKind::AllToAll, iota(8), 1e6, 0}) == std::vector<std::string>{"direct"});
   // Deterministic: the same request always gets the same answer.
