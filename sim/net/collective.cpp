@@ -8,25 +8,22 @@
 
 namespace llmsim {
 namespace {
-// `auto` thresholds (NCCL's tuner picks by size; these are its regimes, not its exact
-// model). NVLS/SHARP pays off once the message amortises the multicast set-up; NCCL
-// enables NVLS for all-reduce from small sizes on NVSwitch systems (NCCL 2.17+ release
-// notes), so the bar is low.
-constexpr Bytes kInSwitchMinBytes = 64 * 1024;
-// Below this, latency dominates and NCCL prefers (double binary) trees across nodes:
-// log2(n) latency instead of 2(n-1) (NCCL tuning, "tree for small messages").
-constexpr Bytes kTreeMaxBytes = 256 * 1024;
-// Tree edges share NVLink ports and fat-tree uplinks, so a tree runs per flow, and exact
-// max-min costs grow with the square of the contended flows (1,024 ranks: 0.5 s wall;
-// 4,096: 12 s). Above this many ranks `auto` keeps the hierarchical rings (fast path).
+// `auto` compares the modelled cost (estimate_plan) of the algorithms the collective
+// libraries would run for the request and takes the cheapest. The candidates are what
+// NCCL / RCCL / HCCL / XLA implement: ring, double binary tree across nodes (inside a
+// node NCCL chains the GPUs instead [NCCL-SRC]), NVLS / SHARP, the hierarchical node +
+// rail scheme, torus rings, and one-shot only on full meshes (RCCL's and HCCL's one-shot
+// kernels on MI300X / Gaudi boxes; NCCL has none). halving-doubling is MPI's and runs
+// only when named.
+const char* const kAutoPreference[] = {"ring", "hierarchical", "torus", "in-switch", "tree", "direct"};
+// Ties (equal modelled time, to this relative margin) go to the earlier name above.
+constexpr double kTieMargin = 1e-9;
+// A guard for what a tree costs to *simulate*, not its physics: tree edges share NVLink
+// ports and fat-tree uplinks, so a tree runs per flow and exact max-min costs grow with
+// the square of the contended flows (1,024 ranks: 0.5 s wall; 4,096: 12 s).
 constexpr int kTreeAutoMaxRanks = 1024;
 
-std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& registry() {
-  static std::map<std::string, std::unique_ptr<CollectiveAlgorithm>> r;  // immutable after start-up
-  return r;
-}
-
-// Every member has its own link to every other (MI300X, Gaudi 3 boxes): one-shot
+// Every member has its own link to every other (MI300X, Gaudi boxes): one-shot
 // algorithms use all n-1 links where a ring uses 2 (CHIPS.md collective hints). Checked
 // only for small groups: full meshes are box-sized.
 constexpr int kFullMeshMaxRanks = 64;
@@ -38,9 +35,11 @@ bool full_mesh(const Topology& topo, const std::vector<int>& group) {
   return true;
 }
 
-bool node_local(CollectiveKind k) {
-  return k == CollectiveKind::AllReduce || k == CollectiveKind::AllGather || k == CollectiveKind::ReduceScatter;
+std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& registry() {
+  static std::map<std::string, std::unique_ptr<CollectiveAlgorithm>> r;  // immutable after start-up
+  return r;
 }
+
 }  // namespace
 
 const char* collective_name(CollectiveKind k) {
@@ -83,27 +82,43 @@ double busbw_factor(CollectiveKind kind, int n) {
   }
 }
 
-std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req) {
-  int n = static_cast<int>(req.group.size());
-  auto ok = [&](const char* name) {
+std::vector<std::string> auto_candidates(const Topology& topo, const CollectiveRequest& req, std::string* tried) {
+  std::vector<std::string> out;
+  for (const char* name : kAutoPreference) {
     const CollectiveAlgorithm* a = AlgorithmRegistry::get(name);
-    return a && a->unsupported(topo, req).empty();
-  };
-  if (req.kind == CollectiveKind::SendRecv) return "p2p";
-  if (n <= 1) return "none";
-  if (req.kind == CollectiveKind::AllToAll) return "direct";
-  // NVLS halves all-reduce traffic; for all-gather / reduce-scatter a member still
-  // receives (sends) the whole buffer, so the ring is as good and auto keeps it.
-  if (req.kind == CollectiveKind::AllReduce && req.bytes >= kInSwitchMinBytes && ok("in-switch")) return "in-switch";
-  if (node_local(req.kind) && !members_by_node(topo, req.group).empty() && members_by_node(topo, req.group).size() > 1) {
-    if (req.kind == CollectiveKind::AllReduce && req.bytes < kTreeMaxBytes && n <= kTreeAutoMaxRanks && ok("tree"))
-      return "tree";
-    if (ok("hierarchical")) return "hierarchical";
+    if (!a) continue;
+    std::string why = a->unsupported(topo, req);
+    const std::string n = name;
+    if (why.empty() && n == "tree" && req.group.size() > static_cast<size_t>(kTreeAutoMaxRanks))
+      why = "auto runs trees up to " + std::to_string(kTreeAutoMaxRanks) + " ranks (simulation cost)";
+    if (why.empty() && n == "tree" && members_by_node(topo, req.group).size() < 2)
+      why = "auto runs trees across nodes only (NCCL's trees chain the GPUs inside a node)";
+    if (why.empty() && n == "direct" && req.kind != CollectiveKind::AllToAll && !full_mesh(topo, req.group))
+      why = "auto runs one-shot only on a full mesh";
+    if (why.empty()) out.push_back(n);
+    else if (tried && tried->size() < 600) *tried += (tried->empty() ? "" : "; ") + n + ": " + why;
   }
-  if (node_local(req.kind) && ok("torus")) return "torus";
-  if (node_local(req.kind) && full_mesh(topo, req.group)) return "direct";
-  if (ok("ring")) return "ring";
-  return "direct";
+  return out;
+}
+
+std::vector<AlgorithmCost> auto_costs(const Topology& topo, const CollectiveRequest& req) {
+  std::vector<AlgorithmCost> out;
+  for (const auto& name : auto_candidates(topo, req))
+    out.push_back({name, estimate_plan(topo, AlgorithmRegistry::get(name)->plan(topo, req))});
+  return out;
+}
+
+std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req) {
+  if (req.kind == CollectiveKind::SendRecv) return "p2p";
+  if (req.group.size() <= 1) return "none";
+  auto names = auto_candidates(topo, req);
+  if (names.empty()) return "direct";  // collective_unsupported reports why first
+  if (names.size() == 1) return names.front();
+  const AlgorithmCost* best = nullptr;
+  auto costs = auto_costs(topo, req);
+  for (const auto& c : costs)
+    if (!best || c.time < best->time * (1 - kTieMargin)) best = &c;
+  return best->algorithm;
 }
 
 std::string collective_unsupported(const Topology& topo, const CollectiveRequest& req, const std::string& algorithm) {
@@ -119,11 +134,9 @@ std::string collective_unsupported(const Topology& topo, const CollectiveRequest
   if (req.root < 0 || req.root >= static_cast<int>(req.group.size())) return "root is not a member of the group";
   if (req.group.size() < 2) return "";
   if (algorithm == "auto") {
-    std::string chosen = choose_algorithm(topo, req);
-    const CollectiveAlgorithm* a = AlgorithmRegistry::get(chosen);
-    std::string why = a ? a->unsupported(topo, req) : "";
-    return why.empty() ? "" : std::string("no algorithm can run ") + collective_name(req.kind) + " here (auto tried " +
-                                  chosen + ": " + why + ")";
+    std::string tried;
+    if (!auto_candidates(topo, req, &tried).empty()) return "";
+    return std::string("no algorithm can run ") + collective_name(req.kind) + " here (auto tried " + tried + ")";
   }
   const CollectiveAlgorithm* a = AlgorithmRegistry::get(algorithm);
   if (!a) {

@@ -70,7 +70,27 @@ class AlgorithmRegistry {
 // all-to-all (n-1)/n; broadcast, reduce and send/recv 1.
 double busbw_factor(CollectiveKind kind, int n);
 
-// The `auto` rule (documented in docs/models.md): returns an algorithm name.
+// Analytical time of a plan on an idle network (collective_cost.cpp): the start-up, then
+// per stage `steps` x (largest route start-up + max(slowest route alone, most loaded
+// directed link: load x bytes / bandwidth)), with Plan::lanes pipelined as
+// sum of per-lane stage times + (lanes - 1) x the longest. Exact for the fast path and
+// for the bulk path's symmetric contention; close otherwise (max-min sharing may leave the
+// busiest link idle part of a step, and the largest start-up and largest drain may belong
+// to different routes): within 10 % on the tested trees and hierarchical plans.
+Seconds estimate_plan(const Topology& topo, const Plan& plan);
+
+struct AlgorithmCost {
+  std::string algorithm;
+  Seconds time = 0;
+};
+// The algorithms `auto` considers for `req`, in tie-break order; `tried` (optional) gets
+// "name: why not" for the others.
+std::vector<std::string> auto_candidates(const Topology& topo, const CollectiveRequest& req,
+                                         std::string* tried = nullptr);
+// estimate_plan of every candidate's plan, in the same order.
+std::vector<AlgorithmCost> auto_costs(const Topology& topo, const CollectiveRequest& req);
+// The `auto` rule (documented in docs/models.md): the candidate with the least modelled
+// time, ties to the earlier candidate. Returns an algorithm name.
 std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req);
 
 // Validation before a run: "" when `algorithm` (or auto) can run `req`, else why not

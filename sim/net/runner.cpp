@@ -10,6 +10,8 @@ namespace {
 // Identical collectives recur every training step; their plans (and the routes their
 // patterns resolved) are kept. The bound keeps sweeps of many sizes from growing it.
 constexpr size_t kPlanCacheEntries = 64;
+// Choices are names, not plans: many more fit.
+constexpr size_t kAutoChoiceEntries = 8192;
 }  // namespace
 
 struct CollectiveRunner::Run {
@@ -62,12 +64,23 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
   auto it = plans_.find(key);
   if (it == plans_.end()) {
     CollectiveRequest req{kind, group, bytes, root};
-    std::string why = collective_unsupported(topo, req, algorithm);
-    if (!why.empty()) throw InputError({}, why);
-    if (components_.empty()) components_ = link_components(topo);  // as built; links down: below
-    check_connected(topo, group, components_);
+    auto known = algorithm == "auto" ? auto_choice_.find(key) : auto_choice_.end();
+    if (known == auto_choice_.end()) {  // not validated before
+      std::string why = collective_unsupported(topo, req, algorithm);
+      if (!why.empty()) throw InputError({}, why);
+      if (components_.empty()) components_ = link_components(topo);  // as built; links down: below
+      check_connected(topo, group, components_);
+    }
     auto plan = std::make_shared<Plan>();
-    plan->algorithm = algorithm == "auto" ? choose_algorithm(topo, req) : algorithm;
+    if (algorithm != "auto") {
+      plan->algorithm = algorithm;
+    } else if (known != auto_choice_.end()) {
+      plan->algorithm = known->second;
+    } else {
+      plan->algorithm = choose_algorithm(topo, req);
+      if (auto_choice_.size() >= kAutoChoiceEntries) auto_choice_.clear();
+      auto_choice_.emplace(key, plan->algorithm);
+    }
     if (kind == CollectiveKind::SendRecv) plan->algorithm = "p2p";
     if (group.size() < 2) plan->algorithm = "none";
     if (plan->algorithm != "p2p" && plan->algorithm != "none") {

@@ -208,8 +208,9 @@ void check_all_routes(const Topology& t, int stride) {
 TEST_CASE("topology: every route of the shipped systems is a valid walk", "[topology]") {
   ChipCatalog cat(default_catalog_dir());
   const std::string dir = std::string(LLMSIM_SOURCE_DIR) + "/topologies/";
-  for (const char* f : {"dgx-h100.yaml", "superpod-h100-32node.yaml", "mi300x-8.yaml", "tpu-v4-4x4x4.yaml",
-                        "ipu-pod16.yaml", "groqrack.yaml", "gaudi3-8.yaml", "grayskull-4.yaml"}) {
+  for (const char* f :
+       {"dgx-h100.yaml", "superpod-h100-32node.yaml", "mi300x-8.yaml", "tpu-v4-4x4x4.yaml", "ipu-pod16.yaml",
+        "groqrack.yaml", "gaudi3-8.yaml", "grayskull-4.yaml", "dgx-a100.yaml", "gaudi2-8.yaml"}) {
     INFO(f);
     Topology t = load_topology(load_doc(dir + f), cat);
     check_all_routes(t, 1);

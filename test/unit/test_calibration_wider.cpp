@@ -1,0 +1,81 @@
+// The wider CALIBRATION rows on the chips added for issue 12 (A100: C13, C14; Gaudi 2: C31),
+// through the binary as test_calibration.cpp does. All held out: the A100 and Gaudi 2
+// inherit H100's matrix and HBM efficiencies (C1, C2), so these rows check that transfer.
+// Known gaps are checked in the direction and size docs/validation.md gives.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <string>
+
+#include "cli_support.h"
+
+using llmsim_test::kRoot;
+using llmsim_test::slurp;
+
+namespace {
+
+nlohmann::json run_summary(const std::string& topo, const std::string& wl, const std::string& extra = "") {
+  char buf[] = "/tmp/llmsim-calw-XXXXXX";
+  REQUIRE(::mkdtemp(buf) != nullptr);
+  const std::string dir = buf;
+  std::string cmd = "cd '" + kRoot + "' && '" + std::string(LLMSIM_BINARY) + "' run --quiet -t " + topo + " -w " + wl +
+                    " " + extra + " -o '" + dir + "/out' >'" + dir + "/log' 2>&1";
+  int s = std::system(cmd.c_str());
+  int rc = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+  INFO(slurp(dir + "/log"));
+  REQUIRE(rc == 0);
+  auto j = nlohmann::json::parse(slurp(dir + "/out/summary.json"));
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return j;
+}
+
+double rel(double sim, double meas) { return sim / meas - 1.0; }
+
+}  // namespace
+
+// C13 (Azure ND A100 v4): fp16 GEMM 16384^3 256.5 TFLOPS checks H100's 0.84 matrix
+// efficiency on Ampere: within 10 % (the tile model's own C1 band is 2 %; another
+// generation gets five times that). STREAM Copy 1.61 TB/s: the inherited HBM efficiency
+// (0.90, HBM3 on H100) is optimistic on A100's HBM2e (1.61 / 2.039 = 0.79): a documented
+// gap, checked to stay optimistic and under +20 %. All-reduce 8 GB 231.6 GB/s busbw: the
+// ring runs at the nominal 300 GB/s port rate (issue 12: collectives reach nominal link rate
+// only where a measurement says so; not yet), checked between +15 % and +40 %.
+TEST_CASE("calibration C13: A100 GEMM, STREAM copy and all-reduce (held out)", "[calibration]") {
+  auto s = run_summary("topologies/dgx-a100.yaml", "workloads/calibration/c13-a100.yaml");
+  const auto& mb = s["microbench"];
+  REQUIRE(mb.size() == 3);
+  CHECK(std::abs(rel(mb[0]["tflops"].get<double>(), 256.5)) < 0.10);
+  const double copy = rel(mb[1]["bytes_per_s"].get<double>(), 1.61e12);
+  CHECK(copy > 0);
+  CHECK(copy < 0.20);
+  const double ar = rel(mb[2]["busbw_bytes_per_s"].get<double>(), 231.6e9);
+  CHECK(ar > 0.15);
+  CHECK(ar < 0.40);
+  CHECK(mb[2]["busbw_bytes_per_s"].get<double>() <= 300e9 * 1.001);  // never above the port
+}
+
+// C14 (TensorRT-LLM v0.5, 4 x A100, Llama 2 70B fp16, batch 1): TTFT 377 ms at 2,048 input
+// tokens is compute-bound prefill, within 15 %. At 128 tokens (47 ms) the per-kernel and
+// all-reduce fixed costs dominate and TensorRT-LLM v0.5's runtime overheads are not
+// modelled: within 25 %, and optimistic.
+TEST_CASE("calibration C14: A100 TP4 Llama 2 70B first-token latency (held out)", "[calibration]") {
+  auto shortp = run_summary("topologies/dgx-a100.yaml", "workloads/calibration/c14-a100-llama2-70b-ttft.yaml");
+  auto longp = run_summary("topologies/dgx-a100.yaml", "workloads/calibration/c14-a100-llama2-70b-ttft.yaml",
+                           "--set workload.requests.prompt_tokens=2048");
+  const double t128 = shortp["inference"]["ttft_s"]["p50"], t2048 = longp["inference"]["ttft_s"]["p50"];
+  CHECK(std::abs(rel(t2048, 0.377)) < 0.15);
+  CHECK(rel(t128, 0.047) < 0);
+  CHECK(rel(t128, 0.047) > -0.25);
+}
+
+// C31 (Intel, 2 x Gaudi 2, Llama 2 70B fp8, batch 1750, 128/128): 2,844 output tokens/s.
+// Within 15 %: a static batch, the configuration fully published.
+TEST_CASE("calibration C31: Gaudi 2 x2 Llama 2 70B batch 1750 (held out)", "[calibration]") {
+  auto s = run_summary("workloads/calibration/c31-gaudi2-2.topology.yaml",
+                       "workloads/calibration/c31-gaudi2-llama2-70b.yaml");
+  CHECK(std::abs(rel(s["inference"]["output_tokens_per_s"].get<double>(), 2844)) < 0.15);
+}
