@@ -128,7 +128,8 @@ TEST_CASE("Qwen2-MoE layer: the shared expert runs for every token beside the ro
   // would be 40 % short.
   const double activated_per_layer = (2.7e9 - 2.0 * 151936 * 2048) / 24;
   CHECK(gemm_flops == Approx(2.0 * 15 * activated_per_layer).epsilon(0.05));
-  const Op* shared = find(low.layer_ops(s), "shared_up");
+  const std::vector<Op> ops = low.layer_ops(s);  // kept alive: `shared` points into it
+  const Op* shared = find(ops, "shared_up");
   REQUIRE(shared);
   CHECK(shared->m == 15);  // every token, not a top-k share
   // TP-sharded like a dense MLP, so its partial sums need the MLP all-reduce back.
