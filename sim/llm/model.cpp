@@ -233,4 +233,12 @@ ModelSpec load_model_ref(const std::string& ref, const SourcePos& from, const st
   return load_model(load_doc(path), warn);
 }
 
+std::int64_t pipeline_stage_layers(std::int64_t layers, std::int64_t pp, std::int64_t s) {
+  const std::int64_t base = layers / pp, rem = layers % pp;
+  if (rem == 0) return base;
+  const std::int64_t middle = std::max<std::int64_t>(0, pp - 2);
+  const std::int64_t rank = s == 0 ? middle : (s == pp - 1 ? middle + 1 : s - 1);
+  return base + (rank < rem ? 1 : 0);
+}
+
 }  // namespace llmsim

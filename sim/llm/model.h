@@ -61,6 +61,12 @@ struct ModelSpec {
   }
 };
 
+// Transformer layers held by pipeline stage `s` of `pp` (as even as possible). The
+// remainder layers go to the middle stages first: the first stage also holds the embedding
+// and the last the LM head, so they are the ones to keep light (this matters where SRAM
+// holds the weights, e.g. Groq's 230 MB per chip). Serving and training share it.
+std::int64_t pipeline_stage_layers(std::int64_t layers, std::int64_t pp, std::int64_t s);
+
 // Parses one model document. Catalog YAML is strict (unknown keys are errors); a file
 // ending in .json is a HuggingFace config.json: its unrelated keys are ignored, but fields
 // that change the arithmetic and are not modelled are errors, and an unknown model_type or

@@ -98,16 +98,7 @@ void parse_scheduler(Params& f, InferenceConfig& c) {
 
 }  // namespace
 
-std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s) {
-  std::int64_t base = c.model.layers / c.pp, rem = c.model.layers % c.pp;
-  // The remainder layers go to the middle stages first: the first stage also holds the
-  // embedding and the last the LM head, so they are the ones to keep light (this matters
-  // where SRAM holds the weights, e.g. Groq's 230 MB per chip).
-  if (rem == 0) return base;
-  std::int64_t middle = std::max<std::int64_t>(0, c.pp - 2);
-  std::int64_t rank = s == 0 ? middle : (s == c.pp - 1 ? middle + 1 : s - 1);
-  return base + (rank < rem ? 1 : 0);
-}
+std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s) { return pipeline_stage_layers(c.model.layers, c.pp, s); }
 
 InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   InferenceConfig c;

@@ -70,11 +70,7 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
 }  // namespace
 
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
-  const std::int64_t pp = c.par.pp, base = c.model.layers / pp, rem = c.model.layers % pp;
-  if (rem == 0) return base;
-  const std::int64_t middle = std::max<std::int64_t>(0, pp - 2);
-  const std::int64_t rank = s == 0 ? middle : (s == pp - 1 ? middle + 1 : s - 1);
-  return base + (rank < rem ? 1 : 0);
+  return pipeline_stage_layers(c.model.layers, c.par.pp, s);
 }
 
 TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
