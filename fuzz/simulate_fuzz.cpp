@@ -1,6 +1,6 @@
 // Whole simulations: the input decodes into a small random topology and workload
 // (fuzz/scenario.h), which `llmsim run` (cmd_run, the CLI's own code) simulates twice in
-// this process with --timeline. A refusal (InputError, exit 2; InfeasibleError, exit 3)
+// this process with --timeline, the second time with --debug-tie-shuffle. A refusal (InputError, exit 2; InfeasibleError, exit 3)
 // is fine if the rerun gives the same; a finished run must hold the invariants of
 // fuzz/invariants.h and the rerun must write the same bytes. Anything else aborts: a finding.
 //
@@ -47,8 +47,10 @@ void fresh_systemc_context() {
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
 }
 
-// One `llmsim run --quiet --timeline` into OUT; the exit status the CLI would give.
-int run_once(const std::string& out) {
+// One `llmsim run --quiet --timeline` into OUT (with `--debug-tie-shuffle SHUFFLE` when
+// non-zero: the rerun permutes same-time events, which must not change a byte); the exit
+// status the CLI would give.
+int run_once(const std::string& out, std::uint64_t shuffle = 0) {
   fresh_systemc_context();
   RunArgs args;
   args.topology = work_dir() + "/topology.yaml";
@@ -56,6 +58,7 @@ int run_once(const std::string& out) {
   args.options.outdir = out;
   args.options.quiet = true;
   args.options.timeline = true;
+  args.options.tie_shuffle = shuffle;
   args.options.max_events = 2000000;  // a runaway scenario stops (exit 3), never hangs
   std::ostringstream sink;
   try {
@@ -86,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   llmsim_fuzz::write_scenario(sc, work_dir());
   const std::string a = work_dir() + "/a", b = work_dir() + "/b";
   int rc_a = run_once(a);
-  int rc_b = run_once(b);
+  int rc_b = run_once(b, 0x5eed0000u + size);
   if (rc_a != rc_b) report({"exit status " + std::to_string(rc_a) + " then " + std::to_string(rc_b) + " on a rerun"}, sc);
   if (rc_a != 0) return 0;
   std::vector<std::string> bad;

@@ -104,9 +104,19 @@ void ComputeCore::finish() {
   if (sim_.recorder().on()) record(p, started_, end);
   if (p.done) p.done(p.cost);
   start_next();
-  if (!running_ && busy_signal_) {
-    sim_.recorder().counter(track_, "busy", end, 0);
-    busy_signal_ = false;
+  // The busy 0 point is written after this instant's other events (kBusyCheckPriority)
+  // and only if the stream is idle then: work submitted by a same-time event keeps the
+  // signal at 1 whichever of the two ran first (--debug-tie-shuffle), instead of a 1-0-1
+  // glitch that depends on event order. The check is queued once per instant with an op
+  // end, idle or not, so the number of events run does not depend on that order either.
+  if (busy_signal_ && !busy_check_armed_) {
+    busy_check_armed_ = true;
+    sim_.queue().at(end, [this, end] {
+      busy_check_armed_ = false;
+      if (running_ || !busy_signal_) return;
+      sim_.recorder().counter(track_, "busy", end, 0);
+      busy_signal_ = false;
+    }, kBusyCheckPriority);
   }
 }
 

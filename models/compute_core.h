@@ -73,6 +73,9 @@ class ComputeCore : public sc_core::sc_module {
   SimTime started_ = 0;
   bool wave_spans_ = false;
   bool busy_signal_ = false;  // last "busy" counter value written (changes only)
+  bool busy_check_armed_ = false;  // an end-of-instant check for the 0 point is queued
+  // After the workloads' hand-off passes (priority 1) at the same instant.
+  static constexpr int kBusyCheckPriority = 100;
   int track_ = -1;
   SimTime busy_time_ = 0;
   double flops_ = 0;

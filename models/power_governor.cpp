@@ -60,7 +60,10 @@ PowerMonitor::PowerMonitor(Device& device, ModelContext& sim, Watts cap, Seconds
                            PowerSeries* system)
     : dev_(device), sim_(sim), cap_(cap), curve_(curve), series_(window), system_(system) {
   series_.set(0, device.chip().power.idle);
-  if (system_) system_->set(0, system_->power() + device.chip().power.idle);
+  if (system_) {
+    system_nw_ = PowerSeries::to_nanowatts(device.chip().power.idle);
+    system_->add_nanowatts(0, system_nw_);
+  }
   device.arbiter().on_change([this] { on_change(); });
   emit(device.chip().power.idle);  // idle devices show their idle power, not 0
 }
@@ -92,10 +95,13 @@ void PowerMonitor::on_change() {
   busy_ = true;
   advance_to_now();
   if (cap_ > 0) govern();
-  const Watts old = series_.power();
   const Watts now_w = dev_.chip().power.idle + dev_.arbiter().total_power();
   series_.set(last_, now_w);
-  if (system_) system_->set(last_, system_->power() + (now_w - old));
+  if (system_) {
+    const std::int64_t nw = PowerSeries::to_nanowatts(now_w);
+    system_->add_nanowatts(last_, nw - system_nw_);
+    system_nw_ = nw;
+  }
   emit(now_w);
   busy_ = false;
 }

@@ -11,6 +11,8 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "sim/core/units.h"
@@ -42,6 +44,15 @@ class PowerSeries {
   explicit PowerSeries(Seconds window);
   // Holds the present value up to `now`, then `w` from `now` on.
   void set(SimTime now, Watts w) { advance(now); power_ = w; }
+  // A sum of several signals: each adds its change in whole nanowatts, so the sum is the
+  // same whatever order same-time changes arrive in (a double sum would differ in its last
+  // bits under --debug-tie-shuffle). Do not mix with set() on one series.
+  void add_nanowatts(SimTime now, std::int64_t delta) {
+    advance(now);
+    sum_nw_ += delta;
+    power_ = static_cast<double>(sum_nw_) * 1e-9;
+  }
+  static std::int64_t to_nanowatts(Watts w) { return std::llround(w * 1e9); }
   void advance(SimTime now);
   Watts power() const { return power_; }
   Watts peak() const { return peak_; }
@@ -57,6 +68,7 @@ class PowerSeries {
   SimTime win_start_ = 0;
   Joules win_energy_ = 0;
   Watts max_win_avg_ = 0;
+  std::int64_t sum_nw_ = 0;  // add_nanowatts' exact sum
 };
 
 class PowerMonitor {
@@ -93,6 +105,7 @@ class PowerMonitor {
   bool busy_ = false;          // re-entry guard (set_clock reports a change itself)
   int track_ = -1;
   Watts emitted_ = -1;
+  std::int64_t system_nw_ = 0;  // this device's share of `system_`, in nanowatts
 };
 
 // Joules per token of a run: the devices' energy (summary.json energy_j) over `tokens`;

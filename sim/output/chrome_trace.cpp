@@ -255,37 +255,55 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
   };
   os << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
 
-  // Metadata: names and the order Perfetto shows them in: processes by name in natural
-  // order (gpu2 before gpu10, whatever order the models opened them in), threads by the
-  // sort index the model gave.
-  std::vector<std::pair<int, std::string>> procs;
-  for (const auto& p : pids_) procs.emplace_back(p.second, p.first);
-  std::sort(procs.begin(), procs.end());
+  // Metadata: names and the order Perfetto shows them in. Numbers follow names, not the
+  // order the models opened their tracks: processes in natural name order (gpu2 before
+  // gpu10), threads by the model's sort index then name. Tracks opened lazily in one
+  // instant (whichever core started first) must not renumber the file, since same-time
+  // event order is not an input (--debug-tie-shuffle).
   std::vector<std::string> by_name;
-  for (const auto& p : procs) by_name.push_back(p.second);
+  for (const auto& p : pids_) by_name.push_back(p.first);
   std::sort(by_name.begin(), by_name.end(), natural_less);
-  for (const auto& p : procs) {
-    auto rank = std::lower_bound(by_name.begin(), by_name.end(), p.second, natural_less) - by_name.begin();
-    meta("process_name", p.first, 0, "name", "\"" + json_escape(p.second) + "\"");
-    meta("process_sort_index", p.first, 0, "sort_index", std::to_string(rank + 1));
+  std::map<int, int> pid_rank;  // first-appearance pid -> pid written
+  for (const auto& p : pids_) {
+    pid_rank[p.second] =
+        static_cast<int>(std::lower_bound(by_name.begin(), by_name.end(), p.first, natural_less) - by_name.begin()) + 1;
   }
+  for (size_t r = 0; r < by_name.size(); ++r) {
+    meta("process_name", static_cast<int>(r) + 1, 0, "name", "\"" + json_escape(by_name[r]) + "\"");
+    meta("process_sort_index", static_cast<int>(r) + 1, 0, "sort_index", std::to_string(r + 1));
+  }
+  std::vector<size_t> track_order(tracks_.size());
+  for (size_t i = 0; i < track_order.size(); ++i) track_order[i] = i;
+  std::sort(track_order.begin(), track_order.end(), [&](size_t a, size_t b) {
+    const Track &x = tracks_[a], &y = tracks_[b];
+    int px = pid_rank[x.pid], py = pid_rank[y.pid];
+    if (px != py) return px < py;
+    if (x.sort_index != y.sort_index) return x.sort_index < y.sort_index;
+    return natural_less(x.thread, y.thread);
+  });
+  std::vector<int> pid_of(tracks_.size()), tid_of(tracks_.size());
+  std::map<int, int> next_tid;  // pid written -> next tid
+  for (size_t ti : track_order) {
+    pid_of[ti] = pid_rank[tracks_[ti].pid];
+    tid_of[ti] = ++next_tid[pid_of[ti]];
+  }
+  for (auto& n : next_tid) ++n.second;
   // Spans that overlap without nesting (concurrent flows on one link) would be dropped
   // or misdrawn by Perfetto: they go to extra lanes, threads named "THREAD (2)", ....
-  std::map<int, int> next_tid;
-  for (const auto& t : tracks_) next_tid[t.pid] = std::max(next_tid[t.pid], t.tid + 1);
   std::vector<std::vector<int>> lane(tracks_.size()), lane_tid(tracks_.size());
-  for (size_t ti = 0; ti < tracks_.size(); ++ti) {
+  for (size_t ti : track_order) {
     const Track& t = tracks_[ti];
     int lanes = assign_lanes(spans_[ti], lane[ti]);
-    lane_tid[ti].push_back(t.tid);
-    for (int k = 1; k < lanes; ++k) lane_tid[ti].push_back(next_tid[t.pid]++);
+    lane_tid[ti].push_back(tid_of[ti]);
+    for (int k = 1; k < lanes; ++k) lane_tid[ti].push_back(next_tid[pid_of[ti]]++);
     for (int k = 0; k < lanes; ++k) {
       std::string name = k == 0 ? t.thread : t.thread + " (" + std::to_string(k + 1) + ")";
-      meta("thread_name", t.pid, lane_tid[ti][static_cast<size_t>(k)], "name", "\"" + json_escape(name) + "\"");
-      meta("thread_sort_index", t.pid, lane_tid[ti][static_cast<size_t>(k)], "sort_index", std::to_string(t.sort_index));
+      meta("thread_name", pid_of[ti], lane_tid[ti][static_cast<size_t>(k)], "name", "\"" + json_escape(name) + "\"");
+      meta("thread_sort_index", pid_of[ti], lane_tid[ti][static_cast<size_t>(k)], "sort_index",
+           std::to_string(t.sort_index));
     }
   }
-  int req_pid = static_cast<int>(procs.size()) + 1;
+  int req_pid = static_cast<int>(by_name.size()) + 1;
   if (!async_.empty()) {
     meta("process_name", req_pid, 0, "name", "\"requests\"");
     meta("process_sort_index", req_pid, 0, "sort_index", std::to_string(req_pid));
@@ -314,8 +332,9 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
   // Per track, every event in time order. Ties: counters, then spans (longer first, so
   // nesting is right), then flow ends (which bind to the slice enclosing them).
   std::uint32_t flow_name = intern("transfer"), flow_cat = intern("flow"), no_cat = intern("");
-  for (size_t ti = 0; ti < tracks_.size(); ++ti) {
+  for (size_t ti : track_order) {
     const Track& tr = tracks_[ti];
+    const int pid = pid_of[ti], tid = tid_of[ti];
     using Key = std::tuple<SimTime, int, SimTime, std::uint64_t, size_t>;  // ts, kind, -dur, seq, index
     std::vector<Key> order;
     std::vector<std::pair<std::uint32_t, std::pair<SimTime, double>>> counters;
@@ -337,12 +356,12 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
       size_t i = std::get<4>(k);
       switch (std::get<1>(k)) {
         case 0:
-          head("C", counters[i].first, no_cat, tr.pid, tr.tid, counters[i].second.first)
+          head("C", counters[i].first, no_cat, pid, tid, counters[i].second.first)
               << ",\"args\":{\"value\":" << fmt_value(counters[i].second.second) << "}}";
           break;
         case 1: {
           const Span& s = sp[i];
-          head("X", s.name, s.cat, tr.pid, lane_tid[ti][static_cast<size_t>(lane[ti][i])], s.begin) << ",\"dur\":" << ps_to_us(s.end - s.begin);
+          head("X", s.name, s.cat, pid, lane_tid[ti][static_cast<size_t>(lane[ti][i])], s.begin) << ",\"dur\":" << ps_to_us(s.end - s.begin);
           if (!s.args.empty() && s.args.front() == '{') os << ",\"args\":" << s.args;
           else if (!s.args.empty()) os << ",\"args\":{\"info\":\"" << json_escape(s.args) << "\"}";
           os << "}";
@@ -350,7 +369,7 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
         }
         default: {
           const Flow& f = fl[i];
-          head(f.start ? "s" : "f", flow_name, flow_cat, tr.pid, tr.tid, f.t) << ",\"id\":" << f.id;
+          head(f.start ? "s" : "f", flow_name, flow_cat, pid, tid, f.t) << ",\"id\":" << f.id;
           if (!f.start) os << ",\"bp\":\"e\"";
           os << "}";
         }
@@ -360,18 +379,19 @@ void ChromeTraceSink::write(std::ostream& os, bool partial) {
 
   // Requests: all "b"/"e" in time order. At one instant: first the ends of spans that
   // end there, then zero-length spans (each "b" right before its "e"), then the begins,
-  // so a phase handing over to the next never looks nested in it.
-  using AKey = std::tuple<SimTime, int, std::uint64_t, int, size_t>;  // ts, class, seq, e?, index
+  // so a phase handing over to the next never looks nested in it. Within a class, by id:
+  // requests settled in one instant are recorded in event order, which is not an input.
+  using AKey = std::tuple<SimTime, int, std::uint64_t, std::uint64_t, int, size_t>;  // ts, class, id, seq, e?, index
   std::vector<AKey> aorder;
   for (size_t i = 0; i < async_.size(); ++i) {
     bool zero = async_[i].end == async_[i].begin;
-    aorder.emplace_back(async_[i].begin, zero ? 1 : 2, async_[i].ord, 0, i);
-    aorder.emplace_back(async_[i].end, zero ? 1 : 0, async_[i].ord, 1, i);
+    aorder.emplace_back(async_[i].begin, zero ? 1 : 2, async_[i].id, async_[i].ord, 0, i);
+    aorder.emplace_back(async_[i].end, zero ? 1 : 0, async_[i].id, async_[i].ord, 1, i);
   }
   std::sort(aorder.begin(), aorder.end());
   for (const auto& k : aorder) {
-    const Async& a = async_[std::get<4>(k)];
-    head(std::get<3>(k) == 0 ? "b" : "e", a.name, a.cat, req_pid, 0, std::get<0>(k))
+    const Async& a = async_[std::get<5>(k)];
+    head(std::get<4>(k) == 0 ? "b" : "e", a.name, a.cat, req_pid, 0, std::get<0>(k))
         << ",\"id\":\"0x" << std::hex << a.id << std::dec << "\"}";
   }
 

@@ -97,7 +97,7 @@ class ChromeTraceSink : public TraceSink {
   TrackFilter filter_;
   std::vector<Track> tracks_;               // sink track id -> track
   std::map<std::pair<std::string, std::string>, int> track_ids_;
-  std::map<std::string, int> pids_;         // process name -> pid (first-appearance order)
+  std::map<std::string, int> pids_;         // process name -> pid (first-appearance order; renumbered by name on write)
   std::vector<int> threads_of_pid_;         // pid - 1 -> threads so far (the next tid)
   std::vector<std::vector<Span>> spans_;    // per track
   std::vector<std::vector<Flow>> flows_;    // per track

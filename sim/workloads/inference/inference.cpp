@@ -29,6 +29,11 @@ namespace {
 constexpr double kLogitBytes = 4.0;
 // Arrivals run before the other events of their instant (default priority 0).
 constexpr int kArrivalPriority = -1;
+// Disaggregated hand-offs (prefill done; KV arrived at the decode replica) are gathered
+// over an instant and applied after its other events, in request id order: routing and
+// queue order must not depend on which same-time iteration or transfer ended first
+// (--debug-tie-shuffle).
+constexpr int kHandoffPriority = 1;
 
 class Inference : public Workload {
  public:
@@ -150,6 +155,7 @@ class Inference : public Workload {
     std::vector<std::vector<int>> stages;  // [stage][tp rank] -> device
     IterationShape shape;
     SimTime begin = 0;
+    std::int64_t iterations = 0;  // this engine's, for span names (a global count follows event order)
   };
 
   // Places weights, activations and the KV pool on every device of the replica; returns
@@ -253,11 +259,40 @@ class Inference : public Workload {
         move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
                 kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
                   if (--*left > 0) return;
-                  replicas_[to]->sched->enqueue_decode(q, reqs_[q].prompt_tokens, reqs_[q].output_tokens, 1);
-                  kick(to);
+                  defer_handoff(kv_arrived_, to, q);
                 });
       }
     }
+  }
+
+  // Queues (replica, request) for this instant's hand-off pass (kHandoffPriority).
+  void defer_handoff(std::vector<std::pair<std::size_t, std::size_t>>& list, std::size_t r, std::size_t q) {
+    list.push_back({q, r});
+    if (handoff_pass_armed_) return;
+    handoff_pass_armed_ = true;
+    sim_->queue().at(sim_->now(), [this] { run_handoffs(); }, kHandoffPriority);
+  }
+
+  // Requests whose prefill ended leave for the decode pool, then requests whose KV arrived
+  // join their decode replica's queue, each in request id order; touched replicas are
+  // kicked in index order.
+  void run_handoffs() {
+    handoff_pass_armed_ = false;
+    auto leaving = std::move(prefill_done_);
+    auto arrived = std::move(kv_arrived_);
+    prefill_done_.clear();
+    kv_arrived_.clear();
+    std::sort(leaving.begin(), leaving.end());
+    std::sort(arrived.begin(), arrived.end());
+    for (const auto& [q, from] : leaving) hand_off(from, q);
+    std::vector<std::size_t> touched;
+    for (const auto& [q, to] : arrived) {
+      replicas_[to]->sched->enqueue_decode(q, reqs_[q].prompt_tokens, reqs_[q].output_tokens, 1);
+      touched.push_back(to);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (std::size_t r : touched) kick(r);
   }
 
   void kick(std::size_t r) {
@@ -277,7 +312,7 @@ class Inference : public Workload {
       rep.graph->run(rep.shape, kLabel);
       return;
     }
-    rep.graph->run(rep.shape, "iter " + std::to_string(iterations_) + " (" + std::to_string(rep.shape.prefill.size()) +
+    rep.graph->run(rep.shape, "iter " + std::to_string(rep.iterations) + " (" + std::to_string(rep.shape.prefill.size()) +
                                   " prefill, " + std::to_string(rep.shape.decode) + " decode, " +
                                   std::to_string(rep.shape.tokens()) + " tok)");
   }
@@ -285,6 +320,7 @@ class Inference : public Workload {
   void finish_iteration(std::size_t r) {
     Replica& rep = *replicas_[r];
     ++iterations_;
+    ++rep.iterations;
     std::vector<std::size_t> first, done, moved;
     const bool prefill_pool = r < prefill_split();
     rep.sched->complete(first, done, prefill_pool ? &moved : nullptr);
@@ -308,7 +344,7 @@ class Inference : public Workload {
         sim_->recorder().async_span("decode", "request", id, ft, now);
       }
     }
-    for (std::size_t q : moved) hand_off(r, q);
+    for (std::size_t q : moved) defer_handoff(prefill_done_, r, q);
     kick(r);
   }
 
@@ -323,6 +359,9 @@ class Inference : public Workload {
   Simulation* sim_ = nullptr;
   std::size_t next_rr_ = 0, next_rr_decode_ = 0;
   std::int64_t kv_transfers_ = 0;
+  // This instant's hand-offs as (request, replica): prefill finished / KV arrived.
+  std::vector<std::pair<std::size_t, std::size_t>> prefill_done_, kv_arrived_;
+  bool handoff_pass_armed_ = false;
   std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;
   std::size_t settled_ = 0;  // completed + rejected
