@@ -48,7 +48,7 @@ std::string groups(const char* kind, std::int64_t size, const std::vector<std::v
 
 std::string training_layout(const TrainingConfig& c, const Topology& topo) {
   const RankMap m = rank_map(c);
-  std::vector<std::vector<int>> tp, cp, dp, ep, pp;
+  std::vector<std::vector<int>> tp, cp, dp, ep, edp, pp;
   for (std::int64_t p = 0; p < m.pp; ++p) {
     for (std::int64_t d = 0; d < m.dp; ++d) {
       for (std::int64_t k = 0; k < m.cp; ++k) tp.push_back(m.tp_group(k, d, p));
@@ -58,6 +58,7 @@ std::string training_layout(const TrainingConfig& c, const Topology& topo) {
       for (std::int64_t d = 0; d < m.dp; ++d) {
         cp.push_back(m.cp_group(t, d, p));
         if (d % m.ep == 0) ep.push_back(m.ep_group(t, d, p));
+        if (d < m.ep) edp.push_back(m.expert_dp_group(t, d, p));
       }
     }
   }
@@ -74,7 +75,10 @@ std::string training_layout(const TrainingConfig& c, const Topology& topo) {
   s += groups("TP", m.tp, tp, topo);
   if (m.cp > 1) s += groups("CP", m.cp, cp, topo);
   s += groups(m.cp > 1 ? "DP (x CP, gradients)" : "DP", m.dp * m.cp, dp, topo);
-  if (m.ep > 1) s += groups("EP (all-to-all)", m.ep, ep, topo);
+  if (m.ep > 1) {
+    s += groups("EP (all-to-all)", m.ep, ep, topo);
+    s += groups("expert DP (expert gradients)", m.dp / m.ep, edp, topo);
+  }
   s += groups("PP", m.pp, pp, topo);
   return s;
 }

@@ -162,7 +162,7 @@ void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
                 c.memory_reserve, usable / (1024.0 * 1024 * 1024));
   throw InfeasibleError("training does not fit: pipeline stage " + std::to_string(worst.stage) + " needs " +
                         memory_breakdown(worst) + " per device, but " + chip.name + " has " + cap +
-                        " (try zero: 1-3, more pp or tp, recompute: full, or a smaller micro_batch)");
+                        " (try zero: 1-3, more pp, tp or cp, recompute: full, or a smaller micro_batch)");
 }
 
 }  // namespace llmsim
