@@ -223,22 +223,27 @@ void TrainingLowering::add_comm(ChunkCost& c) const {
   }
 }
 
+// Document masking runs as one variable-length kernel over all of the micro-batch's
+// documents (FlashAttention's varlen interface tiles them in one launch), so it is priced
+// at the full-length kernel's efficiency: the seq_len op's cost scaled by the causal pairs
+// sum L(L+1)/2 over the documents against seq_len(seq_len+1)/2. Tile padding of documents
+// shorter than a tile is not charged (optimistic for very short documents).
 AttentionCost TrainingLowering::attention_cost(const std::vector<std::int64_t>& documents) const {
+  const std::int64_t L = cfg_.seq_len;
+  auto it = attention_memo_.find(L);
+  if (it == attention_memo_.end()) it = attention_memo_.emplace(L, estimate(attention_op(1, L))).first;
+  const OpCost& full = it->second;
+  double pairs = 0;
+  for (std::int64_t len : documents) pairs += d(len) * d(len + 1) / 2;
+  const double share = pairs / (d(L) * d(L + 1) / 2);
+  // Backward: FlashAttention-2's 2.5x, plus one forward when recompute redoes attention.
+  const double back = kAttentionBackwardRatio + (cfg_.par.recompute == "none" ? 0.0 : 1.0);
   AttentionCost a;
-  const std::string& rc = cfg_.par.recompute;
-  for (std::int64_t len : documents) {
-    auto it = attention_memo_.find(len);
-    if (it == attention_memo_.end()) it = attention_memo_.emplace(len, estimate(attention_op(1, len))).first;
-    const OpCost& f = it->second;
-    a.forward.compute += f.time;
-    a.forward.flops += f.flops;
-    a.forward.bytes += f.bytes;
-    a.forward.energy += f.energy;
-    const double back = kAttentionBackwardRatio + (rc == "none" ? 0.0 : 1.0);  // both recomputes redo attention
-    a.backward.compute += f.time * back;
-    a.backward.flops += f.flops * back;
-    a.backward.bytes += f.bytes * back;
-    a.backward.energy += f.energy * back;
+  for (auto [pass, times] : {std::pair<PassCost*, double>{&a.forward, share}, {&a.backward, share * back}}) {
+    pass->compute = full.time * times;
+    pass->flops = full.flops * times;
+    pass->bytes = full.bytes * times;
+    pass->energy = full.energy * times;
   }
   return a;
 }

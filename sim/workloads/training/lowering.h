@@ -59,7 +59,7 @@ class TrainingLowering {
   OpCost optimizer_cost(std::int64_t stage) const;
   // One layer's attention over packed sequences whose documents have these lengths
   // (document-masked: each a causal block of its own; context parallelism gives each
-  // rank 1/cp of it). Memoised by length: a step holds thousands of documents.
+  // rank 1/cp of it), priced as one varlen kernel at the full-length kernel's efficiency.
   AttentionCost attention_cost(const std::vector<std::int64_t>& documents) const;
 
  private:
