@@ -24,7 +24,7 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
     P::req("global_batch", T::Positive, "sequences per optimizer step").from(kDoc),
     P::opt("micro_batch", T::Positive, "1", "sequences per micro-batch on one data-parallel replica").from(kMegatron),
     P::opt("steps", T::Positive, "1", "optimizer steps simulated").from(kDoc),
-    P::opt("parallelism", T::Map, "", "tensor / pipeline / data parallelism").nested("workload:training.parallelism").from(kDoc),
+    P::opt("parallelism", T::Map, "", "tensor / context / pipeline / data / expert parallelism").nested("workload:training.parallelism").from(kDoc),
     P::opt("data", T::Map, "", "tokenized documents packed into the sequences (default: every sequence one full document)")
         .nested("workload:training.data").from(kDoc),
     P::opt("memory_reserve", T::Number, "0.1",
@@ -39,7 +39,7 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
 LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism", "", {
     P::opt("tp", T::Positive, "1", "tensor-parallel degree (innermost: inside a node)").from(kMegatron),
     P::opt("pp", T::Positive, "1", "pipeline stages").from(kMegatron),
-    P::derive("dp", T::Positive, "devices / (tp x pp)", "data-parallel replicas").from(kMegatron),
+    P::derive("dp", T::Positive, "devices / (tp x cp x pp)", "data-parallel replicas").from(kMegatron),
     P::opt("sequence_parallel", T::Boolean, "false", "shard norms / dropout activations over tp (Korthikanti et al. 2022)")
         .from(kMegatron),
     P::opt("schedule", T::Choice, "1f1b", "pipeline schedule").one_of({"gpipe", "1f1b", "interleaved-1f1b"}).from(kDoc),
