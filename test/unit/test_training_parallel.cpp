@@ -25,7 +25,7 @@ const ChipSpec& h100() {
 
 }  // namespace
 
-TEST_CASE("ranks map TP innermost, then CP, DP and PP; EP groups are consecutive DP ranks", "[training]") {
+TEST_CASE("ranks map TP innermost, then CP, DP and PP, with EP groups of consecutive DP ranks", "[training]") {
   const RankMap m = rank_map(config("mixtral-8x7b", "seq_len: 4096\nglobal_batch: 8\nparallelism: {tp: 2, pp: 2, dp: 4, ep: 2}\n"));
   // device = t + 2 (d + 4 p): TP pairs, DP ranks stride 2, PP stride 8.
   CHECK(m.tp_group(0, 1, 0) == std::vector<int>{2, 3});
