@@ -19,8 +19,9 @@ int cmd_fit_training(const FitArgs& args, std::ostream& out) {
   Topology none;  // dp comes from the workload (default 1) when there is no topology
   TrainingConfig c = parse_training(doc, none);
   const auto stages = training_memory(c);
-  out << "training " << c.model.name << " (" << c.dtype << "): tp " << c.par.tp << " x pp " << c.par.pp << " x dp "
-      << c.par.dp << ", " << c.par.schedule << (c.par.virtual_stages > 1 ? " v " + std::to_string(c.par.virtual_stages) : "")
+  out << "training " << c.model.name << " (" << c.dtype << "): tp " << c.par.tp
+      << (c.par.cp > 1 ? " x cp " + std::to_string(c.par.cp) : "") << " x pp " << c.par.pp << " x dp " << c.par.dp
+      << (c.par.ep > 1 ? " (ep " + std::to_string(c.par.ep) + ")" : "") << ", " << c.par.schedule << (c.par.virtual_stages > 1 ? " v " + std::to_string(c.par.virtual_stages) : "")
       << ", zero " << c.par.zero << ", recompute " << c.par.recompute << ", " << c.micro_batches()
       << " micro-batches of " << c.micro_batch << " x " << c.seq_len << " tokens\n";
   const StageMemory* worst = &stages.front();

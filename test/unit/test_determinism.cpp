@@ -86,4 +86,8 @@ TEST_CASE("determinism: repeated and tie-shuffled runs write identical outputs",
   }
   // The one-node training workload (the first shipped one by name needs 16,384 devices).
   SECTION("training") { check_kind({"training", "workloads/train-llama3-8b-dgx-h100.yaml", {}}, topo); }
+  // A packed lengths trace: per-step data drawn from the stream, per-micro-batch attention.
+  SECTION("training packed") {
+    check_kind({"training-packed", "workloads/train-llama3-8b-packed-dgx-h100.yaml", {}}, topo);
+  }
 }

@@ -1,4 +1,4 @@
-// scripts/sweep and scripts/plot are Python (scripts/format is bash); their tests
+// scripts/sweep, scripts/plot and scripts/tokenize are Python (scripts/format is bash); their tests
 // (test/scripts/*.py, unittest) run here so ctest runs them with everything else. Each
 // Python test asserts the real numbers (rows, metrics, reruns, files written); this only
 // carries its verdict. The sweep, plot and Slurm suites are tagged [slow]: they test Python
@@ -28,6 +28,10 @@ void python_suite(const std::string& script) {
 }
 
 }  // namespace
+
+TEST_CASE("scripts/tokenize: approximate counts, JSONL / CSV, errors, synthetic lengths, the shipped trace", "[training]") {
+  python_suite("test_tokenize.py");
+}
 
 TEST_CASE("scripts/sweep: rows, failures, resume after kill, slurm dry run, real runs", "[output][sweep][slow]") {
   python_suite("test_sweep.py");

@@ -10,16 +10,31 @@ namespace {
 
 std::string n2s(std::int64_t v) { return std::to_string(v); }
 
+// Context and expert parallelism: what each needs of the model and of the other degrees.
+void check_cp_ep(Params& p, const TrainingConfig& c) {
+  const TrainingParallelism& x = c.par;
+  const ModelSpec& m = c.model;
+  if (x.cp > 1 && c.seq_len % (2 * x.cp) != 0) {
+    p.fail("cp", "seq_len " + n2s(c.seq_len) + " must split into 2 x cp = " + n2s(2 * x.cp) +
+                     " equal chunks (Megatron-LM's load-balanced causal split)");
+  }
+  if (x.ep > 1 && !m.moe()) p.fail("ep", "ep > 1 needs a mixture-of-experts model; " + m.name + " is dense");
+  if (x.ep > 1 && m.experts % x.ep != 0) {
+    p.fail("ep", "ep " + n2s(x.ep) + " must divide the model's " + n2s(m.experts) + " experts");
+  }
+  if (x.ep > 1 && x.cp > 1) p.fail("ep", "ep and cp together are not modelled (use one of them)");
+  if (x.ep > 1 && !c.fold_data_parallel) {
+    p.fail("ep", "ep > 1 needs fold_data_parallel: true (the all-to-all spans replicas; the unfolded run does not pair them)");
+  }
+}
+
 void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   Params p = f.child("parallelism");
   TrainingParallelism& x = c.par;
   x.tp = p.positive("tp");
   x.pp = p.positive("pp");
-  for (const char* k : {"cp", "ep"}) {
-    if (p.positive(k) != 1) {
-      p.fail(k, std::string(k) + " > 1 is not modelled yet (context / expert parallelism); use 1");
-    }
-  }
+  x.cp = p.positive("cp");
+  x.ep = p.positive("ep");
   const bool dp_given = p.has("dp");
   x.dp = p.positive("dp", 1);
   x.sequence_parallel = p.boolean("sequence_parallel");
@@ -31,7 +46,7 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   x.algorithm = p.str("algorithm");
 
   const ModelSpec& m = c.model;
-  if (m.moe()) p.fail("tp", "MoE training needs expert parallelism, which is not modelled yet");
+  check_cp_ep(p, c);
   if (m.heads % x.tp != 0 || m.kv_heads % x.tp != 0) {
     p.fail("tp", "tp " + n2s(x.tp) + " must divide num_attention_heads (" + n2s(m.heads) + ") and num_key_value_heads (" +
                      n2s(m.kv_heads) + "); llmsim does not replicate KV heads");
@@ -52,18 +67,23 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
                                  " layers (each model chunk holds the same number)");
   }
   if (topo.num_devices() > 0) {
-    const std::int64_t n = topo.num_devices(), per = x.tp * x.pp;
+    const std::int64_t n = topo.num_devices(), per = x.tp * x.cp * x.pp;
+    const std::string what = x.cp > 1 ? "tp x cp x pp" : "tp x pp";
     if (!dp_given) {
       if (n % per != 0) {
-        p.fail("tp", "tp x pp = " + n2s(per) + " does not divide the topology's " + n2s(n) + " devices (dp = devices / (tp x pp))");
+        p.fail("tp", what + " = " + n2s(per) + " does not divide the topology's " + n2s(n) + " devices (dp = devices / (" +
+                         what + "))");
       }
       x.dp = n / per;
     } else if (per * x.dp != n) {
-      p.fail("dp", "tp x pp x dp = " + n2s(per) + " x " + n2s(x.dp) + " = " + n2s(per * x.dp) + " but the topology has " +
+      p.fail("dp", what + " x dp = " + n2s(per) + " x " + n2s(x.dp) + " = " + n2s(per * x.dp) + " but the topology has " +
                        n2s(n) + " devices");
     }
   }
   p.set_resolved("dp", n2s(x.dp));
+  if (x.dp % x.ep != 0) {
+    p.fail("ep", "ep " + n2s(x.ep) + " must divide dp " + n2s(x.dp) + " (expert-parallel groups are carved out of the data-parallel ranks)");
+  }
   p.finish();
 }
 
@@ -90,6 +110,8 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   c.micro_batch = f.positive("micro_batch");
   c.steps = f.positive("steps");
   if (c.steps > 1000000) f.fail("steps", "at most 1,000,000 steps per run");
+  c.fold_data_parallel = f.boolean("fold_data_parallel");
+  c.data = parse_training_data(f, doc);
   parse_parallelism(f, topo, c);
   const std::int64_t per_step = c.micro_batch * c.par.dp;
   if (c.global_batch % per_step != 0) {
@@ -105,29 +127,49 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   const std::int64_t seed = f.integer("seed");
   if (seed < 0) f.fail("seed", "must be >= 0");
   c.seed = static_cast<std::uint64_t>(seed);
-  c.fold_data_parallel = f.boolean("fold_data_parallel");
   f.finish();
   c.resolved = f.resolved();
   return c;
 }
 
-RankMap rank_map(const TrainingConfig& c) { return RankMap{c.par.tp, c.par.pp, c.par.dp}; }
+RankMap rank_map(const TrainingConfig& c) { return RankMap{c.par.tp, c.par.cp, c.par.dp, c.par.pp, c.par.ep}; }
 
-std::vector<int> RankMap::tp_group(std::int64_t d, std::int64_t p) const {
+std::vector<int> RankMap::tp_group(std::int64_t c, std::int64_t d, std::int64_t p) const {
   std::vector<int> g;
-  for (std::int64_t t = 0; t < tp; ++t) g.push_back(device(t, d, p));
+  for (std::int64_t t = 0; t < tp; ++t) g.push_back(device(t, c, d, p));
+  return g;
+}
+
+std::vector<int> RankMap::cp_group(std::int64_t t, std::int64_t d, std::int64_t p) const {
+  std::vector<int> g;
+  for (std::int64_t c = 0; c < cp; ++c) g.push_back(device(t, c, d, p));
   return g;
 }
 
 std::vector<int> RankMap::dp_group(std::int64_t t, std::int64_t p) const {
   std::vector<int> g;
-  for (std::int64_t d = 0; d < dp; ++d) g.push_back(device(t, d, p));
+  for (std::int64_t d = 0; d < dp; ++d) {
+    for (std::int64_t c = 0; c < cp; ++c) g.push_back(device(t, c, d, p));
+  }
   return g;
 }
 
-std::vector<int> RankMap::pp_group(std::int64_t t, std::int64_t d) const {
+std::vector<int> RankMap::ep_group(std::int64_t t, std::int64_t d, std::int64_t p) const {
   std::vector<int> g;
-  for (std::int64_t p = 0; p < pp; ++p) g.push_back(device(t, d, p));
+  const std::int64_t first = d - d % ep;
+  for (std::int64_t e = 0; e < ep; ++e) g.push_back(device(t, 0, first + e, p));
+  return g;
+}
+
+std::vector<int> RankMap::expert_dp_group(std::int64_t t, std::int64_t d, std::int64_t p) const {
+  std::vector<int> g;
+  for (std::int64_t q = d % ep; q < dp; q += ep) g.push_back(device(t, 0, q, p));
+  return g;
+}
+
+std::vector<int> RankMap::pp_group(std::int64_t t, std::int64_t c, std::int64_t d) const {
+  std::vector<int> g;
+  for (std::int64_t p = 0; p < pp; ++p) g.push_back(device(t, c, d, p));
   return g;
 }
 

@@ -9,11 +9,14 @@
 
 #include "sim/llm/model.h"
 #include "sim/topo/topology.h"
+#include "sim/workloads/training/data.h"
 
 namespace llmsim {
 
 struct TrainingParallelism {
   std::int64_t tp = 1, pp = 1, dp = 1;
+  std::int64_t cp = 1;                // context parallelism: ring attention over cp sequence shards
+  std::int64_t ep = 1;                // expert parallelism: MoE experts sharded over ep of the dp ranks
   bool sequence_parallel = false;     // Megatron-LM sequence parallelism (Korthikanti et al. 2022)
   std::string schedule = "1f1b";      // gpipe | 1f1b | interleaved-1f1b
   std::int64_t virtual_stages = 1;    // model chunks per device (interleaved-1f1b)
@@ -35,11 +38,14 @@ struct TrainingConfig {
   // Simulate the compute of one data-parallel replica and run every data-parallel
   // collective on its full group (docs/training.md "Folding"); false: every replica.
   bool fold_data_parallel = true;
+  TrainingData data;                  // tokenized documents packed into sequences (data.h)
   YAML::Node resolved;                // the document as loaded (config.resolved.yaml)
 
   // Micro-batches each pipeline runs per step: global_batch / (micro_batch x dp).
   std::int64_t micro_batches() const { return global_batch / (micro_batch * par.dp); }
-  std::int64_t devices() const { return par.tp * par.pp * par.dp; }
+  std::int64_t devices() const { return par.tp * par.cp * par.pp * par.dp; }
+  // Tokens one device's passes cover per micro-batch: the sequence is split over cp ranks.
+  std::int64_t tokens_per_rank() const { return micro_batch * seq_len / par.cp; }
   double tokens_per_step() const { return static_cast<double>(global_batch) * static_cast<double>(seq_len); }
 };
 
@@ -51,16 +57,23 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo);
 // the middle stages, which do not also hold the embedding or the LM head).
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s);
 
-// Megatron-LM's rank order: TP innermost (inside a node), then DP, then PP. Device index of
-// the rank with these coordinates, and the members of each kind of group.
+// Megatron-LM's rank order: TP innermost (inside a node), then CP, then DP, then PP; EP
+// groups are ep consecutive DP ranks (Megatron-Core carves expert parallelism out of data
+// parallelism). Device index of the rank with these coordinates, and each kind of group.
 struct RankMap {
-  std::int64_t tp = 1, pp = 1, dp = 1;
-  int device(std::int64_t t, std::int64_t d, std::int64_t p) const {
-    return static_cast<int>(t + tp * (d + dp * p));
+  std::int64_t tp = 1, cp = 1, dp = 1, pp = 1, ep = 1;
+  int device(std::int64_t t, std::int64_t c, std::int64_t d, std::int64_t p) const {
+    return static_cast<int>(t + tp * (c + cp * (d + dp * p)));
   }
-  std::vector<int> tp_group(std::int64_t d, std::int64_t p) const;
+  std::vector<int> tp_group(std::int64_t c, std::int64_t d, std::int64_t p) const;
+  std::vector<int> cp_group(std::int64_t t, std::int64_t d, std::int64_t p) const;
+  // Gradient reduction of the dense parameters: every DP and CP rank of (t, p).
   std::vector<int> dp_group(std::int64_t t, std::int64_t p) const;
-  std::vector<int> pp_group(std::int64_t t, std::int64_t d) const;
+  // The ep DP ranks whose experts together hold all of a layer's experts (all-to-all).
+  std::vector<int> ep_group(std::int64_t t, std::int64_t d, std::int64_t p) const;
+  // Gradient reduction of the experts: the dp / ep ranks holding the same experts as d.
+  std::vector<int> expert_dp_group(std::int64_t t, std::int64_t d, std::int64_t p) const;
+  std::vector<int> pp_group(std::int64_t t, std::int64_t c, std::int64_t d) const;
 };
 RankMap rank_map(const TrainingConfig& c);
 

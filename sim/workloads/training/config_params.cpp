@@ -24,7 +24,9 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
     P::req("global_batch", T::Positive, "sequences per optimizer step").from(kDoc),
     P::opt("micro_batch", T::Positive, "1", "sequences per micro-batch on one data-parallel replica").from(kMegatron),
     P::opt("steps", T::Positive, "1", "optimizer steps simulated").from(kDoc),
-    P::opt("parallelism", T::Map, "", "tensor / pipeline / data parallelism").nested("workload:training.parallelism").from(kDoc),
+    P::opt("parallelism", T::Map, "", "tensor / context / pipeline / data / expert parallelism").nested("workload:training.parallelism").from(kDoc),
+    P::opt("data", T::Map, "", "tokenized documents packed into the sequences (default: every sequence one full document)")
+        .nested("workload:training.data").from(kDoc),
     P::opt("memory_reserve", T::Number, "0.1",
            "share of device memory kept free for allocator fragmentation and workspaces (an assumption, not a fit)")
         .from(kDoc),
@@ -37,17 +39,40 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
 LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism", "", {
     P::opt("tp", T::Positive, "1", "tensor-parallel degree (innermost: inside a node)").from(kMegatron),
     P::opt("pp", T::Positive, "1", "pipeline stages").from(kMegatron),
-    P::derive("dp", T::Positive, "devices / (tp x pp)", "data-parallel replicas").from(kMegatron),
+    P::derive("dp", T::Positive, "devices / (tp x cp x pp)", "data-parallel replicas").from(kMegatron),
     P::opt("sequence_parallel", T::Boolean, "false", "shard norms / dropout activations over tp (Korthikanti et al. 2022)")
         .from(kMegatron),
     P::opt("schedule", T::Choice, "1f1b", "pipeline schedule").one_of({"gpipe", "1f1b", "interleaved-1f1b"}).from(kDoc),
     P::opt("virtual_stages", T::Positive, "1", "model chunks per device (interleaved-1f1b)").from(kMegatron),
     P::opt("zero", T::Integer, "0", "ZeRO stage: 0, 1 (optimizer states), 2 (+ gradients), 3 (+ parameters; FSDP)")
         .from("Rajbhandari et al. SC'20"),
-    P::opt("cp", T::Positive, "1", "context-parallel degree (only 1 is modelled so far)").from(kMegatron),
-    P::opt("ep", T::Positive, "1", "expert-parallel degree (only 1 is modelled so far)").from(kMegatron),
+    P::opt("cp", T::Positive, "1", "context-parallel degree: ring attention over cp sequence shards (between TP and DP in the rank order)")
+        .from(kMegatron),
+    P::opt("ep", T::Positive, "1", "expert-parallel degree (MoE): experts sharded over ep of the dp ranks").from(kMegatron),
     P::opt("recompute", T::Choice, "none", "activation recomputation").one_of({"none", "selective", "full"}).from(kMegatron),
     P::opt("algorithm", T::String, "auto", "collective algorithm for every group").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(train_data, {kKind, "workload:training.data", "", {
+    P::opt("trace", T::Map, "", "document token counts in dataset order; or `synthetic`").nested("workload:training.data.trace").from(kDoc),
+    P::opt("synthetic", T::Map, "", "seeded lognormal document lengths; or `trace`").nested("workload:training.data.synthetic").from(kDoc),
+    P::opt("packing", T::Choice, "concat", "concat: documents back to back, split at seq_len (Megatron-LM GPTDataset); pad: one per sequence")
+        .one_of({"concat", "pad"}).from("Krell et al. 2021"),
+    P::opt("attention", T::Choice, "document-masked",
+           "document-masked: each document attends to itself only (block-diagonal causal); causal: over the whole sequence")
+        .one_of({"document-masked", "causal"}).from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(train_data_trace, {kKind, "workload:training.data.trace", "", {
+    P::req("file", T::String, "lengths trace, relative to the workload or the project root").from(kDoc),
+    P::opt("format", T::Choice, "jsonl", "jsonl: {\"tokens\": N}, {\"input_ids\": [...]} or N per line; csv: a `tokens` column")
+        .one_of({"jsonl", "csv"}).from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(train_data_synthetic, {kKind, "workload:training.data.synthetic", "", {
+    P::req("median_tokens", T::Positive, "median document length (lognormal)").from(kDoc),
+    P::opt("sigma", T::Number, "1.0", "lognormal shape (standard deviation of ln length); an assumption, not a fit").from(kDoc),
+    P::opt("max_tokens", T::Positive, "131072", "longer draws are clamped to this").from(kDoc),
 }});
 
 }  // namespace llmsim

@@ -40,7 +40,10 @@ TrainingExecutor::TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, c
   for (std::int64_t s = 0; s < cfg.par.pp; ++s) {
     optimizer_.push_back(lowering_.optimizer_cost(s));
     stage_params_.push_back(mem[static_cast<std::size_t>(s)].params);
+    stage_expert_params_.push_back(mem[static_cast<std::size_t>(s)].expert_params);
   }
+  if (cfg.data.enabled()) stream_ = std::make_unique<SequenceStream>(cfg.data, cfg.seq_len, cfg.seed);
+  full_attention_ = lowering_.attention_cost(std::vector<std::int64_t>(static_cast<std::size_t>(cfg.micro_batch), cfg.seq_len));
   const std::int64_t reps = cfg.fold_data_parallel ? 1 : cfg.par.dp;
   for (std::int64_t r = 0; r < reps; ++r) replicas_.push_back(r);
   double most = 0;
@@ -54,7 +57,15 @@ TrainingExecutor::TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, c
 
 double TrainingExecutor::now() const { return to_seconds(sim_.now()); }
 
-std::vector<int> TrainingExecutor::stage_devices(std::int64_t r, std::int64_t s) const { return map_.tp_group(r, s); }
+// Every device of replica r's stage s: its TP ranks of each CP rank (matching order on
+// every stage, so index i of one stage sends to index i of the next).
+std::vector<int> TrainingExecutor::stage_devices(std::int64_t r, std::int64_t s) const {
+  std::vector<int> devs;
+  for (std::int64_t c = 0; c < cfg_.par.cp; ++c) {
+    for (int d : map_.tp_group(c, r, s)) devs.push_back(d);
+  }
+  return devs;
+}
 
 void TrainingExecutor::start() {
   int barrier = -1;
@@ -65,12 +76,16 @@ void TrainingExecutor::start() {
   fresh.pending = static_cast<std::size_t>(buckets_);
   bucket_state_.assign(static_cast<std::size_t>(cfg_.steps),
                        std::vector<BucketState>(static_cast<std::size_t>(cfg_.par.pp), fresh));
-  if (cfg_.par.zero >= 3 && cfg_.par.dp > 1) {
+  if (cfg_.par.zero >= 3 && dense_replicas(cfg_) > 1) {
     const auto passes = static_cast<std::size_t>(2 * cfg_.micro_batches() * cfg_.par.virtual_stages);
     gathers_.assign(static_cast<std::size_t>(cfg_.steps),
                     std::vector<std::vector<GatherState>>(static_cast<std::size_t>(cfg_.par.pp), std::vector<GatherState>(passes)));
   }
-  for (std::int64_t k = 0; k < cfg_.steps; ++k) barrier = build_step(k, barrier);
+  attention_delta_.resize(static_cast<std::size_t>(cfg_.steps));
+  for (std::int64_t k = 0; k < cfg_.steps; ++k) {
+    draw_step_data(k);
+    barrier = build_step(k, barrier);
+  }
   graph_.start();
 }
 
@@ -165,18 +180,18 @@ int TrainingExecutor::add_transfer(std::int64_t r, std::int64_t from_s, std::int
 void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,
                                 Done done) {
   const std::int64_t vs = it.chunk * cfg_.par.pp + s;
-  const ChunkCost& c = chunks_[static_cast<std::size_t>(vs)];
-  const PassCost& pc = it.forward ? c.forward : c.backward;
+  const std::shared_ptr<const PassCost> pc = pass_cost(step, r, vs, it);
   std::string label = (it.forward ? "F" : "B") + std::to_string(it.micro_batch);
   if (cfg_.par.virtual_stages > 1) label += ".c" + std::to_string(it.chunk);
   const double t0 = now();
   const PipeItem& last = last_item_[static_cast<std::size_t>(s)];
-  const bool reduce_during = cfg_.par.dp > 1 && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
-  auto compute = [this, step, r, s, it, &pc, label, t0, done, reduce_during]() {
+  const bool reduce_during =
+      dense_replicas(cfg_) > 1 && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
+  auto compute = [this, step, r, s, it, pc, label, t0, done, reduce_during]() {
     const double t1 = now();
-    auto after = [this, step, r, s, it, &pc, t0, t1, done] {
+    auto after = [this, step, r, s, it, pc, t0, t1, done] {
       const double t2 = now();
-      run_comm(stage_devices(r, s), pc.tp_comm, 0, [this, step, r, s, it, t0, t1, t2, done] {
+      run_pass_comm(r, s, pc, [this, step, r, s, it, t0, t1, t2, done] {
         if (r == 0) {
           auto& rec = steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)];
           const double t3 = now();
@@ -187,17 +202,17 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
         done();
       });
     };
-    if (!reduce_during) return submit_all(stage_devices(r, s), as_cost(pc), label, after);
+    if (!reduce_during) return submit_all(stage_devices(r, s), as_cost(*pc), label, after);
     // The step's last backward produces the stage's final gradients bucket by bucket;
     // each bucket's reduction starts as soon as it is ready (Megatron-LM DDP overlap).
-    PassCost piece = pc;
+    PassCost piece = *pc;
     piece.compute /= static_cast<double>(buckets_);
     piece.flops /= static_cast<double>(buckets_);
     piece.bytes /= static_cast<double>(buckets_);
     piece.energy /= static_cast<double>(buckets_);
     run_pieces(step, s, stage_devices(r, s), as_cost(piece), label, after);
   };
-  if (cfg_.par.zero >= 3 && cfg_.par.dp > 1 && r == 0) {
+  if (cfg_.par.zero >= 3 && dense_replicas(cfg_) > 1 && r == 0) {
     // ZeRO-3 / FSDP: the pass waits for its parameters, and the next pass's gather starts
     // as this one computes (one ahead, FSDP's forward / backward prefetch). An unfolded run
     // issues them from replica 0's passes only: one collective per group, as in the real run.
@@ -214,12 +229,24 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   }
 }
 
+void TrainingExecutor::run_pass_comm(std::int64_t r, std::int64_t s, std::shared_ptr<const PassCost> pc,
+                                     std::function<void()> then) {
+  std::vector<std::vector<int>> tp, cp, ep;
+  for (std::int64_t c = 0; c < cfg_.par.cp; ++c) tp.push_back(map_.tp_group(c, r, s));
+  for (std::int64_t t = 0; t < cfg_.par.tp; ++t) {
+    cp.push_back(map_.cp_group(t, r, s));
+    ep.push_back(map_.ep_group(t, r, s));
+  }
+  run_comm(tp, pc->tp_comm, 0, [this, pc, cp, ep, then] {
+    run_comm(cp, pc->cp_comm, 0, [this, pc, ep, then] { run_comm(ep, pc->ep_comm, 0, then); });
+  });
+}
+
 void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int64_t k) {
   auto& passes = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
   if (k >= static_cast<std::int64_t>(passes.size()) || passes[static_cast<std::size_t>(k)].started) return;
   passes[static_cast<std::size_t>(k)].started = true;
-  const double bytes = stage_params_[static_cast<std::size_t>(s)] / static_cast<double>(cfg_.par.virtual_stages) * kGradBytes;
-  dp_collective(s, CollectiveKind::AllGather, bytes, [this, step, s, k] {
+  dp_collective(s, CollectiveKind::AllGather, 1.0 / static_cast<double>(cfg_.par.virtual_stages), [this, step, s, k] {
     GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
     g.done = true;
     if (!g.waiter) return;
@@ -243,9 +270,8 @@ void TrainingExecutor::run_pieces(std::int64_t step, std::int64_t s, const std::
 void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i) {
   BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
   if (--b.join[static_cast<std::size_t>(i)] > 0) return;
-  const double bytes = stage_params_[static_cast<std::size_t>(s)] * kGradBytes / static_cast<double>(buckets_);
   const CollectiveKind kind = cfg_.par.zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter;
-  dp_collective(s, kind, bytes, [this, step, s] {
+  dp_collective(s, kind, 1.0 / static_cast<double>(buckets_), [this, step, s] {
     BucketState& st = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
     if (--st.pending > 0 || !st.waiter) return;
     auto w = std::move(st.waiter);
@@ -253,26 +279,48 @@ void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int6
   });
 }
 
-void TrainingExecutor::run_comm(const std::vector<int>& group, const std::vector<CommStep>& steps, std::size_t i,
-                                std::function<void()> then) {
-  if (i >= steps.size() || group.size() < 2) {
+void TrainingExecutor::run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps,
+                                std::size_t i, std::function<void()> then) {
+  if (i >= steps.size() || groups.empty() || groups.front().size() < 2) {
     then();
     return;
   }
   const CommStep st = steps[i];
-  // One collective runs on the network; the pass's other identical ones repeat its time
-  // (as inference does: hundreds of same-size collectives per micro-batch otherwise).
-  sim_.network().collective(st.kind, group, st.bytes, cfg_.par.algorithm,
-                            [this, group, steps, i, st, then](const CollectiveResult& res) {
-                              sim_.queue().after(to_simtime(res.time * static_cast<double>(st.count - 1)),
-                                                 [this, group, steps, i, then] { run_comm(group, steps, i + 1, then); });
-                            });
+  // One collective per group runs on the network (all groups at once); the pass's other
+  // identical ones repeat the slowest one's time (as inference does: hundreds of same-size
+  // collectives per micro-batch otherwise). With an overlap (the CP ring behind attention)
+  // only max(0, time - overlap) of each is exposed; the one simulated is exposed whole, so
+  // at most one layer's exchange is charged too much.
+  auto pending = std::make_shared<std::size_t>(groups.size());
+  auto slowest = std::make_shared<double>(0);
+  for (const auto& g : groups) {
+    sim_.network().collective(st.kind, g, st.bytes, cfg_.par.algorithm,
+                              [this, groups, steps, i, st, then, pending, slowest](const CollectiveResult& res) {
+                                *slowest = std::max(*slowest, res.time);
+                                if (--*pending > 0) return;
+                                const double each = std::max(0.0, *slowest - st.overlap);
+                                const double rest = std::max(0.0, each * static_cast<double>(st.count) - *slowest);
+                                sim_.queue().after(to_simtime(rest), [this, groups, steps, i, then] {
+                                  run_comm(groups, steps, i + 1, then);
+                                });
+                              });
+  }
 }
 
-void TrainingExecutor::dp_collective(std::int64_t s, CollectiveKind kind, Bytes bytes, std::function<void()> then) {
-  auto pending = std::make_shared<std::int64_t>(cfg_.par.tp);
+void TrainingExecutor::dp_collective(std::int64_t s, CollectiveKind kind, double share, std::function<void()> then) {
+  const auto su = static_cast<std::size_t>(s);
+  const Bytes expert = stage_expert_params_[su] * kGradBytes * share;
+  const Bytes dense = (stage_params_[su] - stage_expert_params_[su]) * kGradBytes * share;
+  std::vector<std::pair<std::vector<int>, Bytes>> jobs;
   for (std::int64_t t = 0; t < cfg_.par.tp; ++t) {
-    sim_.network().collective(kind, map_.dp_group(t, s), bytes, cfg_.par.algorithm, [pending, then](const CollectiveResult&) {
+    if (dense > 0 && dense_replicas(cfg_) > 1) jobs.emplace_back(map_.dp_group(t, s), dense);
+    if (expert <= 0 || expert_replicas(cfg_) < 2) continue;
+    for (std::int64_t e = 0; e < cfg_.par.ep; ++e) jobs.emplace_back(map_.expert_dp_group(t, e, s), expert);
+  }
+  if (jobs.empty()) return then();
+  auto pending = std::make_shared<std::size_t>(jobs.size());
+  for (const auto& j : jobs) {
+    sim_.network().collective(kind, j.first, j.second, cfg_.par.algorithm, [pending, then](const CollectiveResult&) {
       if (--*pending == 0) then();
     });
   }
@@ -294,8 +342,7 @@ void TrainingExecutor::submit_all(const std::vector<int>& devices, const OpCost&
 // and for ZeRO-1/2 the all-gather of the updated 16-bit parameters (Megatron-LM's
 // distributed optimizer).
 int TrainingExecutor::add_stage_tail(std::int64_t step, std::int64_t s, const std::vector<int>& last_passes) {
-  const bool dp = cfg_.par.dp > 1;
-  const double grad_bytes = stage_params_[static_cast<std::size_t>(s)] * kGradBytes;
+  const bool dp = dense_replicas(cfg_) > 1;
   auto rec = [this, step, s]() -> StageStepTimes& { return steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)]; };
   node_what_.push_back("gradient reduction of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");
   const int reduce = graph_.add(
@@ -315,17 +362,17 @@ int TrainingExecutor::add_stage_tail(std::int64_t step, std::int64_t s, const st
       last_passes);
   node_what_.push_back("optimizer step of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");
   return graph_.add(
-      [this, dp, s, grad_bytes, rec](Done done) {
+      [this, dp, s, rec](Done done) {
         std::vector<int> devs;
         for (std::int64_t r : replicas_) {
           for (int d : stage_devices(r, s)) devs.push_back(d);
         }
         const double t0 = now();
-        submit_all(devs, optimizer_[static_cast<std::size_t>(s)], "adam", [this, dp, s, grad_bytes, rec, t0, done] {
+        submit_all(devs, optimizer_[static_cast<std::size_t>(s)], "adam", [this, dp, s, rec, t0, done] {
           const double t1 = now();
           rec().optimizer += t1 - t0;
           if (!dp || cfg_.par.zero == 0 || cfg_.par.zero == 3) return done();
-          dp_collective(s, CollectiveKind::AllGather, grad_bytes, [this, rec, t1, done] {
+          dp_collective(s, CollectiveKind::AllGather, 1.0, [this, rec, t1, done] {
             rec().dp_comm += now() - t1;
             done();
           });

@@ -58,6 +58,8 @@ class TrainingExecutor {
   std::size_t nodes() const { return graph_.size(); }
   std::size_t nodes_done() const { return graph_.finished_count(); }
   std::vector<std::string> waiting() const;
+  // Packing statistics of the sequences drawn (nullptr without `data:`).
+  const DataStats* data_stats() const { return stream_ ? &stream_->stats() : nullptr; }
 
  private:
   using Done = OpGraph::Done;
@@ -68,8 +70,18 @@ class TrainingExecutor {
   void run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k, Done done);
   // ZeRO-3: the all-gather of the parameters pass k of stage s needs (started once).
   void start_gather(std::int64_t step, std::int64_t s, std::int64_t k);
-  void run_comm(const std::vector<int>& group, const std::vector<CommStep>& steps, std::size_t i, std::function<void()> then);
-  void dp_collective(std::int64_t s, CollectiveKind kind, Bytes bytes, std::function<void()> then);
+  void run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps, std::size_t i,
+                std::function<void()> then);
+  // The pass's collectives in turn: TP (on each CP rank's TP group), the CP ring (on each
+  // TP rank's CP group), the EP all-to-all (on each TP rank's EP group).
+  void run_pass_comm(std::int64_t r, std::int64_t s, std::shared_ptr<const PassCost> pc, std::function<void()> then);
+  // A data-parallel collective of `share` of stage s's parameters (1 = all of them, 2
+  // bytes each): the dense part over each dp x cp group, the experts' over each expert-dp group.
+  void dp_collective(std::int64_t s, CollectiveKind kind, double share, std::function<void()> then);
+  // Draws the step's global batch from the sequence stream and prices each micro-batch's
+  // document-masked attention (step_data.cpp).
+  void draw_step_data(std::int64_t step);
+  std::shared_ptr<const PassCost> pass_cost(std::int64_t step, std::int64_t r, std::int64_t vs, const PipeItem& it) const;
   void run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
                   const std::string& label, std::function<void()> then);
   void bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i);
@@ -84,6 +96,12 @@ class TrainingExecutor {
   std::vector<ChunkCost> chunks_;   // per virtual stage
   std::vector<OpCost> optimizer_;   // per stage
   std::vector<double> stage_params_;
+  std::vector<double> stage_expert_params_;
+  std::unique_ptr<SequenceStream> stream_;
+  // [step][replica slot x micro-batches + micro-batch]: one layer's attention cost of that
+  // micro-batch's documents less that of full-length sequences (empty: no document masking).
+  std::vector<std::vector<AttentionCost>> attention_delta_;
+  AttentionCost full_attention_;  // one layer, micro_batch full-length sequences
   std::vector<std::int64_t> replicas_;  // simulated data-parallel replicas
   std::vector<PipeItem> last_item_;     // per stage: its last pass of a step (a backward)
   std::int64_t buckets_ = 1;            // gradient buckets per stage

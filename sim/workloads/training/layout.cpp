@@ -48,19 +48,37 @@ std::string groups(const char* kind, std::int64_t size, const std::vector<std::v
 
 std::string training_layout(const TrainingConfig& c, const Topology& topo) {
   const RankMap m = rank_map(c);
-  std::vector<std::vector<int>> tp, dp, pp;
+  std::vector<std::vector<int>> tp, cp, dp, ep, edp, pp;
   for (std::int64_t p = 0; p < m.pp; ++p) {
-    for (std::int64_t d = 0; d < m.dp; ++d) tp.push_back(m.tp_group(d, p));
-    for (std::int64_t t = 0; t < m.tp; ++t) dp.push_back(m.dp_group(t, p));
+    for (std::int64_t d = 0; d < m.dp; ++d) {
+      for (std::int64_t k = 0; k < m.cp; ++k) tp.push_back(m.tp_group(k, d, p));
+    }
+    for (std::int64_t t = 0; t < m.tp; ++t) {
+      dp.push_back(m.dp_group(t, p));
+      for (std::int64_t d = 0; d < m.dp; ++d) {
+        cp.push_back(m.cp_group(t, d, p));
+        if (d % m.ep == 0) ep.push_back(m.ep_group(t, d, p));
+        if (d < m.ep) edp.push_back(m.expert_dp_group(t, d, p));
+      }
+    }
   }
   for (std::int64_t d = 0; d < m.dp; ++d) {
-    for (std::int64_t t = 0; t < m.tp; ++t) pp.push_back(m.pp_group(t, d));
+    for (std::int64_t k = 0; k < m.cp; ++k) {
+      for (std::int64_t t = 0; t < m.tp; ++t) pp.push_back(m.pp_group(t, k, d));
+    }
   }
-  std::string s = "  rank map (Megatron-LM order): device = t + tp x (d + dp x p), tp " + std::to_string(m.tp) + " x pp " +
-                  std::to_string(m.pp) + " x dp " + std::to_string(m.dp) + " = " + std::to_string(c.devices()) +
-                  " devices" + (topo.num_devices() > 0 ? " of " + topo.name : std::string()) + "\n";
+  const std::string formula = m.cp > 1 ? "t + tp x (c + cp x (d + dp x p))" : "t + tp x (d + dp x p)";
+  std::string s = "  rank map (Megatron-LM order): device = " + formula + ", tp " + std::to_string(m.tp) +
+                  (m.cp > 1 ? " x cp " + std::to_string(m.cp) : std::string()) + " x pp " + std::to_string(m.pp) +
+                  " x dp " + std::to_string(m.dp) + " = " + std::to_string(c.devices()) + " devices" +
+                  (topo.num_devices() > 0 ? " of " + topo.name : std::string()) + "\n";
   s += groups("TP", m.tp, tp, topo);
-  s += groups("DP", m.dp, dp, topo);
+  if (m.cp > 1) s += groups("CP", m.cp, cp, topo);
+  s += groups(m.cp > 1 ? "DP (x CP, gradients)" : "DP", m.dp * m.cp, dp, topo);
+  if (m.ep > 1) {
+    s += groups("EP (all-to-all)", m.ep, ep, topo);
+    s += groups("expert DP (expert gradients)", m.dp / m.ep, edp, topo);
+  }
   s += groups("PP", m.pp, pp, topo);
   return s;
 }

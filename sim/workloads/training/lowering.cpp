@@ -27,7 +27,7 @@ constexpr double kAdamBytesPerParam = 28.0, kAdamFlopsPerParam = 12.0;
 
 TrainingLowering::TrainingLowering(const TrainingConfig& cfg, const ChipSpec& chip) : cfg_(cfg), chip_(chip) {}
 
-Op TrainingLowering::gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k) const {
+Op TrainingLowering::gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch) const {
   Op o;
   o.kind = OpKind::Gemm;
   o.name = name;
@@ -35,7 +35,39 @@ Op TrainingLowering::gemm(const char* name, std::int64_t m, std::int64_t n, std:
   o.m = m;
   o.n = n;
   o.k = k;
+  o.batch = batch;
   return o;
+}
+
+Op TrainingLowering::attention_op(std::int64_t batch, std::int64_t len) const {
+  const ModelSpec& m = cfg_.model;
+  Op a;
+  a.kind = OpKind::Attention;
+  a.name = "attention";
+  a.dtype = cfg_.dtype == "fp8" ? "bf16" : cfg_.dtype;
+  a.batch = batch;
+  a.heads = m.heads / cfg_.par.tp;
+  a.kv_heads = m.kv_heads / cfg_.par.tp;
+  a.head_dim = m.head_dim;
+  a.q_len = len;
+  a.kv_len = len;
+  a.causal = true;
+  return a;
+}
+
+// Context parallelism splits each sequence into 2 x cp chunks and gives rank i chunks i
+// and 2cp - 1 - i, so every rank computes 1/cp of the causal attention (Megatron-LM
+// context parallelism; Liu et al. 2023 "Ring Attention"): the whole-sequence op's cost / cp.
+OpCost TrainingLowering::estimate(const Op& op) const {
+  OpCost c = estimate_op(op, chip_);
+  if (op.kind != OpKind::Attention || cfg_.par.cp == 1) return c;
+  const double share = 1.0 / static_cast<double>(cfg_.par.cp);
+  c.time *= share;
+  c.compute_time *= share;
+  c.flops *= share;
+  c.bytes *= share;
+  c.energy *= share;
+  return c;
 }
 
 Op TrainingLowering::vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const {
@@ -51,7 +83,7 @@ Op TrainingLowering::vec(OpKind kind, const char* name, std::int64_t m, std::int
 
 std::vector<Op> TrainingLowering::layer_forward_ops() const {
   const ModelSpec& m = cfg_.model;
-  const std::int64_t tp = cfg_.par.tp, T = cfg_.micro_batch * cfg_.seq_len;
+  const std::int64_t tp = cfg_.par.tp, T = cfg_.tokens_per_rank();
   const std::int64_t h = m.hidden, hd = m.head_dim, qh = m.heads / tp, kvh = m.kv_heads / tp;
   // Sequence parallelism runs norms on 1/tp of the tokens (Korthikanti et al. 2022 §4.2.2).
   const std::int64_t Tn = cfg_.par.sequence_parallel ? std::max<std::int64_t>(1, T / tp) : T;
@@ -59,25 +91,33 @@ std::vector<Op> TrainingLowering::layer_forward_ops() const {
   ops.push_back(vec(OpKind::Norm, "attn_norm", Tn, h));
   ops.push_back(gemm("qkv", T, (qh + 2 * kvh) * hd, h));
   ops.push_back(vec(OpKind::Rotary, "rotary", T, (qh + kvh) * hd));
-  Op a;
-  a.kind = OpKind::Attention;
-  a.name = "attention";
-  a.dtype = cfg_.dtype == "fp8" ? "bf16" : cfg_.dtype;
-  a.batch = cfg_.micro_batch;
-  a.heads = qh;
-  a.kv_heads = kvh;
-  a.head_dim = hd;
-  a.q_len = cfg_.seq_len;
-  a.kv_len = cfg_.seq_len;
-  a.causal = true;
-  ops.push_back(a);
+  ops.push_back(attention_op(cfg_.micro_batch, cfg_.seq_len));
   ops.push_back(gemm("attn_out", T, h, qh * hd));
   ops.push_back(vec(OpKind::Norm, "mlp_norm", Tn, h));
   const std::int64_t up = m.gated_mlp ? 2 : 1;
-  ops.push_back(gemm("mlp_up", T, up * m.ffn / tp, h));
-  Op act = vec(OpKind::Activation, "mlp_act", T, m.ffn / tp);
-  ops.push_back(act);
-  ops.push_back(gemm("mlp_down", T, h, m.ffn / tp));
+  if (!m.moe()) {
+    ops.push_back(gemm("mlp_up", T, up * m.ffn / tp, h));
+    ops.push_back(vec(OpKind::Activation, "mlp_act", T, m.ffn / tp));
+    ops.push_back(gemm("mlp_down", T, h, m.ffn / tp));
+    return ops;
+  }
+  // MoE, balanced routing assumed (as GShard's capacity-bounded, load-balanced router aims
+  // for): the ep ranks of an EP group send each other T x top-k token copies, so each of a
+  // device's experts / ep experts gets T x top-k x ep / experts tokens; expert weights are
+  // sharded over tp (Megatron-Core's expert tensor parallelism = tp).
+  const std::int64_t local = m.experts / cfg_.par.ep, k = m.experts_per_token;
+  const std::int64_t per_expert = std::max<std::int64_t>(1, (T * k * cfg_.par.ep + m.experts - 1) / m.experts);
+  const std::int64_t ffn = std::max<std::int64_t>(1, m.ffn / tp);
+  ops.push_back(gemm("router", T, m.experts, h));
+  ops.push_back(gemm("experts_up", per_expert, up * ffn, h, local));
+  ops.push_back(vec(OpKind::Activation, "experts_act", per_expert * local, ffn));
+  ops.push_back(gemm("experts_down", per_expert, h, ffn, local));
+  if (m.shared_ffn > 0) {  // Qwen2-MoE shared expert: a dense MLP every token runs
+    const std::int64_t sffn = std::max<std::int64_t>(1, m.shared_ffn / tp);
+    ops.push_back(gemm("shared_up", T, up * sffn, h));
+    ops.push_back(vec(OpKind::Activation, "shared_act", T, sffn));
+    ops.push_back(gemm("shared_down", T, h, sffn));
+  }
   return ops;
 }
 
@@ -93,13 +133,13 @@ void TrainingLowering::add_forward(const std::vector<Op>& ops, double times, Pas
     p.energy += c.energy * n;
   };
   for (const Op& op : ops) {
-    const OpCost f = estimate_op(op, chip_);
+    const OpCost f = estimate(op);
     acc(fwd, f, times);
     acc(bwd, f, times * recompute);
     if (op.kind == OpKind::Gemm) {
       // dX[m,k] = dY[m,n] W^T[n,k]; dW[k,n] = X^T[k,m] dY[m,n]: each the forward's FLOPs.
-      acc(bwd, estimate_op(gemm("dgrad", op.m, op.k, op.n), chip_), times);
-      acc(bwd, estimate_op(gemm("wgrad", op.k, op.n, op.m), chip_), times);
+      acc(bwd, estimate_op(gemm("dgrad", op.m, op.k, op.n, op.batch), chip_), times);
+      acc(bwd, estimate_op(gemm("wgrad", op.k, op.n, op.m, op.batch), chip_), times);
     } else {
       acc(bwd, f, times * (op.kind == OpKind::Attention ? kAttentionBackwardRatio : kVectorBackwardRatio));
     }
@@ -114,14 +154,14 @@ std::int64_t TrainingLowering::chunk_layers(std::int64_t vstage) const {
 
 ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   const ModelSpec& m = cfg_.model;
-  const std::int64_t tp = cfg_.par.tp, T = cfg_.micro_batch * cfg_.seq_len;
+  const std::int64_t tp = cfg_.par.tp, T = cfg_.tokens_per_rank();
   const std::int64_t chunks = cfg_.par.pp * cfg_.par.virtual_stages;
   ChunkCost c;
   c.layers = chunk_layers(vstage);
   const std::vector<Op> layer = layer_forward_ops();
   const std::string& rc = cfg_.par.recompute;
   if (rc == "selective") {  // attention core only (Korthikanti et al. 2022 §5)
-    add_forward(std::vector<Op>(layer.begin(), layer.end() - 6), d(c.layers), c.forward, c.backward, 0);
+    add_forward(std::vector<Op>(layer.begin(), layer.begin() + 3), d(c.layers), c.forward, c.backward, 0);
     add_forward({layer[3]}, d(c.layers), c.forward, c.backward, 1);
     add_forward(std::vector<Op>(layer.begin() + 4, layer.end()), d(c.layers), c.forward, c.backward, 0);
   } else {
@@ -135,6 +175,18 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
     edge.push_back(vec(OpKind::Softmax, "cross_entropy", T, m.vocab / tp));
   }
   add_forward(edge, 1, c.forward, c.backward, 0);
+  add_comm(c);
+  // Each TP rank sends its 1/tp slice (Megatron-LM's scatter/gather optimisation,
+  // Narayanan et al. SC'21 §4.1; with sequence parallelism the slice is all it holds).
+  c.send_bytes = d(T) * d(m.hidden) * kActivationBytes / d(tp);
+  return c;
+}
+
+// The chunk's collectives per micro-batch: TP, CP ring, EP all-to-all.
+void TrainingLowering::add_comm(ChunkCost& c) const {
+  const ModelSpec& m = cfg_.model;
+  const std::int64_t tp = cfg_.par.tp, T = cfg_.tokens_per_rank();
+  const std::string& rc = cfg_.par.recompute;
   if (tp > 1) {
     // Megatron-LM: two all-reduces per layer forward (attention and MLP outputs) and two
     // backward (their input gradients); with sequence parallelism each becomes an
@@ -149,15 +201,55 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
     c.forward.tp_comm = steps(fwd);
     c.backward.tp_comm = steps(bwd);
   }
-  // Each TP rank sends its 1/tp slice (Megatron-LM's scatter/gather optimisation,
-  // Narayanan et al. SC'21 §4.1; with sequence parallelism the slice is all it holds).
-  c.send_bytes = d(T) * d(m.hidden) * kActivationBytes / d(tp);
-  return c;
+  if (cfg_.par.cp > 1) {
+    // Ring attention: per layer every rank's K and V chunk goes around the CP group (an
+    // all-gather's traffic, cp - 1 ring steps) behind the attention compute; backward
+    // circulates K and V again and reduce-scatters their gradients (Megatron-LM context
+    // parallelism). Size: the gathered K and V of the whole sequence on this TP rank.
+    const Bytes kv = d(T) * d(cfg_.par.cp) * 2 * d(m.kv_heads / tp) * d(m.head_dim) * kActivationBytes;
+    const AttentionCost a = attention_cost(std::vector<std::int64_t>(static_cast<std::size_t>(cfg_.micro_batch), cfg_.seq_len));
+    const std::int64_t recomputes = rc == "none" ? 0 : c.layers;  // recompute re-runs the forward ring
+    c.forward.cp_comm = {{CollectiveKind::AllGather, kv, c.layers, a.forward.compute}};
+    c.backward.cp_comm = {{CollectiveKind::AllGather, kv, c.layers + recomputes, a.backward.compute},
+                          {CollectiveKind::ReduceScatter, kv, c.layers, a.backward.compute}};
+  }
+  if (m.moe() && cfg_.par.ep > 1) {
+    // Dispatch and combine: each TP rank sends its 1/tp of the tokens' top-k copies of the
+    // hidden state (GShard / DeepSpeed-MoE all-to-all); backward the same for the gradients.
+    const Bytes b = d(T) / d(tp) * d(m.experts_per_token) * d(m.hidden) * kActivationBytes;
+    const std::int64_t fwd = 2 * c.layers, bwd = fwd + (rc == "full" ? fwd : 0);
+    c.forward.ep_comm = {{CollectiveKind::AllToAll, b, fwd, 0}};
+    c.backward.ep_comm = {{CollectiveKind::AllToAll, b, bwd, 0}};
+  }
+}
+
+// Document masking runs as one variable-length kernel over all of the micro-batch's
+// documents (FlashAttention's varlen interface tiles them in one launch), so it is priced
+// at the full-length kernel's efficiency: the seq_len op's cost scaled by the causal pairs
+// sum L(L+1)/2 over the documents against seq_len(seq_len+1)/2. Tile padding of documents
+// shorter than a tile is not charged (optimistic for very short documents).
+AttentionCost TrainingLowering::attention_cost(const std::vector<std::int64_t>& documents) const {
+  const std::int64_t L = cfg_.seq_len;
+  auto it = attention_memo_.find(L);
+  if (it == attention_memo_.end()) it = attention_memo_.emplace(L, estimate(attention_op(1, L))).first;
+  const OpCost& full = it->second;
+  double pairs = 0;
+  for (std::int64_t len : documents) pairs += d(len) * d(len + 1) / 2;
+  const double share = pairs / (d(L) * d(L + 1) / 2);
+  // Backward: FlashAttention-2's 2.5x, plus one forward when recompute redoes attention.
+  const double back = kAttentionBackwardRatio + (cfg_.par.recompute == "none" ? 0.0 : 1.0);
+  AttentionCost a;
+  for (auto [pass, times] : {std::pair<PassCost*, double>{&a.forward, share}, {&a.backward, share * back}}) {
+    pass->compute = full.time * times;
+    pass->flops = full.flops * times;
+    pass->bytes = full.bytes * times;
+    pass->energy = full.energy * times;
+  }
+  return a;
 }
 
 OpCost TrainingLowering::optimizer_cost(std::int64_t stage) const {
-  const double params = training_memory(cfg_)[static_cast<std::size_t>(stage)].params;
-  const double local = params / (cfg_.par.zero >= 1 ? d(cfg_.par.dp) : 1.0);
+  const double local = training_memory(cfg_)[static_cast<std::size_t>(stage)].sharded_params;
   Op o = vec(OpKind::Elementwise, "adam", 1, std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(local))));
   o.flops_per_element = kAdamFlopsPerParam;
   o.bytes = local * kAdamBytesPerParam;
@@ -166,7 +258,9 @@ OpCost TrainingLowering::optimizer_cost(std::int64_t stage) const {
 
 double model_flops_per_token(const TrainingConfig& cfg) {
   const ModelSpec& m = cfg.model;
-  const double n = m.params() - d(m.vocab) * d(m.hidden);  // the embedding lookup is no matmul
+  // The embedding lookup is no matmul; an MoE token runs only its top-k experts (active
+  // parameters, as DeepSeek-V3 and Mixtral count training FLOPs).
+  const double n = m.active_params() - d(m.vocab) * d(m.hidden);
   return 6 * n + 12 * d(m.layers) * d(m.heads) * d(m.head_dim) * d(cfg.seq_len);
 }
 

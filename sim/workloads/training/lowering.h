@@ -5,6 +5,7 @@
 // estimate_op calls, not millions.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "models/network.h"
@@ -18,6 +19,9 @@ struct CommStep {
   CollectiveKind kind = CollectiveKind::AllReduce;
   Bytes bytes = 0;
   std::int64_t count = 0;
+  // Compute each occurrence overlaps with (context parallelism's ring hides behind the
+  // layer's attention): only max(0, time - overlap) of each is exposed.
+  Seconds overlap = 0;
 };
 
 struct PassCost {
@@ -26,6 +30,13 @@ struct PassCost {
   Bytes bytes = 0;
   Joules energy = 0;
   std::vector<CommStep> tp_comm;  // per micro-batch, on the chunk's TP group
+  std::vector<CommStep> cp_comm;  // context parallelism: K and V around the CP group
+  std::vector<CommStep> ep_comm;  // expert parallelism: token dispatch / combine on the EP group
+};
+
+// One transformer layer's attention core, forward and backward (recompute included).
+struct AttentionCost {
+  PassCost forward, backward;
 };
 
 struct ChunkCost {
@@ -46,17 +57,25 @@ class TrainingLowering {
   // Adam's update on one device of stage `stage`: 16 bytes read and written per local
   // parameter (after ZeRO-1 sharding); memory-bound.
   OpCost optimizer_cost(std::int64_t stage) const;
+  // One layer's attention over packed sequences whose documents have these lengths
+  // (document-masked: each a causal block of its own; context parallelism gives each
+  // rank 1/cp of it), priced as one varlen kernel at the full-length kernel's efficiency.
+  AttentionCost attention_cost(const std::vector<std::int64_t>& documents) const;
 
  private:
-  Op gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k) const;
+  Op gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) const;
+  Op attention_op(std::int64_t batch, std::int64_t len) const;
+  OpCost estimate(const Op& op) const;
+  void add_comm(ChunkCost& c) const;
   Op vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const;
   void add_forward(const std::vector<Op>& ops, double times, PassCost& fwd, PassCost& bwd, double recompute) const;
   const TrainingConfig& cfg_;
   const ChipSpec& chip_;
+  mutable std::map<std::int64_t, OpCost> attention_memo_;
 };
 
 // Model FLOPs per token by PaLM's formula (Chowdhery et al. 2022, Appendix B):
-// 6 N + 12 L H Q T (N parameters without the embedding lookup, L layers, H heads, Q head
+// 6 N + 12 L H Q T (N parameters without the embedding lookup -- active ones for MoE --, L layers, H heads, Q head
 // dim, T sequence length; attention counted over the full, not the causal half, matrix).
 double model_flops_per_token(const TrainingConfig& cfg);
 // The same with recomputation's extra forward passes (hardware FLOPs utilisation):

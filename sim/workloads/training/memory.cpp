@@ -28,7 +28,7 @@ double d(std::int64_t v) { return static_cast<double>(v); }
 double stage_params(const TrainingConfig& c, std::int64_t s) {
   const ModelSpec& m = c.model;
   const double tp = d(c.par.tp);
-  double p = d(training_stage_layers(c, s)) * m.layer_params() / tp;
+  double p = d(training_stage_layers(c, s)) * layer_params_per_device(c);
   const bool first = s == 0, last = s == c.par.pp - 1;
   const double word_embedding = d(m.vocab) * d(m.hidden);
   if (first) p += m.embedding_params() / tp;
@@ -51,6 +51,21 @@ double in_flight(const TrainingConfig& c, std::int64_t s) {
 
 }  // namespace
 
+double layer_expert_params(const TrainingConfig& c) {
+  const ModelSpec& m = c.model;
+  if (!m.moe()) return 0;
+  return d(m.experts) * m.expert_params() / d(c.par.ep) / d(c.par.tp);
+}
+
+double layer_params_per_device(const TrainingConfig& c) {
+  const ModelSpec& m = c.model;
+  const double experts = m.moe() ? d(m.experts) * m.expert_params() : 0.0;
+  return (m.layer_params() - experts) / d(c.par.tp) + layer_expert_params(c);
+}
+
+double dense_replicas(const TrainingConfig& c) { return d(c.par.dp) * d(c.par.cp); }
+double expert_replicas(const TrainingConfig& c) { return d(c.par.dp) / d(c.par.ep); }
+
 double layer_activation_bytes(const TrainingConfig& c) {
   // Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
   // Models", Table 2 / §4: per layer 34 sbh + 5 a s^2 b bytes with 16-bit activations, of
@@ -59,12 +74,19 @@ double layer_activation_bytes(const TrainingConfig& c) {
   // and any MLP width (the paper's 24 sbh is Q, K, V, the attention output, and a 4h MLP's
   // two inner tensors); the 5 a s^2 b softmax term is dropped: FlashAttention keeps O(s)
   // statistics instead, so selective recompute (which drops just that term) saves nothing.
+  // Context parallelism: each rank stores the activations of its 1/cp of the sequence
+  // (Megatron-LM context parallelism; the ring's KV chunks are transient).
   const ModelSpec& m = c.model;
-  const double sb = d(c.seq_len) * d(c.micro_batch), h = d(m.hidden);
+  const double sb = d(c.tokens_per_rank()), h = d(m.hidden);
   const double hq = d(m.heads * m.head_dim), hk = d(m.kv_heads * m.head_dim), f = d(m.ffn);
   const double whole = sb * (4 * h + 2 * h + 2 * h + 2 * h);  // 2 norm inputs, QKV in, MLP in, 2 masks
   const double attention = sb * (2 * hq + 4 * hk + 2 * hq);   // Q, K and V, attention output
-  const double mlp = sb * (m.gated_mlp ? 6 * f : 4 * f);      // gate + up outputs and down input
+  const double per_mlp = m.gated_mlp ? 6 * f : 4 * f;         // gate + up outputs and down input
+  // MoE: every token's top-k experts each store an MLP's activations, plus the dispatched
+  // input and the combined output of the all-to-all (2 x top-k x h, 16-bit); a shared
+  // expert stores a dense MLP's. Balanced routing assumed.
+  const double k = d(m.experts_per_token), shared = d(m.shared_ffn);
+  const double mlp = m.moe() ? sb * (k * per_mlp + 6 * shared + 2 * 2 * k * h) : sb * per_mlp;
   const double tp = d(c.par.tp);
   if (c.par.recompute == "full") {
     // Only each layer's input is kept (sharded with sequence parallelism).
@@ -80,15 +102,21 @@ double gradient_bucket_elements(const TrainingConfig& c) {
 
 std::vector<StageMemory> training_memory(const TrainingConfig& c) {
   std::vector<StageMemory> out;
-  const double dp = d(c.par.dp);
   const int zero = c.par.zero;
+  // ZeRO shards the dense parameters' states over dp x cp ranks, the experts' over dp / ep.
+  auto sharded = [&](double dense, double expert, int from_stage) {
+    return zero >= from_stage ? dense / dense_replicas(c) + expert / expert_replicas(c) : dense + expert;
+  };
   for (std::int64_t s = 0; s < c.par.pp; ++s) {
     StageMemory r;
     r.stage = s;
     r.params = stage_params(c, s);
-    r.weights = r.params * kWeightBytes / (zero >= 3 ? dp : 1.0);
-    r.gradients = r.params * kGradientBytes / (zero >= 2 ? dp : 1.0);
-    r.optimizer = r.params * kOptimizerBytes / (zero >= 1 ? dp : 1.0);
+    r.expert_params = d(training_stage_layers(c, s)) * layer_expert_params(c);
+    const double dense = r.params - r.expert_params;
+    r.weights = sharded(dense, r.expert_params, 3) * kWeightBytes;
+    r.gradients = sharded(dense, r.expert_params, 2) * kGradientBytes;
+    r.sharded_params = sharded(dense, r.expert_params, 1);
+    r.optimizer = r.sharded_params * kOptimizerBytes;
     r.in_flight = in_flight(c, s);
     const double layers = d(training_stage_layers(c, s));
     r.activations = r.in_flight * layers * layer_activation_bytes(c);
@@ -98,11 +126,11 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
       whole.par.recompute = "none";
       r.activations += layer_activation_bytes(whole);
     }
-    if (s == c.par.pp - 1) r.activations += kLogitBytes * d(c.seq_len) * d(c.micro_batch) * d(c.model.vocab) / d(c.par.tp);
-    if (c.par.dp > 1) {
+    if (s == c.par.pp - 1) r.activations += kLogitBytes * d(c.tokens_per_rank()) * d(c.model.vocab) / d(c.par.tp);
+    if (dense_replicas(c) > 1) {
       r.comm_buffers += kBucketsInFlight * std::min(gradient_bucket_elements(c), r.params) * kBucketBytes;
     }
-    if (zero >= 3) r.comm_buffers += kZero3GatheredLayers * c.model.layer_params() / d(c.par.tp) * kWeightBytes;
+    if (zero >= 3) r.comm_buffers += kZero3GatheredLayers * layer_params_per_device(c) * kWeightBytes;
     out.push_back(r);
   }
   return out;
@@ -134,7 +162,7 @@ void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
                 c.memory_reserve, usable / (1024.0 * 1024 * 1024));
   throw InfeasibleError("training does not fit: pipeline stage " + std::to_string(worst.stage) + " needs " +
                         memory_breakdown(worst) + " per device, but " + chip.name + " has " + cap +
-                        " (try zero: 1-3, more pp or tp, recompute: full, or a smaller micro_batch)");
+                        " (try zero: 1-3, more pp, tp or cp, recompute: full, or a smaller micro_batch)");
 }
 
 }  // namespace llmsim

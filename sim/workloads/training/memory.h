@@ -16,6 +16,8 @@ namespace llmsim {
 struct StageMemory {
   std::int64_t stage = 0;
   double params = 0;          // parameters held by one device of the stage (before ZeRO sharding)
+  double expert_params = 0;   // of which routed-expert parameters (after ep sharding; 0 when dense)
+  double sharded_params = 0;  // parameters whose optimizer states the device keeps (after ZeRO-1)
   double weights = 0;         // bytes, after ZeRO-3 sharding
   double gradients = 0;       // bytes, after ZeRO-2 sharding
   double optimizer = 0;       // fp32 master weights + Adam m and v, after ZeRO-1 sharding
@@ -31,6 +33,16 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c);
 // Bytes of activations one transformer layer stores for backward, per micro-batch, on one
 // tp rank (Korthikanti et al. 2022, Table 2, with FlashAttention's O(s) softmax state).
 double layer_activation_bytes(const TrainingConfig& c);
+
+// Routed-expert parameters of one transformer layer on one device (experts / ep, each
+// sharded over tp as Megatron-Core does with expert tensor parallelism = tp); 0 when dense.
+double layer_expert_params(const TrainingConfig& c);
+// All of one layer's parameters on one device (dense part / tp + layer_expert_params).
+double layer_params_per_device(const TrainingConfig& c);
+// Devices over which the dense / the expert parameters' gradients and optimizer states are
+// reduced and sharded: dp x cp, and dp / ep.
+double dense_replicas(const TrainingConfig& c);
+double expert_replicas(const TrainingConfig& c);
 
 // Elements in one data-parallel gradient bucket (Megatron-LM DDP: max(40M, 1M x dp)).
 double gradient_bucket_elements(const TrainingConfig& c);

@@ -44,9 +44,15 @@ class Training : public Workload {
   // refused here with its position rather than mid-run.
   void check_algorithm(const Doc& doc, const Topology& topo) const {
     const RankMap m = rank_map(cfg_);
-    const std::vector<std::vector<int>> groups = {m.tp_group(0, 0), m.dp_group(0, 0)};
+    const std::vector<std::vector<int>> groups = {m.tp_group(0, 0, 0), m.dp_group(0, 0), m.cp_group(0, 0, 0),
+                                                  m.ep_group(0, 0, 0), m.expert_dp_group(0, 0, 0)};
     for (const auto& g : groups) {
-      for (CollectiveKind k : {CollectiveKind::AllReduce, CollectiveKind::AllGather, CollectiveKind::ReduceScatter}) {
+      if (g.size() < 2) continue;
+      const bool ep = m.ep > 1 && g == m.ep_group(0, 0, 0);
+      const std::vector<CollectiveKind> kinds = ep ? std::vector<CollectiveKind>{CollectiveKind::AllToAll}
+                                                   : std::vector<CollectiveKind>{CollectiveKind::AllReduce, CollectiveKind::AllGather,
+                                                                                 CollectiveKind::ReduceScatter};
+      for (CollectiveKind k : kinds) {
         const std::string why = collective_unsupported(topo, CollectiveRequest{k, g, 1 << 20, 0}, cfg_.par.algorithm);
         if (why.empty()) continue;
         const YAML::Node par = doc.root["parallelism"];
@@ -68,7 +74,7 @@ class Training : public Workload {
   }
 
   void report(Simulation& sim, Json& summary) override {
-    report_ = training_report(cfg_, sim.device(0).chip(), exec_->steps());
+    report_ = training_report(cfg_, sim.device(0).chip(), exec_->steps(), exec_->data_stats());
     Seconds t = to_seconds(sim.now());
     Joules e = 0;
     for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);

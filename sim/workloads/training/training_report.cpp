@@ -22,8 +22,13 @@ double dense_16bit_peak(const ChipSpec& chip) {
 
 }  // namespace
 
-TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, const std::vector<StepRecord>& steps) {
+TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, const std::vector<StepRecord>& steps,
+                               const DataStats* data) {
   TrainingReport r;
+  if (data) {
+    r.has_data = true;
+    r.data = *data;
+  }
   const auto mem = training_memory(cfg);
   r.memory = *std::max_element(mem.begin(), mem.end(), [](const StageMemory& a, const StageMemory& b) {
     return a.total() < b.total();
@@ -58,6 +63,7 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
   r.optimizer = opt / sum;
   r.bubble_time = idle / sum;
   r.tokens_per_s = cfg.tokens_per_step() / r.step_mean;
+  r.useful_tokens_per_s = r.tokens_per_s * (1 - r.data.padding_waste());
   const double devices = static_cast<double>(cfg.devices());
   const double model = model_flops_per_token(cfg) * r.tokens_per_s;
   r.tflops_per_device = model / devices / 1e12;
@@ -89,23 +95,42 @@ nlohmann::ordered_json training_json(const TrainingReport& r) {
                {"exposed_communication", r.exposed_comm},
                {"bubble", r.bubble_time},
                {"optimizer", r.optimizer}};
+  if (r.has_data) {
+    j["data"] = {{"sequences", r.data.sequences},
+                 {"document_pieces", r.data.documents},
+                 {"mean_piece_tokens", r.data.documents > 0 ? r.data.real_tokens / r.data.documents : 0.0},
+                 {"epochs", r.data.epochs},
+                 {"padding_waste_fraction", r.data.padding_waste()},
+                 {"useful_tokens_per_s", r.useful_tokens_per_s},
+                 {"masked_attention_fraction", r.data.masked_attention()}};
+  }
   return j;
 }
 
 std::string training_paragraph(const TrainingConfig& cfg, const TrainingReport& r) {
   char b[768];
   std::snprintf(b, sizeof b,
-                "training %s on %lld devices (tp %lld x pp %lld x dp %lld, %s, %lld micro-batches of %lld x %lld "
+                "training %s on %lld devices (tp %lld x cp %lld x pp %lld x dp %lld, %s, %lld micro-batches of %lld x %lld "
                 "tokens): step %.3f s (min %.3f, max %.3f over %lld), %.0f tokens/s, %.1f TFLOPS/device, "
                 "MFU %.1f %% (HFU %.1f %%); time %.0f %% compute, %.0f %% exposed communication, %.0f %% bubble, "
                 "%.0f %% optimizer; peak memory %.1f GiB/device\n",
                 cfg.model.name.c_str(), static_cast<long long>(cfg.devices()), static_cast<long long>(cfg.par.tp),
-                static_cast<long long>(cfg.par.pp), static_cast<long long>(cfg.par.dp), cfg.par.schedule.c_str(),
+                static_cast<long long>(cfg.par.cp), static_cast<long long>(cfg.par.pp), static_cast<long long>(cfg.par.dp), cfg.par.schedule.c_str(),
                 static_cast<long long>(cfg.micro_batches()), static_cast<long long>(cfg.micro_batch),
                 static_cast<long long>(cfg.seq_len), r.step_mean, r.step_min, r.step_max, static_cast<long long>(r.steps),
                 r.tokens_per_s, r.tflops_per_device, 100 * r.mfu, 100 * r.hfu, 100 * r.compute, 100 * r.exposed_comm,
                 100 * r.bubble_time, 100 * r.optimizer, r.memory.total() / (1024.0 * 1024 * 1024));
-  return b;
+  std::string out = b;
+  if (r.has_data) {
+    std::snprintf(b, sizeof b,
+                  "  data: %.0f sequences, %.0f document pieces (mean %.0f tokens), %s packing: %.1f %% padding, "
+                  "document masking skips %.1f %% of causal attention%s\n",
+                  r.data.sequences, r.data.documents, r.data.documents > 0 ? r.data.real_tokens / r.data.documents : 0.0,
+                  cfg.data.packing.c_str(), 100 * r.data.padding_waste(), 100 * r.data.masked_attention(),
+                  cfg.data.masks_documents() ? "" : " (not applied: attention is over the whole sequence)");
+    out += b;
+  }
+  return out;
 }
 
 }  // namespace llmsim

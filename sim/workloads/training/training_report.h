@@ -22,9 +22,13 @@ struct TrainingReport {
   // Shares of the mean step, averaged over stages (sum to 1).
   double compute = 0, exposed_comm = 0, bubble_time = 0, optimizer = 0;
   StageMemory memory;  // worst stage
+  bool has_data = false;  // `data:` given: packing statistics below
+  DataStats data;
+  double useful_tokens_per_s = 0;  // tokens_per_s less padding
 };
 
-TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, const std::vector<StepRecord>& steps);
+TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, const std::vector<StepRecord>& steps,
+                               const DataStats* data = nullptr);
 nlohmann::ordered_json training_json(const TrainingReport& r);
 std::string training_paragraph(const TrainingConfig& cfg, const TrainingReport& r);
 
