@@ -61,17 +61,18 @@ std::string fit_kv_formula(const ModelSpec& m, const FitNeed& need, std::int64_t
   std::snprintf(bytes, sizeof bytes, "%g", need.bytes_per_param);
   const std::string b = std::string(bytes) + " B x ";
   const std::string tail = std::to_string(batch) + " batch = " + format_bytes_human(need.kv);
-  const std::string per = m.mla() ? "(" + std::to_string(m.kv_lora_rank) + " kv_lora_rank + " +
-                                        std::to_string(m.qk_rope_head_dim) + " qk_rope_head_dim) MLA latent x "
-                                  : "2 x " + std::to_string(m.kv_heads) + " kv_heads x " + std::to_string(m.head_dim) +
-                                        " head_dim x ";
-  std::string tokens = std::to_string(m.layers) + " layers x " + std::to_string(context) + " context";
-  if (m.sliding_window > 0) {
-    tokens = "(" + std::to_string(m.layers - m.local_layers) + " global layers x " + std::to_string(context) + " + " +
-             std::to_string(m.local_layers) + " local layers x min(" + std::to_string(context) + ", " +
-             std::to_string(m.sliding_window) + " window))";
+  const std::string ctx = std::to_string(context) + " context x ";
+  const std::string heads = std::to_string(m.kv_heads) + " kv_heads x " + std::to_string(m.head_dim) + " head_dim x ";
+  if (m.mla()) {
+    return std::to_string(m.layers) + " layers x (" + std::to_string(m.kv_lora_rank) + " kv_lora_rank + " +
+           std::to_string(m.qk_rope_head_dim) + " qk_rope_head_dim) MLA latent x " + b + ctx + tail;
   }
-  return per + b + tokens + " x " + tail;
+  if (m.sliding_window > 0) {
+    return "2 x " + heads + b + "(" + std::to_string(m.layers - m.local_layers) + " global layers x " +
+           std::to_string(context) + " + " + std::to_string(m.local_layers) + " local layers x min(" +
+           std::to_string(context) + ", " + std::to_string(m.sliding_window) + " window)) x " + tail;
+  }
+  return "2 x " + std::to_string(m.layers) + " layers x " + heads + b + ctx + tail;
 }
 
 std::string format_thousands(double v) {

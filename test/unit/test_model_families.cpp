@@ -108,7 +108,7 @@ TEST_CASE("DeepSeek-V3 and R1: MLA caches the compressed latent; active params f
   Outcome o = llmsim_test::llmsim("fit --model deepseek-r1 --dtype bf16 --context 4096 --device nvidia-h200");
   INFO(o.text);
   CHECK(o.rc == 0);
-  CHECK(o.text.find("KV cache = (512 kv_lora_rank + 64 qk_rope_head_dim) MLA latent x 2 B x 61 layers x 4096 "
+  CHECK(o.text.find("KV cache = 61 layers x (512 kv_lora_rank + 64 qk_rope_head_dim) MLA latent x 2 B x 4096 "
                     "context x 1 batch = 288 MB") != std::string::npos);  // 70,272 B x 4096 = 287.8 MB
 }
 
