@@ -20,7 +20,8 @@ namespace {
 
 ::llmsim::ModelSpec load(const std::string& rel, std::string* warnings = nullptr) {
   std::ostringstream w;
-  ::llmsim::ModelSpec m = ::llmsim::load_model_ref(rel.find('/') == std::string::npos ? rel : kRoot + "/" + rel, {}, "", &w);
+  const bool catalog_or_absolute = rel.find('/') == std::string::npos || rel[0] == '/';
+  ::llmsim::ModelSpec m = ::llmsim::load_model_ref(catalog_or_absolute ? rel : kRoot + "/" + rel, {}, "", &w);
   if (warnings) *warnings = w.str();
   return m;
 }
