@@ -65,9 +65,10 @@ void read_moe(Fields& f, ModelSpec& m) {
 
 void read_window(Fields& f, ModelSpec& m, const ModelFamily* fam) {
   const bool qwen = f.has("use_sliding_window");
+  const bool qwen_on = qwen && f.boolean("use_sliding_window", false);
   const std::int64_t first_local = qwen ? f.integer("max_window_layers", 0) : 0;
   if (!f.has("sliding_window")) return;
-  if (qwen && !f.boolean("use_sliding_window", false)) {
+  if (qwen && !qwen_on) {
     f.opt("sliding_window");  // present, switched off (Qwen configs): unused
     return;
   }
