@@ -50,9 +50,7 @@ int cmd_fit(const FitArgs& args, std::ostream& out) {
   out << "\n";
   out << "weights  = " << sci(need.params) << " params x " << need.bytes_per_param << " B (" << args.dtype
       << ") x " << kFitRuntimeOverhead << " runtime overhead = " << format_bytes_human(need.weights) << "\n";
-  out << "KV cache = 2 x " << m.layers << " layers x " << m.kv_heads << " kv_heads x " << m.head_dim
-      << " head_dim x " << need.bytes_per_param << " B x " << args.context << " context x " << args.batch
-      << " batch = " << format_bytes_human(need.kv) << "\n";
+  out << "KV cache = " << fit_kv_formula(m, need, args.context, args.batch) << "\n";
   out << "total    = " << format_bytes_human(need.total()) << "\n\n";
 
   ChipCatalog catalog(default_catalog_dir());
@@ -67,12 +65,19 @@ int cmd_fit(const FitArgs& args, std::ostream& out) {
     std::string cap = format_bytes_human(f.capacity);
     if (f.kv_capacity > 0) cap += "+" + format_bytes_human(f.kv_capacity);
     std::string how = std::to_string(f.chips) + " = ceil(" + fixed(f.ratio, 2) + ")";
+    if (f.kv_replicated) how = f.chips > 0 ? std::to_string(f.chips) + " (KV heads replicated)" : "none (KV head > chip)";
     out << std::setw(28) << chip.name << std::setw(14) << tier << std::setw(18) << cap << std::setw(30) << how
         << "about " << f.review_chips << "\n";
   }
   out << "\nchips by capacity = ceil(total / capacity of the tier holding the weights (and KV cache));\n"
          "the review rounds total / capacity to the nearest chip (\"about 24 or 12\" H100-80GB for\n"
          "Llama 3.1 405B at fp32 / fp16), which leaves the last chip over-full: 25 / 13 actually hold it.\n";
+  if (!m.mla()) {
+    out << "Past " << m.kv_heads << " chips (the KV heads) each chip holds a replica of one KV head, as vLLM does\n"
+        << "with tensor parallelism above num_key_value_heads: KV per chip stops falling there.\n";
+  } else {
+    out << "MLA caches one latent per token shared by all heads: each tensor-parallel chip holds all of it.\n";
+  }
   return 0;
 }
 
@@ -80,8 +85,16 @@ void check_model_doc(const Doc& doc, std::ostream& out) {
   ModelSpec m = load_model(doc);
   out << doc.path << ": model " << m.name << " ok (" << m.layers << " layers, hidden " << m.hidden << ", "
       << m.heads << " heads / " << m.kv_heads << " kv, " << (m.gated_mlp ? "gated" : "plain") << " MLP";
-  if (m.moe()) out << ", " << m.experts << " experts top-" << m.experts_per_token;
+  if (m.mla()) out << ", MLA latent " << m.kv_lora_rank << " + rope " << m.qk_rope_head_dim;
+  if (m.moe()) {
+    out << ", " << m.experts << " experts top-" << m.experts_per_token;
+    if (m.shared_ffn > 0) out << " + shared " << m.shared_ffn;
+    if (m.dense_layers > 0) out << ", " << m.dense_layers << " dense layers first";
+  }
+  if (m.sliding_window > 0) out << ", window " << m.sliding_window << " on " << m.local_layers << " layers";
+  if (m.parallel_block) out << ", parallel attention + MLP";
   out << ", " << sci(m.params()) << " params";
+  if (m.moe()) out << " (" << sci(m.active_params()) << " active)";
   if (m.nominal_params > 0) {
     double dev = m.params() / m.nominal_params - 1.0;
     out << ", " << fixed(dev * 100.0, 1) << "% from nominal " << sci(m.nominal_params);

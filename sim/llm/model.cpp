@@ -47,13 +47,28 @@ double ModelSpec::embedding_params() const {
   return e;
 }
 
-double ModelSpec::lm_head_params() const { return tied_embeddings ? 0.0 : static_cast<double>(vocab) * hidden; }
+double ModelSpec::lm_head_params() const {
+  return tied_embeddings ? 0.0 : static_cast<double>(vocab) * hidden + (lm_head_bias ? vocab : 0);
+}
 
 double ModelSpec::attention_params() const {
-  double q = static_cast<double>(hidden) * heads * head_dim;
+  const double h = static_cast<double>(hidden), nh = static_cast<double>(heads);
+  const double out_b = out_bias ? h : 0.0;
+  if (mla()) {
+    // [DEEPSEEK-V2] sec. 2.1 (eqs. 9-19), as HF modeling_deepseek_v3 builds them:
+    // q_a_proj (+ its RMSNorm) and q_b_proj, or one q_proj; kv_a_proj_with_mqa to the
+    // latent + RoPE key, its RMSNorm, kv_b_proj up to per-head K (nope) and V; o_proj.
+    const double qd = static_cast<double>(qk_dim());
+    const double q = q_lora_rank > 0 ? h * q_lora_rank + q_lora_rank + static_cast<double>(q_lora_rank) * nh * qd
+                                     : h * nh * qd;
+    const double kv = h * (kv_lora_rank + qk_rope_head_dim) + kv_lora_rank +
+                      static_cast<double>(kv_lora_rank) * nh * (qk_nope_head_dim + v_head_dim);
+    return q + kv + nh * v_head_dim * h + out_b;
+  }
+  double q = h * heads * head_dim;
   double kv = 2.0 * hidden * kv_heads * head_dim;
-  double o = static_cast<double>(heads) * head_dim * hidden;
-  double b = (qkv_bias ? static_cast<double>(heads + 2 * kv_heads) * head_dim : 0.0) + (out_bias ? hidden : 0.0);
+  double o = nh * head_dim * hidden;
+  double b = (qkv_bias ? static_cast<double>(heads + 2 * kv_heads) * head_dim : 0.0) + out_b;
   return q + kv + o + b;
 }
 
@@ -69,31 +84,65 @@ double mlp_block_params(const ModelSpec& m, std::int64_t width) {
 double ModelSpec::expert_params() const { return mlp_block_params(*this, ffn); }
 
 double ModelSpec::shared_expert_params() const {
-  // The sigmoid gate scaling the shared expert's output is a hidden -> 1 projection.
-  return shared_ffn > 0 ? mlp_block_params(*this, shared_ffn) + static_cast<double>(hidden) : 0.0;
+  if (shared_ffn <= 0) return 0.0;
+  // Qwen2-MoE's sigmoid gate scaling the shared expert's output is a hidden -> 1 projection.
+  return mlp_block_params(*this, shared_ffn) + (shared_gate ? static_cast<double>(hidden) : 0.0);
 }
 
 double ModelSpec::mlp_params() const {
-  double router = moe() ? static_cast<double>(hidden) * experts : 0.0;
+  double router = moe() ? static_cast<double>(hidden) * experts + (router_bias ? experts : 0) : 0.0;
   return expert_params() * experts + router + shared_expert_params();
 }
 
-double ModelSpec::layer_params() const {
-  // RMSNorm has a weight vector, LayerNorm (GPT) weight + bias.
-  double norms = static_cast<double>(norms_per_layer) * hidden * (norm_bias ? 2 : 1);
-  return attention_params() + mlp_params() + norms;
+double ModelSpec::dense_mlp_params() const { return mlp_block_params(*this, dense_ffn > 0 ? dense_ffn : ffn); }
+
+double ModelSpec::norm_params() const {
+  // RMSNorm has a weight vector, LayerNorm (GPT) weight + bias; Q/K norms one per head_dim.
+  return static_cast<double>(norms_per_layer) * hidden * (norm_bias ? 2 : 1) + (qk_norm ? 2.0 * head_dim : 0.0);
+}
+
+double ModelSpec::layer_params() const { return attention_params() + mlp_params() + norm_params(); }
+
+double ModelSpec::layers_params(std::int64_t first, std::int64_t count) const {
+  const std::int64_t dense = std::max<std::int64_t>(0, std::min(first + count, dense_layers) - first);
+  const double dense_layer = attention_params() + dense_mlp_params() + norm_params();
+  return static_cast<double>(dense) * dense_layer + static_cast<double>(count - dense) * layer_params();
 }
 
 double ModelSpec::params() const {
   double final_norm = static_cast<double>(hidden) * (norm_bias ? 2 : 1);
-  return embedding_params() + layers * layer_params() + final_norm + lm_head_params();
+  return embedding_params() + layers_params(0, layers) + final_norm + lm_head_params();
 }
 
 double ModelSpec::active_params() const {
   if (!moe()) return params();
-  // Every token runs the router, the shared expert and top-k of the routed experts.
+  // Every token runs the router, the shared expert(s) and top-k of the routed experts.
   double inactive_per_layer = expert_params() * static_cast<double>(experts - experts_per_token);
-  return params() - layers * inactive_per_layer;
+  return params() - static_cast<double>(layers - dense_layers) * inactive_per_layer;
+}
+
+std::int64_t ModelSpec::kv_heads_per_rank(std::int64_t tp) const {
+  if (mla()) return 1;
+  return kv_heads >= tp ? (kv_heads + tp - 1) / tp : 1;
+}
+
+double ModelSpec::kv_elements_per_layer(std::int64_t tp) const {
+  if (mla()) return static_cast<double>(kv_lora_rank + qk_rope_head_dim);
+  return 2.0 * static_cast<double>(kv_heads_per_rank(tp) * head_dim);
+}
+
+std::int64_t ModelSpec::local_layers_in(std::int64_t first, std::int64_t count) const {
+  std::int64_t n = 0;
+  for (std::int64_t i = first; i < first + count && i < static_cast<std::int64_t>(layer_local.size()); ++i)
+    n += layer_local[static_cast<std::size_t>(i)] ? 1 : 0;
+  return n;
+}
+
+double ModelSpec::kv_bytes_per_sequence(std::int64_t context, double dtype_bytes) const {
+  const std::int64_t local = sliding_window > 0 ? local_layers : 0;
+  const double tokens = static_cast<double>(layers - local) * context +
+                        static_cast<double>(local) * std::min(context, sliding_window > 0 ? sliding_window : context);
+  return tokens * kv_elements_per_layer() * dtype_bytes;
 }
 
 namespace {
@@ -107,10 +156,6 @@ void read_extras(Fields& f, ModelSpec& m, bool hf_json) {
       m.nominal_params = f.num("parameters");
       if (m.nominal_params <= 0) f.fail("parameters", "must be a positive parameter count (e.g. 405e9)");
     }
-  }
-  for (const char* k : {"torch_dtype", "rope_theta", "rms_norm_eps", "layer_norm_epsilon", "rope_scaling",
-                        "bos_token_id", "eos_token_id"}) {
-    if (f.has(k)) f.get(k);
   }
   if (f.has("architectures")) {
     YAML::Node a = f.get("architectures");
@@ -126,6 +171,8 @@ void read_mlp_kind(Fields& f, ModelSpec& m, const ModelFamily* fam) {
              std::find(kGptArchitectures.begin(), kGptArchitectures.end(), m.architecture) != kGptArchitectures.end();
   std::string key = fam ? fam->activation_key : "hidden_act";
   if (!f.has(key)) key = f.has("activation_function") ? "activation_function" : "hidden_act";
+  // Gemma configs carry a legacy hidden_act beside hidden_activation, which wins (HF Gemma).
+  if (key != "hidden_act" && f.has("hidden_act")) f.opt("hidden_act");
   m.hidden_act = f.str(key, fam ? fam->default_act : gpt ? "gelu_new" : "silu");
   bool gated = std::find(kGatedActivations.begin(), kGatedActivations.end(), m.hidden_act) != kGatedActivations.end();
   bool plain = std::find(kPlainActivations.begin(), kPlainActivations.end(), m.hidden_act) != kPlainActivations.end();
@@ -144,6 +191,7 @@ void read_mlp_kind(Fields& f, ModelSpec& m, const ModelFamily* fam) {
   if (f.boolean("attention_bias", false)) m.qkv_bias = m.out_bias = true;
   if (f.boolean("mlp_bias", false)) m.mlp_bias = true;
   m.norms_per_layer = fam ? fam->norms_per_layer : 2;
+  m.qk_norm = fam && fam->qk_norm;
 }
 
 void read_shapes(Fields& f, ModelSpec& m, const ModelFamily* fam) {
@@ -159,18 +207,41 @@ void read_shapes(Fields& f, ModelSpec& m, const ModelFamily* fam) {
     f.fail("num_attention_heads", "does not divide hidden_size; give head_dim explicitly");
   }
   m.head_dim = f.positive("head_dim", m.hidden / m.heads);
-  // GPT configs leave n_inner null meaning 4 x hidden (GPT-2 config docs).
+  // multi_query (GPTBigCode; Falcon reads it in read_parallel_families): one KV head.
+  if (m.model_type != "falcon" && !f.has("num_key_value_heads") && f.boolean("multi_query", false)) m.kv_heads = 1;
+  // A plain (GPT-style) MLP without a width is 4 x hidden: GPT-2 n_inner null, Falcon
+  // ffn_hidden_size absent (their config classes).
+  const std::int64_t four_h = 4 * m.hidden;
   if (f.has("n_inner") && !f.has("intermediate_size")) {
     YAML::Node n = f.get("n_inner");
-    m.ffn = n.IsNull() ? 4 * m.hidden : as_int(n, f.file_for("n_inner"), "model.n_inner");
+    m.ffn = n.IsNull() ? four_h : as_int(n, f.file_for("n_inner"), "model.n_inner");
+  } else if (f.has("ffn_hidden_size") && !f.has("intermediate_size")) {
+    m.ffn = f.positive("ffn_hidden_size");
   } else {
-    m.ffn = gpt ? f.positive("intermediate_size", 4 * m.hidden) : f.positive("intermediate_size");
+    if (f.has("n_inner")) f.opt("n_inner");  // null beside intermediate_size
+    m.ffn = !m.gated_mlp ? f.positive("intermediate_size", four_h) : f.positive("intermediate_size");
   }
   m.vocab = f.positive("vocab_size");
-  m.max_context = shape(f, "max_position_embeddings", "n_positions");
+  // FalconConfig's max_position_embeddings default (2048); its configs leave it out.
+  const bool falcon = m.model_type == "falcon";
+  m.max_context = falcon && !f.has("max_position_embeddings") ? 2048 : shape(f, "max_position_embeddings", "n_positions");
   m.tied_embeddings = f.boolean("tie_word_embeddings", fam ? fam->tied_default : gpt);
+  m.rotary_fraction = f.num("partial_rotary_factor", 1.0);
 }
 
+}  // namespace
+
+namespace {
+// The one line a sliding window earns: what is capped, and what serving approximates.
+void warn_window(Fields& f, const ModelSpec& m, std::ostream& warn) {
+  if (m.sliding_window <= 0) return;
+  warn << "llmsim: warning: " << f.pos("sliding_window").str() << ": sliding_window " << m.sliding_window << " on "
+       << m.local_layers << " of " << m.layers
+       << " layers: their attention and `fit` KV are capped at the window; a serving KV pool still reserves "
+          "whole-context KV on every layer (its blocks span all layers), an overestimate of KV use for "
+          "sequences past "
+       << m.sliding_window << " tokens\n";
+}
 }  // namespace
 
 ModelSpec load_model(const Doc& doc, std::ostream* warn) {
@@ -185,9 +256,16 @@ ModelSpec load_model(const Doc& doc, std::ostream* warn) {
   const ModelFamily* fam = read_family(f, m, hf_json, w);
   read_mlp_kind(f, m, fam);
   read_shapes(f, m, fam);
+  read_parallel_families(f, m);
+  read_mla(f, m);
   read_moe(f, m);
-  warn_partial(f, m, w);
-  if (!hf_json) f.finish();
+  read_window(f, m, fam);
+  warn_window(f, m, w);
+  if (hf_json) {
+    warn_unread(f, m, w);
+  } else {
+    f.finish();
+  }
   return m;
 }
 

@@ -37,6 +37,7 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const std::int64_t tm = cs.tile_m, tn = cs.tile_n, units = cs.units;
   const double b = dtype_bytes(dt);
   const double d = static_cast<double>(op.head_dim);
+  const double dv = op.v_head_dim > 0 ? static_cast<double>(op.v_head_dim) : d;
   const double q = static_cast<double>(op.q_len), kv = static_cast<double>(op.kv_len);
 
   const std::int64_t group = op.heads / op.kv_heads;
@@ -49,7 +50,7 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const std::int64_t visited =
       std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(kv_steps) * pairs / (q * kv))));
   const double rt = static_cast<double>(row_pad * tn);
-  const double step_cycles = 2.0 * rt * d * 2.0 / fpc / cs.matrix_efficiency + rt * kSoftmaxFlopsPerScore / vector_fpc(chip);
+  const double step_cycles = 2.0 * rt * (d + dv) / fpc / cs.matrix_efficiency + rt * kSoftmaxFlopsPerScore / vector_fpc(chip);
 
   const std::int64_t items = op.batch * op.kv_heads * q_blocks;
   std::int64_t split = 1;
@@ -59,9 +60,10 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   job.items = items * split;
   job.item_cycles = static_cast<double>(ceil_div(visited, split)) * step_cycles + cs.tile_overhead_cycles;
   const double B = static_cast<double>(op.batch);
-  const double kv_bytes = B * static_cast<double>(op.kv_heads) * kv * d * 2 * b;   // K and V, read once
-  const double qo_bytes = B * static_cast<double>(op.heads) * q * d * 2 * b;       // Q read, O written
-  const double partials = split > 1 ? 2.0 * static_cast<double>(split) * B * static_cast<double>(op.heads) * q * d * kPartialBytes : 0.0;
+  // K and V, read once (one tensor of width d when shared, MLA's latent).
+  const double kv_bytes = B * static_cast<double>(op.kv_heads) * kv * (op.shared_kv ? d : d + dv) * b;
+  const double qo_bytes = B * static_cast<double>(op.heads) * q * (d + dv) * b;  // Q read, O written
+  const double partials = split > 1 ? 2.0 * static_cast<double>(split) * B * static_cast<double>(op.heads) * q * dv * kPartialBytes : 0.0;
   job.total_bytes = kv_bytes + qo_bytes + partials;
   job.prologue_bytes = static_cast<double>((row_pad + tn)) * d * b;
 
@@ -71,7 +73,7 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   cost.tier = tier.tier;
   cost.split_k = split;
   run_waves(job, chip, tier, cost);
-  cost.flops = 4.0 * B * static_cast<double>(op.heads) * d * pairs;
+  cost.flops = 2.0 * B * static_cast<double>(op.heads) * (d + dv) * pairs;  // Q.K and P.V
   cost.peak = cs.peak.at(cdt);
   cost.energy = (cost.flops * chip_pj_per_flop(chip, cdt) + cost.bytes * tier_pj_per_byte(chip, tier)) * 1e-12;
   return cost;

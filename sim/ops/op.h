@@ -34,6 +34,10 @@ struct Op {
   // Attention
   std::int64_t heads = 1, kv_heads = 1, head_dim = 128, q_len = 1, kv_len = 1;
   bool causal = true;
+  // Value width when it differs from the query/key width head_dim (MLA: 0 = head_dim), and
+  // K and V as one cached tensor read once (MLA's latent in the absorbed form).
+  std::int64_t v_head_dim = 0;
+  bool shared_kv = false;
   // Elementwise / activation
   std::int64_t elements = 0;
   double flops_per_element = 1;

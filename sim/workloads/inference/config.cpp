@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <iostream>
 
 #include "sim/core/params.h"
 #include "sim/ops/op.h"
@@ -45,9 +46,16 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
   c.engines = p.positive("pipeline_engines");
   if (c.engines > c.pp) p.fail("pipeline_engines", "at most pp (" + std::to_string(c.pp) + ") batches can be in flight");
   const ModelSpec& m = c.model;
-  if (m.kv_heads % c.tp != 0) {
-    p.fail("tp", "tp " + std::to_string(c.tp) + " must divide the model's " + std::to_string(m.kv_heads) +
-                     " KV heads (num_key_value_heads)");
+  // tp above the KV heads replicates them (each rank holds max(1, kv_heads / tp) [VLLM-SRC]);
+  // MLA's one latent is held whole by every rank. Either side must divide the other.
+  if (!m.mla() && m.kv_heads % c.tp != 0 && c.tp % m.kv_heads != 0) {
+    p.fail("tp", "tp " + std::to_string(c.tp) + " and the model's " + std::to_string(m.kv_heads) +
+                     " KV heads (num_key_value_heads) must divide one another");
+  }
+  if (!m.mla() && c.tp > m.kv_heads) {
+    std::cerr << "llmsim: warning: " << p.pos("tp").str() << ": tp " << c.tp << " exceeds the model's " << m.kv_heads
+              << " KV heads: each rank holds a replica of one KV head (as vLLM does), so KV per rank is 1 head x "
+              << m.head_dim << " head_dim, and the replicas repeat it " << c.tp / m.kv_heads << " times\n";
   }
   if (m.heads % c.tp != 0 || m.hidden % c.tp != 0) {
     p.fail("tp", "tp " + std::to_string(c.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +

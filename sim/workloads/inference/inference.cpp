@@ -163,10 +163,11 @@ class Inference : public Workload {
   std::int64_t place(Replica& rep) {
     const ModelSpec& m = cfg_.model;
     const double wb = dtype_bytes(cfg_.dtype), kvb = dtype_bytes(cfg_.kv_dtype);
-    std::int64_t blocks = -1;
+    std::int64_t blocks = -1, first = 0;
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
       const std::int64_t L = stage_layers(cfg_, s);
-      double params = static_cast<double>(L) * m.layer_params();
+      double params = m.layers_params(first, L);
+      first += L;
       if (s == 0) params += m.embedding_params();
       if (s == cfg_.pp - 1) params += m.lm_head_params() + (m.tied_embeddings && cfg_.pp > 1 ? m.vocab * m.hidden : 0.0);
       const double weights = params / static_cast<double>(cfg_.tp) * wb;
@@ -174,7 +175,7 @@ class Inference : public Workload {
                                                           (m.gated_mlp ? 2 : 1) * m.ffn) / cfg_.tp;
       const double act = static_cast<double>(cfg_.sched.max_batched_tokens) * width * kActivationBytes +
                          static_cast<double>(cfg_.sched.max_batch) * m.vocab / cfg_.tp * kLogitBytes;
-      const double kv_tok = 2.0 * L * (m.kv_heads / cfg_.tp) * m.head_dim * kvb;
+      const double kv_tok = static_cast<double>(L) * m.kv_elements_per_layer(cfg_.tp) * kvb;
       for (int d : rep.stages[s]) {
         Device& dev = sim_->device(d);
         dev.placement_tier("weights").allocate("weights", weights);
@@ -199,7 +200,7 @@ class Inference : public Workload {
       }
     }
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-      const double kv_tok = 2.0 * stage_layers(cfg_, s) * (m.kv_heads / cfg_.tp) * m.head_dim * kvb;
+      const double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * kvb;
       for (int d : rep.stages[s]) {
         sim_->device(d).placement_tier("kv_cache").allocate("kv_cache", static_cast<double>(blocks) * cfg_.sched.block_size * kv_tok);
       }
@@ -254,7 +255,7 @@ class Inference : public Workload {
     auto left = std::make_shared<int>(static_cast<int>(cfg_.tp * cfg_.pp));
     ++kv_transfers_;
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-      double kv_tok = 2.0 * stage_layers(cfg_, s) * (m.kv_heads / cfg_.tp) * m.head_dim * dtype_bytes(cfg_.kv_dtype);
+      double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype);
       for (std::int64_t t = 0; t < cfg_.tp; ++t) {
         move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
                 kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {

@@ -1,6 +1,7 @@
 #include "sim/workloads/inference/lowering.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace llmsim {
 
@@ -37,80 +38,144 @@ Op Lowering::vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) 
   return o;
 }
 
-std::vector<Op> Lowering::layer_ops(const IterationShape& s) const {
+Op Lowering::attention(const char* name, std::int64_t batch, std::int64_t q_len, std::int64_t kv_len, bool local) const {
   const ModelSpec& m = cfg_.model;
-  const std::int64_t tp = cfg_.tp, T = s.tokens();
-  const std::int64_t h = m.hidden, hd = m.head_dim;
-  const std::int64_t qh = m.heads / tp, kvh = m.kv_heads / tp;
-  std::vector<Op> ops;
-  if (T == 0) return ops;
+  Op a;
+  a.kind = OpKind::Attention;
+  a.name = name;
+  a.dtype = cfg_.kv_dtype;
+  a.batch = batch;
+  a.heads = m.heads / cfg_.tp;
+  a.kv_heads = m.kv_heads_per_rank(cfg_.tp);
+  a.head_dim = m.head_dim;
+  a.q_len = q_len;
+  a.kv_len = kv_len;
+  a.causal = q_len > 1;
+  const std::int64_t w = m.sliding_window;
+  if (!local || w <= 0) return a;
+  if (q_len == 1) {
+    // Decode over the batch's mean length: min(mean, window) bounds the mean of
+    // min(length, window) from above (docs/models.md "Sliding-window attention").
+    a.kv_len = std::min(kv_len, w);
+  } else if (kv_len - q_len + 1 >= w) {
+    // Every query of the chunk sees exactly `w` keys: q_len x w pairs.
+    a.kv_len = w;
+    a.causal = false;
+  }  // else some queries see fewer than w keys: whole-context causal (an overestimate)
+  return a;
+}
+
+void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const {
+  const ModelSpec& m = cfg_.model;
+  const std::int64_t T = s.tokens(), h = m.hidden, hd = m.head_dim;
+  const std::int64_t qh = m.heads / cfg_.tp, kvh = m.kv_heads_per_rank(cfg_.tp);
   ops.push_back(vec(OpKind::Norm, "attn_norm", T, h));
   ops.push_back(gemm("qkv", T, (qh + 2 * kvh) * hd, h));
-  ops.push_back(vec(OpKind::Rotary, "rotary", T, (qh + kvh) * hd));
+  const auto rotated = static_cast<std::int64_t>(std::llround(static_cast<double>((qh + kvh) * hd) * m.rotary_fraction));
+  ops.push_back(vec(OpKind::Rotary, "rotary", T, std::max<std::int64_t>(1, rotated)));
   if (s.decode > 0) {
-    Op a;
-    a.kind = OpKind::Attention;
-    a.name = "attn_decode";
-    a.dtype = cfg_.kv_dtype;
-    a.batch = s.decode;
-    a.heads = qh;
-    a.kv_heads = kvh;
-    a.head_dim = hd;
-    a.q_len = 1;
     // Decode attention streams every sequence's KV once: linear in the sum of lengths,
     // so one op over the mean length costs what the ragged batch costs.
-    a.kv_len = (s.decode_kv + s.decode - 1) / s.decode;
-    a.causal = false;
-    ops.push_back(a);
+    ops.push_back(attention("attn_decode", s.decode, 1, (s.decode_kv + s.decode - 1) / s.decode, local));
   }
-  for (const auto& p : s.prefill) {
-    Op a;
-    a.kind = OpKind::Attention;
-    a.name = "attn_prefill";
-    a.dtype = cfg_.kv_dtype;
-    a.batch = 1;
-    a.heads = qh;
-    a.kv_heads = kvh;
-    a.head_dim = hd;
-    a.q_len = p.tokens;
-    a.kv_len = p.context;
-    a.causal = true;
-    ops.push_back(a);
-  }
+  for (const auto& p : s.prefill) ops.push_back(attention("attn_prefill", 1, p.tokens, p.context, local));
   ops.push_back(gemm("attn_out", T, h, qh * hd));
-  ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h));
+}
+
+// Multi-head latent attention [DEEPSEEK-V2] as vLLM runs it [VLLM-SRC]: prefill decompresses the
+// latent into per-head K (nope) and V with kv_b_proj and runs ordinary attention (qk width
+// nope + rope, v width v_head_dim); decode absorbs kv_b_proj into the query (W_UK) and the
+// output (W_UV) and attends over the cached latent itself, one tensor of
+// kv_lora_rank + qk_rope_head_dim shared by all heads, read once. q_a/kv_a are replicated
+// over the TP group, the rest sharded by heads.
+void Lowering::mla_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const {
+  const ModelSpec& m = cfg_.model;
+  const std::int64_t T = s.tokens(), h = m.hidden, qh = m.heads / cfg_.tp;
+  const std::int64_t lora = m.kv_lora_rank, rope = m.qk_rope_head_dim, nope = m.qk_nope_head_dim;
+  ops.push_back(vec(OpKind::Norm, "attn_norm", T, h));
+  if (m.q_lora_rank > 0) {
+    ops.push_back(gemm("q_a", T, m.q_lora_rank, h));
+    ops.push_back(vec(OpKind::Norm, "q_a_norm", T, m.q_lora_rank));
+    ops.push_back(gemm("q_b", T, qh * m.qk_dim(), m.q_lora_rank));
+  } else {
+    ops.push_back(gemm("q_proj", T, qh * m.qk_dim(), h));
+  }
+  ops.push_back(gemm("kv_a", T, lora + rope, h));
+  ops.push_back(vec(OpKind::Norm, "kv_a_norm", T, lora));
+  ops.push_back(vec(OpKind::Rotary, "rotary", T, (qh + 1) * rope));
+  if (s.decode > 0) {
+    ops.push_back(gemm("q_absorb", s.decode, lora, nope, qh));
+    Op a = attention("attn_decode", s.decode, 1, (s.decode_kv + s.decode - 1) / s.decode, local);
+    a.kv_heads = 1;
+    a.head_dim = lora + rope;
+    a.v_head_dim = lora;
+    a.shared_kv = true;
+    ops.push_back(a);
+    ops.push_back(gemm("v_up", s.decode, m.v_head_dim, lora, qh));
+  }
+  std::int64_t context = 0;
+  for (const auto& p : s.prefill) context += p.context;
+  if (context > 0) ops.push_back(gemm("kv_b", context, qh * (nope + m.v_head_dim), lora));
+  for (const auto& p : s.prefill) {
+    Op a = attention("attn_prefill", 1, p.tokens, p.context, local);
+    a.kv_heads = qh;
+    a.head_dim = m.qk_dim();
+    a.v_head_dim = m.v_head_dim;
+    ops.push_back(a);
+  }
+  ops.push_back(gemm("attn_out", T, h, qh * m.v_head_dim));
+}
+
+void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
+  const ModelSpec& m = cfg_.model;
+  const std::int64_t tp = cfg_.tp, h = m.hidden;
+  // A parallel block with one norm (GPT-J, Falcon-7B) feeds the MLP the attention's input.
+  if (!(m.parallel_block && m.norms_per_layer == 1)) ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h));
   const std::int64_t up = m.gated_mlp ? 2 : 1;
-  if (!m.moe()) {
-    ops.push_back(gemm("mlp_up", T, up * m.ffn / tp, h));
-    Op act = vec(OpKind::Activation, "mlp_act", T, m.ffn / tp);
+  if (!m.moe() || dense) {
+    const std::int64_t width = (dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn) / tp;
+    ops.push_back(gemm("mlp_up", T, up * width, h));
+    Op act = vec(OpKind::Activation, "mlp_act", T, width);
     act.flops_per_element = m.gated_mlp ? 2 : 1;  // silu(gate) * up
     ops.push_back(act);
-    ops.push_back(gemm("mlp_down", T, h, m.ffn / tp));
-  } else {
-    // Experts spread over the TP group (expert parallelism = tp); tokens reach them by
-    // all-to-all (stage_cost). Routing is taken as uniform: each expert gets
-    // T x top-k / experts tokens.
-    ops.push_back(gemm("router", T, m.experts, h));
-    const std::int64_t local = std::max<std::int64_t>(1, m.experts / tp);
-    const std::int64_t ffn_shard = m.experts >= tp ? m.ffn : m.ffn * m.experts / tp;
-    const std::int64_t per_expert = std::max<std::int64_t>(1, (T * m.experts_per_token + m.experts - 1) / m.experts);
-    ops.push_back(gemm("experts_up", per_expert, up * ffn_shard, h, local));
-    Op act = vec(OpKind::Activation, "experts_act", per_expert * local, ffn_shard);
-    act.flops_per_element = m.gated_mlp ? 2 : 1;
-    ops.push_back(act);
-    ops.push_back(gemm("experts_down", per_expert, h, ffn_shard, local));
-    if (m.shared_ffn > 0) {
-      // Qwen2-MoE shared expert: a dense gated MLP every token runs, TP-sharded like a
-      // dense MLP (so it needs its own all-reduce, stage_cost), scaled by a sigmoid gate.
-      const std::int64_t shared_shard = (m.shared_ffn + tp - 1) / tp;
-      ops.push_back(gemm("shared_up", T, up * shared_shard, h));
-      Op sact = vec(OpKind::Activation, "shared_act", T, shared_shard);
-      sact.flops_per_element = m.gated_mlp ? 2 : 1;
-      ops.push_back(sact);
-      ops.push_back(gemm("shared_down", T, h, shared_shard));
-      ops.push_back(gemm("shared_gate", T, 1, h));
-    }
+    ops.push_back(gemm("mlp_down", T, h, width));
+    return;
   }
+  // Experts spread over the TP group (expert parallelism = tp); tokens reach them by
+  // all-to-all (stage_cost). Routing is taken as uniform: each expert gets
+  // T x top-k / experts tokens.
+  ops.push_back(gemm("router", T, m.experts, h));
+  const std::int64_t local = std::max<std::int64_t>(1, m.experts / tp);
+  const std::int64_t ffn_shard = m.experts >= tp ? m.ffn : m.ffn * m.experts / tp;
+  const std::int64_t per_expert = std::max<std::int64_t>(1, (T * m.experts_per_token + m.experts - 1) / m.experts);
+  ops.push_back(gemm("experts_up", per_expert, up * ffn_shard, h, local));
+  Op act = vec(OpKind::Activation, "experts_act", per_expert * local, ffn_shard);
+  act.flops_per_element = m.gated_mlp ? 2 : 1;
+  ops.push_back(act);
+  ops.push_back(gemm("experts_down", per_expert, h, ffn_shard, local));
+  if (m.shared_ffn > 0) {
+    // Shared expert(s): a dense gated MLP every token runs, TP-sharded like a dense MLP
+    // (so it needs its own all-reduce, stage_cost); Qwen2-MoE scales it by a sigmoid gate.
+    const std::int64_t shared_shard = (m.shared_ffn + tp - 1) / tp;
+    ops.push_back(gemm("shared_up", T, up * shared_shard, h));
+    Op sact = vec(OpKind::Activation, "shared_act", T, shared_shard);
+    sact.flops_per_element = m.gated_mlp ? 2 : 1;
+    ops.push_back(sact);
+    ops.push_back(gemm("shared_down", T, h, shared_shard));
+    if (m.shared_gate) ops.push_back(gemm("shared_gate", T, 1, h));
+  }
+}
+
+std::vector<Op> Lowering::layer_ops(const IterationShape& s, const LayerKind& kind) const {
+  std::vector<Op> ops;
+  const std::int64_t T = s.tokens();
+  if (T == 0) return ops;
+  if (cfg_.model.mla()) {
+    mla_ops(s, kind.local, ops);
+  } else {
+    attention_ops(s, kind.local, ops);
+  }
+  mlp_ops(T, kind.dense_mlp, ops);
   return ops;
 }
 
@@ -145,20 +210,37 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
     c.compute += once * times;
     return once;
   };
-  c.layer_compute = add(layer_ops(s), static_cast<double>(c.layers));
+  // Layer variants of this stage: [dense MLP][local attention] counts.
+  const ModelSpec& m = cfg_.model;
+  std::int64_t first = 0;
+  for (std::int64_t i = 0; i < stage; ++i) first += stage_layers(cfg_, i);
+  std::int64_t count[2][2] = {{0, 0}, {0, 0}};
+  for (std::int64_t i = first; i < first + c.layers; ++i)
+    ++count[i < m.dense_layers ? 1 : 0][m.local_layers_in(i, 1)];
+  Seconds layers_time = 0;
+  for (int dense = 0; dense < 2; ++dense)
+    for (int local = 0; local < 2; ++local)
+      if (count[dense][local] > 0) {
+        const double n = static_cast<double>(count[dense][local]);
+        layers_time += n * add(layer_ops(s, {dense == 1, local == 1}), n);
+      }
+  c.layer_compute = c.layers > 0 ? layers_time / static_cast<double>(c.layers) : 0;  // the mean layer
   add(edge_ops(s, stage == 0, stage == cfg_.pp - 1), 1.0);
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp > 1 && T > 0) {
-    c.allreduce_bytes = T * cfg_.model.hidden * kActivationBytes;
-    // Dense: attention out + MLP out. MoE: attention out, plus the shared expert's out.
-    const bool mlp_allreduce = !cfg_.model.moe() || cfg_.model.shared_ffn > 0;
+    c.allreduce_bytes = T * m.hidden * kActivationBytes;
+    // Dense: attention out + MLP out, or one when a parallel block sums them first (PaLM,
+    // GPT-J, Falcon). MoE: attention out, plus the shared expert's out.
+    const bool mlp_allreduce = (!m.moe() || m.shared_ffn > 0) && !m.parallel_block;
     c.allreduces = (mlp_allreduce ? 2 : 1) * c.layers;
-    if (cfg_.model.moe()) {
+    const std::int64_t moe_layers = m.moe() ? c.layers - count[1][0] - count[1][1] : 0;
+    if (m.moe() && m.shared_ffn == 0) c.allreduces += count[1][0] + count[1][1];  // dense first layers' MLP
+    if (moe_layers > 0) {
       // Expert parallelism: each rank dispatches its 1/tp slice of the tokens, top-k copies
       // each, to the experts' owners and gets them back (two all-to-alls per layer, as
       // vLLM/DeepEP with EP over the TP group); they replace the MLP all-reduce.
-      c.alltoall_bytes = T / cfg_.tp * cfg_.model.experts_per_token * cfg_.model.hidden * kActivationBytes;
-      c.alltoalls = 2 * c.layers;
+      c.alltoall_bytes = T / cfg_.tp * m.experts_per_token * m.hidden * kActivationBytes;
+      c.alltoalls = 2 * moe_layers;
     }
   }
   if (stage < cfg_.pp - 1) c.send_bytes = T * cfg_.model.hidden * kActivationBytes;

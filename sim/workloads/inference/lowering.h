@@ -1,8 +1,8 @@
 // Lowering of one serving iteration (a continuous batch of prefill chunks and decode
 // tokens) into the per-device operators of one pipeline stage, timed with estimate_op.
-// All transformer layers of a stage have the same shapes, so a layer is lowered and timed
-// ONCE per iteration and multiplied by the stage's layer count: an hour-long trace then
-// costs a dozen estimate_op calls per iteration instead of a thousand.
+// Layers of a stage share their shapes up to a few variants (LayerKind), so each variant is
+// lowered and timed ONCE per iteration and multiplied by its layer count: an hour-long
+// trace then costs a dozen estimate_op calls per iteration instead of a thousand.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -47,11 +47,18 @@ struct StageCost {
   Bytes send_bytes = 0;            // activations to the next stage (0 on the last)
 };
 
+// Which of a model's layer variants: DeepSeek's dense first layers (an MLP of
+// intermediate_size instead of experts), sliding-window (local) attention layers.
+struct LayerKind {
+  bool dense_mlp = false;
+  bool local = false;
+};
+
 class Lowering {
  public:
   Lowering(const InferenceConfig& cfg, const ChipSpec& chip);
   // Per-device ops of one transformer layer for this batch (TP-sharded shapes).
-  std::vector<Op> layer_ops(const IterationShape& s) const;
+  std::vector<Op> layer_ops(const IterationShape& s, const LayerKind& kind = {}) const;
   // Per-device ops outside the layers: embedding (first stage), final norm, LM head and
   // sampling (last stage).
   std::vector<Op> edge_ops(const IterationShape& s, bool first, bool last) const;
@@ -60,6 +67,12 @@ class Lowering {
  private:
   Op gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) const;
   Op vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const;
+  // Attention of one layer: Q/K/V projections, rotary, attention, output projection.
+  void attention_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const;
+  void mla_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const;
+  void mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const;
+  // Attention op over a window: local layers see at most sliding_window keys per query.
+  Op attention(const char* name, std::int64_t batch, std::int64_t q_len, std::int64_t kv_len, bool local) const;
   const InferenceConfig& cfg_;
   const ChipSpec& chip_;
   bool weights_on_chip_;
