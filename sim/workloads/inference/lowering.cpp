@@ -5,7 +5,7 @@
 namespace llmsim {
 
 std::int64_t IterationShape::tokens() const {
-  std::int64_t t = decode;
+  std::int64_t t = decode * decode_q;
   for (const auto& p : prefill) t += p.tokens;
   return t;
 }
@@ -56,7 +56,7 @@ std::vector<Op> Lowering::layer_ops(const IterationShape& s) const {
     a.heads = qh;
     a.kv_heads = kvh;
     a.head_dim = hd;
-    a.q_len = 1;
+    a.q_len = s.decode_q;
     // Decode attention streams every sequence's KV once: linear in the sum of lengths,
     // so one op over the mean length costs what the ragged batch costs.
     a.kv_len = (s.decode_kv + s.decode - 1) / s.decode;
@@ -120,10 +120,13 @@ std::vector<Op> Lowering::edge_ops(const IterationShape& s, bool first, bool las
   const std::int64_t T = s.tokens();
   if (first && T > 0) ops.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
   if (last && s.emitting > 0) {
-    ops.push_back(vec(OpKind::Norm, "final_norm", s.emitting, m.hidden));
+    const std::int64_t rows = s.logit_rows();
+    ops.push_back(vec(OpKind::Norm, "final_norm", rows, m.hidden));
     // LM head sharded over the vocabulary (vLLM ParallelLMHead), logits of emitting rows only.
-    ops.push_back(gemm("lm_head", s.emitting, m.vocab / cfg_.tp, m.hidden));
-    ops.push_back(vec(OpKind::Sampling, "sampling", s.emitting, m.vocab));
+    ops.push_back(gemm("lm_head", rows, m.vocab / cfg_.tp, m.hidden));
+    ops.push_back(vec(OpKind::Sampling, "sampling", rows, m.vocab));
+    // Self-drafting heads propose the next step's tokens from the emitting rows' states.
+    for (Op& o : head_ops(cfg_.spec, m, cfg_.tp, s.emitting, cfg_.dtype, weights_on_chip_)) ops.push_back(o);
   }
   return ops;
 }
