@@ -57,7 +57,7 @@ TEST_CASE("speculative draw: tokens per step follow (1 - a^(k+1)) / (1 - a)", "[
   }
 }
 
-TEST_CASE("speculative draw: edges, per-position rates and determinism", "[inference][speculative]") {
+TEST_CASE("speculative draw: edges and per-position rates and determinism", "[inference][speculative]") {
   for (std::int64_t i = 0; i < 1000; ++i) {
     CHECK(draw_accepted(fixed(0.0, 4), 1, 9, i) == 0);
     CHECK(draw_accepted(fixed(1.0, 4), 1, 9, i) == 4);
@@ -94,7 +94,7 @@ TEST_CASE("speculative scheduler: k = 0 is plain decoding", "[inference][specula
   CHECK(plain.preemptions() == spec.preemptions());
 }
 
-TEST_CASE("speculative scheduler: accepted + 1 tokens, capped; rejected slots returned", "[inference][speculative]") {
+TEST_CASE("speculative scheduler: accepted + 1 tokens capped at the output and rejected slots returned", "[inference][speculative]") {
   SchedulerConfig c;
   c.max_batch = 4;
   c.max_batched_tokens = 256;

@@ -76,8 +76,9 @@ TEST_CASE("speculative: acceptance 0 gives exactly one token per step and only c
 
 TEST_CASE("speculative: the gain shrinks from batch 1 to batch 256", "[inference][speculative]") {
   // Memory-bound at batch 1 (a 5-position verification reads the weights once, like one
-  // token), compute-bound at batch 256 (5 x 256 positions per step): Leviathan et al.'s
-  // trade-off. Gain = output tokens/s with Medusa-style heads / without.
+  // token), compute-bound at batch 256 (5 x 256 positions per step): the trade-off of
+  // [SPEC-LEVIATHAN], which trades spare compute for latency. Gain = output tokens/s with
+  // Medusa-style heads / without.
   Scratch s("spec-batch");
   const std::string spec = "{heads: 4, k: 4, acceptance: 0.8}";
   auto gain = [&](const std::string& tag, int batch, int count) {
@@ -90,9 +91,13 @@ TEST_CASE("speculative: the gain shrinks from batch 1 to batch 256", "[inference
   };
   const double g1 = gain("b1", 1, 4), g256 = gain("b256", 256, 256);
   INFO("gain at batch 1 " << g1 << ", at batch 256 " << g256);
-  CHECK(g1 > 1.3);   // 3.36 tokens a step for a step costing well under 3.36 plain ones
-  CHECK(g256 < g1);
-  CHECK(g256 < 1.0); // at 1,280 positions a step the verification is compute-bound
+  // 3.36 tokens a step (a = 0.8, k = 4) for a memory-bound step that reads the target's
+  // weights once plus the heads' (~4.3 GB of 16 GB more): ~2.5x, asserted loosely.
+  CHECK(g1 > 1.8);
+  // At 1,280 positions a step the verification is compute-bound: most of the gain is gone
+  // (measured 2.56x at batch 1, 0.99x at batch 256).
+  CHECK(g256 < 0.6 * g1);
+  CHECK(g256 < 1.2);
 }
 
 TEST_CASE("speculative: the drafter's weights and KV take memory", "[inference][speculative]") {
@@ -110,7 +115,7 @@ TEST_CASE("speculative: the drafter's weights and KV take memory", "[inference][
   CHECK(!exists(s.path + "/big/summary.json"));
 }
 
-TEST_CASE("speculative: timeline has draft and verify spans; runs are deterministic", "[inference][speculative]") {
+TEST_CASE("speculative: timeline has draft and verify spans and runs are deterministic", "[inference][speculative]") {
   Scratch s("spec-tl");
   const std::string wl = workload("{draft: llama-3.2-3b, k: 3, acceptance: [0.9, 0.7, 0.5]}",
                                   "{count: 6, arrival: poisson, rate: 50/s, prompt_tokens: 200, output_tokens: 40, seed: 2}",
@@ -123,7 +128,7 @@ TEST_CASE("speculative: timeline has draft and verify spans; runs are determinis
   CHECK(tl.find("\"verify k=3") != std::string::npos);
 }
 
-TEST_CASE("speculative: bad input is one positioned error, exit 2", "[inference][speculative]") {
+TEST_CASE("speculative: bad input is one positioned error with exit 2", "[inference][speculative]") {
   Scratch s("spec-bad");
   const std::string reqs = "{count: 2, arrival: at-once, prompt_tokens: 64, output_tokens: 8}";
   auto run = [&](const std::string& spec, const std::string& parallelism) {
