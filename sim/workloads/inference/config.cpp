@@ -139,6 +139,12 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
     g.finish();
   }
 
+  if (f.has("speculative")) {
+    Params g = f.child("speculative");
+    c.spec = parse_speculative(g, doc.dir(), c.model, c.tp, c.pp);
+    if (c.spec.draft_model()) g.set_resolved("draft", absolute_if_path(c.spec.draft_ref, doc.dir()));
+  }
+
   if (f.has("slo")) {
     Params g = f.child("slo");
     c.slo = true;

@@ -9,6 +9,7 @@
 #include "sim/spec/chip.h"
 #include "sim/topo/topology.h"
 #include "sim/traces/request.h"
+#include "sim/workloads/inference/speculative.h"
 
 namespace llmsim {
 
@@ -47,6 +48,7 @@ struct InferenceConfig {
   // Latency SLOs (vLLM benchmark_serving's --goodput); < 0 = no bound. `slo` = given at all.
   bool slo = false;
   double slo_ttft = -1, slo_tpot = -1;
+  SpeculativeConfig spec;               // speculative decoding (speculative.h); off by default
   std::uint64_t seed = 1;               // workload seed (requests.seed); --seed overrides
   YAML::Node resolved;                  // the document as loaded (config.resolved.yaml)
 };

@@ -41,6 +41,8 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
         .nested("workload:inference.disaggregation").from(kDoc),
     P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace").from(kDoc),
     P::opt("requests", T::Map, "", "synthetic requests; or `trace`").nested("workload:inference.requests").from(kDoc),
+    P::opt("speculative", T::Map, "", "speculative decoding: a draft model or heads, k proposals, acceptance")
+        .nested("workload:inference.speculative").from(kDoc),
     P::opt("slo", T::Map, "", "latency targets: summary.json inference.slo (attainment, goodput)")
         .nested("workload:inference.slo").from("vLLM benchmark_serving --goodput"),
 }});

@@ -54,6 +54,13 @@ class Inference : public Workload {
     last_token_.assign(reqs_.size(), -1);
     const ChipSpec& chip = sim.device(0).chip();
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
+    if (cfg_.spec.draft_model()) {
+      // The draft model: the same serving setup (dtypes, tp group) with the draft's shapes.
+      draft_cfg_ = cfg_;
+      draft_cfg_.model = cfg_.spec.draft;
+      draft_cfg_.spec = SpeculativeConfig{};
+      draft_lowering_ = std::make_unique<Lowering>(draft_cfg_, chip);
+    }
     const std::int64_t per = cfg_.tp * cfg_.pp;
     for (std::int64_t r = 0; r < cfg_.replicas; ++r) {
       Replica proto;
@@ -71,6 +78,7 @@ class Inference : public Workload {
                                                       [this, idx] { finish_iteration(idx); });
         rep->stages = proto.stages;
         rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
+        attach_speculation(*rep, idx);
         replicas_.push_back(std::move(rep));
       }
     }
@@ -121,6 +129,7 @@ class Inference : public Workload {
     j["pipeline_engines"] = cfg_.engines;
     j["kv_blocks_per_engine"] = blocks;
     j["kv_block_tokens"] = cfg_.sched.block_size;
+    if (cfg_.spec.on) j["speculative"] = speculative_summary_all();
     summary["inference"] = j;
   }
 
@@ -152,6 +161,9 @@ class Inference : public Workload {
   struct Replica {
     std::unique_ptr<ReplicaScheduler> sched;
     std::unique_ptr<IterationGraph> graph;  // one iteration's ops, re-run every iteration
+    std::unique_ptr<IterationGraph> draft_graph;  // the draft model's forwards (speculative)
+    std::vector<IterationShape> draft_steps;      // this iteration's draft forwards
+    std::size_t draft_next = 0;                   // the next one to run
     std::vector<std::vector<int>> stages;  // [stage][tp rank] -> device
     IterationShape shape;
     SimTime begin = 0;
@@ -170,12 +182,14 @@ class Inference : public Workload {
       first += L;
       if (s == 0) params += m.embedding_params();
       if (s == cfg_.pp - 1) params += m.lm_head_params() + (m.tied_embeddings && cfg_.pp > 1 ? m.vocab * m.hidden : 0.0);
-      const double weights = params / static_cast<double>(cfg_.tp) * wb;
+      // The drafter's weights live with the target's (speculative decoding needs pp 1).
+      const double weights = params / static_cast<double>(cfg_.tp) * wb +
+                             (s == 0 ? speculative_weight_bytes(cfg_.spec, m, cfg_.tp, wb) : 0.0);
       const double width = m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim +
                                                           (m.gated_mlp ? 2 : 1) * m.ffn) / cfg_.tp;
       const double act = static_cast<double>(cfg_.sched.max_batched_tokens) * width * kActivationBytes +
                          static_cast<double>(cfg_.sched.max_batch) * m.vocab / cfg_.tp * kLogitBytes;
-      const double kv_tok = static_cast<double>(L) * m.kv_elements_per_layer(cfg_.tp) * kvb;
+      const double kv_tok = static_cast<double>(L) * m.kv_elements_per_layer(cfg_.tp) * kvb + spec_kv_tok();
       for (int d : rep.stages[s]) {
         Device& dev = sim_->device(d);
         dev.placement_tier("weights").allocate("weights", weights);
@@ -200,7 +214,7 @@ class Inference : public Workload {
       }
     }
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-      const double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * kvb;
+      const double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * kvb + spec_kv_tok();
       for (int d : rep.stages[s]) {
         sim_->device(d).placement_tier("kv_cache").allocate("kv_cache", static_cast<double>(blocks) * cfg_.sched.block_size * kv_tok);
       }
@@ -255,7 +269,8 @@ class Inference : public Workload {
     auto left = std::make_shared<int>(static_cast<int>(cfg_.tp * cfg_.pp));
     ++kv_transfers_;
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-      double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype);
+      double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) +
+                    spec_kv_tok();
       for (std::int64_t t = 0; t < cfg_.tp; ++t) {
         move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
                 kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
@@ -298,7 +313,7 @@ class Inference : public Workload {
 
   void kick(std::size_t r) {
     Replica& rep = *replicas_[r];
-    if (rep.graph->running()) return;
+    if (rep.graph->running() || (rep.draft_graph && rep.draft_graph->running())) return;
     const bool run = rep.sched->plan(rep.shape);
     for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
     if (!run) return;
@@ -308,14 +323,66 @@ class Inference : public Workload {
       admit_t_[q] = sim_->now();
       res_[q].admitted = to_seconds(admit_t_[q]);
     }
+    if (rep.draft_graph) {
+      rep.draft_steps = draft_shapes(rep.shape, cfg_.spec.k);
+      rep.draft_next = 0;
+      run_draft(r);
+      return;
+    }
+    run_target(r);
+  }
+
+  // The target's forward: the iteration, or with speculation the verification of the proposals.
+  void run_target(std::size_t r) {
+    Replica& rep = *replicas_[r];
     static const std::string kLabel = "iteration";
     if (!sim_->recorder().on()) {
       rep.graph->run(rep.shape, kLabel);
       return;
     }
-    rep.graph->run(rep.shape, "iter " + std::to_string(rep.iterations) + " (" + std::to_string(rep.shape.prefill.size()) +
-                                  " prefill, " + std::to_string(rep.shape.decode) + " decode, " +
-                                  std::to_string(rep.shape.tokens()) + " tok)");
+    std::string what = cfg_.spec.on && rep.shape.decode > 0 ? "verify k=" + std::to_string(cfg_.spec.k) + " " : "";
+    rep.graph->run(rep.shape, what + "iter " + std::to_string(rep.iterations) + " (" +
+                                  std::to_string(rep.shape.prefill.size()) + " prefill, " +
+                                  std::to_string(rep.shape.decode) + " decode, " + std::to_string(rep.shape.tokens()) +
+                                  " tok)");
+  }
+
+  // Speculative decoding hooks (speculative.h): the scheduler's acceptance draw, the draft
+  // model's forwards before each verification, its KV per token and the summary block.
+  void attach_speculation(Replica& rep, std::size_t idx) {
+    if (!cfg_.spec.on) return;
+    rep.sched->set_speculation(cfg_.spec.k, [this](std::size_t q, std::int64_t step) {
+      return draw_accepted(cfg_.spec, seed_, reqs_[q].id, step);
+    });
+    if (!cfg_.spec.draft_model()) return;
+    rep.draft_graph = std::make_unique<IterationGraph>(*sim_, draft_cfg_, *draft_lowering_, rep.stages,
+                                                       [this, idx] { run_draft(idx); });
+  }
+
+  // Runs the replica's next draft forward, or the verification once all have run.
+  void run_draft(std::size_t r) {
+    Replica& rep = *replicas_[r];
+    if (rep.draft_next >= rep.draft_steps.size()) {
+      run_target(r);
+      return;
+    }
+    const IterationShape& d = rep.draft_steps[rep.draft_next++];
+    static const std::string kLabel = "draft";
+    rep.draft_graph->run(d, !sim_->recorder().on() ? kLabel
+                                                   : "draft " + std::to_string(rep.draft_next) + "/" +
+                                                         std::to_string(rep.draft_steps.size()) + " (" +
+                                                         std::to_string(d.decode) + " seq, " +
+                                                         std::to_string(d.tokens()) + " tok)");
+  }
+
+  double spec_kv_tok() const {
+    return speculative_kv_bytes_per_token(cfg_.spec, cfg_.tp, dtype_bytes(cfg_.kv_dtype));
+  }
+
+  Json speculative_summary_all() const {
+    SpeculativeStats st;
+    for (const auto& r : replicas_) st.add(r->sched->speculative_stats());
+    return speculative_summary(cfg_.spec, st);
   }
 
   void finish_iteration(std::size_t r) {
@@ -328,8 +395,11 @@ class Inference : public Workload {
     const SimTime now = sim_->now();
     // Inter-token latency: the gap since the request's previous token, whichever replica
     // produced it (a disaggregated hand-off or a preemption shows up as one long gap).
-    for (std::size_t q : rep.sched->emitted()) {
+    // Tokens of one speculative step arrive together: one gap, then zero gaps.
+    for (std::size_t e = 0; e < rep.sched->emitted().size(); ++e) {
+      const std::size_t q = rep.sched->emitted()[e];
       if (last_token_[q] >= 0) ++itl_[now - last_token_[q]];
+      if (rep.sched->emitted_tokens()[e] > 1) itl_[0] += rep.sched->emitted_tokens()[e] - 1;
       last_token_[q] = now;
     }
     for (std::size_t q : first) res_[q].first_token = to_seconds(now);
@@ -357,6 +427,8 @@ class Inference : public Workload {
   LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unique_ptr<Lowering> lowering_;
+  InferenceConfig draft_cfg_;                  // speculative decoding's draft model setup
+  std::unique_ptr<Lowering> draft_lowering_;
   Simulation* sim_ = nullptr;
   std::size_t next_rr_ = 0, next_rr_decode_ = 0;
   std::int64_t kv_transfers_ = 0;

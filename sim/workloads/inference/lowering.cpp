@@ -6,7 +6,7 @@
 namespace llmsim {
 
 std::int64_t IterationShape::tokens() const {
-  std::int64_t t = decode;
+  std::int64_t t = decode * decode_q;
   for (const auto& p : prefill) t += p.tokens;
   return t;
 }
@@ -76,7 +76,11 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
   if (s.decode > 0) {
     // Decode attention streams every sequence's KV once: linear in the sum of lengths,
     // so one op over the mean length costs what the ragged batch costs.
-    ops.push_back(attention("attn_decode", s.decode, 1, (s.decode_kv + s.decode - 1) / s.decode, local));
+    // decode_q > 1: speculative verification, k + 1 queries per sequence at the end of
+    // its context (not causal among themselves in the cost: k << context).
+    Op a = attention("attn_decode", s.decode, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode, local);
+    a.causal = false;
+    ops.push_back(a);
   }
   for (const auto& p : s.prefill) ops.push_back(attention("attn_prefill", 1, p.tokens, p.context, local));
   ops.push_back(gemm("attn_out", T, h, qh * hd));
@@ -185,10 +189,13 @@ std::vector<Op> Lowering::edge_ops(const IterationShape& s, bool first, bool las
   const std::int64_t T = s.tokens();
   if (first && T > 0) ops.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
   if (last && s.emitting > 0) {
-    ops.push_back(vec(OpKind::Norm, "final_norm", s.emitting, m.hidden));
+    const std::int64_t rows = s.logit_rows();
+    ops.push_back(vec(OpKind::Norm, "final_norm", rows, m.hidden));
     // LM head sharded over the vocabulary (vLLM ParallelLMHead), logits of emitting rows only.
-    ops.push_back(gemm("lm_head", s.emitting, m.vocab / cfg_.tp, m.hidden));
-    ops.push_back(vec(OpKind::Sampling, "sampling", s.emitting, m.vocab));
+    ops.push_back(gemm("lm_head", rows, m.vocab / cfg_.tp, m.hidden));
+    ops.push_back(vec(OpKind::Sampling, "sampling", rows, m.vocab));
+    // Self-drafting heads propose the next step's tokens from the emitting rows' states.
+    for (Op& o : head_ops(cfg_.spec, m, cfg_.tp, s.emitting, cfg_.dtype, weights_on_chip_)) ops.push_back(o);
   }
   return ops;
 }

@@ -23,10 +23,14 @@ struct PrefillChunk {
 
 struct IterationShape {
   std::vector<PrefillChunk> prefill;
-  std::int64_t decode = 0;         // sequences decoding one token each
-  std::int64_t decode_kv = 0;      // sum of their KV lengths (including the new token)
+  std::int64_t decode = 0;         // sequences decoding (decode_q tokens each)
+  std::int64_t decode_kv = 0;      // sum of their KV lengths (including the new tokens)
   std::int64_t emitting = 0;       // sequences producing a token (decodes + finished prefills)
-  std::int64_t tokens() const;     // decode + all prefill tokens
+  // Positions per decoding sequence: 1, or k + 1 when verifying speculative proposals
+  // (speculative.h), each of which needs its logits.
+  std::int64_t decode_q = 1;
+  std::int64_t tokens() const;     // decode x decode_q + all prefill tokens
+  std::int64_t logit_rows() const { return emitting + decode * (decode_q - 1); }
 };
 
 struct StageCost {

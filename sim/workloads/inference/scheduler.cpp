@@ -9,7 +9,8 @@ ReplicaScheduler::ReplicaScheduler(const SchedulerConfig& cfg, std::int64_t tota
 
 bool ReplicaScheduler::can_ever_fit(std::int64_t prompt, std::int64_t output) const {
   if (prompt + output > cfg_.max_context) return false;
-  if (blocks_for(prompt + output) > total_blocks_) return false;
+  // The last speculative step may compute k positions past the output.
+  if (blocks_for(prompt + output + spec_k_) > total_blocks_) return false;
   // Without chunking a prompt is prefilled in one iteration (vLLM refuses longer ones).
   if (!cfg_.chunked_prefill && prompt > cfg_.max_batched_tokens) return false;
   return true;
@@ -31,6 +32,23 @@ void ReplicaScheduler::enqueue_decode(std::size_t req, std::int64_t prompt, std:
   s.output = output;
   s.generated = generated;
   waiting_.push_back(s);
+}
+
+void ReplicaScheduler::set_speculation(std::int64_t k, std::function<std::int64_t(std::size_t, std::int64_t)> draw) {
+  spec_k_ = k;
+  spec_draw_ = std::move(draw);
+}
+
+// Tokens a planned decode produces: 1, or with speculation the accepted proposals + the
+// target's own token, capped at the output left (a step never overshoots the request).
+std::int64_t ReplicaScheduler::decode_tokens(Seq& s) {
+  if (spec_k_ == 0) return 1;
+  const std::int64_t accepted = spec_draw_(s.req, s.spec_steps++);
+  const std::int64_t n = std::min(accepted + 1, s.output - s.generated);
+  ++spec_stats_.steps;
+  spec_stats_.accepted += accepted;
+  spec_stats_.tokens += n;
+  return n;
 }
 
 void ReplicaScheduler::preempt_last() {
@@ -61,13 +79,14 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
   while (!waiting_.empty() && budget > 0 && static_cast<std::int64_t>(running_.size()) < cfg_.max_batch) {
     Seq& s = waiting_.front();
     // KV for the whole prompt is reserved at admission (vLLM v0 block manager).
-    std::int64_t need = blocks_for(s.prompt + 1);
-    if (need > free_blocks_) break;  // first come, first served: no overtaking
     std::int64_t remaining = s.prompt - s.prefilled;
+    // A handed-over sequence decodes now: slots for every position its step computes.
+    std::int64_t need = blocks_for(s.prompt + 1 + (remaining == 0 ? spec_k_ : 0));
+    if (need > free_blocks_) break;  // first come, first served: no overtaking
     if (!cfg_.chunked_prefill && remaining > budget) break;
     if (remaining == 0) {
       s.chunk = -1;  // KV handed over by a prefill replica: decodes right away
-      budget -= 1;
+      budget -= 1 + spec_k_;
     } else {
       s.chunk = std::min(remaining, budget);
       budget -= s.chunk;
@@ -97,7 +116,8 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
     // 1. Decodes of running sequences, oldest first; a block shortage preempts the newest.
     for (std::size_t i = 0; i < running_.size(); ++i) {
       if (running_[i].prefilled < running_[i].prompt || budget <= 0) continue;
-      std::int64_t need = blocks_for(running_[i].kv + 1) - running_[i].blocks;
+      // KV slots for every position the step computes (k + 1 when verifying proposals).
+      std::int64_t need = blocks_for(running_[i].kv + 1 + spec_k_) - running_[i].blocks;
       while (need > free_blocks_ && running_.size() > i + 1) preempt_last();
       if (need > free_blocks_) {  // it is the newest itself: preempt it
         preempt_last();
@@ -106,7 +126,7 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
       running_[i].blocks += need;
       free_blocks_ -= need;
       running_[i].chunk = -1;
-      --budget;
+      budget -= 1 + spec_k_;
     }
     // 2. Unfinished prefills (chunked), then 3. new admissions.
     for (auto& s : running_) {
@@ -120,7 +140,8 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
   for (const auto& s : running_) {
     if (s.chunk == -1) {
       ++shape.decode;
-      shape.decode_kv += s.kv + 1;
+      shape.decode_q = 1 + spec_k_;
+      shape.decode_kv += s.kv + 1 + spec_k_;
       ++shape.emitting;
     } else if (s.chunk > 0) {
       shape.prefill.push_back({s.chunk, s.prefilled + s.chunk});
@@ -135,21 +156,28 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
   std::vector<Seq> keep;
   keep.reserve(running_.size());
   emitted_.clear();
+  emitted_tokens_.clear();
   for (auto& s : running_) {
-    bool emitted = false;
+    std::int64_t emitted = 0;
     if (s.chunk == -1) {
-      s.kv += 1;
-      emitted = true;
+      emitted = decode_tokens(s);
+      s.kv += emitted;
+      if (spec_k_ > 0) {
+        // The rejected positions' KV slots are overwritten next step: return whole blocks.
+        free_blocks_ += s.blocks - blocks_for(s.kv);
+        s.blocks = blocks_for(s.kv);
+      }
     } else if (s.chunk > 0) {
       s.prefilled += s.chunk;
       s.kv += s.chunk;
-      emitted = s.prefilled == s.prompt;
+      emitted = s.prefilled == s.prompt ? 1 : 0;
     }
     s.chunk = 0;
-    if (emitted) {
+    if (emitted > 0) {
       emitted_.push_back(s.req);
+      emitted_tokens_.push_back(emitted);
       if (s.generated == 0) first_token.push_back(s.req);
-      ++s.generated;
+      s.generated += emitted;
     }
     if (s.generated >= s.output) {
       free_blocks_ += s.blocks;

@@ -8,10 +8,12 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "sim/workloads/inference/config.h"
 #include "sim/workloads/inference/lowering.h"
+#include "sim/workloads/inference/speculative.h"
 
 namespace llmsim {
 
@@ -35,6 +37,12 @@ class ReplicaScheduler {
   void complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished,
                 std::vector<std::size_t>* handoff = nullptr);
 
+  // Speculative decoding (speculative.h): every decode verifies `k` proposals over k + 1
+  // positions (blocks for them reserved, the rejected ones' returned after the step) and
+  // produces draw(req, step) + 1 tokens, capped at the output left. k = 0: plain decoding.
+  void set_speculation(std::int64_t k, std::function<std::int64_t(std::size_t req, std::int64_t step)> draw);
+  const SpeculativeStats& speculative_stats() const { return spec_stats_; }
+
   bool idle() const { return running_.empty() && waiting_.empty(); }
   // Work left (prompt tokens to prefill + output tokens to generate): least-loaded routing.
   std::int64_t outstanding_tokens() const;
@@ -47,8 +55,10 @@ class ReplicaScheduler {
   const std::vector<std::size_t>& admitted() const { return admitted_; }
   // Requests preempted by the last plan() (recompute), for per-request counts.
   const std::vector<std::size_t>& preempted() const { return preempted_; }
-  // Requests that produced a token in the last complete() (for inter-token latencies).
+  // Requests that produced a token in the last complete() (for inter-token latencies),
+  // and how many each (more than one with speculative decoding).
   const std::vector<std::size_t>& emitted() const { return emitted_; }
+  const std::vector<std::int64_t>& emitted_tokens() const { return emitted_tokens_; }
 
  private:
   struct Seq {
@@ -61,7 +71,9 @@ class ReplicaScheduler {
     std::int64_t kv = 0;         // tokens in the KV cache
     std::int64_t blocks = 0;     // KV blocks held
     std::int64_t chunk = 0;      // planned this iteration: prefill tokens, or -1 = decode
+    std::int64_t spec_steps = 0; // speculative verification steps so far (the draw's index)
   };
+  std::int64_t decode_tokens(Seq& s);
   std::int64_t blocks_for(std::int64_t tokens) const { return (tokens + cfg_.block_size - 1) / cfg_.block_size; }
   void preempt_last();
   bool admit(std::int64_t& budget, bool& any_prefill);
@@ -71,6 +83,10 @@ class ReplicaScheduler {
   std::deque<Seq> waiting_;
   std::vector<Seq> running_;   // admission order
   std::vector<std::size_t> admitted_, emitted_, preempted_;
+  std::vector<std::int64_t> emitted_tokens_;
+  std::int64_t spec_k_ = 0;
+  std::function<std::int64_t(std::size_t, std::int64_t)> spec_draw_;
+  SpeculativeStats spec_stats_;
   std::int64_t preemptions_ = 0;
 };
 
