@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli_outcome.h"
@@ -75,7 +76,23 @@ TEST_CASE("prefix caching on the Mooncake trace: less prefill work and lower TTF
   REQUIRE(pi["completed"] == 600);
   REQUIRE(off["inference"]["completed"] == 600);
   const double saved = pc["prefill_tokens_saved"].get<double>();
-  CHECK(pc["block_hit_rate"].get<double>() > 0.2);
+  // A bounded cache finds at most what an unbounded one would: blocks of these requests
+  // whose id an earlier request had as a full block (counted here from the trace).
+  {
+    std::ifstream in(kRoot + "/workloads/traces/mooncake-conversation-2025.jsonl");
+    std::string line;
+    std::set<long long> seen;
+    long long repeats = 0;
+    for (int n = 0; n < 600 && std::getline(in, line); ++n) {
+      auto j = nlohmann::json::parse(line);
+      const long long full = j["input_length"].get<long long>() / 512;
+      for (long long i = 0; i < full; ++i) repeats += seen.count(j["hash_ids"][i].get<long long>());
+      for (long long i = 0; i < full; ++i) seen.insert(j["hash_ids"][i].get<long long>());
+    }
+    INFO("unbounded hits " << repeats << ", run " << pc["block_hits"]);
+    CHECK(pc["block_hits"].get<long long>() <= repeats);
+    CHECK(pc["block_hits"].get<long long>() >= repeats / 2);  // 70B TP 8 holds ~3M tokens: most reuse is recent
+  }
   CHECK(saved == sum_cached_tokens(d + "/on/requests.csv"));
   // Every cached token is a prompt token not computed. Forward FLOPs per token (Kaplan et
   // al. 2020, with causal attention): 2 x the layers' parameters (Llama 3.1 70B: 80 layers
