@@ -1,4 +1,4 @@
-// Shared body of the three trace-reader targets (one per format, so each gets a corpus of
+// Shared body of the four trace-reader targets (one per format, so each gets a corpus of
 // its own format). The first byte varies offset/limit/time_scale; the rest is the file.
 #pragma once
 #include <cmath>
@@ -17,7 +17,8 @@ inline int fuzz_trace(const std::uint8_t* data, std::size_t size, const char* fo
   o.time_scale = (data[0] & 0x20) ? 0.5 : 1.0;
   std::string text = to_text(data + 1, size - 1);
   expect_contract([&] {
-    auto reqs = llmsim::read_trace_text(text, std::string("fuzz.") + format, o);
+    llmsim::PrefixKeys keys;
+    auto reqs = llmsim::read_trace_text(text, std::string("fuzz.") + format, o, &keys);
     // What the inference workload relies on: ids in order, arrivals sorted and finite,
     // token counts in range.
     for (std::size_t i = 0; i < reqs.size(); ++i) {
@@ -25,7 +26,8 @@ inline int fuzz_trace(const std::uint8_t* data, std::size_t size, const char* fo
       bool ok = r.id == i && std::isfinite(r.arrival) && r.arrival >= 0 &&
                 (i == 0 || r.arrival >= reqs[i - 1].arrival) && r.prompt_tokens >= 0 &&
                 r.output_tokens >= 0 && r.prompt_tokens <= llmsim::kMaxTokensPerRequest &&
-                r.output_tokens <= llmsim::kMaxTokensPerRequest;
+                r.output_tokens <= llmsim::kMaxTokensPerRequest &&
+                std::uint64_t{r.key_begin} + r.key_count <= keys.keys.size();
       if (!ok) {
         std::fprintf(stderr, "fuzz: trace row %zu accepted with arrival %g, tokens %lld/%lld\n", i, r.arrival,
                      static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.output_tokens));

@@ -1,9 +1,11 @@
 // Synthetic request streams. Samplers are written out here (not std::*_distribution,
 // whose algorithms are implementation-defined) so a seed gives the same requests on any
 // standard library.
+#include <algorithm>
 #include <cmath>
 
 #include "sim/traces/request.h"
+#include "sim/traces/trace_rows.h"
 
 namespace llmsim {
 namespace {
@@ -125,16 +127,51 @@ SyntheticSpec parse_synthetic(Params& f) {
   std::int64_t seed = f.integer("seed");
   if (seed < 0) f.fail("seed", "must be >= 0");
   s.seed = static_cast<std::uint64_t>(seed);
+  if (f.has("shared_prefix")) {
+    Params g = f.child("shared_prefix", "requests.shared_prefix");
+    s.prefix_tokens = g.positive("tokens");
+    s.prefix_groups = g.positive("groups");
+    s.prefix_block = g.positive("block_tokens");
+    if (s.prefix_tokens + std::max(s.prompt.value, s.prompt.max) > kMaxTokensPerRequest) {
+      g.fail("tokens", "prefix + prompt_tokens is beyond any model's context");
+    }
+    if (s.prefix_groups > 1000000) g.fail("groups", "more than 1e6 prefixes");
+    g.finish();
+  }
   f.finish();
   return s;
 }
 
-std::vector<Request> generate_requests(const SyntheticSpec& s, std::uint64_t seed) {
+namespace {
+
+// Block ids of a shared-prefix request: the group's prefix blocks (ids unique to the group
+// and the block index), then blocks of its own (ids from a counter with the top bit set,
+// never equal to a prefix id).
+void shared_prefix_ids(const SyntheticSpec& s, std::uint64_t group, std::int64_t prompt, std::uint64_t& own_counter,
+                       std::vector<std::uint64_t>& ids) {
+  ids.clear();
+  const std::int64_t blocks = (prompt + s.prefix_block - 1) / s.prefix_block;
+  const std::int64_t shared = s.prefix_tokens / s.prefix_block;  // full blocks of the prefix only
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    ids.push_back(b < shared ? (group << 32) | static_cast<std::uint64_t>(b) : (1ULL << 63) | own_counter++);
+  }
+}
+
+}  // namespace
+
+std::vector<Request> generate_requests(const SyntheticSpec& s, std::uint64_t seed, PrefixKeys* keys) {
   // Separate streams for arrivals and token counts so changing one distribution does not
   // shift the other's samples.
   std::mt19937_64 arr(seed * 2 + 1), tok(seed * 2 + 2);
   std::vector<Request> out;
   out.reserve(static_cast<size_t>(s.count));
+  // The prefix group of each request: a third stream, so adding shared_prefix keeps the
+  // arrivals and the token counts of the same seed.
+  std::mt19937_64 grp(seed * 2 + 3);
+  const bool prefixed = s.prefix_tokens > 0;
+  if (keys) *keys = PrefixKeys{prefixed ? s.prefix_block : 0, {}};
+  std::vector<std::uint64_t> ids;
+  std::uint64_t own_counter = 0;
   double t = 0;
   for (std::int64_t i = 0; i < s.count; ++i) {
     Request r;
@@ -148,6 +185,14 @@ std::vector<Request> generate_requests(const SyntheticSpec& s, std::uint64_t see
     r.arrival = t;
     r.prompt_tokens = s.prompt.sample(tok);
     r.output_tokens = s.output.sample(tok);
+    if (prefixed) {
+      const auto group = static_cast<std::uint64_t>(uniform01(grp) * static_cast<double>(s.prefix_groups));
+      r.prompt_tokens += s.prefix_tokens;
+      if (keys) {
+        shared_prefix_ids(s, group, r.prompt_tokens, own_counter, ids);
+        append_prefix_keys(ids, "requests", 0, r, *keys);
+      }
+    }
     out.push_back(r);
   }
   return out;

@@ -11,6 +11,7 @@
 
 #include "sim/spec/chip.h"
 #include "sim/traces/request.h"
+#include "sim/traces/trace_rows.h"
 
 namespace llmsim {
 namespace {
@@ -141,8 +142,11 @@ TraceOptions parse_trace_options(Params& f, const Doc& doc) {
   return o;
 }
 
-std::vector<Request> read_trace_text(const std::string& text, const std::string& name, const TraceOptions& o) {
+std::vector<Request> read_trace_text(const std::string& text, const std::string& name, const TraceOptions& o,
+                                     PrefixKeys* keys) {
   std::vector<Request> out;
+  std::vector<std::uint64_t> ids;  // a mooncake row's block ids
+  if (keys) *keys = PrefixKeys{o.format == "mooncake" ? kMooncakeBlockTokens : 0, {}};
   std::istringstream in(text);
   std::string line;
   int lineno = 0;
@@ -150,7 +154,7 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
   std::int64_t first_ticks = 0;
   double first_s = 0, prev_s = -1;
   std::int64_t prev_ticks = -1;
-  bool header_done = o.format == "jsonl";
+  bool header_done = o.format == "jsonl" || o.format == "mooncake";
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -170,7 +174,7 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
     if (o.limit > 0 && static_cast<std::int64_t>(out.size()) >= o.limit) break;
     Request r;
     double t = 0;
-    if (o.format == "jsonl") {
+    if (o.format == "jsonl" || o.format == "mooncake") {
       nlohmann::json j;
       try {
         j = nlohmann::json::parse(line);
@@ -181,13 +185,17 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
         // fuzz/trace_jsonl_fuzz.cpp).
         bad(name, lineno, 1, std::string("malformed JSON line: ") + e.what());
       }
-      if (!j.is_object()) bad(name, lineno, 1, "expected an object {\"arrival_s\", \"prompt_tokens\", \"output_tokens\"}");
-      for (const char* k : {"arrival_s", "prompt_tokens", "output_tokens"}) {
-        if (!j.contains(k) || !j[k].is_number()) bad(name, lineno, 1, std::string("missing or non-numeric '") + k + "'");
+      if (o.format == "mooncake") {
+        t = read_mooncake_row(j, name, lineno, r, ids);
+      } else {
+        if (!j.is_object()) bad(name, lineno, 1, "expected an object {\"arrival_s\", \"prompt_tokens\", \"output_tokens\"}");
+        for (const char* k : {"arrival_s", "prompt_tokens", "output_tokens"}) {
+          if (!j.contains(k) || !j[k].is_number()) bad(name, lineno, 1, std::string("missing or non-numeric '") + k + "'");
+        }
+        t = seconds(name, lineno, {j["arrival_s"].dump(), 1});
+        r.prompt_tokens = tokens(name, lineno, {j["prompt_tokens"].dump(), 1}, "prompt_tokens");
+        r.output_tokens = tokens(name, lineno, {j["output_tokens"].dump(), 1}, "output_tokens");
       }
-      t = seconds(name, lineno, {j["arrival_s"].dump(), 1});
-      r.prompt_tokens = tokens(name, lineno, {j["prompt_tokens"].dump(), 1}, "prompt_tokens");
-      r.output_tokens = tokens(name, lineno, {j["output_tokens"].dump(), 1}, "output_tokens");
     } else {
       auto fs = split_csv(line);
       if (fs.size() != 3) bad(name, lineno, 1, "expected 3 columns, found " + std::to_string(fs.size()));
@@ -206,7 +214,10 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
       r.output_tokens = tokens(name, lineno, fs[2], on);
     }
     if (o.format != "azure") {
-      if (prev_s >= 0 && t < prev_s) bad(name, lineno, 1, "arrival_s goes backwards (rows must be in arrival order)");
+      if (prev_s >= 0 && t < prev_s) {
+        bad(name, lineno, 1, std::string(o.format == "mooncake" ? "timestamp" : "arrival_s") +
+                                 " goes backwards (rows must be in arrival order)");
+      }
       prev_s = t;
       if (row == o.offset) first_s = t;
       t -= first_s;
@@ -218,18 +229,19 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
       bad(name, lineno, 1, "arrival at " + format_quantity(r.arrival, Dim::Time) + " (after start and time_scale) is past " +
                                horizon_text());
     }
+    if (keys && o.format == "mooncake") append_prefix_keys(ids, name, lineno, r, *keys);
     out.push_back(r);
   }
   if (out.empty()) bad(name, lineno, 1, "trace has no requests" + std::string(o.offset ? " after offset" : ""));
   return out;
 }
 
-std::vector<Request> read_trace(const TraceOptions& o) {
+std::vector<Request> read_trace(const TraceOptions& o, PrefixKeys* keys) {
   std::ifstream f(o.file, std::ios::binary);
   if (!f) throw InputError({o.file, 0, 0}, "cannot read trace file");
   std::stringstream ss;
   ss << f.rdbuf();
-  return read_trace_text(ss.str(), o.file, o);
+  return read_trace_text(ss.str(), o.file, o, keys);
 }
 
 }  // namespace llmsim

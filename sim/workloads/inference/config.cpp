@@ -101,7 +101,32 @@ void parse_scheduler(Params& f, InferenceConfig& c) {
   }
   c.sched.max_context = s.integer("max_context");
   if (c.sched.max_context < 0) s.fail("max_context", "must be >= 0 (0 = the model's)");
+  c.sched.prefix_caching = s.boolean("prefix_caching");
+  c.sched.watermark = s.num("watermark");
+  if (!(c.sched.watermark >= 0 && c.sched.watermark <= 0.5)) s.fail("watermark", "must be in [0, 0.5]");
   s.finish();
+}
+
+// Prefix caching needs prefix keys whose hashed block is a whole number of KV blocks (a
+// cache entry is then `hashed / block_size` KV blocks); prefix-affinity routing needs the cache.
+void check_prefix_setup(const Doc& doc, InferenceConfig& c) {
+  const bool mooncake = c.use_trace && c.trace.format == "mooncake";
+  const std::int64_t hashed = mooncake ? kMooncakeBlockTokens : c.use_trace ? 0 : c.synthetic.prefix_block;
+  const bool keyed = mooncake || (!c.use_trace && c.synthetic.prefix_tokens > 0);
+  Fields f(doc, "workload");
+  if (c.router == "prefix-affinity" && !c.sched.prefix_caching) {
+    f.fail("router", "prefix-affinity routes by cached prefixes: set scheduler: {prefix_caching: true}");
+  }
+  if (!c.sched.prefix_caching) return;
+  Fields s(f.opt("scheduler"), f.file_for("scheduler"), "workload.scheduler");
+  if (!keyed) {
+    s.fail("prefix_caching", "needs prefix-block keys: a trace with format: mooncake, or requests.shared_prefix");
+  }
+  if (hashed % c.sched.block_size != 0) {
+    s.fail("block_size", "a hashed prompt block of " + std::to_string(hashed) +
+                             " tokens must be a whole number of KV blocks of " + std::to_string(c.sched.block_size));
+  }
+  c.sched.prefix_block_tokens = hashed;
 }
 
 }  // namespace
@@ -127,6 +152,8 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   parse_scheduler(f, c);
   if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
   c.router = f.choice("router");
+  c.router_load_cap = f.num("router_load_cap");
+  if (!(c.router_load_cap >= 1) || c.router_load_cap > 1e6) f.fail("router_load_cap", "must be in [1, 1e6]");
   if (f.has("disaggregation")) {
     // Splitwise / DistServe: the first prefill_replicas replicas only prefill; the KV
     // cache then moves over the network to a decode replica.
@@ -172,6 +199,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   }
   f.finish();
   c.resolved = f.resolved();
+  check_prefix_setup(doc, c);
 
   // The chip must run the dtypes (checked on a tiny op, positioned at the field).
   if (topo.num_devices() > 0) {

@@ -26,6 +26,9 @@ struct SchedulerConfig {
   std::int64_t block_size = kDefaultBlockSize;
   double memory_utilization = kDefaultMemoryUtilization;
   std::int64_t max_context = 0;            // 0 = the model's max_position_embeddings
+  bool prefix_caching = false;             // vLLM enable_prefix_caching
+  double watermark = 0.01;                 // share of KV blocks admission leaves free (vLLM)
+  std::int64_t prefix_block_tokens = 0;    // tokens per hashed prompt block (from the request keys)
 };
 
 struct InferenceConfig {
@@ -40,7 +43,8 @@ struct InferenceConfig {
   std::int64_t engines = 1;
   std::string collective_algorithm = "auto";
   SchedulerConfig sched;
-  std::string router = "round-robin";   // round-robin | least-loaded
+  std::string router = "round-robin";   // round-robin | least-loaded | prefix-affinity
+  double router_load_cap = 2.0;         // prefix-affinity's load cap (config_params.cpp)
   std::int64_t prefill_replicas = 0;    // disaggregated prefill pool size (0 = colocated)
   bool use_trace = false;
   TraceOptions trace;

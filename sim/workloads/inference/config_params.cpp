@@ -36,7 +36,10 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
     P::opt("parallelism", T::Map, "", "tensor / pipeline parallelism, replicas").nested("workload:inference.parallelism").from(kDoc),
     P::opt("scheduler", T::Map, "", "continuous batching (vLLM-style)").nested("workload:inference.scheduler").from(kDoc),
     P::opt("router", T::Choice, "round-robin", "how requests pick a replica")
-        .one_of({"round-robin", "least-loaded"}).from(kDoc),
+        .one_of({"round-robin", "least-loaded", "prefix-affinity"}).from(kDoc),
+    P::opt("router_load_cap", T::Number, "2.0",
+           "prefix-affinity: the longest-prefix replica is kept while its outstanding tokens are at most this multiple "
+           "of the least-loaded replica's plus one iteration's max_batched_tokens; else least-loaded").from(kDoc),
     P::opt("disaggregation", T::Map, "", "prefill / decode split (Splitwise, DistServe)")
         .nested("workload:inference.disaggregation").from(kDoc),
     P::opt("trace", T::Map, "", "a recorded trace; or `requests`").nested("workload:inference.trace").from(kDoc),
@@ -70,6 +73,12 @@ LLMSIM_DECLARE_PARAMS(inf_scheduler, {kKind, "workload:inference.scheduler", "",
     P::opt("memory_utilization", T::Number, "0.9", "share of the KV tier the engine may use, (0, 1]")
         .from("vLLM gpu_memory_utilization"),
     P::opt("max_context", T::Integer, "0", "longest sequence (0 = the model's max_position_embeddings)").from(kDoc),
+    P::opt("watermark", T::Number, "0.01",
+           "share of the KV blocks a new request's admission must leave free, [0, 0.5] (vLLM v0 BlockSpaceManager)")
+        .from(kVllm),
+    P::opt("prefix_caching", T::Boolean, "false",
+           "automatic prefix caching: prompt blocks whose keys are cached skip prefill (needs prefix keys: a mooncake "
+           "trace or requests.shared_prefix)").from("vLLM enable_prefix_caching"),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_disaggregation, {kKind, "workload:inference.disaggregation", "", {
@@ -78,8 +87,8 @@ LLMSIM_DECLARE_PARAMS(inf_disaggregation, {kKind, "workload:inference.disaggrega
 
 LLMSIM_DECLARE_PARAMS(inf_trace, {kKind, "workload:inference.trace", "", {
     P::req("file", T::String, "trace file, relative to the workload or the project root").from(kDoc),
-    P::opt("format", T::Choice, "azure", "azure (Azure LLM 2023 CSV) | csv | jsonl")
-        .one_of({"azure", "csv", "jsonl"}).from(kDoc),
+    P::opt("format", T::Choice, "azure", "azure (Azure LLM 2023 CSV) | csv | jsonl | mooncake (JSON lines with hash_ids)")
+        .one_of({"azure", "csv", "jsonl", "mooncake"}).from(kDoc),
     P::opt("offset", T::Integer, "0", "rows skipped first").from(kDoc),
     P::opt("limit", T::Integer, "0", "rows kept (0 = the whole trace)").from(kDoc),
     P::opt("time_scale", T::Number, "1.0", "inter-arrival times multiplied by this (0.5 = twice the load)").from(kDoc),
@@ -96,6 +105,15 @@ LLMSIM_DECLARE_PARAMS(inf_requests, {kKind, "workload:inference.requests", "", {
     P::req("prompt_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.prompt_tokens").from(kDoc),
     P::req("output_tokens", T::Any, "a count, or a distribution (table below)").nested("workload:inference.requests.output_tokens").from(kDoc),
     P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
+    P::opt("shared_prefix", T::Map, "", "shared system prompts ahead of each prompt (prefix caching)")
+        .nested("workload:inference.requests.shared_prefix").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_shared_prefix, {kKind, "workload:inference.requests.shared_prefix", "", {
+    P::req("tokens", T::Positive, "tokens of each shared prefix, added ahead of prompt_tokens").from(kDoc),
+    P::opt("groups", T::Positive, "1", "distinct prefixes; each request draws one uniformly").from(kDoc),
+    P::opt("block_tokens", T::Positive, "16", "tokens per hashed block (a multiple of scheduler.block_size)")
+        .from("vLLM prefix caching hashes per KV block"),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_prompt_tokens, {kKind, "workload:inference.requests.prompt_tokens",

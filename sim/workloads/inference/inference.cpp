@@ -20,6 +20,7 @@
 #include "sim/workloads/inference/kv_fit.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
+#include "sim/workloads/inference/router.h"
 #include "sim/workloads/inference/scheduler.h"
 
 namespace llmsim {
@@ -40,7 +41,7 @@ class Inference : public Workload {
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
     (void)catalog;
     cfg_ = parse_inference(doc, topo);
-    if (cfg_.use_trace) reqs_ = read_trace(cfg_.trace);
+    if (cfg_.use_trace) reqs_ = read_trace(cfg_.trace, &keys_);
   }
   YAML::Node resolved() const override { return cfg_.resolved; }
 
@@ -48,7 +49,7 @@ class Inference : public Workload {
     sim_ = &sim;
     // --seed on the command line overrides the workload's requests.seed.
     seed_ = sim.options().seed_given ? sim.options().seed : cfg_.seed;
-    if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed_);
+    if (!cfg_.use_trace) reqs_ = generate_requests(cfg_.synthetic, seed_, &keys_);
     res_.assign(reqs_.size(), RequestResult{});
     admit_t_.assign(reqs_.size(), -1);
     last_token_.assign(reqs_.size(), -1);
@@ -79,6 +80,7 @@ class Inference : public Workload {
         rep->stages = proto.stages;
         rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
         attach_speculation(*rep, idx);
+        scheds_.push_back(rep->sched.get());
         replicas_.push_back(std::move(rep));
       }
     }
@@ -130,6 +132,7 @@ class Inference : public Workload {
     j["kv_blocks_per_engine"] = blocks;
     j["kv_block_tokens"] = cfg_.sched.block_size;
     if (cfg_.spec.on) j["speculative"] = speculative_summary_all();
+    if (cfg_.sched.prefix_caching) j["prefix_cache"] = prefix_cache_summary(scheds_, cfg_.sched.prefix_block_tokens);
     summary["inference"] = j;
   }
 
@@ -225,25 +228,16 @@ class Inference : public Workload {
   // Engines [0, split) form the prefill pool (0 = colocated serving).
   std::size_t prefill_split() const { return static_cast<std::size_t>(cfg_.prefill_replicas * cfg_.engines); }
 
-  // Router over replicas [lo, hi): round-robin, or the least outstanding work (ties: lowest).
-  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
-    if (cfg_.router == "round-robin") return lo + rr++ % (hi - lo);
-    std::size_t pick = lo;
-    std::int64_t best = -1;
-    for (std::size_t r = lo; r < hi; ++r) {
-      std::int64_t load = replicas_[r]->sched->outstanding_tokens();
-      if (best < 0 || load < best) {
-        best = load;
-        pick = r;
-      }
-    }
-    return pick;
+  // Router over replicas [lo, hi) (router.h); `q` gives the prompt's prefix keys.
+  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr, const Request* q = nullptr) {
+    const RouterPolicy p{cfg_.router, cfg_.router_load_cap, cfg_.sched.max_batched_tokens};
+    return route_request(p, scheds_, lo, hi, rr, q ? keys_.of(*q) : nullptr, q ? q->key_count : 0);
   }
 
   void arrive(std::size_t i) {
     const Request& q = reqs_[i];
     const std::size_t n = replicas_.size(), split = prefill_split();
-    std::size_t pick = route(0, split > 0 ? split : n, next_rr_);
+    std::size_t pick = route(0, split > 0 ? split : n, next_rr_, &q);
     Replica& rep = *replicas_[pick];
     // Disaggregated: the decode pool must be able to hold it too (same chips and shapes).
     bool fits = rep.sched->can_ever_fit(q.prompt_tokens, q.output_tokens) &&
@@ -254,7 +248,7 @@ class Inference : public Workload {
       return;
     }
     res_[i].replica = static_cast<std::int64_t>(pick) / cfg_.engines;
-    rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens);
+    rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens, keys_.of(q), q.key_count);
     kick(pick);
   }
 
@@ -316,6 +310,7 @@ class Inference : public Workload {
     if (rep.graph->running() || (rep.draft_graph && rep.draft_graph->running())) return;
     const bool run = rep.sched->plan(rep.shape);
     for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
+    for (const auto& [q, cached] : rep.sched->cache_hits()) res_[q].cached_tokens = cached;
     if (!run) return;
     rep.begin = sim_->now();
     for (std::size_t q : rep.sched->admitted()) {
@@ -426,6 +421,8 @@ class Inference : public Workload {
   std::vector<SimTime> admit_t_, last_token_;
   LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
+  std::vector<const ReplicaScheduler*> scheds_;  // replicas_[i]->sched, for the router
+  PrefixKeys keys_;                              // prefix-block keys of reqs_ (may be empty)
   std::unique_ptr<Lowering> lowering_;
   InferenceConfig draft_cfg_;                  // speculative decoding's draft model setup
   std::unique_ptr<Lowering> draft_lowering_;

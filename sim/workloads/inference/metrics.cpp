@@ -121,10 +121,33 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
   return j;
 }
 
+Json prefix_cache_summary(const std::vector<const ReplicaScheduler*>& replicas, std::int64_t block_tokens) {
+  ReplicaScheduler::PrefixStats t;
+  std::int64_t entries = 0;
+  for (const auto* r : replicas) {
+    const auto& s = r->prefix_stats();
+    t.blocks += s.blocks;
+    t.hit_blocks += s.hit_blocks;
+    t.prompt_tokens += s.prompt_tokens;
+    t.cached_tokens += s.cached_tokens;
+    if (r->prefix_cache()) entries += r->prefix_cache()->entries();
+  }
+  auto ratio = [](std::int64_t a, std::int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  Json j;
+  j["block_tokens"] = block_tokens;
+  j["blocks_looked_up"] = t.blocks;
+  j["block_hits"] = t.hit_blocks;
+  j["block_hit_rate"] = ratio(t.hit_blocks, t.blocks);
+  j["token_hit_rate"] = ratio(t.cached_tokens, t.prompt_tokens);
+  j["prefill_tokens_saved"] = t.cached_tokens;
+  j["entries_at_end"] = entries;
+  return j;
+}
+
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res) {
   std::string out =
       "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,"
-      "replica,queue_s,prefill_s,decode_s,preemptions\n";
+      "replica,queue_s,prefill_s,decode_s,preemptions,cached_tokens\n";
   char buf[480];
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const auto& q = reqs[i];
@@ -132,17 +155,19 @@ std::string requests_csv(const std::vector<Request>& reqs, const std::vector<Req
     if (!r.done) {
       // Rejected: never routed to a batch; unfinished: routed, stopped by a limit.
       std::string replica = r.rejected || r.replica < 0 ? "" : std::to_string(r.replica);
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld\n", static_cast<unsigned long long>(q.id),
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld\n", static_cast<unsigned long long>(q.id),
                     q.arrival, static_cast<long long>(q.prompt_tokens), static_cast<long long>(q.output_tokens),
-                    r.rejected ? "rejected" : "unfinished", replica.c_str(), static_cast<long long>(r.preemptions));
+                    r.rejected ? "rejected" : "unfinished", replica.c_str(), static_cast<long long>(r.preemptions),
+                    static_cast<long long>(r.cached_tokens));
     } else {
       double tpot = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : 0.0;
       // ttft_s = queue_s + prefill_s: the admission splits the wait for the first token.
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld\n",
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld\n",
                     static_cast<unsigned long long>(q.id), q.arrival, static_cast<long long>(q.prompt_tokens),
                     static_cast<long long>(q.output_tokens), r.first_token, r.finish, r.first_token - q.arrival, tpot,
                     r.finish - q.arrival, static_cast<long long>(r.replica), r.admitted - q.arrival,
-                    r.first_token - r.admitted, r.finish - r.first_token, static_cast<long long>(r.preemptions));
+                    r.first_token - r.admitted, r.finish - r.first_token, static_cast<long long>(r.preemptions),
+                    static_cast<long long>(r.cached_tokens));
     }
     out += buf;
   }

@@ -7,6 +7,7 @@
 
 #include "sim/engine/workload.h"
 #include "sim/traces/request.h"
+#include "sim/workloads/inference/scheduler.h"
 
 namespace llmsim {
 
@@ -18,6 +19,7 @@ struct RequestResult {
   std::int64_t replica = -1;      // picked by the router at arrival (the prefill replica if disaggregated)
   Seconds admitted = -1;          // first admission into a batch (its prefill starts)
   std::int64_t preemptions = 0;   // times preempted by recomputation
+  std::int64_t cached_tokens = 0; // prompt tokens found in the prefix cache at first admission
 };
 
 // Inter-token latencies as {gap in ps: tokens}: a run emits one token per running sequence
@@ -42,7 +44,11 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
                        const LatencyCounts& itl, const SloTargets* slo);
 
 // requests.csv content (contract columns, then `status`, then the per-request detail:
-// replica, queue_s, prefill_s, decode_s, preemptions).
+// replica, queue_s, prefill_s, decode_s, preemptions, cached_tokens).
+// The `prefix_cache` block: block and token hit rates and the prefill tokens saved, over
+// the first admissions of all replicas.
+Json prefix_cache_summary(const std::vector<const ReplicaScheduler*>& replicas, std::int64_t block_tokens);
+
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res);
 
 }  // namespace llmsim

@@ -5,20 +5,61 @@
 namespace llmsim {
 
 ReplicaScheduler::ReplicaScheduler(const SchedulerConfig& cfg, std::int64_t total_blocks)
-    : cfg_(cfg), total_blocks_(total_blocks), free_blocks_(total_blocks) {}
+    : cfg_(cfg),
+      total_blocks_(total_blocks),
+      free_blocks_(total_blocks),
+      watermark_blocks_(static_cast<std::int64_t>(cfg.watermark * static_cast<double>(total_blocks))) {
+  if (cfg_.prefix_caching && cfg_.prefix_block_tokens > 0) {
+    // The loader checked that a hashed block is a whole number of KV blocks.
+    per_entry_ = cfg_.prefix_block_tokens / cfg_.block_size;
+    cache_ = std::make_unique<PrefixCache>(per_entry_);
+  }
+}
+
+std::int64_t ReplicaScheduler::available(std::int64_t reserved_idle) const {
+  return free_blocks_ + (cache_ ? (cache_->idle_entries() - reserved_idle) * per_entry_ : 0);
+}
+
+void ReplicaScheduler::take_blocks(std::int64_t n) {
+  while (free_blocks_ < n && cache_ && cache_->evict_one()) free_blocks_ += per_entry_;
+  free_blocks_ -= n;
+}
+
+void ReplicaScheduler::release(Seq& s) {
+  free_blocks_ += s.blocks;
+  s.blocks = 0;
+  if (cache_ && s.held > 0) cache_->release(s.keys, s.held);
+  s.held = 0;
+}
+
+std::int64_t ReplicaScheduler::lookup_prefix(Seq& s, std::int64_t need, PrefixCache::Match& hit) const {
+  hit = PrefixCache::Match{};
+  if (!cache_ || s.kv > 0 || s.full_keys == 0) return need;  // handed-over KV, or nothing to share
+  hit = cache_->match(s.keys, s.full_keys);
+  // All full blocks become cache entries (found ones are shared, the others inserted and
+  // allocated); the rest of the prompt lives in the sequence's own blocks.
+  const std::int64_t own = need - s.full_keys * per_entry_;
+  return (s.full_keys - hit.entries) * per_entry_ + own;
+}
 
 bool ReplicaScheduler::can_ever_fit(std::int64_t prompt, std::int64_t output) const {
   if (prompt + output > cfg_.max_context) return false;
   // The last speculative step may compute k positions past the output.
   if (blocks_for(prompt + output + spec_k_) > total_blocks_) return false;
+  // vLLM's AllocStatus.NEVER: even an empty cache would be left below the watermark.
+  if (total_blocks_ - blocks_for(prompt) < watermark_blocks_) return false;
   // Without chunking a prompt is prefilled in one iteration (vLLM refuses longer ones).
   if (!cfg_.chunked_prefill && prompt > cfg_.max_batched_tokens) return false;
   return true;
 }
 
-void ReplicaScheduler::enqueue(std::size_t req, std::int64_t prompt, std::int64_t output) {
+void ReplicaScheduler::enqueue(std::size_t req, std::int64_t prompt, std::int64_t output, const std::uint64_t* keys,
+                               std::int64_t n_keys) {
   Seq s;
   s.req = req;
+  s.keys = keys;
+  s.n_keys = keys ? n_keys : 0;
+  if (keys && cfg_.prefix_block_tokens > 0) s.full_keys = std::min(n_keys, prompt / cfg_.prefix_block_tokens);
   s.prompt = prompt;
   s.orig_prompt = prompt;
   s.output = output;
@@ -54,7 +95,7 @@ std::int64_t ReplicaScheduler::decode_tokens(Seq& s) {
 void ReplicaScheduler::preempt_last() {
   Seq s = running_.back();
   running_.pop_back();
-  free_blocks_ += s.blocks;
+  release(s);
   // Recompute: the generated tokens join the prompt; the KV cache is rebuilt from scratch,
   // and the prefill's last position yields the next token.
   s.prompt = s.orig_prompt + s.generated;
@@ -78,12 +119,33 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
   bool admitted = false;
   while (!waiting_.empty() && budget > 0 && static_cast<std::int64_t>(running_.size()) < cfg_.max_batch) {
     Seq& s = waiting_.front();
-    // KV for the whole prompt is reserved at admission (vLLM v0 block manager).
-    std::int64_t remaining = s.prompt - s.prefilled;
-    // A handed-over sequence decodes now: slots for every position its step computes.
-    std::int64_t need = blocks_for(s.prompt + 1 + (remaining == 0 ? spec_k_ : 0));
-    if (need > free_blocks_) break;  // first come, first served: no overtaking
+    // KV for the whole prompt is reserved at admission (vLLM v0 block manager); the first
+    // output token's slot is taken by its decode step, like every later one, except for a
+    // handed-over sequence, which decodes now: slots for every position its step computes.
+    std::int64_t need = blocks_for(s.prompt + (s.prefilled == s.prompt ? 1 + spec_k_ : 0));
+    PrefixCache::Match hit;
+    const std::int64_t alloc = lookup_prefix(s, need, hit);
+    // First come, first served (no overtaking), keeping the watermark free (vLLM LATER).
+    if (alloc > available(hit.idle) - watermark_blocks_) break;
+    // The last prompt token is always computed: its logits give the first output token.
+    const std::int64_t cached = std::min(hit.entries * cfg_.prefix_block_tokens, s.prompt - 1);
+    std::int64_t remaining = s.prompt - s.prefilled - cached;
     if (!cfg_.chunked_prefill && remaining > budget) break;
+    const bool first = !s.counted && s.kv == 0;  // not a handed-over decode nor a re-admission
+    if (cache_ && s.full_keys > 0 && s.kv == 0) {
+      cache_->acquire(s.keys, s.full_keys);  // before evicting: the matched entries are now held
+      s.held = s.full_keys;
+      s.prefilled = s.kv = cached;
+      need -= s.held * per_entry_;
+    }
+    if (first) {
+      s.counted = true;
+      prefix_stats_.blocks += s.n_keys;
+      prefix_stats_.hit_blocks += hit.entries;
+      prefix_stats_.prompt_tokens += s.prompt;
+      prefix_stats_.cached_tokens += cached;
+      cache_hits_.emplace_back(s.req, cached);
+    }
     if (remaining == 0) {
       s.chunk = -1;  // KV handed over by a prefill replica: decodes right away
       budget -= 1 + spec_k_;
@@ -93,7 +155,7 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
       any_prefill = true;
     }
     s.blocks = need;
-    free_blocks_ -= need;
+    take_blocks(alloc);
     admitted_.push_back(s.req);
     running_.push_back(s);
     waiting_.pop_front();
@@ -106,6 +168,7 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
   shape = IterationShape{};
   admitted_.clear();
   preempted_.clear();
+  cache_hits_.clear();
   for (auto& s : running_) s.chunk = 0;
   std::int64_t budget = cfg_.max_batched_tokens;
   bool any_prefill = false;
@@ -117,14 +180,14 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
     for (std::size_t i = 0; i < running_.size(); ++i) {
       if (running_[i].prefilled < running_[i].prompt || budget <= 0) continue;
       // KV slots for every position the step computes (k + 1 when verifying proposals).
-      std::int64_t need = blocks_for(running_[i].kv + 1 + spec_k_) - running_[i].blocks;
-      while (need > free_blocks_ && running_.size() > i + 1) preempt_last();
-      if (need > free_blocks_) {  // it is the newest itself: preempt it
+      std::int64_t need = blocks_for(running_[i].kv + 1 + spec_k_) - occupied(running_[i]);
+      while (need > available() && running_.size() > i + 1) preempt_last();
+      if (need > available()) {  // it is the newest itself: preempt it
         preempt_last();
         break;
       }
       running_[i].blocks += need;
-      free_blocks_ -= need;
+      take_blocks(need);
       running_[i].chunk = -1;
       budget -= 1 + spec_k_;
     }
@@ -163,9 +226,13 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
       emitted = decode_tokens(s);
       s.kv += emitted;
       if (spec_k_ > 0) {
-        // The rejected positions' KV slots are overwritten next step: return whole blocks.
-        free_blocks_ += s.blocks - blocks_for(s.kv);
-        s.blocks = blocks_for(s.kv);
+        // The rejected positions' KV slots are overwritten next step: return whole blocks
+        // (cache entries held for the prompt's prefix are not in s.blocks).
+        const std::int64_t keep = std::max<std::int64_t>(0, blocks_for(s.kv) - s.held * per_entry_);
+        if (keep < s.blocks) {
+          free_blocks_ += s.blocks - keep;
+          s.blocks = keep;
+        }
       }
     } else if (s.chunk > 0) {
       s.prefilled += s.chunk;
@@ -180,13 +247,13 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
       s.generated += emitted;
     }
     if (s.generated >= s.output) {
-      free_blocks_ += s.blocks;
+      release(s);
       finished.push_back(s.req);
       continue;
     }
     if (emitted && handoff) {
       // Prefill pool: the sequence leaves with its KV for a decode replica.
-      free_blocks_ += s.blocks;
+      release(s);
       handoff->push_back(s.req);
       continue;
     }

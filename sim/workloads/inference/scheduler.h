@@ -4,16 +4,28 @@
 // tokens, with a paged KV cache (fixed-size blocks). When a decode needs a block and none
 // is free, the most recently admitted sequence is preempted by recomputation: its blocks
 // are freed and it re-enters the queue head with prompt + generated tokens to prefill
-// (vLLM's default RECOMPUTE preemption). Pure logic: no simulator types, unit-testable.
+// (vLLM's default RECOMPUTE preemption).
+// The behaviour modelled is vLLM v0.6.3-v0.6.6's V0 engine [VLLM-V0-SCHED]: the chunked-
+// prefill scheduler (running decodes, then continuing prefills, then new prefills, FCFS)
+// over SelfAttnBlockSpaceManager (block manager v2, the only one from v0.6.3): admission
+// allocates ceil(prompt / block_size) blocks and only if `watermark` x total blocks (0.01)
+// stay free after it (a prompt that would leave fewer even in an empty cache is never
+// admitted: rejected); a decode takes a block when its token starts one, with no
+// watermark; a decode that finds none preempts the newest running sequence. Swap
+// preemption (to CPU) is not modelled. With prefix caching (prefix_cache.h) a prompt's
+// cached leading blocks are shared, not allocated, and skip prefill. Pure logic: no
+// simulator types, unit-testable.
 #pragma once
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "sim/workloads/inference/config.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/speculative.h"
+#include "sim/workloads/inference/prefix_cache.h"
 
 namespace llmsim {
 
@@ -21,9 +33,19 @@ class ReplicaScheduler {
  public:
   ReplicaScheduler(const SchedulerConfig& cfg, std::int64_t total_blocks);
 
+  // Prefix-cache counters, taken at each request's first admission.
+  struct PrefixStats {
+    std::int64_t blocks = 0;          // hashed prompt blocks looked up (partial last blocks included)
+    std::int64_t hit_blocks = 0;      // of those, found cached
+    std::int64_t prompt_tokens = 0;
+    std::int64_t cached_tokens = 0;   // prompt tokens not prefilled thanks to the cache
+  };
+
   // True when a request of this size can ever be served here (else it is rejected).
   bool can_ever_fit(std::int64_t prompt, std::int64_t output) const;
-  void enqueue(std::size_t req, std::int64_t prompt, std::int64_t output);
+  // `keys` (optional): the prompt's `n_keys` prefix-block keys (PrefixKeys), kept by pointer.
+  void enqueue(std::size_t req, std::int64_t prompt, std::int64_t output, const std::uint64_t* keys = nullptr,
+               std::int64_t n_keys = 0);
 
   // A sequence whose prompt KV was computed elsewhere (disaggregated prefill): it joins
   // the queue ready to decode, holding `prompt` tokens of KV and `generated` tokens.
@@ -59,6 +81,11 @@ class ReplicaScheduler {
   // and how many each (more than one with speculative decoding).
   const std::vector<std::size_t>& emitted() const { return emitted_; }
   const std::vector<std::int64_t>& emitted_tokens() const { return emitted_tokens_; }
+  // Requests first admitted by the last plan() with their cached prompt tokens.
+  const std::vector<std::pair<std::size_t, std::int64_t>>& cache_hits() const { return cache_hits_; }
+  // The prefix cache (null when prefix caching is off): the router's longest-prefix lookup.
+  const PrefixCache* prefix_cache() const { return cache_.get(); }
+  const PrefixStats& prefix_stats() const { return prefix_stats_; }
 
  private:
   struct Seq {
@@ -72,11 +99,27 @@ class ReplicaScheduler {
     std::int64_t blocks = 0;     // KV blocks held
     std::int64_t chunk = 0;      // planned this iteration: prefill tokens, or -1 = decode
     std::int64_t spec_steps = 0; // speculative verification steps so far (the draw's index)
+    const std::uint64_t* keys = nullptr;  // prefix-block keys of the prompt
+    std::int64_t n_keys = 0;     // all of them (the last block may be partial)
+    std::int64_t full_keys = 0;  // those of full blocks: the cacheable ones
+    std::int64_t held = 0;       // cache entries held (keys[0, held)); their KV is not in `blocks`
+    bool counted = false;        // prefix stats taken (first admission)
   };
   std::int64_t decode_tokens(Seq& s);
   std::int64_t blocks_for(std::int64_t tokens) const { return (tokens + cfg_.block_size - 1) / cfg_.block_size; }
   void preempt_last();
   bool admit(std::int64_t& budget, bool& any_prefill);
+  // KV blocks a sequence occupies: its own plus those of the cache entries it holds.
+  std::int64_t occupied(const Seq& s) const { return s.blocks + s.held * per_entry_; }
+  // Free blocks plus the blocks of idle cache entries (evictable on demand), less those of
+  // `reserved_idle` idle entries about to be taken.
+  std::int64_t available(std::int64_t reserved_idle = 0) const;
+  // Takes `n` blocks, evicting idle cache entries as needed (available() must allow it).
+  void take_blocks(std::int64_t n);
+  // Gives back a sequence's own blocks and its cache entries.
+  void release(Seq& s);
+  // Shares the cached prefix of a sequence being admitted: returns the blocks to allocate.
+  std::int64_t lookup_prefix(Seq& s, std::int64_t need, PrefixCache::Match& hit) const;
 
   SchedulerConfig cfg_;
   std::int64_t total_blocks_, free_blocks_;
@@ -87,7 +130,12 @@ class ReplicaScheduler {
   std::int64_t spec_k_ = 0;
   std::function<std::int64_t(std::size_t, std::int64_t)> spec_draw_;
   SpeculativeStats spec_stats_;
+  std::vector<std::pair<std::size_t, std::int64_t>> cache_hits_;
   std::int64_t preemptions_ = 0;
+  std::unique_ptr<PrefixCache> cache_;
+  std::int64_t per_entry_ = 0;  // KV blocks per cache entry
+  std::int64_t watermark_blocks_ = 0;  // int(watermark x total blocks), as vLLM rounds it
+  PrefixStats prefix_stats_;
 };
 
 }  // namespace llmsim

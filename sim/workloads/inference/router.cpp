@@ -1,0 +1,42 @@
+#include "sim/workloads/inference/router.h"
+
+namespace llmsim {
+namespace {
+
+std::size_t least_loaded(const std::vector<const ReplicaScheduler*>& replicas, std::size_t lo, std::size_t hi) {
+  std::size_t pick = lo;
+  std::int64_t best = -1;
+  for (std::size_t r = lo; r < hi; ++r) {
+    std::int64_t load = replicas[r]->outstanding_tokens();
+    if (best < 0 || load < best) {
+      best = load;
+      pick = r;
+    }
+  }
+  return pick;
+}
+
+}  // namespace
+
+std::size_t route_request(const RouterPolicy& p, const std::vector<const ReplicaScheduler*>& replicas, std::size_t lo,
+                          std::size_t hi, std::size_t& rr, const std::uint64_t* keys, std::int64_t n) {
+  if (p.kind == "round-robin") return lo + rr++ % (hi - lo);
+  const std::size_t light = least_loaded(replicas, lo, hi);
+  if (p.kind != "prefix-affinity" || n == 0) return light;
+  // Longest cached prefix; ties to the lighter replica, then the lower index.
+  std::size_t pick = light;
+  std::int64_t best = 0;
+  for (std::size_t r = lo; r < hi; ++r) {
+    const PrefixCache* c = replicas[r]->prefix_cache();
+    const std::int64_t m = c ? c->match(keys, n).entries : 0;
+    if (m > best || (m == best && m > 0 && replicas[r]->outstanding_tokens() < replicas[pick]->outstanding_tokens())) {
+      best = m;
+      pick = r;
+    }
+  }
+  if (best == 0) return light;
+  const double cap = p.load_cap * static_cast<double>(replicas[light]->outstanding_tokens() + p.slack_tokens);
+  return static_cast<double>(replicas[pick]->outstanding_tokens()) <= cap ? pick : light;
+}
+
+}  // namespace llmsim
