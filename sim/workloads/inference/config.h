@@ -47,6 +47,7 @@ struct InferenceConfig {
   // Latency SLOs (vLLM benchmark_serving's --goodput); < 0 = no bound. `slo` = given at all.
   bool slo = false;
   double slo_ttft = -1, slo_tpot = -1;
+  double slo_stop_attainment = -1;      // slo.stop_below_attainment (< 0 = run to the end)
   std::uint64_t seed = 1;               // workload seed (requests.seed); --seed overrides
   YAML::Node resolved;                  // the document as loaded (config.resolved.yaml)
 };

@@ -50,6 +50,9 @@ LLMSIM_DECLARE_PARAMS(inf_slo, {kKind, "workload:inference.slo", "", {
         .unit(Dim::Time).from(kDoc),
     P::opt("tpot", T::Quantity, "", "time per output token a request must not exceed (absent = no bound)")
         .unit(Dim::Time).from(kDoc),
+    P::opt("stop_below_attainment", T::Number, "",
+           "stop the run (partial, exit 3) once this share of all requests can no longer meet both bounds")
+        .from("docs/plan.md"),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_parallelism, {kKind, "workload:inference.parallelism", "", {
