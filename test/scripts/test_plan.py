@@ -132,12 +132,12 @@ class BruteForce(PlanCase):
         h100 = os.path.join(ROOT, "topologies", "dgx-h100.yaml")
         bound = {"ttft": 1.0, "tpot": 0.05, "attainment": 0.99}
         svc = self.file("s.yaml", f"kind: service\nmodel: {MODEL}\ndtypes: [bf16, fp8]\n"
-                                  f"traffic: {TRAFFIC % (60, 12)}\n"
+                                  f"traffic: {TRAFFIC % (60, 60)}\n"
                                   f"targets: {{ttft_p99: 1 s, tpot_p99: 50 ms, attainment: 0.99}}\n"
                                   "search: {tp: [1, 2], pp: [1, 2], max_batch: [8, 64], bisection_steps: 1}\n")
         prices = self.prices("p.yaml", [("nvidia-h100-sxm", 1)])
         plan_best = best(self.plan(svc, [h100], os.path.join(self.dir, "plan"), prices))
-        work = self.file("w.yaml", f"kind: inference\nmodel: {MODEL}\nrequests: {REQUESTS % (60, 12)}\n")
+        work = self.file("w.yaml", f"kind: inference\nmodel: {MODEL}\nrequests: {REQUESTS % (60, 60)}\n")
         points = []
         for dtype in ("bf16", "fp8"):
             for tp in (1, 2):
