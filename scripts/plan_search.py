@@ -55,6 +55,7 @@ class Planner:
         self.runs = os.path.join(self.outdir, "runs")
         self.all_points = []
         self.results = {}  # point id -> outcome dict
+        self.crashed = []  # point ids without a deterministic result
 
     # ---- one point -------------------------------------------------------------------
     def point(self, cand, replicas, load):
@@ -114,6 +115,8 @@ class Planner:
     def outcome(self, p):
         pdir = sweep.point_dir(self.runs, p)
         res = sweep.read_json(os.path.join(pdir, "result.json")) or {}
+        if res.get("exit_code") not in sweep.DETERMINISTIC_EXITS:
+            self.crashed.append(p["id"])  # crashed, timed out or never ran: not a verdict
         summary = sweep.read_json(os.path.join(pdir, "summary.json")) or {}
         return plan_report.judge(res, summary, self.svc)
 
@@ -214,6 +217,10 @@ def main():
               f"replicas, {b['dtype']}, {b['cost_per_hour']} /h", file=sys.stderr)
     else:
         print("plan: no configuration meets the targets (plan.md says why per system)", file=sys.stderr)
+    if p.crashed:
+        print(f"plan: {len(p.crashed)} runs crashed or timed out (counted as not meeting the targets): see "
+              f"{p.runs}/results.csv; rerun the same command to run them again", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -25,7 +25,7 @@ const char* const kHead =
     "traffic: {requests: {count: 20, rate: 2/s, prompt_tokens: 100, output_tokens: 20}}\n";
 
 Outcome plan(const std::string& dir, const std::string& service, const std::string& extra = "") {
-  return llmsim("plan -w " + service + " -t topologies/dgx-h100.yaml -o " + dir + "/out " + extra);
+  return llmsim_test::llmsim("plan -w " + service + " -t topologies/dgx-h100.yaml -o " + dir + "/out " + extra);
 }
 
 }  // namespace
@@ -86,7 +86,7 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
                           "targets: {ttft_p99: 2 s}\n");
   std::string p = write(d, "p.yaml", "kind: prices\nchips:\n  - {chip: tenstorrent-grayskull-e150, per_device_hour: 1, "
                                      "date: x, source: y}\n");
-  auto o = llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/out -j 1");
+  auto o = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/out -j 1");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   std::string md = slurp(d + "/out/plan.md"), csv = slurp(d + "/out/plan.csv");
@@ -94,7 +94,7 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
   CHECK(md.find("No configuration meets the targets") != std::string::npos);
   CHECK(csv.find("memory: weights") != std::string::npos);
   // Without --prices the shipped example applies and plan.md says so.
-  auto e = llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml -o " + d + "/ex -j 1");
+  auto e = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml -o " + d + "/ex -j 1");
   REQUIRE(e.rc == 0);
   CHECK(slurp(d + "/ex/plan.md").find("the shipped example") != std::string::npos);
   CHECK(slurp(d + "/ex/plan.md").find("no price for tenstorrent-grayskull-e150") != std::string::npos);
