@@ -97,7 +97,12 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
   auto e = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml -o " + d + "/ex -j 1");
   REQUIRE(e.rc == 0);
   CHECK(slurp(d + "/ex/plan.md").find("the shipped example") != std::string::npos);
-  CHECK(slurp(d + "/ex/plan.md").find("no price for tenstorrent-grayskull-e150") != std::string::npos);
+  CHECK(slurp(d + "/ex/plan.md").find("infeasible: memory: weights") != std::string::npos);
+  // A chip without a price is reported, not simulated.
+  p = write(d, "q.yaml", "kind: prices\nchips:\n  - {chip: nvidia-h100-sxm, per_device_hour: 1, date: x, source: y}\n");
+  auto n = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/np -j 1");
+  REQUIRE(n.rc == 0);
+  CHECK(slurp(d + "/np/plan.md").find("infeasible: no price for tenstorrent-grayskull-e150") != std::string::npos);
 }
 
 TEST_CASE("plan: SloWatch stops once more than (1 - attainment) of all requests missed", "[plan]") {
