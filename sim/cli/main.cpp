@@ -2,11 +2,11 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include <unistd.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
     if (*desc_cmd) return cmd_describe(desc, std::cout);
     if (*plan_cmd) {
       long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-      plan.jobs = plan_jobs_s.empty() ? std::max(1L, cpus) : static_cast<std::int64_t>(flag_count("--jobs", plan_jobs_s, 1));
+      plan.jobs =
+          plan_jobs_s.empty() ? std::max(1L, cpus) : static_cast<std::int64_t>(flag_count("--jobs", plan_jobs_s, 1));
       return cmd_plan(plan, std::cout);
     }
   } catch (const InputError& e) {

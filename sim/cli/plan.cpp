@@ -5,12 +5,12 @@
 // scripts/plan_search.py, which simulates the survivors through the sweep runner (one
 // `llmsim run` child per point: SystemC elaborates once per process) and writes plan.csv
 // and plan.md.
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <climits>
@@ -118,7 +118,8 @@ void enumerate(const Service& s, const System& sys, const ChipSpec& chip, Json& 
                 c["prefill_share"] = share;
                 double bound = roofline_rps(s, chip, dtype, per, mb);
                 std::int64_t r_max = sys.devices / per, r_min = 1;
-                if (sys.resizable) r_min = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(s.demand_rps / bound - 1e-9)));
+                if (sys.resizable)
+                  r_min = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(s.demand_rps / bound - 1e-9)));
                 else r_min = r_max;
                 if (share > 0) r_min = std::max<std::int64_t>(r_min, 2);  // one prefill + one decode replica
                 c["bound_rps_per_replica"] = bound;
@@ -150,7 +151,9 @@ System load_system(const std::string& path, ChipCatalog& catalog, const Prices& 
   if (sys.devices == 0) throw InputError({path, 0, 0}, "topology has no devices: nothing to plan on");
   sys.chip = topo.device_chip[0]->name;
   for (const auto* c : topo.device_chip)
-    if (c->name != sys.chip) throw InputError({path, 0, 0}, "plan needs one chip kind per system (found " + sys.chip + " and " + c->name + ")");
+    if (c->name != sys.chip)
+      throw InputError({path, 0, 0},
+                       "plan needs one chip kind per system (found " + sys.chip + " and " + c->name + ")");
   // Fewer devices by --set topology.count only where the fabric's shape follows the count
   // (switch, fully-connected, ring); torus / mesh dims and explicit links are run whole.
   sys.resizable = doc.root["count"] && !doc.root["nodes"];
@@ -198,7 +201,8 @@ std::string service_workload(const Service& s) {
   double stop = t.attainment > 0 ? t.attainment : (one_bound ? 0.99 - 1.0 / static_cast<double>(s.requests) : -1);
   if (stop > 0) slo["stop_below_attainment"] = resolved_number(stop);
   if (slo.size() > 0) w["slo"] = slo;
-  return "# Written by llmsim plan: the service as a serving workload (points vary it by --set).\n" + yaml_text(w) + "\n";
+  return "# Written by llmsim plan: the service as a serving workload (points vary it by --set).\n" + yaml_text(w) +
+         "\n";
 }
 
 Json targets_json(const ServiceTargets& t) {
@@ -227,7 +231,8 @@ int run_driver(const PlanArgs& args, const std::string& outdir) {
     throw std::runtime_error("cannot start python3 (scripts/plan_search.py needs Python 3)");
   }
   // Ctrl-C reaches the driver (same process group); it stops its runs and exits 130.
-  struct sigaction ign {}, old_int {};
+  struct sigaction ign {
+  }, old_int{};
   ign.sa_handler = SIG_IGN;
   sigaction(SIGINT, &ign, &old_int);
   int status = 0;
@@ -251,20 +256,27 @@ int cmd_plan(const PlanArgs& args, std::ostream& out) {
   Json space, systems = Json::array(), cands = Json::array();
   for (const auto& t : args.topologies) {
     System sys = load_system(t, catalog, prices);
-    Json js{{"name", sys.name}, {"topology", sys.topology}, {"chip", sys.chip}, {"devices", sys.devices},
-            {"resizable", sys.resizable}, {"price_per_device_hour", sys.price}, {"price_how", sys.price_how},
-            {"price_source", sys.price_source}, {"price_date", sys.price_date}, {"pruned", sys.pruned}};
+    Json js{{"name", sys.name},           {"topology", sys.topology},         {"chip", sys.chip},
+            {"devices", sys.devices},     {"resizable", sys.resizable},       {"price_per_device_hour", sys.price},
+            {"price_how", sys.price_how}, {"price_source", sys.price_source}, {"price_date", sys.price_date},
+            {"pruned", sys.pruned}};
     for (const auto& o : systems)
       if (o["name"] == sys.name) throw InputError({t, 0, 0}, "system '" + sys.name + "' is given twice");
     systems.push_back(js);
     if (sys.pruned.empty()) enumerate(s, sys, catalog.get(sys.chip), cands);
   }
-  space["service"] = {{"file", s.file}, {"model", s.model.name}, {"dtypes", s.dtypes}, {"requests", s.requests},
-                      {"demand_rps", s.demand_rps}, {"mean_prompt_tokens", s.mean_prompt},
-                      {"mean_output_tokens", s.mean_output}, {"targets", targets_json(s.targets)},
+  space["service"] = {{"file", s.file},
+                      {"model", s.model.name},
+                      {"dtypes", s.dtypes},
+                      {"requests", s.requests},
+                      {"demand_rps", s.demand_rps},
+                      {"mean_prompt_tokens", s.mean_prompt},
+                      {"mean_output_tokens", s.mean_output},
+                      {"targets", targets_json(s.targets)},
                       {"load_key", s.use_trace ? "workload.trace.time_scale" : "workload.requests.rate"},
                       {"base_time_scale", s.use_trace ? s.trace.time_scale : 1.0},
-                      {"bisection_steps", s.search.bisection_steps}, {"min_load", s.search.min_load}};
+                      {"bisection_steps", s.search.bisection_steps},
+                      {"min_load", s.search.min_load}};
   space["prices"] = {{"file", prices.file}, {"example", example}, {"currency", prices.currency}};
   space["systems"] = systems;
   space["candidates"] = cands;

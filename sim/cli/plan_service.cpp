@@ -52,7 +52,10 @@ ServiceTargets parse_targets(Params t) {
     double v = t.qty(k);  // a latency: "2 s", "200 ms" (a size or a bare number is refused there)
     if (!(v > 0)) t.fail(k, "must be a latency > 0");
     std::string key = k;
-    (key == "ttft_p99" ? g.ttft_p99 : key == "tpot_p99" ? g.tpot_p99 : key == "tpot_mean" ? g.tpot_mean : g.e2e_p99) = v;
+    (key == "ttft_p99"    ? g.ttft_p99
+     : key == "tpot_p99"  ? g.tpot_p99
+     : key == "tpot_mean" ? g.tpot_mean
+                          : g.e2e_p99) = v;
   }
   if (t.has("attainment")) {
     g.attainment = t.num("attainment");
@@ -102,8 +105,9 @@ ServiceSearch parse_search(Params s, const std::string& file) {
   std::int64_t most_tokens = *std::max_element(g.max_batched_tokens.begin(), g.max_batched_tokens.end());
   std::int64_t least_batch = *std::min_element(g.max_batch.begin(), g.max_batch.end());
   if (most_tokens < least_batch) {
-    s.fail("max_batched_tokens", "every value is below every max_batch (max_batched_tokens >= max_batch is "
-                                 "required): contradictory search");
+    s.fail("max_batched_tokens",
+           "every value is below every max_batch (max_batched_tokens >= max_batch is "
+           "required): contradictory search");
   }
   s.finish();
   return g;
@@ -126,8 +130,9 @@ void measure_traffic(Service& s) {
     s.mean_output = o / static_cast<double>(reqs.size());
   } else {
     if (s.synthetic.arrival == "at-once") {
-      throw InputError({s.file, 0, 0}, "traffic.requests: arrival at-once has no rate to plan for (use poisson, "
-                                       "gamma or fixed)");
+      throw InputError({s.file, 0, 0},
+                       "traffic.requests: arrival at-once has no rate to plan for (use poisson, "
+                       "gamma or fixed)");
     }
     s.requests = s.synthetic.count;
     s.demand_rps = s.synthetic.rate;
@@ -152,7 +157,10 @@ Service load_service(const std::string& path) {
     // A path is made absolute so the generated workload finds it from anywhere; a catalog
     // name stays a name (load_model_ref's test).
     const std::string& r = s.model_ref;
-    auto ends = [&](const char* e) { std::string x(e); return r.size() > x.size() && r.compare(r.size() - x.size(), x.size(), x) == 0; };
+    auto ends = [&](const char* e) {
+      std::string x(e);
+      return r.size() > x.size() && r.compare(r.size() - x.size(), x.size(), x) == 0;
+    };
     if (r.find('/') != std::string::npos || ends(".yaml") || ends(".json")) {
       std::string a = abs_path(r[0] == '/' ? r : doc.dir() + "/" + r);
       s.model_ref = a[0] == '/' ? a : abs_path(project_root() + "/" + r);

@@ -26,7 +26,7 @@ struct ServiceSearch {
   std::vector<bool> chunked_prefill{true};
   std::vector<double> prefill_share{0.0};  // disaggregation: share of replicas that only prefill
   std::int64_t bisection_steps = 6;
-  double min_load = 1.0 / 16.0;            // lowest load multiple bisected for a config failing at 1
+  double min_load = 1.0 / 16.0;  // lowest load multiple bisected for a config failing at 1
 };
 
 struct Service {
@@ -49,7 +49,7 @@ Service load_service(const std::string& path);
 // A chip's price per device-hour: a list price, or capex + power as total cost of ownership.
 struct ChipPrice {
   double per_device_hour = 0;
-  std::string how;     // "list" | "tco"
+  std::string how;  // "list" | "tco"
   std::string date, source;
   SourcePos pos;
 };

@@ -49,8 +49,9 @@ TEST_CASE("plan: contradictory constraints exit 2 with the position", "[plan][cl
   std::string d = make_tmpdir("plan-contra");
   auto o = plan(d, write(d, "a.yaml", std::string(kHead) + "targets: {ttft_p99: 2 s, e2e_p99: 1 s}\n"));
   one_error_line(o, "contradictory");
-  o = plan(d, write(d, "b.yaml", std::string(kHead) +
-                                     "targets: {ttft_p99: 2 s}\nsearch: {max_batch: [256], max_batched_tokens: [128]}\n"));
+  o = plan(d, write(d, "b.yaml",
+                    std::string(kHead) +
+                        "targets: {ttft_p99: 2 s}\nsearch: {max_batch: [256], max_batched_tokens: [128]}\n"));
   one_error_line(o, "contradictory");
   o = plan(d, write(d, "c.yaml", std::string(kHead) + "targets: {ttft_p99: 2 s}\nsearch: {tp: [0]}\n"));
   one_error_line(o, "whole numbers >= 1");
@@ -72,7 +73,8 @@ TEST_CASE("plan: prices for an unknown chip, or without a source, exit 2 at the 
   CHECK(o.text.find("nvidia-h900") != std::string::npos);
   p = write(d, "q.yaml", "kind: prices\nchips:\n  - {chip: nvidia-h100-sxm, per_device_hour: 2, date: x}\n");
   one_error_line(plan(d, svc, "--prices " + p), "source");
-  p = write(d, "r.yaml", "kind: prices\nchips:\n  - {chip: nvidia-h100-sxm, per_device_hour: -2, date: x, source: y}\n");
+  p = write(d, "r.yaml",
+            "kind: prices\nchips:\n  - {chip: nvidia-h100-sxm, per_device_hour: -2, date: x, source: y}\n");
   one_error_line(plan(d, svc, "--prices " + p), "per_device_hour");
   CHECK_FALSE(exists(d + "/out"));
 }
@@ -84,9 +86,11 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
                           "kind: service\nmodel: llama-3.1-70b\ndtypes: [bf16]\n"
                           "traffic: {requests: {count: 20, rate: 1/s, prompt_tokens: 100, output_tokens: 20}}\n"
                           "targets: {ttft_p99: 2 s}\n");
-  std::string p = write(d, "p.yaml", "kind: prices\nchips:\n  - {chip: tenstorrent-grayskull-e150, per_device_hour: 1, "
-                                     "date: x, source: y}\n");
-  auto o = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/out -j 1");
+  std::string p = write(d, "p.yaml",
+                        "kind: prices\nchips:\n  - {chip: tenstorrent-grayskull-e150, per_device_hour: 1, "
+                        "date: x, source: y}\n");
+  auto o = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d +
+                               "/out -j 1");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   std::string md = slurp(d + "/out/plan.md"), csv = slurp(d + "/out/plan.csv");
@@ -100,7 +104,8 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
   CHECK(slurp(d + "/ex/plan.md").find("infeasible: memory: weights") != std::string::npos);
   // A chip without a price is reported, not simulated.
   p = write(d, "q.yaml", "kind: prices\nchips:\n  - {chip: nvidia-h100-sxm, per_device_hour: 1, date: x, source: y}\n");
-  auto n = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/np -j 1");
+  auto n =
+      llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/np -j 1");
   REQUIRE(n.rc == 0);
   CHECK(slurp(d + "/np/plan.md").find("infeasible: no price for tenstorrent-grayskull-e150") != std::string::npos);
 }

@@ -142,7 +142,8 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
     }
     if (g.has("stop_below_attainment")) {
       c.slo_stop_attainment = g.num("stop_below_attainment");
-      if (!(c.slo_stop_attainment > 0 && c.slo_stop_attainment <= 1)) g.fail("stop_below_attainment", "must be in (0, 1]");
+      if (!(c.slo_stop_attainment > 0 && c.slo_stop_attainment <= 1))
+        g.fail("stop_below_attainment", "must be in (0, 1]");
     }
     g.finish();
   }

@@ -140,8 +140,7 @@ bool SloWatch::unmeetable(std::string& why) const {
   if (attainment_ < 0 || misses_ <= allowed_) return false;
   std::ostringstream s;
   s << "slo.stop_below_attainment: " << misses_ << " of " << missed_.size()
-    << " requests missed the SLO bounds, more than the " << allowed_ << " that attainment " << attainment_
-    << " allows";
+    << " requests missed the SLO bounds, more than the " << allowed_ << " that attainment " << attainment_ << " allows";
   why = s.str();
   return true;
 }

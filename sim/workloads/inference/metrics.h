@@ -39,8 +39,12 @@ class SloWatch {
   SloWatch() = default;
   SloWatch(const SloTargets& slo, double attainment, std::size_t requests);
   void rejected(std::size_t q) { miss(q); }
-  void first_token(std::size_t q, Seconds ttft) { if (slo_.ttft >= 0 && ttft > slo_.ttft) miss(q); }
-  void done(std::size_t q, Seconds tpot) { if (slo_.tpot >= 0 && tpot > slo_.tpot) miss(q); }
+  void first_token(std::size_t q, Seconds ttft) {
+    if (slo_.ttft >= 0 && ttft > slo_.ttft) miss(q);
+  }
+  void done(std::size_t q, Seconds tpot) {
+    if (slo_.tpot >= 0 && tpot > slo_.tpot) miss(q);
+  }
   // True (with the arithmetic in `why`) once the target is out of reach.
   bool unmeetable(std::string& why) const;
 
