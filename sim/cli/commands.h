@@ -2,6 +2,7 @@
 // Each returns the process exit status; errors propagate as InputError (2),
 // InfeasibleError (3) or other exceptions (1), mapped in main.cpp.
 #pragma once
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -41,6 +42,15 @@ int cmd_describe(const DescribeArgs& args, std::ostream& out);
 // What kind of document a file is, from its fields: "topology", "chip", "workload",
 // "model" (HuggingFace config.json or catalog YAML), or "" if it cannot be told.
 std::string classify_doc(const Doc& doc);
+
+// `llmsim plan` (issue 15; sim/cli/plan.cpp, docs/plan.md).
+struct PlanArgs {
+  std::string service, prices, outdir;
+  std::vector<std::string> topologies;
+  std::int64_t jobs = 1;
+  bool slurm = false;
+};
+int cmd_plan(const PlanArgs& args, std::ostream& out);
 
 // Per-kind validators used by `check` (each prints a short report of what it found).
 void check_chip_doc(const Doc& doc, std::ostream& out);

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include <unistd.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -101,6 +102,16 @@ int main(int argc, char** argv) {
   desc_cmd->add_option("kind", desc.kind, "chip | topology | workload | workload:KIND")->required();
   desc_cmd->add_option("--format", desc.format, "table | yaml | csv")->check(CLI::IsMember({"table", "yaml", "csv"}));
 
+  PlanArgs plan;
+  std::string plan_jobs_s;
+  auto* plan_cmd = app.add_subcommand("plan", "Cheapest system and configuration meeting a service's targets");
+  plan_cmd->add_option("-w,--service", plan.service, "Service YAML (kind: service)")->required();
+  plan_cmd->add_option("-t,--topology", plan.topologies, "System topology YAML(s)")->required();
+  plan_cmd->add_option("--prices", plan.prices, "Prices YAML (default: the example prices/example.yaml)");
+  plan_cmd->add_option("-j,--jobs", plan_jobs_s, "Simulations at once (default: CPUs)");
+  plan_cmd->add_flag("--slurm", plan.slurm, "Run each round as a Slurm array job (scripts/sweep --slurm)");
+  plan_cmd->add_option("-o,--out", plan.outdir, "Output folder")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -130,6 +141,12 @@ int main(int argc, char** argv) {
     if (*dev_cmd) return cmd_devices(dev, std::cout);
     if (*fit_cmd) return cmd_fit(fit, std::cout);
     if (*desc_cmd) return cmd_describe(desc, std::cout);
+    if (*plan_cmd) {
+      long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+      plan.jobs =
+          plan_jobs_s.empty() ? std::max(1L, cpus) : static_cast<std::int64_t>(flag_count("--jobs", plan_jobs_s, 1));
+      return cmd_plan(plan, std::cout);
+    }
   } catch (const InputError& e) {
     return report_input_error(e);
   } catch (const InfeasibleError& e) {

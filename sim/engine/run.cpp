@@ -113,6 +113,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
       stop_reason = "--max-sim-time reached";
       return false;
     }
+    if (workload->stop_requested(stop_reason)) return false;
     if (q.events_run() - events_at_check >= 4096) {
       events_at_check = q.events_run();
       auto now = std::chrono::steady_clock::now();

@@ -37,6 +37,12 @@ class Workload {
   // After the queue drained: what is still waiting (a deadlock: a receive with no send, a
   // collective some member never joined). Non-empty => the run ends with exit 3 naming them.
   virtual std::vector<std::string> waiting(Simulation& sim) { (void)sim; return {}; }
+  // Whether the workload wants the run stopped now, and why (checked between events; the run
+  // then ends partial, exit 3): serving targets that can no longer be met (issue 15).
+  virtual bool stop_requested(std::string& why) const {
+    (void)why;
+    return false;
+  }
   // How far the run is (called about once a second while a progress line is shown).
   virtual WorkProgress progress(Simulation& sim) { (void)sim; return {}; }
   // After load, for `llmsim check`: what the document resolves to (training: the rank map).

@@ -53,3 +53,8 @@ TEST_CASE("scripts/sweep --slurm: a private single-node Slurm cluster runs the s
 TEST_CASE("scripts/format: only the C++ lines changed since BASE are checked and formatted", "[format]") {
   python_suite("test_format.py");
 }
+
+TEST_CASE("llmsim plan: k replicas, monotone in targets and prices, pruning keeps the brute-force best",
+          "[plan][slow]") {
+  python_suite("test_plan.py");
+}

@@ -181,6 +181,11 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
       if (!(v > 0)) g.fail(k, "must be > 0");
       (std::string(k) == "ttft" ? c.slo_ttft : c.slo_tpot) = v;
     }
+    if (g.has("stop_below_attainment")) {
+      c.slo_stop_attainment = g.num("stop_below_attainment");
+      if (!(c.slo_stop_attainment > 0 && c.slo_stop_attainment <= 1))
+        g.fail("stop_below_attainment", "must be in (0, 1]");
+    }
     g.finish();
   }
 

@@ -53,6 +53,7 @@ struct InferenceConfig {
   bool slo = false;
   double slo_ttft = -1, slo_tpot = -1;
   SpeculativeConfig spec;               // speculative decoding (speculative.h); off by default
+  double slo_stop_attainment = -1;      // slo.stop_below_attainment (< 0 = run to the end)
   std::uint64_t seed = 1;               // workload seed (requests.seed); --seed overrides
   YAML::Node resolved;                  // the document as loaded (config.resolved.yaml)
 };

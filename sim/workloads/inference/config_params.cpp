@@ -50,12 +50,22 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
         .nested("workload:inference.slo").from("vLLM benchmark_serving --goodput"),
 }});
 
-LLMSIM_DECLARE_PARAMS(inf_slo, {kKind, "workload:inference.slo", "", {
-    P::opt("ttft", T::Quantity, "", "time to first token a request must not exceed (absent = no bound)")
-        .unit(Dim::Time).from(kDoc),
-    P::opt("tpot", T::Quantity, "", "time per output token a request must not exceed (absent = no bound)")
-        .unit(Dim::Time).from(kDoc),
-}});
+LLMSIM_DECLARE_PARAMS(
+    inf_slo,
+    {kKind,
+     "workload:inference.slo",
+     "",
+     {
+         P::opt("ttft", T::Quantity, "", "time to first token a request must not exceed (absent = no bound)")
+             .unit(Dim::Time)
+             .from(kDoc),
+         P::opt("tpot", T::Quantity, "", "time per output token a request must not exceed (absent = no bound)")
+             .unit(Dim::Time)
+             .from(kDoc),
+         P::opt("stop_below_attainment", T::Number, "",
+                "stop the run (partial, exit 3) once this share of all requests can no longer meet both bounds")
+             .from("docs/plan.md"),
+     }});
 
 LLMSIM_DECLARE_PARAMS(inf_parallelism, {kKind, "workload:inference.parallelism", "", {
     P::opt("tp", T::Positive, "1", "tensor-parallel degree").from(kDoc),

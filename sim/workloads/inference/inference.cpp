@@ -53,6 +53,8 @@ class Inference : public Workload {
     res_.assign(reqs_.size(), RequestResult{});
     admit_t_.assign(reqs_.size(), -1);
     last_token_.assign(reqs_.size(), -1);
+    if (cfg_.slo_stop_attainment > 0)
+      slo_watch_ = SloWatch(SloTargets{cfg_.slo_ttft, cfg_.slo_tpot}, cfg_.slo_stop_attainment, reqs_.size());
     const ChipSpec& chip = sim.device(0).chip();
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
     if (cfg_.spec.draft_model()) {
@@ -135,6 +137,8 @@ class Inference : public Workload {
     if (cfg_.sched.prefix_caching) j["prefix_cache"] = prefix_cache_summary(scheds_, cfg_.sched.prefix_block_tokens);
     summary["inference"] = j;
   }
+
+  bool stop_requested(std::string& why) const override { return slo_watch_.unmeetable(why); }
 
   // Requests settled (completed or rejected) out of all: the progress line's count and ETA.
   WorkProgress progress(Simulation& sim) override {
@@ -244,6 +248,7 @@ class Inference : public Workload {
                 (split == 0 || replicas_[split]->sched->can_ever_fit(q.prompt_tokens, q.output_tokens));
     if (!fits) {
       res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
+      slo_watch_.rejected(i);
       ++settled_;
       return;
     }
@@ -397,10 +402,15 @@ class Inference : public Workload {
       if (rep.sched->emitted_tokens()[e] > 1) itl_[0] += rep.sched->emitted_tokens()[e] - 1;
       last_token_[q] = now;
     }
-    for (std::size_t q : first) res_[q].first_token = to_seconds(now);
+    for (std::size_t q : first) {
+      res_[q].first_token = to_seconds(now);
+      slo_watch_.first_token(q, res_[q].first_token - reqs_[q].arrival);
+    }
     for (std::size_t q : done) {
       res_[q].finish = to_seconds(now);
       res_[q].done = true;
+      const std::int64_t out = reqs_[q].output_tokens;  // TPOT as metrics.cpp defines it
+      if (out > 1) slo_watch_.done(q, (res_[q].finish - res_[q].first_token) / static_cast<double>(out - 1));
       ++settled_;
       if (sim_->recorder().on()) {
         SimTime arr = to_simtime(reqs_[q].arrival), ft = to_simtime(res_[q].first_token);
@@ -435,6 +445,7 @@ class Inference : public Workload {
   std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;
   std::size_t settled_ = 0;  // completed + rejected
+  SloWatch slo_watch_;       // slo.stop_below_attainment
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "sim/workloads/inference/metrics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -142,6 +143,29 @@ Json prefix_cache_summary(const std::vector<const ReplicaScheduler*>& replicas, 
   j["prefill_tokens_saved"] = t.cached_tokens;
   j["entries_at_end"] = entries;
   return j;
+}
+
+SloWatch::SloWatch(const SloTargets& slo, double attainment, std::size_t requests)
+    : slo_(slo), attainment_(attainment), missed_(requests, 0) {
+  // Misses allowed: the largest k with (n - k) / n >= attainment (a hair of tolerance so
+  // 0.99 x 100 does not round down on float noise).
+  const double n = static_cast<double>(requests);
+  allowed_ = static_cast<std::int64_t>(std::floor((1.0 - attainment) * n + 1e-9));
+}
+
+void SloWatch::miss(std::size_t q) {
+  if (attainment_ < 0 || missed_[q]) return;
+  missed_[q] = 1;
+  ++misses_;
+}
+
+bool SloWatch::unmeetable(std::string& why) const {
+  if (attainment_ < 0 || misses_ <= allowed_) return false;
+  std::ostringstream s;
+  s << "slo.stop_below_attainment: " << misses_ << " of " << missed_.size()
+    << " requests missed the SLO bounds, more than the " << allowed_ << " that attainment " << attainment_ << " allows";
+  why = s.str();
+  return true;
 }
 
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res) {

@@ -32,6 +32,32 @@ struct SloTargets {
   Seconds ttft = -1, tpot = -1;
 };
 
+// Early stop (slo.stop_below_attainment, issue 15): counts the requests that can no longer
+// meet both bounds (rejected, first token past the TTFT bound, TPOT past its bound at
+// completion). Once more than (1 - attainment) of all requests missed, the attainment over
+// all requests can no longer be reached whatever the rest do, so the run may stop there.
+class SloWatch {
+ public:
+  SloWatch() = default;
+  SloWatch(const SloTargets& slo, double attainment, std::size_t requests);
+  void rejected(std::size_t q) { miss(q); }
+  void first_token(std::size_t q, Seconds ttft) {
+    if (slo_.ttft >= 0 && ttft > slo_.ttft) miss(q);
+  }
+  void done(std::size_t q, Seconds tpot) {
+    if (slo_.tpot >= 0 && tpot > slo_.tpot) miss(q);
+  }
+  // True (with the arithmetic in `why`) once the target is out of reach.
+  bool unmeetable(std::string& why) const;
+
+ private:
+  void miss(std::size_t q);
+  SloTargets slo_;
+  double attainment_ = -1;  // < 0: never stop
+  std::vector<char> missed_;
+  std::int64_t misses_ = 0, allowed_ = 0;
+};
+
 // {mean, p50, p90, p95, p99, max}; percentiles by linear interpolation between order
 // statistics (numpy's default), so they are exact and reproducible.
 Json distribution(std::vector<double> v);

@@ -1,0 +1,104 @@
+// `kind: service` and `kind: prices` parameters (issue 15, `llmsim plan`), declared once
+// (sim/core/params.h); load_service / load_prices read them by name.
+#include "sim/core/params.h"
+
+namespace llmsim {
+namespace {
+
+using P = ParamDecl;
+using T = ParamType;
+const char* const kDoc = "docs/plan.md";
+
+}  // namespace
+
+LLMSIM_DECLARE_PARAMS(
+    svc_root,
+    {"service",
+     "service",
+     "a served model, its traffic and targets (llmsim plan)",
+     {
+         P::req("kind", T::String, "service").from(kDoc),
+         P::opt("name", T::String, "", "label").from(kDoc),
+         P::opt("description", T::String, "", "free text").from(kDoc),
+         P::req("model", T::String, "workloads/models name, or a model YAML / config.json path").from(kDoc),
+         P::opt("dtypes", T::List, "[bf16]", "weight dtypes the plan may use (each chip must run it)").from(kDoc),
+         P::req("traffic", T::Map, "the requests: `trace:` or `requests:` as in kind: inference")
+             .nested("service.traffic")
+             .from(kDoc),
+         P::req("targets", T::Map, "latency targets and attainment").nested("service.targets").from(kDoc),
+         P::opt("search", T::Map, "", "what the plan varies").nested("service.search").from(kDoc),
+     }});
+
+LLMSIM_DECLARE_PARAMS(svc_traffic,
+                      {"service",
+                       "service.traffic",
+                       "",
+                       {
+                           P::opt("trace", T::Map, "", "a recorded trace (workload:inference.trace)")
+                               .nested("workload:inference.trace")
+                               .from(kDoc),
+                           P::opt("requests", T::Map, "", "synthetic requests (workload:inference.requests)")
+                               .nested("workload:inference.requests")
+                               .from(kDoc),
+                       }});
+
+LLMSIM_DECLARE_PARAMS(
+    svc_targets,
+    {"service",
+     "service.targets",
+     "at least one latency target",
+     {
+         P::opt("ttft_p99", T::Quantity, "", "99th percentile time to first token").unit(Dim::Time).from(kDoc),
+         P::opt("tpot_p99", T::Quantity, "", "99th percentile time per output token").unit(Dim::Time).from(kDoc),
+         P::opt("tpot_mean", T::Quantity, "", "mean time per output token").unit(Dim::Time).from(kDoc),
+         P::opt("e2e_p99", T::Quantity, "", "99th percentile request latency").unit(Dim::Time).from(kDoc),
+         P::opt("attainment", T::Number, "",
+                "share of all requests that must meet ttft_p99 and tpot_p99 as per-request bounds (goodput), (0, 1]")
+             .from("vLLM benchmark_serving --goodput"),
+     }});
+
+LLMSIM_DECLARE_PARAMS(
+    svc_search,
+    {"service",
+     "service.search",
+     "",
+     {
+         P::opt("tp", T::List, "powers of two", "tensor-parallel degrees tried").from(kDoc),
+         P::opt("pp", T::List, "powers of two", "pipeline depths tried").from(kDoc),
+         P::opt("max_batch", T::List, "[256]", "scheduler.max_batch values tried").from(kDoc),
+         P::opt("max_batched_tokens", T::List, "[8192]", "scheduler.max_batched_tokens values tried").from(kDoc),
+         P::opt("chunked_prefill", T::List, "[true]", "scheduler.chunked_prefill values tried").from(kDoc),
+         P::opt("prefill_share", T::List, "[0]", "shares of replicas that only prefill (0 = colocated), [0, 1)")
+             .from("Splitwise, DistServe"),
+         P::opt("bisection_steps", T::Positive, "6", "capacity bisection steps (log-space)").from(kDoc),
+         P::opt("min_load", T::Number, "0.0625", "lowest multiple of the traffic's rate bisected, (0, 1)").from(kDoc),
+     }});
+
+LLMSIM_DECLARE_PARAMS(prices_root,
+                      {"prices",
+                       "prices",
+                       "cost per device-hour per chip (llmsim plan --prices)",
+                       {
+                           P::req("kind", T::String, "prices").from(kDoc),
+                           P::opt("currency", T::String, "USD", "currency of every figure").from(kDoc),
+                           P::opt("note", T::String, "", "free text").from(kDoc),
+                           P::req("chips", T::List, "one entry per chip").nested("prices.chips[]").from(kDoc),
+                       }});
+
+LLMSIM_DECLARE_PARAMS(
+    prices_chip,
+    {"prices",
+     "prices.chips[]",
+     "a list price, or capex + power (TCO)",
+     {
+         P::req("chip", T::String, "catalog chip name").from(kDoc),
+         P::opt("per_device_hour", T::Number, "", "list price per device-hour (or capex + years)").from(kDoc),
+         P::opt("capex", T::Number, "", "TCO: purchase price per device, incl. its share of the server").from(kDoc),
+         P::opt("years", T::Number, "", "TCO: depreciation period").from(kDoc),
+         P::opt("pue", T::Number, "1.0", "TCO: data-centre power usage effectiveness, >= 1").from(kDoc),
+         P::opt("per_kwh", T::Number, "0", "TCO: energy price per kWh (at the chip's TDP x PUE)").from(kDoc),
+         P::req("date", T::String, "when the price was read").from(kDoc),
+         P::req("source", T::String, "where it comes from (a docs/sources.md key)").from(kDoc),
+     }});
+
+}  // namespace llmsim

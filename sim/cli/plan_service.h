@@ -1,0 +1,65 @@
+// `llmsim plan` inputs (issue 15): the `kind: service` document (model, allowed dtypes,
+// traffic, targets, search space) and the prices file. Parsed once, strictly, with
+// positioned errors; the declarations live in plan_params.cpp.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/core/yaml_doc.h"
+#include "sim/llm/model.h"
+#include "sim/spec/chip.h"
+#include "sim/traces/request.h"
+
+namespace llmsim {
+
+// Targets; < 0 = not given. Latencies in seconds, attainment a fraction in (0, 1].
+struct ServiceTargets {
+  double ttft_p99 = -1, tpot_p99 = -1, tpot_mean = -1, e2e_p99 = -1, attainment = -1;
+};
+
+// What the search may vary (each list is tried whole; empty tp / pp = powers of two).
+struct ServiceSearch {
+  std::vector<std::int64_t> tp, pp;
+  std::vector<std::int64_t> max_batch{256}, max_batched_tokens{8192};
+  std::vector<bool> chunked_prefill{true};
+  std::vector<double> prefill_share{0.0};  // disaggregation: share of replicas that only prefill
+  std::int64_t bisection_steps = 6;
+  double min_load = 1.0 / 16.0;  // lowest load multiple bisected for a config failing at 1
+};
+
+struct Service {
+  std::string file, model_ref;
+  ModelSpec model;
+  std::vector<std::string> dtypes;
+  bool use_trace = false;
+  TraceOptions trace;
+  SyntheticSpec synthetic;
+  YAML::Node traffic;  // the `trace:` / `requests:` block as loaded (file made absolute)
+  ServiceTargets targets;
+  ServiceSearch search;
+  // The traffic as measured: requests, their rate, their mean token counts.
+  std::int64_t requests = 0;
+  double demand_rps = 0, mean_prompt = 0, mean_output = 0;
+};
+
+Service load_service(const std::string& path);
+
+// A chip's price per device-hour: a list price, or capex + power as total cost of ownership.
+struct ChipPrice {
+  double per_device_hour = 0;
+  std::string how;  // "list" | "tco"
+  std::string date, source;
+  SourcePos pos;
+};
+
+struct Prices {
+  std::string file, currency = "USD";
+  std::map<std::string, ChipPrice> chips;  // by catalog chip name
+};
+
+// Unknown chips, non-positive prices, missing dates or sources: InputError at the entry.
+Prices load_prices(const std::string& path, ChipCatalog& catalog);
+
+}  // namespace llmsim
