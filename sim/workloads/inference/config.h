@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/llm/model.h"
+#include "sim/software/stack.h"
 #include "sim/spec/chip.h"
 #include "sim/topo/topology.h"
 #include "sim/traces/request.h"
@@ -39,6 +40,7 @@ struct InferenceConfig {
   std::int64_t engines = 1;
   std::string collective_algorithm = "auto";
   SchedulerConfig sched;
+  SoftwareStack software;               // host, launch and library behaviour (docs/software.md)
   std::string router = "round-robin";   // round-robin | least-loaded
   std::int64_t prefill_replicas = 0;    // disaggregated prefill pool size (0 = colocated)
   bool use_trace = false;

@@ -141,8 +141,10 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       c.bytes += oc.bytes * times;
       c.energy += oc.energy * times;
       if (oc.tier == chip_.placement.kv_cache) c.kv_tier_memory += oc.memory_time * times;
+      if (oc.memory_bound) c.memory_bound += oc.time * times;
     }
     c.compute += once * times;
+    c.kernels += static_cast<std::int64_t>(ops.size() * times);
     return once;
   };
   c.layer_compute = add(layer_ops(s), static_cast<double>(c.layers));
@@ -161,6 +163,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       c.alltoalls = 2 * c.layers;
     }
   }
+  c.kernels += c.allreduces + c.alltoalls;
   if (stage < cfg_.pp - 1) c.send_bytes = T * cfg_.model.hidden * kActivationBytes;
   return c;
 }
