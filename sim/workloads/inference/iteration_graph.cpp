@@ -25,8 +25,8 @@ IterationGraph::IterationGraph(Simulation& sim, const InferenceConfig& cfg, cons
 void IterationGraph::build() {
   const bool overlap = cfg_.software.host_overlap;
   const int prep = 0, launch = 1;  // the first two nodes
-  graph_.add([this, prep](OpGraph::Done) { host_delay(prep_, "host prep", prep); });
-  graph_.add([this, launch](OpGraph::Done) { host_delay(launch_, "kernel launch", launch); },
+  graph_.add([this, prep](OpGraph::Done) { host_delay(prep_, "host prep", prep, false); });
+  graph_.add([this, launch](OpGraph::Done) { host_delay(launch_, "kernel launch", launch, launch_hidden_); },
                                 overlap ? std::vector<int>{} : std::vector<int>{prep});
   std::vector<int> last;  // the nodes the next step waits for
   if (!overlap) last.push_back(prep);
@@ -68,7 +68,7 @@ void IterationGraph::build() {
 }
 
 // A host-side delay node (preparation or launches), shown on the replica's host track.
-void IterationGraph::host_delay(Seconds t, const char* what, int node) {
+void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidden) {
   if (t <= 0) {
     graph_.complete(node);
     return;
@@ -77,6 +77,10 @@ void IterationGraph::host_delay(Seconds t, const char* what, int node) {
   if (sim_.recorder().on()) {
     if (host_track_ < 0) host_track_ = sim_.recorder().track(sim_.device(stages_.front().front()).label(), "host", -1);
     sim_.recorder().span(host_track_, what, "host", start, end, "");
+  }
+  if (hidden) {
+    graph_.complete(node);
+    return;
   }
   sim_.queue().at(end, [this, node] { graph_.complete(node); });
 }
@@ -123,6 +127,11 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
   for (const StageCost& c : costs_) kernels += c.kernels;
   prep_ = sw.host_time(shape.decode + static_cast<std::int64_t>(shape.prefill.size()));
   launch_ = sw.launch_time(kernels, sw.captured(shape.prefill.size()));
+  // Launches no longer than the stages' op time alone (the device chain's floor) cannot
+  // hold the iteration up: shown on the timeline, but no event (serve-hour speed).
+  Seconds device_floor = 0;
+  for (const StageCost& c : costs_) device_floor += c.compute;
+  launch_hidden_ = launch_ <= device_floor;
   begin_ = sim_.now();
   comm_ = 0;
   send_end_ = 0;

@@ -55,7 +55,8 @@ class IterationGraph {
   void launch_compute(std::size_t s, std::size_t t, int node);
   void launch_collective(std::size_t s, bool all_to_all, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
-  void host_delay(Seconds t, const char* what, int node);
+  // `hidden`: cannot outlast the device ops, so it completes at once (no event).
+  void host_delay(Seconds t, const char* what, int node, bool hidden);
   void account_iteration();
 
   Simulation& sim_;
@@ -71,6 +72,7 @@ class IterationGraph {
   bool running_ = false;
   // This iteration's host times and the timestamps the time split is read from.
   Seconds prep_ = 0, launch_ = 0;
+  bool launch_hidden_ = false;
   SimTime begin_ = 0, device_end_ = 0, send_end_ = 0;
   Seconds comm_ = 0;
   int host_track_ = -1;
