@@ -18,6 +18,9 @@ IterationGraph::IterationGraph(Simulation& sim, const InferenceConfig& cfg, cons
   if (!stages_.empty() && !stages_.front().empty()) {
     Device& d = sim_.device(stages_.front().front());
     kv_tier_ = d.arbiter().tier_index(d.chip().placement.kv_cache);
+    // The host track is made here, in replica order, not at its first span: track ids must
+    // not depend on the order of same-time events (--debug-tie-shuffle).
+    if (sim_.recorder().on()) host_track_ = sim_.recorder().track(d.label(), "host", -1);
   }
   build();
 }
@@ -74,15 +77,15 @@ void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidd
     return;
   }
   const SimTime start = sim_.now(), end = time_add(start, to_simtime(t));
-  if (sim_.recorder().on()) {
-    if (host_track_ < 0) host_track_ = sim_.recorder().track(sim_.device(stages_.front().front()).label(), "host", -1);
-    sim_.recorder().span(host_track_, what, "host", start, end, "");
-  }
+  if (host_track_ >= 0) sim_.recorder().span(host_track_, what, "host", start, end, "");
   if (hidden) {
     graph_.complete(node);
     return;
   }
-  sim_.queue().at(end, [this, node] { graph_.complete(node); });
+  // Ordered by the replica's first device among same-time host events: what runs next
+  // (compute submissions that create timeline tracks on first use) must not depend on the
+  // order of same-time events (--debug-tie-shuffle).
+  sim_.queue().at(end, [this, node] { graph_.complete(node); }, 1 + stages_.front().front());
 }
 
 void IterationGraph::account_iteration() {
