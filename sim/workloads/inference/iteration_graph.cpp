@@ -77,7 +77,7 @@ void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidd
     return;
   }
   const SimTime start = sim_.now(), end = time_add(start, to_simtime(t));
-  if (host_track_ >= 0) sim_.recorder().span(host_track_, what, "host", start, end, "");
+  if (host_track_ >= 0) sim_.recorder().span(host_track_, what, "host", start, end, "{}");
   if (hidden) {
     graph_.complete(node);
     return;
