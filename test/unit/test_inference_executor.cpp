@@ -25,7 +25,8 @@ namespace {
 double b_iteration(const std::string& dir, int a_output) {
   const std::string trace = dir + "/t.csv", wl = dir + "/w.yaml", out = dir + "/o";
   std::ofstream(trace) << "arrival_s,prompt_tokens,output_tokens\n0,8000," << a_output << "\n0.001,32,1\n";
-  std::ofstream(wl) << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nparallelism: {tp: 1, pp: 1}\n"
+  // `software: none`: the device executor alone, without a stack's host work (docs/software.md).
+  std::ofstream(wl) << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nsoftware: none\nparallelism: {tp: 1, pp: 1}\n"
                     << "scheduler: {max_batched_tokens: 8000}\ndisaggregation: {prefill_replicas: 1}\n"
                     << "trace: {file: " << trace << ", format: csv}\n";
   REQUIRE(llmsim_test::run_llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + out, dir + "/log") == 0);

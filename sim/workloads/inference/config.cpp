@@ -129,6 +129,34 @@ void check_prefix_setup(const Doc& doc, InferenceConfig& c) {
   c.sched.prefix_block_tokens = hashed;
 }
 
+// The workload's `software:` (a name, a path or an inline map), else the system's default
+// stack by chip (topologies/software/defaults.yaml). Checks the dtypes run natively.
+void parse_software(Params& f, const Topology& topo, InferenceConfig& c) {
+  if (f.has("software")) {
+    YAML::Node n = f.get("software");
+    if (n.IsMap()) {
+      c.software = load_software_node(n, f.file_for("software"), "workload.software");
+    } else {
+      // `none`: no host or launch costs (the device alone, as before software stacks).
+      const std::string name = as_string(n, f.file_for("software"), "workload.software");
+      if (name != "none") c.software = load_software_file(name, f.pos("software"));
+    }
+  } else if (topo.num_devices() > 0) {
+    const ChipSpec& chip = *topo.device_chip[0];
+    const std::string name = default_software_for(chip.name, chip.family);
+    if (!name.empty()) c.software = load_software_file(name, f.pos());
+  }
+  if (c.software.name.empty()) return;
+  for (const std::string* d : {&c.dtype, &c.kv_dtype}) {
+    if (!c.software.runs_dtype(*d)) {
+      std::string list;
+      for (const auto& x : c.software.dtypes) list += (list.empty() ? "" : ", ") + x;
+      f.fail(f.has("software") ? "software" : "dtype",
+             "software stack " + c.software.name + " does not run dtype '" + *d + "' (it runs: " + list + ")");
+    }
+  }
+}
+
 }  // namespace
 
 std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s) { return pipeline_stage_layers(c.model.layers, c.pp, s); }
@@ -150,6 +178,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   check_dtype(f, "kv_dtype", c.kv_dtype);
   parse_parallelism(f, topo, c);
   parse_scheduler(f, c);
+  parse_software(f, topo, c);
   if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
   c.router = f.choice("router");
   c.router_load_cap = f.num("router_load_cap");
@@ -205,6 +234,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   f.finish();
   c.resolved = f.resolved();
   check_prefix_setup(doc, c);
+  if (!c.software.name.empty()) c.resolved["software"] = c.software.resolved;
 
   // The chip must run the dtypes (checked on a tiny op, positioned at the field).
   if (topo.num_devices() > 0) {

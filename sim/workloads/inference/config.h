@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/llm/model.h"
+#include "sim/software/stack.h"
 #include "sim/spec/chip.h"
 #include "sim/topo/topology.h"
 #include "sim/traces/request.h"
@@ -43,6 +44,7 @@ struct InferenceConfig {
   std::int64_t engines = 1;
   std::string collective_algorithm = "auto";
   SchedulerConfig sched;
+  SoftwareStack software;               // host, launch and library behaviour (docs/software.md)
   std::string router = "round-robin";   // round-robin | least-loaded | prefix-affinity
   double router_load_cap = 2.0;         // prefix-affinity's load cap (config_params.cpp)
   std::int64_t prefill_replicas = 0;    // disaggregated prefill pool size (0 = colocated)

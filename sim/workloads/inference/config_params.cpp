@@ -35,6 +35,8 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
     P::derive("kv_dtype", T::String, "dtype (fp16 for int4 weights)", "KV cache and attention").from(kDoc),
     P::opt("parallelism", T::Map, "", "tensor / pipeline parallelism, replicas").nested("workload:inference.parallelism").from(kDoc),
     P::opt("scheduler", T::Map, "", "continuous batching (vLLM-style)").nested("workload:inference.scheduler").from(kDoc),
+    P::opt("software", T::Any, "", "software stack: a name under topologies/software/ or a stack map "
+                                   "(default: topologies/software/defaults.yaml by chip)").from("docs/software.md"),
     P::opt("router", T::Choice, "round-robin", "how requests pick a replica")
         .one_of({"round-robin", "least-loaded", "prefix-affinity"}).from(kDoc),
     P::opt("router_load_cap", T::Number, "2.0",

@@ -116,10 +116,14 @@ class Inference : public Workload {
     SloTargets slo{cfg_.slo_ttft, cfg_.slo_tpot};
     Json j = inference_summary(reqs_, res_, e, itl_, cfg_.slo ? &slo : nullptr);
     std::int64_t pre = 0, blocks = 0;
+    TimeSplit split;  // summed over replicas and iterations (docs/software.md)
     for (const auto& r : replicas_) {
       pre += r->sched->preemptions();
       blocks = r->sched->total_blocks();
+      split += r->graph->time_split();
     }
+    j["software"] = cfg_.software.name.empty() ? "none" : cfg_.software.name;
+    j["time_split"] = split.to_json();
     j["preemptions"] = pre;
     if (!cfg_.use_trace) j["seed"] = seed_;
     j["iterations"] = iterations_;

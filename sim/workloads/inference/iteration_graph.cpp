@@ -18,12 +18,21 @@ IterationGraph::IterationGraph(Simulation& sim, const InferenceConfig& cfg, cons
   if (!stages_.empty() && !stages_.front().empty()) {
     Device& d = sim_.device(stages_.front().front());
     kv_tier_ = d.arbiter().tier_index(d.chip().placement.kv_cache);
+    // The host track is made here, in replica order, not at its first span: track ids must
+    // not depend on the order of same-time events (--debug-tie-shuffle).
+    if (sim_.recorder().on()) host_track_ = sim_.recorder().track(d.label(), "host", -1);
   }
   build();
 }
 
 void IterationGraph::build() {
+  const bool overlap = cfg_.software.host_overlap;
+  const int prep = 0, launch = 1;  // the first two nodes
+  graph_.add([this, prep](OpGraph::Done) { host_delay(prep_, "host prep", prep, false); });
+  graph_.add([this, launch](OpGraph::Done) { host_delay(launch_, "kernel launch", launch, launch_hidden_); },
+                                overlap ? std::vector<int>{} : std::vector<int>{prep});
   std::vector<int> last;  // the nodes the next step waits for
+  if (!overlap) last.push_back(prep);
   const bool moe = cfg_.model.moe();
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     std::vector<int> compute;
@@ -45,13 +54,49 @@ void IterationGraph::build() {
       last = std::move(sends);
     }
   }
+  const int device_done = graph_.add([this](OpGraph::Done done) {
+    device_end_ = sim_.now();
+    done();
+  }, last);
+  std::vector<int> end_deps{device_done, launch};
+  if (overlap) end_deps.push_back(prep);
   graph_.add(
       [this](OpGraph::Done done) {
+        account_iteration();
         done();  // the graph is finished (and may be re-armed) before the next iteration starts
         running_ = false;
         on_end_();
       },
-      last);
+      end_deps);
+}
+
+// A host-side delay node (preparation or launches), shown on the replica's host track.
+void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidden) {
+  if (t <= 0) {
+    graph_.complete(node);
+    return;
+  }
+  const SimTime start = sim_.now(), end = time_add(start, to_simtime(t));
+  if (host_track_ >= 0) sim_.recorder().span(host_track_, what, "host", start, end, "{}");
+  if (hidden) {
+    graph_.complete(node);
+    return;
+  }
+  // Ordered by the replica's first device among same-time host events: what runs next
+  // (compute submissions that create timeline tracks on first use) must not depend on the
+  // order of same-time events (--debug-tie-shuffle).
+  sim_.queue().at(end, [this, node] { graph_.complete(node); }, 1 + stages_.front().front());
+}
+
+void IterationGraph::account_iteration() {
+  const Seconds wall = to_seconds(sim_.now() - begin_);
+  const SimTime device_start = cfg_.software.host_overlap ? begin_ : time_add(begin_, to_simtime(prep_));
+  Seconds compute = 0, memory_bound = 0;
+  for (const StageCost& c : costs_) {
+    compute += c.compute;
+    memory_bound += c.memory_bound;
+  }
+  split_.add(wall, to_seconds(device_end_ - device_start), comm_, compute > 0 ? memory_bound / compute : 0.0);
 }
 
 void IterationGraph::add_collective(std::size_t s, bool all_to_all, std::vector<int>& last) {
@@ -78,6 +123,21 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
     if (op.memory_time > 0 && op.tier.empty()) op.tier = sim_.device(stages_[s].front()).chip().placement.kv_cache;
   }
   label_ = label;
+  // The stack's host work for this batch: preparation, and the launches of every kernel
+  // one device runs (all stages: one host drives the replica's iteration) or one graph.
+  const SoftwareStack& sw = cfg_.software;
+  std::int64_t kernels = 0;
+  for (const StageCost& c : costs_) kernels += c.kernels;
+  prep_ = sw.host_time(shape.decode + static_cast<std::int64_t>(shape.prefill.size()));
+  launch_ = sw.launch_time(kernels, sw.captured(shape.prefill.size()));
+  // Launches no longer than the stages' op time alone (the device chain's floor) cannot
+  // hold the iteration up: shown on the timeline, but no event (serve-hour speed).
+  Seconds device_floor = 0;
+  for (const StageCost& c : costs_) device_floor += c.compute;
+  launch_hidden_ = launch_ <= device_floor;
+  begin_ = sim_.now();
+  comm_ = 0;
+  send_end_ = 0;
   graph_.start();
 }
 
@@ -95,6 +155,7 @@ void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node)
   sim_.network().collective(all_to_all ? CollectiveKind::AllToAll : CollectiveKind::AllReduce, stages_[s],
                             all_to_all ? c.alltoall_bytes : c.allreduce_bytes, cfg_.collective_algorithm,
                             [this, n, node](const CollectiveResult& res) {
+                              comm_ += res.time * static_cast<double>(n);
                               sim_.queue().after(to_simtime(res.time * static_cast<double>(n - 1)),
                                                  [this, node] { graph_.complete(node); });
                             });
@@ -102,7 +163,14 @@ void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node)
 
 void IterationGraph::launch_send(std::size_t s, std::size_t t, int node) {
   const double share = costs_[s].send_bytes / static_cast<double>(stages_[s].size());
-  sim_.network().transfer(stages_[s][t], stages_[s + 1][t], share, [this, node] { graph_.complete(node); });
+  // The stage's sends start together: communication runs from then to the last one's end.
+  const SimTime start = sim_.now();
+  sim_.network().transfer(stages_[s][t], stages_[s + 1][t], share, [this, node, start] {
+    const SimTime now = sim_.now(), from = std::max(start, send_end_);
+    if (now > from) comm_ += to_seconds(now - from);
+    send_end_ = std::max(send_end_, now);
+    graph_.complete(node);
+  });
 }
 
 void move_kv(Simulation& sim, int from, int to, Bytes bytes, std::function<void()> done) {

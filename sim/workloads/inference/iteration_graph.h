@@ -10,6 +10,11 @@
 //   all-to-all[s]  MoE dispatch + combine (tp > 1), the same way
 //   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
 //                  (Megatron-LM's scatter/gather, Narayanan et al. SC'21 §4.1)
+// Around them, the software stack's host work (sim/software/stack.h): a `prep` node (the
+// engine's per-iteration host time) before the first compute ops, or beside them when the
+// stack overlaps host and device, and a `launch` node (eager kernel launches or one graph
+// launch) beside the device chain: the iteration ends when the device chain, the launches
+// and (overlapped) the preparation have all finished.
 // then one end node. Edges: compute[s][*] -> all-reduce -> all-to-all -> send[s][*] ->
 // compute[s+1][*]; the last stage's last node -> end. Stages of one iteration do not
 // overlap (no pipelined micro-batches; pipeline engines overlap instead: docs/inference.md).
@@ -22,6 +27,7 @@
 #include "sim/ops/op.h"
 #include "sim/workloads/inference/config.h"
 #include "sim/workloads/inference/lowering.h"
+#include "sim/workloads/inference/time_split.h"
 
 namespace llmsim {
 
@@ -41,6 +47,7 @@ class IterationGraph {
   bool running() const { return running_; }
   const std::vector<std::vector<int>>& stages() const { return stages_; }
   std::size_t nodes() const { return graph_.size(); }
+  const TimeSplit& time_split() const { return split_; }
 
  private:
   void build();
@@ -48,6 +55,9 @@ class IterationGraph {
   void launch_compute(std::size_t s, std::size_t t, int node);
   void launch_collective(std::size_t s, bool all_to_all, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
+  // `hidden`: cannot outlast the device ops, so it completes at once (no event).
+  void host_delay(Seconds t, const char* what, int node, bool hidden);
+  void account_iteration();
 
   Simulation& sim_;
   const InferenceConfig& cfg_;
@@ -60,6 +70,13 @@ class IterationGraph {
   std::string label_;
   int kv_tier_ = -1;              // arbiter index of the KV tier (-1: the chip has none)
   bool running_ = false;
+  // This iteration's host times and the timestamps the time split is read from.
+  Seconds prep_ = 0, launch_ = 0;
+  bool launch_hidden_ = false;
+  SimTime begin_ = 0, device_end_ = 0, send_end_ = 0;
+  Seconds comm_ = 0;
+  int host_track_ = -1;
+  TimeSplit split_;
 };
 
 // Disaggregated serving's KV hand-off of `bytes` from device `from` to device `to`: the

@@ -213,8 +213,10 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       c.bytes += oc.bytes * times;
       c.energy += oc.energy * times;
       if (oc.tier == chip_.placement.kv_cache) c.kv_tier_memory += oc.memory_time * times;
+      if (oc.memory_bound) c.memory_bound += oc.time * times;
     }
     c.compute += once * times;
+    c.kernels += static_cast<std::int64_t>(ops.size() * times);
     return once;
   };
   // Layer variants of this stage: [dense MLP][local attention] counts.
@@ -250,6 +252,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       c.alltoalls = 2 * moe_layers;
     }
   }
+  c.kernels += c.allreduces + c.alltoalls;
   if (stage < cfg_.pp - 1) c.send_bytes = T * cfg_.model.hidden * kActivationBytes;
   return c;
 }

@@ -44,6 +44,10 @@ struct StageCost {
   // to the device arbiter, where they share the tier with KV moves and collective kernels.
   Seconds kv_tier_memory = 0;
   std::int64_t layers = 0;
+  // Kernels one device launches for the stage (ops, layers x per layer, plus one per
+  // collective): what an eager host must launch (SoftwareStack::launch_time).
+  std::int64_t kernels = 0;
+  Seconds memory_bound = 0;        // time of the memory-bound ops (the time split's "memory")
   Bytes allreduce_bytes = 0;       // per TP all-reduce (0 when tp == 1)
   std::int64_t allreduces = 0;     // per layer: attention out + MLP out (dense, or the MoE shared expert)
   Bytes alltoall_bytes = 0;        // MoE: per-rank send buffer of one dispatch (or combine)

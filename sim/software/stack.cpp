@@ -1,0 +1,158 @@
+#include "sim/software/stack.h"
+
+#include <algorithm>
+#include <sys/stat.h>
+
+#include "sim/core/error.h"
+#include "sim/core/params.h"
+#include "sim/spec/chip.h"
+
+namespace llmsim {
+namespace {
+
+bool file_exists(const std::string& p) {
+  struct stat st{};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Every figure the file gives needs a `sources` entry: a bracketed source key or an
+// explicit "estimate: why" (docs/software.md). `given` are the figures' dotted names.
+void check_sources(Params& f, const std::map<std::string, std::string>& sources, const std::vector<std::string>& given) {
+  for (const auto& g : given) {
+    auto it = sources.find(g);
+    if (it == sources.end()) f.fail("sources", "figure '" + g + "' has no source (add `" + g + ": \"[KEY] ...\"` or `" + g +
+                                                   ": \"estimate: why\"` under sources)");
+    const std::string& s = it->second;
+    if (!(s.rfind("[", 0) == 0 || s.rfind("estimate:", 0) == 0))
+      f.fail("sources", "source of '" + g + "' must start with a [SOURCE-KEY] or 'estimate:' (got \"" + s + "\")");
+  }
+  for (const auto& kv : sources) {
+    if (std::find(given.begin(), given.end(), kv.first) == given.end())
+      f.fail("sources", "'" + kv.first + "' is not a figure this file gives");
+  }
+}
+
+std::vector<std::string> string_list(Params& f, const std::string& key) {
+  std::vector<std::string> out;
+  YAML::Node n = f.opt(key);
+  if (!n) return out;
+  if (!n.IsSequence()) f.fail(key, "must be a list of names");
+  for (auto x : n) out.push_back(as_string(x, f.file_for(key), key + "[]"));
+  return out;
+}
+
+SoftwareStack parse(Params& f) {
+  SoftwareStack s;
+  std::vector<std::string> given;  // figures this file states
+  s.name = f.str("name");
+  s.display = f.str("display", s.name);
+  f.str("description");
+  auto note = [&given](Params& p, const std::string& section, const std::string& key) {
+    if (p.has(key)) given.push_back(section + "." + key);
+  };
+  {
+    Params k = f.child("kernels");
+    s.launch_overhead = k.qty("launch_overhead");
+    s.graphs = k.choice("graphs");
+    s.graph_launch = k.qty("graph_launch");
+    for (const char* key : {"launch_overhead", "graphs", "graph_launch"}) note(k, "kernels", key);
+    if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
+    k.finish();
+  }
+  {
+    Params h = f.child("host");
+    s.host_base = h.qty("base");
+    s.host_per_sequence = h.qty("per_sequence");
+    s.host_overlap = h.boolean("overlap");
+    for (const char* key : {"base", "per_sequence", "overlap"}) note(h, "host", key);
+    if (s.host_base < 0 || s.host_per_sequence < 0) h.fail("base", "times must be >= 0");
+    h.finish();
+  }
+  {
+    Params a = f.child("attention");
+    s.attention_kernel = a.str("kernel");
+    s.attention_softmax = a.choice("softmax");
+    for (const char* key : {"kernel", "softmax"}) note(a, "attention", key);
+    a.finish();
+  }
+  {
+    Params c = f.child("collective");
+    s.collective_library = c.str("library");
+    s.protocols = string_list(c, "protocols");
+    s.channels = c.integer("channels");
+    if (s.channels < 0) c.fail("channels", "must be >= 0");
+    for (const char* key : {"library", "protocols", "channels"}) note(c, "collective", key);
+    c.finish();
+  }
+  s.dtypes = string_list(f, "dtypes");
+  if (s.dtypes.empty()) f.fail("dtypes", "list at least one dtype");
+  for (const auto& d : s.dtypes) {
+    const auto& known = known_dtypes();
+    if (std::find(known.begin(), known.end(), d) == known.end()) f.fail("dtypes", "unknown dtype '" + d + "'");
+  }
+  YAML::Node src = f.get("sources");
+  if (!src.IsMap()) f.fail("sources", "must be a map: figure -> source");
+  for (auto kv : src) s.sources[kv.first.Scalar()] = as_string(kv.second, f.file_for("sources"), "sources." + kv.first.Scalar());
+  check_sources(f, s.sources, given);
+  f.finish();
+  s.resolved = f.resolved();
+  return s;
+}
+
+}  // namespace
+
+bool SoftwareStack::runs_dtype(const std::string& dtype) const {
+  return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
+}
+
+bool SoftwareStack::captured(std::size_t prefill_chunks) const {
+  return graphs == "all" || (graphs == "decode" && prefill_chunks == 0);
+}
+
+Seconds SoftwareStack::host_time(std::int64_t sequences) const {
+  return host_base + host_per_sequence * static_cast<double>(std::max<std::int64_t>(0, sequences));
+}
+
+Seconds SoftwareStack::launch_time(std::int64_t kernels, bool is_captured) const {
+  return is_captured ? graph_launch : launch_overhead * static_cast<double>(std::max<std::int64_t>(0, kernels));
+}
+
+std::string default_software_dir() { return project_root() + "/topologies/software"; }
+
+SoftwareStack load_software_file(const std::string& name_or_path, const SourcePos& from) {
+  const bool is_path = name_or_path.find('/') != std::string::npos ||
+                       (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".yaml") == 0);
+  const std::string path = is_path ? name_or_path : default_software_dir() + "/" + name_or_path + ".yaml";
+  if (!file_exists(path)) {
+    std::string known;
+    for (const char* n : {"trt-llm", "vllm-cuda", "vllm-rocm", "sglang", "optimum-habana", "jax-tpu", "tt-metal", "groq",
+                          "sambaflow", "cerebras", "poplar"})
+      known += (known.empty() ? "" : ", ") + std::string(n);
+    throw InputError(from, "unknown software stack '" + name_or_path + "' (shipped: " + known + "; or a path to a stack file)");
+  }
+  Doc doc = load_doc(path);
+  Params f("software", doc, "software");
+  return parse(f);
+}
+
+SoftwareStack load_software_node(const YAML::Node& node, const std::string& file, const std::string& what) {
+  Params f("software", node, file, what, clean_copy(node));
+  return parse(f);
+}
+
+std::string default_software_for(const std::string& chip_name, const std::string& chip_family) {
+  const std::string path = default_software_dir() + "/defaults.yaml";
+  if (!file_exists(path)) return "";
+  Doc doc = load_doc(path);
+  Fields f(doc, "software defaults");
+  for (const char* table : {"by_chip", "by_family"}) {
+    YAML::Node t = f.get(table);
+    if (!t.IsMap()) f.fail(table, "must be a map");
+    const std::string& key = std::string(table) == "by_chip" ? chip_name : chip_family;
+    if (YAML::Node v = t[key]) return as_string(v, path, std::string(table) + "." + key);
+  }
+  f.finish();
+  return "";
+}
+
+}  // namespace llmsim

@@ -1,0 +1,56 @@
+// A serving software stack (topologies/software/*.yaml, docs/software.md): how kernels
+// reach the device (eager launches or captured graphs), the serving engine's host work
+// per iteration, the attention kernel, the collective library and the native dtypes.
+// Loaded once per run; the serving iteration (sim/workloads/inference/iteration_graph.h)
+// charges its host and launch times through the pure functions below.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/core/units.h"
+#include "sim/core/yaml_doc.h"
+
+namespace llmsim {
+
+struct SoftwareStack {
+  std::string name;                 // file stem, e.g. vllm-rocm ("" = none: no host costs)
+  std::string display;
+  Seconds launch_overhead = 0;      // host time per eagerly launched kernel
+  std::string graphs = "none";      // none | decode | all: iterations replayed as graphs
+  Seconds graph_launch = 0;         // host time per captured-graph launch
+  Seconds host_base = 0;            // per iteration
+  Seconds host_per_sequence = 0;    // per sequence in the iteration
+  bool host_overlap = false;        // host work of the next iteration hides behind the device
+  std::string attention_kernel;
+  std::string attention_softmax = "serialised";
+  std::string collective_library;
+  std::vector<std::string> protocols;
+  std::int64_t channels = 0;
+  std::vector<std::string> dtypes;  // native
+  std::map<std::string, std::string> sources;  // figure -> source or estimate
+  YAML::Node resolved;              // the stack as loaded, for config.resolved.yaml
+
+  bool runs_dtype(const std::string& dtype) const;
+  // Whether an iteration with this many prefill chunks is replayed as a captured graph
+  // (vLLM, TensorRT-LLM and optimum-habana capture decode-only batches; prefill runs eager).
+  bool captured(std::size_t prefill_chunks) const;
+  // Host preparation of one iteration of `sequences` sequences: base + per_sequence x n.
+  Seconds host_time(std::int64_t sequences) const;
+  // Host time to launch one iteration of `kernels` kernels: graph_launch when captured,
+  // else kernels x launch_overhead. The device cannot finish before the host has launched.
+  Seconds launch_time(std::int64_t kernels, bool is_captured) const;
+};
+
+// Directory of the shipped stacks: $LLMSIM_HOME/topologies/software, else the source tree's.
+std::string default_software_dir();
+// A stack by name (DIR/NAME.yaml) or path; `from` positions the error for an unknown name.
+SoftwareStack load_software_file(const std::string& name_or_path, const SourcePos& from);
+// A stack given inline (a map, as config.resolved.yaml records it).
+SoftwareStack load_software_node(const YAML::Node& node, const std::string& file, const std::string& what);
+// The stack a system runs when its workload names none: DIR/defaults.yaml by chip name,
+// else by chip family; "" when neither lists it.
+std::string default_software_for(const std::string& chip_name, const std::string& chip_family);
+
+}  // namespace llmsim

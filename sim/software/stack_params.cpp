@@ -1,0 +1,60 @@
+// The software stack file's parameters (topologies/software/*.yaml), declared once
+// (sim/core/params.h): load_software reads them by name, `llmsim describe software` prints
+// them, config.resolved.yaml records them under the workload's `software:`.
+#include "sim/core/params.h"
+
+namespace llmsim {
+namespace {
+
+using P = ParamDecl;
+using T = ParamType;
+const char* const kDoc = "docs/software.md";
+
+}  // namespace
+
+LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving software stack (topologies/software/*.yaml)", {
+    P::req("name", T::String, "stack id, equal to the file name").from(kDoc),
+    P::derive("display", T::String, "name", "label for reports").from(kDoc),
+    P::opt("description", T::String, "", "free text").from(kDoc),
+    P::opt("kernels", T::Map, "", "how kernels reach the device").nested("software.kernels").from(kDoc),
+    P::opt("host", T::Map, "", "per-iteration host (CPU) work of the serving engine").nested("software.host").from(kDoc),
+    P::opt("attention", T::Map, "", "the attention kernel the stack runs").nested("software.attention").from(kDoc),
+    P::opt("collective", T::Map, "", "the collective library").nested("software.collective").from(kDoc),
+    P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one)").from(kDoc),
+    P::req("sources", T::Map, "figure -> \"[SOURCE-KEY] ...\" or \"estimate: reasoning\", one per figure given "
+                              "(copied as given)").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
+    P::opt("launch_overhead", T::Quantity, "0 s",
+           "host time to launch one kernel eagerly; the host runs ahead of the device, so an eager "
+           "iteration lasts at least kernels x this").unit(Dim::Time).from(kDoc),
+    P::opt("graphs", T::Choice, "none", "iterations replayed as captured graphs (CUDA / HIP / HPU graphs, "
+                                        "XLA executables, Metal traces): none | decode | all")
+        .one_of({"none", "decode", "all"}).from(kDoc),
+    P::opt("graph_launch", T::Quantity, "0 s", "host time to launch one captured graph (replaces the "
+                                               "per-kernel launches of a captured iteration)").unit(Dim::Time).from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_host, {"software", "software.host", "", {
+    P::opt("base", T::Quantity, "0 s", "host time per iteration independent of the batch (schedule, "
+                                       "prepare inputs, launch sampling)").unit(Dim::Time).from(kDoc),
+    P::opt("per_sequence", T::Quantity, "0 s", "host time per sequence in the iteration (input "
+                                               "preparation, sampling, detokenisation)").unit(Dim::Time).from(kDoc),
+    P::opt("overlap", T::Boolean, "false", "the host prepares iteration i+1 while the device runs i "
+                                           "(SGLang's overlap scheduler): host time hides behind device time").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_attention, {"software", "software.attention", "", {
+    P::opt("kernel", T::String, "", "attention kernel generation (flash-attention-2, flash-attention-3, ...)").from(kDoc),
+    P::opt("softmax", T::Choice, "serialised", "softmax beside the matrix phases: serialised (FA2) | overlapped "
+                                                "(FA3 ping-pong)").one_of({"serialised", "overlapped"}).from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_collective, {"software", "software.collective", "", {
+    P::opt("library", T::String, "", "nccl | rccl | hccl | xla | ccl | ...").from(kDoc),
+    P::opt("protocols", T::List, "", "protocols the library picks from by message size (ll, ll128, simple)").from(kDoc),
+    P::opt("channels", T::Integer, "0", "channels (one CTA / SM each) a collective uses; 0 = not stated").from(kDoc),
+}});
+
+}  // namespace llmsim
