@@ -106,6 +106,9 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   if (seed < 0) f.fail("seed", "must be >= 0");
   c.seed = static_cast<std::uint64_t>(seed);
   c.fold_data_parallel = f.boolean("fold_data_parallel");
+  // Read by parse_resilience (resilience.cpp) from the document; marked used here.
+  for (const char* k : {"checkpoint", "goodput"})
+    if (f.has(k) && !f.get(k).IsMap()) f.fail(k, "must be a map (docs/faults.md)");
   f.finish();
   c.resolved = f.resolved();
   return c;
