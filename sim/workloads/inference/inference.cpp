@@ -12,6 +12,7 @@
 
 #include "models/device.h"
 #include "models/network.h"
+#include "sim/engine/faults.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
@@ -20,6 +21,7 @@
 #include "sim/workloads/inference/kv_fit.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
+#include "sim/workloads/inference/replica_failover.h"
 #include "sim/workloads/inference/scheduler.h"
 
 namespace llmsim {
@@ -30,7 +32,7 @@ constexpr double kLogitBytes = 4.0;
 // Arrivals run before the other events of their instant (default priority 0).
 constexpr int kArrivalPriority = -1;
 
-class Inference : public Workload {
+class Inference : public Workload, public FaultListener {
  public:
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
     (void)catalog;
@@ -47,6 +49,7 @@ class Inference : public Workload {
     res_.assign(reqs_.size(), RequestResult{});
     admit_t_.assign(reqs_.size(), -1);
     last_token_.assign(reqs_.size(), -1);
+    routed_.assign(reqs_.size(), 0);
     const ChipSpec& chip = sim.device(0).chip();
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
     const std::int64_t per = cfg_.tp * cfg_.pp;
@@ -65,6 +68,7 @@ class Inference : public Workload {
         rep->graph = std::make_unique<IterationGraph>(sim, cfg_, *lowering_, proto.stages,
                                                       [this, idx] { finish_iteration(idx); });
         rep->stages = proto.stages;
+        health_.add(proto.stages);
         rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
         replicas_.push_back(std::move(rep));
       }
@@ -205,11 +209,17 @@ class Inference : public Workload {
   std::size_t prefill_split() const { return static_cast<std::size_t>(cfg_.prefill_replicas * cfg_.engines); }
 
   // Router over replicas [lo, hi): round-robin, or the least outstanding work (ties: lowest).
+  // Replicas a device failure took down are skipped (the caller checks one is up).
   std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
-    if (cfg_.router == "round-robin") return lo + rr++ % (hi - lo);
+    if (cfg_.router == "round-robin") {
+      std::size_t pick = lo + rr++ % (hi - lo);
+      for (std::size_t k = 0; k < hi - lo && !health_.up(pick); ++k) pick = lo + rr++ % (hi - lo);
+      return pick;
+    }
     std::size_t pick = lo;
     std::int64_t best = -1;
     for (std::size_t r = lo; r < hi; ++r) {
+      if (!health_.up(r)) continue;
       std::int64_t load = replicas_[r]->sched->outstanding_tokens();
       if (best < 0 || load < best) {
         best = load;
@@ -222,6 +232,11 @@ class Inference : public Workload {
   void arrive(std::size_t i) {
     const Request& q = reqs_[i];
     const std::size_t n = replicas_.size(), split = prefill_split();
+    if (!health_.any_up(0, split > 0 ? split : n)) {  // every replica down: wait for one back
+      parked_.push_back(i);
+      return;
+    }
+    routed_[i] = to_seconds(sim_->now());
     std::size_t pick = route(0, split > 0 ? split : n, next_rr_);
     Replica& rep = *replicas_[pick];
     // Disaggregated: the decode pool must be able to hold it too (same chips and shapes).
@@ -260,9 +275,37 @@ class Inference : public Workload {
     }
   }
 
+  // A device-down fault fails every engine holding the device: the requests it held are
+  // routed again over the engines still up (none lost), each counting a retry and the
+  // time its failed attempt took; the device coming back restores the engine.
+  // The device pauses (its ops keep their remaining work) but its links stay up, so a TP
+  // collective with it waits for it rather than partitioning the fabric.
+  FaultOutcome fault(Simulation& sim, const Fault& f, bool begins) override {
+    if (f.kind != "device-down" || f.device < 0 || !sim_) return FaultOutcome::Apply;
+    const double now = to_seconds(sim.now());
+    sim.device(f.device).set_up(!begins);
+    if (!begins) {
+      for (std::size_t r : health_.device_up(f.device)) kick(r);
+      std::vector<std::size_t> parked;
+      parked.swap(parked_);
+      for (std::size_t q : parked) arrive(q);
+      return FaultOutcome::Handled;
+    }
+    for (std::size_t r : health_.device_down(f.device)) {
+      if (prefill_split() > 0)
+        throw InfeasibleError(f.text() + ": failover of disaggregated prefill/decode pools is not modelled (docs/faults.md)");
+      for (std::size_t q : replicas_[r]->sched->drain()) {
+        ++res_[q].retries;
+        res_[q].retry_lost_s += now - routed_[q];
+        arrive(q);
+      }
+    }
+    return FaultOutcome::Handled;
+  }
+
   void kick(std::size_t r) {
     Replica& rep = *replicas_[r];
-    if (rep.graph->running()) return;
+    if (rep.graph->running() || !health_.up(r)) return;
     const bool run = rep.sched->plan(rep.shape);
     for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
     if (!run) return;
@@ -317,6 +360,9 @@ class Inference : public Workload {
   std::vector<RequestResult> res_;
   KvFit kv_fit_;  // the device whose free KV memory set the blocks
   std::vector<SimTime> admit_t_, last_token_;
+  std::vector<double> routed_;        // when each request was last routed (s)
+  ReplicaHealth health_;              // engines up / down (device-down faults)
+  std::vector<std::size_t> parked_;   // arrived while every replica was down
   LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unique_ptr<Lowering> lowering_;

@@ -35,6 +35,10 @@ class ReplicaScheduler {
   void complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished,
                 std::vector<std::size_t>* handoff = nullptr);
 
+  // The replica failed (docs/faults.md "Serving"): every request it holds leaves (running
+  // in admission order, then waiting), its KV blocks freed; the caller routes them again.
+  std::vector<std::size_t> drain();
+
   bool idle() const { return running_.empty() && waiting_.empty(); }
   // Work left (prompt tokens to prefill + output tokens to generate): least-loaded routing.
   std::int64_t outstanding_tokens() const;
