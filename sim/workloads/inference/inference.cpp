@@ -73,6 +73,8 @@ class Inference : public Workload, public FaultListener {
         replicas_.push_back(std::move(rep));
       }
     }
+    for (int d = 0; d < sim.num_devices(); ++d)  // down from 0 s (a fault before start)
+      if (!sim.device(d).up()) health_.device_down(d);
     if (!replicas_.empty()) {
       check_kv_holds_a_request(reqs_, replicas_.front()->sched->total_blocks(), cfg_.sched.block_size, cfg_.engines,
                                kv_fit_);
@@ -281,9 +283,10 @@ class Inference : public Workload, public FaultListener {
   // The device pauses (its ops keep their remaining work) but its links stay up, so a TP
   // collective with it waits for it rather than partitioning the fabric.
   FaultOutcome fault(Simulation& sim, const Fault& f, bool begins) override {
-    if (f.kind != "device-down" || f.device < 0 || !sim_) return FaultOutcome::Apply;
+    if (f.kind != "device-down" || f.device < 0) return FaultOutcome::Apply;
     const double now = to_seconds(sim.now());
     sim.device(f.device).set_up(!begins);
+    if (!sim_) return FaultOutcome::Handled;  // at 0 s, before start(), which reads it
     if (!begins) {
       for (std::size_t r : health_.device_up(f.device)) kick(r);
       std::vector<std::size_t> parked;

@@ -23,8 +23,9 @@ void parse_goodput(Params& g, GoodputConfig& gp) {
   double* rates[] = {&gp.gpu_per_s, &gp.link_per_s, &gp.host_per_s, &gp.switch_per_s};
   const char* keys[] = {"gpu", "link", "host", "switch"};
   for (int i = 0; i < 4; ++i) {
-    *rates[i] = r.qty(keys[i]);
-    if (!(*rates[i] >= 0) || !std::isfinite(*rates[i])) r.fail(keys[i], "must be a rate >= 0, e.g. 2e-5/h");
+    const double per_hour = r.num(keys[i]);
+    if (!(per_hour >= 0) || !std::isfinite(per_hour)) r.fail(keys[i], "must be a number of failures per hour >= 0, e.g. 2e-5");
+    *rates[i] = per_hour / 3600;
   }
   r.finish();
   gp.search_interval = g.boolean("search_interval");

@@ -30,18 +30,18 @@ LLMSIM_DECLARE_PARAMS(train_goodput, {kKind, "workload:training.goodput",
     "goodput over a long horizon: seeded Monte Carlo of failures on the simulated step time", {
     P::req("days", T::Number, "wall-clock horizon of the job, in days (> 0, at most 3650)").from(kDoc),
     P::opt("trials", T::Positive, "200", "Monte Carlo trials (the spread is over them)").from(kDoc),
-    P::opt("failure_rates", T::Map, "", "failures per component-hour").nested("workload:training.goodput.failure_rates")
+    P::opt("failure_rates", T::Map, "", "failures per component-hour, as plain numbers (docs/faults.md)").nested("workload:training.goodput.failure_rates")
         .from(kDoc),
     P::opt("search_interval", T::Boolean, "false",
            "also search the checkpoint interval that maximises mean goodput").from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(train_failure_rates, {kKind, "workload:training.goodput.failure_rates", "", {
-    P::opt("gpu", T::Quantity, "1.973e-5/h", "per device-hour (all Llama 3 interruptions charged to GPUs)")
-        .unit(Dim::Rate).from("[Llama3-herd]"),
-    P::opt("link", T::Quantity, "0/h", "per link-hour (counted in gpu by default)").unit(Dim::Rate).from(kDoc),
-    P::opt("host", T::Quantity, "0/h", "per node-hour (counted in gpu by default)").unit(Dim::Rate).from(kDoc),
-    P::opt("switch", T::Quantity, "0/h", "per switch-hour (counted in gpu by default)").unit(Dim::Rate).from(kDoc),
+    P::opt("gpu", T::Number, "1.973e-5", "failures per device-hour (all Llama 3 interruptions charged to GPUs)")
+        .from("[Llama3-herd]"),
+    P::opt("link", T::Number, "0", "failures per link-hour (counted in gpu by default)").from(kDoc),
+    P::opt("host", T::Number, "0", "failures per node-hour (counted in gpu by default)").from(kDoc),
+    P::opt("switch", T::Number, "0", "failures per switch-hour (counted in gpu by default)").from(kDoc),
 }});
 
 }  // namespace llmsim
