@@ -79,7 +79,9 @@ inline void check_requests(const nlohmann::json& summary, const std::string& csv
   double end_s = summary.at("sim_time_s").get<double>();
   while (std::getline(in, line)) {
     std::vector<std::string> f = split_csv(line);
-    if (f.size() != 16 || f[0] != std::to_string(rows)) {
+    // 15 contract columns + cached_tokens, retries, retry_lost_s (appended; docs/inference.md,
+    // docs/faults.md "Serving")
+    if (f.size() != 18 || f[0] != std::to_string(rows)) {
       fail("requests.csv row " + std::to_string(rows) + ": malformed or out of order: '" + line + "'");
       return;
     }

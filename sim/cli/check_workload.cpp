@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "sim/cli/commands.h"
+#include "sim/engine/faults.h"
 #include "sim/engine/workload.h"
 
 namespace llmsim {
@@ -14,7 +15,10 @@ void check_workload_doc(const Doc& doc, ChipCatalog& catalog, std::ostream& out,
   auto w = WorkloadRegistry::make(kind);
   if (!w) throw InputError(pos_of(k, doc.file_of("kind")), "workload.kind: unknown kind '" + kind + "'");
   Topology empty;
-  w->load(doc, topo ? *topo : empty, catalog);
+  Doc without_faults = doc;  // shares doc's tree, which nothing reads after this check
+  std::vector<Fault> faults = take_faults(without_faults, topo ? *topo : empty);
+  w->load(without_faults, topo ? *topo : empty, catalog);
+  if (!faults.empty()) out << doc.path << ": " << faults.size() << " fault(s), first " << faults.front().text() << "\n";
   out << doc.path << ": " << kind << " workload ok" << (topo ? " on " + topo->name : std::string()) << "\n";
   w->describe(out);
 }

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   std::string stats_level = "summary";
   run_cmd->add_option("--stats", stats_level, "summary.json stats: summary (aggregates) or full (every component too)")
       ->check(CLI::IsMember({"summary", "full"}));
+  run_cmd->add_option("--fault", run.faults,
+                      "Inject a fault: KIND:TARGET@TIME[+DURATION][,key=value] (repeatable; docs/faults.md)");
   run_cmd->add_option("--debug-tie-shuffle", shuffle_s, "Debug: randomise same-time event order with this seed");
 
   std::vector<std::string> check_files;

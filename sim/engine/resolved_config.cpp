@@ -137,6 +137,7 @@ std::string resolved_config_text(const RunInputs& in, const std::string& topolog
 
   YAML::Node w = workload.resolved();
   root["workload"] = w.IsDefined() ? clean_copy(w) : clean_copy(in.workload.root);
+  if (in.faults.IsDefined()) root["workload"]["faults"] = in.faults;  // taken off before the kind loaded
   root["topology"] = resolved_topology(in, topo);
   YAML::Node chips(YAML::NodeType::Map);
   std::set<std::string> seen;

@@ -25,6 +25,7 @@ struct RunInputs {
   std::string workload_name;  // summary.json "workload" (the original file's stem)
   YAML::Node meta;            // kResolvedMarker block of an input resolved config (or undefined)
   YAML::Node topology_resolved;  // the topology as loaded (load_run_topology)
+  YAML::Node faults;             // the workload's `faults:` and --fault, map form (or undefined)
 };
 
 // Loads the -t and -w files. Either may be a config.resolved.yaml: then its `topology:` or

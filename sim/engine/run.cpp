@@ -10,6 +10,7 @@
 #include "models/device.h"
 #include "models/power_governor.h"
 #include "models/sc_kernel.h"
+#include "sim/engine/faults.h"
 #include "sim/engine/power_report.h"
 #include "sim/engine/resolved_config.h"
 #include "sim/engine/run.h"
@@ -88,6 +89,11 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   // Refuse a set-up that cannot fit (exit 3, with the estimate) before the workload
   // allocates its requests or the elaboration its devices.
   check_resources(topo, work_doc);
+  // `faults:` (taken off the document) and --fault, checked against the topology.
+  std::vector<Fault> faults = take_faults(inputs.workload, topo);
+  for (size_t i = 0; i < args.faults.size(); ++i)
+    faults.push_back(parse_fault_flag(args.faults[i], static_cast<int>(i) + 1, topo));
+  inputs.faults = faults_resolved(faults);
   workload->load(work_doc, topo, catalog);
 
   // Elaborate.
@@ -96,6 +102,10 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   attach_sinks(sim);
   sim.elaborate();
   register_standard_stats(sim);
+  auto* listener = dynamic_cast<FaultListener*>(workload.get());
+  schedule_faults(sim, faults, [&sim, listener](const Fault& f, bool begins) {
+    return listener ? listener->fault(sim, f, begins) : FaultOutcome::Apply;
+  });
   workload->start(sim);
 
   // Run under SystemC.

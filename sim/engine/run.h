@@ -4,6 +4,7 @@
 #pragma once
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "sim/engine/simulation.h"
 
@@ -13,6 +14,7 @@ struct RunArgs {
   std::string topology;
   std::string workload;
   RunOptions options;
+  std::vector<std::string> faults;  // --fault arguments, in order (sim/engine/faults.h)
 };
 int cmd_run(const RunArgs& args, std::ostream& out);
 

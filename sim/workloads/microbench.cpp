@@ -15,7 +15,7 @@
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
-#include "sim/workloads/microbench_events.h"
+#include "sim/engine/state_events.h"
 
 namespace llmsim {
 
@@ -103,7 +103,7 @@ class Microbench : public Workload {
       last_of_written_.push_back(static_cast<int>(ops_.size()) - 1);
       labels_.push_back(ops_.back().label);
     }
-    events_ = parse_events(root.fields(), topo);  // `events:` (microbench_events.cpp)
+    events_ = parse_events(root.fields(), topo);  // `events:` (sim/engine/state_events.cpp)
     root.finish();
     resolved_ = root.resolved();
   }

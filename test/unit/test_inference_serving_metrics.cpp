@@ -152,7 +152,7 @@ TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_
   auto s = inference(dir + "/o");
   std::string header = slurp(dir + "/o/requests.csv").substr(0, slurp(dir + "/o/requests.csv").find('\n'));
   CHECK(header == "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,"
-                  "replica,queue_s,prefill_s,decode_s,preemptions,cached_tokens");
+                  "replica,queue_s,prefill_s,decode_s,preemptions,cached_tokens,retries,retry_lost_s");
   auto rows = read_csv(dir + "/o/requests.csv");
   REQUIRE(rows.size() == 300);
   double preemptions = 0;

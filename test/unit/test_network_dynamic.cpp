@@ -14,7 +14,7 @@
 #include "sim/core/error.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
-#include "sim/workloads/microbench_events.h"
+#include "sim/engine/state_events.h"
 #include "test_network_fixtures.h"
 
 using namespace llmsim;

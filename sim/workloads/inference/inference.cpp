@@ -12,6 +12,7 @@
 
 #include "models/device.h"
 #include "models/network.h"
+#include "sim/engine/faults.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/output/atomic_file.h"
@@ -21,6 +22,7 @@
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
 #include "sim/workloads/inference/router.h"
+#include "sim/workloads/inference/replica_failover.h"
 #include "sim/workloads/inference/scheduler.h"
 
 namespace llmsim {
@@ -36,7 +38,7 @@ constexpr int kArrivalPriority = -1;
 // (--debug-tie-shuffle).
 constexpr int kHandoffPriority = 1;
 
-class Inference : public Workload {
+class Inference : public Workload, public FaultListener {
  public:
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
     (void)catalog;
@@ -55,6 +57,7 @@ class Inference : public Workload {
     last_token_.assign(reqs_.size(), -1);
     if (cfg_.slo_stop_attainment > 0)
       slo_watch_ = SloWatch(SloTargets{cfg_.slo_ttft, cfg_.slo_tpot}, cfg_.slo_stop_attainment, reqs_.size());
+    routed_.assign(reqs_.size(), 0);
     const ChipSpec& chip = sim.device(0).chip();
     lowering_ = std::make_unique<Lowering>(cfg_, chip);
     if (cfg_.spec.draft_model()) {
@@ -80,12 +83,15 @@ class Inference : public Workload {
         rep->graph = std::make_unique<IterationGraph>(sim, cfg_, *lowering_, proto.stages,
                                                       [this, idx] { finish_iteration(idx); });
         rep->stages = proto.stages;
+        health_.add(proto.stages);
         rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
         attach_speculation(*rep, idx);
         scheds_.push_back(rep->sched.get());
         replicas_.push_back(std::move(rep));
       }
     }
+    for (int d = 0; d < sim.num_devices(); ++d)  // down from 0 s (a fault before start)
+      if (!sim.device(d).up()) health_.device_down(d);
     if (!replicas_.empty()) {
       check_kv_holds_a_request(reqs_, replicas_.front()->sched->total_blocks(), cfg_.sched.block_size, cfg_.engines,
                                kv_fit_);
@@ -240,11 +246,35 @@ class Inference : public Workload {
   std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr, const Request* q = nullptr) {
     const RouterPolicy p{cfg_.router, cfg_.router_load_cap, cfg_.sched.max_batched_tokens};
     return route_request(p, scheds_, lo, hi, rr, q ? keys_.of(*q) : nullptr, q ? q->key_count : 0);
+  // Router over replicas [lo, hi): round-robin, or the least outstanding work (ties: lowest).
+  // Replicas a device failure took down are skipped (the caller checks one is up).
+  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
+    if (cfg_.router == "round-robin") {
+      std::size_t pick = lo + rr++ % (hi - lo);
+      for (std::size_t k = 0; k < hi - lo && !health_.up(pick); ++k) pick = lo + rr++ % (hi - lo);
+      return pick;
+    }
+    std::size_t pick = lo;
+    std::int64_t best = -1;
+    for (std::size_t r = lo; r < hi; ++r) {
+      if (!health_.up(r)) continue;
+      std::int64_t load = replicas_[r]->sched->outstanding_tokens();
+      if (best < 0 || load < best) {
+        best = load;
+        pick = r;
+      }
+    }
+    return pick;
   }
 
   void arrive(std::size_t i) {
     const Request& q = reqs_[i];
     const std::size_t n = replicas_.size(), split = prefill_split();
+    if (!health_.any_up(0, split > 0 ? split : n)) {  // every replica down: wait for one back
+      parked_.push_back(i);
+      return;
+    }
+    routed_[i] = to_seconds(sim_->now());
     std::size_t pick = route(0, split > 0 ? split : n, next_rr_, &q);
     Replica& rep = *replicas_[pick];
     // Disaggregated: the decode pool must be able to hold it too (same chips and shapes).
@@ -314,9 +344,38 @@ class Inference : public Workload {
     for (std::size_t r : touched) kick(r);
   }
 
+  // A device-down fault fails every engine holding the device: the requests it held are
+  // routed again over the engines still up (none lost), each counting a retry and the
+  // time its failed attempt took; the device coming back restores the engine.
+  // The device pauses (its ops keep their remaining work) but its links stay up, so a TP
+  // collective with it waits for it rather than partitioning the fabric.
+  FaultOutcome fault(Simulation& sim, const Fault& f, bool begins) override {
+    if (f.kind != "device-down" || f.device < 0) return FaultOutcome::Apply;
+    const double now = to_seconds(sim.now());
+    sim.device(f.device).set_up(!begins);
+    if (!sim_) return FaultOutcome::Handled;  // at 0 s, before start(), which reads it
+    if (!begins) {
+      for (std::size_t r : health_.device_up(f.device)) kick(r);
+      std::vector<std::size_t> parked;
+      parked.swap(parked_);
+      for (std::size_t q : parked) arrive(q);
+      return FaultOutcome::Handled;
+    }
+    for (std::size_t r : health_.device_down(f.device)) {
+      if (prefill_split() > 0)
+        throw InfeasibleError(f.text() + ": failover of disaggregated prefill/decode pools is not modelled (docs/faults.md)");
+      for (std::size_t q : replicas_[r]->sched->drain()) {
+        ++res_[q].retries;
+        res_[q].retry_lost_s += now - routed_[q];
+        arrive(q);
+      }
+    }
+    return FaultOutcome::Handled;
+  }
+
   void kick(std::size_t r) {
     Replica& rep = *replicas_[r];
-    if (rep.graph->running() || (rep.draft_graph && rep.draft_graph->running())) return;
+    if (rep.graph->running() || (rep.draft_graph && rep.draft_graph->running()) || !health_.up(r)) return;
     const bool run = rep.sched->plan(rep.shape);
     for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
     for (const auto& [q, cached] : rep.sched->cache_hits()) res_[q].cached_tokens = cached;
@@ -433,6 +492,9 @@ class Inference : public Workload {
   std::vector<RequestResult> res_;
   KvFit kv_fit_;  // the device whose free KV memory set the blocks
   std::vector<SimTime> admit_t_, last_token_;
+  std::vector<double> routed_;        // when each request was last routed (s)
+  ReplicaHealth health_;              // engines up / down (device-down faults)
+  std::vector<std::size_t> parked_;   // arrived while every replica was down
   LatencyCounts itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<const ReplicaScheduler*> scheds_;  // replicas_[i]->sched, for the router

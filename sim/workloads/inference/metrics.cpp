@@ -171,7 +171,7 @@ bool SloWatch::unmeetable(std::string& why) const {
 std::string requests_csv(const std::vector<Request>& reqs, const std::vector<RequestResult>& res) {
   std::string out =
       "id,arrival_s,prompt_tokens,output_tokens,first_token_s,finish_s,ttft_s,tpot_s,e2e_s,status,"
-      "replica,queue_s,prefill_s,decode_s,preemptions,cached_tokens\n";
+      "replica,queue_s,prefill_s,decode_s,preemptions,cached_tokens,retries,retry_lost_s\n";
   char buf[480];
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const auto& q = reqs[i];
@@ -179,19 +179,19 @@ std::string requests_csv(const std::vector<Request>& reqs, const std::vector<Req
     if (!r.done) {
       // Rejected: never routed to a batch; unfinished: routed, stopped by a limit.
       std::string replica = r.rejected || r.replica < 0 ? "" : std::to_string(r.replica);
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld\n", static_cast<unsigned long long>(q.id),
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld,%lld,%.9f\n", static_cast<unsigned long long>(q.id),
                     q.arrival, static_cast<long long>(q.prompt_tokens), static_cast<long long>(q.output_tokens),
                     r.rejected ? "rejected" : "unfinished", replica.c_str(), static_cast<long long>(r.preemptions),
-                    static_cast<long long>(r.cached_tokens));
+                    static_cast<long long>(r.cached_tokens), static_cast<long long>(r.retries), r.retry_lost_s);
     } else {
       double tpot = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : 0.0;
       // ttft_s = queue_s + prefill_s: the admission splits the wait for the first token.
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld\n",
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld,%lld,%.9f\n",
                     static_cast<unsigned long long>(q.id), q.arrival, static_cast<long long>(q.prompt_tokens),
                     static_cast<long long>(q.output_tokens), r.first_token, r.finish, r.first_token - q.arrival, tpot,
                     r.finish - q.arrival, static_cast<long long>(r.replica), r.admitted - q.arrival,
                     r.first_token - r.admitted, r.finish - r.first_token, static_cast<long long>(r.preemptions),
-                    static_cast<long long>(r.cached_tokens));
+                    static_cast<long long>(r.cached_tokens), static_cast<long long>(r.retries), r.retry_lost_s);
     }
     out += buf;
   }

@@ -20,6 +20,8 @@ struct RequestResult {
   Seconds admitted = -1;          // first admission into a batch (its prefill starts)
   std::int64_t preemptions = 0;   // times preempted by recomputation
   std::int64_t cached_tokens = 0; // prompt tokens found in the prefix cache at first admission
+  std::int64_t retries = 0;       // times its replica failed under it and it was routed again
+  Seconds retry_lost_s = 0;       // time spent on the failed attempts (routed there -> failure)
 };
 
 // Inter-token latencies as {gap in ps: tokens}: a run emits one token per running sequence

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/workloads/inference/replica_failover.h"
 #include "sim/workloads/inference/scheduler.h"
 
 namespace llmsim {
@@ -21,8 +22,11 @@ struct RouterPolicy {
 };
 
 // Picks a replica in [lo, hi) for a request with prefix keys keys[0, n) (n may be 0).
-// `rr` is the round-robin cursor. Ties go to the lowest index (deterministic).
+// `rr` is the round-robin cursor. Ties go to the lowest index (deterministic). Replicas
+// `health` marks down (a device failure, docs/faults.md) are skipped; the caller checks
+// that one in [lo, hi) is up.
 std::size_t route_request(const RouterPolicy& p, const std::vector<const ReplicaScheduler*>& replicas, std::size_t lo,
-                          std::size_t hi, std::size_t& rr, const std::uint64_t* keys, std::int64_t n);
+                          std::size_t hi, std::size_t& rr, const std::uint64_t* keys, std::int64_t n,
+                          const ReplicaHealth* health = nullptr);
 
 }  // namespace llmsim

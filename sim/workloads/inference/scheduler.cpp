@@ -108,6 +108,21 @@ void ReplicaScheduler::preempt_last() {
   ++preemptions_;
 }
 
+std::vector<std::size_t> ReplicaScheduler::drain() {
+  std::vector<std::size_t> out;
+  for (const Seq& s : running_) out.push_back(s.req);
+  for (const Seq& s : waiting_) out.push_back(s.req);
+  running_.clear();
+  waiting_.clear();
+  admitted_.clear();
+  emitted_.clear();
+  preempted_.clear();
+  // The failed devices' KV is gone, cached prefixes with it: an empty cache, every block free.
+  if (cache_) cache_ = std::make_unique<PrefixCache>(per_entry_);
+  free_blocks_ = total_blocks_;
+  return out;
+}
+
 std::int64_t ReplicaScheduler::outstanding_tokens() const {
   std::int64_t t = 0;
   for (const auto& s : waiting_) t += s.prompt - s.prefilled + s.output - s.generated;

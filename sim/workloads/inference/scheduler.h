@@ -64,6 +64,9 @@ class ReplicaScheduler {
   // produces draw(req, step) + 1 tokens, capped at the output left. k = 0: plain decoding.
   void set_speculation(std::int64_t k, std::function<std::int64_t(std::size_t req, std::int64_t step)> draw);
   const SpeculativeStats& speculative_stats() const { return spec_stats_; }
+  // The replica failed (docs/faults.md "Serving"): every request it holds leaves (running
+  // in admission order, then waiting), its KV blocks freed; the caller routes them again.
+  std::vector<std::size_t> drain();
 
   bool idle() const { return running_.empty() && waiting_.empty(); }
   // Work left (prompt tokens to prefill + output tokens to generate): least-loaded routing.

@@ -127,6 +127,9 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   const std::int64_t seed = f.integer("seed");
   if (seed < 0) f.fail("seed", "must be >= 0");
   c.seed = static_cast<std::uint64_t>(seed);
+  // Read by parse_resilience (resilience.cpp) from the document; marked used here.
+  for (const char* k : {"checkpoint", "goodput"})
+    if (f.has(k) && !f.get(k).IsMap()) f.fail(k, "must be a map (docs/faults.md)");
   f.finish();
   c.resolved = f.resolved();
   return c;

@@ -31,6 +31,10 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
            "share of device memory kept free for allocator fragmentation and workspaces (an assumption, not a fit)")
         .from(kDoc),
     P::opt("seed", T::Integer, "1", "random seed (--seed overrides)").from(kDoc),
+    P::opt("checkpoint", T::Map, "", "checkpointing: interval, write bandwidth, restart time (docs/faults.md)")
+        .nested("workload:training.checkpoint").from("docs/faults.md"),
+    P::opt("goodput", T::Map, "", "goodput over days under failures (docs/faults.md)")
+        .nested("workload:training.goodput").from("docs/faults.md"),
     P::opt("fold_data_parallel", T::Boolean, "true",
            "simulate one data-parallel replica's compute, every data-parallel collective in full")
         .from(kDoc),

@@ -9,6 +9,7 @@
 
 #include "models/device.h"
 #include "sim/core/error.h"
+#include "sim/engine/faults.h"
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 #include "sim/net/collective.h"
@@ -17,16 +18,18 @@
 #include "sim/workloads/training/layout.h"
 #include "sim/workloads/training/lowering.h"
 #include "sim/workloads/training/memory.h"
+#include "sim/workloads/training/resilience.h"
 #include "sim/workloads/training/training_report.h"
 
 namespace llmsim {
 namespace {
 
-class Training : public Workload {
+class Training : public Workload, public FaultListener {
  public:
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override {
     (void)catalog;
     cfg_ = parse_training(doc, topo);
+    parse_resilience(doc, cfg_, checkpoint_, goodput_);  // `checkpoint:`, `goodput:`
     layout_ = training_layout(cfg_, topo);
     if (topo.num_devices() == 0) return;
     // Every op of a pass must run on the chip (e.g. fp8 on a chip without fp8 GEMMs).
@@ -81,6 +84,27 @@ class Training : public Workload {
     summary["energy_j"] = e;
     summary["avg_power_w"] = t > 0 ? e / t : 0.0;
     summary["training"] = training_json(report_);
+    add_resilience(sim, summary["training"]);
+  }
+
+  // A device failure stops the job: the run ends at that instant (the step in flight is
+  // lost), and the summary prices it (resilience.cpp). Other faults apply and the steps
+  // go on, slower (a straggler, a degraded link) or rerouted.
+  FaultOutcome fault(Simulation& sim, const Fault& f, bool begins) override {
+    if (!begins || f.kind != "device-down") return FaultOutcome::Apply;
+    failed_device_ = f.device;
+    failed_at_ = to_seconds(sim.now());
+    return FaultOutcome::StopRun;
+  }
+
+  void add_resilience(Simulation& sim, Json& block) const {
+    if (failed_device_ >= 0) {
+      std::vector<double> ends;
+      for (const StepRecord& r : exec_->steps()) ends.push_back(r.end);
+      block["failure"] = failure_json(checkpoint_, failed_device_, failed_at_, ends);
+    }
+    if (goodput_.given && report_.step_mean > 0)
+      block["goodput"] = goodput_json(cfg_, checkpoint_, goodput_, sim.topo(), report_.step_mean);
   }
 
   void print(Simulation& sim, std::ostream& os) override {
@@ -90,6 +114,7 @@ class Training : public Workload {
 
   std::vector<std::string> waiting(Simulation& sim) override {
     (void)sim;
+    if (failed_device_ >= 0) return {};  // stopped by the failure, not deadlocked
     return exec_ ? exec_->waiting() : std::vector<std::string>{};
   }
 
@@ -104,6 +129,10 @@ class Training : public Workload {
   std::unique_ptr<TrainingExecutor> exec_;
   TrainingReport report_;
   std::string layout_;
+  CheckpointConfig checkpoint_;
+  GoodputConfig goodput_;
+  int failed_device_ = -1;
+  double failed_at_ = 0;
 };
 
 }  // namespace

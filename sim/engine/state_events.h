@@ -1,5 +1,6 @@
-// The `events:` list of a microbench workload: state changes at given simulated times
-// (docs/microbench.md "Events"), e.g. `- {at: 5 us, link: gpu0-gpu1, state: down}`.
+// State changes at given simulated times: the `events:` list of a microbench workload
+// (docs/microbench.md "Events"), e.g. `- {at: 5 us, link: gpu0-gpu1, state: down}`, and the
+// `faults:` of any workload (sim/engine/faults.h builds its entries on parse_event_entry).
 // Parsed at load (positioned InputErrors, exit 2), scheduled on the event queue at start.
 #pragma once
 #include <functional>
@@ -20,6 +21,10 @@ struct TimedEvent {
   std::string what;       // "link gpu0-gpu1 down", for messages
   std::function<void(Simulation&)> apply;
 };
+
+// One entry without its `at:` (the subject key and its fields: `link:`, `device:`,
+// `switch:`); `f.finish()` is left to the caller. `what` is set; `at` and `pos` are not.
+TimedEvent parse_event_entry(Fields& f, const Topology& topo, const std::string& what);
 
 // Reads the optional top-level `events:` of `root` (the workload document's fields). `topo`
 // is empty under `llmsim check`: names are checked for shape only then.

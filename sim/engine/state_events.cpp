@@ -1,8 +1,9 @@
-// `events:` of a microbench workload (docs/microbench.md "Events"). Each entry has `at:`
+// `events:` of a microbench workload (docs/microbench.md "Events"), also the building block
+// of every workload's `faults:` (sim/engine/faults.cpp). Each entry has `at:`
 // and one subject key that picks its parser (kParsers below): `link:` changes a link's
 // state or bandwidth. A new kind of event (a device clock change, say) is one more parser
 // in that table; entries with no known subject, and unknown keys, are positioned errors.
-#include "sim/workloads/microbench_events.h"
+#include "sim/engine/state_events.h"
 
 #include <cmath>
 #include <cstdio>
@@ -229,7 +230,24 @@ const std::vector<std::pair<const char*, EventParser>> kParsers = {
     {"switch", parse_switch_event},
 };
 
+std::string subject_list() {
+  std::string subjects;
+  for (const auto& p : kParsers) subjects += (subjects.empty() ? "`" : ", `") + std::string(p.first) + ":`";
+  return subjects;
+}
+
 }  // namespace
+
+TimedEvent parse_event_entry(Fields& f, const Topology& topo, const std::string& what) {
+  EventParser parse = nullptr;
+  for (const auto& p : kParsers) {
+    if (!f.has(p.first)) continue;
+    if (parse) f.fail(p.first, "one subject per event (" + subject_list() + ")");
+    parse = p.second;
+  }
+  if (!parse) throw InputError(f.pos(), what + ": an event names what changes: one of " + subject_list());
+  return parse(f, topo);
+}
 
 std::vector<TimedEvent> parse_events(Fields& root, const Topology& topo) {
   std::vector<TimedEvent> out;
@@ -237,22 +255,13 @@ std::vector<TimedEvent> parse_events(Fields& root, const Topology& topo) {
   if (!list) return out;
   std::string file = root.file_for("events");
   if (!list.IsSequence()) root.fail("events", "must be a list like [{at: 5 us, link: gpu0-gpu1, state: down}]");
-  std::string subjects;
-  for (const auto& p : kParsers) subjects += (subjects.empty() ? "`" : ", `") + std::string(p.first) + ":`";
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string what = "workload.events[" + std::to_string(i) + "]";
     if (!list[i].IsMap()) throw InputError(pos_of(list[i], file), what + ": must be a map like {at: 5 us, link: gpu0-gpu1, state: down}");
     Fields f(list[i], file, what);
     Seconds at = f.qty("at", Dim::Time);
     if (!(at >= 0) || !std::isfinite(at)) f.fail("at", "must be a time >= 0");
-    EventParser parse = nullptr;
-    for (const auto& p : kParsers) {
-      if (!f.has(p.first)) continue;
-      if (parse) f.fail(p.first, "one subject per event (" + subjects + ")");
-      parse = p.second;
-    }
-    if (!parse) throw InputError(f.pos(), what + ": an event names what changes: one of " + subjects);
-    TimedEvent e = parse(f, topo);
+    TimedEvent e = parse_event_entry(f, topo, what);
     f.finish();
     e.at = to_simtime(at);
     e.pos = f.pos();
