@@ -9,6 +9,7 @@
 
 #include "sim/ops/op.h"
 #include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/dataflow.h"
 
 namespace llmsim {
 
@@ -60,9 +61,16 @@ class Lowering {
  private:
   Op gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) const;
   Op vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const;
+  StageCost kernel_stage_compute(const IterationShape& s, std::int64_t stage) const;
+  // Weights beyond the staging tier stream from the weights tier (dataflow.h): the stage
+  // lasts at least their bytes over its bandwidth.
+  void charge_spill(StageCost& c, std::int64_t stage) const;
   const InferenceConfig& cfg_;
   const ChipSpec& chip_;
+  bool spatial_chip_;     // execution: {model: spatial} (dataflow.h)
   bool weights_on_chip_;
+  std::vector<WeightResidency> residency_;  // per stage
+  std::vector<SpatialStage> spatial_;       // per stage, spatial chips only (dataflow.h)
 };
 
 }  // namespace llmsim
