@@ -96,10 +96,6 @@ Seconds spill_time(const ChipSpec& chip, Bytes bytes) {
   return bytes / (t.bandwidth * t.efficiency);
 }
 
-}  // namespace llmsim
-
-namespace llmsim {
-
 SpatialStage spatial_stage(const InferenceConfig& cfg, const ChipSpec& chip, std::int64_t stage) {
   SpatialStage st;
   st.region = spatial_region(chip, stage_layers(cfg, stage));

@@ -75,10 +75,6 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
 // Time to stream `bytes` from the chip's weights tier at its sustained bandwidth.
 Seconds spill_time(const ChipSpec& chip, Bytes bytes);
 
-}  // namespace llmsim
-
-namespace llmsim {
-
 struct IterationShape;
 struct StageCost;
 class Lowering;
