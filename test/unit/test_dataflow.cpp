@@ -147,7 +147,8 @@ TEST_CASE("Groq pipeline: each extra stage adds one C2C hop per token", "[datafl
              "hidden_size: 256\nnum_attention_heads: 4\nnum_key_value_heads: 4\nhead_dim: 64\n"
              "intermediate_size: 512\nvocab_size: 1024\nmax_position_embeddings: 4096\n";
     std::ofstream wl(dir + "/wl.yaml");
-    wl << "kind: inference\nmodel: " << dir << "/tiny.yaml\ndtype: fp16\nparallelism: {tp: 1, pp: 4}\n"
+    wl << "kind: inference\nmodel: " << dir
+       << "/tiny.yaml\ndtype: fp16\nparallelism: {tp: 1, pp: 4}\n"
           "requests: {count: 1, arrival: poisson, rate: 1/s, prompt_tokens: 16, output_tokens: 64, seed: 1}\n";
   }
   auto tpot = [&](int pp) {

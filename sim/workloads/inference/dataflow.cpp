@@ -70,8 +70,8 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   if (stage == cfg.pp - 1) params += m.lm_head_params() + (m.tied_embeddings && cfg.pp > 1 ? m.vocab * m.hidden : 0.0);
   WeightResidency w;
   w.weights = params / tp * wb;
-  const double width = m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim +
-                                                      (m.gated_mlp ? 2 : 1) * m.ffn) / tp;
+  const double width =
+      m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim + (m.gated_mlp ? 2 : 1) * m.ffn) / tp;
   w.activations = static_cast<double>(cfg.sched.max_batched_tokens) * width * kActivationBytes +
                   static_cast<double>(cfg.sched.max_batch) * m.vocab / tp * kLogitBytes;
   w.resident = w.weights;
@@ -120,7 +120,8 @@ Seconds region_pass(const std::vector<Op>& ops, const SpatialStage& st, StageCos
       c->energy += oc.energy * times;
       // A region spanning the chip shares the KV tier with KV moves as a kernel chip does;
       // a layer region's share is the compiler's and is not arbitrated.
-      if (st.region.fraction >= 1.0 && oc.tier == st.chip.placement.kv_cache) c->kv_tier_memory += oc.memory_time * times;
+      if (st.region.fraction >= 1.0 && oc.tier == st.chip.placement.kv_cache)
+        c->kv_tier_memory += oc.memory_time * times;
     }
   }
   return t + traversals * st.region.traversal;

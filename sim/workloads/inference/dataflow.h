@@ -26,13 +26,13 @@ namespace llmsim {
 // TPU, Gaudi). spatial: a layer's operators laid out on a 2-D mesh of cores that hold
 // their weights (WSE, Groq, SN40L, Tensix).
 struct ExecutionSpec {
-  std::string model = "kernel";   // kernel | spatial
+  std::string model = "kernel";  // kernel | spatial
   // spatial: "layer" = each layer of the chip's pipeline stage owns units / layers of the
   // mesh and tokens stream through them (Cerebras layer pipelining); "chip" = the chip runs
   // its layers in turn on the whole mesh (Groq static schedule, SN40L, Tensix).
   std::string regions = "chip";
-  int mesh_x = 1, mesh_y = 1;     // core mesh (columns x rows)
-  double hop_cycles = 1;          // latency of one mesh hop, in core clock cycles
+  int mesh_x = 1, mesh_y = 1;  // core mesh (columns x rows)
+  double hop_cycles = 1;       // latency of one mesh hop, in core clock cycles
   bool spatial() const { return model == "spatial"; }
 };
 
@@ -45,10 +45,10 @@ int mesh_traversals(const Op& op);
 
 // The part of a spatial chip one layer runs on.
 struct SpatialRegion {
-  double fraction = 1;      // of the chip's units, SRAM bandwidth and peaks
-  double width = 1;         // mesh columns (hops of a row reduction)
-  double height = 1;        // mesh rows (hops of a column broadcast)
-  Seconds traversal = 0;    // one broadcast + reduction across the region
+  double fraction = 1;    // of the chip's units, SRAM bandwidth and peaks
+  double width = 1;       // mesh columns (hops of a row reduction)
+  double height = 1;      // mesh rows (hops of a column broadcast)
+  Seconds traversal = 0;  // one broadcast + reduction across the region
 };
 
 // `layers_on_chip`: the layers of the pipeline stage the chip holds.
@@ -62,12 +62,12 @@ ChipSpec region_chip(const ChipSpec& chip, double fraction);
 // stages them through a faster one (placement.staging, SN40L DDR -> HBM): the staging tier
 // keeps what fits resident, the rest streams from the weights tier at every use.
 struct WeightResidency {
-  Bytes weights = 0;        // the device's weight shard of the stage
-  Bytes activations = 0;    // activation buffers (max_batched_tokens wide, logits)
-  Bytes staging_buffer = 0; // double buffer of one layer's shard in the staging tier
-  Bytes kv_reserve = 0;     // KV of one full iteration (max_batched_tokens) kept free
-  Bytes resident = 0;       // weights kept in the staging tier
-  Bytes spilled = 0;        // weights read from the weights tier at every use
+  Bytes weights = 0;         // the device's weight shard of the stage
+  Bytes activations = 0;     // activation buffers (max_batched_tokens wide, logits)
+  Bytes staging_buffer = 0;  // double buffer of one layer's shard in the staging tier
+  Bytes kv_reserve = 0;      // KV of one full iteration (max_batched_tokens) kept free
+  Bytes resident = 0;        // weights kept in the staging tier
+  Bytes spilled = 0;         // weights read from the weights tier at every use
 };
 
 WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chip, std::int64_t stage);

@@ -15,9 +15,7 @@ std::int64_t IterationShape::tokens() const {
 Lowering::Lowering(const InferenceConfig& cfg, const ChipSpec& chip)
     // A spatial chip reads its weights out of the SRAM of the cores that hold them: that
     // bandwidth is the region's (dataflow.h), so they are streamed, not free.
-    : cfg_(cfg),
-      chip_(chip),
-      spatial_chip_(execution_of(chip).spatial()),
+    : cfg_(cfg), chip_(chip), spatial_chip_(execution_of(chip).spatial()),
       weights_on_chip_(chip.placement.weights == "sram" && !spatial_chip_) {
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     residency_.push_back(weight_residency(cfg_, chip_, s));
@@ -178,10 +176,9 @@ void Lowering::charge_spill(StageCost& c, std::int64_t stage) const {
 }
 
 StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) const {
-  StageCost c = spatial_chip_
-                    ? spatial_stage_compute(*this, spatial_[static_cast<std::size_t>(stage)], s, stage,
-                                            stage_layers(cfg_, stage), cfg_.pp)
-                    : kernel_stage_compute(s, stage);
+  StageCost c = spatial_chip_ ? spatial_stage_compute(*this, spatial_[static_cast<std::size_t>(stage)], s, stage,
+                                                      stage_layers(cfg_, stage), cfg_.pp)
+                              : kernel_stage_compute(s, stage);
   charge_spill(c, stage);
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp > 1 && T > 0) {
