@@ -262,6 +262,18 @@ void load_placement(Params& f, ChipSpec& c) {
   pf.finish();
 }
 
+// Checked here and recorded in the resolved chip; the inference lowering reads it back
+// (sim/workloads/inference/dataflow.h execution_of).
+void load_execution(Params& f) {
+  Params ef = f.child("execution");
+  ef.choice("model");
+  ef.choice("regions");
+  ef.positive("mesh_x");
+  ef.positive("mesh_y");
+  if (!(ef.num("hop_cycles") > 0)) ef.fail("hop_cycles", "must be positive");
+  ef.finish();
+}
+
 }  // namespace
 
 ChipSpec load_chip(const Doc& doc) {
@@ -288,6 +300,7 @@ ChipSpec load_chip(const Doc& doc) {
   load_compute(f, c);
   load_memory(f, c);
   load_placement(f, c);
+  load_execution(f);
   if (YAML::Node ports = f.opt("ports")) {
     if (!ports.IsSequence()) f.fail("ports", "must be a list");
     for (std::size_t i = 0; i < ports.size(); ++i) {

@@ -23,6 +23,8 @@ LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalo
     P::req("compute", T::Map, "compute units, peaks, tiles").nested("chip.compute").from(kSchema),
     P::req("memory", T::List, "memory tiers, fastest first").nested("chip.memory[]").from(kSchema),
     P::opt("placement", T::Map, "", "tier each kind of tensor lives in").nested("chip.placement").from(kSchema),
+    P::opt("execution", T::Map, "", "how the chip runs a model: kernel or spatial dataflow")
+        .nested("chip.execution").from(kModels),
     P::opt("ports", T::List, "", "chip-to-chip ports").nested("chip.ports[]").from(kSchema),
     P::opt("published", T::Map, "", "the review's Tables 1-3 row, verbatim (copied as given)").from(kSchema),
     P::opt("sources", T::List, "", "source keys and notes (strings)").from(kSchema),
@@ -77,6 +79,18 @@ LLMSIM_DECLARE_PARAMS(chip_placement, {"chip", "chip.placement", "", {
     P::derive("optimizer", T::String, "weights", "tier holding optimizer state").from(kModels),
     P::opt("stream_from", T::String, "", "tier weights stream from at each use (\"\" = weights)").from(kModels),
     P::opt("staging", T::String, "", "tier weights are copied to before use").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_execution, {"chip", "chip.execution", "", {
+    P::opt("model", T::Choice, "kernel", "kernel: operators one after another on the whole chip; spatial: a layer's "
+                                        "operators laid out on a 2-D core mesh, tokens pay its traversal")
+        .one_of({"kernel", "spatial"}).from(kModels),
+    P::opt("regions", T::Choice, "chip", "spatial: layer = each layer of a stage owns units/layers of the mesh "
+                                        "(layer pipelining); chip = layers run in turn on the whole mesh")
+        .one_of({"layer", "chip"}).from(kModels),
+    P::opt("mesh_x", T::Positive, "1", "spatial: core mesh columns").from(kModels),
+    P::opt("mesh_y", T::Positive, "1", "spatial: core mesh rows").from(kModels),
+    P::opt("hop_cycles", T::Number, "1", "spatial: latency of one mesh hop in core clock cycles (> 0)").from(kModels),
 }});
 
 LLMSIM_DECLARE_PARAMS(chip_ports, {"chip", "chip.ports[]", "", {

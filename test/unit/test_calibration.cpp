@@ -216,7 +216,7 @@ TEST_CASE("calibration C9: 8x8 Grayskull device follows the catalog", "[calibrat
   auto der = lines("workloads/calibration/grayskull-e150-8x8.device.yaml");
   const std::vector<std::string> scaled = {"name:", "units:", "fp8:", "fp16:", "bf16:", "capacity: 120 MB",
                                            "capacity: 64 MB", "bandwidth: 36.9 TB/s", "bandwidth: 19.66 TB/s",
-                                           "vector:", "# Vector ops", "# Vector ops run"};
+                                           "vector:", "# Vector ops", "# Vector ops run", "mesh_x:", "mesh_y:"};
   auto is_scaled = [&](const std::string& l) {
     auto s = l.find_first_not_of(' ');
     std::string t = s == std::string::npos ? "" : l.substr(s);

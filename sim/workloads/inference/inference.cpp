@@ -19,6 +19,7 @@
 #include "sim/workloads/inference/config.h"
 #include "sim/workloads/inference/iteration_graph.h"
 #include "sim/workloads/inference/kv_fit.h"
+#include "sim/workloads/inference/dataflow.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
 #include "sim/workloads/inference/router.h"
@@ -28,8 +29,6 @@
 namespace llmsim {
 namespace {
 
-// Logits are kept in fp32 for sampling (vLLM's sampler upcasts): bytes per logit.
-constexpr double kLogitBytes = 4.0;
 // Arrivals run before the other events of their instant (default priority 0).
 constexpr int kArrivalPriority = -1;
 // Disaggregated hand-offs (prefill done; KV arrived at the decode replica) are gathered
@@ -191,21 +190,15 @@ class Inference : public Workload, public FaultListener {
   // the replica's KV blocks (the tightest device decides). InfeasibleError when not fitting.
   std::int64_t place(Replica& rep) {
     const ModelSpec& m = cfg_.model;
-    const double wb = dtype_bytes(cfg_.dtype), kvb = dtype_bytes(cfg_.kv_dtype);
-    std::int64_t blocks = -1, first = 0;
+    const double kvb = dtype_bytes(cfg_.kv_dtype);
+    std::int64_t blocks = -1;
     for (std::int64_t s = 0; s < cfg_.pp; ++s) {
       const std::int64_t L = stage_layers(cfg_, s);
-      double params = m.layers_params(first, L);
-      first += L;
-      if (s == 0) params += m.embedding_params();
-      if (s == cfg_.pp - 1) params += m.lm_head_params() + (m.tied_embeddings && cfg_.pp > 1 ? m.vocab * m.hidden : 0.0);
-      // The drafter's weights live with the target's (speculative decoding needs pp 1).
-      const double weights = params / static_cast<double>(cfg_.tp) * wb +
-                             (s == 0 ? speculative_weight_bytes(cfg_.spec, m, cfg_.tp, wb) : 0.0);
-      const double width = m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim +
-                                                          (m.gated_mlp ? 2 : 1) * m.ffn) / cfg_.tp;
-      const double act = static_cast<double>(cfg_.sched.max_batched_tokens) * width * kActivationBytes +
-                         static_cast<double>(cfg_.sched.max_batch) * m.vocab / cfg_.tp * kLogitBytes;
+      const ChipSpec& chip0 = sim_->device(rep.stages[s].front()).chip();
+      // Weight shard, activation budget and what of the weights a staging tier keeps
+      // resident (dataflow.h): one computation shared with the Lowering that charges it.
+      const WeightResidency wr = weight_residency(cfg_, chip0, s);
+      const double weights = wr.weights, act = wr.activations;
       const double kv_tok = static_cast<double>(L) * m.kv_elements_per_layer(cfg_.tp) * kvb + spec_kv_tok();
       for (int d : rep.stages[s]) {
         Device& dev = sim_->device(d);
@@ -213,8 +206,10 @@ class Inference : public Workload, public FaultListener {
         const std::string& staging = dev.chip().placement.staging;
         if (!staging.empty() && staging != dev.chip().placement.weights) {
           // Weights kept in a big slow tier stream through a staging tier (SN40L: DDR ->
-          // HBM, Prabhakar et al. IEEE Micro 2024): double-buffer one layer's shard there.
-          dev.tier(staging).allocate("staging", 2.0 * m.layer_params() / static_cast<double>(cfg_.tp) * wb);
+          // HBM, Prabhakar et al. IEEE Micro 2024): double-buffer one layer's shard there,
+          // and keep resident what fits; the rest streams from DDR at every use.
+          dev.tier(staging).allocate("staging", wr.staging_buffer);
+          if (wr.resident > 0) dev.tier(staging).allocate("weights (resident)", wr.resident);
         }
         dev.placement_tier("activations").allocate("activations", act);
         MemoryTier& kv = dev.placement_tier("kv_cache");

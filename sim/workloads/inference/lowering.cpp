@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/ops/energy.h"
+
 namespace llmsim {
 
 std::int64_t IterationShape::tokens() const {
@@ -12,7 +14,15 @@ std::int64_t IterationShape::tokens() const {
 }
 
 Lowering::Lowering(const InferenceConfig& cfg, const ChipSpec& chip)
-    : cfg_(cfg), chip_(chip), weights_on_chip_(chip.placement.weights == "sram") {}
+    // A spatial chip reads its weights out of the SRAM of the cores that hold them: that
+    // bandwidth is the region's (dataflow.h), so they are streamed, not free.
+    : cfg_(cfg), chip_(chip), spatial_chip_(execution_of(chip).spatial()),
+      weights_on_chip_(chip.placement.weights == "sram" && !spatial_chip_) {
+  for (std::int64_t s = 0; s < cfg_.pp; ++s) {
+    residency_.push_back(weight_residency(cfg_, chip_, s));
+    if (spatial_chip_) spatial_.push_back(spatial_stage(cfg_, chip_, s));
+  }
+}
 
 Op Lowering::gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch) const {
   Op o;
@@ -200,7 +210,7 @@ std::vector<Op> Lowering::edge_ops(const IterationShape& s, bool first, bool las
   return ops;
 }
 
-StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) const {
+StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t stage) const {
   StageCost c;
   c.layers = stage_layers(cfg_, stage);
   // Sums one pass of `ops` (returned) and accounts it `times` over.
@@ -235,6 +245,29 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       }
   c.layer_compute = c.layers > 0 ? layers_time / static_cast<double>(c.layers) : 0;  // the mean layer
   add(edge_ops(s, stage == 0, stage == cfg_.pp - 1), 1.0);
+  return c;
+}
+
+void Lowering::charge_spill(StageCost& c, std::int64_t stage) const {
+  const WeightResidency& w = residency_[static_cast<std::size_t>(stage)];
+  if (w.spilled <= 0 || c.flops <= 0) return;
+  // DDR streams concurrently with the staging tier, so the layers last the longer of
+  // the two; the spilled bytes and their energy are charged as well.
+  const Seconds floor = spill_time(chip_, w.spilled);
+  const Seconds layers_time = c.layer_compute * static_cast<double>(c.layers);
+  if (floor > layers_time) {
+    c.compute += floor - layers_time;
+    if (c.layers > 0) c.layer_compute = floor / static_cast<double>(c.layers);
+  }
+  c.bytes += w.spilled;
+  c.energy += w.spilled * tier_pj_per_byte(chip_, chip_.main_tier()) * 1e-12;
+}
+
+StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) const {
+  StageCost c = spatial_chip_ ? spatial_stage_compute(*this, spatial_[static_cast<std::size_t>(stage)], s, stage,
+                                                      stage_layers(cfg_, stage), cfg_.pp)
+                              : kernel_stage_compute(s, stage);
+  charge_spill(c, stage);
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * m.hidden * kActivationBytes;

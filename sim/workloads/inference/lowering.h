@@ -9,6 +9,7 @@
 
 #include "sim/ops/op.h"
 #include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/dataflow.h"
 
 namespace llmsim {
 
@@ -81,9 +82,16 @@ class Lowering {
   void mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const;
   // Attention op over a window: local layers see at most sliding_window keys per query.
   Op attention(const char* name, std::int64_t batch, std::int64_t q_len, std::int64_t kv_len, bool local) const;
+  StageCost kernel_stage_compute(const IterationShape& s, std::int64_t stage) const;
+  // Weights beyond the staging tier stream from the weights tier (dataflow.h): the stage
+  // lasts at least their bytes over its bandwidth.
+  void charge_spill(StageCost& c, std::int64_t stage) const;
   const InferenceConfig& cfg_;
   const ChipSpec& chip_;
+  bool spatial_chip_;     // execution: {model: spatial} (dataflow.h)
   bool weights_on_chip_;
+  std::vector<WeightResidency> residency_;  // per stage
+  std::vector<SpatialStage> spatial_;       // per stage, spatial chips only (dataflow.h)
 };
 
 }  // namespace llmsim
