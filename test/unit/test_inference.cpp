@@ -211,7 +211,7 @@ TEST_CASE("parallelism and capacity errors name what is wrong", "[inference]") {
   std::string out;
   std::string wl = write(d, "w.yaml", synth("llama-3.1-70b", "fp8", "count: 1, arrival: at-once, prompt_tokens: 8, output_tokens: 8", "parallelism: {tp: 3}\n"));
   CHECK(run(dgx, wl, d + "/o", &out) == 2);
-  CHECK_THAT(out, Catch::Contains("w.yaml:4:") && Catch::Contains("must divide the model's 8 KV heads"));
+  CHECK_THAT(out, Catch::Contains("w.yaml:4:") && Catch::Contains("tp 3 and the model's 8 KV heads") && Catch::Contains("must divide one another"));
   wl = write(d, "w.yaml", synth("llama-3.1-70b", "fp8", "count: 1, arrival: at-once, prompt_tokens: 8, output_tokens: 8", "parallelism: {tp: 4, pp: 1, replicas: 3}\n"));
   CHECK(run(dgx, wl, d + "/o", &out) == 2);
   CHECK_THAT(out, Catch::Contains("tp x pp x replicas = 12 but the topology has 8 devices"));

@@ -3,6 +3,7 @@
 // from the run's own hit counts and an independent FLOP formula (2 x parameters per token).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -46,14 +47,24 @@ double device_flops(const nlohmann::json& s) {
   return f["sum"].get<double>();
 }
 
-// requests.csv's last column, cached_tokens, per request.
+// requests.csv's cached_tokens column (found by its header name), per request.
 std::vector<double> cached_tokens(const std::string& csv) {
   std::istringstream in(slurp(csv));
   std::string line;
   std::getline(in, line);
-  REQUIRE(line.substr(line.rfind(',') + 1) == "cached_tokens");
+  auto fields = [](const std::string& l) {
+    std::vector<std::string> f;
+    std::istringstream ls(l);
+    std::string x;
+    while (std::getline(ls, x, ',')) f.push_back(x);
+    return f;
+  };
+  const auto head = fields(line);
+  const auto at = std::find(head.begin(), head.end(), "cached_tokens");
+  REQUIRE(at != head.end());
+  const auto col = static_cast<std::size_t>(at - head.begin());
   std::vector<double> v;
-  while (std::getline(in, line)) v.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+  while (std::getline(in, line)) v.push_back(std::stod(fields(line).at(col)));
   return v;
 }
 

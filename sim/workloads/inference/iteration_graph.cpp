@@ -82,10 +82,11 @@ void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidd
     graph_.complete(node);
     return;
   }
-  // Ordered by the replica's first device among same-time host events: what runs next
-  // (compute submissions that create timeline tracks on first use) must not depend on the
-  // order of same-time events (--debug-tie-shuffle).
-  sim_.queue().at(end, [this, node] { graph_.complete(node); }, 1 + stages_.front().front());
+  // Ordered by the graph's rank (set_order: the engine index; two pipeline engines share
+  // their devices) among same-time host events: what runs next (compute submissions to
+  // shared FIFO streams, timeline tracks made on first use) must not depend on the order
+  // of same-time events (--debug-tie-shuffle).
+  sim_.queue().at(end, [this, node] { graph_.complete(node); }, 1 + order_);
 }
 
 void IterationGraph::account_iteration() {

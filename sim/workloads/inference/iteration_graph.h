@@ -44,12 +44,16 @@ class IterationGraph {
 
   // Starts one iteration of `shape` now. `label` names the compute ops on the timeline.
   void run(const IterationShape& shape, const std::string& label);
+  // This graph's rank among the workload's graphs (its engine index): same-time host events
+  // of different graphs run in this order, whatever order they were queued in.
+  void set_order(int order) { order_ = order; }
   bool running() const { return running_; }
   const std::vector<std::vector<int>>& stages() const { return stages_; }
   std::size_t nodes() const { return graph_.size(); }
   const TimeSplit& time_split() const { return split_; }
 
  private:
+  int order_ = 0;
   void build();
   void add_collective(std::size_t s, bool all_to_all, std::vector<int>& last);
   void launch_compute(std::size_t s, std::size_t t, int node);

@@ -268,6 +268,12 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
                                                       stage_layers(cfg_, stage), cfg_.pp)
                               : kernel_stage_compute(s, stage);
   charge_spill(c, stage);
+  const ModelSpec& m = cfg_.model;
+  std::int64_t first = 0;
+  for (std::int64_t i = 0; i < stage; ++i) first += stage_layers(cfg_, i);
+  // The stage's dense (non-MoE) first layers, [first, first + layers) within [0, dense_layers).
+  const std::int64_t dense_here =
+      std::max<std::int64_t>(0, std::min<std::int64_t>(first + c.layers, m.dense_layers) - first);
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * m.hidden * kActivationBytes;
@@ -275,8 +281,8 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
     // GPT-J, Falcon). MoE: attention out, plus the shared expert's out.
     const bool mlp_allreduce = (!m.moe() || m.shared_ffn > 0) && !m.parallel_block;
     c.allreduces = (mlp_allreduce ? 2 : 1) * c.layers;
-    const std::int64_t moe_layers = m.moe() ? c.layers - count[1][0] - count[1][1] : 0;
-    if (m.moe() && m.shared_ffn == 0) c.allreduces += count[1][0] + count[1][1];  // dense first layers' MLP
+    const std::int64_t moe_layers = m.moe() ? c.layers - dense_here : 0;
+    if (m.moe() && m.shared_ffn == 0) c.allreduces += dense_here;  // dense first layers' MLP
     if (moe_layers > 0) {
       // Expert parallelism: each rank dispatches its 1/tp slice of the tokens, top-k copies
       // each, to the experts' owners and gets them back (two all-to-alls per layer, as

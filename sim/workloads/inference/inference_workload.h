@@ -1,0 +1,137 @@
+// The `kind: inference` workload (docs/inference.md): LLM serving on a cluster. Requests
+// (trace or synthetic) arrive, a router hands each to a model replica (tp x pp devices),
+// and each replica runs iteration-level continuous batching (scheduler.h). One iteration
+// is an op graph (iteration_graph.h: per stage a compute op per TP device, the TP
+// collectives, the sends to the next stage, an end node) built once per replica and
+// re-armed per iteration; the executor issues its ready ops onto the devices' streams and
+// the network. The class is split by concern: inference.cpp (lifecycle, placement,
+// routing, the iteration loop), inference_handoff.cpp (disaggregated KV hand-off, device
+// failover), inference_speculative.cpp (draft and verification forwards).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/engine/faults.h"
+#include "sim/engine/workload.h"
+#include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/iteration_graph.h"
+#include "sim/workloads/inference/kv_fit.h"
+#include "sim/workloads/inference/lowering.h"
+#include "sim/workloads/inference/metrics.h"
+#include "sim/workloads/inference/replica_failover.h"
+#include "sim/workloads/inference/scheduler.h"
+
+namespace llmsim {
+
+// Arrivals run before the other events of their instant (default priority 0).
+constexpr int kArrivalPriority = -1;
+// Disaggregated hand-offs (prefill done; KV arrived at the decode replica) are gathered
+// over an instant and applied after its other events, in request id order: routing and
+// queue order must not depend on which same-time iteration or transfer ended first
+// (--debug-tie-shuffle).
+constexpr int kHandoffPriority = 1;
+
+class InferenceWorkload : public Workload, public FaultListener {
+ public:
+  void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override;
+  YAML::Node resolved() const override { return cfg_.resolved; }
+  void start(Simulation& sim) override;
+  void report(Simulation& sim, Json& summary) override;
+
+  bool stop_requested(std::string& why) const override { return slo_watch_.unmeetable(why); }
+
+  // Requests settled (completed or rejected) out of all: the progress line's count and ETA.
+  WorkProgress progress(Simulation& sim) override;
+  void write_files(Simulation& sim, const std::string& outdir) override;
+  void print(Simulation& sim, std::ostream& os) override;
+
+ private:
+  struct Replica {
+    std::unique_ptr<ReplicaScheduler> sched;
+    std::unique_ptr<IterationGraph> graph;  // one iteration's ops, re-run every iteration
+    std::unique_ptr<IterationGraph> draft_graph;  // the draft model's forwards (speculative)
+    std::vector<IterationShape> draft_steps;      // this iteration's draft forwards
+    std::size_t draft_next = 0;                   // the next one to run
+    std::vector<std::vector<int>> stages;  // [stage][tp rank] -> device
+    IterationShape shape;
+    SimTime begin = 0;
+    std::int64_t iterations = 0;  // this engine's, for span names (a global count follows event order)
+  };
+
+  // Places weights, activations and the KV pool on every device of the replica; returns
+  // the replica's KV blocks (the tightest device decides). InfeasibleError when not fitting.
+  std::int64_t place(Replica& rep);
+
+  // Engines [0, split) form the prefill pool (0 = colocated serving).
+  std::size_t prefill_split() const { return static_cast<std::size_t>(cfg_.prefill_replicas * cfg_.engines); }
+
+  // Router over replicas [lo, hi) (router.h); `q` gives the prompt's prefix keys.
+  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr, const Request* q = nullptr);
+  void arrive(std::size_t i);
+
+  // Disaggregated serving: the prompt's KV moves from the prefill replica's devices to the
+  // decode replica's (rank to rank, stage to stage, in the KV dtype), then decoding starts.
+  // Each move reads the sender's KV tier on its copy engine (move_kv) while the sender's
+  // next iteration, started in the same instant, streams that tier too.
+  void hand_off(std::size_t from, std::size_t q);
+
+  // Queues (replica, request) for this instant's hand-off pass (kHandoffPriority).
+  void defer_handoff(std::vector<std::pair<std::size_t, std::size_t>>& list, std::size_t r, std::size_t q);
+
+  // Requests whose prefill ended leave for the decode pool, then requests whose KV arrived
+  // join their decode replica's queue, each in request id order; touched replicas are
+  // kicked in index order.
+  void run_handoffs();
+
+  // A device-down fault fails every engine holding the device: the requests it held are
+  // routed again over the engines still up (none lost), each counting a retry and the
+  // time its failed attempt took; the device coming back restores the engine.
+  // The device pauses (its ops keep their remaining work) but its links stay up, so a TP
+  // collective with it waits for it rather than partitioning the fabric.
+  FaultOutcome fault(Simulation& sim, const Fault& f, bool begins) override;
+  void kick(std::size_t r);
+
+  // The target's forward: the iteration, or with speculation the verification of the proposals.
+  void run_target(std::size_t r);
+
+  // Speculative decoding hooks (speculative.h): the scheduler's acceptance draw, the draft
+  // model's forwards before each verification, its KV per token and the summary block.
+  void attach_speculation(Replica& rep, std::size_t idx);
+
+  // Runs the replica's next draft forward, or the verification once all have run.
+  void run_draft(std::size_t r);
+  double spec_kv_tok() const;
+  Json speculative_summary_all() const;
+  void finish_iteration(std::size_t r);
+
+  InferenceConfig cfg_;
+  std::vector<Request> reqs_;
+  std::vector<RequestResult> res_;
+  KvFit kv_fit_;  // the device whose free KV memory set the blocks
+  std::vector<SimTime> admit_t_, last_token_;
+  std::vector<double> routed_;        // when each request was last routed (s)
+  ReplicaHealth health_;              // engines up / down (device-down faults)
+  std::vector<std::size_t> parked_;   // arrived while every replica was down
+  LatencyCounts itl_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::vector<const ReplicaScheduler*> scheds_;  // replicas_[i]->sched, for the router
+  PrefixKeys keys_;                              // prefix-block keys of reqs_ (may be empty)
+  std::unique_ptr<Lowering> lowering_;
+  InferenceConfig draft_cfg_;                  // speculative decoding's draft model setup
+  std::unique_ptr<Lowering> draft_lowering_;
+  Simulation* sim_ = nullptr;
+  std::size_t next_rr_ = 0, next_rr_decode_ = 0;
+  std::int64_t kv_transfers_ = 0;
+  // This instant's hand-offs as (request, replica): prefill finished / KV arrived.
+  std::vector<std::pair<std::size_t, std::size_t>> prefill_done_, kv_arrived_;
+  bool handoff_pass_armed_ = false;
+  std::uint64_t seed_ = 1;
+  std::int64_t iterations_ = 0;
+  std::size_t settled_ = 0;  // completed + rejected
+  SloWatch slo_watch_;       // slo.stop_below_attainment
+};
+
+}  // namespace llmsim
