@@ -319,4 +319,10 @@ std::int64_t pipeline_stage_layers(std::int64_t layers, std::int64_t pp, std::in
   return base + (rank < rem ? 1 : 0);
 }
 
+std::int64_t pipeline_stage_first_layer(std::int64_t layers, std::int64_t pp, std::int64_t s) {
+  std::int64_t first = 0;
+  for (std::int64_t i = 0; i < s; ++i) first += pipeline_stage_layers(layers, pp, i);
+  return first;
+}
+
 }  // namespace llmsim

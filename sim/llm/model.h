@@ -107,6 +107,9 @@ struct ModelSpec {
 // and the last the LM head, so they are the ones to keep light (this matters where SRAM
 // holds the weights, e.g. Groq's 230 MB per chip). Serving and training share it.
 std::int64_t pipeline_stage_layers(std::int64_t layers, std::int64_t pp, std::int64_t s);
+// Index of stage `s`'s first layer (the layers of stages 0 .. s-1): layers differ by
+// index (dense first layers, local / global attention), so a stage needs to know which.
+std::int64_t pipeline_stage_first_layer(std::int64_t layers, std::int64_t pp, std::int64_t s);
 
 // Parses one model document. Catalog YAML is strict (unknown keys are errors); a file
 // ending in .json is a HuggingFace config.json: its unrelated keys are ignored, but fields

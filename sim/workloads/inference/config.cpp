@@ -161,6 +161,10 @@ void parse_software(Params& f, const Topology& topo, InferenceConfig& c) {
 
 std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s) { return pipeline_stage_layers(c.model.layers, c.pp, s); }
 
+std::int64_t stage_first_layer(const InferenceConfig& c, std::int64_t s) {
+  return pipeline_stage_first_layer(c.model.layers, c.pp, s);
+}
+
 InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   InferenceConfig c;
   Params f("workload:inference", doc, "workload");

@@ -66,5 +66,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo);
 
 // Layers of pipeline stage `s` (as even as possible; earlier stages take the remainder).
 std::int64_t stage_layers(const InferenceConfig& c, std::int64_t s);
+// Index of stage `s`'s first layer.
+std::int64_t stage_first_layer(const InferenceConfig& c, std::int64_t s);
 
 }  // namespace llmsim

@@ -66,9 +66,7 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   const double kvb = dtype_bytes(cfg.kv_dtype.empty() ? cfg.dtype : cfg.kv_dtype);
   const double tp = static_cast<double>(cfg.tp);
   const std::int64_t L = stage_layers(cfg, stage);
-  std::int64_t first = 0;  // the stage's first layer (layers differ: dense / MoE, local / global)
-  for (std::int64_t s = 0; s < stage; ++s) first += stage_layers(cfg, s);
-  double params = m.layers_params(first, L);
+  double params = m.layers_params(stage_first_layer(cfg, stage), L);
   if (stage == 0) params += m.embedding_params();
   if (stage == cfg.pp - 1) params += m.lm_head_params() + (m.tied_embeddings && cfg.pp > 1 ? m.vocab * m.hidden : 0.0);
   WeightResidency w;

@@ -10,13 +10,13 @@
 #include "sim/output/atomic_file.h"
 #include "sim/workloads/inference/dataflow.h"
 #include "sim/workloads/inference/inference_workload.h"
-#include "sim/workloads/inference/router.h"
 
 namespace llmsim {
 
 void InferenceWorkload::load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) {
   (void)catalog;
   cfg_ = parse_inference(doc, topo);
+  router_ = RouterPolicy{cfg_.router, cfg_.router_load_cap, cfg_.sched.max_batched_tokens};
   if (cfg_.use_trace) reqs_ = read_trace(cfg_.trace, &keys_);
 }
 
@@ -192,8 +192,7 @@ std::int64_t InferenceWorkload::place(Replica& rep) {
 }
 
 std::size_t InferenceWorkload::route(std::size_t lo, std::size_t hi, std::size_t& rr, const Request* q) {
-  const RouterPolicy p{cfg_.router, cfg_.router_load_cap, cfg_.sched.max_batched_tokens};
-  return route_request(p, scheds_, lo, hi, rr, q ? keys_.of(*q) : nullptr, q ? q->key_count : 0, &health_);
+  return route_request(router_, scheds_, lo, hi, rr, q ? keys_.of(*q) : nullptr, q ? q->key_count : 0, &health_);
 }
 
 void InferenceWorkload::arrive(std::size_t i) {

@@ -22,6 +22,7 @@
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/metrics.h"
 #include "sim/workloads/inference/replica_failover.h"
+#include "sim/workloads/inference/router.h"
 #include "sim/workloads/inference/scheduler.h"
 
 namespace llmsim {
@@ -132,6 +133,7 @@ class InferenceWorkload : public Workload, public FaultListener {
   std::int64_t iterations_ = 0;
   std::size_t settled_ = 0;  // completed + rejected
   SloWatch slo_watch_;       // slo.stop_below_attainment
+  RouterPolicy router_;      // from cfg_ at load (route() runs per request and hand-off)
 };
 
 }  // namespace llmsim

@@ -231,8 +231,7 @@ StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t s
   };
   // Layer variants of this stage: [dense MLP][local attention] counts.
   const ModelSpec& m = cfg_.model;
-  std::int64_t first = 0;
-  for (std::int64_t i = 0; i < stage; ++i) first += stage_layers(cfg_, i);
+  const std::int64_t first = stage_first_layer(cfg_, stage);
   std::int64_t count[2][2] = {{0, 0}, {0, 0}};
   for (std::int64_t i = first; i < first + c.layers; ++i)
     ++count[i < m.dense_layers ? 1 : 0][m.local_layers_in(i, 1)];
@@ -269,8 +268,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
                               : kernel_stage_compute(s, stage);
   charge_spill(c, stage);
   const ModelSpec& m = cfg_.model;
-  std::int64_t first = 0;
-  for (std::int64_t i = 0; i < stage; ++i) first += stage_layers(cfg_, i);
+  const std::int64_t first = stage_first_layer(cfg_, stage);
   // The stage's dense (non-MoE) first layers, [first, first + layers) within [0, dense_layers).
   const std::int64_t dense_here =
       std::max<std::int64_t>(0, std::min<std::int64_t>(first + c.layers, m.dense_layers) - first);
