@@ -3,6 +3,7 @@
 // n_head, n_inner, n_positions) are accepted for the non-Llama family.
 #include "sim/llm/model.h"
 
+#include <cmath>
 #include <dirent.h>
 
 #include <algorithm>
@@ -119,6 +120,12 @@ double ModelSpec::active_params() const {
   // Every token runs the router, the shared expert(s) and top-k of the routed experts.
   double inactive_per_layer = expert_params() * static_cast<double>(experts - experts_per_token);
   return params() - static_cast<double>(layers - dense_layers) * inactive_per_layer;
+}
+
+double ModelSpec::expert_touch_fraction(double tokens) const {
+  if (!moe() || tokens <= 0) return moe() ? 0.0 : 1.0;
+  const double pick = static_cast<double>(experts_per_token) / static_cast<double>(experts);
+  return 1.0 - std::pow(1.0 - std::min(1.0, pick), tokens);
 }
 
 std::int64_t ModelSpec::kv_heads_per_rank(std::int64_t tp) const {

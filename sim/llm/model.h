@@ -82,6 +82,10 @@ struct ModelSpec {
   double layers_params(std::int64_t first, std::int64_t count) const;
   double params() const;             // embeddings + layers + final norm + lm head
   double active_params() const;      // per token (MoE: only top-k experts)
+  // Expected fraction of the routed experts that a batch of `tokens` tokens reaches, each
+  // token picking experts_per_token of `experts` uniformly: 1 - (1 - k/E)^tokens (1 when
+  // dense). A fused MoE kernel reads only the weights of experts that received tokens.
+  double expert_touch_fraction(double tokens) const;
   // What `fit` sizes: the nominal count when the catalog gives one, else computed.
   double fit_params() const { return nominal_params > 0 ? nominal_params : params(); }
   // Attention FLOPs per (query, key) pair per head, multiply-adds counted twice: Q.K over

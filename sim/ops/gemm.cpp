@@ -85,7 +85,9 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
 
   const MemoryTierSpec& tier = op_tier(op, chip, "");
   const double reads = tiled_reads(s, chip, tier, a_b, w_b);
-  const double flops = 2.0 * s.M * s.N * s.K * batch;
+  // Useful rows: a grouped GEMM's groups are padded to m in the tiles, not in the FLOPs.
+  const double rows = op.grouped_rows > 0 ? std::min(static_cast<double>(op.grouped_rows), s.M * batch) : s.M * batch;
+  const double flops = 2.0 * rows * s.N * s.K;
 
   auto tiled = [&](std::int64_t split) {
     TileJob job;

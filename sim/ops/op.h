@@ -31,6 +31,10 @@ struct Op {
   std::string name;           // label for timelines ("L3.qkv")
   std::string dtype = "bf16"; // compute dtype; for Gemm with int4 weights: dtype = "int4"
   std::int64_t m = 1, n = 1, k = 1, batch = 1;
+  // Grouped GEMM (a fused MoE kernel): the `batch` groups hold this many rows in all,
+  // unevenly; `m` is the largest group, which sets the (padded) tiles, and FLOPs count
+  // these rows only. 0 = m x batch (every group full).
+  std::int64_t grouped_rows = 0;
   // Attention
   std::int64_t heads = 1, kv_heads = 1, head_dim = 128, q_len = 1, kv_len = 1;
   bool causal = true;

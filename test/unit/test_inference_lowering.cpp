@@ -109,6 +109,41 @@ TEST_CASE("MoE layer: router and experts spread over the TP group", "[inference]
   CHECK(sc.alltoall_bytes == 16.0 * 2 * 4096 * 2);
 }
 
+TEST_CASE("MoE decode reads only the experts its tokens reach", "[inference]") {
+  ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  const ChipSpec& chip = cat.get("nvidia-h100-sxm");
+  // DeepSeek-V3/R1 [DEEPSEEK-V3]: 256 routed experts of width 2048 on hidden 7168, 8 per
+  // token. One decode token on TP 16 (16 experts per device) reaches 8 experts in all, so a
+  // device reaches 0.5 on average: one expert's gated weights (3 x 7168 x 2048 x 2 B),
+  // not its 16.
+  InferenceConfig c = config("deepseek-r1", 16, 1, "bf16");
+  Lowering low(c, chip);
+  IterationShape s;
+  s.decode = 1;
+  s.decode_kv = 1000;
+  s.emitting = 1;
+  const std::vector<Op> ops = low.layer_ops(s);
+  const Op* up = find(ops, "experts_up");
+  const Op* down = find(ops, "experts_down");
+  REQUIRE(up);
+  REQUIRE(down);
+  const double one_expert = 3.0 * 7168 * 2048 * 2;
+  const double read = estimate_op(*up, chip).bytes + estimate_op(*down, chip).bytes;
+  CHECK(read == Approx(one_expert).epsilon(0.02));  // + the token's activations
+  // At a large batch every expert is reached and each gets T x top-k / E tokens.
+  s.decode = 4096;
+  s.decode_kv = 4096 * 100;
+  s.emitting = 4096;
+  const std::vector<Op> big = low.layer_ops(s);
+  const Op* big_up = find(big, "experts_up");
+  REQUIRE(big_up);
+  CHECK(big_up->batch == 16);
+  CHECK(big_up->m == 4096 * 8 / 256);
+  // FLOPs count routed rows only: 2 x tokens x top-k x (3 x 7168 x 2048) over 16 devices.
+  const double flops = estimate_op(*big_up, chip).flops + estimate_op(*find(big, "experts_down"), chip).flops;
+  CHECK(flops == Approx(2.0 * 4096 * 8 * 3 * 7168 * 2048 / 16).epsilon(1e-9));
+}
+
 TEST_CASE("Qwen2-MoE layer: the shared expert runs for every token beside the routed experts", "[inference]") {
   ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
   InferenceConfig c = config(std::string(LLMSIM_SOURCE_DIR) + "/test/data/hf-qwen1.5-moe-a2.7b-config.json", 1, 1,

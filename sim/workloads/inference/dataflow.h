@@ -68,6 +68,10 @@ struct WeightResidency {
   Bytes kv_reserve = 0;      // KV of one full iteration (max_batched_tokens) kept free
   Bytes resident = 0;        // weights kept in the staging tier
   Bytes spilled = 0;         // weights read from the weights tier at every use
+  // Of `spilled`, routed experts' weights: the staging tier keeps the weights every token
+  // reads (attention, shared experts, dense layers) and leaves experts behind first, and an
+  // iteration reads only the spilled experts its tokens reach.
+  Bytes spilled_experts = 0;
 };
 
 WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chip, std::int64_t stage);

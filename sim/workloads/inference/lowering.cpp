@@ -156,17 +156,27 @@ void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
     return;
   }
   // Experts spread over the TP group (expert parallelism = tp); tokens reach them by
-  // all-to-all (stage_cost). Routing is taken as uniform: each expert gets
-  // T x top-k / experts tokens.
+  // all-to-all (stage_cost). Routing is taken as uniform: the device's local experts get
+  // T x top-k x local / experts tokens, spread over the experts the batch reaches
+  // (ModelSpec::expert_touch_fraction); a fused MoE kernel reads only those experts'
+  // weights, so a small decode batch does not pay for all of them.
   ops.push_back(gemm("router", T, m.experts, h));
   const std::int64_t local = std::max<std::int64_t>(1, m.experts / tp);
   const std::int64_t ffn_shard = m.experts >= tp ? m.ffn : m.ffn * m.experts / tp;
-  const std::int64_t per_expert = std::max<std::int64_t>(1, (T * m.experts_per_token + m.experts - 1) / m.experts);
-  ops.push_back(gemm("experts_up", per_expert, up * ffn_shard, h, local));
-  Op act = vec(OpKind::Activation, "experts_act", per_expert * local, ffn_shard);
+  const std::int64_t routed = std::max<std::int64_t>(1, (T * m.experts_per_token * local + m.experts - 1) / m.experts);
+  const std::int64_t touched = std::clamp<std::int64_t>(
+      std::llround(static_cast<double>(local) * m.expert_touch_fraction(static_cast<double>(T))), 1,
+      std::min(local, routed));
+  const std::int64_t per_expert = (routed + touched - 1) / touched;
+  Op experts_up = gemm("experts_up", per_expert, up * ffn_shard, h, touched);
+  experts_up.grouped_rows = routed;
+  ops.push_back(experts_up);
+  Op act = vec(OpKind::Activation, "experts_act", routed, ffn_shard);
   act.flops_per_element = m.gated_mlp ? 2 : 1;
   ops.push_back(act);
-  ops.push_back(gemm("experts_down", per_expert, h, ffn_shard, local));
+  Op experts_down = gemm("experts_down", per_expert, h, ffn_shard, touched);
+  experts_down.grouped_rows = routed;
+  ops.push_back(experts_down);
   if (m.shared_ffn > 0) {
     // Shared expert(s): a dense gated MLP every token runs, TP-sharded like a dense MLP
     // (so it needs its own all-reduce, stage_cost); Qwen2-MoE scales it by a sigmoid gate.
@@ -247,26 +257,28 @@ StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t s
   return c;
 }
 
-void Lowering::charge_spill(StageCost& c, std::int64_t stage) const {
+void Lowering::charge_spill(StageCost& c, std::int64_t stage, std::int64_t tokens) const {
   const WeightResidency& w = residency_[static_cast<std::size_t>(stage)];
   if (w.spilled <= 0 || c.flops <= 0) return;
   // DDR streams concurrently with the staging tier, so the layers last the longer of
   // the two; the spilled bytes and their energy are charged as well.
-  const Seconds floor = spill_time(chip_, w.spilled);
+  const Bytes read = w.spilled - w.spilled_experts +
+                     w.spilled_experts * cfg_.model.expert_touch_fraction(static_cast<double>(tokens));
+  const Seconds floor = spill_time(chip_, read);
   const Seconds layers_time = c.layer_compute * static_cast<double>(c.layers);
   if (floor > layers_time) {
     c.compute += floor - layers_time;
     if (c.layers > 0) c.layer_compute = floor / static_cast<double>(c.layers);
   }
-  c.bytes += w.spilled;
-  c.energy += w.spilled * tier_pj_per_byte(chip_, chip_.main_tier()) * 1e-12;
+  c.bytes += read;
+  c.energy += read * tier_pj_per_byte(chip_, chip_.main_tier()) * 1e-12;
 }
 
 StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) const {
   StageCost c = spatial_chip_ ? spatial_stage_compute(*this, spatial_[static_cast<std::size_t>(stage)], s, stage,
                                                       stage_layers(cfg_, stage), cfg_.pp)
                               : kernel_stage_compute(s, stage);
-  charge_spill(c, stage);
+  charge_spill(c, stage, s.tokens());
   const ModelSpec& m = cfg_.model;
   const std::int64_t first = stage_first_layer(cfg_, stage);
   // The stage's dense (non-MoE) first layers, [first, first + layers) within [0, dense_layers).

@@ -85,7 +85,7 @@ class Lowering {
   StageCost kernel_stage_compute(const IterationShape& s, std::int64_t stage) const;
   // Weights beyond the staging tier stream from the weights tier (dataflow.h): the stage
   // lasts at least their bytes over its bandwidth.
-  void charge_spill(StageCost& c, std::int64_t stage) const;
+  void charge_spill(StageCost& c, std::int64_t stage, std::int64_t tokens) const;
   const InferenceConfig& cfg_;
   const ChipSpec& chip_;
   bool spatial_chip_;     // execution: {model: spatial} (dataflow.h)
