@@ -60,7 +60,7 @@ long long unbounded_hits(int n, int replicas) {
 
 }  // namespace
 
-TEST_CASE("kv offload: a DDR tier keeps the hits HBM cannot hold; each fetch costs bytes / bandwidth",
+TEST_CASE("kv offload: a DDR tier keeps the hits HBM cannot hold and each fetch costs bytes over bandwidth",
           "[offload][inference]") {
   Scratch scratch("offload-ddr");
   const std::string& d = scratch.path;

@@ -1,5 +1,5 @@
 // KV offload tiers for the prefix cache (LMCache [LMCACHE] / vLLM's CPU offload, Mooncake
-// store [MOONCAKE]): a prefix-cache entry evicted from the KV tier (HBM) moves to the
+// store [MOONCAKE-TRACE]): a prefix-cache entry evicted from the KV tier (HBM) moves to the
 // first offload tier instead of being dropped; a tier over its capacity moves its least
 // recently stored entry to the next tier, and the last one drops it. On a hit an entry
 // comes back into the KV tier (it leaves the offload tier: the hierarchy is exclusive)
