@@ -84,7 +84,7 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
   p.finish();
 }
 
-void parse_scheduler(Params& f, InferenceConfig& c) {
+void parse_scheduler(Params& f, const Topology& topo, InferenceConfig& c) {
   Params s = f.child("scheduler");
   c.sched.max_batch = s.positive("max_batch");
   c.sched.max_batched_tokens = s.positive("max_batched_tokens");
@@ -104,6 +104,11 @@ void parse_scheduler(Params& f, InferenceConfig& c) {
   c.sched.prefix_caching = s.boolean("prefix_caching");
   c.sched.watermark = s.num("watermark");
   if (!(c.sched.watermark >= 0 && c.sched.watermark <= 0.5)) s.fail("watermark", "must be in [0, 0.5]");
+  if (s.has("kv_offload")) {
+    if (!c.sched.prefix_caching) s.fail("kv_offload", "offload tiers hold evicted prefix-cache blocks: set prefix_caching: true");
+    Params o = s.child("kv_offload");
+    c.sched.offload = parse_kv_offload(o, topo);
+  }
   s.finish();
 }
 
@@ -181,7 +186,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   c.kv_dtype = f.str("kv_dtype", c.dtype == "int4" ? "fp16" : c.dtype);
   check_dtype(f, "kv_dtype", c.kv_dtype);
   parse_parallelism(f, topo, c);
-  parse_scheduler(f, c);
+  parse_scheduler(f, topo, c);
   parse_software(f, topo, c);
   if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
   c.router = f.choice("router");

@@ -10,6 +10,7 @@
 #include "sim/spec/chip.h"
 #include "sim/topo/topology.h"
 #include "sim/traces/request.h"
+#include "sim/workloads/inference/kv_offload.h"
 #include "sim/workloads/inference/speculative.h"
 
 namespace llmsim {
@@ -30,6 +31,7 @@ struct SchedulerConfig {
   bool prefix_caching = false;             // vLLM enable_prefix_caching
   double watermark = 0.01;                 // share of KV blocks admission leaves free (vLLM)
   std::int64_t prefix_block_tokens = 0;    // tokens per hashed prompt block (from the request keys)
+  KvOffloadConfig offload;                 // tiers for evicted prefix-cache entries (kv_offload.h)
 };
 
 struct InferenceConfig {

@@ -91,6 +91,27 @@ LLMSIM_DECLARE_PARAMS(inf_scheduler, {kKind, "workload:inference.scheduler", "",
     P::opt("prefix_caching", T::Boolean, "false",
            "automatic prefix caching: prompt blocks whose keys are cached skip prefill (needs prefix keys: a mooncake "
            "trace or requests.shared_prefix)").from("vLLM enable_prefix_caching"),
+    P::opt("kv_offload", T::Map, "", "offload tiers for evicted prefix-cache blocks (needs prefix_caching)")
+        .nested("workload:inference.scheduler.kv_offload").from("[LMCACHE]"),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_kv_offload, {kKind, "workload:inference.scheduler.kv_offload", "", {
+    P::req("tiers", T::List, "offload tiers, nearest first: evictions go to the first, overflow to the next")
+        .nested("workload:inference.scheduler.kv_offload.tiers[]").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(inf_kv_offload_tier, {kKind, "workload:inference.scheduler.kv_offload.tiers[]", "", {
+    P::req("tier", T::String, "ddr | cxl | ssd | remote (a pooled store over the RDMA fabric), or a memory tier of "
+                              "the chip other than its KV tier (SN40L: ddr)").from(kDoc),
+    P::derive("capacity", T::Quantity, "required off-chip; a chip tier: its bytes left after placement",
+              "bytes per device").unit(Dim::Size).from(kDoc),
+    P::derive("bandwidth", T::Quantity, "required off-chip; a chip tier: its bandwidth",
+              "per device, tier side (a fetch streams at the min of this and the link's)").unit(Dim::Bandwidth).from(kDoc),
+    P::derive("latency", T::Quantity, "0 s off-chip; a chip tier: its latency", "added to every fetch")
+        .unit(Dim::Time).from(kDoc),
+    P::derive("link", T::Choice, "pcie for ddr, cxl, ssd; none for remote and chip tiers",
+              "the chip port that reaches the tier (its bandwidth bounds fetches)")
+        .one_of({"pcie", "nvlink-c2c", "none"}).from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_disaggregation, {kKind, "workload:inference.disaggregation", "", {

@@ -59,6 +59,7 @@ void InferenceWorkload::start(Simulation& sim) {
     rep->stages = proto.stages;
       health_.add(proto.stages);
       rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
+      if (cfg_.sched.offload.on()) attach_offload(*rep);
       attach_speculation(*rep, idx);
       scheds_.push_back(rep->sched.get());
       replicas_.push_back(std::move(rep));
@@ -119,6 +120,7 @@ void InferenceWorkload::report(Simulation& sim, Json& summary) {
   j["kv_block_tokens"] = cfg_.sched.block_size;
   if (cfg_.spec.on) j["speculative"] = speculative_summary_all();
   if (cfg_.sched.prefix_caching) j["prefix_cache"] = prefix_cache_summary(scheds_, cfg_.sched.prefix_block_tokens);
+  if (cfg_.sched.offload.on()) j["prefix_cache"]["offload"] = offload_summary();
   summary["inference"] = j;
 }
 
@@ -225,6 +227,7 @@ void InferenceWorkload::kick(std::size_t r) {
   const bool run = rep.sched->plan(rep.shape);
   for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
   for (const auto& [q, cached] : rep.sched->cache_hits()) res_[q].cached_tokens = cached;
+  if (cfg_.sched.offload.on()) run_offload_copies(r);
   if (!run) return;
   rep.begin = sim_->now();
   for (std::size_t q : rep.sched->admitted()) {

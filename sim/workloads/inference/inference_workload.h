@@ -6,7 +6,8 @@
 // re-armed per iteration; the executor issues its ready ops onto the devices' streams and
 // the network. The class is split by concern: inference.cpp (lifecycle, placement,
 // routing, the iteration loop), inference_handoff.cpp (disaggregated KV hand-off, device
-// failover), inference_speculative.cpp (draft and verification forwards).
+// failover), inference_speculative.cpp (draft and verification forwards),
+// inference_offload.cpp (KV offload tiers: fetches and stores on a copy track).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,9 @@ constexpr int kArrivalPriority = -1;
 // queue order must not depend on which same-time iteration or transfer ended first
 // (--debug-tie-shuffle).
 constexpr int kHandoffPriority = 1;
+// An offload fetch that lands wakes its request after the instant's other events (an
+// iteration ending then has planned without it), so the order does not depend on ties.
+constexpr int kOffloadWakePriority = 2;
 
 class InferenceWorkload : public Workload, public FaultListener {
  public:
@@ -60,6 +64,15 @@ class InferenceWorkload : public Workload, public FaultListener {
     IterationShape shape;
     SimTime begin = 0;
     std::int64_t iterations = 0;  // this engine's, for span names (a global count follows event order)
+    // KV offload (inference_offload.cpp): when the fetch and store channels are next free,
+    // and the entries stored per tier already accounted.
+    SimTime fetch_free = 0, store_free = 0;
+    std::vector<std::int64_t> stored_seen;
+  };
+  // KV offload totals per tier over all replicas (summary.json inference.prefix_cache.offload).
+  struct OffloadTotals {
+    std::int64_t fetches = 0, entries_fetched = 0;
+    double bytes_fetched = 0, bytes_stored = 0, fetch_s = 0;
   };
 
   // Places weights, activations and the KV pool on every device of the replica; returns
@@ -108,6 +121,14 @@ class InferenceWorkload : public Workload, public FaultListener {
   Json speculative_summary_all() const;
   void finish_iteration(std::size_t r);
 
+  // KV offload tiers (kv_offload.h): sizes each tier in prefix-cache entries for the
+  // replica's scheduler (after place(), which a chip tier's free bytes depend on).
+  void attach_offload(Replica& rep);
+  // After plan(): starts the plan's fetches (each wakes its request when its bytes are
+  // in) and records the evictions into the tiers, on the replica's copy tracks.
+  void run_offload_copies(std::size_t r);
+  Json offload_summary() const;
+
   InferenceConfig cfg_;
   std::vector<Request> reqs_;
   std::vector<RequestResult> res_;
@@ -134,6 +155,9 @@ class InferenceWorkload : public Workload, public FaultListener {
   std::size_t settled_ = 0;  // completed + rejected
   SloWatch slo_watch_;       // slo.stop_below_attainment
   RouterPolicy router_;      // from cfg_ at load (route() runs per request and hand-off)
+  double offload_entry_device_ = 0;  // bytes of one cache entry on the device holding most
+  double offload_entry_replica_ = 0; // bytes of one cache entry over all the replica's devices
+  std::vector<OffloadTotals> offload_totals_;
 };
 
 }  // namespace llmsim

@@ -32,8 +32,9 @@ void PrefixCache::release(const std::uint64_t* keys, std::int64_t n) {
   }
 }
 
-bool PrefixCache::evict_one() {
+bool PrefixCache::evict_one(std::uint64_t* key) {
   if (lru_.empty()) return false;
+  if (key) *key = lru_.front();
   map_.erase(lru_.front());
   lru_.pop_front();
   return true;

@@ -29,8 +29,9 @@ class PrefixCache {
   // The sequence lets go of keys[0, n) (finished, preempted or handed off); entries left
   // without holders become evictable, the most recently released last.
   void release(const std::uint64_t* keys, std::int64_t n);
-  // Evicts the least recently released idle entry; false when there is none.
-  bool evict_one();
+  // Evicts the least recently released idle entry, its key to `key` when given (an
+  // offload tier takes it: kv_offload.h); false when there is none.
+  bool evict_one(std::uint64_t* key = nullptr);
 
   std::int64_t idle_entries() const { return static_cast<std::int64_t>(lru_.size()); }
   std::int64_t entries() const { return static_cast<std::int64_t>(map_.size()); }

@@ -21,8 +21,39 @@ std::int64_t ReplicaScheduler::available(std::int64_t reserved_idle) const {
 }
 
 void ReplicaScheduler::take_blocks(std::int64_t n) {
-  while (free_blocks_ < n && cache_ && cache_->evict_one()) free_blocks_ += per_entry_;
+  std::uint64_t key = 0;
+  while (free_blocks_ < n && cache_ && cache_->evict_one(&key)) {
+    free_blocks_ += per_entry_;
+    if (offload_) offload_->store(key);
+  }
   free_blocks_ -= n;
+}
+
+void ReplicaScheduler::attach_offload(const std::vector<std::int64_t>& capacity_entries) {
+  offload_ = std::make_unique<OffloadStore>(capacity_entries);
+  prefix_stats_.offload_hit_blocks.assign(capacity_entries.size(), 0);
+}
+
+void ReplicaScheduler::start_fetch(Seq& s, std::int64_t from, std::int64_t n, bool first) {
+  Fetch f{s.req, ++next_fetch_, std::vector<std::int64_t>(offload_->tiers(), 0)};
+  for (std::int64_t i = from; i < from + n; ++i) {
+    ++f.entries[static_cast<std::size_t>(offload_->find(s.keys[i]))];
+    offload_->take(s.keys[i]);
+  }
+  if (first) {
+    for (std::size_t t = 0; t < f.entries.size(); ++t) prefix_stats_.offload_hit_blocks[t] += f.entries[t];
+  }
+  s.fetch = f.id;
+  fetches_.push_back(std::move(f));
+}
+
+bool ReplicaScheduler::loaded(std::int64_t fetch_id) {
+  for (auto& s : running_) {
+    if (s.fetch != fetch_id) continue;
+    s.fetch = 0;
+    return true;
+  }
+  return false;
 }
 
 void ReplicaScheduler::release(Seq& s) {
@@ -32,10 +63,14 @@ void ReplicaScheduler::release(Seq& s) {
   s.held = 0;
 }
 
-std::int64_t ReplicaScheduler::lookup_prefix(Seq& s, std::int64_t need, PrefixCache::Match& hit) const {
+std::int64_t ReplicaScheduler::lookup_prefix(Seq& s, std::int64_t need, PrefixCache::Match& hit,
+                                             std::int64_t& fetched) const {
   hit = PrefixCache::Match{};
+  fetched = 0;
   if (!cache_ || s.kv > 0 || s.full_keys == 0) return need;  // handed-over KV, or nothing to share
   hit = cache_->match(s.keys, s.full_keys);
+  // The match goes on into the offload tiers (an exclusive hierarchy: an entry is in one place).
+  while (offload_ && hit.entries + fetched < s.full_keys && offload_->find(s.keys[hit.entries + fetched]) >= 0) ++fetched;
   // All full blocks become cache entries (found ones are shared, the others inserted and
   // allocated); the rest of the prompt lives in the sequence's own blocks.
   const std::int64_t own = need - s.full_keys * per_entry_;
@@ -103,6 +138,7 @@ void ReplicaScheduler::preempt_last() {
   s.kv = 0;
   s.blocks = 0;
   s.chunk = 0;
+  s.fetch = 0;  // a fetch still in flight no longer has a sequence to wake
   waiting_.push_front(s);
   preempted_.push_back(s.req);
   ++preemptions_;
@@ -139,14 +175,16 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
     // handed-over sequence, which decodes now: slots for every position its step computes.
     std::int64_t need = blocks_for(s.prompt + (s.prefilled == s.prompt ? 1 + spec_k_ : 0));
     PrefixCache::Match hit;
-    const std::int64_t alloc = lookup_prefix(s, need, hit);
+    std::int64_t fetched = 0;
+    const std::int64_t alloc = lookup_prefix(s, need, hit, fetched);
     // First come, first served (no overtaking), keeping the watermark free (vLLM LATER).
     if (alloc > available(hit.idle) - watermark_blocks_) break;
     // The last prompt token is always computed: its logits give the first output token.
-    const std::int64_t cached = std::min(hit.entries * cfg_.prefix_block_tokens, s.prompt - 1);
+    const std::int64_t cached = std::min((hit.entries + fetched) * cfg_.prefix_block_tokens, s.prompt - 1);
     std::int64_t remaining = s.prompt - s.prefilled - cached;
     if (!cfg_.chunked_prefill && remaining > budget) break;
     const bool first = !s.counted && s.kv == 0;  // not a handed-over decode nor a re-admission
+    if (fetched > 0) start_fetch(s, hit.entries, fetched, first);  // before evictions refill the tiers
     if (cache_ && s.full_keys > 0 && s.kv == 0) {
       cache_->acquire(s.keys, s.full_keys);  // before evicting: the matched entries are now held
       s.held = s.full_keys;
@@ -156,12 +194,14 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
     if (first) {
       s.counted = true;
       prefix_stats_.blocks += s.n_keys;
-      prefix_stats_.hit_blocks += hit.entries;
+      prefix_stats_.hit_blocks += hit.entries + fetched;
       prefix_stats_.prompt_tokens += s.prompt;
       prefix_stats_.cached_tokens += cached;
       cache_hits_.emplace_back(s.req, cached);
     }
-    if (remaining == 0) {
+    if (s.fetch > 0) {
+      s.chunk = 0;  // prefills once its offloaded blocks arrived (loaded()); the batch runs on
+    } else if (remaining == 0) {
       s.chunk = -1;  // KV handed over by a prefill replica: decodes right away
       budget -= 1 + spec_k_;
     } else {
@@ -172,9 +212,9 @@ bool ReplicaScheduler::admit(std::int64_t& budget, bool& any_prefill) {
     s.blocks = need;
     take_blocks(alloc);
     admitted_.push_back(s.req);
+    admitted = admitted || s.fetch == 0;  // a prefill-only iteration needs one to prefill
     running_.push_back(s);
     waiting_.pop_front();
-    admitted = true;
   }
   return admitted;
 }
@@ -184,6 +224,7 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
   admitted_.clear();
   preempted_.clear();
   cache_hits_.clear();
+  fetches_.clear();
   for (auto& s : running_) s.chunk = 0;
   std::int64_t budget = cfg_.max_batched_tokens;
   bool any_prefill = false;
@@ -208,7 +249,9 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
     }
     // 2. Unfinished prefills (chunked), then 3. new admissions.
     for (auto& s : running_) {
-      if (s.prefilled >= s.prompt || budget <= 0 || s.chunk != 0) continue;
+      if (s.prefilled >= s.prompt || budget <= 0 || s.chunk != 0 || s.fetch > 0) continue;
+      // Without chunking a prompt back from its fetch still prefills in one piece.
+      if (!cfg_.chunked_prefill && s.prompt - s.prefilled > budget) continue;
       s.chunk = std::min(s.prompt - s.prefilled, budget);
       budget -= s.chunk;
       any_prefill = true;

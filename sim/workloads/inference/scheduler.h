@@ -13,8 +13,11 @@
 // admitted: rejected); a decode takes a block when its token starts one, with no
 // watermark; a decode that finds none preempts the newest running sequence. Swap
 // preemption (to CPU) is not modelled. With prefix caching (prefix_cache.h) a prompt's
-// cached leading blocks are shared, not allocated, and skip prefill. Pure logic: no
-// simulator types, unit-testable.
+// cached leading blocks are shared, not allocated, and skip prefill. With offload tiers
+// (kv_offload.h) evicted entries move there; a prompt whose match continues into them is
+// admitted (blocks allocated) but prefills only once the caller reports the fetch done
+// (loaded()), while the rest of the batch runs: vLLM V1's asynchronous KV-connector load
+// (WAITING_FOR_REMOTE_KVS [VLLM-KV-CONNECTOR]). Pure logic: no simulator types, unit-testable.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "sim/workloads/inference/config.h"
+#include "sim/workloads/inference/kv_offload.h"
 #include "sim/workloads/inference/lowering.h"
 #include "sim/workloads/inference/speculative.h"
 #include "sim/workloads/inference/prefix_cache.h"
@@ -39,6 +43,13 @@ class ReplicaScheduler {
     std::int64_t hit_blocks = 0;      // of those, found cached
     std::int64_t prompt_tokens = 0;
     std::int64_t cached_tokens = 0;   // prompt tokens not prefilled thanks to the cache
+    std::vector<std::int64_t> offload_hit_blocks;  // of hit_blocks, those found per offload tier
+  };
+  // A fetch of offloaded entries back into the KV tier, started by the last plan().
+  struct Fetch {
+    std::size_t req = 0;
+    std::int64_t id = 0;                // loaded(id) when its bytes have arrived
+    std::vector<std::int64_t> entries;  // entries per offload tier
   };
 
   // True when a request of this size can ever be served here (else it is rejected).
@@ -50,6 +61,13 @@ class ReplicaScheduler {
   // A sequence whose prompt KV was computed elsewhere (disaggregated prefill): it joins
   // the queue ready to decode, holding `prompt` tokens of KV and `generated` tokens.
   void enqueue_decode(std::size_t req, std::int64_t prompt, std::int64_t output, std::int64_t generated);
+
+  // Offload tiers of `capacity_entries` entries each (prefix caching on).
+  void attach_offload(const std::vector<std::int64_t>& capacity_entries);
+  const OffloadStore* offload() const { return offload_.get(); }
+  const std::vector<Fetch>& fetches() const { return fetches_; }
+  // The fetch arrived: its sequence may prefill. False when it no longer waits (preempted).
+  bool loaded(std::int64_t fetch_id);
 
   // Forms the next iteration; false when there is nothing to run.
   bool plan(IterationShape& shape);
@@ -107,6 +125,7 @@ class ReplicaScheduler {
     std::int64_t full_keys = 0;  // those of full blocks: the cacheable ones
     std::int64_t held = 0;       // cache entries held (keys[0, held)); their KV is not in `blocks`
     bool counted = false;        // prefix stats taken (first admission)
+    std::int64_t fetch = 0;      // > 0: the offload fetch its prefill waits for
   };
   std::int64_t decode_tokens(Seq& s);
   std::int64_t blocks_for(std::int64_t tokens) const { return (tokens + cfg_.block_size - 1) / cfg_.block_size; }
@@ -122,7 +141,10 @@ class ReplicaScheduler {
   // Gives back a sequence's own blocks and its cache entries.
   void release(Seq& s);
   // Shares the cached prefix of a sequence being admitted: returns the blocks to allocate.
-  std::int64_t lookup_prefix(Seq& s, std::int64_t need, PrefixCache::Match& hit) const;
+  // `fetched`: the entries after the match found in offload tiers (fetched, then allocated).
+  std::int64_t lookup_prefix(Seq& s, std::int64_t need, PrefixCache::Match& hit, std::int64_t& fetched) const;
+  // Takes keys[from, from + n) out of the offload tiers into a Fetch the sequence waits for.
+  void start_fetch(Seq& s, std::int64_t from, std::int64_t n, bool first);
 
   SchedulerConfig cfg_;
   std::int64_t total_blocks_, free_blocks_;
@@ -136,6 +158,9 @@ class ReplicaScheduler {
   std::vector<std::pair<std::size_t, std::int64_t>> cache_hits_;
   std::int64_t preemptions_ = 0;
   std::unique_ptr<PrefixCache> cache_;
+  std::unique_ptr<OffloadStore> offload_;
+  std::vector<Fetch> fetches_;
+  std::int64_t next_fetch_ = 0;
   std::int64_t per_entry_ = 0;  // KV blocks per cache entry
   std::int64_t watermark_blocks_ = 0;  // int(watermark x total blocks), as vLLM rounds it
   PrefixStats prefix_stats_;
