@@ -60,6 +60,6 @@ TEST_CASE("llmsim plan: k replicas, monotone in targets and prices, pruning keep
 }
 
 TEST_CASE("llmsim plan training: the fastest of a brute force, monotone in a price, bound pruning",
-          "[plan][training]") {
+          "[plan][training][slow]") {
   python_suite("test_plan_training.py");
 }
