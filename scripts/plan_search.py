@@ -17,6 +17,7 @@ DIR/runs/points/ID, so a rerun reuses every finished point (resumable):
 
 Runs whose targets can no longer be met stop early (slo.stop_below_attainment). Writes
 DIR/plan.csv, DIR/plan.md and, with matplotlib, DIR/plots/ (scripts/plot plan).
+A training service (`"mode": "training"`) is searched by scripts/plan_training.py.
 """
 import argparse
 import csv
@@ -205,6 +206,10 @@ def main():
     a = ap.parse_args()
     if not a.slurm:
         sweep.catch_interrupts()
+    space = sweep.read_json(os.path.join(os.path.abspath(a.dir), "plan_space.json")) or {}
+    if space.get("mode") == "training":
+        import plan_training  # a training service (docs/plan.md "Training plans")
+        return plan_training.main(a.dir, max(1, a.jobs), a.slurm, os.path.abspath(a.llmsim))
     p = Planner(a.dir, max(1, a.jobs), a.slurm, os.path.abspath(a.llmsim))
     state = p.search()
     rows = p.write(state)

@@ -19,6 +19,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/plan_service.h"
+#include "sim/cli/plan_training.h"
 #include "sim/llm/fit.h"
 #include "sim/output/atomic_file.h"
 #include "sim/topo/topology.h"
@@ -61,13 +62,7 @@ double roofline_rps(const Service& s, const ChipSpec& chip, const std::string& d
   return std::min(compute, memory);
 }
 
-struct System {
-  std::string name, topology, chip;
-  std::int64_t devices = 0;
-  bool resizable = false;  // a top-level `count:` (no `nodes:`): fewer devices by --set
-  double price = 0;        // per device-hour
-  std::string price_how, price_source, price_date, pruned;
-};
+using System = PlanSystem;
 
 Json candidate(const System& sys, std::int64_t tp, std::int64_t pp, const std::string& dtype) {
   Json c;
@@ -140,41 +135,6 @@ void enumerate(const Service& s, const System& sys, const ChipSpec& chip, Json& 
   }
 }
 
-System load_system(const std::string& path, ChipCatalog& catalog, const Prices& prices) {
-  System sys;
-  Doc doc = load_doc(path);
-  Topology topo = load_topology(doc, catalog);
-  char buf[PATH_MAX];
-  sys.topology = ::realpath(path.c_str(), buf) ? std::string(buf) : path;
-  sys.name = topo.name.empty() ? path : topo.name;
-  sys.devices = topo.num_devices();
-  if (sys.devices == 0) throw InputError({path, 0, 0}, "topology has no devices: nothing to plan on");
-  sys.chip = topo.device_chip[0]->name;
-  for (const auto* c : topo.device_chip)
-    if (c->name != sys.chip)
-      throw InputError({path, 0, 0},
-                       "plan needs one chip kind per system (found " + sys.chip + " and " + c->name + ")");
-  // Fewer devices by --set topology.count only where the fabric's shape follows the count
-  // (switch, fully-connected, ring); torus / mesh dims and explicit links are run whole.
-  sys.resizable = doc.root["count"] && !doc.root["nodes"];
-  if (YAML::Node fabrics = doc.root["fabrics"]) {
-    for (const auto& fab : fabrics) {
-      std::string shape = fab["shape"] ? fab["shape"].as<std::string>() : "";
-      if (fab["dims"] || (shape != "switch" && shape != "fully-connected" && shape != "ring")) sys.resizable = false;
-    }
-  }
-  auto it = prices.chips.find(sys.chip);
-  if (it == prices.chips.end()) {
-    sys.pruned = "no price for " + sys.chip + " in " + prices.file;
-  } else {
-    sys.price = it->second.per_device_hour;
-    sys.price_how = it->second.how;
-    sys.price_source = it->second.source;
-    sys.price_date = it->second.date;
-  }
-  return sys;
-}
-
 std::string yaml_text(const YAML::Node& n) {
   YAML::Emitter e;
   e << n;
@@ -216,7 +176,44 @@ Json targets_json(const ServiceTargets& t) {
   return j;
 }
 
-int run_driver(const PlanArgs& args, const std::string& outdir) {
+}  // namespace
+
+PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const Prices& prices) {
+  PlanSystem sys;
+  Doc doc = load_doc(path);
+  Topology topo = load_topology(doc, catalog);
+  char buf[PATH_MAX];
+  sys.topology = ::realpath(path.c_str(), buf) ? std::string(buf) : path;
+  sys.name = topo.name.empty() ? path : topo.name;
+  sys.devices = topo.num_devices();
+  if (sys.devices == 0) throw InputError({path, 0, 0}, "topology has no devices: nothing to plan on");
+  sys.chip = topo.device_chip[0]->name;
+  for (const auto* c : topo.device_chip)
+    if (c->name != sys.chip)
+      throw InputError({path, 0, 0},
+                       "plan needs one chip kind per system (found " + sys.chip + " and " + c->name + ")");
+  // Fewer devices by --set topology.count only where the fabric's shape follows the count
+  // (switch, fully-connected, ring); torus / mesh dims and explicit links are run whole.
+  sys.resizable = doc.root["count"] && !doc.root["nodes"];
+  if (YAML::Node fabrics = doc.root["fabrics"]) {
+    for (const auto& fab : fabrics) {
+      std::string shape = fab["shape"] ? fab["shape"].as<std::string>() : "";
+      if (fab["dims"] || (shape != "switch" && shape != "fully-connected" && shape != "ring")) sys.resizable = false;
+    }
+  }
+  auto it = prices.chips.find(sys.chip);
+  if (it == prices.chips.end()) {
+    sys.pruned = "no price for " + sys.chip + " in " + prices.file;
+  } else {
+    sys.price = it->second.per_device_hour;
+    sys.price_how = it->second.how;
+    sys.price_source = it->second.source;
+    sys.price_date = it->second.date;
+  }
+  return sys;
+}
+
+int run_plan_driver(const PlanArgs& args, const std::string& outdir) {
   std::string script = project_root() + "/scripts/plan_search.py";
   char self[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
@@ -243,19 +240,23 @@ int run_driver(const PlanArgs& args, const std::string& outdir) {
   return WEXITSTATUS(status);
 }
 
-}  // namespace
-
 int cmd_plan(const PlanArgs& args, std::ostream& out) {
   if (args.service.empty()) throw InputError({"-w", 0, 0}, "a service file is required (-w SERVICE.yaml)");
   if (args.topologies.empty()) throw InputError({"-t", 0, 0}, "at least one system is required (-t SYSTEM.yaml)");
   if (args.outdir.empty()) throw InputError({"-o", 0, 0}, "an output folder is required (-o DIR)");
+  {
+    // A training service (kind: training-service) is planned by plan_training.cpp.
+    Doc doc = load_doc(args.service);
+    YAML::Node kind = doc.root["kind"];
+    if (kind && kind.IsScalar() && kind.Scalar() == "training-service") return cmd_plan_training(args, doc, out);
+  }
   Service s = load_service(args.service);
   ChipCatalog catalog(default_catalog_dir());
   const bool example = args.prices.empty();
   Prices prices = load_prices(example ? project_root() + "/prices/example.yaml" : args.prices, catalog);
   Json space, systems = Json::array(), cands = Json::array();
   for (const auto& t : args.topologies) {
-    System sys = load_system(t, catalog, prices);
+    System sys = load_plan_system(t, catalog, prices);
     Json js{{"name", sys.name},           {"topology", sys.topology},         {"chip", sys.chip},
             {"devices", sys.devices},     {"resizable", sys.resizable},       {"price_per_device_hour", sys.price},
             {"price_how", sys.price_how}, {"price_source", sys.price_source}, {"price_date", sys.price_date},
@@ -293,7 +294,7 @@ int cmd_plan(const PlanArgs& args, std::ostream& out) {
       << " system(s): " << cands.size() << " candidates, " << alive << " left after the memory and roofline bounds"
       << (example ? "; prices: the shipped example (prices/example.yaml), pass --prices for yours" : "") << "\n";
   out.flush();
-  return run_driver(args, args.outdir);
+  return run_plan_driver(args, args.outdir);
 }
 
 }  // namespace llmsim

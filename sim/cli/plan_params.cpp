@@ -101,4 +101,55 @@ LLMSIM_DECLARE_PARAMS(
          P::req("source", T::String, "where it comes from (a docs/sources.md key)").from(kDoc),
      }});
 
+LLMSIM_DECLARE_PARAMS(
+    tsvc_root,
+    {"service",
+     "training-service",
+     "a model to train, its token count and deadline or budget (llmsim plan)",
+     {
+         P::req("kind", T::String, "training-service").from(kDoc),
+         P::opt("name", T::String, "", "label").from(kDoc),
+         P::opt("description", T::String, "", "free text").from(kDoc),
+         P::req("model", T::String, "workloads/models name, or a model YAML / config.json path").from(kDoc),
+         P::opt("dtypes", T::List, "[bf16]", "training dtypes the plan may use: bf16, fp16, fp8").from(kDoc),
+         P::req("training", T::Map, "tokens, sequence length, global batch")
+             .nested("training-service.training")
+             .from(kDoc),
+         P::opt("deadline", T::Any, "", "longest time-to-train: a time (`2000 h`) or days (`90 days`)").from(kDoc),
+         P::opt("budget", T::Number, "", "most the run may cost, in the prices file's currency").from(kDoc),
+         P::opt("search", T::Map, "", "what the plan varies").nested("training-service.search").from(kDoc),
+     }});
+
+LLMSIM_DECLARE_PARAMS(
+    tsvc_training,
+    {"service",
+     "training-service.training",
+     "",
+     {
+         P::req("tokens", T::Any, "tokens to train: a count, or with K / M / B / G / T (`15T`)").from(kDoc),
+         P::req("seq_len", T::Positive, "tokens per sequence").from(kDoc),
+         P::req("global_batch", T::Positive, "sequences per optimizer step (a hyper-parameter: not searched)")
+             .from(kDoc),
+     }});
+
+LLMSIM_DECLARE_PARAMS(
+    tsvc_search,
+    {"service",
+     "training-service.search",
+     "",
+     {
+         P::opt("tp", T::List, "powers of two", "tensor-parallel degrees tried").from(kDoc),
+         P::opt("pp", T::List, "powers of two", "pipeline depths tried").from(kDoc),
+         P::opt("cp", T::List, "[1]", "context-parallel degrees tried").from(kDoc),
+         P::opt("ep", T::List, "[1]", "expert-parallel degrees tried (MoE models)").from(kDoc),
+         P::opt("micro_batch", T::List, "[1]", "micro-batch sizes tried").from(kDoc),
+         P::opt("schedule", T::List, "[1f1b]", "pipeline schedules tried: gpipe, 1f1b, interleaved-1f1b").from(kDoc),
+         P::opt("virtual_stages", T::Positive, "2", "model chunks per device for interleaved-1f1b").from(kDoc),
+         P::opt("zero", T::List, "[1]", "ZeRO stages tried (0-3)").from(kDoc),
+         P::opt("recompute", T::List, "[none, selective, full]", "activation recomputation policies tried").from(kDoc),
+         P::opt("devices", T::List, "the whole system", "device counts tried (systems with a top-level count:)")
+             .from(kDoc),
+         P::opt("steps", T::Positive, "1", "optimizer steps simulated per configuration").from(kDoc),
+     }});
+
 }  // namespace llmsim

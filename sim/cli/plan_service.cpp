@@ -148,7 +148,7 @@ Service load_service(const std::string& path) {
   Service s;
   s.file = path;
   Params f("service", doc, "service");
-  if (f.str("kind") != "service") f.fail("kind", "expected 'service'");
+  if (f.str("kind") != "service") f.fail("kind", "expected 'service' (serving) or 'training-service'");
   f.str("name");
   f.str("description");
   s.model_ref = f.str("model");

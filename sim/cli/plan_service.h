@@ -62,4 +62,19 @@ struct Prices {
 // Unknown chips, non-positive prices, missing dates or sources: InputError at the entry.
 Prices load_prices(const std::string& path, ChipCatalog& catalog);
 
+// One system of a plan: a topology of one chip kind, its devices and its price.
+struct PlanSystem {
+  std::string name, topology, chip;
+  std::int64_t devices = 0;
+  bool resizable = false;  // a top-level `count:` (no `nodes:`): fewer devices by --set
+  double price = 0;        // per device-hour
+  std::string price_how, price_source, price_date, pruned;
+};
+// Loads the topology (InputError at it); a chip without a price is `pruned`, not an error.
+PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const Prices& prices);
+
+struct PlanArgs;
+// Runs scripts/plan_search.py on DIR (the simulating half; serving and training plans).
+int run_plan_driver(const PlanArgs& args, const std::string& outdir);
+
 }  // namespace llmsim

@@ -58,3 +58,8 @@ TEST_CASE("llmsim plan: k replicas, monotone in targets and prices, pruning keep
           "[plan][slow]") {
   python_suite("test_plan.py");
 }
+
+TEST_CASE("llmsim plan training: the fastest of a brute force, monotone in a price, bound pruning",
+          "[plan][training][slow]") {
+  python_suite("test_plan_training.py");
+}
