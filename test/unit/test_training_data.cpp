@@ -64,6 +64,72 @@ TEST_CASE("concat packing fills every sequence, splitting documents at seq_len",
   CHECK(s.stats().masked_attention() == Approx(1 - pairs / (3 * 8192.0 * 8192)));
 }
 
+TEST_CASE("best-fit packing places whole documents by best-fit decreasing within a window", "[training]") {
+  // Window of 6 documents into 8192-token sequences, by hand: 10000 is cut into 8192 +
+  // 1808 (the only cut); then longest first: 8192 opens #0 (full), 5000 opens #1 (3192
+  // left), 4000 opens #2 (4192 left), 3000 goes where the least room still holds it (#1:
+  // 192 left), 2500 into #2 (1692 left), 1808 into #2 does not fit (1692) nor #1 (192):
+  // opens #3, 1000 into #2 (692 left).
+  TrainingData d = docs({5000, 10000, 3000, 2500, 4000, 1000}, "best-fit");
+  d.window = 6;
+  SequenceStream s(d, 8192, 1);
+  CHECK(s.next().pieces == std::vector<std::int64_t>{8192});
+  CHECK(s.next().pieces == std::vector<std::int64_t>{5000, 3000});
+  CHECK(s.next().pieces == std::vector<std::int64_t>{4000, 2500, 1000});
+  CHECK(s.next().pieces == std::vector<std::int64_t>{1808});
+  CHECK(s.stats().splits == 1);
+  CHECK(s.stats().real_tokens == 25500);
+  CHECK(s.stats().padding_waste() == Approx(1 - 25500.0 / (4 * 8192)));
+}
+
+TEST_CASE("best-fit places every token once and truncates no more documents than concat", "[training]") {
+  // A lognormal trace (median 1,000 tokens, sigma 1.2, a tail past seq_len): over whole
+  // windows, best-fit emits each document's tokens exactly once, cuts only documents
+  // longer than seq_len (ceil(n / seq_len) - 1 cuts each, the minimum any packing into
+  // seq_len sequences needs), which concat cuts too, plus concat's cut at almost every
+  // sequence boundary [BFD-PACK].
+  TrainingData synth;
+  synth.source = "synthetic";
+  synth.median = 1000;
+  synth.sigma = 1.2;
+  synth.max_tokens = 131072;
+  std::vector<std::int64_t> lengths;
+  synth.packing = "pad";
+  SequenceStream draw(synth, 1 << 30, 7);  // one whole document per sequence: the raw lengths
+  for (int i = 0; i < 2000; ++i) lengths.push_back(draw.next().real);
+  const std::int64_t L = 4096;
+  double tokens = 0, minimum_cuts = 0;
+  for (std::int64_t n : lengths) {
+    tokens += static_cast<double>(n);
+    minimum_cuts += static_cast<double>((n - 1) / L);
+  }
+  TrainingData bf = docs(lengths, "best-fit");
+  bf.window = 500;  // four whole windows
+  SequenceStream b(bf, L, 1);
+  double placed = 0;
+  while (b.stats().epochs < 2 && placed < tokens) {
+    const PackedSequence q = b.next();
+    std::int64_t sum = 0;
+    for (std::int64_t x : q.pieces) sum += x;
+    CHECK(sum == q.real);
+    CHECK(q.real <= L);
+    placed += static_cast<double>(q.real);
+  }
+  CHECK(placed == tokens);  // every token once: none lost, none twice
+  CHECK(b.stats().splits == minimum_cuts);
+  const TrainingData cd = docs(lengths, "concat");  // the stream keeps a reference
+  SequenceStream c(cd, L, 1);
+  while (c.stats().real_tokens < tokens) c.next();
+  CHECK(b.stats().splits <= c.stats().splits);
+  // Padding: best-fit's is a few percent on such a trace; pad packing (one document per
+  // sequence) wastes most of each sequence.
+  const TrainingData pd = docs(lengths, "pad");
+  SequenceStream p(pd, L, 1);
+  while (p.stats().real_tokens < tokens) p.next();
+  CHECK(b.stats().padding_waste() < 0.05);
+  CHECK(b.stats().padding_waste() < p.stats().padding_waste());
+}
+
 TEST_CASE("pad packing puts one document per sequence and reports the padding", "[training]") {
   const TrainingData d = docs({1000, 2000, 10000}, "pad");
   SequenceStream s(d, 4096, 1);

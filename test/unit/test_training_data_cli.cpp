@@ -100,6 +100,38 @@ TEST_CASE("Mixtral 8x7B trains with expert parallelism 8 on 16 H100", "[training
   std::system(("rm -rf " + d).c_str());
 }
 
+TEST_CASE("expert parallelism unfolded gives the folded step time, and runs with context parallelism", "[training]") {
+  // A small Mixtral-shaped MoE (8 experts, top-2) so every layout fits 8 H100s and runs fast.
+  const std::string d = make_tmpdir("train-ep-unfold");
+  const std::string moe =
+      put(d, "moe.yaml",
+          "name: small-moe\narchitectures: [MixtralForCausalLM]\nhidden_act: silu\n"
+          "num_hidden_layers: 8\nhidden_size: 2048\nnum_attention_heads: 16\nnum_key_value_heads: 8\n"
+          "intermediate_size: 4096\nvocab_size: 32000\nmax_position_embeddings: 32768\n"
+          "tie_word_embeddings: false\nnum_local_experts: 8\nnum_experts_per_tok: 2\n");
+  const std::string head = "kind: training\nmodel: " + moe + "\n";
+  // Every replica simulated: the ep replicas of an EP group meet for each all-to-all, so
+  // the step is the folded run's (uniform sequences: every replica does the same work).
+  const std::string body = head + "seq_len: 2048\nglobal_batch: 8\nparallelism: {tp: 2, dp: 4, ep: 4, zero: 1}\n";
+  const json folded = train(d, h100s(d, 8), "fold", body);
+  const json all = train(d, h100s(d, 8), "unfold", body + "fold_data_parallel: false\n");
+  CHECK(all["step_time_s"].get<double>() == Approx(folded["step_time_s"].get<double>()).epsilon(0.02));
+  // MoE long context: cp 2 halves each rank's tokens, and its all-to-all carries them.
+  const json cpep = train(d, h100s(d, 8), "cpep",
+                          head +
+                              "seq_len: 16384\nglobal_batch: 4\n"
+                              "parallelism: {tp: 2, cp: 2, dp: 2, ep: 2, sequence_parallel: true, zero: 1}\n");
+  CHECK(cpep["mfu"].get<double>() > 0);
+  CHECK(cpep["mfu"].get<double>() < 1);
+  CHECK(cpep["exposed_comm_fraction"].get<double>() > 0);
+  // ep must divide dp (EP groups are carved out of one CP rank's DP ranks): with the numbers.
+  const json bad = train(d, h100s(d, 8), "badep",
+                         head + "seq_len: 16384\nglobal_batch: 4\nparallelism: {tp: 2, cp: 2, dp: 2, ep: 4}\n", 2);
+  CHECK(bad["message"].get<std::string>().find("ep 4 must divide dp 2") != std::string::npos);
+  CHECK(bad["message"].get<std::string>().rfind("llmsim: error: " + d + "/badep.yaml:", 0) == 0);
+  std::system(("rm -rf " + d).c_str());
+}
+
 TEST_CASE("training traces and cp / ep settings that make no sense exit 2 with their position", "[training]") {
   const std::string d = make_tmpdir("train-data-bad");
   const std::string bad = put(d, "bad.jsonl", "{\"tokens\": 12}\n{\"tokens\": -3}\n");

@@ -30,7 +30,7 @@ TEST_CASE("ranks map TP innermost, then CP, DP and PP, with EP groups of consecu
   // device = t + 2 (d + 4 p): TP pairs, DP ranks stride 2, PP stride 8.
   CHECK(m.tp_group(0, 1, 0) == std::vector<int>{2, 3});
   CHECK(m.dp_group(1, 1) == std::vector<int>{9, 11, 13, 15});
-  CHECK(m.ep_group(0, 3, 0) == std::vector<int>{4, 6});          // d = 2, 3
+  CHECK(m.ep_group(0, 0, 3, 0) == std::vector<int>{4, 6});       // d = 2, 3
   CHECK(m.expert_dp_group(0, 1, 0) == std::vector<int>{2, 6});   // d = 1, 3: the same experts
   CHECK(m.pp_group(1, 0, 2) == std::vector<int>{5, 13});
   const RankMap c = rank_map(config("llama-3.1-8b", "seq_len: 8192\nglobal_batch: 8\nparallelism: {tp: 2, cp: 2, dp: 2}\n"));
@@ -83,6 +83,42 @@ TEST_CASE("expert parallelism: all-to-all of tokens x top-k x hidden per MoE lay
         Approx(TrainingLowering(one, h100()).chunk_cost(0).forward.flops).epsilon(0.01));
   // MFU counts the active parameters (2 of 8 experts): 6 x ~12.9B, not 6 x 46.7B, per token.
   CHECK(model_flops_per_token(one) < 6 * 14e9 + 12.0 * 32 * 32 * 128 * 4096);
+}
+
+TEST_CASE("context and expert parallelism together: EP groups per CP rank, expert gradients over dp / ep x cp",
+          "[training]") {
+  const TrainingConfig c =
+      config("mixtral-8x7b", "seq_len: 4096\nglobal_batch: 8\nparallelism: {cp: 2, dp: 4, ep: 2, zero: 1}\n");
+  const RankMap m = rank_map(c);
+  // device = c + 2 d (tp 1): an EP group is ep consecutive DP ranks of one CP rank (they
+  // exchange that CP rank's tokens); the experts' gradients are reduced over every CP rank
+  // of the DP ranks holding the same experts (d = 1, 3).
+  CHECK(m.ep_group(0, 1, 3, 0) == std::vector<int>{5, 7});
+  CHECK(m.expert_dp_group(0, 1, 0) == std::vector<int>{2, 3, 6, 7});
+  // ZeRO-1 shards the dense states over dp x cp = 8 ranks and the experts' over
+  // dp / ep x cp = 4 (the size of the group above).
+  const StageMemory r = training_memory(c)[0];
+  CHECK(r.optimizer == Approx(12 * ((r.params - r.expert_params) / 8 + r.expert_params / 4)));
+  // Each rank dispatches its 1/cp of the sequence: 2,048 tokens x top-2 x 4,096 x 2 bytes.
+  const ChunkCost k = TrainingLowering(c, h100()).chunk_cost(0);
+  REQUIRE(k.forward.ep_comm.size() == 1);
+  CHECK(k.forward.ep_comm[0].bytes == Approx(2048.0 * 2 * 4096 * 2));
+  CHECK(k.forward.cp_comm.size() == 1);
+}
+
+TEST_CASE("tp above the KV heads replicates each KV head on tp / kv_heads ranks", "[training]") {
+  // Llama 3.1 70B (8 KV heads of 128) at tp 16: each rank holds 4 query heads and one
+  // whole K and V head (vLLM's replication [VLLM-SRC]). Per layer, from the shapes: Q and
+  // output 8192 x 8192 each and the SwiGLU MLP 3 x 8192 x 28672 split 16 ways, K and V
+  // 8192 x 128 each whole, two 8192-wide norms split.
+  const TrainingConfig c = config("llama-3.1-70b", "seq_len: 4096\nglobal_batch: 8\nparallelism: {tp: 16}\n");
+  CHECK(c.kv_heads_per_rank() == 1);
+  const double h = 8192, f = 28672;
+  CHECK(layer_params_per_device(c) == Approx((2 * h * h + 3 * h * f + 2 * h) / 16 + 2 * h * 128).epsilon(1e-6));
+  // At tp 8 each rank holds one of the 8 KV heads: K and V split like the rest.
+  const TrainingConfig c8 = config("llama-3.1-70b", "seq_len: 4096\nglobal_batch: 8\nparallelism: {tp: 8}\n");
+  CHECK(c8.kv_heads_per_rank() == 1);
+  CHECK(layer_params_per_device(c8) == Approx((2 * h * h + 3 * h * f + 2 * h + 2 * h * 1024) / 8).epsilon(1e-6));
 }
 
 TEST_CASE("context and expert parallelism refuse what they cannot lay out", "[training]") {

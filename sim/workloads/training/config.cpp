@@ -22,10 +22,6 @@ void check_cp_ep(Params& p, const TrainingConfig& c) {
   if (x.ep > 1 && m.experts % x.ep != 0) {
     p.fail("ep", "ep " + n2s(x.ep) + " must divide the model's " + n2s(m.experts) + " experts");
   }
-  if (x.ep > 1 && x.cp > 1) p.fail("ep", "ep and cp together are not modelled (use one of them)");
-  if (x.ep > 1 && !c.fold_data_parallel) {
-    p.fail("ep", "ep > 1 needs fold_data_parallel: true (the all-to-all spans replicas; the unfolded run does not pair them)");
-  }
 }
 
 void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
@@ -47,9 +43,10 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
 
   const ModelSpec& m = c.model;
   check_cp_ep(p, c);
-  if (m.heads % x.tp != 0 || m.kv_heads % x.tp != 0) {
-    p.fail("tp", "tp " + n2s(x.tp) + " must divide num_attention_heads (" + n2s(m.heads) + ") and num_key_value_heads (" +
-                     n2s(m.kv_heads) + "); llmsim does not replicate KV heads");
+  if (m.heads % x.tp != 0 || (m.kv_heads % x.tp != 0 && x.tp % m.kv_heads != 0)) {
+    p.fail("tp", "tp " + n2s(x.tp) + " must divide num_attention_heads (" + n2s(m.heads) +
+                     ") and divide num_key_value_heads (" + n2s(m.kv_heads) +
+                     ") or be a multiple of it (each KV head then replicated on tp / kv_heads ranks)");
   }
   if (x.sequence_parallel && x.tp == 1) p.fail("sequence_parallel", "needs tp > 1 (it shards activations over the tp group)");
   if (x.schedule == "interleaved-1f1b") {
@@ -157,16 +154,18 @@ std::vector<int> RankMap::dp_group(std::int64_t t, std::int64_t p) const {
   return g;
 }
 
-std::vector<int> RankMap::ep_group(std::int64_t t, std::int64_t d, std::int64_t p) const {
+std::vector<int> RankMap::ep_group(std::int64_t t, std::int64_t c, std::int64_t d, std::int64_t p) const {
   std::vector<int> g;
   const std::int64_t first = d - d % ep;
-  for (std::int64_t e = 0; e < ep; ++e) g.push_back(device(t, 0, first + e, p));
+  for (std::int64_t e = 0; e < ep; ++e) g.push_back(device(t, c, first + e, p));
   return g;
 }
 
 std::vector<int> RankMap::expert_dp_group(std::int64_t t, std::int64_t d, std::int64_t p) const {
   std::vector<int> g;
-  for (std::int64_t q = d % ep; q < dp; q += ep) g.push_back(device(t, 0, q, p));
+  for (std::int64_t q = d % ep; q < dp; q += ep) {
+    for (std::int64_t c = 0; c < cp; ++c) g.push_back(device(t, c, q, p));
+  }
   return g;
 }
 

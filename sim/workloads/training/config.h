@@ -46,6 +46,10 @@ struct TrainingConfig {
   std::int64_t devices() const { return par.tp * par.cp * par.pp * par.dp; }
   // Tokens one device's passes cover per micro-batch: the sequence is split over cp ranks.
   std::int64_t tokens_per_rank() const { return micro_batch * seq_len / par.cp; }
+  // KV heads one TP rank holds: kv_heads / tp, or 1 when tp is a multiple of kv_heads above
+  // it (each KV head replicated on tp / kv_heads ranks, as vLLM does [VLLM-SRC] and PaLM's
+  // multi-query layers [PALM]).
+  std::int64_t kv_heads_per_rank() const { return model.kv_heads >= par.tp ? model.kv_heads / par.tp : 1; }
   double tokens_per_step() const { return static_cast<double>(global_batch) * static_cast<double>(seq_len); }
 };
 
@@ -69,9 +73,11 @@ struct RankMap {
   std::vector<int> cp_group(std::int64_t t, std::int64_t d, std::int64_t p) const;
   // Gradient reduction of the dense parameters: every DP and CP rank of (t, p).
   std::vector<int> dp_group(std::int64_t t, std::int64_t p) const;
-  // The ep DP ranks whose experts together hold all of a layer's experts (all-to-all).
-  std::vector<int> ep_group(std::int64_t t, std::int64_t d, std::int64_t p) const;
-  // Gradient reduction of the experts: the dp / ep ranks holding the same experts as d.
+  // The ep DP ranks (of one CP rank c) whose experts together hold all of a layer's
+  // experts (all-to-all of that CP rank's tokens).
+  std::vector<int> ep_group(std::int64_t t, std::int64_t c, std::int64_t d, std::int64_t p) const;
+  // Gradient reduction of the experts: the dp / ep x cp ranks holding the same experts as
+  // d (every CP rank saw part of the same sequences, as for the dense parameters).
   std::vector<int> expert_dp_group(std::int64_t t, std::int64_t d, std::int64_t p) const;
   std::vector<int> pp_group(std::int64_t t, std::int64_t c, std::int64_t d) const;
 };

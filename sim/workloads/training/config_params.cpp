@@ -57,15 +57,19 @@ LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism"
     P::opt("algorithm", T::String, "auto", "collective algorithm for every group").from(kDoc),
 }});
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(train_data, {kKind, "workload:training.data", "", {
     P::opt("trace", T::Map, "", "document token counts in dataset order; or `synthetic`").nested("workload:training.data.trace").from(kDoc),
     P::opt("synthetic", T::Map, "", "seeded lognormal document lengths; or `trace`").nested("workload:training.data.synthetic").from(kDoc),
-    P::opt("packing", T::Choice, "concat", "concat: documents back to back, split at seq_len (Megatron-LM GPTDataset); pad: one per sequence")
-        .one_of({"concat", "pad"}).from("Krell et al. 2021"),
+    P::opt("packing", T::Choice, "concat", "concat: documents back to back, split at seq_len (Megatron-LM GPTDataset); pad: one per "
+           "sequence; best-fit: best-fit decreasing over a window of documents, only those longer than seq_len split")
+        .one_of({"concat", "pad", "best-fit"}).from("Krell et al. 2021; [BFD-PACK]"),
+    P::opt("window", T::Positive, "1000", "best-fit: documents packed together (the window sorted and placed at once)").from("[BFD-PACK]"),
     P::opt("attention", T::Choice, "document-masked",
            "document-masked: each document attends to itself only (block-diagonal causal); causal: over the whole sequence")
         .one_of({"document-masked", "causal"}).from(kDoc),
 }});
+// clang-format on
 
 LLMSIM_DECLARE_PARAMS(train_data_trace, {kKind, "workload:training.data.trace", "", {
     P::req("file", T::String, "lengths trace, relative to the workload or the project root").from(kDoc),

@@ -1,11 +1,13 @@
 #include "sim/workloads/training/data.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "sim/spec/chip.h"
@@ -110,6 +112,9 @@ TrainingData parse_training_data(Params& f, const Doc& doc) {
   const bool file = p.has("trace"), synthetic = p.has("synthetic");
   if (file && synthetic) p.fail("synthetic", "give either trace (a lengths file) or synthetic, not both");
   d.packing = p.choice("packing");
+  d.window = p.positive("window");
+  if (d.window > 1000000) p.fail("window", "at most 1,000,000 documents per best-fit window");
+  if (p.has("window") && d.packing != "best-fit") p.fail("window", "only packing: best-fit uses a window");
   d.attention = p.choice("attention");
   if (file) {
     d.source = "file";
@@ -160,13 +165,48 @@ std::int64_t SequenceStream::next_document() {
   return n;
 }
 
+// Best-fit decreasing (Ding et al., [BFD-PACK]): chunks longest first, each into the open
+// sequence with the least room that still holds it (a multiset of (room, sequence) keeps
+// this O(n log n)), else into a new sequence. Ties go to the earlier sequence and the
+// earlier chunk, so the packing is deterministic.
+void SequenceStream::pack_window() {
+  std::vector<std::pair<std::int64_t, std::size_t>> chunks;  // (length, order in window)
+  for (std::int64_t i = 0; i < data_.window; ++i) {
+    std::int64_t n = next_document();
+    stats_.splits += static_cast<double>((n - 1) / seq_len_);
+    for (; n > 0; n -= seq_len_) chunks.emplace_back(std::min(n, seq_len_), chunks.size());
+  }
+  std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<PackedSequence> bins;
+  std::multiset<std::pair<std::int64_t, std::size_t>> room;  // (free tokens, bin)
+  for (const auto& c : chunks) {
+    auto it = room.lower_bound({c.first, 0});
+    std::size_t bin = bins.size();
+    if (it == room.end()) {
+      bins.emplace_back();
+    } else {
+      bin = it->second;
+      room.erase(it);
+    }
+    bins[bin].pieces.push_back(c.first);
+    bins[bin].real += c.first;
+    if (bins[bin].real < seq_len_) room.emplace(seq_len_ - bins[bin].real, bin);
+  }
+  pending_.assign(bins.rbegin(), bins.rend());
+}
+
 PackedSequence SequenceStream::next() {
   PackedSequence s;
-  if (data_.packing == "pad") {
+  if (data_.packing == "best-fit") {
+    if (pending_.empty()) pack_window();
+    s = std::move(pending_.back());
+    pending_.pop_back();
+  } else if (data_.packing == "pad") {
     if (carry_ == 0) carry_ = next_document();
     s.real = std::min(carry_, seq_len_);
     s.pieces.push_back(s.real);
     carry_ -= s.real;
+    if (carry_ > 0) stats_.splits += 1;
   } else {
     while (s.real < seq_len_) {
       if (carry_ == 0) carry_ = next_document();
@@ -175,6 +215,7 @@ PackedSequence SequenceStream::next() {
       s.real += piece;
       carry_ -= piece;
     }
+    if (carry_ > 0) stats_.splits += 1;  // the last document continues in the next sequence
   }
   const double L = static_cast<double>(seq_len_);
   stats_.sequences += 1;

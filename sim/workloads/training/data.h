@@ -18,14 +18,15 @@ struct TrainingData {
   std::string source = "none";                // none (every sequence one full document) | file | synthetic
   std::string file;                           // resolved path (source file)
   std::string format = "jsonl";               // jsonl | csv
-  std::string packing = "concat";             // concat | pad
+  std::string packing = "concat";             // concat | pad | best-fit
+  std::int64_t window = 1000;                 // best-fit: documents packed together
   std::string attention = "document-masked";  // document-masked | causal (over the whole packed sequence)
   double median = 0, sigma = 0;               // synthetic: lognormal document lengths
   std::int64_t max_tokens = 0;                // synthetic: longer draws are clamped
   std::vector<std::int64_t> documents;        // source file: token counts in dataset order
   bool enabled() const { return source != "none"; }
   // Document masking changes the attention cost; padding and plain causal attention do not.
-  bool masks_documents() const { return enabled() && packing == "concat" && attention == "document-masked"; }
+  bool masks_documents() const { return enabled() && packing != "pad" && attention == "document-masked"; }
 };
 
 // Parses `data:` (Params child of the workload). Reads the trace file (InputError at the
@@ -50,6 +51,7 @@ struct DataStats {
   double attention_pairs = 0;       // sum over pieces of piece^2 (document-masked work)
   double full_attention_pairs = 0;  // sum over sequences of seq_len^2 (causal over the sequence)
   double documents = 0;             // pieces started (a split document counts once per piece)
+  double splits = 0;                // cuts of a document across sequences (truncations)
   std::int64_t epochs = 0;          // passes over the trace begun (1 = it did not wrap)
   double padding_waste() const { return positions > 0 ? 1 - real_tokens / positions : 0; }
   // Share of the causal attention over whole sequences that document masking skips.
@@ -59,7 +61,9 @@ struct DataStats {
 // The packed sequence stream, sequence after sequence (the trace repeats when it runs out,
 // as another epoch). concat: documents back to back, split at seq_len boundaries
 // (Megatron-LM GPTDataset); pad: one document per sequence, padded to seq_len (a longer
-// document fills several sequences).
+// document fills several sequences); best-fit: `window` documents at a time, those longer
+// than seq_len cut into seq_len chunks, then every chunk placed by best-fit decreasing
+// ([BFD-PACK]), the sequences emitted in the order they were opened, padded.
 class SequenceStream {
  public:
   SequenceStream(const TrainingData& data, std::int64_t seq_len, std::uint64_t seed);
@@ -68,7 +72,9 @@ class SequenceStream {
 
  private:
   std::int64_t next_document();
+  void pack_window();  // best-fit: fills pending_ with the next window's sequences
   const TrainingData& data_;
+  std::vector<PackedSequence> pending_;  // best-fit: packed, not drawn yet (drawn from the back)
   std::int64_t seq_len_;
   std::mt19937_64 rng_;
   std::size_t index_ = 0;

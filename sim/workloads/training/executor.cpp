@@ -12,9 +12,6 @@
 namespace llmsim {
 namespace {
 
-// Gradients are reduced and parameters gathered in 16 bits (Megatron-Core DDP's default,
-// grad_reduce_in_fp32 off; the distributed optimizer all-gathers bf16 parameters).
-constexpr double kGradBytes = 2.0;
 // At most this many gradient buckets per stage are simulated (Megatron-LM's 40M-element
 // buckets would make ~25 per stage of the 405B run, each a network collective on every
 // DP group): a simulation-speed cap, not a model parameter. Coarser buckets overlap a
@@ -187,11 +184,11 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   const PipeItem& last = last_item_[static_cast<std::size_t>(s)];
   const bool reduce_during =
       dense_replicas(cfg_) > 1 && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
-  auto compute = [this, step, r, s, it, pc, label, t0, done, reduce_during]() {
+  auto compute = [this, step, r, s, it, k, pc, label, t0, done, reduce_during]() {
     const double t1 = now();
-    auto after = [this, step, r, s, it, pc, t0, t1, done] {
+    auto after = [this, step, r, s, it, k, pc, t0, t1, done] {
       const double t2 = now();
-      run_pass_comm(r, s, pc, [this, step, r, s, it, t0, t1, t2, done] {
+      run_pass_comm(step, r, s, k, pc, [this, step, r, s, it, t0, t1, t2, done] {
         if (r == 0) {
           auto& rec = steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)];
           const double t3 = now();
@@ -229,19 +226,6 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   }
 }
 
-void TrainingExecutor::run_pass_comm(std::int64_t r, std::int64_t s, std::shared_ptr<const PassCost> pc,
-                                     std::function<void()> then) {
-  std::vector<std::vector<int>> tp, cp, ep;
-  for (std::int64_t c = 0; c < cfg_.par.cp; ++c) tp.push_back(map_.tp_group(c, r, s));
-  for (std::int64_t t = 0; t < cfg_.par.tp; ++t) {
-    cp.push_back(map_.cp_group(t, r, s));
-    ep.push_back(map_.ep_group(t, r, s));
-  }
-  run_comm(tp, pc->tp_comm, 0, [this, pc, cp, ep, then] {
-    run_comm(cp, pc->cp_comm, 0, [this, pc, ep, then] { run_comm(ep, pc->ep_comm, 0, then); });
-  });
-}
-
 void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int64_t k) {
   auto& passes = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
   if (k >= static_cast<std::int64_t>(passes.size()) || passes[static_cast<std::size_t>(k)].started) return;
@@ -277,53 +261,6 @@ void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int6
     auto w = std::move(st.waiter);
     w();
   });
-}
-
-void TrainingExecutor::run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps,
-                                std::size_t i, std::function<void()> then) {
-  if (i >= steps.size() || groups.empty() || groups.front().size() < 2) {
-    then();
-    return;
-  }
-  const CommStep st = steps[i];
-  // One collective per group runs on the network (all groups at once); the pass's other
-  // identical ones repeat the slowest one's time (as inference does: hundreds of same-size
-  // collectives per micro-batch otherwise). With an overlap (the CP ring behind attention)
-  // only max(0, time - overlap) of each is exposed; the one simulated is exposed whole, so
-  // at most one layer's exchange is charged too much.
-  auto pending = std::make_shared<std::size_t>(groups.size());
-  auto slowest = std::make_shared<double>(0);
-  for (const auto& g : groups) {
-    sim_.network().collective(st.kind, g, st.bytes, cfg_.par.algorithm,
-                              [this, groups, steps, i, st, then, pending, slowest](const CollectiveResult& res) {
-                                *slowest = std::max(*slowest, res.time);
-                                if (--*pending > 0) return;
-                                const double each = std::max(0.0, *slowest - st.overlap);
-                                const double rest = std::max(0.0, each * static_cast<double>(st.count) - *slowest);
-                                sim_.queue().after(to_simtime(rest), [this, groups, steps, i, then] {
-                                  run_comm(groups, steps, i + 1, then);
-                                });
-                              });
-  }
-}
-
-void TrainingExecutor::dp_collective(std::int64_t s, CollectiveKind kind, double share, std::function<void()> then) {
-  const auto su = static_cast<std::size_t>(s);
-  const Bytes expert = stage_expert_params_[su] * kGradBytes * share;
-  const Bytes dense = (stage_params_[su] - stage_expert_params_[su]) * kGradBytes * share;
-  std::vector<std::pair<std::vector<int>, Bytes>> jobs;
-  for (std::int64_t t = 0; t < cfg_.par.tp; ++t) {
-    if (dense > 0 && dense_replicas(cfg_) > 1) jobs.emplace_back(map_.dp_group(t, s), dense);
-    if (expert <= 0 || expert_replicas(cfg_) < 2) continue;
-    for (std::int64_t e = 0; e < cfg_.par.ep; ++e) jobs.emplace_back(map_.expert_dp_group(t, e, s), expert);
-  }
-  if (jobs.empty()) return then();
-  auto pending = std::make_shared<std::size_t>(jobs.size());
-  for (const auto& j : jobs) {
-    sim_.network().collective(kind, j.first, j.second, cfg_.par.algorithm, [pending, then](const CollectiveResult&) {
-      if (--*pending == 0) then();
-    });
-  }
 }
 
 void TrainingExecutor::submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label,

@@ -9,8 +9,10 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/engine/op_graph.h"
@@ -44,6 +46,12 @@ struct BucketState {
   std::function<void()> waiter;   // the stage's tail, once it waits for them
 };
 
+// The EP all-to-all of one pass of one EP group, unfolded: it starts when all ep member
+// replicas have reached it, and each continues when it ends.
+struct EpJoin {
+  std::vector<std::function<void()>> arrived;
+};
+
 // ZeRO-3 parameter gather of one pass: started one pass ahead (prefetch), waited for by it.
 struct GatherState {
   bool started = false, done = false;
@@ -73,8 +81,13 @@ class TrainingExecutor {
   void run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps, std::size_t i,
                 std::function<void()> then);
   // The pass's collectives in turn: TP (on each CP rank's TP group), the CP ring (on each
-  // TP rank's CP group), the EP all-to-all (on each TP rank's EP group).
-  void run_pass_comm(std::int64_t r, std::int64_t s, std::shared_ptr<const PassCost> pc, std::function<void()> then);
+  // TP rank's CP group), the EP all-to-all (on each TP and CP rank's EP group).
+  void run_pass_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,
+                     std::shared_ptr<const PassCost> pc, std::function<void()> then);
+  // The EP all-to-all of pass k: folded, replica 0's stands for every group's; unfolded,
+  // the ep replicas of an EP group meet and run it once (EpJoin).
+  void run_ep_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,
+                   std::shared_ptr<const PassCost> pc, std::function<void()> then);
   // A data-parallel collective of `share` of stage s's parameters (1 = all of them, 2
   // bytes each): the dense part over each dp x cp group, the experts' over each expert-dp group.
   void dp_collective(std::int64_t s, CollectiveKind kind, double share, std::function<void()> then);
@@ -107,6 +120,8 @@ class TrainingExecutor {
   std::int64_t buckets_ = 1;            // gradient buckets per stage
   std::vector<std::vector<BucketState>> bucket_state_;  // [step][stage]
   std::vector<std::vector<std::vector<GatherState>>> gathers_;  // [step][stage][pass]
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>, EpJoin>
+      ep_joins_;  // (step, stage, pass, EP group)
   OpGraph graph_;
   std::vector<std::string> node_what_;
   std::vector<StepRecord> steps_;

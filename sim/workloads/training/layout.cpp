@@ -57,7 +57,7 @@ std::string training_layout(const TrainingConfig& c, const Topology& topo) {
       dp.push_back(m.dp_group(t, p));
       for (std::int64_t d = 0; d < m.dp; ++d) {
         cp.push_back(m.cp_group(t, d, p));
-        if (d % m.ep == 0) ep.push_back(m.ep_group(t, d, p));
+        for (std::int64_t k = 0; k < m.cp && d % m.ep == 0; ++k) ep.push_back(m.ep_group(t, k, d, p));
         if (d < m.ep) edp.push_back(m.expert_dp_group(t, d, p));
       }
     }
@@ -77,7 +77,8 @@ std::string training_layout(const TrainingConfig& c, const Topology& topo) {
   s += groups(m.cp > 1 ? "DP (x CP, gradients)" : "DP", m.dp * m.cp, dp, topo);
   if (m.ep > 1) {
     s += groups("EP (all-to-all)", m.ep, ep, topo);
-    s += groups("expert DP (expert gradients)", m.dp / m.ep, edp, topo);
+    s += groups(m.cp > 1 ? "expert DP (x CP, expert gradients)" : "expert DP (expert gradients)", m.dp / m.ep * m.cp,
+                edp, topo);
   }
   s += groups("PP", m.pp, pp, topo);
   return s;

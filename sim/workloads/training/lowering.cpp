@@ -47,7 +47,7 @@ Op TrainingLowering::attention_op(std::int64_t batch, std::int64_t len) const {
   a.dtype = cfg_.dtype == "fp8" ? "bf16" : cfg_.dtype;
   a.batch = batch;
   a.heads = m.heads / cfg_.par.tp;
-  a.kv_heads = m.kv_heads / cfg_.par.tp;
+  a.kv_heads = cfg_.kv_heads_per_rank();
   a.head_dim = m.head_dim;
   a.q_len = len;
   a.kv_len = len;
@@ -84,7 +84,7 @@ Op TrainingLowering::vec(OpKind kind, const char* name, std::int64_t m, std::int
 std::vector<Op> TrainingLowering::layer_forward_ops() const {
   const ModelSpec& m = cfg_.model;
   const std::int64_t tp = cfg_.par.tp, T = cfg_.tokens_per_rank();
-  const std::int64_t h = m.hidden, hd = m.head_dim, qh = m.heads / tp, kvh = m.kv_heads / tp;
+  const std::int64_t h = m.hidden, hd = m.head_dim, qh = m.heads / tp, kvh = cfg_.kv_heads_per_rank();
   // Sequence parallelism runs norms on 1/tp of the tokens (Korthikanti et al. 2022 §4.2.2).
   const std::int64_t Tn = cfg_.par.sequence_parallel ? std::max<std::int64_t>(1, T / tp) : T;
   std::vector<Op> ops;
@@ -206,7 +206,7 @@ void TrainingLowering::add_comm(ChunkCost& c) const {
     // all-gather's traffic, cp - 1 ring steps) behind the attention compute; backward
     // circulates K and V again and reduce-scatters their gradients (Megatron-LM context
     // parallelism). Size: the gathered K and V of the whole sequence on this TP rank.
-    const Bytes kv = d(T) * d(cfg_.par.cp) * 2 * d(m.kv_heads / tp) * d(m.head_dim) * kActivationBytes;
+    const Bytes kv = d(T) * d(cfg_.par.cp) * 2 * d(cfg_.kv_heads_per_rank()) * d(m.head_dim) * kActivationBytes;
     const AttentionCost a = attention_cost(std::vector<std::int64_t>(static_cast<std::size_t>(cfg_.micro_batch), cfg_.seq_len));
     const std::int64_t recomputes = rc == "none" ? 0 : c.layers;  // recompute re-runs the forward ring
     c.forward.cp_comm = {{CollectiveKind::AllGather, kv, c.layers, a.forward.compute}};

@@ -60,11 +60,14 @@ double layer_expert_params(const TrainingConfig& c) {
 double layer_params_per_device(const TrainingConfig& c) {
   const ModelSpec& m = c.model;
   const double experts = m.moe() ? d(m.experts) * m.expert_params() : 0.0;
-  return (m.layer_params() - experts) / d(c.par.tp) + layer_expert_params(c);
+  // Replicated KV heads: each rank holds whole K and V projections of its head, not 1/tp.
+  const double kv_replicated =
+      d(m.hidden) * 2 * d(m.head_dim) * (d(c.kv_heads_per_rank()) - d(m.kv_heads) / d(c.par.tp));
+  return (m.layer_params() - experts) / d(c.par.tp) + kv_replicated + layer_expert_params(c);
 }
 
 double dense_replicas(const TrainingConfig& c) { return d(c.par.dp) * d(c.par.cp); }
-double expert_replicas(const TrainingConfig& c) { return d(c.par.dp) / d(c.par.ep); }
+double expert_replicas(const TrainingConfig& c) { return d(c.par.dp) / d(c.par.ep) * d(c.par.cp); }
 
 double layer_activation_bytes(const TrainingConfig& c) {
   // Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
@@ -78,7 +81,8 @@ double layer_activation_bytes(const TrainingConfig& c) {
   // (Megatron-LM context parallelism; the ring's KV chunks are transient).
   const ModelSpec& m = c.model;
   const double sb = d(c.tokens_per_rank()), h = d(m.hidden);
-  const double hq = d(m.heads * m.head_dim), hk = d(m.kv_heads * m.head_dim), f = d(m.ffn);
+  // K and V per rank: kv_heads / tp heads, or one replicated head (kv_heads_per_rank).
+  const double hq = d(m.heads * m.head_dim), hk = d(c.kv_heads_per_rank() * c.par.tp * m.head_dim), f = d(m.ffn);
   const double whole = sb * (4 * h + 2 * h + 2 * h + 2 * h);  // 2 norm inputs, QKV in, MLP in, 2 masks
   const double attention = sb * (2 * hq + 4 * hk + 2 * hq);   // Q, K and V, attention output
   const double per_mlp = m.gated_mlp ? 6 * f : 4 * f;         // gate + up outputs and down input
@@ -103,7 +107,7 @@ double gradient_bucket_elements(const TrainingConfig& c) {
 std::vector<StageMemory> training_memory(const TrainingConfig& c) {
   std::vector<StageMemory> out;
   const int zero = c.par.zero;
-  // ZeRO shards the dense parameters' states over dp x cp ranks, the experts' over dp / ep.
+  // ZeRO shards the dense parameters' states over dp x cp ranks, the experts' over dp / ep x cp.
   auto sharded = [&](double dense, double expert, int from_stage) {
     return zero >= from_stage ? dense / dense_replicas(c) + expert / expert_replicas(c) : dense + expert;
   };

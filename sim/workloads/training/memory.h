@@ -40,7 +40,7 @@ double layer_expert_params(const TrainingConfig& c);
 // All of one layer's parameters on one device (dense part / tp + layer_expert_params).
 double layer_params_per_device(const TrainingConfig& c);
 // Devices over which the dense / the expert parameters' gradients and optimizer states are
-// reduced and sharded: dp x cp, and dp / ep.
+// reduced and sharded: dp x cp, and dp / ep x cp.
 double dense_replicas(const TrainingConfig& c);
 double expert_replicas(const TrainingConfig& c);
 

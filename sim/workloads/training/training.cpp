@@ -48,10 +48,10 @@ class Training : public Workload, public FaultListener {
   void check_algorithm(const Doc& doc, const Topology& topo) const {
     const RankMap m = rank_map(cfg_);
     const std::vector<std::vector<int>> groups = {m.tp_group(0, 0, 0), m.dp_group(0, 0), m.cp_group(0, 0, 0),
-                                                  m.ep_group(0, 0, 0), m.expert_dp_group(0, 0, 0)};
+                                                  m.ep_group(0, 0, 0, 0), m.expert_dp_group(0, 0, 0)};
     for (const auto& g : groups) {
       if (g.size() < 2) continue;
-      const bool ep = m.ep > 1 && g == m.ep_group(0, 0, 0);
+      const bool ep = m.ep > 1 && g == m.ep_group(0, 0, 0, 0);
       const std::vector<CollectiveKind> kinds = ep ? std::vector<CollectiveKind>{CollectiveKind::AllToAll}
                                                    : std::vector<CollectiveKind>{CollectiveKind::AllReduce, CollectiveKind::AllGather,
                                                                                  CollectiveKind::ReduceScatter};

@@ -98,6 +98,7 @@ nlohmann::ordered_json training_json(const TrainingReport& r) {
   if (r.has_data) {
     j["data"] = {{"sequences", r.data.sequences},
                  {"document_pieces", r.data.documents},
+                 {"split_documents", r.data.splits},
                  {"mean_piece_tokens", r.data.documents > 0 ? r.data.real_tokens / r.data.documents : 0.0},
                  {"epochs", r.data.epochs},
                  {"padding_waste_fraction", r.data.padding_waste()},

@@ -1,0 +1,88 @@
+// [training] The shipped TPU v4 workload and CALIBRATION.md's training rows beyond C4
+// (docs/validation.md "Training rows of the wider set"), through the binary. Expected
+// figures are the published measurements; the bands are the documented gaps (the model
+// omits per-kernel framework costs, so it is optimistic), checked in their direction so
+// fixing or worsening them shows up here.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_outcome.h"
+
+using llmsim_test::kRoot;
+using nlohmann::json;
+
+namespace {
+
+// Runs one training workload from the source root; returns summary.json's training block.
+json train(const std::string& topo, const std::string& wl) {
+  const std::string dir = "/tmp/llmsim-train-cal-" + std::to_string(::getpid());
+  llmsim_test::Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir);
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  json t = json::parse(llmsim_test::slurp(dir + "/summary.json"))["training"];
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return t;
+}
+
+const std::string kCal = "workloads/calibration/";
+
+}  // namespace
+
+TEST_CASE("GPT-3 175B on a 3,072-chip TPU v4 slice runs PaLM's layout within the chip's limits", "[training]") {
+  json t = train("topologies/tpu-v4-3072.yaml", "workloads/train-gpt3-175b-tpu-v4.yaml");
+  CHECK(t["mfu"].get<double>() > 0);
+  CHECK(t["mfu"].get<double>() < 1);
+  CHECK(t["tflops_per_device"].get<double>() <= 275);       // TPU v4 bf16 peak [TPUv4-doc]
+  CHECK(t["pipeline_bubble_fraction"].get<double>() == 0);  // pp 1: no pipeline
+  // ZeRO-3 over 256 x TP 12: each chip stores 1/3,072 of the 16-bit weights. GPT-3's
+  // weights from its shape (Brown et al. Table 2.1): 12 L h^2 in the layers plus the
+  // vocabulary and 2,048 learned positions, biases and norms aside (< 0.1 %).
+  const double L = 96, h = 12288, params = 12 * L * h * h + (50257 + 2048) * h;
+  CHECK(t["memory"]["weights"].get<double>() == Approx(params * 2 / 3072).epsilon(0.01));
+  CHECK(t["peak_memory_bytes_per_device"].get<double>() < 32.0 * (1 << 30));
+}
+
+TEST_CASE("C17 and C18: MPT-70B FSDP on 64 A100 and 64 H100 against llm-foundry", "[training]") {
+  // C17 (A100): MFU 53.33 %, 410 tokens/s per GPU; the run is compute-bound, so the
+  // documented +13 % is the compute model's optimism; 15 % band (the brief's).
+  json a = train(kCal + "c17-a100-64.topology.yaml", kCal + "c17-c18-mpt-70b-fsdp.yaml");
+  CHECK(a["mfu"].get<double>() == Approx(0.5333).epsilon(0.15));
+  CHECK(a["tokens_per_s"].get<double>() / 64 == Approx(410).epsilon(0.15));
+  // C18 (H100): MFU 42.57 %, 1,039 tokens/s per GPU; documented gap +35 %: optimistic,
+  // by less than 1.5x.
+  json h = train(kCal + "c18-c19-h100-64.topology.yaml", kCal + "c17-c18-mpt-70b-fsdp.yaml");
+  CHECK(h["tokens_per_s"].get<double>() / 64 > 1039);
+  CHECK(h["tokens_per_s"].get<double>() / 64 < 1.5 * 1039);
+  // Same recipe on both: HFU / MFU is the full recompute's extra forward, (6 + 2) / 6 of
+  // the dense FLOPs (4/3; attention shifts it slightly), on either chip.
+  CHECK(h["hfu"].get<double>() / h["mfu"].get<double>() == Approx(4.0 / 3).epsilon(0.03));
+}
+
+TEST_CASE("C19 and C29: fp8 pre-training on 64 H100 and 1,024 Gaudi 2", "[training]") {
+  // C19 (NeMo, Llama 3 70B fp8, TP4 PP4 CP2 VP5): 1,533 tokens/s per GPU; documented gap
+  // +44 % (fp8 casts and bf16 attention unpriced): optimistic, by less than 1.6x.
+  json n = train(kCal + "c18-c19-h100-64.topology.yaml", kCal + "c19-llama3-70b-fp8-nemo.yaml");
+  CHECK(n["tokens_per_s"].get<double>() / 64 > 1533);
+  CHECK(n["tokens_per_s"].get<double>() / 64 < 1.6 * 1533);
+  // C29 (MLPerf v4.0, GPT-3 175B fp8, TP8 PP8 DP16, 64 micro-batches): ~11.76 s a step;
+  // documented -16 %. 20 % band: the schedule, ZeRO stage and sequence parallelism are
+  // assumed, not published.
+  json g = train(kCal + "c29-gaudi2-1024.topology.yaml", kCal + "c29-gpt3-175b-gaudi2.yaml");
+  CHECK(g["step_time_s"].get<double>() == Approx(11.76).epsilon(0.20));
+  // 1F1B with 8 stages and 64 micro-batches idles at least (p-1)/(m+p-1) = 7/71.
+  CHECK(g["pipeline_bubble_fraction"].get<double>() >= 7.0 / 71 * 0.98);
+}
+
+TEST_CASE("C8: PaLM 540B on a 3,072-chip TPU v4 pod, multi-query heads replicated over tp 12", "[training]") {
+  // PaLM (Chowdhery et al. 2022): 46.2 % MFU on 6,144 chips. One pod is simulated with its
+  // half of the batch; documented -6 % (two opposite gaps: exposed TP communication, no
+  // per-kernel costs). 15 % band (the brief's).
+  json t = train("topologies/tpu-v4-3072.yaml", kCal + "c8-palm-540b-tpu-v4.yaml");
+  CHECK(t["mfu"].get<double>() == Approx(0.462).epsilon(0.15));
+  // Selective recompute re-runs the attention core only: HFU barely above MFU, below
+  // PaLM's 57.8 % (documented).
+  CHECK(t["hfu"].get<double>() >= t["mfu"].get<double>());
+  CHECK(t["hfu"].get<double>() < 0.578);
+}
