@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -172,4 +174,35 @@ TEST_CASE("collective library: shipped files load with a source per figure; stac
   REQUIRE(lib);
   CHECK(lib->name == "nccl");
   CHECK(lib->channels == 16);
+}
+
+// Bad library files fail at load with the file's position, never a crash.
+TEST_CASE("collective library: bad files are positioned input errors", "[network]") {
+  const std::string dir = (std::filesystem::temp_directory_path() / "llmsim-test-collective-library").string();
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  const std::string ok_proto = "  - {name: simple, payload_fraction: 1}\n";
+  const std::string head = "name: t\nefficiency: 0.9\nchannels: 4\nprotocols:\n";
+  const std::string src =
+      "sources: {efficiency: \"estimate: t\", channels: \"estimate: t\", protocols.simple: \"estimate: t\"}\n";
+  CHECK_NOTHROW(load_collective_library_file(write("coll-ok.yaml", head + ok_proto + src)));
+  CHECK_THROWS_AS(load_collective_library_file(
+                      write("coll-payload.yaml", head + "  - {name: simple, payload_fraction: 1.5}\n" + src)),
+                  InputError);
+  CHECK_THROWS_AS(load_collective_library_file(
+                      write("coll-nosrc.yaml", head + ok_proto + "sources: {efficiency: \"estimate: t\"}\n")),
+                  InputError);
+  CHECK_THROWS_AS(load_collective_library_file(write("coll-typo.yaml", head + ok_proto + src + "chanels: 3\n")),
+                  InputError);
+  try {
+    load_collective_library_file(
+        write("coll-neg.yaml", head + "  - {name: simple, payload_fraction: 1, base_latency: -1 us}\n" + src));
+    FAIL("negative latency accepted");
+  } catch (const InputError& e) {
+    CHECK(e.located().find("coll-neg.yaml:5:") != std::string::npos);
+  }
 }
