@@ -23,7 +23,7 @@ bool file_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// Every figure needs a source: a [KEY], "CALIBRATION Cn ..." or "estimate: why".
+// Every figure needs a source: a bracketed source key, "CALIBRATION Cn ..." or "estimate: why".
 void check_source(Params& f, const CollectiveLibrary& lib, const std::string& figure) {
   auto it = lib.sources.find(figure);
   if (it == lib.sources.end())
