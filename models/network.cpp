@@ -21,6 +21,9 @@ Network::Network(const sc_core::sc_module_name& name, ModelContext& sim)
   // tracks on first use (timeline only; use --timeline-filter to select).
   if (sim.recorder().on() && sim.topo().links.size() * 2 <= kMaxEagerTracks) flows_->create_tracks();
   if (sim.recorder().on() && sim.topo().num_devices() <= static_cast<int>(kMaxEagerTracks)) runner_->create_tracks();
+  // Collectives run under the library of the system's default software stack
+  // (topologies/software/defaults.yaml -> collective.library -> topologies/collectives/).
+  runner_->set_library(default_collective_library(sim.topo()));
 }
 
 Network::~Network() = default;
@@ -56,7 +59,10 @@ void Network::transfer(int src, int dst, Bytes bytes, std::function<void()> done
 
 void Network::collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                          std::function<void(const CollectiveResult&)> done, int root) {
-  auto holds = std::make_shared<std::vector<std::pair<int, std::uint64_t>>>(hold_kernels(kind, group));
+  // Planned first (cached in the runner): the kernel's memory traffic depends on the
+  // algorithm and protocol it runs.
+  auto plan = runner_->resolve(kind, group, bytes, algorithm, root);
+  auto holds = std::make_shared<std::vector<std::pair<int, std::uint64_t>>>(hold_kernels(kind, group, *plan));
   runner_->collective(kind, group, bytes, algorithm,
                       [this, holds, d = std::move(done)](const CollectiveResult& r) {
                         for (auto [dev, id] : *holds) sim_.device(dev).arbiter().release(id);
@@ -66,25 +72,36 @@ void Network::collective(CollectiveKind kind, const std::vector<int>& group, Byt
 }
 
 // While a collective runs, its kernel occupies `collective_units` on every member and
-// streams HBM: per byte crossing the device's links a reduction reads its own chunk and
-// the received one and writes the sum (3 bytes), a copy-only collective reads and writes
-// once (2). The cap assumes the links run full; the arbiter grants less when the tier is
-// contended (the collective itself is not slowed by that: docs/models.md).
-// The chip's network ports, per direction, less PCIe (host traffic, not collectives).
+// streams HBM: per payload byte crossing the device's links a reduction reads its own
+// chunk and the received one and writes the sum (3 bytes), a copy-only collective reads
+// and writes once (2), and so does an in-switch reduction (the switch adds; the GPU reads
+// its buffer and writes the multicast result). The cap is the payload rate of the links
+// running full under the library's protocol: nominal rate x the library's measured share
+// on that link kind x the protocol's payload fraction (LL: half). The arbiter grants less
+// when the tier is contended (the collective itself is not slowed by that:
+// docs/models.md).
+// The chip's network ports' payload rate, per direction, less PCIe (host traffic, not
+// collectives).
 BytesPerSecond Network::chip_link_bandwidth(const ChipSpec& chip) {
   auto it = link_bw_.find(&chip);
   if (it != link_bw_.end()) return it->second;
+  const CollectiveLibrary* lib = runner_->library();
   BytesPerSecond links = 0;
-  for (const auto& p : chip.ports) if (p.kind != "pcie") links += p.count * p.bandwidth;
+  for (const auto& p : chip.ports)
+    if (p.kind != "pcie") links += p.count * p.bandwidth * (lib ? lib->efficiency_on(p.kind) : 1.0);
   link_bw_.emplace(&chip, links);
   return links;
 }
 
-std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group) {
+std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group,
+                                                                 const Plan& plan) {
   std::vector<std::pair<int, std::uint64_t>> holds;
   const bool reduces = kind == CollectiveKind::AllReduce || kind == CollectiveKind::ReduceScatter ||
                        kind == CollectiveKind::Reduce;
-  const double per_link_byte = reduces ? 3.0 : 2.0;
+  const double per_link_byte = reduces && plan.algorithm != "in-switch" ? 3.0 : 2.0;
+  const CollectiveLibrary* lib = runner_->library();
+  const CollectiveProtocol* proto = lib && !plan.protocol.empty() ? lib->protocol(plan.protocol) : nullptr;
+  const double payload = proto ? proto->payload_fraction : 1.0;
   for (int dev : group) {
     if (dev < 0 || dev >= sim_.num_devices()) continue;
     Device& d = sim_.device(dev);
@@ -94,7 +111,7 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
       demands.push_back({ResourceArbiter::kCompute, 1, static_cast<double>(chip.compute.collective_units)});
       BytesPerSecond links = chip_link_bandwidth(chip);
       int tier = d.arbiter().tier_index(chip.placement.activations);
-      if (tier >= 0 && links > 0) demands.push_back({tier, 1, per_link_byte * links});
+      if (tier >= 0 && links > 0) demands.push_back({tier, 1, per_link_byte * payload * links});
     }
     if (!demands.empty()) holds.push_back({dev, d.arbiter().hold(std::move(demands))});
   }

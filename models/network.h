@@ -17,6 +17,8 @@
 
 namespace llmsim {
 
+struct Plan;
+
 class ModelContext;
 class FlowNet;
 class FabricModule;
@@ -57,7 +59,8 @@ class Network : public sc_core::sc_module {
 
  private:
   // Occupies each member's units and memory bandwidth for the collective's kernel.
-  std::vector<std::pair<int, std::uint64_t>> hold_kernels(CollectiveKind kind, const std::vector<int>& group);
+  std::vector<std::pair<int, std::uint64_t>> hold_kernels(CollectiveKind kind, const std::vector<int>& group,
+                                                          const Plan& plan);
   BytesPerSecond chip_link_bandwidth(const ChipSpec& chip);
   std::map<const ChipSpec*, BytesPerSecond> link_bw_;
 

@@ -104,8 +104,15 @@ std::vector<std::string> auto_candidates(const Topology& topo, const CollectiveR
 std::vector<AlgorithmCost> auto_costs(const Topology& topo, const CollectiveRequest& req) {
   std::vector<AlgorithmCost> out;
   for (const auto& name : auto_candidates(topo, req))
-    out.push_back({name, estimate_plan(topo, AlgorithmRegistry::get(name)->plan(topo, req))});
+    out.push_back({name, estimate_plan(topo, plan_for(topo, req, name))});
   return out;
+}
+
+Plan plan_for(const Topology& topo, const CollectiveRequest& req, const std::string& algorithm) {
+  Plan plan = AlgorithmRegistry::get(algorithm)->plan(topo, req);
+  plan.algorithm = algorithm;
+  if (req.library) plan = plan_best_protocol(topo, *req.library, req, plan);
+  return plan;
 }
 
 std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/net/collective_kind.h"
+#include "sim/net/collective_library.h"
 #include "sim/net/flow_net.h"
 #include "sim/topo/topology.h"
 
@@ -20,6 +21,9 @@ struct CollectiveRequest {
   std::vector<int> group;   // device indices, in rank order
   Bytes bytes = 0;          // nccl-tests "size" (all-gather: the gathered output)
   int root = 0;             // rank index within group (broadcast / reduce)
+  // The collective library whose protocols and channels the plan runs under; nullptr =
+  // none: links at their nominal rate, no protocol latency (collective_library.h).
+  const CollectiveLibrary* library = nullptr;
 };
 
 struct Stage {
@@ -27,10 +31,14 @@ struct Stage {
   Bytes bytes = 0;          // per pair per step (times the pattern's per-pair weight)
   int steps = 1;
   std::string label;        // which accounting line it belongs to ("dim0", "inter", ...)
+  // The protocol's own latency per step (NCCL hwLat: flag polling, FIFO hand-off), paid
+  // before each step's data moves (collective_library.h).
+  Seconds step_latency = 0;
 };
 
 struct Plan {
   std::string algorithm;    // filled by the runner: the algorithm that made it
+  std::string protocol;     // the collective library's protocol ("" = none modelled)
   Seconds startup = 0;      // fixed cost before the first stage (set-up, barrier)
   // Pipeline lanes: the data is cut into this many parts that flow through the stages
   // one behind the other, so stages on different links (NVLink, rails) overlap.
@@ -71,8 +79,8 @@ class AlgorithmRegistry {
 double busbw_factor(CollectiveKind kind, int n);
 
 // Analytical time of a plan on an idle network (collective_cost.cpp): the start-up, then
-// per stage `steps` x (largest route start-up + max(slowest route alone, most loaded
-// directed link: load x bytes / bandwidth)), with Plan::lanes pipelined as
+// per stage `steps` x (the stage's step_latency + largest route start-up + max(slowest
+// route alone, most loaded directed link: load x bytes / bandwidth)), with Plan::lanes pipelined as
 // sum of per-lane stage times + (lanes - 1) x the longest. Exact for the fast path and
 // for the bulk path's symmetric contention; close otherwise (max-min sharing may leave the
 // busiest link idle part of a step, and the largest start-up and largest drain may belong
@@ -87,7 +95,10 @@ struct AlgorithmCost {
 // "name: why not" for the others.
 std::vector<std::string> auto_candidates(const Topology& topo, const CollectiveRequest& req,
                                          std::string* tried = nullptr);
-// estimate_plan of every candidate's plan, in the same order.
+// The plan `algorithm` (a registered name) makes for `req`, under the request's library
+// when it has one: each candidate protocol costed, the cheapest kept (Plan::protocol).
+Plan plan_for(const Topology& topo, const CollectiveRequest& req, const std::string& algorithm);
+// estimate_plan of every candidate's plan (plan_for), in the same order.
 std::vector<AlgorithmCost> auto_costs(const Topology& topo, const CollectiveRequest& req);
 // The `auto` rule (documented in docs/models.md): the candidate with the least modelled
 // time, ties to the earlier candidate. Returns an algorithm name.

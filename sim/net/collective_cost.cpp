@@ -52,7 +52,7 @@ Seconds estimate_plan(const Topology& topo, const Plan& plan) {
     if (!st.pattern || st.pattern->pairs.empty()) continue;
     auto it = costs.find(st.pattern.get());
     if (it == costs.end()) it = costs.emplace(st.pattern.get(), cost_of(topo, *st.pattern)).first;
-    Seconds t = st.steps * it->second.step(st.bytes / lanes);
+    Seconds t = st.steps * (st.step_latency + it->second.step(st.bytes / lanes));
     sum += t;
     longest = std::max(longest, t);
   }

@@ -15,6 +15,7 @@ const char* collective_name(CollectiveKind k);
 struct CollectiveResult {
   Seconds time = 0;
   std::string algorithm;          // the algorithm actually used (after `auto`)
+  std::string protocol;           // the library's protocol it ran ("" = no library modelled)
   // nccl-tests definitions: algbw = size / time; busbw = algbw * factor(kind, n).
   BytesPerSecond algbw = 0;
   BytesPerSecond busbw = 0;

@@ -39,17 +39,11 @@ struct CollectiveRunner::Run {
 CollectiveRunner::CollectiveRunner(const Topology& topo, EventQueue& queue, Recorder& recorder, FlowNet& flows)
     : topo_(topo), q_(queue), rec_(recorder), flows_(flows) {}
 
-void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
-                         std::function<void(const CollectiveResult&)> done, int root) {
+std::shared_ptr<const Plan> CollectiveRunner::resolve(CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
+                                                      const std::string& algorithm, int root) {
   const Topology& topo = topo_;
   if (!(bytes > 0) || !std::isfinite(bytes))
     throw InputError({}, std::string(collective_name(kind)) + " size must be a positive number of bytes");
-  auto run = std::make_shared<Run>();
-  run->kind = kind;
-  run->group = group;
-  run->bytes = bytes;
-  run->done = std::move(done);
-  run->start = q_.now();
   // Validation, the auto choice and planning depend only on the request, and identical
   // requests recur every training step: do them once per distinct request.
   // The key is the request's raw bytes: formatting numbers cost more than the look-up.
@@ -62,37 +56,44 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
   put(&bytes, sizeof bytes);
   put(group.data(), group.size() * sizeof(int));
   auto it = plans_.find(key);
-  if (it == plans_.end()) {
-    CollectiveRequest req{kind, group, bytes, root};
-    auto known = algorithm == "auto" ? auto_choice_.find(key) : auto_choice_.end();
-    if (known == auto_choice_.end()) {  // not validated before
-      std::string why = collective_unsupported(topo, req, algorithm);
-      if (!why.empty()) throw InputError({}, why);
-      if (components_.empty()) components_ = link_components(topo);  // as built; links down: below
-      check_connected(topo, group, components_);
-    }
-    auto plan = std::make_shared<Plan>();
-    if (algorithm != "auto") {
-      plan->algorithm = algorithm;
-    } else if (known != auto_choice_.end()) {
-      plan->algorithm = known->second;
-    } else {
-      plan->algorithm = choose_algorithm(topo, req);
-      if (auto_choice_.size() >= kAutoChoiceEntries) auto_choice_.clear();
-      auto_choice_.emplace(key, plan->algorithm);
-    }
-    if (kind == CollectiveKind::SendRecv) plan->algorithm = "p2p";
-    if (group.size() < 2) plan->algorithm = "none";
-    if (plan->algorithm != "p2p" && plan->algorithm != "none") {
-      std::string chosen = plan->algorithm;
-      *plan = AlgorithmRegistry::get(chosen)->plan(topo, req);
-      plan->algorithm = chosen;
-    }
-    if (plans_.size() >= kPlanCacheEntries) plans_.clear();
-    it = plans_.emplace(key, plan).first;
+  if (it != plans_.end()) return it->second;
+  CollectiveRequest req{kind, group, bytes, root, library_.get()};
+  auto known = algorithm == "auto" ? auto_choice_.find(key) : auto_choice_.end();
+  if (known == auto_choice_.end()) {  // not validated before
+    std::string why = collective_unsupported(topo, req, algorithm);
+    if (!why.empty()) throw InputError({}, why);
+    if (components_.empty()) components_ = link_components(topo);  // as built; links down: below
+    check_connected(topo, group, components_);
   }
+  auto plan = std::make_shared<Plan>();
+  if (algorithm != "auto") {
+    plan->algorithm = algorithm;
+  } else if (known != auto_choice_.end()) {
+    plan->algorithm = known->second;
+  } else {
+    plan->algorithm = choose_algorithm(topo, req);
+    if (auto_choice_.size() >= kAutoChoiceEntries) auto_choice_.clear();
+    auto_choice_.emplace(key, plan->algorithm);
+  }
+  if (kind == CollectiveKind::SendRecv) plan->algorithm = "p2p";
+  if (group.size() < 2) plan->algorithm = "none";
+  if (plan->algorithm != "p2p" && plan->algorithm != "none") *plan = plan_for(topo, req, plan->algorithm);
+  if (plans_.size() >= kPlanCacheEntries) plans_.clear();
+  return plans_.emplace(key, plan).first->second;
+}
+
+void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
+                                  const std::string& algorithm, std::function<void(const CollectiveResult&)> done,
+                                  int root) {
+  auto plan = resolve(kind, group, bytes, algorithm, root);
+  auto run = std::make_shared<Run>();
+  run->kind = kind;
+  run->group = group;
+  run->bytes = bytes;
+  run->done = std::move(done);
+  run->start = q_.now();
   if (flows_.links_down() > 0) check_cut(group);
-  run->algorithm = it->second->algorithm;
+  run->algorithm = plan->algorithm;
   if (run->algorithm == "p2p") {
     flows_.transfer(group[0], group[1], bytes, [this, run] { finish(run); });
     return;
@@ -101,7 +102,7 @@ void CollectiveRunner::collective(CollectiveKind kind, const std::vector<int>& g
     q_.at(q_.now(), [this, run] { finish(run); });
     return;
   }
-  run->plan = it->second;
+  run->plan = plan;
   if (run->plan->startup > 0) {
     // Set-up before any data moves (NVLS barrier): counted in the total, not in a label.
     q_.at(time_add(q_.now(), to_simtime(run->plan->startup)), [this, run] {
@@ -176,12 +177,20 @@ void CollectiveRunner::step(const std::shared_ptr<Run>& run, int lane) {
   }
   const Stage& st = stages[L.stage];
   ++L.step;
+  if (st.step_latency > 0) {
+    // The protocol's hand-off before the step's data moves (Stage::step_latency).
+    q_.at(time_add(q_.now(), to_simtime(st.step_latency)), [this, run, lane, &st, share] {
+      flows_.phase(st.pattern, st.bytes * share, [this, run, lane] { step(run, lane); });
+    });
+    return;
+  }
   flows_.phase(st.pattern, st.bytes * share, [this, run, lane] { step(run, lane); });
 }
 
 void CollectiveRunner::finish(const std::shared_ptr<Run>& run) {
   CollectiveResult r;
   r.algorithm = run->algorithm;
+  if (run->plan) r.protocol = run->plan->protocol;
   r.time = to_seconds(q_.now() - run->start);
   int n = static_cast<int>(run->group.size());
   if (r.time > 0) {
@@ -213,12 +222,13 @@ int CollectiveRunner::device_track(int device) {
 
 CollectiveResult run_collective(const Topology& topo, CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
                                 const std::string& algorithm, bool fast_path, int root, FlowNet::Stats* stats,
-                                std::uint64_t* events) {
+                                std::uint64_t* events, const CollectiveLibrary* library) {
   EventQueue q;
   Recorder rec;
   FlowNet net(topo, q, rec);
   net.set_fast_path(fast_path);
   CollectiveRunner runner(topo, q, rec, net);
+  if (library) runner.set_library(std::shared_ptr<const CollectiveLibrary>(library, [](const CollectiveLibrary*) {}));
   CollectiveResult out;
   bool finished = false;
   runner.collective(kind, group, bytes, algorithm, [&](const CollectiveResult& r) {

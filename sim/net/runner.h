@@ -23,6 +23,15 @@ class CollectiveRunner {
   // See Network::collective.
   void collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                   std::function<void(const CollectiveResult&)> done, int root = 0);
+  // The collective library plans run under (its protocols and channels); nullptr = none
+  // (links at nominal rate). Set before the first collective: cached plans keep theirs.
+  void set_library(LibraryPtr library) { library_ = std::move(library); }
+  const CollectiveLibrary* library() const { return library_.get(); }
+  // The plan `collective` would run for this request (validated, `auto` resolved, the
+  // library's protocol applied; cached): Plan::algorithm is "p2p" / "none" for transfers
+  // and single-member groups. Throws as `collective` does.
+  std::shared_ptr<const Plan> resolve(CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
+                                      const std::string& algorithm, int root = 0);
   // Creates every device's collective track now (VCD signals must exist before sc_start).
   void create_tracks();
 
@@ -34,6 +43,7 @@ class CollectiveRunner {
   int device_track(int device);
 
   const Topology& topo_;
+  LibraryPtr library_;
   EventQueue& q_;
   Recorder& rec_;
   FlowNet& flows_;
@@ -53,6 +63,7 @@ class CollectiveRunner {
 // its result (fast path on or off).
 CollectiveResult run_collective(const Topology& topo, CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
                                 const std::string& algorithm, bool fast_path = true, int root = 0,
-                                FlowNet::Stats* stats = nullptr, std::uint64_t* events = nullptr);
+                                FlowNet::Stats* stats = nullptr, std::uint64_t* events = nullptr,
+                                const CollectiveLibrary* library = nullptr);
 
 }  // namespace llmsim

@@ -145,6 +145,7 @@ class Microbench : public Workload {
       j["repeat"] = ops_[i].repeat;
       j["dynamic_energy_j"] = r.energy;
       if (!r.algorithm.empty()) j["algorithm"] = r.algorithm;
+      if (!r.protocol.empty()) j["protocol"] = r.protocol;
       for (const auto& kv : r.extra) j[kv.first] = kv.second;
       rows.push_back(j);
     }

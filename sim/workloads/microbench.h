@@ -34,6 +34,7 @@ struct MicrobenchResult {
   double peak_bytes_per_s = 0;    // peak bandwidth of the tier it streams
   bool memory_bound = false;
   std::string algorithm;          // collectives: the algorithm used
+  std::string protocol;           // collectives: the library's protocol ("" = none modelled)
   Joules energy = 0;              // dynamic energy per repetition
   std::vector<std::pair<std::string, double>> extra;  // more summary keys (per-dimension busbw)
   std::string table_line;         // collectives: the nccl-tests-shaped row printed instead

@@ -131,7 +131,9 @@ void run_collective_op(Simulation& sim, const CollectiveOpSpec& spec, std::funct
     m.bytes = spec.bytes;
     m.busbw = r.busbw;
     m.algorithm = r.algorithm;
-    m.detail = format_quantity(spec.bytes, Dim::Size) + " " + r.algorithm;
+    m.protocol = r.protocol;
+    const std::string used = r.protocol.empty() ? r.algorithm : r.algorithm + " " + r.protocol;
+    m.detail = format_quantity(spec.bytes, Dim::Size) + " " + used;
     for (const auto& d : r.dims) {
       m.extra.emplace_back("busbw_" + d.label + "_bytes_per_s", d.busbw);
       m.extra.emplace_back("time_" + d.label + "_s", d.time);
@@ -139,8 +141,11 @@ void run_collective_op(Simulation& sim, const CollectiveOpSpec& spec, std::funct
     double algbw = r.time > 0 ? spec.bytes / r.time : 0;
     char line[240];
     std::snprintf(line, sizeof line, "%-14s %14.0f %12.0f %10s %12.2f %10.2f %10.2f  %s\n", spec.op.c_str(), spec.bytes,
-                  spec.bytes / spec.element, spec.element == 4 ? "float" : spec.element == 2 ? "half" : "byte",
-                  r.time * 1e6, algbw / 1e9, r.busbw / 1e9, r.algorithm.c_str());
+                  spec.bytes / spec.element,
+                  spec.element == 4   ? "float"
+                  : spec.element == 2 ? "half"
+                                      : "byte",
+                  r.time * 1e6, algbw / 1e9, r.busbw / 1e9, used.c_str());
     m.table_line = line;
     done(m);
   };

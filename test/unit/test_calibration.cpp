@@ -117,10 +117,10 @@ TEST_CASE("calibration C2: HBM copy on H100 and H200", "[calibration]") {
 }
 
 // C3: NVLS all-reduce busbw on DGX H100. The network model's two constants were fitted on the
-// 1 MB (start-up) and 8 GB (efficiency) points; the brief's 15 % holds at >= 134 MB (NCCL's
-// protocol/channel switching is not modelled, docs/validation.md). 1 MB within 15 % (fit
-// point; 1 MiB vs the 1e6 B it was fitted on is +5 %). 16 MB is a documented gap (+29 %,
-// optimistic): it must stay optimistic and under +40 %.
+// 1 MB (start-up) and 8 GB (efficiency) points; the middle sizes are held out and come from
+// the collective library's NVLS slice fill (docs/models.md "Collective libraries": one
+// slice of min(S/2, 16 MiB) not overlapped), so the brief's 15 % holds at every size (16 MB
+// was +29 % with the start-up + efficiency pair alone).
 TEST_CASE("calibration C3: NVLS all-reduce busbw, 1 MB .. 8 GB", "[calibration]") {
   Run r("topologies/dgx-h100.yaml", "workloads/calibration/c3-allreduce.yaml");
   const double meas[] = {43.7e9, 234.5e9, 400.6e9, 466.4e9, 478.9e9};
@@ -128,10 +128,7 @@ TEST_CASE("calibration C3: NVLS all-reduce busbw, 1 MB .. 8 GB", "[calibration]"
   REQUIRE(mb.size() == 5);
   std::vector<double> bw;
   for (int i = 0; i < 5; ++i) bw.push_back(mb[i]["busbw_bytes_per_s"].get<double>());
-  CHECK(std::abs(rel(bw[0], meas[0])) < 0.15);
-  CHECK(rel(bw[1], meas[1]) > 0);
-  CHECK(rel(bw[1], meas[1]) < 0.40);
-  for (int i = 2; i < 5; ++i) {
+  for (int i = 0; i < 5; ++i) {
     INFO("size index " << i);
     CHECK(std::abs(rel(bw[i], meas[i])) < 0.15);
   }

@@ -41,10 +41,11 @@ double rel(double sim, double meas) { return sim / meas - 1.0; }
 // efficiency on Ampere: within 10 % (the tile model's own C1 band is 2 %; another
 // generation gets five times that). STREAM Copy 1.61 TB/s: the inherited HBM efficiency
 // (0.90, HBM3 on H100) is optimistic on A100's HBM2e (1.61 / 2.039 = 0.79): a documented
-// gap, checked to stay optimistic and under +20 %. All-reduce 8 GB 231.6 GB/s busbw: the
-// ring runs at the nominal 300 GB/s port rate (issue 12: collectives reach nominal link rate
-// only where a measurement says so; not yet), checked between +15 % and +40 %.
-TEST_CASE("calibration C13: A100 GEMM, STREAM copy and all-reduce (held out)", "[calibration]") {
+// gap, checked to stay optimistic and under +20 %. All-reduce 8 GB 231.6 GB/s busbw: this
+// row is the measurement NCCL's Simple share of NVLink comes from (nccl.yaml
+// link_efficiency.nvlink = 231.6 / 300), so it is tuned: within 1 % (the protocol's
+// latencies add ~70 us to a 65 ms all-reduce).
+TEST_CASE("calibration C13: A100 GEMM, STREAM copy (held out) and all-reduce (tuned)", "[calibration]") {
   auto s = run_summary("topologies/dgx-a100.yaml", "workloads/calibration/c13-a100.yaml");
   const auto& mb = s["microbench"];
   REQUIRE(mb.size() == 3);
@@ -53,8 +54,7 @@ TEST_CASE("calibration C13: A100 GEMM, STREAM copy and all-reduce (held out)", "
   CHECK(copy > 0);
   CHECK(copy < 0.20);
   const double ar = rel(mb[2]["busbw_bytes_per_s"].get<double>(), 231.6e9);
-  CHECK(ar > 0.15);
-  CHECK(ar < 0.40);
+  CHECK(std::abs(ar) < 0.01);
   CHECK(mb[2]["busbw_bytes_per_s"].get<double>() <= 300e9 * 1.001);  // never above the port
 }
 

@@ -156,3 +156,40 @@ TEST_CASE("contention: an all-reduce overlapping a GEMM takes the units of its k
   const double lost = (t_ar - eg.prologue) * k / K;
   CHECK(t_gemm == Approx(eg.time + lost).epsilon(1e-9));
 }
+
+// The collective kernel's HBM stream follows its protocol (issue 12 item 4): per payload
+// byte a ring reduction reads two chunks and writes one (3 B), at the payload rate of the
+// chip's links under the library: 18 NVLink4 ports x 25 GB/s x 0.772 (NCCL's measured
+// share on NVLink, C13: 231.6 of 300 GB/s) x the protocol's payload fraction (Simple 1;
+// LL carries 8 data bytes per 16-byte line: 1/2). NVLS reduces in the switch: the GPU
+// reads its buffer and writes the result, 2 B per payload byte.
+TEST_CASE("contention: a collective's HBM demand follows its protocol's payload rate", "[contention]") {
+  TopologyFixture f(dgx_yaml());
+  Simulation sim(f.topo, RunOptions{});
+  sim.elaborate(llmsim_test::unique_module_name("cp"));
+  ResourceArbiter& arb = sim.device(0).arbiter();
+  const int hbm = arb.tier_index("hbm");
+  REQUIRE(hbm >= 0);
+  const double links = 18 * 25e9 * (231.6 / 300);
+  std::vector<int> all;
+  for (int i = 0; i < 8; ++i) all.push_back(i);
+  struct Case {
+    double bytes;
+    const char* algorithm;
+    const char* protocol;
+    double expected;
+  };
+  const Case cases[] = {{1.0 * GiB, "ring", "simple", 3 * links},
+                        {4096, "ring", "ll", 3 * 0.5 * links},
+                        {1.0 * GiB, "in-switch", "simple", 2 * links}};
+  for (const auto& c : cases) {
+    INFO(c.algorithm << " " << c.bytes);
+    std::string protocol;
+    sim.network().collective(CollectiveKind::AllReduce, all, c.bytes, c.algorithm,
+                             [&](const CollectiveResult& r) { protocol = r.protocol; });
+    CHECK(arb.usage(hbm) == Approx(c.expected).epsilon(1e-3));
+    sim.queue().run();
+    CHECK(protocol == c.protocol);
+    CHECK(arb.usage(hbm) == Approx(0).margin(1e-6));
+  }
+}
