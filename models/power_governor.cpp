@@ -103,7 +103,7 @@ Watts PowerMonitor::cap() const {
 }
 
 Watts PowerMonitor::demand() {
-  const Watts d = idle() + dev_.arbiter().trial_power(1, 1);
+  const Watts d = idle() + dev_.arbiter().trial_power(ceiling_, curve_.energy_scale(ceiling_));
   return cap_ > 0 ? std::min(d, cap_) : d;
 }
 
@@ -133,6 +133,10 @@ void PowerMonitor::update() {
   if (busy_) return;
   busy_ = true;
   advance_to_now();
+  // A clock the governor did not set (Device::set_clock: microbench events, a straggler)
+  // is the new ceiling: the governor only lowers the clock below it.
+  const double s = dev_.arbiter().clock_scale();
+  if (s != governed_) ceiling_ = governed_ = s;
   if (cap() > 0) govern();
   const Watts now_w = idle() + dev_.arbiter().total_power();
   series_.set(last_, now_w);
@@ -181,15 +185,16 @@ Json PowerGroup::report(SimTime now) {
   return j;
 }
 
-// The highest clock scale in [min_clock, 1] at which the present activities fit the cap;
+// The highest clock scale in [min_clock, ceiling] at which the present activities fit the cap;
 // power rises with the clock (more work per second, higher voltage), so bisection finds it.
 void PowerMonitor::govern() {
   ResourceArbiter& a = dev_.arbiter();
   const Watts budget = cap() - dev_.chip().power.idle;
   const double now_s = a.clock_scale();
-  double target = 1;
-  if (!(now_s == 1 && a.total_power() <= budget) && a.trial_power(1, 1) > budget) {
-    double lo = std::min(curve_.min_clock, 1.0), hi = 1;
+  const double top = ceiling_;
+  double target = top;
+  if (!(now_s == top && a.total_power() <= budget) && a.trial_power(top, curve_.energy_scale(top)) > budget) {
+    double lo = std::min(curve_.min_clock, top), hi = top;
     if (a.trial_power(lo, curve_.energy_scale(lo)) <= budget) {
       for (int i = 0; i < kClockSearchSteps; ++i) {
         double mid = 0.5 * (lo + hi);
@@ -198,10 +203,11 @@ void PowerMonitor::govern() {
     }
     target = lo;  // the floor when even it cannot meet the cap (counted in over_cap_s)
   }
-  if (std::abs(target - now_s) > kClockChangeMin * now_s || (target == 1 && now_s != 1)) {
+  if (std::abs(target - now_s) > kClockChangeMin * now_s || (target == top && now_s != top)) {
     a.set_operating_point(target, curve_.energy_scale(target));
     ++changes_;
   }
+  governed_ = a.clock_scale();
 }
 
 Json PowerMonitor::report() {

@@ -89,7 +89,7 @@ class PowerMonitor {
   Watts cap() const;  // now: the device's own cap (TDP, per_device) within its group shares
   Watts own_cap() const { return cap_; }
   Watts idle() const;
-  // What the device would draw now at its nominal clock, at most its own cap.
+  // What the device would draw now at its clock ceiling, at most its own cap.
   Watts demand();
   // Membership of a shared cap; the group sets this device's share with set_share.
   void join(PowerGroup* g);
@@ -125,6 +125,8 @@ class PowerMonitor {
   std::int64_t system_nw_ = 0;  // this device's share of `system_` (and groups'), in nanowatts
   std::vector<PowerGroup*> groups_;
   std::vector<Watts> shares_;   // per group in groups_: this device's share of its total
+  double ceiling_ = 1;          // highest clock scale the governor may set (Device::set_clock's)
+  double governed_ = 1;         // the clock scale as the governor last left it
 };
 
 // `power_cap: {total: W}` over several devices (a node, or every device of a level),
