@@ -66,7 +66,7 @@ void Device::set_clock(Hertz clock) {
   if (!(clock > 0)) throw std::invalid_argument(label_ + ": clock must be positive");
   // Voltage follows the clock along the DVFS curve (models/power_governor.h).
   const double s = clock / chip_.clock;
-  arbiter_->set_operating_point(s, DvfsCurve::of(sim_.topo().power).energy_scale(s));
+  arbiter_->set_operating_point(s, DvfsCurve::of(chip_, sim_.topo().power).energy_scale(s));
 }
 
 void Device::set_up(bool up) {

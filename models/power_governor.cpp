@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "models/device.h"
 #include "models/model_context.h"
@@ -18,7 +19,10 @@ constexpr double kClockChangeMin = 1e-4;
 constexpr double kCapSlack = 1e-6;
 }  // namespace
 
-DvfsCurve DvfsCurve::of(const PowerSetup& p) { return DvfsCurve{p.min_clock, p.min_voltage}; }
+DvfsCurve DvfsCurve::of(const ChipSpec& chip, const PowerSetup& p) {
+  return DvfsCurve{p.min_clock > 0 ? p.min_clock : chip.power.dvfs_min_clock / chip.clock,
+                   p.min_voltage > 0 ? p.min_voltage : chip.power.dvfs_min_voltage};
+}
 
 double DvfsCurve::voltage(double s) const {
   if (s <= min_clock || min_clock >= 1) return min_voltage;
@@ -81,7 +85,7 @@ void PowerMonitor::advance_to_now() {
   SimTime now = sim_.now();
   if (now > last_) {
     const double dt = to_seconds(now - last_);
-    if (cap_ > 0 && series_.power() > cap_ * (1 + kCapSlack)) over_cap_s_ += dt;
+    if (cap() > 0 && series_.power() > cap() * (1 + kCapSlack)) over_cap_s_ += dt;
     const double s = dev_.arbiter().clock_scale();
     clock_seconds_ += s * dt;
     if (s < 1 - kClockChangeMin) throttled_s_ += dt;
@@ -90,31 +94,107 @@ void PowerMonitor::advance_to_now() {
   last_ = now;
 }
 
+Watts PowerMonitor::idle() const { return dev_.chip().power.idle; }
+
+Watts PowerMonitor::cap() const {
+  Watts c = cap_;
+  for (Watts s : shares_) c = c > 0 ? std::min(c, s) : s;
+  return c;
+}
+
+Watts PowerMonitor::demand() {
+  const Watts d = idle() + dev_.arbiter().trial_power(ceiling_, curve_.energy_scale(ceiling_));
+  return cap_ > 0 ? std::min(d, cap_) : d;
+}
+
+void PowerMonitor::join(PowerGroup* g) {
+  groups_.push_back(g);
+  shares_.push_back(cap_ > 0 ? cap_ : std::numeric_limits<Watts>::infinity());
+  g->add(this);
+  g->series().add_nanowatts(0, system_nw_);
+}
+
+void PowerMonitor::set_share(const PowerGroup* g, Watts share) {
+  for (size_t i = 0; i < groups_.size(); ++i)
+    if (groups_[i] == g) shares_[i] = share;
+}
+
 void PowerMonitor::on_change() {
+  if (busy_) return;
+  for (PowerGroup* g : groups_) {
+    if (!g->busy()) g->rebalance();  // re-governs this device too
+  }
+  update();
+}
+
+void PowerMonitor::regovern() { update(); }
+
+void PowerMonitor::update() {
   if (busy_) return;
   busy_ = true;
   advance_to_now();
-  if (cap_ > 0) govern();
-  const Watts now_w = dev_.chip().power.idle + dev_.arbiter().total_power();
+  // A clock the governor did not set (Device::set_clock: microbench events, a straggler)
+  // is the new ceiling: the governor only lowers the clock below it.
+  const double s = dev_.arbiter().clock_scale();
+  if (s != governed_) ceiling_ = governed_ = s;
+  if (cap() > 0) govern();
+  const Watts now_w = idle() + dev_.arbiter().total_power();
   series_.set(last_, now_w);
-  if (system_) {
-    const std::int64_t nw = PowerSeries::to_nanowatts(now_w);
-    system_->add_nanowatts(last_, nw - system_nw_);
-    system_nw_ = nw;
-  }
+  const std::int64_t nw = PowerSeries::to_nanowatts(now_w);
+  if (system_) system_->add_nanowatts(last_, nw - system_nw_);
+  for (PowerGroup* g : groups_) g->series().add_nanowatts(last_, nw - system_nw_);
+  system_nw_ = nw;
   emit(now_w);
   busy_ = false;
 }
 
-// The highest clock scale in [min_clock, 1] at which the present activities fit the cap;
+void PowerGroup::rebalance() {
+  busy_ = true;
+  demand_.resize(members_.size());
+  Watts sum = 0, idle_sum = 0;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    members_[i]->advance_to_now();  // the elapsed span ran under the old shares
+    demand_[i] = members_[i]->demand();
+    sum += demand_[i];
+    idle_sum += members_[i]->idle();
+  }
+  const Watts dyn_sum = sum - idle_sum;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    PowerMonitor& m = *members_[i];
+    Watts share = std::numeric_limits<Watts>::infinity();  // the demands fit: own caps hold
+    if (sum > total_) {
+      const Watts dyn = demand_[i] - m.idle();
+      share = m.idle() + (dyn_sum > 0 ? (total_ - idle_sum) * dyn / dyn_sum : 0.0);
+    }
+    m.set_share(this, share);
+  }
+  for (PowerMonitor* m : members_) m->regovern();
+  busy_ = false;
+}
+
+Json PowerGroup::report(SimTime now) {
+  series_.advance(now);
+  Json j;
+  j["name"] = name_;
+  j["devices"] = static_cast<int>(members_.size());
+  j["total_w"] = total_;
+  j["policy"] = "demand-proportional";
+  j["energy_j"] = series_.energy();
+  j["peak_power_w"] = series_.peak();
+  j["max_window_avg_w"] = series_.max_window_avg();
+  return j;
+}
+
+// The highest clock scale in [min_clock, ceiling] at which the present activities fit the cap;
 // power rises with the clock (more work per second, higher voltage), so bisection finds it.
 void PowerMonitor::govern() {
   ResourceArbiter& a = dev_.arbiter();
-  const Watts budget = cap_ - dev_.chip().power.idle;
+  const Watts budget = cap() - dev_.chip().power.idle;
   const double now_s = a.clock_scale();
-  double target = 1;
-  if (!(now_s == 1 && a.total_power() <= budget) && a.trial_power(1, 1) > budget) {
-    double lo = std::min(curve_.min_clock, 1.0), hi = 1;
+  const double top = ceiling_;
+  double target = top;
+  if (!(now_s == top && a.total_power() <= budget) && a.trial_power(top, curve_.energy_scale(top)) > budget) {
+    double lo = std::min(curve_.min_clock, top), hi = top;
     if (a.trial_power(lo, curve_.energy_scale(lo)) <= budget) {
       for (int i = 0; i < kClockSearchSteps; ++i) {
         double mid = 0.5 * (lo + hi);
@@ -123,10 +203,11 @@ void PowerMonitor::govern() {
     }
     target = lo;  // the floor when even it cannot meet the cap (counted in over_cap_s)
   }
-  if (std::abs(target - now_s) > kClockChangeMin * now_s || (target == 1 && now_s != 1)) {
+  if (std::abs(target - now_s) > kClockChangeMin * now_s || (target == top && now_s != top)) {
     a.set_operating_point(target, curve_.energy_scale(target));
     ++changes_;
   }
+  governed_ = a.clock_scale();
 }
 
 Json PowerMonitor::report() {

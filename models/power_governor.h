@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/core/units.h"
 
@@ -24,6 +25,7 @@ using Json = nlohmann::ordered_json;  // as sim/engine/workload.h
 class Device;
 class ModelContext;
 struct PowerSetup;
+struct ChipSpec;
 
 // Voltage linear in clock between (min_clock, min_voltage) and (1, 1), flat below
 // min_clock; dynamic compute power per unit of work scales with V^2, so power at clock s
@@ -31,7 +33,8 @@ struct PowerSetup;
 struct DvfsCurve {
   double min_clock = 0.4;
   double min_voltage = 0.7;
-  static DvfsCurve of(const PowerSetup& p);
+  // The chip's curve (power.dvfs), unless the topology's `power:` overrides it.
+  static DvfsCurve of(const ChipSpec& chip, const PowerSetup& p);
   double voltage(double clock_scale) const;
   double energy_scale(double clock_scale) const { double v = voltage(clock_scale); return v * v; }
   double power_scale(double clock_scale) const { return clock_scale * energy_scale(clock_scale); }
@@ -71,6 +74,8 @@ class PowerSeries {
   std::int64_t sum_nw_ = 0;  // add_nanowatts' exact sum
 };
 
+class PowerGroup;
+
 class PowerMonitor {
  public:
   // `cap` 0 = uncapped. Registers itself as the device arbiter's change listener.
@@ -81,12 +86,24 @@ class PowerMonitor {
   PowerMonitor& operator=(const PowerMonitor&) = delete;
 
   Watts power() const { return series_.power(); }  // now: idle + dynamic
-  Watts cap() const { return cap_; }
+  Watts cap() const;  // now: the device's own cap (TDP, per_device) within its group shares
+  Watts own_cap() const { return cap_; }
+  Watts idle() const;
+  // What the device would draw now at its clock ceiling, at most its own cap.
+  Watts demand();
+  // Membership of a shared cap; the group sets this device's share with set_share.
+  void join(PowerGroup* g);
+  void set_share(const PowerGroup* g, Watts share);
+  // Brings the integrals to now, re-runs the governor and records the power (a group
+  // changed this device's share).
+  void regovern();
   // The device's entry in summary.json `power.devices` (brings the integrals up to now).
   Json report();
 
  private:
+  friend class PowerGroup;  // brings members' integrals to now before changing shares
   void on_change();
+  void update();  // governor + power record, without re-sharing groups
   void govern();
   void advance_to_now();
   void emit(Watts w);  // counter samples when the power changed
@@ -105,7 +122,35 @@ class PowerMonitor {
   bool busy_ = false;          // re-entry guard (set_clock reports a change itself)
   int track_ = -1;
   Watts emitted_ = -1;
-  std::int64_t system_nw_ = 0;  // this device's share of `system_`, in nanowatts
+  std::int64_t system_nw_ = 0;  // this device's share of `system_` (and groups'), in nanowatts
+  std::vector<PowerGroup*> groups_;
+  std::vector<Watts> shares_;   // per group in groups_: this device's share of its total
+  double ceiling_ = 1;          // highest clock scale the governor may set (Device::set_clock's)
+  double governed_ = 1;         // the clock scale as the governor last left it
+};
+
+// `power_cap: {total: W}` over several devices (a node, or every device of a level),
+// shared by demand: when the members' demands (power at nominal clock) fit the total
+// each keeps its own cap; otherwise each gets its idle power plus the total's dynamic
+// budget (total - sum of idle) in proportion to its dynamic demand. Every change of a
+// member's activities re-shares and re-governs all members, so the sum stays under the
+// total at every instant (its own series checks it per window). O(members) per change.
+class PowerGroup {
+ public:
+  PowerGroup(std::string name, Watts total, Seconds window) : name_(std::move(name)), total_(total), series_(window) {}
+  void add(PowerMonitor* m) { members_.push_back(m); }
+  void rebalance();
+  bool busy() const { return busy_; }
+  PowerSeries& series() { return series_; }
+  Json report(SimTime now);
+
+ private:
+  std::string name_;
+  Watts total_;
+  std::vector<PowerMonitor*> members_;
+  PowerSeries series_;
+  bool busy_ = false;
+  std::vector<Watts> demand_;  // scratch, per member
 };
 
 // Joules per token of a run: the devices' energy (summary.json energy_j) over `tokens`;

@@ -2,6 +2,8 @@
 
 #include <systemc>
 
+#include <algorithm>
+
 #include "models/device.h"
 #include "models/network.h"
 #include "models/power_governor.h"
@@ -52,9 +54,16 @@ void Simulation::elaborate(const std::string& prefix) {
   system_power_ = std::make_unique<PowerSeries>(pw.window);
   power_.reserve(devices_.size());
   for (std::size_t i = 0; i < devices_.size(); ++i) {
+    // Power-limited clocks: the TDP caps every device unless `power: {tdp_limit: false}`.
+    const ChipSpec& chip = devices_[i]->chip();
     Watts cap = i < pw.device_cap.size() ? pw.device_cap[i] : 0.0;
-    power_.push_back(std::make_unique<PowerMonitor>(*devices_[i], *this, cap, pw.window, DvfsCurve::of(pw),
+    if (pw.tdp_limit) cap = cap > 0 ? std::min(cap, chip.power.tdp) : chip.power.tdp;
+    power_.push_back(std::make_unique<PowerMonitor>(*devices_[i], *this, cap, pw.window, DvfsCurve::of(chip, pw),
                                                     system_power_.get()));
+  }
+  for (const PowerSetup::CapGroup& g : pw.cap_groups) {
+    power_groups_.push_back(std::make_unique<PowerGroup>(g.name, g.total, pw.window));
+    for (int d : g.devices) power_[static_cast<size_t>(d)]->join(power_groups_.back().get());
   }
   network_ = std::make_unique<Network>((prefix + "network").c_str(), *this);
   network_->build_fabrics(prefix);

@@ -24,6 +24,7 @@ namespace llmsim {
 class Device;
 class PowerMonitor;
 class PowerSeries;
+class PowerGroup;
 class Network;
 
 struct RunOptions {
@@ -68,6 +69,7 @@ class Simulation : public ModelContext {
   // Per-device power (time series, cap governor) and the sum over devices.
   PowerMonitor& power(int i) { return *power_.at(static_cast<size_t>(i)); }
   PowerSeries& system_power() { return *system_power_; }
+  std::vector<std::unique_ptr<PowerGroup>>& power_groups() { return power_groups_; }
   StatsRegistry& stats() { return stats_; }
 
  private:
@@ -83,6 +85,7 @@ class Simulation : public ModelContext {
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<Network> network_;
   std::unique_ptr<PowerSeries> system_power_;
+  std::vector<std::unique_ptr<PowerGroup>> power_groups_;  // shared caps (`power_cap.total`)
   std::vector<std::unique_ptr<PowerMonitor>> power_;  // after devices_: destroyed first
   StatsRegistry stats_;
 };

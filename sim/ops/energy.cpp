@@ -15,10 +15,16 @@ double dynamic_budget(const ChipSpec& chip) { return std::max(0.0, chip.power.td
 
 double sustained_bw(const MemoryTierSpec& t) { return t.bandwidth * t.efficiency; }
 
+// The on-chip path from an off-chip tier to the compute units (power.pj_per_byte_fabric);
+// SRAM tiers sit next to the compute units and their own energy includes it.
+double fabric_pj_per_byte(const ChipSpec& chip, const MemoryTierSpec& t) {
+  return t.tier == "sram" ? 0.0 : chip.power.pj_per_byte_fabric;
+}
+
 // Watts drawn by the main (stream) tier when streaming at its sustained bandwidth.
 double main_tier_power(const ChipSpec& chip) {
   const MemoryTierSpec& m = stream_tier(chip);
-  if (m.pj_per_byte > 0) return m.pj_per_byte * 1e-12 * sustained_bw(m);
+  if (m.pj_per_byte > 0) return (m.pj_per_byte + fabric_pj_per_byte(chip, m)) * 1e-12 * sustained_bw(m);
   double budget = dynamic_budget(chip);
   if (chip.power.pj_per_flop > 0) {
     // Explicit compute energy: memory gets what is left of the budget at full load.
@@ -60,7 +66,7 @@ FlopsPerSecond peak16(const ChipSpec& chip) {
 }
 
 double tier_pj_per_byte(const ChipSpec& chip, const MemoryTierSpec& tier) {
-  if (tier.pj_per_byte > 0) return tier.pj_per_byte;
+  if (tier.pj_per_byte > 0) return tier.pj_per_byte + fabric_pj_per_byte(chip, tier);
   double bw = sustained_bw(tier);
   if (bw <= 0) return 0;
   if (&tier == &stream_tier(chip)) return main_tier_power(chip) / bw * 1e12;
@@ -70,6 +76,8 @@ double tier_pj_per_byte(const ChipSpec& chip, const MemoryTierSpec& tier) {
 }
 
 double chip_pj_per_flop(const ChipSpec& chip, const std::string& dtype) {
+  auto own = chip.power.pj_per_flop_dtype.find(dtype);
+  if (own != chip.power.pj_per_flop_dtype.end()) return own->second;
   double p16 = peak16(chip);
   auto it = chip.compute.peak.find(dtype);
   double pd = it == chip.compute.peak.end() ? p16 : it->second;

@@ -156,6 +156,36 @@ void load_tier_model(Params& mf, MemoryTierSpec& t) {
   df.finish();
 }
 
+void load_dvfs(Params& p, ChipSpec& c) {
+  c.power.dvfs_min_clock = 0.4 * c.clock;
+  if (!p.has("dvfs")) return;
+  Params d = p.child("dvfs");
+  c.power.dvfs_min_clock = d.qty("min_clock", 0.4 * c.clock);
+  c.power.dvfs_min_voltage = d.num("min_voltage");
+  if (!(c.power.dvfs_min_clock > 0 && c.power.dvfs_min_clock <= c.clock))
+    d.fail("min_clock", "must be above 0 and at most the chip's clock");
+  if (!(c.power.dvfs_min_voltage > 0 && c.power.dvfs_min_voltage <= 1))
+    d.fail("min_voltage", "must be in (0, 1] (a fraction of the voltage at `clock`)");
+  d.finish();
+}
+
+// power.pj_per_flop_dtype: read after compute, whose peaks name the dtypes it may list.
+void load_dtype_energy(const YAML::Node& m, const std::string& file, ChipSpec& c) {
+  if (!m) return;
+  Fields ef(m, file, "chip.power.pj_per_flop_dtype");
+  for (auto kv : ef.node()) {
+    std::string dt = kv.first.Scalar();
+    if (!c.compute.supports(dt)) {
+      throw InputError(pos_of(kv.first, file),
+                       "chip.power.pj_per_flop_dtype: dtype '" + dt + "' has no entry in compute.peak");
+    }
+    double e = ef.num(dt);
+    if (!(e > 0)) ef.fail(dt, "must be positive (pJ per FLOP)");
+    c.power.pj_per_flop_dtype[dt] = e;
+  }
+  ef.finish();
+}
+
 void load_compute(Params& f, ChipSpec& c) {
   Params cf = f.child("compute");
   c.compute.units = static_cast<int>(cf.positive("units"));
@@ -288,16 +318,25 @@ ChipSpec load_chip(const Doc& doc) {
   c.clock = f.qty("clock");
   if (c.clock <= 0) f.fail("clock", "must be positive");
 
+  YAML::Node dtype_energy;  // checked against compute.peak once that is read
+  std::string power_file;
   {
     Params p = f.child("power");
+    dtype_energy = p.opt("pj_per_flop_dtype");
+    power_file = p.file();
     c.power.tdp = p.qty("tdp");
     c.power.idle = p.qty("idle");
     c.power.pj_per_flop = p.num("pj_per_flop");
     if (c.power.tdp <= 0) p.fail("tdp", "must be positive");
     if (c.power.idle < 0 || c.power.idle >= c.power.tdp) p.fail("idle", "must be >= 0 and below tdp");
+    if (c.power.pj_per_flop < 0) p.fail("pj_per_flop", "must not be negative");
+    c.power.pj_per_byte_fabric = p.num("pj_per_byte_fabric");
+    if (c.power.pj_per_byte_fabric < 0) p.fail("pj_per_byte_fabric", "must not be negative");
+    load_dvfs(p, c);
     p.finish();
   }
   load_compute(f, c);
+  load_dtype_energy(dtype_energy, power_file, c);
   load_memory(f, c);
   load_placement(f, c);
   load_execution(f);

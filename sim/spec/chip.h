@@ -83,6 +83,16 @@ struct PowerSpec {
   // Optional explicit dynamic energies; when 0 they are derived so that a chip at full
   // matrix load plus full streaming of its main tier sits at TDP (docs/models.md).
   double pj_per_flop = 0;
+  // Explicit pJ per FLOP for single dtypes (fp8 vs bf16: a narrower multiplier and half the
+  // operand bytes, not half the energy); dtypes absent follow pj_per_flop x peak16/peak.
+  std::map<std::string, double> pj_per_flop_dtype;
+  // pJ per byte between an off-chip tier and the compute units (memory controller, PHY,
+  // on-chip network, last-level cache, load/store issue), added to every non-SRAM tier.
+  double pj_per_byte_fabric = 0;
+  // DVFS curve (docs/models.md "Power"): voltage linear in clock from (dvfs_min_clock,
+  // dvfs_min_voltage x nominal) up to (clock, nominal), flat below.
+  Hertz dvfs_min_clock = 0;      // 0 = 0.4 x clock (the documented default curve)
+  double dvfs_min_voltage = 0.7;
 };
 
 // The review's Tables 1-3 (seed/000_*.txt): one column of the combined row.

@@ -19,7 +19,7 @@ LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalo
     P::opt("family", T::Choice, "gpu", "architecture family")
         .one_of({"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"}).from(kSchema),
     P::req("clock", T::Quantity, "clock the matrix peaks correspond to").unit(Dim::Frequency).from(kSchema),
-    P::req("power", T::Map, "TDP, idle power, energy per FLOP").nested("chip.power").from(kSchema),
+    P::req("power", T::Map, "TDP, idle power, energy per FLOP and per byte, DVFS curve").nested("chip.power").from(kSchema),
     P::req("compute", T::Map, "compute units, peaks, tiles").nested("chip.compute").from(kSchema),
     P::req("memory", T::List, "memory tiers, fastest first").nested("chip.memory[]").from(kSchema),
     P::opt("placement", T::Map, "", "tier each kind of tensor lives in").nested("chip.placement").from(kSchema),
@@ -36,7 +36,19 @@ LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalo
 LLMSIM_DECLARE_PARAMS(chip_power, {"chip", "chip.power", "", {
     P::req("tdp", T::Quantity, "thermal design power").unit(Dim::Power).from(kSchema),
     P::req("idle", T::Quantity, "power when idle, below tdp").unit(Dim::Power).from(kSchema),
-    P::opt("pj_per_flop", T::Number, "0", "dynamic energy per FLOP in pJ (0 = derived from TDP)").from(kModels),
+    P::opt("pj_per_flop", T::Number, "0", "dynamic energy per 16-bit FLOP in pJ (0 = derived from TDP)").from(kModels),
+    P::opt("pj_per_flop_dtype", T::Map, "", "pJ per FLOP for single dtypes, e.g. {fp8: 0.30}; others: pj_per_flop "
+                                           "x peak16 / peak(dtype)").from(kModels),
+    P::opt("pj_per_byte_fabric", T::Number, "0", "pJ per byte between an off-chip tier and the compute units "
+                                                "(controller, PHY, on-chip network, cache), added to non-SRAM tiers")
+        .from(kModels),
+    P::opt("dvfs", T::Map, "", "frequency / voltage curve of the clock governor").nested("chip.power.dvfs").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_dvfs, {"chip", "chip.power.dvfs", "", {
+    P::derive("min_clock", T::Quantity, "0.4 x clock", "lowest clock the governor sets (TDP or a cap)")
+        .unit(Dim::Frequency).from(kModels),
+    P::opt("min_voltage", T::Number, "0.7", "voltage at min_clock, fraction of the voltage at `clock`").from(kModels),
 }});
 
 LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {

@@ -31,8 +31,15 @@ void replicate(Topology& t, const Topology& child, int count, const std::string&
   t.devices_per_node = dpn;
   t.power = child.power;
   t.power.device_cap.clear();
-  for (int n = 0; n < count; ++n)
+  t.power.cap_groups.clear();
+  for (int n = 0; n < count; ++n) {
     t.power.device_cap.insert(t.power.device_cap.end(), child.power.device_cap.begin(), child.power.device_cap.end());
+    for (const PowerSetup::CapGroup& g : child.power.cap_groups) {  // a node's total, once per node
+      PowerSetup::CapGroup ng{prefix + std::to_string(n), {}, g.total};
+      for (int d : g.devices) ng.devices.push_back(n * dpn + d);
+      t.power.cap_groups.push_back(std::move(ng));
+    }
+  }
   t.fabrics = child.fabrics;
   t.vertices.reserve(static_cast<size_t>(ndev + count * sw));
   t.device_chip.reserve(static_cast<size_t>(ndev));

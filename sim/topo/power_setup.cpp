@@ -7,7 +7,7 @@
 namespace llmsim {
 
 bool PowerSetup::capped() const {
-  return std::any_of(device_cap.begin(), device_cap.end(), [](Watts w) { return w > 0; });
+  return !cap_groups.empty() || std::any_of(device_cap.begin(), device_cap.end(), [](Watts w) { return w > 0; });
 }
 
 namespace topo_detail {
@@ -45,9 +45,18 @@ void read_caps(Params& f, Topology& t) {
   const int n = t.num_devices();
   if (per > 0) apply_cap(c, "per_device", t, per, "per_device " + watts(per));
   if (total > 0) {
-    apply_cap(c, "total", t, total / n,
-              "total " + watts(total) + " shared equally by " + std::to_string(n) + " devices = " + watts(total / n) +
-                  " per device");
+    // Shared by demand at run time; it must at least cover every device's idle power.
+    Watts idle = 0;
+    PowerSetup::CapGroup g{t.name.empty() ? "all" : t.name, {}, total};
+    for (int d = 0; d < n; ++d) {
+      idle += t.device_chip[static_cast<size_t>(d)]->power.idle;
+      g.devices.push_back(d);
+    }
+    if (total < idle) {
+      c.fail("total", "total " + watts(total) + " is below the idle power of its " + std::to_string(n) +
+                          " devices (" + watts(idle) + "): no clock can meet it");
+    }
+    t.power.cap_groups.push_back(std::move(g));
   }
   c.finish();
 }
@@ -55,14 +64,19 @@ void read_caps(Params& f, Topology& t) {
 void read_power_fields(Params& f, Topology& t) {
   Params p = f.child("power");
   PowerSetup& s = t.power;
-  if (p.has("dvfs_min_clock")) s.min_clock = p.num("dvfs_min_clock");
-  if (p.has("dvfs_min_voltage")) s.min_voltage = p.num("dvfs_min_voltage");
+  if (p.has("dvfs_min_clock")) {
+    s.min_clock = p.num("dvfs_min_clock", s.min_clock);
+    if (!(s.min_clock > 0 && s.min_clock <= 1)) p.fail("dvfs_min_clock", "must be in (0, 1] (a fraction of the nominal clock)");
+  }
+  if (p.has("dvfs_min_voltage")) {
+    s.min_voltage = p.num("dvfs_min_voltage", s.min_voltage);
+    if (!(s.min_voltage > 0 && s.min_voltage <= 1))
+      p.fail("dvfs_min_voltage", "must be in (0, 1] (a fraction of the nominal voltage)");
+  }
+  if (p.has("tdp_limit")) s.tdp_limit = p.boolean("tdp_limit");
   if (p.has("host_per_node")) s.host_per_node = p.qty("host_per_node");
   if (p.has("psu_efficiency")) s.psu_efficiency = p.num("psu_efficiency");
   if (p.has("pue")) s.pue = p.num("pue");
-  if (!(s.min_clock > 0 && s.min_clock <= 1)) p.fail("dvfs_min_clock", "must be in (0, 1] (a fraction of the nominal clock)");
-  if (!(s.min_voltage > 0 && s.min_voltage <= 1))
-    p.fail("dvfs_min_voltage", "must be in (0, 1] (a fraction of the nominal voltage)");
   if (s.host_per_node < 0) p.fail("host_per_node", "must not be negative");
   if (!(s.psu_efficiency > 0 && s.psu_efficiency <= 1)) p.fail("psu_efficiency", "must be in (0, 1]");
   if (!(s.pue >= 1)) p.fail("pue", "must be at least 1 (facility power includes the IT power)");

@@ -96,6 +96,8 @@ void add_fabric(Topology& t, const YAML::Node& node, const std::string& file, co
   fab.reduction_source = f.str("reduction_source");
   fab.switch_latency = f.qty("switch_latency");
   if (fab.switch_latency < 0) f.fail("switch_latency", "must not be negative");
+  fab.switch_pj_per_bit = f.num("switch_pj_per_bit");
+  if (fab.switch_pj_per_bit < 0) f.fail("switch_pj_per_bit", "must not be negative");
   fab.parallel = static_cast<int>(bounded(f, "parallel", 65536));
   LinkParams base;
   base.kind = fab.type;

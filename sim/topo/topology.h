@@ -76,6 +76,7 @@ struct FabricInfo {
   int radix = 0;                        // fat-tree: ports per switch
   double oversubscription = 1;          // fat-tree: leaf down:up bandwidth ratio
   Seconds switch_latency = 0;
+  double switch_pj_per_bit = 0;         // switch core energy per bit switched (ports: link pj_per_bit)
   SourcePos pos;                        // where it was declared
 };
 
@@ -99,10 +100,18 @@ struct FabricInstance {
 // every level's `power_cap:`, the governor's averaging window, the DVFS curve and the
 // host overhead (`power:`).
 struct PowerSetup {
+  // A `power_cap: {total: W}`: shared by demand among its devices (models/power_governor.h).
+  struct CapGroup {
+    std::string name;                 // "node3", or the topology's name for its whole level
+    std::vector<int> devices;
+    Watts total = 0;
+  };
   std::vector<Watts> device_cap;      // per device; 0 = uncapped
+  std::vector<CapGroup> cap_groups;
   Seconds window = 1e-3;              // averaging window of the cap checks and reports
-  double min_clock = 0.4;             // DVFS floor, fraction of the nominal clock
-  double min_voltage = 0.7;           // voltage at min_clock, fraction of nominal voltage
+  double min_clock = 0;               // DVFS floor override, fraction of nominal (0 = the chip's)
+  double min_voltage = 0;             // voltage at min_clock override (0 = the chip's)
+  bool tdp_limit = true;              // each device's TDP caps it even without power_cap
   Watts host_per_node = 0;            // CPUs, NICs, fans, switches per node (not accelerators)
   double psu_efficiency = 1.0;        // DC power / AC power drawn from the wall
   double pue = 1.0;                   // facility power / IT power

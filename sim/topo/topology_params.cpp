@@ -57,10 +57,12 @@ LLMSIM_DECLARE_PARAMS(topo_power_cap, {kKind, "topology.power_cap",
 }});
 
 LLMSIM_DECLARE_PARAMS(topo_power, {kKind, "topology.power", "", {
-    P::opt("dvfs_min_clock", T::Number, "0.4", "lowest clock the governor sets, fraction of nominal (assumption)")
-        .from(kPower),
-    P::opt("dvfs_min_voltage", T::Number, "0.7", "voltage at dvfs_min_clock, fraction of nominal (assumption)")
-        .from(kPower),
+    P::derive("dvfs_min_clock", T::Number, "each chip's power.dvfs.min_clock / clock",
+              "override: lowest clock the governor sets, fraction of nominal, for every device").from(kPower),
+    P::derive("dvfs_min_voltage", T::Number, "each chip's power.dvfs.min_voltage",
+              "override: voltage at dvfs_min_clock, fraction of nominal, for every device").from(kPower),
+    P::opt("tdp_limit", T::Boolean, "true", "each device's TDP is a power cap (power-limited clocks); false = "
+                                        "clocks stay nominal whatever the power").from(kPower),
     P::opt("host_per_node", T::Quantity, "0 W", "host, NIC and fan power per node (DGX H100: ~4.6 kW at max)")
         .unit(Dim::Power).from(kPower),
     P::opt("psu_efficiency", T::Number, "1", "DC / AC power of the power supplies").from(kPower),
@@ -90,6 +92,8 @@ LLMSIM_DECLARE_PARAMS(topo_fabric, {kKind, "topology.fabrics[]", "one fabric; sh
     P::opt("reduction_source", T::String, "inherited from topologies/dgx-h100.yaml nvlink (CALIBRATION C3)",
            "where the two figures above come from, shown by check and in summary.json").from(kDoc),
     P::opt("switch_latency", T::Quantity, "0 s", "added per switch a route passes through").unit(Dim::Time).from(kDoc),
+    P::opt("switch_pj_per_bit", T::Number, "0", "switch core energy per bit it switches, in pJ (its ports' SerDes "
+                                               "are in the links' pj_per_bit)").from(kPower),
     P::opt("parallel", T::Positive, "1", "links per device pair, one link of N x bandwidth").from(kDoc),
     P::opt("planes", T::Positive, "1", "switch: parallel switch planes").from(kDoc),
     P::derive("group", T::Positive, "all members", "switch: devices per switch").from(kDoc),

@@ -245,9 +245,21 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
     double p = c->power.idle + chip_pj_per_flop(*c, resolve_dtype("auto", *c)) * 1e-12 * peak16(*c) +
                tier_pj_per_byte(*c, t) * 1e-12 * sustained(t);
     if (c->power.pj_per_flop == 0 && t.pj_per_byte == 0) CHECK(p == Approx(c->power.tdp).epsilon(1e-9));
+    // Explicit energies: full load may exceed TDP (the TDP limit lowers the clock then), but
+    // the matrix units alone at 16-bit peak and the stream tier alone at full rate fit.
+    if (c->power.pj_per_flop > 0) {
+      CHECK(c->power.idle + c->power.pj_per_flop * 1e-12 * peak16(*c) <= c->power.tdp);
+      CHECK(c->power.idle + tier_pj_per_byte(*c, t) * 1e-12 * sustained(t) <= c->power.tdp);
+    }
     CHECK(chip_pj_per_flop(*c, resolve_dtype("auto", *c)) > 0);
     for (const auto& kv : c->compute.peak) {
-      // Every dtype at its full rate draws the same matrix power.
+      INFO(kv.first);
+      if (c->power.pj_per_flop_dtype.count(kv.first)) {
+        // A narrower dtype with its own energy costs less per FLOP than 16-bit.
+        CHECK(chip_pj_per_flop(*c, kv.first) < chip_pj_per_flop(*c, "bf16"));
+        continue;
+      }
+      // Every other dtype at its full rate draws the same matrix power.
       CHECK(chip_pj_per_flop(*c, kv.first) * kv.second == Approx(chip_pj_per_flop(*c, "bf16") * peak16(*c)));
     }
   }
@@ -255,6 +267,11 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
 
 TEST_CASE("compute: explicit catalog energies override the derived ones", "[compute]") {
   ChipSpec c = catalog().get("nvidia-h100-sxm");  // a copy we may edit
+  // Start from the derived model: no explicit energies, no fabric path.
+  c.power.pj_per_flop = 0;
+  c.power.pj_per_flop_dtype.clear();
+  c.power.pj_per_byte_fabric = 0;
+  for (auto& t : c.memory) t.pj_per_byte = 0;
   const double derived_flop = chip_pj_per_flop(c, "bf16");
   c.power.pj_per_flop = 0.3;
   CHECK(chip_pj_per_flop(c, "bf16") == Approx(0.3));
@@ -270,4 +287,12 @@ TEST_CASE("compute: explicit catalog energies override the derived ones", "[comp
   double p = c.power.idle + chip_pj_per_flop(c, "bf16") * 1e-12 * 989.4e12 + 7e-12 * hbm.bandwidth * hbm.efficiency;
   CHECK(p == Approx(c.power.tdp));
   CHECK(chip_pj_per_flop(c, "bf16") > derived_flop);
+  // A dtype's own energy wins over the peak-ratio rule; the fabric path adds to off-chip
+  // tiers only.
+  c.power.pj_per_flop_dtype["fp8"] = 0.2;
+  CHECK(chip_pj_per_flop(c, "fp8") == Approx(0.2));
+  c.power.pj_per_byte_fabric = 10;
+  CHECK(tier_pj_per_byte(c, *c.tier("hbm")) == Approx(17));
+  for (auto& t : c.memory) if (t.tier == "sram") t.pj_per_byte = 1;
+  CHECK(tier_pj_per_byte(c, *c.tier("sram")) == Approx(1));
 }

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "models/power_governor.h"
+#include "sim/spec/chip.h"
+#include "sim/topo/topology.h"
 
 using llmsim::DvfsCurve;
 using llmsim::PowerSeries;
@@ -56,4 +58,24 @@ TEST_CASE("DvfsCurve: voltage linear from (0.4, 0.7) to (1, 1), power rising wit
   CHECK(c.energy_scale(0.7) == Approx(0.85 * 0.85));
   CHECK(c.power_scale(0.7) == Approx(0.7 * 0.85 * 0.85));
   for (double s = 0.41; s < 1; s += 0.01) CHECK(c.power_scale(s) > c.power_scale(s - 0.01));
+}
+
+TEST_CASE("DvfsCurve: each chip's curve from its catalog entry, the topology's override wins", "[power]") {
+  llmsim::ChipCatalog cat(llmsim::default_catalog_dir());
+  llmsim::ChipSpec chip = cat.get("amd-mi300x");  // a copy we may edit
+  llmsim::PowerSetup setup;
+  // MI300X: dvfs {min_clock: 0.84 GHz, min_voltage: 0.7} at a 2.1 GHz clock.
+  DvfsCurve c = DvfsCurve::of(chip, setup);
+  CHECK(c.min_clock == Approx(0.84 / 2.1));
+  CHECK(c.min_voltage == Approx(0.7));
+  chip.power.dvfs_min_clock = 1.05e9;
+  chip.power.dvfs_min_voltage = 0.8;
+  c = DvfsCurve::of(chip, setup);
+  CHECK(c.min_clock == Approx(0.5));
+  CHECK(c.voltage(0.75) == Approx(0.9));  // halfway from (0.5, 0.8) to (1, 1)
+  setup.min_clock = 0.6;
+  setup.min_voltage = 0.75;
+  c = DvfsCurve::of(chip, setup);
+  CHECK(c.min_clock == Approx(0.6));
+  CHECK(c.min_voltage == Approx(0.75));
 }
