@@ -26,6 +26,8 @@ enum class OpKind {
 
 const char* op_kind_name(OpKind k);
 
+// A field estimate_op reads must also join the serving lowering's cost-cache key
+// (Lowering::shape_key in sim/workloads/inference/lowering.cpp).
 struct Op {
   OpKind kind = OpKind::Gemm;
   std::string name;           // label for timelines ("L3.qkv")

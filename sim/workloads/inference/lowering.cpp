@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "sim/ops/energy.h"
 
@@ -17,7 +18,8 @@ Lowering::Lowering(const InferenceConfig& cfg, const ChipSpec& chip)
     // A spatial chip reads its weights out of the SRAM of the cores that hold them: that
     // bandwidth is the region's (dataflow.h), so they are streamed, not free.
     : cfg_(cfg), chip_(chip), spatial_chip_(execution_of(chip).spatial()),
-      weights_on_chip_(chip.placement.weights == "sram" && !spatial_chip_) {
+      weights_on_chip_(chip.placement.weights == "sram" && !spatial_chip_),
+      dtypes_{&cfg.dtype, &cfg.act_dtype, &cfg.kv_dtype} {
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     residency_.push_back(weight_residency(cfg_, chip_, s));
     if (spatial_chip_) spatial_.push_back(spatial_stage(cfg_, chip_, s));
@@ -192,20 +194,31 @@ void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
 
 std::vector<Op> Lowering::layer_ops(const IterationShape& s, const LayerKind& kind) const {
   std::vector<Op> ops;
+  layer_ops(s, kind, ops);
+  return ops;
+}
+
+void Lowering::layer_ops(const IterationShape& s, const LayerKind& kind, std::vector<Op>& ops) const {
+  ops.clear();
   const std::int64_t T = s.tokens();
-  if (T == 0) return ops;
+  if (T == 0) return;
   if (cfg_.model.mla()) {
     mla_ops(s, kind.local, ops);
   } else {
     attention_ops(s, kind.local, ops);
   }
   mlp_ops(T, kind.dense_mlp, ops);
-  return ops;
 }
 
 std::vector<Op> Lowering::edge_ops(const IterationShape& s, bool first, bool last) const {
-  const ModelSpec& m = cfg_.model;
   std::vector<Op> ops;
+  edge_ops(s, first, last, ops);
+  return ops;
+}
+
+void Lowering::edge_ops(const IterationShape& s, bool first, bool last, std::vector<Op>& ops) const {
+  const ModelSpec& m = cfg_.model;
+  ops.clear();
   const std::int64_t T = s.tokens();
   if (first && T > 0) ops.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
   if (last && s.emitting > 0) {
@@ -217,7 +230,63 @@ std::vector<Op> Lowering::edge_ops(const IterationShape& s, bool first, bool las
     // Self-drafting heads propose the next step's tokens from the emitting rows' states.
     for (Op& o : head_ops(cfg_.spec, m, cfg_.tp, s.emitting, cfg_.dtype, weights_on_chip_)) ops.push_back(o);
   }
-  return ops;
+}
+
+std::uint64_t OpShapeKey::hash() const {
+  std::uint64_t h = 0;
+  for (std::int64_t f : fields) {  // splitmix64's finaliser over each field folded in
+    h = (h ^ static_cast<std::uint64_t>(f)) + 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
+bool Lowering::shape_key(const Op& op, OpShapeKey& key) const {
+  if (!op.from.empty() || !op.to.empty() || !op.stream_tier.empty() || !op.pattern.is_default()) return false;
+  std::int64_t dtype = -1;
+  for (std::size_t i = 0; i < dtypes_.size(); ++i)
+    if (op.dtype == *dtypes_[i]) dtype = static_cast<std::int64_t>(i);
+  if (dtype < 0) return false;
+  auto bits = [](double d) {
+    std::int64_t b;
+    std::memcpy(&b, &d, sizeof b);
+    return b;
+  };
+  key.fields = {static_cast<std::int64_t>(op.kind), dtype, op.m, op.n, op.k, op.batch, op.heads, op.kv_heads,
+                op.head_dim, op.q_len, op.kv_len, op.causal ? 1 : 0, op.v_head_dim, op.shared_kv ? 1 : 0,
+                op.elements, bits(op.flops_per_element), bits(op.bytes), op.weights_on_chip ? 1 : 0,
+                op.grouped_rows};
+  return true;
+}
+
+OpCharge Lowering::charge_uncached(const Op& op) const {
+  const OpCost oc = estimate_op(op, chip_);
+  OpCharge c;
+  c.time = oc.time;
+  c.memory_time = oc.memory_time;
+  c.flops = oc.flops;
+  c.bytes = oc.bytes;
+  c.energy = oc.energy;
+  c.memory_bound = oc.memory_bound;
+  c.on_kv_tier = oc.tier == chip_.placement.kv_cache;
+  return c;
+}
+
+OpCharge Lowering::charge(const Op& op) const {
+  // 8,192 slots (1.6 MB): a decode-heavy hour hits for all but its new shapes.
+  constexpr std::size_t kChargeSlots = std::size_t{1} << 13;
+  OpShapeKey key;
+  if (!shape_key(op, key)) return charge_uncached(op);
+  if (charges_.empty()) charges_.resize(kChargeSlots);
+  ChargeSlot& slot = charges_[key.hash() & (kChargeSlots - 1)];
+  if (!slot.used || !(slot.key == key)) {
+    slot.charge = charge_uncached(op);
+    slot.key = key;
+    slot.used = true;
+  }
+  return slot.charge;
 }
 
 StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t stage) const {
@@ -227,12 +296,12 @@ StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t s
   auto add = [&](const std::vector<Op>& ops, double times) {
     Seconds once = 0;
     for (const auto& op : ops) {
-      OpCost oc = estimate_op(op, chip_);
+      const OpCharge oc = charge(op);
       once += oc.time;
       c.flops += oc.flops * times;
       c.bytes += oc.bytes * times;
       c.energy += oc.energy * times;
-      if (oc.tier == chip_.placement.kv_cache) c.kv_tier_memory += oc.memory_time * times;
+      if (oc.on_kv_tier) c.kv_tier_memory += oc.memory_time * times;
       if (oc.memory_bound) c.memory_bound += oc.time * times;
     }
     c.compute += once * times;
@@ -250,10 +319,12 @@ StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t s
     for (int local = 0; local < 2; ++local)
       if (count[dense][local] > 0) {
         const double n = static_cast<double>(count[dense][local]);
-        layers_time += n * add(layer_ops(s, {dense == 1, local == 1}), n);
+        layer_ops(s, {dense == 1, local == 1}, layer_scratch_);
+        layers_time += n * add(layer_scratch_, n);
       }
   c.layer_compute = c.layers > 0 ? layers_time / static_cast<double>(c.layers) : 0;  // the mean layer
-  add(edge_ops(s, stage == 0, stage == cfg_.pp - 1), 1.0);
+  edge_ops(s, stage == 0, stage == cfg_.pp - 1, edge_scratch_);
+  add(edge_scratch_, 1.0);
   return c;
 }
 

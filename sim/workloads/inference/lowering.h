@@ -4,7 +4,9 @@
 // lowered and timed ONCE per iteration and multiplied by its layer count: an hour-long
 // trace then costs a dozen estimate_op calls per iteration instead of a thousand.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/ops/op.h"
@@ -63,14 +65,35 @@ struct LayerKind {
   bool local = false;
 };
 
+// What one op adds to a stage's cost (the OpCost fields kernel_stage_compute sums).
+struct OpCharge {
+  Seconds time = 0;
+  Seconds memory_time = 0;
+  double flops = 0;
+  Bytes bytes = 0;
+  Joules energy = 0;
+  bool memory_bound = false;
+  bool on_kv_tier = false;  // streams the chip's KV tier (placement kv_cache)
+};
+
+// Every Op field estimate_op reads, as exact integers (doubles by their bit pattern, the
+// dtype as its index among the Lowering's dtypes): two ops with equal keys cost the same.
+struct OpShapeKey {
+  std::array<std::int64_t, 19> fields{};
+  bool operator==(const OpShapeKey& o) const { return fields == o.fields; }
+  std::uint64_t hash() const;
+};
+
 class Lowering {
  public:
   Lowering(const InferenceConfig& cfg, const ChipSpec& chip);
   // Per-device ops of one transformer layer for this batch (TP-sharded shapes).
   std::vector<Op> layer_ops(const IterationShape& s, const LayerKind& kind = {}) const;
+  void layer_ops(const IterationShape& s, const LayerKind& kind, std::vector<Op>& ops) const;  // into `ops` (cleared)
   // Per-device ops outside the layers: embedding (first stage), final norm, LM head and
   // sampling (last stage).
   std::vector<Op> edge_ops(const IterationShape& s, bool first, bool last) const;
+  void edge_ops(const IterationShape& s, bool first, bool last, std::vector<Op>& ops) const;  // into `ops` (cleared)
   StageCost stage_cost(const IterationShape& s, std::int64_t stage) const;
 
  private:
@@ -83,6 +106,11 @@ class Lowering {
   // Attention op over a window: local layers see at most sliding_window keys per query.
   Op attention(const char* name, std::int64_t batch, std::int64_t q_len, std::int64_t kv_len, bool local) const;
   StageCost kernel_stage_compute(const IterationShape& s, std::int64_t stage) const;
+  // estimate_op of `op`, memoised: the same shapes recur every few iterations (every op
+  // but attention depends on the token count only), and estimate_op is pure.
+  OpCharge charge(const Op& op) const;
+  bool shape_key(const Op& op, OpShapeKey& key) const;  // false: not memoisable
+  OpCharge charge_uncached(const Op& op) const;
   // Weights beyond the staging tier stream from the weights tier (dataflow.h): the stage
   // lasts at least their bytes over its bandwidth.
   void charge_spill(StageCost& c, std::int64_t stage, std::int64_t tokens) const;
@@ -92,6 +120,18 @@ class Lowering {
   bool weights_on_chip_;
   std::vector<WeightResidency> residency_;  // per stage
   std::vector<SpatialStage> spatial_;       // per stage, spatial chips only (dataflow.h)
+  std::array<const std::string*, 3> dtypes_;  // weights, activations, KV (the key's dtype index)
+  // A direct-mapped cache of a pure function (so mutable in const methods): a slot holds
+  // the last op whose key hashed to it; an op's charge never depends on what is cached, so
+  // results do not either. Fixed size: prefill shapes that never recur only evict.
+  struct ChargeSlot {
+    bool used = false;
+    OpShapeKey key;
+    OpCharge charge;
+  };
+  mutable std::vector<ChargeSlot> charges_;
+  // Scratch op lists reused by every iteration (no reallocation per iteration).
+  mutable std::vector<Op> layer_scratch_, edge_scratch_;
 };
 
 }  // namespace llmsim
