@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"summary", "full"}));
   run_cmd->add_option("--fault", run.faults,
                       "Inject a fault: KIND:TARGET@TIME[+DURATION][,key=value] (repeatable; docs/faults.md)");
+  run_cmd->add_flag("--optimal-checkpoint", run.optimal_checkpoint,
+                    "Training with goodput: also search the checkpoint interval of highest goodput");
   run_cmd->add_option("--debug-tie-shuffle", shuffle_s, "Debug: randomise same-time event order with this seed");
 
   std::vector<std::string> check_files;

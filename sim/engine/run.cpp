@@ -59,6 +59,24 @@ static Json fitted_summary(const Topology& topo) {
   return Json{{"chips", chips}, {"fabrics", fabrics}};
 }
 
+namespace {
+
+// --optimal-checkpoint is `goodput: {search_interval: true}` on a workload that already
+// describes its checkpoints and failures; anything else is a usage error.
+void request_interval_search(Doc& work) {
+  const YAML::Node& root = work.root;
+  const YAML::Node kind = root["kind"];
+  const bool training = kind && kind.IsScalar() && kind.Scalar() == "training";
+  if (!training || !root["checkpoint"] || !root["goodput"] || !root["goodput"].IsMap())
+    throw InputError({"--optimal-checkpoint", 1, 1},
+                     "needs a training workload with `checkpoint:` and `goodput:` maps (docs/faults.md \"Goodput\"); " +
+                         work.path + " has " + (training ? "no checkpoint: and goodput: maps" : "no `kind: training`"));
+  YAML::Node goodput = work.root["goodput"];
+  goodput["search_interval"] = true;
+}
+
+}  // namespace
+
 int cmd_run(const RunArgs& args, std::ostream& out) {
   auto wall_start = std::chrono::steady_clock::now();
   set_systemc_resolution();  // before anything creates an sc_time
@@ -75,6 +93,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
       throw InputError({"--set", 1, 1}, "'" + o.text + "': key must start with 'topology.' or 'workload.'");
     }
   }
+  if (args.optimal_checkpoint) request_interval_search(inputs.workload);
   Topology topo = load_run_topology(inputs, catalog);
 
   YAML::Node kind_node = static_cast<const YAML::Node&>(work_doc.root)["kind"];

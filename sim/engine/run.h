@@ -15,6 +15,9 @@ struct RunArgs {
   std::string workload;
   RunOptions options;
   std::vector<std::string> faults;  // --fault arguments, in order (sim/engine/faults.h)
+  // --optimal-checkpoint: a training workload's goodput also searches the checkpoint
+  // interval (`goodput.search_interval: true`, docs/faults.md "Goodput").
+  bool optimal_checkpoint = false;
 };
 int cmd_run(const RunArgs& args, std::ostream& out);
 
