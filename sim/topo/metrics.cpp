@@ -201,7 +201,7 @@ BytesPerSecond Topology::bisection_bandwidth() const {
 
 BytesPerSecond Topology::injection_bandwidth(int device) const {
   double sum = 0;
-  for (const auto& [v, l] : adj_[static_cast<size_t>(device)]) {
+  for (const auto& [v, l] : neighbours(device)) {
     (void)v;
     sum += links[static_cast<size_t>(l)].params.bandwidth;
   }

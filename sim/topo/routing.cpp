@@ -1,12 +1,14 @@
 // Routes (docs/topologies.md "Routing"): regular shapes compute their path (dimension
 // order on tori, shorter way round on rings, ECMP-by-hash up/down in fat trees, rail-
-// aligned PXN across nodes); anything else is Dijkstra by latency with deterministic
-// tie-breaks (fewer hops, then lower predecessor vertex id).
+// aligned PXN across nodes); anything else is Boost.Graph's Dijkstra by latency with
+// deterministic tie-breaks (fewer hops, then lower predecessor vertex id).
+#include <boost/graph/dijkstra_shortest_paths.hpp>
+#include <boost/property_map/function_property_map.hpp>
+
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <limits>
-#include <queue>
-#include <tuple>
 
 #include "sim/topo/topology.h"
 
@@ -16,14 +18,11 @@ int Topology::add_vertex(VertexInfo v) {
   int id = static_cast<int>(vertices.size());
   by_name_.emplace(v.name, id);
   vertices.push_back(std::move(v));
-  adj_.emplace_back();
   return id;
 }
 
 int Topology::add_link(LinkInfo l) {
   int id = static_cast<int>(links.size());
-  adj_[static_cast<size_t>(l.a)].push_back({l.b, id});
-  adj_[static_cast<size_t>(l.b)].push_back({l.a, id});
   links.push_back(std::move(l));
   return id;
 }
@@ -47,14 +46,15 @@ int Topology::device_by_name(const std::string& name) const {
 }
 
 int Topology::link_between(int u, int v, int fabric_id) const {
-  // Scan the smaller neighbour list (a switch may have thousands).
-  const auto& au = adj_[static_cast<size_t>(u)];
-  const auto& av = adj_[static_cast<size_t>(v)];
-  const auto& scan = au.size() <= av.size() ? au : av;
-  int other = au.size() <= av.size() ? v : u;
+  // Scan the smaller out-edge list (a switch may have thousands); both list the links
+  // joining u and v in link order. The target is read before the link id, which costs a
+  // pointer chase to the edge's property.
+  auto vu = static_cast<TopoGraph::vertex_descriptor>(u), vv = static_cast<TopoGraph::vertex_descriptor>(v);
+  if (boost::out_degree(vu, graph) > boost::out_degree(vv, graph)) std::swap(vu, vv);
   int best = -1;
-  for (const auto& [n, l] : scan) {
-    if (n != other) continue;
+  for (auto [e, end] = boost::out_edges(vu, graph); e != end; ++e) {
+    if (boost::target(*e, graph) != vv) continue;
+    const int l = boost::get(boost::edge_index, graph, *e);
     if (fabric_id >= 0 && links[static_cast<size_t>(l)].fabric_id == fabric_id) return l;
     if (best < 0) best = l;
     else {
@@ -179,44 +179,89 @@ bool Topology::structured_route(int src, int dst, std::vector<int>& path, int& f
   return true;
 }
 
-std::vector<int> Topology::dijkstra_path(int src, int dst) const {
-  using Key = std::tuple<SimTime, int, int>;  // latency (ps), hops, vertex
-  const size_t nv = vertices.size();
-  std::vector<SimTime> lat(nv, std::numeric_limits<SimTime>::max());
-  std::vector<int> hops(nv, 0), pred(nv, -1);
-  std::vector<char> done(nv, 0);
-  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> q;
-  lat[static_cast<size_t>(src)] = 0;
-  q.push({0, 0, src});
-  while (!q.empty()) {
-    auto [l, h, u] = q.top();
-    q.pop();
-    if (done[static_cast<size_t>(u)]) continue;
-    done[static_cast<size_t>(u)] = 1;
-    if (u == dst) break;
-    // Switch latency counts when a path passes through; devices do not forward
-    // for free either, but only switches carry a configured forwarding latency.
-    SimTime through = u == src ? 0 : to_simtime(vertices[static_cast<size_t>(u)].switch_latency);
-    for (auto [e, eend] = boost::out_edges(static_cast<TopoGraph::vertex_descriptor>(u), graph); e != eend; ++e) {
-      int v = static_cast<int>(boost::target(*e, graph));
-      int link = boost::get(boost::edge_index, graph, *e);
-      if (done[static_cast<size_t>(v)]) continue;
-      SimTime nl = l + through + to_simtime(links[static_cast<size_t>(link)].params.latency);
-      int nh = h + 1;
-      auto& cl = lat[static_cast<size_t>(v)];
-      auto& ch = hops[static_cast<size_t>(v)];
-      auto& cp = pred[static_cast<size_t>(v)];
-      if (nl < cl || (nl == cl && (nh < ch || (nh == ch && u < cp)))) {
-        cl = nl;
-        ch = nh;
-        cp = u;
-        q.push({nl, nh, v});
-      }
-    }
+namespace {
+
+// Cost of a partial path: latency in picoseconds, ties to fewer hops. Exact integers, so
+// equal-cost paths compare equal and the tie rule below decides.
+struct PathCost {
+  SimTime latency = 0;
+  int hops = 0;
+  bool operator<(const PathCost& o) const { return latency != o.latency ? latency < o.latency : hops < o.hops; }
+  bool operator==(const PathCost& o) const { return latency == o.latency && hops == o.hops; }
+};
+constexpr PathCost kUnreached{std::numeric_limits<SimTime>::max(), std::numeric_limits<int>::max()};
+
+// One more link: its weight and one hop.
+struct ExtendPath {
+  PathCost operator()(const PathCost& c, SimTime weight) const {
+    return c == kUnreached ? kUnreached : PathCost{c.latency + weight, c.hops + 1};
   }
-  if (!done[static_cast<size_t>(dst)]) return {};
+};
+
+// Weight of an edge leaving vertex u: the link's latency plus u's forwarding latency, which
+// counts when a path passes through u (so not at the source). Devices do not forward for
+// free either, but only switches carry a configured forwarding latency.
+struct HopWeight {
+  const Topology* topo = nullptr;
+  int src = -1;
+  SimTime operator()(const TopoGraph::edge_descriptor& e) const {
+    const auto u = boost::source(e, topo->graph);
+    const SimTime through = static_cast<int>(u) == src ? 0 : to_simtime(topo->vertices[u].switch_latency);
+    return through + to_simtime(topo->links[static_cast<size_t>(boost::get(boost::edge_index, topo->graph, e))].params.latency);
+  }
+};
+
+struct TargetReached {};
+
+// Stops the search once the target is settled, and among equal-cost predecessors keeps the
+// lowest vertex id: Boost keeps the first to relax, which depends on its queue's order.
+// Every equal-cost predecessor of v has a strictly lower cost (one hop less), so all of them
+// are examined before v is settled and the rule sees each one.
+class TieBreakVisitor : public boost::default_dijkstra_visitor {
+ public:
+  using Vertex = TopoGraph::vertex_descriptor;
+  TieBreakVisitor(Vertex target, HopWeight weight, const PathCost* cost, Vertex* pred)
+      : target_(target), weight_(weight), cost_(cost), pred_(pred) {}
+  void examine_vertex(Vertex u, const TopoGraph&) const {
+    if (u == target_) throw TargetReached{};
+  }
+  void edge_not_relaxed(const TopoGraph::edge_descriptor& e, const TopoGraph& g) const {
+    const Vertex u = boost::source(e, g), v = boost::target(e, g);
+    if (u < pred_[v] && ExtendPath{}(cost_[u], weight_(e)) == cost_[v]) pred_[v] = u;
+  }
+
+ private:
+  Vertex target_;
+  HopWeight weight_;
+  const PathCost* cost_;
+  Vertex* pred_;
+};
+
+}  // namespace
+
+std::vector<int> Topology::dijkstra_path(int src, int dst) const {
+  using Vertex = TopoGraph::vertex_descriptor;
+  const size_t nv = boost::num_vertices(graph);
+  std::vector<PathCost> cost(nv);
+  std::vector<Vertex> pred(nv);
+  const HopWeight weight{this, src};
+  try {
+    boost::dijkstra_shortest_paths(
+        graph, static_cast<Vertex>(src),
+        boost::predecessor_map(pred.data())
+            .distance_map(cost.data())
+            .weight_map(boost::make_function_property_map<TopoGraph::edge_descriptor, SimTime>(weight))
+            .distance_compare(std::less<PathCost>())
+            .distance_combine(ExtendPath{})
+            .distance_inf(kUnreached)
+            .distance_zero(PathCost{})
+            .visitor(TieBreakVisitor(static_cast<Vertex>(dst), weight, cost.data(), pred.data())));
+  } catch (const TargetReached&) {
+  }
+  if (cost[static_cast<size_t>(dst)] == kUnreached) return {};
   std::vector<int> p;
-  for (int v = dst; v != -1; v = pred[static_cast<size_t>(v)]) p.push_back(v);
+  for (Vertex v = static_cast<Vertex>(dst); v != static_cast<Vertex>(src); v = pred[v]) p.push_back(static_cast<int>(v));
+  p.push_back(src);
   std::reverse(p.begin(), p.end());
   return p;
 }

@@ -2,6 +2,8 @@
 // full-duplex links, with deterministic routes. Built once; read-only during a run.
 #pragma once
 #include <boost/graph/adjacency_list.hpp>
+#include <boost/iterator/transform_iterator.hpp>
+#include <boost/range/iterator_range.hpp>
 
 #include <cstdint>
 #include <map>
@@ -47,6 +49,18 @@ struct LinkInfo {
 
 using TopoGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS,
                                         boost::no_property, boost::property<boost::edge_index_t, int>>;
+
+// A vertex's neighbours as (neighbour vertex, link id) pairs: a view of its Boost.Graph
+// out-edges, in link order.
+struct NeighbourOf {
+  const TopoGraph* graph = nullptr;
+  std::pair<int, int> operator()(const TopoGraph::edge_descriptor& e) const {
+    return {static_cast<int>(boost::target(e, *graph)), boost::get(boost::edge_index, *graph, e)};
+  }
+};
+using NeighbourIterator =
+    boost::transform_iterator<NeighbourOf, TopoGraph::out_edge_iterator, std::pair<int, int>, std::pair<int, int>>;
+using NeighbourRange = boost::iterator_range<NeighbourIterator>;
 
 // A directed use of a link: link * 2 + direction.
 using DirLink = int;
@@ -164,8 +178,11 @@ class Topology {
   int link_between(int u, int v, int fabric_id = -1) const;
   // Vertex path -> Route (hops, latency incl. switch latencies, bottleneck).
   Route make_route(const std::vector<int>& path, int fabric_id = -1) const;
-  // Devices are connected to these vertices (sorted neighbour lists, by vertex id).
-  const std::vector<std::pair<int, int>>& neighbours(int v) const { return adj_[static_cast<size_t>(v)]; }
+  // (neighbour, link) of every link at `v`, in link order; valid after finalize().
+  NeighbourRange neighbours(int v) const {
+    auto [first, last] = boost::out_edges(static_cast<TopoGraph::vertex_descriptor>(v), graph);
+    return {NeighbourIterator(first, NeighbourOf{&graph}), NeighbourIterator(last, NeighbourOf{&graph})};
+  }
 
   std::vector<int> torus_dims_;
   std::vector<FabricInstance> instances;     // every placement of every fabric
@@ -180,7 +197,6 @@ class Topology {
   mutable std::map<std::pair<int, int>, Route> route_cache_;
   mutable std::map<std::pair<int, int>, Route> route_cache_old_;
   mutable int diameter_ = -1;
-  std::vector<std::vector<std::pair<int, int>>> adj_;        // vertex -> (neighbour, link)
   std::vector<std::vector<std::pair<int, int>>> dev_inst_;   // device -> (instance, member index)
   std::map<std::string, int> by_name_;
   Route compute_route(int src, int dst) const;
