@@ -213,6 +213,24 @@ PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const
   return sys;
 }
 
+std::size_t write_plan_space(const PlanArgs& args, nlohmann::ordered_json& space, const Prices& prices, bool example,
+                             const nlohmann::ordered_json& systems, const nlohmann::ordered_json& cands,
+                             const std::string& workload_name, const std::string& workload_yaml) {
+  space["prices"] = {{"file", prices.file}, {"example", example}, {"currency", prices.currency}};
+  space["systems"] = systems;
+  space["candidates"] = cands;
+  ::mkdir(args.outdir.c_str(), 0777);
+  struct stat st {};
+  if (::stat(args.outdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw InputError({"-o", 0, 0}, "cannot create the output folder '" + args.outdir + "'");
+  }
+  write_file_atomic(args.outdir + "/" + workload_name, workload_yaml);
+  write_file_atomic(args.outdir + "/plan_space.json", space.dump(2) + "\n");
+  std::size_t alive = 0;
+  for (const auto& c : cands) alive += c["pruned"].get<std::string>().empty();
+  return alive;
+}
+
 int run_plan_driver(const PlanArgs& args, const std::string& outdir) {
   std::string script = project_root() + "/scripts/plan_search.py";
   char self[PATH_MAX];
@@ -278,18 +296,8 @@ int cmd_plan(const PlanArgs& args, std::ostream& out) {
                       {"base_time_scale", s.use_trace ? s.trace.time_scale : 1.0},
                       {"bisection_steps", s.search.bisection_steps},
                       {"min_load", s.search.min_load}};
-  space["prices"] = {{"file", prices.file}, {"example", example}, {"currency", prices.currency}};
-  space["systems"] = systems;
-  space["candidates"] = cands;
-  ::mkdir(args.outdir.c_str(), 0777);
-  struct stat st {};
-  if (::stat(args.outdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw InputError({"-o", 0, 0}, "cannot create the output folder '" + args.outdir + "'");
-  }
-  write_file_atomic(args.outdir + "/service-workload.yaml", service_workload(s));
-  write_file_atomic(args.outdir + "/plan_space.json", space.dump(2) + "\n");
-  std::size_t alive = 0;
-  for (const auto& c : cands) alive += c["pruned"].get<std::string>().empty();
+  const std::size_t alive =
+      write_plan_space(args, space, prices, example, systems, cands, "service-workload.yaml", service_workload(s));
   out << "plan: " << s.model.name << " at " << resolved_number(s.demand_rps) << " req/s on " << systems.size()
       << " system(s): " << cands.size() << " candidates, " << alive << " left after the memory and roofline bounds"
       << (example ? "; prices: the shipped example (prices/example.yaml), pass --prices for yours" : "") << "\n";

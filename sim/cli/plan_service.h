@@ -2,6 +2,8 @@
 // traffic, targets, search space) and the prices file. Parsed once, strictly, with
 // positioned errors; the declarations live in plan_params.cpp.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -74,6 +76,11 @@ struct PlanSystem {
 PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const Prices& prices);
 
 struct PlanArgs;
+// Completes plan_space.json (prices, systems, candidates), creates -o, writes it and the
+// base workload there; returns the candidates left unpruned (serving and training plans).
+std::size_t write_plan_space(const PlanArgs& args, nlohmann::ordered_json& space, const Prices& prices, bool example,
+                             const nlohmann::ordered_json& systems, const nlohmann::ordered_json& cands,
+                             const std::string& workload_name, const std::string& workload_yaml);
 // Runs scripts/plan_search.py on DIR (the simulating half; serving and training plans).
 int run_plan_driver(const PlanArgs& args, const std::string& outdir);
 

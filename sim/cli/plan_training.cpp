@@ -5,7 +5,6 @@
 // `fit --training` arithmetic (sim/workloads/training/memory.h), then the 6ND / peak
 // throughput bound against the deadline or budget. scripts/plan_training.py simulates the
 // survivors through the sweep runner and writes plan.csv / plan.md (docs/plan.md).
-#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -16,7 +15,6 @@
 #include "sim/cli/plan_training.h"
 #include "sim/core/params.h"
 #include "sim/llm/fit.h"
-#include "sim/output/atomic_file.h"
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/memory.h"
 
@@ -205,18 +203,8 @@ int cmd_plan_training(const PlanArgs& args, const Doc& service_doc, std::ostream
                       {"virtual_stages", s.search.virtual_stages},
                       {"deadline_s", s.deadline_s > 0 ? Json(s.deadline_s) : Json()},
                       {"budget", s.budget > 0 ? Json(s.budget) : Json()}};
-  space["prices"] = {{"file", prices.file}, {"example", example}, {"currency", prices.currency}};
-  space["systems"] = systems;
-  space["candidates"] = cands;
-  ::mkdir(args.outdir.c_str(), 0777);
-  struct stat st {};
-  if (::stat(args.outdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw InputError({"-o", 0, 0}, "cannot create the output folder '" + args.outdir + "'");
-  }
-  write_file_atomic(args.outdir + "/training-workload.yaml", base_workload(s));
-  write_file_atomic(args.outdir + "/plan_space.json", space.dump(2) + "\n");
-  std::size_t alive = 0;
-  for (const auto& c : cands) alive += c["pruned"].get<std::string>().empty();
+  const std::size_t alive = write_plan_space(args, space, prices, example, systems, cands, "training-workload.yaml",
+                                             base_workload(s));
   out << "plan: training " << s.model.name << " on " << resolved_number(s.tokens) << " tokens, " << systems.size()
       << " system(s): " << cands.size() << " candidates, " << alive << " left after the memory fit and the bound"
       << (example ? "; prices: the shipped example (prices/example.yaml), pass --prices for yours" : "") << "\n";
