@@ -37,7 +37,7 @@ TEST_CASE("topology: TPU v5p slices are wrapped 3-D tori with 1,200 GB/s of ICI 
     }
     for (int d = 0; d < n; ++d) {
       CHECK(ports[static_cast<std::size_t>(d)] == 6);
-      CHECK(ici[static_cast<std::size_t>(d)] == Approx(1200e9));  // [TPUv5p-doc]: 1,200 GB/s bidir per chip
+      CHECK(ici[static_cast<std::size_t>(d)] == Approx(1200e9));    // [TPUv5p-doc]: 1,200 GB/s bidir per chip
       CHECK(dcn[static_cast<std::size_t>(d)] == Approx(50e9 / 8));  // 50 Gb/s per chip
     }
     // Each 4x4x4 cube has 6 faces of 16 links through the OCS; a link joins two faces.

@@ -4,12 +4,12 @@
 // published projection shapes and from the block structure, not from the code's formulas.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 
 #include "sim/core/yaml_doc.h"
 #include "sim/spec/chip.h"
@@ -63,7 +63,8 @@ TEST_CASE("tp above the KV heads: replica groups of consecutive TP ranks and the
   CHECK(kv_gradient_bytes(t16, 80) == Approx(one_head * 80));
   // With ZeRO the optimizer of each of the dp ranks updates 1/dp of them: only that shard
   // needs the replicas' sum.
-  const TrainingConfig z1 = config("llama-3.1-70b", "seq_len: 4096\nglobal_batch: 8\nparallelism: {tp: 16, dp: 4, zero: 1}\n");
+  const TrainingConfig z1 =
+      config("llama-3.1-70b", "seq_len: 4096\nglobal_batch: 8\nparallelism: {tp: 16, dp: 4, zero: 1}\n");
   CHECK(kv_gradient_bytes(z1, 80) == Approx(one_head * 80 / 4));
   // PaLM 540B: multi-query (one K/V head of 256) under tp 12: twelve replicas.
   const TrainingConfig palm = config(kSrc + "/workloads/calibration/models/palm-540b.yaml",
@@ -80,21 +81,22 @@ TEST_CASE("a parallel attention + MLP block costs one TP all-reduce per layer ea
   // block (PaLM §2): x + Attn(norm(x)) + MLP(norm(x)): the two partial sums add before one
   // reduction, and the backward's input gradient of norm(x) is one sum as well.
   const std::string par = "parallelism: {tp: 8, recompute: none}\n";
-  const TrainingConfig palm = config(kSrc + "/workloads/calibration/models/palm-540b.yaml",
-                                     "seq_len: 2048\nglobal_batch: 8\n" + par);
+  const TrainingConfig palm =
+      config(kSrc + "/workloads/calibration/models/palm-540b.yaml", "seq_len: 2048\nglobal_batch: 8\n" + par);
   const TrainingConfig llama = config("llama-2-70b", "seq_len: 2048\nglobal_batch: 8\n" + par);
   REQUIRE(palm.model.parallel_block);
   REQUIRE_FALSE(llama.model.parallel_block);
   const ChunkCost p = TrainingLowering(palm, h100()).chunk_cost(0);
   const ChunkCost l = TrainingLowering(llama, h100()).chunk_cost(0);
-  CHECK(total(p.forward.tp_comm, CollectiveKind::AllReduce) == 118);   // PaLM 540B: 118 layers
+  CHECK(total(p.forward.tp_comm, CollectiveKind::AllReduce) == 118);  // PaLM 540B: 118 layers
   CHECK(total(p.backward.tp_comm, CollectiveKind::AllReduce) == 118);
   CHECK(total(l.forward.tp_comm, CollectiveKind::AllReduce) == 2 * 80);  // Llama 2 70B: 80 layers
   CHECK(total(l.backward.tp_comm, CollectiveKind::AllReduce) == 2 * 80);
   // Full recompute re-runs the forward's reductions inside the backward; sequence
   // parallelism turns each into one all-gather and one reduce-scatter.
-  const TrainingConfig full = config(kSrc + "/workloads/calibration/models/palm-540b.yaml",
-                                     "seq_len: 2048\nglobal_batch: 8\nparallelism: {tp: 8, recompute: full, sequence_parallel: true}\n");
+  const TrainingConfig full =
+      config(kSrc + "/workloads/calibration/models/palm-540b.yaml",
+             "seq_len: 2048\nglobal_batch: 8\nparallelism: {tp: 8, recompute: full, sequence_parallel: true}\n");
   const ChunkCost f = TrainingLowering(full, h100()).chunk_cost(0);
   CHECK(total(f.forward.tp_comm, CollectiveKind::AllGather) == 118);
   CHECK(total(f.forward.tp_comm, CollectiveKind::ReduceScatter) == 118);

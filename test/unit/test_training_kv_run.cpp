@@ -5,12 +5,12 @@
 // devices measures independently.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 
 using nlohmann::json;
 
@@ -22,7 +22,8 @@ std::string write(const std::string& path, const std::string& text) {
 }
 
 json run_summary(const std::string& topo, const std::string& wl, const std::string& out) {
-  const std::string cmd = std::string(LLMSIM_BINARY) + " run --quiet -t " + topo + " -w " + wl + " -o " + out + " >/dev/null 2>&1";
+  const std::string cmd =
+      std::string(LLMSIM_BINARY) + " run --quiet -t " + topo + " -w " + wl + " -o " + out + " >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::ifstream f(out + "/summary.json");
   std::stringstream s;
@@ -33,7 +34,8 @@ json run_summary(const std::string& topo, const std::string& wl, const std::stri
 std::string model(const std::string& dir, int kv_heads) {
   return write(dir + "/kv" + std::to_string(kv_heads) + ".yaml",
                "architectures: [LlamaForCausalLM]\nhidden_act: silu\nnum_hidden_layers: 16\nhidden_size: 2048\n"
-               "num_attention_heads: 16\nnum_key_value_heads: " + std::to_string(kv_heads) +
+               "num_attention_heads: 16\nnum_key_value_heads: " +
+                   std::to_string(kv_heads) +
                    "\nhead_dim: 128\nintermediate_size: 8192\nvocab_size: 256\nmax_position_embeddings: 2048\n");
 }
 
@@ -44,9 +46,9 @@ TEST_CASE("tp 8 over one KV head charges one all-reduce of its K/V gradients ove
   REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
   const std::string topo = std::string(LLMSIM_SOURCE_DIR) + "/topologies/dgx-h100.yaml";
   auto step = [&](int kv) {
-    const std::string wl = write(dir + "/w" + std::to_string(kv) + ".yaml",
-                                 "kind: training\nmodel: " + model(dir, kv) +
-                                     "\nseq_len: 2048\nglobal_batch: 1\nparallelism: {tp: 8}\n");
+    const std::string wl =
+        write(dir + "/w" + std::to_string(kv) + ".yaml",
+              "kind: training\nmodel: " + model(dir, kv) + "\nseq_len: 2048\nglobal_batch: 1\nparallelism: {tp: 8}\n");
     return run_summary(topo, wl, dir + "/o" + std::to_string(kv))["training"]["step_time_s"].get<double>();
   };
   const double replicated = step(1), sharded = step(8);

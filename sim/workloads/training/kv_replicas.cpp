@@ -18,7 +18,8 @@ std::vector<std::vector<int>> kv_replica_groups(const TrainingConfig& c, const s
   const auto r = static_cast<std::size_t>(kv_head_replicas(c));
   std::vector<std::vector<int>> groups;
   if (r < 2) return groups;
-  for (std::size_t i = 0; i + r <= tp_group.size(); i += r) groups.emplace_back(tp_group.begin() + i, tp_group.begin() + i + r);
+  for (std::size_t i = 0; i + r <= tp_group.size(); i += r)
+    groups.emplace_back(tp_group.begin() + i, tp_group.begin() + i + r);
   return groups;
 }
 
