@@ -197,6 +197,9 @@ void read_mlp_kind(Fields& f, ModelSpec& m, const ModelFamily* fam) {
   // LLaMA-family switches: attention_bias puts biases on Q, K, V and O; mlp_bias on the MLP.
   if (f.boolean("attention_bias", false)) m.qkv_bias = m.out_bias = true;
   if (f.boolean("mlp_bias", false)) m.mlp_bias = true;
+  // A LLaMA-style layout with PaLM's parallel attention + MLP block (llmsim's key, Falcon's
+  // name; Falcon reads its own in read_parallel_families).
+  if (m.model_type != "falcon" && f.boolean("parallel_attn", false)) m.parallel_block = true;
   m.norms_per_layer = fam ? fam->norms_per_layer : 2;
   m.qk_norm = fam && fam->qk_norm;
 }

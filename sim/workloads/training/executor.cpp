@@ -284,14 +284,16 @@ int TrainingExecutor::add_stage_tail(std::int64_t step, std::int64_t s, const st
   node_what_.push_back("gradient reduction of stage " + std::to_string(s) + " (step " + std::to_string(step) + ")");
   const int reduce = graph_.add(
       [this, dp, step, s, rec](Done done) {
-        if (!dp) return done();
         // Exposed part of the bucketed reduction: from the last backward's end to the last
-        // bucket reduced.
+        // bucket reduced, then the replicated KV heads' gradients (kv_replicas.h).
         const double t0 = now();
-        auto finish = [this, t0, rec, done] {
-          rec().dp_comm += now() - t0;
-          done();
+        auto finish = [this, s, t0, rec, done] {
+          kv_replica_reduce(s, [this, t0, rec, done] {
+            rec().dp_comm += now() - t0;
+            done();
+          });
         };
+        if (!dp) return finish();
         BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
         if (b.pending == 0) return finish();
         b.waiter = finish;

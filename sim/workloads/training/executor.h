@@ -91,6 +91,9 @@ class TrainingExecutor {
   // A data-parallel collective of `share` of stage s's parameters (1 = all of them, 2
   // bytes each): the dense part over each dp x cp group, the experts' over each expert-dp group.
   void dp_collective(std::int64_t s, CollectiveKind kind, double share, std::function<void()> then);
+  // All-reduce of stage s's replicated KV-head gradients over each group of TP ranks that
+  // share a KV head (kv_replicas.h), on every simulated replica; `then` at once without.
+  void kv_replica_reduce(std::int64_t s, std::function<void()> then);
   // Draws the step's global batch from the sequence stream and prices each micro-batch's
   // document-masked attention (step_data.cpp).
   void draw_step_data(std::int64_t step);

@@ -6,6 +6,7 @@
 #include "models/network.h"
 #include "sim/engine/simulation.h"
 #include "sim/workloads/training/executor.h"
+#include "sim/workloads/training/kv_replicas.h"
 #include "sim/workloads/training/memory.h"
 
 namespace llmsim {
@@ -92,6 +93,28 @@ void TrainingExecutor::dp_collective(std::int64_t s, CollectiveKind kind, double
     sim_.network().collective(kind, j.first, j.second, cfg_.par.algorithm, [pending, then](const CollectiveResult&) {
       if (--*pending == 0) then();
     });
+  }
+}
+
+void TrainingExecutor::kv_replica_reduce(std::int64_t s, std::function<void()> then) {
+  std::int64_t layers = 0;  // every model chunk of stage s
+  for (std::size_t vs = static_cast<std::size_t>(s); vs < chunks_.size(); vs += static_cast<std::size_t>(cfg_.par.pp)) {
+    layers += chunks_[vs].layers;
+  }
+  const Bytes bytes = kv_gradient_bytes(cfg_, layers);
+  std::vector<std::vector<int>> groups;
+  for (std::int64_t r : replicas_) {
+    for (std::int64_t c = 0; c < cfg_.par.cp; ++c) {
+      for (auto& g : kv_replica_groups(cfg_, map_.tp_group(c, r, s))) groups.push_back(std::move(g));
+    }
+  }
+  if (groups.empty() || bytes <= 0) return then();
+  auto pending = std::make_shared<std::size_t>(groups.size());
+  for (const auto& g : groups) {
+    sim_.network().collective(CollectiveKind::AllReduce, g, bytes, cfg_.par.algorithm,
+                              [pending, then](const CollectiveResult&) {
+                                if (--*pending == 0) then();
+                              });
   }
 }
 

@@ -191,9 +191,13 @@ void TrainingLowering::add_comm(ChunkCost& c) const {
     // Megatron-LM: two all-reduces per layer forward (attention and MLP outputs) and two
     // backward (their input gradients); with sequence parallelism each becomes an
     // all-gather before and a reduce-scatter after (same bytes, Korthikanti §4.2.2).
-    // Full recompute re-runs the forward's two inside the backward.
+    // Full recompute re-runs the forward's two inside the backward. A parallel block
+    // (PaLM, GPT-J, GPT-NeoX) feeds attention and MLP the same normed input and adds both
+    // row-parallel outputs into one residual: one all-reduce (or gather + scatter) per
+    // layer each way (Chowdhery et al. 2022 §2 [PALM]).
     const Bytes b = d(T) * d(m.hidden) * kActivationBytes;
-    const std::int64_t fwd = 2 * c.layers, bwd = fwd + (rc == "full" ? fwd : 0);
+    const std::int64_t per_layer = m.parallel_block ? 1 : 2;
+    const std::int64_t fwd = per_layer * c.layers, bwd = fwd + (rc == "full" ? fwd : 0);
     auto steps = [&](std::int64_t n) {
       if (!cfg_.par.sequence_parallel) return std::vector<CommStep>{{CollectiveKind::AllReduce, b, n}};
       return std::vector<CommStep>{{CollectiveKind::AllGather, b, n}, {CollectiveKind::ReduceScatter, b, n}};

@@ -1,0 +1,60 @@
+// [training] CALIBRATION C36-C38, MaxText on TPU v5p slices, through the binary (each run
+// well under a second). Expected figures are the published MFUs; the bands are the
+// documented gaps (docs/validation.md "C36-C38"), checked in their direction so fixing or
+// worsening them shows up here. Nothing was fitted to these rows.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_outcome.h"
+
+using nlohmann::json;
+
+namespace {
+
+json train(const std::string& topo, const std::string& wl) {
+  const std::string dir = "/tmp/llmsim-train-v5p-" + std::to_string(::getpid());
+  llmsim_test::Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir);
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  json t = json::parse(llmsim_test::slurp(dir + "/summary.json"))["training"];
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return t;
+}
+
+constexpr double kPeak = 459e12;  // TPU v5p dense bf16 [TPUv5p-doc]
+
+}  // namespace
+
+TEST_CASE("C38: Llama 2 70B with FSDP over a 512-chip TPU v5p slice", "[training]") {
+  json t = train("topologies/tpu-v5p-512.yaml", "workloads/train-llama2-70b-tpu-v5p.yaml");
+  // MaxText: 65.4 % MFU, ~692 tokens/s per chip; documented -6 % / -9 %. 15 % band (the brief's).
+  CHECK(t["mfu"].get<double>() == Approx(0.654).epsilon(0.15));
+  CHECK(t["tokens_per_s"].get<double>() / 512 == Approx(692).epsilon(0.15));
+  CHECK(t["tflops_per_device"].get<double>() * 1e12 < kPeak);
+  // ZeRO-3 over 512: each chip stores 1/512 of the 16-bit weights. Llama 2 70B from its
+  // config.json shapes: 80 x (attention 8192 x (64 + 2 x 8) x 128 + 8192 x 8192, SwiGLU
+  // 3 x 8192 x 28672) + 2 x 32000 x 8192 (untied embeddings), norms aside (< 0.01 %).
+  const double layer = 8192.0 * (64 + 2 * 8) * 128 + 8192.0 * 8192 + 3 * 8192.0 * 28672;
+  const double params = 80 * layer + 2 * 32000.0 * 8192;
+  CHECK(t["memory"]["weights"].get<double>() == Approx(params * 2 / 512).epsilon(0.01));
+  CHECK(t["peak_memory_bytes_per_device"].get<double>() < 95.0 * (1 << 30));
+}
+
+TEST_CASE("C36 and C37: MaxText 128B and 32B under TP 8 + FSDP are pessimistic by their exposed TP traffic",
+          "[training]") {
+  // C36: 68.68 % MFU; documented -24 % (TP collectives not overlapped with the GEMMs, model
+  // shapes estimated). Pessimistic, by less than 1.5x.
+  json a = train("topologies/tpu-v5p-128.yaml", "workloads/calibration/c36-maxtext-128b-tpu-v5p.yaml");
+  CHECK(a["mfu"].get<double>() < 0.6868);
+  CHECK(a["mfu"].get<double>() > 0.6868 / 1.5);
+  // C37 (32B on 64): 71.47 %; documented -42 % with an assumed layout: pessimistic, by
+  // less than 2x (wider: the layout itself is a guess).
+  json b = train("topologies/tpu-v5p-64.yaml", "workloads/calibration/c37-maxtext-32b-tpu-v5p.yaml");
+  CHECK(b["mfu"].get<double>() < 0.7147);
+  CHECK(b["mfu"].get<double>() > 0.7147 / 2);
+  // Both are TP-communication-bound where the compute model alone is optimistic: the
+  // exposed share is what separates them from the measurement.
+  CHECK(a["time"]["exposed_communication"].get<double>() > 0.2);
+}
