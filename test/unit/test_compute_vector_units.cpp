@@ -65,8 +65,11 @@ TEST_CASE("vector units: attention runs below GEMM efficiency on every GPU-like 
     g.dtype = "auto";
     g.m = g.n = g.k = 8192;
     const double gemm = efficiency(estimate_op(g, *c));
+    // As every shipped stack runs it (FA2 generation, softmax between the matrix phases).
     CHECK(efficiency(estimate_op(prefill_attention(8192, true, false), *c)) < gemm);
-    CHECK(efficiency(estimate_op(prefill_attention(8192, true, true), *c)) < gemm);
+    // Overlapped (FA3) the matrix phase bounds it: never above the MAC array's efficiency,
+    // though it may pass a wave-quantised GEMM (MI300X: 1,024 tiles on 304 CUs, 4 waves).
+    CHECK(efficiency(estimate_op(prefill_attention(8192, true, true), *c)) <= c->compute.matrix_efficiency);
     ++checked;
   }
   CHECK(checked >= 8);  // A100, H100, H200, B200, MI300X, MI325X, Gaudi 2, Gaudi 3
