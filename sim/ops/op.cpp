@@ -74,7 +74,11 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
         special = static_cast<double>(op.m);
         bytes = (2 * mn + static_cast<double>(op.n)) * b;
         break;
-      case OpKind::Softmax: flops = mn * kSoftmaxFlops; special = mn * kSoftmaxSpecial; bytes = 2 * mn * b; break;
+      case OpKind::Softmax:
+        flops = mn * kSoftmaxFlops;
+        special = mn * kSoftmaxSpecial;
+        bytes = 2 * mn * b;
+        break;
       case OpKind::Rotary: flops = mn * kRotaryFlops; bytes = 3 * mn * b; break;  // x in, out, cos/sin
       case OpKind::Embedding: bytes = 2 * mn * b; tier = chip.placement.weights; break;
       case OpKind::Sampling:

@@ -61,7 +61,7 @@ struct ComputeSpec {
   // dataflow chips whose vector figures come from whole kernels).
   int vector_units = 0;
   int vector_lanes = 0;
-  double special_per_clock = 0;                   // per vector unit
+  double special_per_clock = 0;  // per vector unit
   // Per-unit matrix tile: the output block one unit computes per pass (m x n), stepping k.
   int tile_m = 128, tile_n = 128, tile_k = 64;
   Bytes unit_buffer = 0;                          // on-chip operand buffer per unit

@@ -12,6 +12,7 @@ const char* const kModels = "docs/models.md";
 
 }  // namespace
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalog (topologies/devices/*.yaml)", {
     P::req("name", T::String, "catalog id, equal to the file name").from(kSchema),
     P::derive("display", T::String, "name", "label for reports").from(kSchema),
@@ -124,5 +125,6 @@ LLMSIM_DECLARE_PARAMS(chip_ports, {"chip", "chip.ports[]", "", {
     P::req("bandwidth", T::Quantity, "per link, per direction").unit(Dim::Bandwidth).from(kSchema),
     P::opt("latency", T::Quantity, "0 s", "per hop").unit(Dim::Time).from(kSchema),
 }});
+// clang-format on
 
 }  // namespace llmsim
