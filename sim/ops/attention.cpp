@@ -1,8 +1,9 @@
 // Attention timing, flash-attention style: per (sequence, KV head) the group's query rows
 // are packed into Q blocks of tile_m rows, each sweeping KV blocks of tile_n keys (two
-// MACs per score plus a softmax on the vector unit). Decode (q_len 1) packs the GQA group
-// into one Q block and splits the KV sweep across idle units (flash-decoding); it is bound
-// by reading the KV cache. docs/models.md "Attention".
+// MACs per score plus a softmax on the vector and special-function units, serialised with
+// the matrix phases or overlapped, per the kernel generation). Decode (q_len 1) packs the
+// GQA group into one Q block and splits the KV sweep across idle units (flash-decoding); it
+// is bound by reading the KV cache. docs/models.md "Attention".
 #include <algorithm>
 #include <stdexcept>
 
@@ -13,7 +14,6 @@ namespace llmsim {
 namespace opmodel {
 
 namespace {
-constexpr double kSoftmaxFlopsPerScore = 5;  // scale, running max, subtract, exp, sum
 constexpr double kPartialBytes = 4;          // split-KV partial outputs are fp32
 }  // namespace
 
@@ -50,7 +50,17 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const std::int64_t visited =
       std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(kv_steps) * pairs / (q * kv))));
   const double rt = static_cast<double>(row_pad * tn);
-  const double step_cycles = 2.0 * rt * (d + dv) / fpc / cs.matrix_efficiency + rt * kSoftmaxFlopsPerScore / vector_fpc(chip);
+  const double matrix_cycles = 2.0 * rt * (d + dv) / fpc / cs.matrix_efficiency;
+  // Vector units that state their lanes (`vector_unit`) exponentiate the real rows: a lone Q
+  // block's padding rows are the MAC array's. Without it the vector figure is a whole-tile
+  // rate (Tensix's SFPU works on 32 x 32 tiles, its rate fitted on C9): padded rows count.
+  const bool real_rows = chip.compute.vector_units > 0 && q_blocks == 1;
+  const double softmax_rows = static_cast<double>(real_rows ? rows : row_pad);
+  const double softmax_cycles = softmax_rows * static_cast<double>(tn) * softmax_cycles_per_score(chip);
+  // FA2 runs the softmax of a block between its two matrix phases; FA3's ping-pong hides it
+  // under the other warpgroup's matrix phase ([FA2-paper], [FA3-paper]).
+  const double step_cycles =
+      op.softmax_overlapped ? std::max(matrix_cycles, softmax_cycles) : matrix_cycles + softmax_cycles;
 
   const std::int64_t items = op.batch * op.kv_heads * q_blocks;
   std::int64_t split = 1;

@@ -27,6 +27,14 @@ constexpr double kSoftmaxFlops = 5;     // max, subtract, exp, sum, divide
 constexpr double kRotaryFlops = 3;      // two multiplies and one add per output element
 constexpr double kActivationFlops = 8;  // SiLU/GeLU: exp (~4) + add + divide + multiply
 constexpr double kSamplingFlops = 6;    // softmax (5) + one top-k compare
+// Special-function results (exp / rcp / rsqrt) per element, on the chip's `vector_unit`:
+constexpr double kSoftmaxSpecial = 1;     // exp (the row's reciprocal is amortised)
+constexpr double kActivationSpecial = 2;  // SiLU x * 1 / (1 + exp(-x)): exp and reciprocal
+constexpr double kSamplingSpecial = 1;    // the logits' softmax exp
+// In an attention score's softmax: scale, running max, subtract, sum on the vector lanes, and
+// one exp; without `vector_unit` data the exp counts as a fifth vector FLOP.
+constexpr double kScoreVectorFlops = 4;
+constexpr double kScoreSpecial = 1;
 // Without a catalog `vector` peak, vector units run at 1/16 of the 16-bit matrix peak:
 // H100's fp32 (non-tensor) 66.9 TF vs bf16 989 TF is 1/14.8 (CHIPS.md section 1).
 constexpr double kVectorFallbackFraction = 1.0 / 16.0;
@@ -43,7 +51,7 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
   std::string dt = resolve_dtype(op.dtype, chip);
   require_vector_dtype(dt, chip);
   double b = dtype_bytes(dt);
-  double flops = 0, bytes = 0;
+  double flops = 0, bytes = 0, special = 0;
   std::string tier = chip.placement.activations;
   if (op.kind == OpKind::Elementwise || op.kind == OpKind::Activation) {
     opmodel::require_positive(op.elements, "elements");
@@ -53,6 +61,7 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
       bytes = op.bytes > 0 ? op.bytes : 3 * e * b;  // two inputs, one output
     } else {
       flops = e * kActivationFlops;
+      special = e * kActivationSpecial;
       bytes = 2 * e * b;
     }
   } else {
@@ -60,11 +69,23 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
     opmodel::require_positive(op.n, "n");
     double mn = static_cast<double>(op.m) * static_cast<double>(op.n);
     switch (op.kind) {
-      case OpKind::Norm: flops = mn * kNormFlops; bytes = (2 * mn + static_cast<double>(op.n)) * b; break;
-      case OpKind::Softmax: flops = mn * kSoftmaxFlops; bytes = 2 * mn * b; break;
+      case OpKind::Norm:  // one rsqrt per row
+        flops = mn * kNormFlops;
+        special = static_cast<double>(op.m);
+        bytes = (2 * mn + static_cast<double>(op.n)) * b;
+        break;
+      case OpKind::Softmax:
+        flops = mn * kSoftmaxFlops;
+        special = mn * kSoftmaxSpecial;
+        bytes = 2 * mn * b;
+        break;
       case OpKind::Rotary: flops = mn * kRotaryFlops; bytes = 3 * mn * b; break;  // x in, out, cos/sin
       case OpKind::Embedding: bytes = 2 * mn * b; tier = chip.placement.weights; break;
-      case OpKind::Sampling: flops = mn * kSamplingFlops; bytes = mn * 4 + static_cast<double>(op.m) * 8; break;
+      case OpKind::Sampling:
+        flops = mn * kSamplingFlops;
+        special = mn * kSamplingSpecial;
+        bytes = mn * 4 + static_cast<double>(op.m) * 8;
+        break;
       default: break;
     }
   }
@@ -75,7 +96,8 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
   c.bytes = bytes;
   c.peak = opmodel::vector_peak(chip);
   c.peak_bandwidth = t.bandwidth;
-  c.compute_time = flops / c.peak;
+  // The vector lanes and the special-function units are separate pipes: the slower bounds.
+  c.compute_time = std::max(flops / c.peak, opmodel::special_time(special, chip));
   c.memory_time = bytes / (t.bandwidth * t.efficiency);
   c.memory_bound = c.memory_time >= c.compute_time;
   c.prologue = chip.compute.launch_overhead + t.latency;
@@ -177,6 +199,18 @@ FlopsPerSecond vector_peak(const ChipSpec& chip) {
 
 double vector_fpc(const ChipSpec& chip) {
   return vector_peak(chip) / (static_cast<double>(chip.compute.units) * chip.clock);
+}
+
+double softmax_cycles_per_score(const ChipSpec& chip) {
+  const double special = chip.compute.special_rate(chip.clock);
+  if (!(special > 0)) return (kScoreVectorFlops + kScoreSpecial) / vector_fpc(chip);
+  const double special_per_unit = special / (static_cast<double>(chip.compute.units) * chip.clock);
+  return std::max(kScoreVectorFlops / vector_fpc(chip), kScoreSpecial / special_per_unit);
+}
+
+Seconds special_time(double special, const ChipSpec& chip) {
+  const double rate = chip.compute.special_rate(chip.clock);
+  return rate > 0 ? special / rate : 0.0;
 }
 
 const MemoryTierSpec& op_tier(const Op& op, const ChipSpec& chip, const std::string& fallback) {

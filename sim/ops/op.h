@@ -40,6 +40,10 @@ struct Op {
   // Attention
   std::int64_t heads = 1, kv_heads = 1, head_dim = 128, q_len = 1, kv_len = 1;
   bool causal = true;
+  // The attention kernel overlaps the softmax (vector / special-function units) with the
+  // matrix phases (FlashAttention-3's ping-pong on Hopper) instead of running it between
+  // them (FlashAttention-2); set from the software stack's `attention.softmax`.
+  bool softmax_overlapped = false;
   // Value width when it differs from the query/key width head_dim (MLA: 0 = head_dim), and
   // K and V as one cached tensor read once (MLA's latent in the absorbed form).
   std::int64_t v_head_dim = 0;

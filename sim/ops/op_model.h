@@ -45,6 +45,13 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b);
 // Per-unit vector FLOP per cycle (vector_peak / (units x clock)).
 double vector_fpc(const ChipSpec& chip);
 FlopsPerSecond vector_peak(const ChipSpec& chip);
+// Per-unit cycles of the softmax of one attention score: its vector FLOPs and its exp on the
+// special-function units run on separate pipes (the slower sets the rate); a chip without
+// `vector_unit` data counts the exp among the vector FLOPs (docs/models.md "Attention").
+double softmax_cycles_per_score(const ChipSpec& chip);
+// Time of `special` exp / rcp / rsqrt results on the chip's special-function units (0 when
+// the chip states none: folded into its vector rate).
+Seconds special_time(double special, const ChipSpec& chip);
 
 OpCost estimate_gemm(const Op& op, const ChipSpec& chip);
 OpCost estimate_attention(const Op& op, const ChipSpec& chip);

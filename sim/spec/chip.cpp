@@ -230,6 +230,14 @@ void load_compute(Params& f, ChipSpec& c) {
     }
   }
   c.compute.vector_peak = cf.qty("vector");
+  if (cf.has("vector_unit")) {
+    Params vf = cf.child("vector_unit");
+    c.compute.vector_units = static_cast<int>(vf.positive("count"));
+    c.compute.vector_lanes = static_cast<int>(vf.positive("lanes"));
+    c.compute.special_per_clock = vf.num("special");
+    if (!(c.compute.special_per_clock > 0)) vf.fail("special", "must be positive (results per clock per vector unit)");
+    vf.finish();
+  }
   {
     Params tf = cf.child("tile");
     c.compute.tile_m = static_cast<int>(tf.positive("m"));
@@ -317,6 +325,8 @@ ChipSpec load_chip(const Doc& doc) {
   c.family = f.choice("family");
   c.clock = f.qty("clock");
   if (c.clock <= 0) f.fail("clock", "must be positive");
+  c.boost_clock = f.qty("boost_clock", c.clock);
+  if (c.boost_clock < c.clock) f.fail("boost_clock", "must be at least `clock` (the clock the peaks are quoted at)");
 
   YAML::Node dtype_energy;  // checked against compute.peak once that is read
   std::string power_file;

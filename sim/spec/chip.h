@@ -54,6 +54,14 @@ struct ComputeSpec {
   // (e.g. H100 bf16 4096/SM/clk). Optional; where given, load_chip checks it against `peak`.
   std::map<std::string, double> unit_rate;
   FlopsPerSecond vector_peak = 0;                 // non-matrix ops (elementwise, norms)
+  // Vector units of the whole chip (`vector_unit`, docs/models.md "Vector and special-function
+  // units"): how many (SM sub-partitions, CU SIMDs, TPCs, TPU VPUs), their fp32 lanes, and
+  // the exp / reciprocal / rsqrt results each returns per clock. 0 = not stated: special
+  // functions are then not charged apart from `vector_peak` (folded into it, as on the
+  // dataflow chips whose vector figures come from whole kernels).
+  int vector_units = 0;
+  int vector_lanes = 0;
+  double special_per_clock = 0;  // per vector unit
   // Per-unit matrix tile: the output block one unit computes per pass (m x n), stepping k.
   int tile_m = 128, tile_n = 128, tile_k = 64;
   Bytes unit_buffer = 0;                          // on-chip operand buffer per unit
@@ -68,6 +76,8 @@ struct ComputeSpec {
   // Per-unit FLOP per cycle for a dtype (peak / (units * clock)); 0 if unsupported.
   double flops_per_cycle_per_unit(const std::string& dtype, Hertz clock) const;
   bool supports(const std::string& dtype) const { return peak.count(dtype) > 0; }
+  // Whole-chip exp / rcp / rsqrt results per second at `clock`; 0 when not stated.
+  double special_rate(Hertz clock) const { return vector_units * special_per_clock * clock; }
 };
 
 struct PortSpec {
@@ -119,7 +129,8 @@ struct ChipSpec {
   std::string vendor;
   std::string family;        // gpu | tpu | wafer | ipu | lpu | hpu | rdu | tensix
   std::string file;          // path it was loaded from
-  Hertz clock = 0;
+  Hertz clock = 0;           // the clock the matrix peaks are quoted at: the governor's ceiling
+  Hertz boost_clock = 0;     // the vendor's maximum boost (documented data; >= clock)
   PowerSpec power;
   ComputeSpec compute;
   std::vector<MemoryTierSpec> memory;  // fastest first

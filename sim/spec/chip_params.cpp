@@ -12,13 +12,18 @@ const char* const kModels = "docs/models.md";
 
 }  // namespace
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalog (topologies/devices/*.yaml)", {
     P::req("name", T::String, "catalog id, equal to the file name").from(kSchema),
     P::derive("display", T::String, "name", "label for reports").from(kSchema),
     P::opt("vendor", T::String, "", "vendor name").from(kSchema),
     P::opt("family", T::Choice, "gpu", "architecture family")
         .one_of({"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"}).from(kSchema),
-    P::req("clock", T::Quantity, "clock the matrix peaks correspond to").unit(Dim::Frequency).from(kSchema),
+    P::req("clock", T::Quantity, "clock the matrix peaks correspond to; the power governor's ceiling")
+        .unit(Dim::Frequency).from(kSchema),
+    P::derive("boost_clock", T::Quantity, "clock", "the vendor's maximum boost clock (documented data, >= clock: "
+                                                   "the compute model runs at `clock` capped by the power model)")
+        .unit(Dim::Frequency).from(kModels),
     P::req("power", T::Map, "TDP, idle power, energy per FLOP and per byte, DVFS curve").nested("chip.power").from(kSchema),
     P::req("compute", T::Map, "compute units, peaks, tiles").nested("chip.compute").from(kSchema),
     P::req("memory", T::List, "memory tiers, fastest first").nested("chip.memory[]").from(kSchema),
@@ -56,6 +61,8 @@ LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {
     P::req("peak", T::Map, "dense whole-chip peak per dtype: {bf16: 989 TFLOPS, ...}").unit(Dim::Flops).from(kSchema),
     P::opt("unit_rate", T::Map, "", "FLOP per cycle per unit per dtype (checked against peak)").from(kSchema),
     P::opt("vector", T::Quantity, "0 FLOPS", "non-matrix peak (elementwise, norms)").unit(Dim::Flops).from(kSchema),
+    P::opt("vector_unit", T::Map, "", "vector / special-function units of the whole chip: count, lanes, exp / rcp / "
+                                     "rsqrt per clock each").nested("chip.compute.vector_unit").from(kModels),
     P::opt("tile", T::Map, "", "output block one unit computes per pass").nested("chip.compute.tile").from(kSchema),
     P::opt("unit_buffer", T::Quantity, "0 B", "on-chip operand buffer per unit").unit(Dim::Size).from(kSchema),
     P::opt("launch_overhead", T::Quantity, "0 s", "per kernel / graph node dispatch").unit(Dim::Time).from(kSchema),
@@ -63,6 +70,13 @@ LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {
     P::opt("tile_overhead_cycles", T::Number, "0", "cycles per output tile beyond MAC cycles").from(kModels),
     P::opt("collective_units", T::Integer, "0",
            "units a running collective's kernel occupies on each member (NCCL: one SM per channel)").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_vector_unit, {"chip", "chip.compute.vector_unit", "", {
+    P::req("count", T::Positive, "vector units on the chip (SM sub-partitions, CU SIMDs, TPCs, TPU VPUs)").from(kModels),
+    P::req("lanes", T::Positive, "fp32 lanes per vector unit (documented data: `vector` is the FLOP rate charged)")
+        .from(kModels),
+    P::req("special", T::Number, "exp / reciprocal / rsqrt results per clock per vector unit (> 0)").from(kModels),
 }});
 
 LLMSIM_DECLARE_PARAMS(chip_tile, {"chip", "chip.compute.tile", "", {
@@ -111,5 +125,6 @@ LLMSIM_DECLARE_PARAMS(chip_ports, {"chip", "chip.ports[]", "", {
     P::req("bandwidth", T::Quantity, "per link, per direction").unit(Dim::Bandwidth).from(kSchema),
     P::opt("latency", T::Quantity, "0 s", "per hop").unit(Dim::Time).from(kSchema),
 }});
+// clang-format on
 
 }  // namespace llmsim
