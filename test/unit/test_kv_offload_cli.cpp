@@ -102,6 +102,9 @@ TEST_CASE("kv offload: a DDR tier keeps the hits HBM cannot hold and each fetch 
     CHECK(x["fetch_s"].get<double>() == Approx(f * lat[t] + n * entry / bw[t]).epsilon(1e-9));
     CHECK(x["bytes_fetched"].get<double>() == Approx(n * 2 * entry));
     CHECK(x["bandwidth_bytes_per_s"].get<double>() == bw[t]);
+    // Stores cost time too: each device writes its share of every stored entry at the
+    // tier's bandwidth (over PCIe into DDR, host-side from DDR down to the SSD).
+    CHECK(x["store_s"].get<double>() == Approx(x["bytes_stored"].get<double>() / 2 / bw[t]).epsilon(1e-9));
     fetched_blocks += x["block_hits"].get<long long>();
   }
   CHECK(tiers[0]["fetches"].get<long long>() > 0);
@@ -110,6 +113,34 @@ TEST_CASE("kv offload: a DDR tier keeps the hits HBM cannot hold and each fetch 
   CHECK(tiers[0]["entries_fetched"].get<long long>() + tiers[1]["entries_fetched"].get<long long>() >= fetched_blocks);
   // Fetches at 50 GB/s cost less than recomputing those blocks: mean TTFT does not rise.
   CHECK(ddr["inference"]["ttft_s"]["mean"].get<double>() <= none["inference"]["ttft_s"]["mean"].get<double>());
+}
+
+TEST_CASE("disaggregated prefix caching: the decode pool receives the whole prompt's KV, cached prefix included",
+          "[offload][inference]") {
+  Scratch scratch("offload-disagg");
+  const std::string& d = scratch.path;
+  std::ofstream(d + "/dis.yaml") << "kind: inference\nmodel: llama-3.1-70b\ndtype: fp8\nparallelism: {tp: 2}\n"
+                                    "scheduler: {prefix_caching: true}\ndisaggregation: {prefill_replicas: 2}\n"
+                                    "trace: {file: workloads/traces/mooncake-conversation-2025.jsonl, format: "
+                                    "mooncake, limit: 100}\n";
+  auto s = run_summary(d + "/dis.yaml", d + "/out");
+  const auto& inf = s["inference"];
+  REQUIRE(inf["completed"] == 100);
+  // Every request with more than one output token moves: its prompt x the KV of a token
+  // over the whole model, 80 layers x 8 KV heads x 128 x 2 (K, V) x 1 byte (fp8).
+  std::ifstream in(kRoot + "/workloads/traces/mooncake-conversation-2025.jsonl");
+  std::string line;
+  double tokens = 0;
+  long long moved = 0;
+  for (int r = 0; r < 100 && std::getline(in, line); ++r) {
+    auto j = nlohmann::json::parse(line);
+    if (j["output_length"].get<long long>() <= 1) continue;
+    tokens += j["input_length"].get<double>();
+    ++moved;
+  }
+  CHECK(inf["kv_transfers"].get<long long>() == moved);
+  CHECK(inf["prefix_cache"]["prefill_tokens_saved"].get<double>() > 0);  // the prefill pool did hit
+  CHECK(inf["kv_transfer_bytes"].get<double>() == Approx(tokens * 80 * 8 * 128 * 2));
 }
 
 TEST_CASE("kv offload input errors name the field", "[offload][inference]") {

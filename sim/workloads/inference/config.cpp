@@ -109,6 +109,16 @@ void parse_scheduler(Params& f, const Topology& topo, InferenceConfig& c) {
     Params o = s.child("kv_offload");
     c.sched.offload = parse_kv_offload(o, topo);
   }
+  c.sched.swap_preemption = s.choice("preemption") == "swap";
+  c.sched.swap_space = s.qty("swap_space");
+  if (!(c.sched.swap_space >= 0)) s.fail("swap_space", "must be >= 0");
+  if (c.sched.swap_preemption && topo.num_devices() > 0) {
+    const ChipSpec& chip = *topo.device_chip[0];
+    auto port = std::find_if(chip.ports.begin(), chip.ports.end(), [](const PortSpec& p) { return p.kind == "pcie"; });
+    if (port == chip.ports.end())
+      s.fail("preemption", "swap copies KV over PCIe, and " + chip.name + " lists no 'pcie' port");
+    c.sched.swap_link_bandwidth = port->bandwidth;
+  }
   s.finish();
 }
 

@@ -32,6 +32,11 @@ struct SchedulerConfig {
   double watermark = 0.01;                 // share of KV blocks admission leaves free (vLLM)
   std::int64_t prefix_block_tokens = 0;    // tokens per hashed prompt block (from the request keys)
   KvOffloadConfig offload;                 // tiers for evicted prefix-cache entries (kv_offload.h)
+  // vLLM preemption_mode: recompute (false) or swap (true): a preempted sequence's KV
+  // blocks go to host memory over the device's PCIe port and come back when it resumes.
+  bool swap_preemption = false;
+  double swap_space = 0;           // bytes of host swap space per device (vLLM swap_space)
+  double swap_link_bandwidth = 0;  // the chip's PCIe port, bytes/s per direction
 };
 
 struct InferenceConfig {

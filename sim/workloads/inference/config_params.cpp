@@ -91,6 +91,11 @@ LLMSIM_DECLARE_PARAMS(inf_scheduler, {kKind, "workload:inference.scheduler", "",
     P::opt("prefix_caching", T::Boolean, "false",
            "automatic prefix caching: prompt blocks whose keys are cached skip prefill (needs prefix keys: a mooncake "
            "trace or requests.shared_prefix)").from("vLLM enable_prefix_caching"),
+    P::opt("preemption", T::Choice, "recompute",
+           "what a preempted sequence's KV becomes: recompute (freed, prefilled again) or swap (copied to host "
+           "memory over PCIe and back when it resumes)").one_of({"recompute", "swap"}).from("vLLM preemption_mode"),
+    P::opt("swap_space", T::Quantity, "4 GiB", "swap: host memory per device for swapped-out KV blocks; a "
+           "preemption that does not fit recomputes").unit(Dim::Size).from("vLLM swap_space"),
     P::opt("kv_offload", T::Map, "", "offload tiers for evicted prefix-cache blocks (needs prefix_caching)")
         .nested("workload:inference.scheduler.kv_offload").from("[LMCACHE]"),
 }});
@@ -112,6 +117,9 @@ LLMSIM_DECLARE_PARAMS(inf_kv_offload_tier, {kKind, "workload:inference.scheduler
     P::derive("link", T::Choice, "pcie for ddr, cxl, ssd; none for remote and chip tiers",
               "the chip port that reaches the tier (its bandwidth bounds fetches)")
         .one_of({"pcie", "nvlink-c2c", "none"}).from(kDoc),
+    P::opt("shared", T::Boolean, "false", "remote only: one pool for all replicas (Mooncake store): an entry one "
+           "replica stored hits for every replica; capacity is then the pool's bytes, not per device")
+        .from("[MOONCAKE-TRACE]"),
 }});
 
 LLMSIM_DECLARE_PARAMS(inf_disaggregation, {kKind, "workload:inference.disaggregation", "", {

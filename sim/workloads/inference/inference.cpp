@@ -60,6 +60,7 @@ void InferenceWorkload::start(Simulation& sim) {
       health_.add(proto.stages);
       rep->sched = std::make_unique<ReplicaScheduler>(cfg_.sched, std::max<std::int64_t>(1, blocks / cfg_.engines));
       if (cfg_.sched.offload.on()) attach_offload(*rep);
+      attach_swap(*rep);
       attach_speculation(*rep, idx);
       scheds_.push_back(rep->sched.get());
       replicas_.push_back(std::move(rep));
@@ -106,12 +107,14 @@ void InferenceWorkload::report(Simulation& sim, Json& summary) {
   j["software"] = cfg_.software.name.empty() ? "none" : cfg_.software.name;
   j["time_split"] = split.to_json();
   j["preemptions"] = pre;
+  if (cfg_.sched.swap_preemption) j["swap"] = swap_summary();
   if (!cfg_.use_trace) j["seed"] = seed_;
   j["iterations"] = iterations_;
   j["replicas"] = cfg_.replicas;
   if (cfg_.prefill_replicas > 0) {
     j["prefill_replicas"] = cfg_.prefill_replicas;
     j["kv_transfers"] = kv_transfers_;
+    j["kv_transfer_bytes"] = kv_transfer_bytes_;
   }
   j["tp"] = cfg_.tp;
   j["pp"] = cfg_.pp;
@@ -223,11 +226,12 @@ void InferenceWorkload::arrive(std::size_t i) {
 
 void InferenceWorkload::kick(std::size_t r) {
   Replica& rep = *replicas_[r];
-  if (rep.graph->running() || (rep.draft_graph && rep.draft_graph->running()) || !health_.up(r)) return;
+  if (rep.graph->running() || (rep.draft_graph && rep.draft_graph->running()) || rep.swapping || !health_.up(r)) return;
   const bool run = rep.sched->plan(rep.shape);
   for (std::size_t q : rep.sched->preempted()) ++res_[q].preemptions;
   for (const auto& [q, cached] : rep.sched->cache_hits()) res_[q].cached_tokens = cached;
   if (cfg_.sched.offload.on()) run_offload_copies(r);
+  const SimTime start = cfg_.sched.swap_preemption ? run_swaps(r) : sim_->now();
   if (!run) return;
   rep.begin = sim_->now();
   for (std::size_t q : rep.sched->admitted()) {
@@ -235,6 +239,20 @@ void InferenceWorkload::kick(std::size_t r) {
     admit_t_[q] = sim_->now();
     res_[q].admitted = to_seconds(admit_t_[q]);
   }
+  if (start > sim_->now()) {  // the forward runs once the swap copies are done
+    rep.swapping = true;
+    sim_->queue().at(start, [this, r, epoch = rep.epoch] {
+      if (replicas_[r]->epoch != epoch) return;  // drained by a fault meanwhile
+      replicas_[r]->swapping = false;
+      launch(r);
+    });
+    return;
+  }
+  launch(r);
+}
+
+void InferenceWorkload::launch(std::size_t r) {
+  Replica& rep = *replicas_[r];
   if (rep.draft_graph) {
     rep.draft_steps = draft_shapes(rep.shape, cfg_.spec.k);
     rep.draft_next = 0;

@@ -19,6 +19,9 @@ void InferenceWorkload::hand_off(std::size_t from, std::size_t q) {
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) +
                   spec_kv_tok();
+    // The whole prompt's KV moves, the cached prefix's with the rest (Mooncake's transfer
+    // engine sends the request's KV cache; the decode pool keeps no prefix cache of its own).
+    kv_transfer_bytes_ += kv_tok * static_cast<double>(reqs_[q].prompt_tokens * cfg_.tp);
     for (std::int64_t t = 0; t < cfg_.tp; ++t) {
       move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
               kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
@@ -70,6 +73,8 @@ FaultOutcome InferenceWorkload::fault(Simulation& sim, const Fault& f, bool begi
   for (std::size_t r : health_.device_down(f.device)) {
     if (prefill_split() > 0)
       throw InfeasibleError(f.text() + ": failover of disaggregated prefill/decode pools is not modelled (docs/faults.md)");
+    ++replicas_[r]->epoch;  // a launch waiting for swap copies is void
+    replicas_[r]->swapping = false;
     for (std::size_t q : replicas_[r]->sched->drain()) {
       ++res_[q].retries;
       res_[q].retry_lost_s += now - routed_[q];

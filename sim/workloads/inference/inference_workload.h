@@ -7,7 +7,7 @@
 // the network. The class is split by concern: inference.cpp (lifecycle, placement,
 // routing, the iteration loop), inference_handoff.cpp (disaggregated KV hand-off, device
 // failover), inference_speculative.cpp (draft and verification forwards),
-// inference_offload.cpp (KV offload tiers: fetches and stores on a copy track).
+// inference_offload.cpp (KV offload tiers and swap preemption: copies over the device's links).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -64,15 +64,19 @@ class InferenceWorkload : public Workload, public FaultListener {
     IterationShape shape;
     SimTime begin = 0;
     std::int64_t iterations = 0;  // this engine's, for span names (a global count follows event order)
-    // KV offload (inference_offload.cpp): when the fetch and store channels are next free,
-    // and the entries stored per tier already accounted.
-    SimTime fetch_free = 0, store_free = 0;
+    // KV copies off the device (inference_offload.cpp): when each link channel (the PCIe
+    // port that swaps and host tiers share, NVLink-C2C, a remote store's NIC, ...) and the
+    // host's own tier-to-tier path are next free; the entries stored per tier accounted.
+    std::vector<SimTime> link_free;
+    SimTime host_free = 0;
     std::vector<std::int64_t> stored_seen;
+    bool swapping = false;    // the planned iteration waits for its swap copies
+    std::uint64_t epoch = 0;  // bumped when a fault drains the replica: a pending launch is void
   };
   // KV offload totals per tier over all replicas (summary.json inference.prefix_cache.offload).
   struct OffloadTotals {
     std::int64_t fetches = 0, entries_fetched = 0;
-    double bytes_fetched = 0, bytes_stored = 0, fetch_s = 0;
+    double bytes_fetched = 0, bytes_stored = 0, fetch_s = 0, store_s = 0;
   };
 
   // Places weights, activations and the KV pool on every device of the replica; returns
@@ -128,6 +132,16 @@ class InferenceWorkload : public Workload, public FaultListener {
   // in) and records the evictions into the tiers, on the replica's copy tracks.
   void run_offload_copies(std::size_t r);
   Json offload_summary() const;
+  // A copy of `seconds` on link channel `c` of replica `rep` from `after` on: its end.
+  SimTime occupy_link(Replica& rep, int c, SimTime after, double seconds);
+  // Swap preemption (scheduler.h): sizes the host swap space in blocks; after plan(),
+  // books the plan's swap copies on the PCIe channel and returns when they end (the
+  // iteration starts then; now when nothing was swapped).
+  void attach_swap(Replica& rep);
+  SimTime run_swaps(std::size_t r);
+  Json swap_summary() const;
+  // Starts the planned iteration (the draft forwards first with a draft model).
+  void launch(std::size_t r);
 
   InferenceConfig cfg_;
   std::vector<Request> reqs_;
@@ -147,6 +161,7 @@ class InferenceWorkload : public Workload, public FaultListener {
   Simulation* sim_ = nullptr;
   std::size_t next_rr_ = 0, next_rr_decode_ = 0;
   std::int64_t kv_transfers_ = 0;
+  double kv_transfer_bytes_ = 0;  // moved prefill -> decode, over all devices
   // This instant's hand-offs as (request, replica): prefill finished / KV arrived.
   std::vector<std::pair<std::size_t, std::size_t>> prefill_done_, kv_arrived_;
   bool handoff_pass_armed_ = false;
@@ -158,6 +173,11 @@ class InferenceWorkload : public Workload, public FaultListener {
   double offload_entry_device_ = 0;  // bytes of one cache entry on the device holding most
   double offload_entry_replica_ = 0; // bytes of one cache entry over all the replica's devices
   std::vector<OffloadTotals> offload_totals_;
+  std::vector<int> offload_channel_;  // link channel of each offload tier (0 = PCIe)
+  int link_channels_ = 1;
+  std::vector<std::shared_ptr<OffloadStore::Tier>> shared_tiers_;  // per tier; null = private
+  double swap_block_device_ = 0;                                   // bytes of one KV block on the device holding most
+  double swap_bytes_ = 0, swap_s_ = 0;  // swapped both ways over all replicas (per replica sums)
 };
 
 }  // namespace llmsim

@@ -42,6 +42,8 @@ OffloadTierConfig parse_tier(Params& t, const ChipSpec* chip) {
   c.latency = t.qty("latency", own ? own->latency : 0);
   if (!(c.latency >= 0)) t.fail("latency", "must be >= 0");
   c.link = t.choice("link", own ? "none" : default_link(c.tier));
+  c.shared = t.boolean("shared");
+  if (c.shared && c.tier != "remote") t.fail("shared", "only a remote store is shared between replicas (tier: remote)");
   if (own && c.link != "none") t.fail("link", "'" + c.tier + "' is on the chip: no link reaches it (link: none)");
   if (c.link != "none" && chip) {
     auto port = std::find_if(chip->ports.begin(), chip->ports.end(), [&](const PortSpec& p) { return p.kind == c.link; });
@@ -72,44 +74,71 @@ KvOffloadConfig parse_kv_offload(Params& p, const Topology& topo) {
   return c;
 }
 
+std::shared_ptr<OffloadStore::Tier> OffloadStore::make_tier(std::int64_t capacity, bool shared) {
+  auto t = std::make_shared<Tier>();
+  t->capacity = capacity;
+  t->shared = shared;
+  return t;
+}
+
 OffloadStore::OffloadStore(const std::vector<std::int64_t>& capacity_entries) {
-  for (std::int64_t cap : capacity_entries) {
-    tiers_.emplace_back();
-    tiers_.back().capacity = cap;
-  }
+  for (std::int64_t cap : capacity_entries) tiers_.push_back(make_tier(cap, false));
+  stored_.assign(tiers_.size(), 0);
+}
+
+OffloadStore::OffloadStore(std::vector<std::shared_ptr<Tier>> tiers) : tiers_(std::move(tiers)) {
+  stored_.assign(tiers_.size(), 0);
 }
 
 int OffloadStore::find(std::uint64_t key) const {
-  auto it = where_.find(key);
-  return it == where_.end() ? -1 : it->second.tier;
+  for (std::size_t t = 0; t < tiers_.size(); ++t)
+    if (tiers_[t]->where.count(key)) return static_cast<int>(t);
+  return -1;
 }
 
 void OffloadStore::take(std::uint64_t key) {
-  auto it = where_.find(key);
-  if (it == where_.end()) return;
-  tiers_[static_cast<std::size_t>(it->second.tier)].lru.erase(it->second.it);
-  where_.erase(it);
+  const int t = find(key);
+  if (t < 0) return;
+  Tier& tier = *tiers_[static_cast<std::size_t>(t)];
+  auto it = tier.where.find(key);
+  if (tier.shared) {
+    tier.lru.splice(tier.lru.end(), tier.lru, it->second);
+    return;
+  }
+  tier.lru.erase(it->second);
+  tier.where.erase(it);
 }
 
 void OffloadStore::store(std::uint64_t key) {
-  take(key);  // a key is in one tier at most
+  for (auto& tier : tiers_) {  // a key is in one private tier at most
+    if (tier->shared) continue;
+    auto it = tier->where.find(key);
+    if (it == tier->where.end()) continue;
+    tier->lru.erase(it->second);
+    tier->where.erase(it);
+  }
   for (std::size_t t = 0; t < tiers_.size(); ++t) {
-    Tier& tier = tiers_[t];
+    Tier& tier = *tiers_[t];
     if (tier.capacity == 0) continue;  // smaller than one entry: passes it on
-    ++tier.stats.stored;
-    where_[key] = Place{static_cast<int>(t), tier.lru.insert(tier.lru.end(), key)};
+    auto have = tier.where.find(key);
+    if (have != tier.where.end()) {  // a shared pool that has it already
+      tier.lru.splice(tier.lru.end(), tier.lru, have->second);
+      return;
+    }
+    ++stored_[t];
+    tier.where[key] = tier.lru.insert(tier.lru.end(), key);
     if (static_cast<std::int64_t>(tier.lru.size()) <= tier.capacity) return;
     // Full: its least recently stored entry moves down a tier.
     key = tier.lru.front();
     tier.lru.pop_front();
-    where_.erase(key);
+    tier.where.erase(key);
     if (t + 1 == tiers_.size()) {
-      ++tier.stats.dropped;
+      ++tier.dropped;
       return;
     }
   }
   // Every tier had capacity 0: the entry is dropped (counted on the last).
-  if (!tiers_.empty() && tiers_.back().capacity == 0) ++tiers_.back().stats.dropped;
+  if (!tiers_.empty() && tiers_.back()->capacity == 0) ++tiers_.back()->dropped;
 }
 
 }  // namespace llmsim

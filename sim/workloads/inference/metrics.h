@@ -18,7 +18,7 @@ struct RequestResult {
   Seconds finish = -1;
   std::int64_t replica = -1;      // picked by the router at arrival (the prefill replica if disaggregated)
   Seconds admitted = -1;          // first admission into a batch (its prefill starts)
-  std::int64_t preemptions = 0;   // times preempted by recomputation
+  std::int64_t preemptions = 0;   // times preempted (recompute or swap)
   std::int64_t cached_tokens = 0; // prompt tokens found in the prefix cache at first admission
   std::int64_t retries = 0;       // times its replica failed under it and it was routed again
   Seconds retry_lost_s = 0;       // time spent on the failed attempts (routed there -> failure)

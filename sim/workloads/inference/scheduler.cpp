@@ -34,6 +34,11 @@ void ReplicaScheduler::attach_offload(const std::vector<std::int64_t>& capacity_
   prefix_stats_.offload_hit_blocks.assign(capacity_entries.size(), 0);
 }
 
+void ReplicaScheduler::attach_offload_tiers(const std::vector<std::shared_ptr<OffloadStore::Tier>>& tiers) {
+  offload_ = std::make_unique<OffloadStore>(tiers);
+  prefix_stats_.offload_hit_blocks.assign(tiers.size(), 0);
+}
+
 void ReplicaScheduler::start_fetch(Seq& s, std::int64_t from, std::int64_t n, bool first) {
   Fetch f{s.req, ++next_fetch_, std::vector<std::int64_t>(offload_->tiers(), 0)};
   for (std::int64_t i = from; i < from + n; ++i) {
@@ -130,7 +135,24 @@ std::int64_t ReplicaScheduler::decode_tokens(Seq& s) {
 void ReplicaScheduler::preempt_last() {
   Seq s = running_.back();
   running_.pop_back();
+  const std::int64_t held_blocks = occupied(s);
   release(s);
+  preempted_.push_back(s.req);
+  ++preemptions_;
+  s.chunk = 0;
+  // Swap: every block the sequence holds is copied out (its cache entries too: after the
+  // swap-in they are its own blocks). Nothing computed yet, or a fetch in flight: recompute.
+  const bool swappable = swap_capacity_ >= 0 && s.kv > 0 && s.fetch == 0;
+  if (swappable && swap_used_ + held_blocks <= swap_capacity_) {
+    s.blocks = held_blocks;
+    swap_used_ += held_blocks;
+    swap_out_last_ += held_blocks;
+    ++swap_stats_.outs;
+    swap_stats_.blocks_out += held_blocks;
+    swapped_.push_back(s);
+    return;
+  }
+  if (swappable) ++swap_stats_.fallbacks;
   // Recompute: the generated tokens join the prompt; the KV cache is rebuilt from scratch,
   // and the prefill's last position yields the next token.
   s.prompt = s.orig_prompt + s.generated;
@@ -140,16 +162,48 @@ void ReplicaScheduler::preempt_last() {
   s.chunk = 0;
   s.fetch = 0;  // a fetch still in flight no longer has a sequence to wake
   waiting_.push_front(s);
-  preempted_.push_back(s.req);
-  ++preemptions_;
+}
+
+void ReplicaScheduler::swap_in(std::int64_t& budget, bool& any_prefill) {
+  if (!preempted_.empty()) return;  // vLLM V0 swaps in only in a step that preempted nothing
+  while (!swapped_.empty() && budget > 0 && static_cast<std::int64_t>(running_.size()) < cfg_.max_batch) {
+    Seq& s = swapped_.front();
+    const bool decode = s.prefilled == s.prompt;
+    const std::int64_t remaining = s.prompt - s.prefilled;
+    if (!decode && !cfg_.chunked_prefill && remaining > budget) break;
+    // Its blocks back, and a decode's slots for this step's positions.
+    const std::int64_t need = decode ? std::max(s.blocks, blocks_for(s.kv + 1 + spec_k_)) : s.blocks;
+    // vLLM can_swap_in: LATER below the watermark; but with nothing running no block
+    // would ever be freed (vLLM would wait forever): then the watermark is waived.
+    if (need > available() - (running_.empty() ? 0 : watermark_blocks_)) break;
+    take_blocks(need);
+    swap_used_ -= s.blocks;
+    swap_in_last_ += s.blocks;
+    ++swap_stats_.ins;
+    swap_stats_.blocks_in += s.blocks;
+    s.blocks = need;
+    if (decode) {
+      s.chunk = -1;
+      budget -= 1 + spec_k_;
+    } else {
+      s.chunk = std::min(remaining, budget);
+      budget -= s.chunk;
+      any_prefill = true;
+    }
+    running_.push_back(s);
+    swapped_.pop_front();
+  }
 }
 
 std::vector<std::size_t> ReplicaScheduler::drain() {
   std::vector<std::size_t> out;
   for (const Seq& s : running_) out.push_back(s.req);
   for (const Seq& s : waiting_) out.push_back(s.req);
+  for (const Seq& s : swapped_) out.push_back(s.req);
   running_.clear();
   waiting_.clear();
+  swapped_.clear();
+  swap_used_ = 0;
   admitted_.clear();
   emitted_.clear();
   preempted_.clear();
@@ -163,6 +217,7 @@ std::int64_t ReplicaScheduler::outstanding_tokens() const {
   std::int64_t t = 0;
   for (const auto& s : waiting_) t += s.prompt - s.prefilled + s.output - s.generated;
   for (const auto& s : running_) t += s.prompt - s.prefilled + s.output - s.generated;
+  for (const auto& s : swapped_) t += s.prompt - s.prefilled + s.output - s.generated;
   return t;
 }
 
@@ -225,11 +280,13 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
   preempted_.clear();
   cache_hits_.clear();
   fetches_.clear();
+  swap_out_last_ = swap_in_last_ = 0;
   for (auto& s : running_) s.chunk = 0;
   std::int64_t budget = cfg_.max_batched_tokens;
   bool any_prefill = false;
   // Without chunked prefill, prefills run alone and first (vLLM v0 default scheduler).
-  if (!cfg_.chunked_prefill && admit(budget, any_prefill)) {
+  // ... and not while sequences are swapped out (those come back first).
+  if (!cfg_.chunked_prefill && swapped_.empty() && admit(budget, any_prefill)) {
     // prefill-only iteration
   } else {
     // 1. Decodes of running sequences, oldest first; a block shortage preempts the newest.
@@ -247,7 +304,7 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
       running_[i].chunk = -1;
       budget -= 1 + spec_k_;
     }
-    // 2. Unfinished prefills (chunked), then 3. new admissions.
+    // 2. Unfinished prefills (chunked).
     for (auto& s : running_) {
       if (s.prefilled >= s.prompt || budget <= 0 || s.chunk != 0 || s.fetch > 0) continue;
       // Without chunking a prompt back from its fetch still prefills in one piece.
@@ -256,7 +313,9 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
       budget -= s.chunk;
       any_prefill = true;
     }
-    admit(budget, any_prefill);
+    // 3. Swapped-out sequences back, then 4. new admissions.
+    swap_in(budget, any_prefill);
+    if (cfg_.chunked_prefill || swapped_.empty()) admit(budget, any_prefill);
   }
   for (const auto& s : running_) {
     if (s.chunk == -1) {

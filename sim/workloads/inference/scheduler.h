@@ -11,13 +11,18 @@
 // allocates ceil(prompt / block_size) blocks and only if `watermark` x total blocks (0.01)
 // stay free after it (a prompt that would leave fewer even in an empty cache is never
 // admitted: rejected); a decode takes a block when its token starts one, with no
-// watermark; a decode that finds none preempts the newest running sequence. Swap
-// preemption (to CPU) is not modelled. With prefix caching (prefix_cache.h) a prompt's
-// cached leading blocks are shared, not allocated, and skip prefill. With offload tiers
-// (kv_offload.h) evicted entries move there; a prompt whose match continues into them is
-// admitted (blocks allocated) but prefills only once the caller reports the fetch done
-// (loaded()), while the rest of the batch runs: vLLM V1's asynchronous KV-connector load
-// (WAITING_FOR_REMOTE_KVS [VLLM-KV-CONNECTOR]). Pure logic: no simulator types, unit-testable.
+// watermark; a decode that finds none preempts the newest running sequence. With
+// `preemption: swap` (set_swap_space) the preempted sequence's blocks are copied to host
+// swap space instead (vLLM PreemptionMode.SWAP) and it waits in a swapped queue, swapped
+// back in (blocks allocated under the watermark, vLLM can_swap_in) in a step that
+// preempted nothing, after the running sequences and before new admissions; without
+// chunked prefill no new prompt is admitted while any sequence is swapped out (vLLM
+// _schedule_default). When the swap space cannot hold it, vLLM V0 aborts the engine
+// ("lack of CPU swap space"); llmsim recomputes instead and counts a fallback. With prefix caching (prefix_cache.h) a
+// prompt's cached leading blocks are shared, not allocated, and skip prefill. With offload tiers (kv_offload.h) evicted
+// entries move there; a prompt whose match continues into them is admitted (blocks allocated) but prefills only once
+// the caller reports the fetch done (loaded()), while the rest of the batch runs: vLLM V1's asynchronous KV-connector
+// load (WAITING_FOR_REMOTE_KVS [VLLM-KV-CONNECTOR]). Pure logic: no simulator types, unit-testable.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -64,6 +69,21 @@ class ReplicaScheduler {
 
   // Offload tiers of `capacity_entries` entries each (prefix caching on).
   void attach_offload(const std::vector<std::int64_t>& capacity_entries);
+  // Offload tiers given as tier objects, some of them shared with other replicas' stores.
+  void attach_offload_tiers(const std::vector<std::shared_ptr<OffloadStore::Tier>>& tiers);
+
+  // Swap preemption with host swap space for `blocks` KV blocks (vLLM num_cpu_blocks).
+  void set_swap_space(std::int64_t blocks) { swap_capacity_ = blocks; }
+  struct SwapStats {
+    std::int64_t outs = 0, ins = 0;              // sequences swapped out / back in
+    std::int64_t blocks_out = 0, blocks_in = 0;  // KV blocks copied each way
+    std::int64_t fallbacks = 0;                  // preemptions recomputed: the swap space was full
+  };
+  const SwapStats& swap_stats() const { return swap_stats_; }
+  // KV blocks the last plan() swapped out / in (the copies that iteration waits for).
+  std::int64_t planned_swap_out() const { return swap_out_last_; }
+  std::int64_t planned_swap_in() const { return swap_in_last_; }
+  std::size_t swapped() const { return swapped_.size(); }
   const OffloadStore* offload() const { return offload_.get(); }
   const std::vector<Fetch>& fetches() const { return fetches_; }
   // The fetch arrived: its sequence may prefill. False when it no longer waits (preempted).
@@ -86,7 +106,7 @@ class ReplicaScheduler {
   // in admission order, then waiting), its KV blocks freed; the caller routes them again.
   std::vector<std::size_t> drain();
 
-  bool idle() const { return running_.empty() && waiting_.empty(); }
+  bool idle() const { return running_.empty() && waiting_.empty() && swapped_.empty(); }
   // Work left (prompt tokens to prefill + output tokens to generate): least-loaded routing.
   std::int64_t outstanding_tokens() const;
   std::int64_t free_blocks() const { return free_blocks_; }
@@ -96,7 +116,7 @@ class ReplicaScheduler {
   std::size_t waiting() const { return waiting_.size(); }
   // Requests whose prefill started this plan (for request spans).
   const std::vector<std::size_t>& admitted() const { return admitted_; }
-  // Requests preempted by the last plan() (recompute), for per-request counts.
+  // Requests preempted by the last plan() (recompute or swap), for per-request counts.
   const std::vector<std::size_t>& preempted() const { return preempted_; }
   // Requests that produced a token in the last complete() (for inter-token latencies),
   // and how many each (more than one with speculative decoding).
@@ -130,6 +150,8 @@ class ReplicaScheduler {
   std::int64_t decode_tokens(Seq& s);
   std::int64_t blocks_for(std::int64_t tokens) const { return (tokens + cfg_.block_size - 1) / cfg_.block_size; }
   void preempt_last();
+  // Brings swapped-out sequences back, oldest first, while blocks and budget allow.
+  void swap_in(std::int64_t& budget, bool& any_prefill);
   bool admit(std::int64_t& budget, bool& any_prefill);
   // KV blocks a sequence occupies: its own plus those of the cache entries it holds.
   std::int64_t occupied(const Seq& s) const { return s.blocks + s.held * per_entry_; }
@@ -149,6 +171,11 @@ class ReplicaScheduler {
   SchedulerConfig cfg_;
   std::int64_t total_blocks_, free_blocks_;
   std::deque<Seq> waiting_;
+  std::deque<Seq> swapped_;          // swapped out (their `blocks` = the blocks to bring back)
+  std::int64_t swap_capacity_ = -1;  // host swap blocks (-1: recompute preemption)
+  std::int64_t swap_used_ = 0;
+  std::int64_t swap_out_last_ = 0, swap_in_last_ = 0;
+  SwapStats swap_stats_;
   std::vector<Seq> running_;   // admission order
   std::vector<std::size_t> admitted_, emitted_, preempted_;
   std::vector<std::int64_t> emitted_tokens_;
