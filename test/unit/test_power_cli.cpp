@@ -209,7 +209,7 @@ TEST_CASE("power: a node-level total cap is one group per node, shared within it
 // sum of its devices, so node1 stays at 8 x 105 W idle, node0 peaks at gpu0's peak plus 7
 // idle GPUs, and node0's samples integrate to its devices' energy. Host power per node,
 // PSU efficiency and PUE come on top, as docs/outputs.md defines them.
-TEST_CASE("power: a power counter track per node; host, PSU and PUE on top of the devices", "[power][cli]") {
+TEST_CASE("power: a power counter track per node, host power, PSU and PUE on top of the devices", "[power][cli]") {
   std::string dir = make_tmpdir("power-node");
   json s = run_ok(dir + "/o", "test/data/power/two-nodes-total.yaml", "test/data/power/gemm.yaml",
                   "--timeline --vcd --set topology.power.host_per_node=1kW --set topology.power.psu_efficiency=0.94 "
