@@ -114,6 +114,30 @@ void PowerMonitor::join(PowerGroup* g) {
   g->series().add_nanowatts(0, system_nw_);
 }
 
+void PowerMonitor::set_node(NodePower* n) {
+  node_ = n;
+  n->add(last_, system_nw_);
+}
+
+NodePower::NodePower(std::string name, ModelContext& sim) : name_(std::move(name)), sim_(sim) {
+  // Opened now, before the run: the VCD traces only signals that exist at sc_start.
+  if (sim_.recorder().on()) track_ = sim_.recorder().track(name_, "node_power", 2);
+}
+
+void NodePower::add(SimTime now, std::int64_t delta_nw) {
+  if (now != at_) {
+    write();
+    at_ = now;
+  }
+  sum_nw_ += delta_nw;
+}
+
+void NodePower::write() {
+  if (track_ < 0 || sum_nw_ == emitted_nw_) return;
+  sim_.recorder().counter(track_, "power_w", at_, static_cast<double>(sum_nw_) * 1e-9);
+  emitted_nw_ = sum_nw_;
+}
+
 void PowerMonitor::set_share(const PowerGroup* g, Watts share) {
   for (size_t i = 0; i < groups_.size(); ++i)
     if (groups_[i] == g) shares_[i] = share;
@@ -143,6 +167,7 @@ void PowerMonitor::update() {
   const std::int64_t nw = PowerSeries::to_nanowatts(now_w);
   if (system_) system_->add_nanowatts(last_, nw - system_nw_);
   for (PowerGroup* g : groups_) g->series().add_nanowatts(last_, nw - system_nw_);
+  if (node_) node_->add(last_, nw - system_nw_);
   system_nw_ = nw;
   emit(now_w);
   busy_ = false;

@@ -76,6 +76,26 @@ class PowerSeries {
 
 class PowerGroup;
 
+// The sum of one node's devices' power as a counter `power_w` on the track `node_power`
+// of the node (process = the node's name, "node3"): the per-node line of the timeline and
+// the VCD (hierarchical topologies). Changes of one instant are folded into one sample,
+// written when time moves on (or at flush()), so it does not depend on the order of
+// same-time events.
+class NodePower {
+ public:
+  NodePower(std::string name, ModelContext& sim);
+  void add(SimTime now, std::int64_t delta_nw);
+  void flush() { write(); }  // the last instant's sample (before the recorder finishes)
+
+ private:
+  void write();
+  std::string name_;
+  ModelContext& sim_;
+  std::int64_t sum_nw_ = 0, emitted_nw_ = -1;
+  SimTime at_ = 0;
+  int track_ = -1;
+};
+
 class PowerMonitor {
  public:
   // `cap` 0 = uncapped. Registers itself as the device arbiter's change listener.
@@ -94,6 +114,8 @@ class PowerMonitor {
   // Membership of a shared cap; the group sets this device's share with set_share.
   void join(PowerGroup* g);
   void set_share(const PowerGroup* g, Watts share);
+  // The node whose power sum this device's power adds to (hierarchical topologies).
+  void set_node(NodePower* n);
   // Brings the integrals to now, re-runs the governor and records the power (a group
   // changed this device's share).
   void regovern();
@@ -124,6 +146,7 @@ class PowerMonitor {
   Watts emitted_ = -1;
   std::int64_t system_nw_ = 0;  // this device's share of `system_` (and groups'), in nanowatts
   std::vector<PowerGroup*> groups_;
+  NodePower* node_ = nullptr;
   std::vector<Watts> shares_;   // per group in groups_: this device's share of its total
   double ceiling_ = 1;          // highest clock scale the governor may set (Device::set_clock's)
   double governed_ = 1;         // the clock scale as the governor last left it

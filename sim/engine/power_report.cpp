@@ -68,6 +68,8 @@ Json power_summary(Simulation& sim) {
   }
   PowerSeries& sys = sim.system_power();
   sys.advance(sim.now());
+  for (auto& n : sim.node_power())
+    if (n) n->flush();
   Json out;
   out["devices_energy_j"] = dev_energy;
   out["devices_avg_power_w"] = t > 0 ? dev_energy / t : 0.0;

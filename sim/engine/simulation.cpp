@@ -61,6 +61,18 @@ void Simulation::elaborate(const std::string& prefix) {
     power_.push_back(std::make_unique<PowerMonitor>(*devices_[i], *this, cap, pw.window, DvfsCurve::of(chip, pw),
                                                     system_power_.get()));
   }
+  if (topo_.nodes > 1) {  // a power track per node: its devices' sum
+    node_power_.resize(static_cast<std::size_t>(topo_.nodes));
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+      const VertexInfo& v = topo_.vertices[i];
+      auto& node = node_power_[static_cast<std::size_t>(v.node)];
+      const std::size_t dot = v.name.rfind('.');  // "node3.gpu5": the node's group module
+      if (!node)
+        node = std::make_unique<NodePower>(
+            dot == std::string::npos ? "node" + std::to_string(v.node) : v.name.substr(0, dot), *this);
+      power_[i]->set_node(node.get());
+    }
+  }
   for (const PowerSetup::CapGroup& g : pw.cap_groups) {
     power_groups_.push_back(std::make_unique<PowerGroup>(g.name, g.total, pw.window));
     for (int d : g.devices) power_[static_cast<size_t>(d)]->join(power_groups_.back().get());

@@ -25,6 +25,7 @@ class Device;
 class PowerMonitor;
 class PowerSeries;
 class PowerGroup;
+class NodePower;
 class Network;
 
 struct RunOptions {
@@ -70,6 +71,7 @@ class Simulation : public ModelContext {
   PowerMonitor& power(int i) { return *power_.at(static_cast<size_t>(i)); }
   PowerSeries& system_power() { return *system_power_; }
   std::vector<std::unique_ptr<PowerGroup>>& power_groups() { return power_groups_; }
+  std::vector<std::unique_ptr<NodePower>>& node_power() { return node_power_; }
   StatsRegistry& stats() { return stats_; }
 
  private:
@@ -86,6 +88,7 @@ class Simulation : public ModelContext {
   std::unique_ptr<Network> network_;
   std::unique_ptr<PowerSeries> system_power_;
   std::vector<std::unique_ptr<PowerGroup>> power_groups_;  // shared caps (`power_cap.total`)
+  std::vector<std::unique_ptr<NodePower>> node_power_;     // per node (hierarchies): power counter tracks
   std::vector<std::unique_ptr<PowerMonitor>> power_;  // after devices_: destroyed first
   StatsRegistry stats_;
 };

@@ -23,6 +23,7 @@ namespace {
 std::vector<std::string> vcd_counters_of(const std::string& process, const std::string& thread) {
   if (thread == "compute" || thread == "compute1" || thread == "copy") return {"busy"};  // device streams
   if (thread == "power") return {"power_w", "clock_ghz"};  // models/power_governor.cpp
+  if (thread == "node_power") return {"power_w"};          // NodePower, same file
   // Link directions: "gpu0-sw0.to_sw0" under their fabric (sim/topo/module_names.h).
   if (process == "links" || thread.find(".to_") != std::string::npos) return {"utilisation"};
   if (thread == "sram" || thread == "hbm" || thread == "ddr" || thread == "lpddr") return {"occupancy_bytes", "streams"};

@@ -296,5 +296,43 @@ class ServingPlots(unittest.TestCase):
         self.assertIn("not a grid key", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "none")))  # refused before writing anything
 
+@unittest.skipUnless(have_matplotlib(), "SKIPPED: matplotlib missing (apt-get install python3-matplotlib)")
+@unittest.skipUnless(os.access(LLMSIM, os.X_OK), f"SKIPPED: no llmsim binary at {LLMSIM} (build first)")
+class PowerCapSweep(unittest.TestCase):
+    """scripts/sweep over power_cap and scripts/plot's power_cap figure (docs/models.md
+    "Power"): a compute-bound GEMM on an H100 (the DVFS curve's regime, issue 13) runs
+    longer and uses less energy the lower the cap, down to the cap where the idle power over
+    the longer run outweighs the V^2 saving (about 400 W here, with the second, idle H100:
+    docs/models.md); the plot draws results.csv's values."""
+
+    def test_lower_cap_slower_and_less_energy(self):
+        d = tempfile.mkdtemp(prefix="llmsim_plot_cap_")
+        try:
+            caps = ["400W", "500W", "700W"]  # 700 W: the H100's TDP, the cap without power_cap
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sweep"), "-t", "test/data/power/h100x2.yaml",
+                                "-w", "test/data/power/gemm.yaml", "--grid",
+                                "topology.power_cap.per_device=" + ",".join(caps), "-j", "2", "--quiet",
+                                "--llmsim", LLMSIM, "-o", d], capture_output=True, text=True, cwd=ROOT)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            results = os.path.join(d, "results.csv")
+            with open(results) as f:
+                rows = sorted(csv.DictReader(f), key=lambda x: caps.index(x["topology.power_cap.per_device"]))
+            self.assertEqual([x["exit_code"] for x in rows], ["0"] * 3)
+            t = [float(x["sim_time_s"]) for x in rows]
+            e = [float(x["energy_j"]) for x in rows]
+            # The same FLOPs each time: energy per FLOP moves with energy.
+            self.assertTrue(t[0] > t[1] > t[2], t)
+            self.assertTrue(e[0] <= e[1] <= e[2], e)
+            fig = drawn(f"plot.fig_power_cap(*plot.read_sweep('{results}'), False)")
+            for title, vals in (("simulated time (s)", t), ("energy (J)", e)):
+                (curve,) = fig[title]["lines"].values()
+                self.assertEqual(curve, [[400.0, 500.0, 700.0], vals])
+            r = subprocess.run([sys.executable, PLOT, "sweep", results], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            check_image(self, os.path.join(d, "plots", "power_cap.svg"))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -157,14 +157,67 @@ TEST_CASE("faults: bad faults exit 2 with their position", "[faults][cli]") {
   }
 }
 
+// Llama 3.1 8B: 8,030,261,248 parameters (Meta's model card: 8.03B); a checkpoint is each
+// one's bf16 weight, fp32 master weight and two fp32 Adam moments, 2 + 4 + 4 + 4 = 14 B
+// (docs/faults.md "Training"), written at train-8b.yaml's aggregate 100 GB/s.
+constexpr double kCheckpointWrite = 8030261248.0 * 14 / 100e9;
+
+double work_step(const nlohmann::json& t) {  // the mean step less its checkpoint writes
+  return t["step_time_s"].get<double>() * (1 - t["time"]["checkpoint"].get<double>());
+}
+
+TEST_CASE("faults: each step crossing the checkpoint interval pays the write", "[faults][cli][training]") {
+  const std::string topo = "topologies/dgx-h100.yaml", w = "test/data/faults/train-8b.yaml";
+  // An interval longer than the run: no step crosses it, no write.
+  Run none = run_case(topo, w, "--set workload.checkpoint.interval=1h");
+  REQUIRE(none.rc == 0);
+  const auto& tn = none.summary["training"];
+  CHECK(tn["time"]["checkpoint"].get<double>() == 0);
+  const double step = tn["step_time_s"].get<double>();
+  // Energy per token (issue 13 item 1): the run's energy over its 3 x 8 x 2048 tokens, at
+  // least the 8 H100s' idle power (105 W each, catalog) over the run.
+  const double tokens = 3.0 * 8 * 2048, T = none.summary["sim_time_s"].get<double>();
+  CHECK(tn["j_per_token"].get<double>() == Approx(none.summary["energy_j"].get<double>() / tokens).epsilon(1e-9));
+  CHECK(tn["j_per_token"].get<double>() >= 8 * 105.0 * T / tokens);
+  // 1 ms: every step end crosses a multiple, so each of the three steps pays one write.
+  Run r = run_case(topo, w, "--timeline");
+  INFO(r.log);
+  REQUIRE(r.rc == 0);
+  const auto& t = r.summary["training"];
+  CHECK(t["step_time_s"].get<double>() == Approx(step + kCheckpointWrite).epsilon(0.01));
+  CHECK(t["time"]["checkpoint"].get<double>() == Approx(kCheckpointWrite / (step + kCheckpointWrite)).epsilon(0.01));
+  double shares = 0;
+  for (const auto& kv : t["time"].items()) shares += kv.value().get<double>();
+  CHECK(shares == Approx(1).epsilon(1e-9));
+  // ZeRO-1 shards the optimizer states over DP: the shards still add up to 14 B per
+  // parameter, written by all ranks at the same aggregate bandwidth.
+  Run z = run_case(topo, w, "--set workload.parallelism.zero=1");
+  REQUIRE(z.rc == 0);
+  const auto& tz = z.summary["training"];
+  CHECK(tz["time"]["checkpoint"].get<double>() * tz["step_time_s"].get<double>() ==
+        Approx(kCheckpointWrite).epsilon(0.01));
+  // On the timeline: one span per write on the `checkpoint` track, each as long as the write.
+  const auto tl = nlohmann::json::parse(r.timeline);
+  const auto& events = tl.is_array() ? tl : tl["traceEvents"];
+  int spans = 0;
+  for (const auto& e : events) {
+    if (!e.contains("cat") || e["cat"] != "checkpoint" || e["ph"] != "X") continue;
+    ++spans;
+    CHECK(e["dur"].get<double>() * 1e-6 == Approx(kCheckpointWrite).epsilon(1e-6));
+  }
+  CHECK(spans == 3);
+}
+
 TEST_CASE("faults: a device failure stops training; the summary prices it", "[faults][cli][training]") {
   const std::string topo = "topologies/dgx-h100.yaml", w = "test/data/faults/train-8b.yaml";
   Run plain = run_case(topo, w);
   REQUIRE(plain.rc == 0);
+  // Each step is its work S then (the 1 ms interval is crossed by every step end) the
+  // checkpoint write W. Fail gpu3 half-way through the second step's work: one step done,
+  // the checkpoint after it saved at S + W, so the work lost is half a step.
   const double step = plain.summary["training"]["step_time_s"].get<double>();
-  // Fail gpu3 half-way through the second step: one step done, and a checkpoint after it
-  // (the 1 ms interval is crossed by every step end), so the work lost is half a step.
-  const double at = 1.5 * step;
+  const double S = work_step(plain.summary["training"]);
+  const double at = step + 0.5 * S;
   char flag[96];
   std::snprintf(flag, sizeof flag, "--fault device-down:gpu3@%.12gs", at);
   Run r = run_case(topo, w, flag);
@@ -174,7 +227,41 @@ TEST_CASE("faults: a device failure stops training; the summary prices it", "[fa
   CHECK(f["device"] == 3);
   CHECK(f["steps_completed"] == 1);
   CHECK(f["at_s"].get<double>() == Approx(at));
-  CHECK(f["lost_work_s"].get<double>() == Approx(0.5 * step).epsilon(0.15));
+  CHECK(f["last_checkpoint_s"].get<double>() == Approx(S + kCheckpointWrite).epsilon(0.05));
+  CHECK(f["lost_work_s"].get<double>() == Approx(0.5 * S).epsilon(0.15));
   CHECK(f["restart_s"].get<double>() == 600.0);
   CHECK(f["time_lost_s"].get<double>() == Approx(f["lost_work_s"].get<double>() + 600.0));
+}
+
+// Correlated failures (docs/faults.md "Goodput"): a host failure takes its 8 GPUs down at
+// once but interrupts the job once. At one host-failure rate the job sees as many
+// interruptions as at an eighth of it per GPU (one host, 8 GPUs), so the same goodput; 8
+// GPUs failing independently at the host's rate lose as many devices per day but interrupt
+// 8 times as often, so goodput is lower.
+TEST_CASE("faults: a host failure is one interruption for its 8 devices", "[faults][cli][goodput]") {
+  const std::string topo = "topologies/dgx-h100.yaml", w = "test/data/faults/train-8b.yaml";
+  const std::string base =
+      "--set workload.steps=1 --set workload.checkpoint.interval=30min --set workload.goodput.days=54 "
+      "--set workload.goodput.trials=100 ";
+  auto goodput = [&](const std::string& rates) {
+    Run r = run_case(topo, w, base + rates);
+    INFO(r.log);
+    REQUIRE(r.rc == 0);
+    return r.summary["training"]["goodput"];
+  };
+  const double rate = 1e-2;  // per host-hour: 13 interruptions in 54 days
+  const auto host =
+      goodput("--set workload.goodput.failure_rates.gpu=0 --set workload.goodput.failure_rates.host=0.01");
+  const auto gpu8 = goodput("--set workload.goodput.failure_rates.gpu=0.00125");
+  const auto gpu = goodput("--set workload.goodput.failure_rates.gpu=0.01");
+  CHECK(host["failures_per_day"].get<double>() == Approx(rate * 24));
+  CHECK(host["devices_down_per_day"].get<double>() == Approx(8 * rate * 24));
+  // Same interruptions: the same failure draws, the same goodput.
+  CHECK(gpu8["failures_per_day"].get<double>() == Approx(rate * 24));
+  CHECK(gpu8["devices_down_per_day"].get<double>() == Approx(rate * 24));
+  CHECK(gpu8["mean"].get<double>() == Approx(host["mean"].get<double>()).epsilon(1e-12));
+  // Same devices down per day, uncorrelated: 8x the interruptions, less goodput.
+  CHECK(gpu["devices_down_per_day"].get<double>() == Approx(host["devices_down_per_day"].get<double>()));
+  CHECK(gpu["failures_mean"].get<double>() == Approx(8 * host["failures_mean"].get<double>()).epsilon(0.15));
+  CHECK(gpu["mean"].get<double>() < host["mean"].get<double>());
 }

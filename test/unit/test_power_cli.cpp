@@ -6,8 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli_support.h"
 
@@ -177,6 +181,71 @@ TEST_CASE("power: counter tracks in the timeline and the VCD", "[power][cli]") {
   // SystemC turns gpu0.power.power_w into scopes gpu0 > power and the variable power_w.
   CHECK(vcd.find("$scope module power $end") != std::string::npos);
   CHECK(vcd.find(" power_w ") != std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+// A cap at node level (issue 13: "at any level"): each node's 500 W is shared by demand
+// among its own two GPUs. node0.gpu0 runs the GEMM, its neighbour idles (no dynamic demand),
+// so gpu0 may draw 500 - 105 = 395 W: the same run as a 395 W device cap. node1 idles.
+TEST_CASE("power: a node-level total cap is one group per node, shared within it", "[power][cli]") {
+  std::string dir = make_tmpdir("power-node-cap");
+  json n = run_ok(dir + "/n", "test/data/power/two-capped-nodes.yaml", "test/data/power/gemm.yaml");
+  json p = run_ok(dir + "/p", "test/data/power/h100x2.yaml", "test/data/power/gemm.yaml",
+                  "--set topology.power_cap.per_device=395W");
+  const json& groups = n.at("power").at("cap_groups");
+  REQUIRE(groups.size() == 2);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(groups[i].at("name") == "node" + std::to_string(i));
+    CHECK(groups[i].at("devices") == 2);
+    CHECK(double(groups[i].at("total_w")) == 500);
+    CHECK(double(groups[i].at("max_window_avg_w")) <= 500 * (1 + 1e-6));
+  }
+  CHECK(double(groups[1].at("peak_power_w")) == Approx(2 * kIdle));
+  CHECK(double(n.at("microbench")[0].at("time_s")) == Approx(double(p.at("microbench")[0].at("time_s"))).epsilon(1e-6));
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+// Two DGX H100 nodes, gpu0 of node0 running the GEMM: each node's `node_power` track is the
+// sum of its devices, so node1 stays at 8 x 105 W idle, node0 peaks at gpu0's peak plus 7
+// idle GPUs, and node0's samples integrate to its devices' energy. Host power per node,
+// PSU efficiency and PUE come on top, as docs/outputs.md defines them.
+TEST_CASE("power: a power counter track per node, host power, PSU and PUE on top of the devices", "[power][cli]") {
+  std::string dir = make_tmpdir("power-node");
+  json s = run_ok(dir + "/o", "test/data/power/two-nodes-total.yaml", "test/data/power/gemm.yaml",
+                  "--timeline --vcd --set topology.power.host_per_node=1kW --set topology.power.psu_efficiency=0.94 "
+                  "--set topology.power.pue=1.25");
+  const json& pw = s.at("power");
+  const double t = s.at("sim_time_s");
+  CHECK(double(pw.at("host_energy_j")) == Approx(2 * 1000 * t));
+  const double wall = (double(pw.at("devices_energy_j")) + double(pw.at("network_energy_j")) + 2 * 1000 * t) / 0.94;
+  CHECK(double(pw.at("wall_energy_j")) == Approx(wall));
+  CHECK(double(pw.at("facility_energy_j")) == Approx(1.25 * wall));
+  // Without a cap binding, the facility's average stays under the TDPs plus the hosts.
+  CHECK(double(pw.at("facility_avg_power_w")) <= (16 * kTdp + 2 * 1000) / 0.94 * 1.25);
+  const json tl = json::parse(slurp(dir + "/o/timeline.json"));
+  std::map<int, std::string> process;
+  for (const auto& e : tl.at("traceEvents"))
+    if (e.at("ph") == "M" && e.at("name") == "process_name") process[e.at("pid").get<int>()] = e.at("args").at("name");
+  std::map<std::string, std::vector<std::pair<double, double>>> samples;  // node -> (s, W)
+  for (const auto& e : tl.at("traceEvents"))
+    if (e.at("ph") == "C" && e.at("name") == "node_power.power_w")
+      samples[process[e.at("pid").get<int>()]].emplace_back(e.at("ts").get<double>() * 1e-6,
+                                                            e.at("args").at("value").get<double>());
+  REQUIRE(samples.size() == 2);
+  REQUIRE(samples.count("node0") == 1);
+  for (const auto& p : samples["node1"]) CHECK(p.second == Approx(8 * kIdle));
+  const json& devs = s.at("power").at("devices");
+  double peak = 0, energy = 0, node_energy = 0;
+  for (const auto& p : samples["node0"]) peak = std::max(peak, p.second);
+  CHECK(peak == Approx(double(devs[0].at("peak_power_w")) + 7 * kIdle).epsilon(1e-6));
+  for (int d = 0; d < 8; ++d) energy += double(devs[d].at("energy_j"));
+  const auto& n0 = samples["node0"];
+  const double end = s.at("sim_time_s");
+  for (size_t i = 0; i < n0.size(); ++i)
+    node_energy += ((i + 1 < n0.size() ? n0[i + 1].first : end) - n0[i].first) * n0[i].second;
+  CHECK(node_energy == Approx(energy).epsilon(1e-4));
+  const std::string vcd = slurp(dir + "/o/signals.vcd");
+  CHECK(vcd.find("$scope module node_power $end") != std::string::npos);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 

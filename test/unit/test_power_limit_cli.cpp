@@ -203,5 +203,14 @@ TEST_CASE("power limit: link and switch energy follow the bytes each carried", "
   CHECK(double(p.at("wall_energy_j")) ==
         Approx(double(p.at("devices_energy_j")) + double(p.at("network_energy_j")) + double(p.at("host_energy_j"))));
   CHECK(double(p.at("fabric_energy_j").at("nvlink")) == Approx(double(p.at("network_energy_j"))));
+  // The same fabric as InfiniBand: its link energy is NIC energy. Whatever payload share
+  // the library puts on the wire, each wire byte crosses two links (2 x 1.3 pJ/bit) and
+  // one switch (2 pJ/bit), so NICs / switches = 2.6 / 2.
+  json ib = run_ok(dir + "/ib", "test/data/power/h100x2-links.yaml", "test/data/power/allreduce.yaml",
+                   "--set topology.fabrics.0.type=infiniband");
+  const json& q = ib.at("power");
+  CHECK(double(q.at("components_j").at("links")) == 0);
+  CHECK(double(q.at("components_j").at("nics")) > 0);
+  CHECK(double(q.at("components_j").at("nics")) / double(q.at("components_j").at("switches")) == Approx(1.3));
   std::system(("rm -rf '" + dir + "'").c_str());
 }

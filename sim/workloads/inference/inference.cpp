@@ -68,6 +68,7 @@ void InferenceWorkload::start(Simulation& sim) {
   }
   for (int d = 0; d < sim.num_devices(); ++d)  // down from 0 s (a fault before start)
     if (!sim.device(d).up()) health_.device_down(d);
+  check_pools_up("a device down from the start");
   if (!replicas_.empty()) {
     check_kv_holds_a_request(reqs_, replicas_.front()->sched->total_blocks(), cfg_.sched.block_size, cfg_.engines,
                              kv_fit_);

@@ -16,6 +16,8 @@ void InferenceWorkload::hand_off(std::size_t from, std::size_t q) {
   const ModelSpec& m = cfg_.model;
   auto left = std::make_shared<int>(static_cast<int>(cfg_.tp * cfg_.pp));
   ++kv_transfers_;
+  handoffs_[q] = {from, to};
+  const std::int64_t attempt = res_[q].retries;  // a failover since makes this move stale
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) +
                   spec_kv_tok();
@@ -24,8 +26,9 @@ void InferenceWorkload::hand_off(std::size_t from, std::size_t q) {
     kv_transfer_bytes_ += kv_tok * static_cast<double>(reqs_[q].prompt_tokens * cfg_.tp);
     for (std::int64_t t = 0; t < cfg_.tp; ++t) {
       move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
-              kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q] {
-                if (--*left > 0) return;
+              kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q, attempt] {
+                if (--*left > 0 || res_[q].retries != attempt) return;
+                handoffs_.erase(q);
                 defer_handoff(kv_arrived_, to, q);
               });
     }
@@ -47,7 +50,13 @@ void InferenceWorkload::run_handoffs() {
   kv_arrived_.clear();
   std::sort(leaving.begin(), leaving.end());
   std::sort(arrived.begin(), arrived.end());
-  for (const auto& [q, from] : leaving) hand_off(from, q);
+  for (const auto& [q, from] : leaving) {
+    if (health_.up(from)) {
+      hand_off(from, q);
+    } else {
+      retry(q);  // its engine failed in this instant: the KV to send died with it
+    }
+  }
   std::vector<std::size_t> touched;
   for (const auto& [q, to] : arrived) {
     replicas_[to]->sched->enqueue_decode(q, reqs_[q].prompt_tokens, reqs_[q].output_tokens, 1);
@@ -60,7 +69,6 @@ void InferenceWorkload::run_handoffs() {
 
 FaultOutcome InferenceWorkload::fault(Simulation& sim, const Fault& f, bool begins) {
   if (f.kind != "device-down" || f.device < 0) return FaultOutcome::Apply;
-  const double now = to_seconds(sim.now());
   sim.device(f.device).set_up(!begins);
   if (!sim_) return FaultOutcome::Handled;  // at 0 s, before start(), which reads it
   if (!begins) {
@@ -70,18 +78,42 @@ FaultOutcome InferenceWorkload::fault(Simulation& sim, const Fault& f, bool begi
     for (std::size_t q : parked) arrive(q);
     return FaultOutcome::Handled;
   }
-  for (std::size_t r : health_.device_down(f.device)) {
-    if (prefill_split() > 0)
-      throw InfeasibleError(f.text() + ": failover of disaggregated prefill/decode pools is not modelled (docs/faults.md)");
+  const std::vector<std::size_t> failed = health_.device_down(f.device);
+  if (!failed.empty()) check_pools_up(f.text());
+  for (std::size_t r : failed) {
     ++replicas_[r]->epoch;  // a launch waiting for swap copies is void
     replicas_[r]->swapping = false;
-    for (std::size_t q : replicas_[r]->sched->drain()) {
-      ++res_[q].retries;
-      res_[q].retry_lost_s += now - routed_[q];
-      arrive(q);
+    std::vector<std::size_t> lost = replicas_[r]->sched->drain();
+    for (auto it = handoffs_.begin(); it != handoffs_.end();) {  // KV moving out of or into r
+      if (it->second.first != r && it->second.second != r) {
+        ++it;
+        continue;
+      }
+      lost.push_back(it->first);
+      it = handoffs_.erase(it);
     }
+    std::sort(lost.begin(), lost.end());
+    for (std::size_t q : lost) retry(q);
   }
   return FaultOutcome::Handled;
+}
+
+void InferenceWorkload::retry(std::size_t q) {
+  ++res_[q].retries;
+  res_[q].retry_lost_s += to_seconds(sim_->now()) - routed_[q];
+  arrive(q);
+}
+
+void InferenceWorkload::check_pools_up(const std::string& why) const {
+  const std::size_t split = prefill_split(), n = replicas_.size();
+  if (split == 0) return;  // colocated: requests wait for a replica back (arrive parks them)
+  for (const bool prefill : {true, false}) {
+    const std::size_t lo = prefill ? 0 : split, hi = prefill ? split : n;
+    if (health_.any_up(lo, hi)) continue;
+    throw InfeasibleError(why + ": the " + (prefill ? "prefill" : "decode") + " pool has no instance left (all " +
+                          std::to_string((hi - lo) / static_cast<std::size_t>(cfg_.engines)) +
+                          " down); its requests cannot fail over (docs/faults.md \"Serving\")");
+  }
 }
 
 }  // namespace llmsim

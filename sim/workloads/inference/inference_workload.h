@@ -10,6 +10,7 @@
 // inference_offload.cpp (KV offload tiers and swap preemption: copies over the device's links).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -109,7 +110,14 @@ class InferenceWorkload : public Workload, public FaultListener {
   // time its failed attempt took; the device coming back restores the engine.
   // The device pauses (its ops keep their remaining work) but its links stay up, so a TP
   // collective with it waits for it rather than partitioning the fabric.
+  // Disaggregated pools fail over within the pool: a failed prefill engine's requests
+  // (queued, running, or with their KV still moving out) and a failed decode engine's
+  // (queued, running, or with their KV moving in) start over on the engines still up.
   FaultOutcome fault(Simulation& sim, const Fault& f, bool begins) override;
+  // Request q's attempt failed with its engine: counted, then routed again from the start.
+  void retry(std::size_t q);
+  // Disaggregated: InfeasibleError (exit 3) naming the pool when one has no engine up.
+  void check_pools_up(const std::string& why) const;
   void kick(std::size_t r);
 
   // The target's forward: the iteration, or with speculation the verification of the proposals.
@@ -164,6 +172,8 @@ class InferenceWorkload : public Workload, public FaultListener {
   double kv_transfer_bytes_ = 0;  // moved prefill -> decode, over all devices
   // This instant's hand-offs as (request, replica): prefill finished / KV arrived.
   std::vector<std::pair<std::size_t, std::size_t>> prefill_done_, kv_arrived_;
+  // Requests whose KV is moving: request -> (prefill engine, decode engine).
+  std::map<std::size_t, std::pair<std::size_t, std::size_t>> handoffs_;
   bool handoff_pass_armed_ = false;
   std::uint64_t seed_ = 1;
   std::int64_t iterations_ = 0;

@@ -139,14 +139,37 @@ int TrainingExecutor::build_step(std::int64_t step, int barrier) {
   std::vector<int> tails;
   for (std::int64_t s = 0; s < p; ++s) tails.push_back(add_stage_tail(step, s, last[static_cast<std::size_t>(s)]));
   node_what_.push_back("end of step " + std::to_string(step));
-  return graph_.add(
-      [this, step](Done done) {
-        auto& rec = steps_[static_cast<std::size_t>(step)];
-        rec.end = now();
-        if (static_cast<std::size_t>(step) + 1 < steps_.size()) steps_[static_cast<std::size_t>(step) + 1].start = rec.end;
-        done();
-      },
-      tails);
+  return graph_.add([this, step](Done done) { end_step(step, std::move(done)); }, tails);
+}
+
+void TrainingExecutor::set_checkpoint(double interval_s, double write_s) {
+  ck_interval_s_ = interval_s;
+  ck_write_s_ = write_s;
+}
+
+// The run starts from a checkpoint (t = 0); the step whose end crosses a multiple of the
+// interval stops training while the state is written (synchronous checkpointing), and the
+// write is part of that step's time.
+void TrainingExecutor::end_step(std::int64_t step, Done done) {
+  auto finish = [this, step](Done d) {
+    auto& rec = steps_[static_cast<std::size_t>(step)];
+    rec.end = now();
+    if (static_cast<std::size_t>(step) + 1 < steps_.size()) steps_[static_cast<std::size_t>(step) + 1].start = rec.end;
+    d();
+  };
+  const double t = now(), prev = steps_[static_cast<std::size_t>(step)].start;
+  if (!(ck_interval_s_ > 0) || std::floor(t / ck_interval_s_) <= std::floor(prev / ck_interval_s_))
+    return finish(std::move(done));
+  steps_[static_cast<std::size_t>(step)].checkpoint = ck_write_s_;
+  const SimTime begin = sim_.now();
+  sim_.queue().after(to_simtime(ck_write_s_), [this, step, begin, finish, done] {
+    checkpoints_.push_back(now());
+    Recorder& rec = sim_.recorder();
+    if (rec.on())
+      rec.span(rec.track("training", "checkpoint", -1), "checkpoint after step " + std::to_string(step), "checkpoint",
+               begin, sim_.now(), "{}");
+    finish(done);
+  });
 }
 
 int TrainingExecutor::add_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,

@@ -35,6 +35,7 @@ struct StageStepTimes {
 
 struct StepRecord {
   double start = 0, end = 0;
+  double checkpoint = 0;  // seconds writing a checkpoint at the end of this step (in end - start)
   std::vector<StageStepTimes> stages;
 };
 
@@ -61,8 +62,13 @@ struct GatherState {
 class TrainingExecutor {
  public:
   TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, const ChipSpec& chip);
+  // `checkpoint:` (docs/faults.md "Training"): the step whose end crosses a multiple of
+  // `interval_s` then writes for `write_s` before the next step starts. Before start().
+  void set_checkpoint(double interval_s, double write_s);
   void start();
   const std::vector<StepRecord>& steps() const { return steps_; }
+  // When each checkpoint write finished (s): the states a failure restarts from.
+  const std::vector<double>& checkpoints() const { return checkpoints_; }
   std::size_t nodes() const { return graph_.size(); }
   std::size_t nodes_done() const { return graph_.finished_count(); }
   std::vector<std::string> waiting() const;
@@ -104,6 +110,8 @@ class TrainingExecutor {
   void submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label, std::function<void()> then);
   std::vector<int> stage_devices(std::int64_t r, std::int64_t s) const;
   double now() const;
+  // The end of step `step`: a checkpoint write when its end crosses an interval, then done.
+  void end_step(std::int64_t step, Done done);
 
   Simulation& sim_;
   const TrainingConfig& cfg_;
@@ -128,6 +136,8 @@ class TrainingExecutor {
   OpGraph graph_;
   std::vector<std::string> node_what_;
   std::vector<StepRecord> steps_;
+  double ck_interval_s_ = 0, ck_write_s_ = 0;  // 0: no checkpoint writes
+  std::vector<double> checkpoints_;
 };
 
 }  // namespace llmsim

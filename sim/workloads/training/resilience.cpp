@@ -1,7 +1,10 @@
 // `checkpoint:` / `goodput:` of a training workload (resilience.h; docs/faults.md).
 #include "sim/workloads/training/resilience.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
+#include <utility>
 
 #include "sim/core/params.h"
 #include "sim/workloads/training/goodput.h"
@@ -36,6 +39,19 @@ int switch_count(const Topology& topo) {
   int n = 0;
   for (const auto& v : topo.vertices) n += v.kind == VertexInfo::Kind::Switch ? 1 : 0;
   return n;
+}
+
+// Device-switch attachments summed over switches (each device counted once per switch,
+// however many parallel links join them): the devices a failure of every switch in turn
+// takes down with it.
+double switch_attached_devices(const Topology& topo) {
+  std::set<std::pair<int, int>> pairs;  // (switch vertex, device vertex)
+  for (const LinkInfo& l : topo.links) {
+    const bool a_dev = topo.vertices[static_cast<std::size_t>(l.a)].kind == VertexInfo::Kind::Device;
+    const bool b_dev = topo.vertices[static_cast<std::size_t>(l.b)].kind == VertexInfo::Kind::Device;
+    if (a_dev != b_dev) pairs.insert(a_dev ? std::make_pair(l.b, l.a) : std::make_pair(l.a, l.b));
+  }
+  return static_cast<double>(pairs.size());
 }
 
 }  // namespace
@@ -74,20 +90,23 @@ double checkpoint_bytes(const TrainingConfig& c) {
   return bytes;
 }
 
+double checkpoint_write_s(const TrainingConfig& c, const CheckpointConfig& ck) {
+  return ck.write_bandwidth > 0 ? checkpoint_bytes(c) / ck.write_bandwidth : 0.0;
+}
+
 nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, double fail_s,
-                                    const std::vector<double>& step_ends_s) {
-  // The run starts from a checkpoint (t = 0) and saves one after the step that crosses each
-  // multiple of the interval. Without `checkpoint:` nothing is saved, nothing restarts.
+                                    const std::vector<double>& step_ends_s, const std::vector<double>& saved_s) {
+  // The run starts from a checkpoint (t = 0); the executor writes one after each step that
+  // crosses a multiple of the interval (a write the failure interrupted saved nothing).
+  // Without `checkpoint:` nothing is saved, nothing restarts.
   double last = 0;
   std::int64_t done = 0;
-  double prev = 0;
   for (double e : step_ends_s) {
     if (e <= 0 || e > fail_s) break;  // a step the failure stopped has no end
     ++done;
-    if (ck.given && std::floor(e / ck.interval_s) > std::floor(prev / ck.interval_s))
-      last = e;
-    prev = e;
   }
+  for (double t : saved_s)
+    if (t <= fail_s) last = std::max(last, t);
   const double restart = ck.given ? ck.restart_s : 0.0;
   nlohmann::ordered_json j;
   j["device"] = device;
@@ -108,7 +127,7 @@ nlohmann::ordered_json goodput_json(const TrainingConfig& c, const CheckpointCon
   in.step_s = step_s;
   in.horizon_s = g.days * kSecondsPerDay;
   in.interval_s = ck.interval_s;
-  in.checkpoint_s = checkpoint_bytes(c) / ck.write_bandwidth;
+  in.checkpoint_s = checkpoint_write_s(c, ck);
   in.restart_s = ck.restart_s;
   in.failures_per_s = gpus * g.gpu_per_s + links * g.link_per_s + hosts * g.host_per_s + switches * g.switch_per_s;
   in.trials = static_cast<int>(g.trials);
@@ -120,6 +139,11 @@ nlohmann::ordered_json goodput_json(const TrainingConfig& c, const CheckpointCon
   j["trials"] = g.trials;
   j["components"] = {{"gpu", gpus}, {"link", links}, {"host", hosts}, {"switch", switches}};
   j["failures_per_day"] = in.failures_per_s * kSecondsPerDay;
+  // Correlated failures: each failure is one interruption of the job however many devices
+  // it takes down (a host its devices, a switch the devices linked to it, a link none).
+  // Every device sits in one host, so host failures take down gpus x host rate per second.
+  const double devices_per_s = gpus * (g.gpu_per_s + g.host_per_s) + switch_attached_devices(topo) * g.switch_per_s;
+  j["devices_down_per_day"] = devices_per_s * kSecondsPerDay;
   j["mtbf_s"] = mtbf;
   j["step_s"] = step_s;
   j["checkpoint_bytes"] = checkpoint_bytes(c);

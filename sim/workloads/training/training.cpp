@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "models/device.h"
+#include "models/power_governor.h"
 #include "sim/core/error.h"
 #include "sim/engine/faults.h"
 #include "sim/engine/simulation.h"
@@ -73,6 +74,7 @@ class Training : public Workload, public FaultListener {
     const ChipSpec& chip = sim.device(0).chip();
     check_training_fits(cfg_, chip);
     exec_ = std::make_unique<TrainingExecutor>(sim, cfg_, chip);
+    if (checkpoint_.given) exec_->set_checkpoint(checkpoint_.interval_s, checkpoint_write_s(cfg_, checkpoint_));
     exec_->start();
   }
 
@@ -84,6 +86,9 @@ class Training : public Workload, public FaultListener {
     summary["energy_j"] = e;
     summary["avg_power_w"] = t > 0 ? e / t : 0.0;
     summary["training"] = training_json(report_);
+    // Energy per trained token (issue 13): the devices' energy over the completed steps' tokens.
+    summary["training"]["j_per_token"] =
+        joules_per_token(sim, static_cast<double>(report_.steps) * cfg_.tokens_per_step());
     add_resilience(sim, summary["training"]);
   }
 
@@ -101,10 +106,13 @@ class Training : public Workload, public FaultListener {
     if (failed_device_ >= 0) {
       std::vector<double> ends;
       for (const StepRecord& r : exec_->steps()) ends.push_back(r.end);
-      block["failure"] = failure_json(checkpoint_, failed_device_, failed_at_, ends);
+      block["failure"] = failure_json(checkpoint_, failed_device_, failed_at_, ends, exec_->checkpoints());
     }
+    // The goodput model adds the checkpoint writes itself: its step is the training step
+    // without the writes the run simulated.
     if (goodput_.given && report_.step_mean > 0)
-      block["goodput"] = goodput_json(cfg_, checkpoint_, goodput_, sim.topo(), report_.step_mean);
+      block["goodput"] =
+          goodput_json(cfg_, checkpoint_, goodput_, sim.topo(), report_.step_mean * (1 - report_.checkpoint));
   }
 
   void print(Simulation& sim, std::ostream& os) override {

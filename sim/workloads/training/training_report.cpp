@@ -34,7 +34,7 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
     return a.total() < b.total();
   });
   r.peak_flops = dense_16bit_peak(chip);
-  double sum = 0, bubble = 0, compute = 0, comm = 0, opt = 0, idle = 0;
+  double sum = 0, bubble = 0, compute = 0, comm = 0, opt = 0, idle = 0, ck = 0;
   for (const StepRecord& s : steps) {
     const double T = s.end - s.start;
     if (!(s.end > 0) || T <= 0) continue;  // did not finish (a time limit stopped the run)
@@ -42,6 +42,7 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
     r.step_max = std::max(r.step_max, T);
     ++r.steps;
     sum += T;
+    ck += s.checkpoint;  // every device waits for the write: not idle, not bubble
     double pipe_end = s.start;
     for (const auto& st : s.stages) pipe_end = std::max(pipe_end, st.last_pass_end);
     const double span = pipe_end - s.start;
@@ -51,7 +52,7 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
       compute += st.compute / n;
       comm += (st.tp_comm + st.dp_comm) / n;
       opt += st.optimizer / n;
-      idle += std::max(0.0, T - st.compute - st.tp_comm - st.dp_comm - st.optimizer) / n;
+      idle += std::max(0.0, T - s.checkpoint - st.compute - st.tp_comm - st.dp_comm - st.optimizer) / n;
     }
   }
   if (r.steps == 0 || sum <= 0) return r;
@@ -62,6 +63,7 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
   r.exposed_comm = comm / sum;
   r.optimizer = opt / sum;
   r.bubble_time = idle / sum;
+  r.checkpoint = ck / sum;
   r.tokens_per_s = cfg.tokens_per_step() / r.step_mean;
   r.useful_tokens_per_s = r.tokens_per_s * (1 - r.data.padding_waste());
   const double devices = static_cast<double>(cfg.devices());
@@ -94,7 +96,8 @@ nlohmann::ordered_json training_json(const TrainingReport& r) {
   j["time"] = {{"compute", r.compute},
                {"exposed_communication", r.exposed_comm},
                {"bubble", r.bubble_time},
-               {"optimizer", r.optimizer}};
+               {"optimizer", r.optimizer},
+               {"checkpoint", r.checkpoint}};
   if (r.has_data) {
     j["data"] = {{"sequences", r.data.sequences},
                  {"document_pieces", r.data.documents},
@@ -122,6 +125,11 @@ std::string training_paragraph(const TrainingConfig& cfg, const TrainingReport& 
                 r.tokens_per_s, r.tflops_per_device, 100 * r.mfu, 100 * r.hfu, 100 * r.compute, 100 * r.exposed_comm,
                 100 * r.bubble_time, 100 * r.optimizer, r.memory.total() / (1024.0 * 1024 * 1024));
   std::string out = b;
+  if (r.checkpoint > 0) {
+    out.pop_back();  // the line goes on
+    std::snprintf(b, sizeof b, "; %.1f %% writing checkpoints\n", 100 * r.checkpoint);
+    out += b;
+  }
   if (r.has_data) {
     std::snprintf(b, sizeof b,
                   "  data: %.0f sequences, %.0f document pieces (mean %.0f tokens), %s packing: %.1f %% padding, "

@@ -20,7 +20,7 @@ struct TrainingReport {
   double tokens_per_s = 0, mfu = 0, hfu = 0, tflops_per_device = 0, peak_flops = 0;
   double bubble = 0;  // pipeline_bubble_fraction: idle share of the forward/backward span
   // Shares of the mean step, averaged over stages (sum to 1).
-  double compute = 0, exposed_comm = 0, bubble_time = 0, optimizer = 0;
+  double compute = 0, exposed_comm = 0, bubble_time = 0, optimizer = 0, checkpoint = 0;
   StageMemory memory;  // worst stage
   bool has_data = false;  // `data:` given: packing statistics below
   DataStats data;
