@@ -6,6 +6,7 @@
 #include "sim/core/error.h"
 #include "sim/core/yaml_doc.h"
 #include "sim/spec/chip.h"
+#include "sim/workloads/inference/config.h"
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/lowering.h"
 #include "sim/workloads/training/memory.h"
@@ -92,6 +93,10 @@ TEST_CASE("encoder-only keys and shapes are refused with the reason", "[training
   CHECK_THROWS_AS(config("bert-large", "seq_len: 128\nglobal_batch: 8\nmasked_positions: 129\n"), InputError);
   CHECK_THROWS_AS(config("bert-large", "seq_len: 1024\nglobal_batch: 8\n"), InputError);  // 512 positions
   CHECK_THROWS_AS(config("bert-large", "seq_len: 128\nglobal_batch: 8\nparallelism: {cp: 2}\n"), InputError);
+  // Serving decodes autoregressively: an encoder is refused at its model line.
+  Topology none;
+  CHECK_THROWS_WITH(parse_inference(parse_doc("kind: inference\nmodel: bert-large\n", "w.yaml"), none),
+                    Catch::Contains("is an encoder"));
 }
 
 TEST_CASE("BERT-Large on a 4-IPU Bow pipeline fits only with Adam states in Streaming Memory", "[training]") {
