@@ -165,6 +165,19 @@ std::string memory_breakdown(const StageMemory& m) {
          gib(m.comm_buffers) + " = " + gib(m.total());
 }
 
+namespace {
+const MemoryTierSpec* optimizer_tier(const ChipSpec& chip) {
+  return chip.placement.optimizer != chip.placement.weights ? chip.tier(chip.placement.optimizer) : nullptr;
+}
+}  // namespace
+
+double main_tier_bytes(const StageMemory& m, const ChipSpec& chip) {
+  // Poplar reduces the replicated gradient tensors in place (PopART's
+  // ReplicatedAllReduceInplace [GC-BERT]): no Megatron-style bucket buffers on an IPU.
+  const double buckets = chip.family == "ipu" ? m.comm_buffers : 0.0;
+  return m.total() - (optimizer_tier(chip) ? m.optimizer : 0.0) - buckets;
+}
+
 void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
   const auto stages = training_memory(c);
   const StageMemory& worst = *std::max_element(stages.begin(), stages.end(), [](const StageMemory& a, const StageMemory& b) {
@@ -174,12 +187,8 @@ void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
   const double usable = capacity * (1 - c.memory_reserve);
   // A chip that places the optimizer states in another tier (Graphcore's Streaming Memory
   // [GC-PG-hw]) keeps them out of the main tier; that tier must hold them.
-  const MemoryTierSpec* opt_tier =
-      chip.placement.optimizer != chip.placement.weights ? chip.tier(chip.placement.optimizer) : nullptr;
-  // Poplar reduces the replicated gradient tensors in place (PopART's
-  // ReplicatedAllReduceInplace [GC-BERT]): no Megatron-style bucket buffers on an IPU.
-  const double buckets = chip.family == "ipu" ? worst.comm_buffers : 0.0;
-  const double main_bytes = worst.total() - (opt_tier ? worst.optimizer : 0.0) - buckets;
+  const MemoryTierSpec* opt_tier = optimizer_tier(chip);
+  const double main_bytes = main_tier_bytes(worst, chip);
   if (opt_tier && worst.optimizer > opt_tier->capacity * (1 - c.memory_reserve)) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "optimizer states %.1f GiB per device exceed %s's %s tier (%.1f GiB x (1 - %.2g))",
@@ -193,7 +202,7 @@ void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
                 c.memory_reserve, usable / (1024.0 * 1024 * 1024));
   std::string where =
       opt_tier ? " (optimizer states in " + opt_tier->tier + ", the rest in " + chip.main_tier().tier + ")" : "";
-  if (buckets > 0) where += " (gradient buckets not needed: in-place all-reduce)";
+  if (chip.family == "ipu" && worst.comm_buffers > 0) where += " (gradient buckets not needed: in-place all-reduce)";
   throw InfeasibleError("training does not fit: pipeline stage " + std::to_string(worst.stage) + " needs " +
                         memory_breakdown(worst) + " per device" + where + ", but " + chip.name + " has " + cap +
                         " (try zero: 1-3, more pp, tp or cp, recompute: full, or a smaller micro_batch)");
