@@ -60,7 +60,7 @@ TEST_CASE("an encoder's attention FLOPs per token are twice a causal decoder's a
 }
 
 TEST_CASE("packed encoder rows attend within each sequence: L^2 pairs, not the causal half", "[training]") {
-  TrainingConfig enc = config("bert-large", "seq_len: 128\nglobal_batch: 8\n");
+  TrainingConfig enc = config("bert-large", "dtype: fp16\nseq_len: 128\nglobal_batch: 8\n");
   TrainingLowering low(enc, catalog().get("graphcore-bow"));
   const double full = low.attention_cost({128}).forward.flops;
   // Two 64-token sequences packed in one 128 row: 2 x 64^2 of 128^2 pairs = exactly half
