@@ -36,11 +36,12 @@ int cmd_fit_training(const FitArgs& args, std::ostream& out) {
   for (const auto& n : names) {
     const ChipSpec& chip = catalog.get(n, {"--device", 0, 0});
     const double cap = chip.main_tier().capacity, usable = cap * (1 - c.memory_reserve);
+    // What the main tier holds (optimizer states elsewhere on an IPU): check_training_fits' rule.
+    const double need = main_tier_bytes(*worst, chip);
     char line[256];
     std::snprintf(line, sizeof line, "%-28s %8.1f GiB x (1 - %.2g reserve) = %8.1f GiB: %s (worst stage %lld, %.1f GiB)\n",
-                  chip.name.c_str(), cap / gib, c.memory_reserve, usable / gib,
-                  worst->total() <= usable ? "fits" : "does not fit", static_cast<long long>(worst->stage),
-                  worst->total() / gib);
+                  chip.name.c_str(), cap / gib, c.memory_reserve, usable / gib, need <= usable ? "fits" : "does not fit",
+                  static_cast<long long>(worst->stage), need / gib);
     out << line;
   }
   return 0;

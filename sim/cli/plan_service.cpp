@@ -153,6 +153,10 @@ Service load_service(const std::string& path) {
   f.str("description");
   s.model_ref = f.str("model");
   s.model = load_model_ref(s.model_ref, f.pos("model"), doc.dir());
+  if (s.model.encoder)
+    f.fail("model", s.model.name +
+                        " is an encoder (bidirectional, no autoregressive decoding): serving models decoders; train it "
+                        "with kind: training");
   {
     // A path is made absolute so the generated workload finds it from anywhere; a catalog
     // name stays a name (load_model_ref's test).

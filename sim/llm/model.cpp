@@ -45,11 +45,22 @@ std::int64_t shape(Fields& f, const std::string& key, const std::string& alias) 
 double ModelSpec::embedding_params() const {
   double e = static_cast<double>(vocab) * hidden;
   if (learned_positions) e += static_cast<double>(max_context) * hidden;
+  e += static_cast<double>(type_vocab) * hidden;
   return e;
 }
 
 double ModelSpec::lm_head_params() const {
-  return tied_embeddings ? 0.0 : static_cast<double>(vocab) * hidden + (lm_head_bias ? vocab : 0);
+  const double head = tied_embeddings ? 0.0 : static_cast<double>(vocab) * hidden + (lm_head_bias ? vocab : 0);
+  return head + encoder_head_params();
+}
+
+double ModelSpec::encoder_head_params() const {
+  if (!encoder) return 0.0;
+  // HF BertForPreTraining: cls.predictions.transform (dense h x h + bias, LayerNorm) and the
+  // decoder's vocab bias (its matrix is tied to the word embeddings); bert.pooler (dense
+  // h x h + bias) and cls.seq_relationship (h x 2 + 2).
+  const double h = static_cast<double>(hidden);
+  return (h * h + h + 2 * h) + static_cast<double>(vocab) + (h * h + h) + (2 * h + 2);
 }
 
 double ModelSpec::attention_params() const {
@@ -270,6 +281,7 @@ ModelSpec load_model(const Doc& doc, std::ostream* warn) {
   read_mla(f, m);
   read_moe(f, m);
   read_window(f, m, fam);
+  read_encoder(f, m);
   warn_window(f, m, w);
   if (hf_json) {
     warn_unread(f, m, w);

@@ -65,12 +65,18 @@ struct ModelSpec {
   std::int64_t local_layers = 0;
   std::vector<bool> layer_local;       // per layer: attends within the window (empty: none)
   double nominal_params = 0;           // `parameters:` (catalog), 0 when not given
+  // Encoder (BERT, model_type bert): bidirectional self-attention -- every query sees every
+  // key, the full S^2 matrix, not the causal half -- and BERT's pre-training heads (masked-LM
+  // transform + tied decoder with its bias, pooler + next-sentence classifier).
+  bool encoder = false;
+  std::int64_t type_vocab = 0;         // token-type (segment) embeddings, type_vocab_size
 
   bool mla() const { return kv_lora_rank > 0; }
   bool moe() const { return experts > 1; }
   // Parameter counts from the shapes (docs/model-catalog.md "Parameter count").
   double embedding_params() const;   // token (+ position) embeddings
-  double lm_head_params() const;     // 0 when tied
+  double lm_head_params() const;     // 0 when tied (an encoder: its pre-training heads only)
+  double encoder_head_params() const;  // BERT MLM transform + decoder bias, pooler, NSP (0 for decoders)
   double attention_params() const;   // per layer: Q, K, V, O (+ biases)
   double expert_params() const;      // one routed expert (the whole MLP when dense)
   double shared_expert_params() const;  // shared expert(s) + gate (0 without one)

@@ -37,6 +37,10 @@ const ModelFamily kFamilies[] = {
     // Multi-head latent attention and fine-grained MoE (read_mla, read_moe).
     {"deepseek_v2", true, false, false, false, 2, "hidden_act", "silu", false, 0},
     {"deepseek_v3", true, false, false, false, 2, "hidden_act", "silu", false, 0},
+    // BERT: learned positions, biases on every linear, LayerNorm, plain GELU MLP, MLM decoder
+    // tied to the word embeddings (BertConfig; Devlin et al. 2019 [BERT]); post-LN (two
+    // LayerNorms per layer, same count as pre-LN) and bidirectional (read_encoder).
+    {"bert", false, true, true, false, 2, "hidden_act", "gelu", false, 0},
 };
 
 // Fields whose presence (non-null) changes shapes llmsim does not model, and why.
@@ -173,6 +177,14 @@ void read_mla(Fields& f, ModelSpec& m) {
   m.qk_rope_head_dim = f.positive("qk_rope_head_dim");
   m.v_head_dim = f.positive("v_head_dim");
   m.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;  // the query/key width per head
+}
+
+void read_encoder(Fields& f, ModelSpec& m) {
+  if (m.model_type != "bert") return;
+  m.encoder = true;
+  m.type_vocab = f.positive("type_vocab_size", 2);
+  const std::string pos = f.str("position_embedding_type", "absolute");
+  if (pos != "absolute") f.fail("position_embedding_type", "not modelled: '" + pos + "' (only absolute positions)");
 }
 
 void refuse_unmodelled(Fields& f) {

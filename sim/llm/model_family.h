@@ -56,6 +56,10 @@ void read_mla(Fields& f, ModelSpec& m);
 // sliding_window_pattern, layer_types, or Qwen2's use_sliding_window/max_window_layers.
 void read_window(Fields& f, ModelSpec& m, const ModelFamily* fam);
 
+// BERT (model_type bert): an encoder with token-type embeddings (type_vocab_size, default
+// 2) and absolute positions only (position_embedding_type other than "absolute" is refused).
+void read_encoder(Fields& f, ModelSpec& m);
+
 // Throws a positioned InputError at the first field that changes the arithmetic and is
 // not modelled.
 void refuse_unmodelled(Fields& f);

@@ -189,6 +189,10 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   {
     std::string ref = f.str("model");
     c.model = load_model_ref(ref, f.pos("model"), doc.dir());
+    if (c.model.encoder)
+      f.fail("model", c.model.name +
+                          " is an encoder (bidirectional, no autoregressive decoding): serving models decoders; train "
+                          "it with kind: training");
     f.set_resolved("model", absolute_if_path(ref, doc.dir()));
   }
   c.dtype = f.str("dtype");

@@ -18,6 +18,9 @@ void check_cp_ep(Params& p, const TrainingConfig& c) {
     p.fail("cp", "seq_len " + n2s(c.seq_len) + " must split into 2 x cp = " + n2s(2 * x.cp) +
                      " equal chunks (Megatron-LM's load-balanced causal split)");
   }
+  if (x.cp > 1 && m.encoder) {
+    p.fail("cp", "context parallelism splits causal attention; " + m.name + " is a bidirectional encoder (use cp 1)");
+  }
   if (x.ep > 1 && !m.moe()) p.fail("ep", "ep > 1 needs a mixture-of-experts model; " + m.name + " is dense");
   if (x.ep > 1 && m.experts % x.ep != 0) {
     p.fail("ep", "ep " + n2s(x.ep) + " must divide the model's " + n2s(m.experts) + " experts");
@@ -84,6 +87,21 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   p.finish();
 }
 
+// Masked-LM positions of an encoder: BERT masks 15 % of the tokens [BERT]; NVIDIA's
+// pre-training data caps them at max_predictions_per_seq (20 at 128, 80 at 512) and gathers
+// only those rows before the vocabulary projection [NV-BERT].
+void parse_masked_positions(Params& f, TrainingConfig& c) {
+  if (!c.model.encoder) {
+    if (f.has("masked_positions")) f.fail("masked_positions", "only an encoder (model_type bert) has a masked-LM head");
+    return;
+  }
+  c.masked_positions = f.positive("masked_positions", (15 * c.seq_len + 99) / 100);
+  if (c.masked_positions > c.seq_len) {
+    f.fail("masked_positions", "masked_positions " + n2s(c.masked_positions) + " exceeds seq_len " + n2s(c.seq_len));
+  }
+  f.set_resolved("masked_positions", n2s(c.masked_positions));
+}
+
 }  // namespace
 
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
@@ -106,10 +124,16 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   c.global_batch = f.positive("global_batch");
   c.micro_batch = f.positive("micro_batch");
   c.steps = f.positive("steps");
+  parse_masked_positions(f, c);
   if (c.steps > 1000000) f.fail("steps", "at most 1,000,000 steps per run");
   c.fold_data_parallel = f.boolean("fold_data_parallel");
   c.data = parse_training_data(f, doc);
+  c.weight_streaming = f.boolean("weight_streaming");
   parse_parallelism(f, topo, c);
+  if (c.weight_streaming && c.par.tp * c.par.pp * c.par.cp != 1) {
+    f.fail("weight_streaming", "weight streaming runs the whole model on each system: needs tp = pp = cp = 1 (got " +
+                                   n2s(c.par.tp) + ", " + n2s(c.par.pp) + ", " + n2s(c.par.cp) + ")");
+  }
   const std::int64_t per_step = c.micro_batch * c.par.dp;
   if (c.global_batch % per_step != 0) {
     f.fail("global_batch", "global_batch " + n2s(c.global_batch) + " is not a multiple of micro_batch x dp = " +

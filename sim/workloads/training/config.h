@@ -32,6 +32,12 @@ struct TrainingConfig {
   std::int64_t global_batch = 0;      // sequences per step
   std::int64_t micro_batch = 1;       // sequences per micro-batch per data-parallel replica
   std::int64_t steps = 1;
+  // Encoder (BERT) masked-LM: positions per sequence that go through the vocabulary
+  // projection (gathered before the head, as NVIDIA's and Graphcore's BERT do); 0 for decoders.
+  std::int64_t masked_positions = 0;
+  // Cerebras weight streaming: weights stream from MemoryX layer by layer, gradients back,
+  // MemoryX runs the optimizer; the wafer holds activations (weight_streaming.h).
+  bool weight_streaming = false;
   TrainingParallelism par;
   double memory_reserve = 0.1;        // share of device memory kept free (allocator, workspace)
   std::uint64_t seed = 1;

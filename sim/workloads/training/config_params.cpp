@@ -24,6 +24,14 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
     P::req("global_batch", T::Positive, "sequences per optimizer step").from(kDoc),
     P::opt("micro_batch", T::Positive, "1", "sequences per micro-batch on one data-parallel replica").from(kMegatron),
     P::opt("steps", T::Positive, "1", "optimizer steps simulated").from(kDoc),
+    P::derive("masked_positions", T::Positive, "ceil(0.15 x seq_len) for an encoder",
+              "encoder (BERT) masked-LM positions per sequence through the vocabulary projection (NVIDIA's "
+              "max_predictions_per_seq: 20 at seq 128, 80 at 512)")
+        .from("Devlin et al. 2019 [BERT] (15 % masked); [NV-BERT]"),
+    P::opt("weight_streaming", T::Boolean, "false",
+           "Cerebras weight streaming: each layer's weights stream in from MemoryX per pass over the system I/O, "
+           "gradients back, optimizer in MemoryX (needs tp = pp = cp = 1)")
+        .from("[CB-gloss-MemoryX] [CB-gloss-WSC]; docs/training.md"),
     P::opt("parallelism", T::Map, "", "tensor / context / pipeline / data / expert parallelism").nested("workload:training.parallelism").from(kDoc),
     P::opt("data", T::Map, "", "tokenized documents packed into the sequences (default: every sequence one full document)")
         .nested("workload:training.data").from(kDoc),

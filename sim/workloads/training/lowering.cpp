@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sim/workloads/training/memory.h"
+#include "sim/workloads/training/weight_streaming.h"
 
 namespace llmsim {
 namespace {
@@ -51,7 +52,7 @@ Op TrainingLowering::attention_op(std::int64_t batch, std::int64_t len) const {
   a.head_dim = m.head_dim;
   a.q_len = len;
   a.kv_len = len;
-  a.causal = true;
+  a.causal = !m.encoder;  // an encoder's queries see every key: the full S^2 matrix
   return a;
 }
 
@@ -90,7 +91,7 @@ std::vector<Op> TrainingLowering::layer_forward_ops() const {
   std::vector<Op> ops;
   ops.push_back(vec(OpKind::Norm, "attn_norm", Tn, h));
   ops.push_back(gemm("qkv", T, (qh + 2 * kvh) * hd, h));
-  ops.push_back(vec(OpKind::Rotary, "rotary", T, (qh + kvh) * hd));
+  if (!m.encoder) ops.push_back(vec(OpKind::Rotary, "rotary", T, (qh + kvh) * hd));  // BERT: learned positions
   ops.push_back(attention_op(cfg_.micro_batch, cfg_.seq_len));
   ops.push_back(gemm("attn_out", T, h, qh * hd));
   ops.push_back(vec(OpKind::Norm, "mlp_norm", Tn, h));
@@ -161,20 +162,31 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   const std::vector<Op> layer = layer_forward_ops();
   const std::string& rc = cfg_.par.recompute;
   if (rc == "selective") {  // attention core only (Korthikanti et al. 2022 §5)
-    add_forward(std::vector<Op>(layer.begin(), layer.begin() + 3), d(c.layers), c.forward, c.backward, 0);
-    add_forward({layer[3]}, d(c.layers), c.forward, c.backward, 1);
-    add_forward(std::vector<Op>(layer.begin() + 4, layer.end()), d(c.layers), c.forward, c.backward, 0);
+    for (const Op& op : layer)  // in order (an encoder has no rotary op before attention)
+      add_forward({op}, d(c.layers), c.forward, c.backward, op.kind == OpKind::Attention ? 1 : 0);
   } else {
     add_forward(layer, d(c.layers), c.forward, c.backward, rc == "full" ? 1 : 0);
   }
+  const Seconds layers_forward = c.forward.compute, layers_backward = c.backward.compute;
   std::vector<Op> edge;
   if (vstage == 0) edge.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
-  if (vstage == chunks - 1) {
+  if (vstage == 0 && m.encoder) edge.push_back(vec(OpKind::Norm, "embedding_norm", T, m.hidden));  // BERT's post-LN
+  if (vstage == chunks - 1 && m.encoder) {
+    // Masked-LM head on the gathered masked positions only (NVIDIA's and Graphcore's BERT):
+    // transform dense + LayerNorm, tied decoder, cross-entropy. The pooler and the
+    // next-sentence classifier run on one token per sequence: not charged.
+    const std::int64_t Tm = cfg_.micro_batch * cfg_.masked_positions;
+    edge.push_back(gemm("mlm_transform", Tm, m.hidden, m.hidden));
+    edge.push_back(vec(OpKind::Norm, "mlm_norm", Tm, m.hidden));
+    edge.push_back(gemm("mlm_decoder", Tm, m.vocab / tp, m.hidden));
+    edge.push_back(vec(OpKind::Softmax, "cross_entropy", Tm, m.vocab / tp));
+  } else if (vstage == chunks - 1) {
     edge.push_back(vec(OpKind::Norm, "final_norm", T, m.hidden));
     edge.push_back(gemm("lm_head", T, m.vocab / tp, m.hidden));  // vocabulary-parallel head
     edge.push_back(vec(OpKind::Softmax, "cross_entropy", T, m.vocab / tp));
   }
   add_forward(edge, 1, c.forward, c.backward, 0);
+  if (cfg_.weight_streaming) apply_weight_streaming(cfg_, chip_, layers_forward, layers_backward, c);
   add_comm(c);
   // Each TP rank sends its 1/tp slice (Megatron-LM's scatter/gather optimisation,
   // Narayanan et al. SC'21 §4.1; with sequence parallelism the slice is all it holds).
@@ -237,9 +249,11 @@ AttentionCost TrainingLowering::attention_cost(const std::vector<std::int64_t>& 
   auto it = attention_memo_.find(L);
   if (it == attention_memo_.end()) it = attention_memo_.emplace(L, estimate(attention_op(1, L))).first;
   const OpCost& full = it->second;
+  // Causal: L(L+1)/2 pairs per document; an encoder's bidirectional mask: L^2.
+  auto pairs_of = [&](std::int64_t len) { return cfg_.model.encoder ? d(len) * d(len) : d(len) * d(len + 1) / 2; };
   double pairs = 0;
-  for (std::int64_t len : documents) pairs += d(len) * d(len + 1) / 2;
-  const double share = pairs / (d(L) * d(L + 1) / 2);
+  for (std::int64_t len : documents) pairs += pairs_of(len);
+  const double share = pairs / pairs_of(L);
   // Backward: FlashAttention-2's 2.5x, plus one forward when recompute redoes attention.
   const double back = kAttentionBackwardRatio + (cfg_.par.recompute == "none" ? 0.0 : 1.0);
   AttentionCost a;
@@ -253,6 +267,7 @@ AttentionCost TrainingLowering::attention_cost(const std::vector<std::int64_t>& 
 }
 
 OpCost TrainingLowering::optimizer_cost(std::int64_t stage) const {
+  if (cfg_.weight_streaming) return OpCost{};  // MemoryX updates the weights off the wafer
   const double local = training_memory(cfg_)[static_cast<std::size_t>(stage)].sharded_params;
   Op o = vec(OpKind::Elementwise, "adam", 1, std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(local))));
   o.flops_per_element = kAdamFlopsPerParam;

@@ -19,6 +19,8 @@ constexpr double kBucketElements = 40e6, kBucketElementsPerDp = 1e6, kBucketsInF
 constexpr double kZero3GatheredLayers = 2;
 // Cross-entropy on the last stage keeps the logits in fp32 (Korthikanti et al. 2022 §4.3).
 constexpr double kLogitBytes = 4;
+// Weight streaming double-buffers: the layer computing and the next one arriving.
+constexpr double kStreamedLayers = 2;
 
 double d(std::int64_t v) { return static_cast<double>(v); }
 
@@ -32,7 +34,9 @@ double stage_params(const TrainingConfig& c, std::int64_t s) {
   const bool first = s == 0, last = s == c.par.pp - 1;
   const double word_embedding = d(m.vocab) * d(m.hidden);
   if (first) p += m.embedding_params() / tp;
-  if (last) p += (m.tied_embeddings ? (first ? 0.0 : word_embedding) : m.lm_head_params()) / tp;
+  // An encoder's pre-training heads (MLM transform, pooler, NSP) sit beside a tied decoder.
+  if (last)
+    p += (m.tied_embeddings ? (first ? 0.0 : word_embedding) + m.encoder_head_params() : m.lm_head_params()) / tp;
   return p;
 }
 
@@ -121,6 +125,12 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
     r.gradients = sharded(dense, r.expert_params, 2) * kGradientBytes;
     r.sharded_params = sharded(dense, r.expert_params, 1);
     r.optimizer = r.sharded_params * kOptimizerBytes;
+    if (c.weight_streaming) {
+      // Weight streaming: MemoryX holds the weights and optimizer states; the wafer buffers
+      // the layer in use and the next one streaming in, and that layer's gradients.
+      r.weights = r.gradients = kStreamedLayers * layer_params_per_device(c) * kWeightBytes;
+      r.optimizer = 0;
+    }
     r.in_flight = in_flight(c, s);
     const double layers = d(training_stage_layers(c, s));
     r.activations = r.in_flight * layers * layer_activation_bytes(c);
@@ -130,7 +140,9 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
       whole.par.recompute = "none";
       r.activations += layer_activation_bytes(whole);
     }
-    if (s == c.par.pp - 1) r.activations += kLogitBytes * d(c.tokens_per_rank()) * d(c.model.vocab) / d(c.par.tp);
+    // Logits of every token; an encoder's of its masked-LM positions only.
+    const double logit_rows = c.model.encoder ? d(c.micro_batch * c.masked_positions) : d(c.tokens_per_rank());
+    if (s == c.par.pp - 1) r.activations += kLogitBytes * logit_rows * d(c.model.vocab) / d(c.par.tp);
     if (dense_replicas(c) > 1) {
       r.comm_buffers += kBucketsInFlight * std::min(gradient_bucket_elements(c), r.params) * kBucketBytes;
     }
@@ -153,6 +165,19 @@ std::string memory_breakdown(const StageMemory& m) {
          gib(m.comm_buffers) + " = " + gib(m.total());
 }
 
+namespace {
+const MemoryTierSpec* optimizer_tier(const ChipSpec& chip) {
+  return chip.placement.optimizer != chip.placement.weights ? chip.tier(chip.placement.optimizer) : nullptr;
+}
+}  // namespace
+
+double main_tier_bytes(const StageMemory& m, const ChipSpec& chip) {
+  // Poplar reduces the replicated gradient tensors in place (PopART's
+  // ReplicatedAllReduceInplace [GC-BERT]): no Megatron-style bucket buffers on an IPU.
+  const double buckets = chip.family == "ipu" ? m.comm_buffers : 0.0;
+  return m.total() - (optimizer_tier(chip) ? m.optimizer : 0.0) - buckets;
+}
+
 void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
   const auto stages = training_memory(c);
   const StageMemory& worst = *std::max_element(stages.begin(), stages.end(), [](const StageMemory& a, const StageMemory& b) {
@@ -160,12 +185,26 @@ void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
   });
   const double capacity = chip.main_tier().capacity;
   const double usable = capacity * (1 - c.memory_reserve);
-  if (worst.total() <= usable) return;
+  // A chip that places the optimizer states in another tier (Graphcore's Streaming Memory
+  // [GC-PG-hw]) keeps them out of the main tier; that tier must hold them.
+  const MemoryTierSpec* opt_tier = optimizer_tier(chip);
+  const double main_bytes = main_tier_bytes(worst, chip);
+  if (opt_tier && worst.optimizer > opt_tier->capacity * (1 - c.memory_reserve)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "optimizer states %.1f GiB per device exceed %s's %s tier (%.1f GiB x (1 - %.2g))",
+                  worst.optimizer / (1024.0 * 1024 * 1024), chip.name.c_str(), opt_tier->tier.c_str(),
+                  opt_tier->capacity / (1024.0 * 1024 * 1024), c.memory_reserve);
+    throw InfeasibleError("training does not fit: " + std::string(buf));
+  }
+  if (main_bytes <= usable) return;
   char cap[96];
   std::snprintf(cap, sizeof cap, "%.1f GiB x (1 - memory_reserve %.2g) = %.1f GiB", capacity / (1024.0 * 1024 * 1024),
                 c.memory_reserve, usable / (1024.0 * 1024 * 1024));
+  std::string where =
+      opt_tier ? " (optimizer states in " + opt_tier->tier + ", the rest in " + chip.main_tier().tier + ")" : "";
+  if (chip.family == "ipu" && worst.comm_buffers > 0) where += " (gradient buckets not needed: in-place all-reduce)";
   throw InfeasibleError("training does not fit: pipeline stage " + std::to_string(worst.stage) + " needs " +
-                        memory_breakdown(worst) + " per device, but " + chip.name + " has " + cap +
+                        memory_breakdown(worst) + " per device" + where + ", but " + chip.name + " has " + cap +
                         " (try zero: 1-3, more pp, tp or cp, recompute: full, or a smaller micro_batch)");
 }
 

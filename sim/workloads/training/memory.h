@@ -47,6 +47,11 @@ double expert_replicas(const TrainingConfig& c);
 // Elements in one data-parallel gradient bucket (Megatron-LM DDP: max(40M, 1M x dp)).
 double gradient_bucket_elements(const TrainingConfig& c);
 
+// Bytes of `m` the chip's main (weights) tier must hold: all of it, less optimizer states a
+// chip places in another tier (Graphcore's Streaming Memory), less gradient buckets on an
+// IPU (Poplar reduces gradients in place). check_training_fits and `fit --training` share it.
+double main_tier_bytes(const StageMemory& m, const ChipSpec& chip);
+
 // Throws InfeasibleError (exit 3) with the per-category breakdown in GiB when the worst
 // stage exceeds the device's memory less the reserve.
 void check_training_fits(const TrainingConfig& c, const ChipSpec& chip);
