@@ -34,6 +34,8 @@ build_llmsim() {
       *) args+=("$1"); shift ;;
     esac
   done
+  # LLMSIM_PCH=ON|OFF in the environment (.ci/run sets ON) passes through to CMake.
+  [ -n "${LLMSIM_PCH:-}" ] && args+=("-DLLMSIM_PCH=$LLMSIM_PCH")
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${args[@]+"${args[@]}"} >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS" ${targets[@]+"${targets[@]}"}
 }
