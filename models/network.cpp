@@ -28,6 +28,13 @@ Network::Network(const sc_core::sc_module_name& name, ModelContext& sim)
 
 Network::~Network() = default;
 
+void Network::set_collective_library(std::shared_ptr<const CollectiveLibrary> library) {
+  runner_->set_library(std::move(library));
+  link_bw_.clear();  // the ports' payload rate follows the library's link shares
+}
+
+const CollectiveLibrary* Network::collective_library() const { return runner_->library(); }
+
 void Network::build_fabrics(const std::string& prefix) {
   const Topology& topo = sim_.topo();
   std::vector<LinkEnd*> end_of(topo.vertices.size(), nullptr);

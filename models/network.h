@@ -24,6 +24,7 @@ class FlowNet;
 class FabricModule;
 struct ChipSpec;
 class CollectiveRunner;
+struct CollectiveLibrary;
 
 class Network : public sc_core::sc_module {
  public:
@@ -51,6 +52,11 @@ class Network : public sc_core::sc_module {
   void set_link_up(int u, int v, bool up);
 
   FlowNet& flows() { return *flows_; }
+  // The collective library collectives run under: the system default stack's, set at
+  // construction; the run replaces it with the workload's named stack's before the first
+  // collective (cached plans keep the library they were made with). nullptr = none.
+  void set_collective_library(std::shared_ptr<const CollectiveLibrary> library);
+  const CollectiveLibrary* collective_library() const;
   // Builds one top-level FabricModule per fabric (`PREFIX + fabric name`) with its switch
   // and link modules, and binds every link to its endpoints (device ports, switches).
   // Called once, after the devices exist.

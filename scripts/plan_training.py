@@ -16,7 +16,7 @@ import sys
 import plan_search
 from plan_search import sweep
 
-COLUMNS = ["system", "chip", "devices", "dtype", "tp", "pp", "cp", "dp", "ep", "micro_batch", "schedule",
+COLUMNS = ["system", "chip", "devices", "dtype", "tp", "pp", "cp", "dp", "ep", "micro_batch", "global_batch", "schedule",
            "virtual_stages", "zero", "recompute", "memory_gib", "memory_usable_gib", "bound_tokens_per_s",
            "tokens_per_s", "step_time_s", "mfu", "time_to_train_days", "cost", "cost_per_hour", "meets", "best",
            "system_best", "pruned", "why"]
@@ -38,6 +38,8 @@ class TrainingPlanner(plan_search.Planner):
         if c["devices"] != sys_["devices"]:
             sets.append(["topology.count", str(c["devices"])])
         sets += [["workload.dtype", c["dtype"]], ["workload.micro_batch", str(c["micro_batch"])]]
+        if c.get("global_batch", self.svc["global_batch"]) != self.svc["global_batch"]:  # search.global_batch
+            sets.append(["workload.global_batch", str(c["global_batch"])])
         sets += [[f"workload.parallelism.{k}", str(c[k])] for k in PAR_KEYS]
         sets.append(["workload.parallelism.sequence_parallel", "true" if c["tp"] > 1 else "false"])
         pid = sweep.point_id(sys_["topology"], self.workload, sets, [])
@@ -155,7 +157,8 @@ class TrainingPlanner(plan_search.Planner):
 def main(outdir, jobs, slurm, llmsim):
     p = TrainingPlanner(outdir, jobs, slurm, llmsim)
     rows = p.write(p.search())
-    print(f"plan: {len(p.all_points)} runs; wrote {p.outdir}/plan.csv, {p.outdir}/plan.md", file=sys.stderr)
+    plots = plan_search.plan_report.plots(p.outdir)  # scripts/plot plan: the cost vs time-to-train frontier
+    print(f"plan: {len(p.all_points)} runs; wrote {p.outdir}/plan.csv, {p.outdir}/plan.md{plots}", file=sys.stderr)
     best = [r for r in rows if r.get("best") == "1"]
     if best:
         b = best[0]

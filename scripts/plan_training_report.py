@@ -5,7 +5,9 @@ def config_text(r):
     sched = r["schedule"] + (f" v {r['virtual_stages']}" if str(r.get("virtual_stages")) not in ("", "1") else "")
     return (f"{r['devices']} devices: tp {r['tp']} x pp {r['pp']} x cp {r['cp']} x dp {r['dp']}"
             + (f" (ep {r['ep']})" if str(r["ep"]) != "1" else "")
-            + f", {r['dtype']}, micro-batch {r['micro_batch']}, {sched}, ZeRO {r['zero']}, recompute {r['recompute']}")
+            + f", {r['dtype']}, micro-batch {r['micro_batch']}"
+            + (f", global batch {r['global_batch']}" if r.get("global_batch") not in (None, "") else "")
+            + f", {sched}, ZeRO {r['zero']}, recompute {r['recompute']}")
 
 
 def frontier(rows):

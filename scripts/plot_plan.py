@@ -1,11 +1,63 @@
-"""The figures of an `llmsim plan` folder (scripts/plot plan DIR; docs/plan.md)."""
+"""The figures of an `llmsim plan` folder (scripts/plot plan DIR; docs/plan.md): a serving
+plan's cost vs capacity frontier and latency vs load, a training plan's cost vs
+time-to-train frontier."""
 import csv
 import json
 import os
 
 import matplotlib.pyplot as plt
 
-FILES = ["plan_frontier", "plan_latency_load"]
+FILES = ["plan_frontier", "plan_latency_load"]  # serving plans
+TRAINING_FILES = ["plan_frontier"]  # training plans: cost vs time-to-train
+
+
+def is_training(d):
+    """A training plan's folder: plan_space.json says `"mode": "training"`."""
+    try:
+        with open(os.path.join(d, "plan_space.json")) as f:
+            return json.load(f).get("mode") == "training"
+    except (OSError, ValueError):
+        return False
+
+
+def pareto_time_cost(pts):
+    """(days, cost) points no faster point is as cheap as: sorted by time, cost falling."""
+    front, cheapest = [], float("inf")
+    for x, y in sorted(pts):
+        if y < cheapest:
+            front.append((x, y))
+            cheapest = y
+    return front
+
+
+def fig_training_frontier(rows, deadline_days=None, budget=None, currency=""):
+    """Cost vs time-to-train, one colour per system with its Pareto frontier (lower left is
+    better); the system's best circled; the deadline and budget drawn when given."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    pts = [r for r in rows if r.get("time_to_train_days") and r.get("cost")]
+    for name in sorted({r["system"] for r in pts}):
+        mine = [(float(r["time_to_train_days"]), float(r["cost"])) for r in pts if r["system"] == name]
+        dots = ax.scatter([x for x, _ in mine], [y for _, y in mine], s=14, label=name)
+        front = pareto_time_cost(mine)
+        ax.plot([x for x, _ in front], [y for _, y in front], "-", color=dots.get_facecolor()[0], lw=1,
+                label=f"{name} frontier")
+        for r in pts:
+            if r["system"] == name and r.get("system_best") == "1":
+                ax.scatter([float(r["time_to_train_days"])], [float(r["cost"])], s=90, facecolors="none",
+                           edgecolors="black")
+    if deadline_days:
+        ax.axvline(deadline_days, color="grey", ls="--", lw=1, label="deadline")
+    if budget:
+        ax.axhline(budget, color="grey", ls=":", lw=1, label="budget")
+    if not pts:
+        ax.text(0.5, 0.5, "no configuration simulated", ha="center", transform=ax.transAxes)
+    ax.set_xlabel("time to train (days)")
+    ax.set_ylabel(f"cost ({currency})" if currency else "cost")
+    ax.set_title("Cost vs time-to-train per system (circled: the system's best)")
+    if pts:
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
 
 
 def read_rows(d):
@@ -79,4 +131,12 @@ def fig_latency_load(d, rows):
 
 def plot(d, out, save):
     rows = read_rows(d)
+    if is_training(d):
+        with open(os.path.join(d, "plan_space.json")) as f:
+            space = json.load(f)
+        svc = space.get("service", {})
+        deadline = svc.get("deadline_s")
+        fig = fig_training_frontier(rows, deadline / 86400 if deadline else None, svc.get("budget"),
+                                    space.get("prices", {}).get("currency", ""))
+        return save(fig, out, "plan_frontier")
     return save(fig_frontier(rows), out, "plan_frontier") + save(fig_latency_load(d, rows), out, "plan_latency_load")

@@ -2,11 +2,14 @@
 // same declarations the loaders read with (sim/core/params.h), so the list cannot drift.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "sim/cli/commands.h"
 #include "sim/cli/text_table.h"
 #include "sim/core/params.h"
+#include "sim/net/collective_library.h"
 
 namespace llmsim {
 namespace {
@@ -61,6 +64,23 @@ void print_yaml(const std::string& kind, const std::vector<Row>& rows, std::ostr
   out << em.c_str() << "\n";
 }
 
+// `describe collectives` also lists the shipped libraries' figures with their sources, so a
+// figure one library borrows from another reads "inherited from ..." where users look.
+void print_shipped_libraries(std::ostream& out) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(default_collective_dir(), ec))
+    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  out << "\nshipped libraries (" << default_collective_dir() << ")\n";
+  TextTable t({"LIBRARY", "FIGURE", "SOURCE"});
+  for (const auto& f : files) {
+    LibraryPtr lib = load_collective_library_file(f);
+    for (const auto& kv : lib->sources) t.add({lib->name, kv.first, kv.second});
+  }
+  t.print(out);
+}
+
 }  // namespace
 
 int cmd_describe(const DescribeArgs& args, std::ostream& out) {
@@ -89,6 +109,7 @@ int cmd_describe(const DescribeArgs& args, std::ostream& out) {
       TextTable t({"FIELD", "TYPE", "UNIT", "DEFAULT", "DOC", "SOURCE"});
       for (const Row& r : rows) t.add({r.field, r.type, r.unit, r.def, r.doc, r.source});
       t.print(out);
+      if (selected[i] == "collectives") print_shipped_libraries(out);
     }
   }
   return 0;

@@ -149,6 +149,9 @@ LLMSIM_DECLARE_PARAMS(
          P::opt("recompute", T::List, "[none, selective, full]", "activation recomputation policies tried").from(kDoc),
          P::opt("devices", T::List, "the whole system", "device counts tried (systems with a top-level count:)")
              .from(kDoc),
+         P::opt("global_batch", T::List, "[training.global_batch]",
+                "global batch sizes (sequences per optimizer step) tried; tokens to train stay fixed")
+             .from(kDoc),
          P::opt("steps", T::Positive, "1", "optimizer steps simulated per configuration").from(kDoc),
      }});
 

@@ -1,10 +1,11 @@
 // `llmsim plan` with a training service (issue 15 item 2). Enumerates, per system,
-// devices x dtype x tp x pp x cp x ep x micro-batch x schedule x ZeRO x recompute; every
-// point is first parsed as the `kind: training` workload it would run (what the workload
-// refuses is not a configuration), then pruned without simulating: memory fit with the
-// `fit --training` arithmetic (sim/workloads/training/memory.h), then the 6ND / peak
-// throughput bound against the deadline or budget. scripts/plan_training.py simulates the
-// survivors through the sweep runner and writes plan.csv / plan.md (docs/plan.md).
+// devices x dtype x tp x pp x cp x ep x micro-batch x global batch x schedule x ZeRO x
+// recompute; every point is first parsed as the `kind: training` workload it would run
+// (what the workload refuses is not a configuration), then pruned without simulating:
+// memory fit with the `fit --training` arithmetic (sim/workloads/training/memory.h), then
+// the 6ND / peak throughput bound against the deadline or budget. scripts/plan_training.py
+// simulates the survivors through the sweep runner and writes plan.csv / plan.md
+// (docs/plan.md).
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -44,6 +45,7 @@ double flops_per_token(const ModelSpec& m, const std::string& recompute) {
 struct Point {
   std::int64_t devices, tp, pp, cp, ep, micro_batch, zero;
   std::string dtype, schedule, recompute;
+  std::int64_t global_batch = 0;  // sequences per step; 0 = the service's
 };
 
 // The `kind: training` document of one point (what the runs get through --set).
@@ -56,16 +58,16 @@ std::string point_workload(const TrainingService& s, const Point& p) {
                 "steps: %lld\nparallelism: {tp: %lld, pp: %lld, dp: %lld, cp: %lld, ep: %lld, sequence_parallel: %s, "
                 "schedule: %s, virtual_stages: %lld, zero: %lld, recompute: %s}\n",
                 s.model_ref.c_str(), p.dtype.c_str(), static_cast<long long>(s.seq_len),
-                static_cast<long long>(s.global_batch), static_cast<long long>(p.micro_batch),
-                static_cast<long long>(s.search.steps), static_cast<long long>(p.tp), static_cast<long long>(p.pp),
-                static_cast<long long>(dp), static_cast<long long>(p.cp), static_cast<long long>(p.ep),
-                p.tp > 1 ? "true" : "false", p.schedule.c_str(),
-                static_cast<long long>(interleaved ? s.search.virtual_stages : 1), static_cast<long long>(p.zero),
-                p.recompute.c_str());
+                static_cast<long long>(p.global_batch > 0 ? p.global_batch : s.global_batch),
+                static_cast<long long>(p.micro_batch), static_cast<long long>(s.search.steps),
+                static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(dp),
+                static_cast<long long>(p.cp), static_cast<long long>(p.ep), p.tp > 1 ? "true" : "false",
+                p.schedule.c_str(), static_cast<long long>(interleaved ? s.search.virtual_stages : 1),
+                static_cast<long long>(p.zero), p.recompute.c_str());
   return text;
 }
 
-Json point_json(const PlanSystem& sys, const Point& p) {
+Json point_json(const TrainingService& s, const PlanSystem& sys, const Point& p) {
   return Json{{"system", sys.name},
               {"devices", p.devices},
               {"dtype", p.dtype},
@@ -75,6 +77,7 @@ Json point_json(const PlanSystem& sys, const Point& p) {
               {"dp", p.devices / (p.tp * p.cp * p.pp)},
               {"ep", p.ep},
               {"micro_batch", p.micro_batch},
+              {"global_batch", p.global_batch > 0 ? p.global_batch : s.global_batch},
               {"schedule", p.schedule},
               {"zero", p.zero},
               {"recompute", p.recompute},
@@ -129,14 +132,14 @@ void enumerate_system(const TrainingService& s, const PlanSystem& sys, const Chi
     for (const auto& dtype : s.dtypes) {
       Point base{n, 1, 1, 1, 1, 1, 0, dtype, "", ""};
       if (n > sys.devices || (n < sys.devices && !sys.resizable)) {
-        Json c = point_json(sys, base);
+        Json c = point_json(s, sys, base);
         c["pruned"] = "devices: " + std::to_string(n) + (n > sys.devices ? " > the system's " : " of the system's ") +
                       std::to_string(sys.devices) + (n > sys.devices ? "" : " (its fabric is run whole)");
         out.push_back(c);
         continue;
       }
       if (!chip.compute.supports(dtype)) {
-        Json c = point_json(sys, base);
+        Json c = point_json(s, sys, base);
         c["pruned"] = "dtype: " + chip.name + " does not run " + dtype;
         out.push_back(c);
         continue;
@@ -147,14 +150,16 @@ void enumerate_system(const TrainingService& s, const PlanSystem& sys, const Chi
             if (n % (tp * pp * cp) != 0) continue;  // dp = devices / (tp x cp x pp) must be whole
             for (std::int64_t ep : g.ep)
               for (std::int64_t mb : g.micro_batch)
-                for (const auto& sched : g.schedule)
-                  for (std::int64_t zero : g.zero)
-                    for (const auto& rc : g.recompute) {
-                      Point p{n, tp, pp, cp, ep, mb, zero, dtype, sched, rc};
-                      Json c = point_json(sys, p);
-                      judge_point(s, sys, chip, p, c);
-                      out.push_back(c);
-                    }
+                for (std::int64_t gb :
+                     g.global_batch.empty() ? std::vector<std::int64_t>{s.global_batch} : g.global_batch)
+                  for (const auto& sched : g.schedule)
+                    for (std::int64_t zero : g.zero)
+                      for (const auto& rc : g.recompute) {
+                        Point p{n, tp, pp, cp, ep, mb, zero, dtype, sched, rc, gb};
+                        Json c = point_json(s, sys, p);
+                        judge_point(s, sys, chip, p, c);
+                        out.push_back(c);
+                      }
           }
     }
   }

@@ -16,9 +16,9 @@
 namespace llmsim {
 
 // What the training search varies; empty tp / pp = powers of two up to the devices,
-// empty devices = each system whole.
+// empty devices = each system whole, empty global_batch = the service's.
 struct TrainingSearch {
-  std::vector<std::int64_t> tp, pp, cp{1}, ep{1}, micro_batch{1}, zero{1}, devices;
+  std::vector<std::int64_t> tp, pp, cp{1}, ep{1}, micro_batch{1}, zero{1}, devices, global_batch;
   std::vector<std::string> schedule{"1f1b"}, recompute{"none", "selective", "full"};
   std::int64_t virtual_stages = 2;  // model chunks per device when the schedule is interleaved-1f1b
   std::int64_t steps = 1;           // optimizer steps simulated per point

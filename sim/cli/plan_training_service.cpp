@@ -91,6 +91,7 @@ TrainingSearch parse_training_search(Params s) {
   if (s.has("micro_batch")) g.micro_batch = whole_list(s, "micro_batch", 1, 1 << 20);
   if (s.has("zero")) g.zero = whole_list(s, "zero", 0, 3);
   if (s.has("devices")) g.devices = whole_list(s, "devices", 1, 1 << 24);
+  if (s.has("global_batch")) g.global_batch = whole_list(s, "global_batch", 1, 1 << 30);
   if (s.has("schedule")) g.schedule = choice_list(s, "schedule", {"gpipe", "1f1b", "interleaved-1f1b"});
   if (s.has("recompute")) g.recompute = choice_list(s, "recompute", {"none", "selective", "full"});
   g.virtual_stages = s.positive("virtual_stages");

@@ -8,18 +8,21 @@
 #include <sstream>
 
 #include "models/device.h"
+#include "models/network.h"
 #include "models/power_governor.h"
 #include "models/sc_kernel.h"
 #include "sim/engine/faults.h"
 #include "sim/engine/power_report.h"
 #include "sim/engine/resolved_config.h"
+#include "sim/engine/resource_guard.h"
 #include "sim/engine/run.h"
 #include "sim/engine/simulation.h"
-#include "sim/engine/resource_guard.h"
+#include "sim/engine/sinks.h"
 #include "sim/engine/workload.h"
+#include "sim/net/collective_library.h"
 #include "sim/output/atomic_file.h"
 #include "sim/output/progress.h"
-#include "sim/engine/sinks.h"
+#include "sim/software/stack.h"
 
 namespace llmsim {
 namespace {
@@ -57,6 +60,18 @@ static Json fitted_summary(const Topology& topo) {
                        {"reduction_startup_s", f.reduction_startup}, {"source", f.reduction_source}};
   }
   return Json{{"chips", chips}, {"fabrics", fabrics}};
+}
+
+// The collective library the run's collectives ran under (the workload's named stack's,
+// else the system default's) and every figure it borrows from another library (a source
+// "inherited from ..."), so a borrowed figure is visible beside the results.
+static Json collective_library_summary(const CollectiveLibrary* lib) {
+  if (!lib) return nullptr;
+  Json protocols = Json::array(), inherited = Json::object();
+  for (const auto& p : lib->protocols) protocols.push_back(p.name);
+  for (const auto& kv : lib->sources)
+    if (kv.second.rfind("inherited from", 0) == 0) inherited[kv.first] = kv.second;
+  return Json{{"name", lib->name}, {"channels", lib->channels}, {"protocols", protocols}, {"inherited", inherited}};
 }
 
 namespace {
@@ -120,6 +135,10 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   Simulation& sim = *sim_owner;
   attach_sinks(sim);
   sim.elaborate();
+  // The workload's named stack brings its own collective library (the default stack's
+  // otherwise, set at elaboration); a stack naming none keeps the default's.
+  if (const SoftwareStack* sw = workload->software(); sw && !sw->collective_library.empty())
+    sim.network().set_collective_library(stack_collective_library(*sw));
   register_standard_stats(sim);
   auto* listener = dynamic_cast<FaultListener*>(workload.get());
   schedule_faults(sim, faults, [&sim, listener](const Fault& f, bool begins) {
@@ -193,6 +212,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   summary["power"] = power_summary(sim);
   summary["stats"] = sim.stats().summary(opt.stats_full);
   summary["fitted"] = fitted_summary(topo);
+  summary["collective_library"] = collective_library_summary(sim.network().collective_library());
 
   made.keep = true;
   // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.

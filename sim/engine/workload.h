@@ -17,6 +17,7 @@
 namespace llmsim {
 
 class Simulation;
+struct SoftwareStack;
 using Json = nlohmann::ordered_json;
 
 class Workload {
@@ -45,6 +46,9 @@ class Workload {
   }
   // How far the run is (called about once a second while a progress line is shown).
   virtual WorkProgress progress(Simulation& sim) { (void)sim; return {}; }
+  // After load: the software stack the workload names (its collective library replaces
+  // the system default's, docs/models.md "Collective libraries"); nullptr = none named.
+  virtual const SoftwareStack* software() const { return nullptr; }
   // After load, for `llmsim check`: what the document resolves to (training: the rank map).
   virtual void describe(std::ostream& os) const { (void)os; }
   // One line per result for the terminal (nccl-tests style tables, human summary).

@@ -23,15 +23,19 @@ bool file_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// Every figure needs a source: a bracketed source key, "CALIBRATION Cn ..." or "estimate: why".
+// Every figure needs a source: a bracketed source key, "CALIBRATION Cn ...", "estimate: why"
+// or "inherited from LIBRARY: ..." (a figure borrowed from another library, said where
+// users see it: `llmsim describe collectives`, summary.json's collective_library).
 void check_source(Params& f, const CollectiveLibrary& lib, const std::string& figure) {
   auto it = lib.sources.find(figure);
   if (it == lib.sources.end())
     f.fail("sources",
            "figure '" + figure + "' has no source (add `" + figure + ": \"[KEY] ...\"` or \"estimate: why\")");
   const std::string& s = it->second;
-  if (!(s.rfind("[", 0) == 0 || s.rfind("estimate:", 0) == 0 || s.rfind("CALIBRATION", 0) == 0))
-    f.fail("sources", "source of '" + figure + "' must start with a [SOURCE-KEY], 'CALIBRATION' or 'estimate:'");
+  if (!(s.rfind("[", 0) == 0 || s.rfind("estimate:", 0) == 0 || s.rfind("CALIBRATION", 0) == 0 ||
+        s.rfind("inherited from ", 0) == 0))
+    f.fail("sources", "source of '" + figure +
+                          "' must start with a [SOURCE-KEY], 'CALIBRATION', 'estimate:' or 'inherited from LIBRARY:'");
 }
 
 CollectiveProtocol parse_protocol(Params& p) {
@@ -155,12 +159,7 @@ LibraryPtr load_collective_library(const std::string& name) {
   return file_exists(path) ? load_collective_library_file(path) : nullptr;
 }
 
-LibraryPtr default_collective_library(const Topology& topo) {
-  if (topo.device_chip.empty() || !topo.device_chip.front()) return nullptr;
-  const ChipSpec& chip = *topo.device_chip.front();
-  const std::string stack = default_software_for(chip.name, chip.family);
-  if (stack.empty()) return nullptr;
-  const SoftwareStack sw = load_software_file(stack, {});
+LibraryPtr stack_collective_library(const SoftwareStack& sw) {
   LibraryPtr lib = load_collective_library(sw.collective_library);
   if (!lib || (sw.channels <= 0 && sw.protocols.empty())) return lib;
   // The stack's own channel count and protocol set (topologies/software/*.yaml) narrow it.
@@ -172,10 +171,18 @@ LibraryPtr default_collective_library(const Topology& topo) {
       if (std::find(sw.protocols.begin(), sw.protocols.end(), p.name) != sw.protocols.end()) keep.push_back(p);
     if (keep.empty())
       throw InputError({},
-                       "software stack '" + stack + "' names no protocol of collective library '" + lib->name + "'");
+                       "software stack '" + sw.name + "' names no protocol of collective library '" + lib->name + "'");
     narrowed->protocols = std::move(keep);
   }
   return narrowed;
+}
+
+LibraryPtr default_collective_library(const Topology& topo) {
+  if (topo.device_chip.empty() || !topo.device_chip.front()) return nullptr;
+  const ChipSpec& chip = *topo.device_chip.front();
+  const std::string stack = default_software_for(chip.name, chip.family);
+  if (stack.empty()) return nullptr;
+  return stack_collective_library(load_software_file(stack, {}));
 }
 
 int channels_used(const CollectiveLibrary& lib, const CollectiveProtocol& p, Bytes bytes) {

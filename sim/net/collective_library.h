@@ -17,6 +17,7 @@ namespace llmsim {
 class Topology;
 struct Plan;
 struct CollectiveRequest;
+struct SoftwareStack;
 
 // Which of NCCL's three hardware latency classes a link belongs to (tuning.cc hwLat).
 enum class LinkLatencyClass { NvLink, Pci, Net };
@@ -56,6 +57,10 @@ std::string default_collective_dir();
 // DIR/NAME.yaml; nullptr when no such file (the library is then not modelled: ideal links).
 LibraryPtr load_collective_library(const std::string& name);
 LibraryPtr load_collective_library_file(const std::string& path);
+// The library a software stack names (collective.library), its channel count and protocol
+// list replaced and narrowed by the stack's; nullptr when the stack names none or no file
+// models it. InputError when the stack keeps none of the library's protocols.
+LibraryPtr stack_collective_library(const SoftwareStack& sw);
 // The library of the stack the topology's first chip runs by default (software defaults).
 LibraryPtr default_collective_library(const Topology& topo);
 

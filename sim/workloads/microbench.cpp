@@ -13,9 +13,10 @@
 #include "models/network.h"
 #include "sim/engine/op_graph.h"
 #include "sim/engine/simulation.h"
+#include "sim/engine/state_events.h"
 #include "sim/engine/workload.h"
 #include "sim/ops/op.h"
-#include "sim/engine/state_events.h"
+#include "sim/software/stack.h"
 
 namespace llmsim {
 
@@ -35,6 +36,9 @@ class Microbench : public Workload {
     root.str("kind");
     root.str("description");
     std::int64_t repeat = root.positive("repeat");
+    // A named stack brings its collective library (run.cpp installs it); "" = the default.
+    const std::string stack = root.str("software");
+    if (!stack.empty()) software_ = load_software_file(stack, root.pos("software"));
     YAML::Node ops = root.get("ops");
     std::string file = root.file_for("ops");
     if (!ops.IsSequence() || ops.size() == 0) root.fail("ops", "must be a non-empty list of operators");
@@ -109,6 +113,7 @@ class Microbench : public Workload {
   }
 
   YAML::Node resolved() const override { return resolved_; }
+  const SoftwareStack* software() const override { return software_.name.empty() ? nullptr : &software_; }
 
   void start(Simulation& sim) override {
     sim_ = &sim;
@@ -357,6 +362,7 @@ class Microbench : public Workload {
   std::vector<MbOp> ops_;
   std::vector<TimedEvent> events_;
   YAML::Node resolved_;  // the document as loaded (config.resolved.yaml)
+  SoftwareStack software_;            // `software:`, when named: its collective library
   std::vector<int> last_of_written_;  // per entry of `ops:` as written: its last index in ops_
   std::vector<std::string> labels_;   // per entry of `ops:` as written
   std::vector<P2p> arrived_;          // sent messages not yet received, in arrival order

@@ -54,6 +54,8 @@ LLMSIM_DECLARE_PARAMS(mb_root, {kKind, "workload:microbench", "Single operators,
     P::opt("description", T::String, "", "free text").from(kDoc),
     P::opt("repeat", T::Positive, "1", "default repeat of every op").from(kDoc),
     P::req("ops", T::List, "operators, run in order unless `after` says otherwise (one table per op below)").from(kDoc),
+    P::opt("software", T::String, "", "software stack whose collective library the collectives run under "
+                                      "(\"\" = the system's default stack)").from(kDoc),
     P::opt("events", T::List, "", "state changes at given times: {at, link, state | bandwidth} or "
                                   "{at, device, clock} (copied as given)").from(kDoc),
 }});

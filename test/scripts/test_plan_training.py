@@ -148,6 +148,63 @@ class Prices(Case):
         self.assertFalse(os.path.exists(os.path.join(out, "runs", "points")))
 
 
+class Search(Case):
+    """`search.devices` and `search.global_batch`: each point is the plain training run of
+    its device count and global batch (run here on a topology and a workload written by
+    the test), infeasible ones are pruned with the reason."""
+
+    def plain_tokens_per_s(self, topo, global_batch):
+        wl = self.file(f"plain_{os.path.basename(topo)[:-5]}_{global_batch}.yaml",
+                       f"kind: training\nmodel: {self.model}\nseq_len: 1024\nglobal_batch: {global_batch}\n"
+                       "micro_batch: 1\nparallelism: {tp: 1, pp: 1, zero: 1, recompute: none}\n")
+        out = wl[:-5]
+        r = subprocess.run([LLMSIM, "run", "--quiet", "-t", topo, "-w", wl, "-o", out], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            return json.load(f)["training"]["tokens_per_s"]
+
+    def test_devices_are_searched_on_a_resizable_system(self):
+        topo = self.topology("h100x4.yaml", "nvidia-h100-sxm", 4)
+        prices = self.prices("p.yaml", [("nvidia-h100-sxm", 2.0)])
+        svc = self.service("s.yaml", "{devices: [1, 2, 4, 8], tp: [1], pp: [1], recompute: [none], zero: [1]}")
+        rows = self.plan(svc, [topo], os.path.join(self.dir, "plan"), prices)
+        by_n = {int(r["devices"]): r for r in rows}
+        self.assertEqual(sorted(by_n), [1, 2, 4, 8])
+        self.assertTrue(by_n[8]["pruned"].startswith("devices: 8 > the system's 4"), by_n[8])
+        for n in (1, 2, 4):
+            r = by_n[n]
+            self.assertEqual(r["pruned"], "", r)
+            self.assertEqual(int(r["dp"]), n)
+            # the same point as a plain run on an n-device system
+            tps = self.plain_tokens_per_s(self.topology(f"h100x{n}_plain.yaml", "nvidia-h100-sxm", n), 8)
+            self.assertAlmostEqual(float(r["tokens_per_s"]), tps, delta=tps * 1e-5)
+            days = 10e9 / tps / 86400
+            self.assertAlmostEqual(float(r["cost"]), n * 2.0 * days * 24, delta=n * 2.0 * days * 24 * 1e-4)
+        # no deadline: the fastest configuration is best
+        fastest = max((r for r in rows if r.get("tokens_per_s")), key=lambda r: float(r["tokens_per_s"]))
+        self.assertEqual(best(rows)["devices"], fastest["devices"])
+
+    def test_global_batch_is_searched(self):
+        topo = self.topology("h100x4.yaml", "nvidia-h100-sxm", 4)
+        prices = self.prices("p.yaml", [("nvidia-h100-sxm", 2.0)])
+        base = "tp: [1], pp: [1], recompute: [none], zero: [1]"
+        # Without the key every point trains at the service's global batch (8).
+        rows = self.plan(self.service("s0.yaml", "{" + base + "}"), [topo], os.path.join(self.dir, "p0"), prices)
+        self.assertTrue(rows and all(r["global_batch"] == "8" for r in rows), rows)
+        # 6 sequences cannot split over dp 4: the training workload refuses it (pruned, not simulated).
+        svc = self.service("s.yaml", "{" + base + ", global_batch: [8, 32, 6]}")
+        rows = self.plan(svc, [topo], os.path.join(self.dir, "p1"), prices)
+        by_gb = {int(r["global_batch"]): r for r in rows}
+        self.assertEqual(sorted(by_gb), [6, 8, 32])
+        self.assertTrue(by_gb[6]["pruned"].startswith("invalid:"), by_gb[6])
+        measured = {gb: self.plain_tokens_per_s(topo, gb) for gb in (8, 32)}
+        for gb, tps in measured.items():
+            self.assertAlmostEqual(float(by_gb[gb]["tokens_per_s"]), tps, delta=tps * 1e-5)
+            self.assertAlmostEqual(float(by_gb[gb]["time_to_train_days"]), 10e9 / tps / 86400,
+                                   delta=10e9 / tps / 86400 * 1e-4)
+        self.assertEqual(int(best(rows)["global_batch"]), max(measured, key=measured.get))
+
+
 if __name__ == "__main__":
     if not os.access(LLMSIM, os.X_OK):
         print(f"skipped: {LLMSIM} not built")

@@ -334,5 +334,44 @@ class PowerCapSweep(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+@unittest.skipUnless(have_matplotlib(), "SKIPPED: matplotlib missing (apt-get install python3-matplotlib)")
+class TrainingPlanPlot(unittest.TestCase):
+    """`scripts/plot plan DIR` on a training plan (plan_space.json mode training): the cost
+    vs time-to-train frontier per system, from a synthetic plan.csv whose Pareto points are
+    listed here by hand (no simulation: fast)."""
+
+    # system, days, cost; A's frontier (no faster point as cheap): (10, 100), (12, 80), (20, 60)
+    ROWS = [("A", 10, 100), ("A", 12, 80), ("A", 15, 90), ("A", 20, 60), ("A", 25, 70),
+            ("B", 8, 300), ("B", 9, 200), ("B", 30, 250)]
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="llmsim_plot_tplan_")
+        with open(os.path.join(self.dir, "plan_space.json"), "w") as f:
+            json.dump({"mode": "training", "service": {"deadline_s": 21 * 86400, "budget": None}}, f)
+        with open(os.path.join(self.dir, "plan.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["system", "devices", "time_to_train_days", "cost", "meets", "best", "system_best", "pruned"])
+            for name, days, cost in self.ROWS:
+                w.writerow([name, 4, days, cost, 1, 0, 1 if (name, days) in (("A", 20), ("B", 9)) else 0, ""])
+            w.writerow(["A", 8, "", "", "", "", "", "memory: stage 0 needs more"])  # pruned: not drawn
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_training_plan_frontier(self):
+        r = subprocess.run([sys.executable, PLOT, "plan", self.dir], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for ext in ("png", "svg"):
+            check_image(self, os.path.join(self.dir, "plots", f"plan_frontier.{ext}"))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "plots", "plan_latency_load.png")))  # serving only
+        fig = drawn(f"plot.plot_plan.fig_training_frontier(plot.plot_plan.read_rows('{self.dir}'), 21, None)")
+        (axes,) = fig.values()
+        self.assertEqual(axes["lines"]["A frontier"], [[10.0, 12.0, 20.0], [100.0, 80.0, 60.0]])
+        self.assertEqual(axes["lines"]["B frontier"], [[8.0, 9.0], [300.0, 200.0]])
+        self.assertEqual(axes["lines"]["deadline"][0], [21.0, 21.0])
+        # every simulated point drawn once per system, plus one circle per system best
+        self.assertEqual(sorted(axes["dots"]), [1, 1, 3, 5])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

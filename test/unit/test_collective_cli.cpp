@@ -4,12 +4,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "sim/net/collective_library.h"
 
 namespace {
 
@@ -104,7 +107,52 @@ TEST_CASE("collective microbench: summary rows carry algbw, busbw and torus dime
         link = std::atof(line.substr(line.find("bandwidth:") + 10).c_str()) * 1e9;
   }
   REQUIRE(link > 0);
-  CHECK(rows[1].at("busbw_dim0_bytes_per_s").get<double>() == Approx(2 * link).epsilon(0.05));
+  // ... at XLA's share of the ICI rate (the TPU's default stack jax-tpu runs XLA).
+  const double share = llmsim::load_collective_library("xla")->efficiency_on("ici");
+  CHECK(rows[1].at("busbw_dim0_bytes_per_s").get<double>() == Approx(2 * link * share).epsilon(0.05));
   CHECK(rows[2].at("op") == "sendrecv");
   CHECK(rows[2].at("algorithm") == "p2p");
+}
+
+// The workload's named stack brings its collective library (issue 12 item 4): the same
+// 256 MiB ring all-reduce on an Ethernet ring under `software: vllm-cuda` (nccl) and
+// `software: tt-metal` (ttnn-ccl) runs each library's bulk protocol, so the two times
+// differ by 14 steps' latency and the data term at the two files' Ethernet shares; the
+// summary names the library and the figures it borrows (vllm-rocm -> rccl, NCCL's).
+TEST_CASE("collective microbench: the workload's software stack picks the collective library", "[network]") {
+  Tmp t;
+  std::string err;
+  auto topo = t.write("ring.yaml",
+                      "name: eth-ring\ndevice: nvidia-h100-sxm\ncount: 8\nfabrics:\n"
+                      "  - {name: e, type: ethernet, shape: ring, link: {bandwidth: 100 GB/s, latency: 1 us}}\n");
+  auto summary_under = [&](const std::string& stack) {
+    auto wl = t.write("wl-" + stack + ".yaml", "kind: microbench\nsoftware: " + stack +
+                                                   "\nops:\n  - {op: allreduce, bytes: 256 MiB, algorithm: ring}\n");
+    REQUIRE(run(t, topo, wl, err) == 0);
+    return nlohmann::json::parse(slurp(t.dir + "/out/summary.json"));
+  };
+  auto cuda = summary_under("vllm-cuda"), tt = summary_under("tt-metal"), rocm = summary_under("vllm-rocm");
+  CHECK(cuda.at("collective_library").at("name") == "nccl");
+  CHECK(tt.at("collective_library").at("name") == "ttnn-ccl");
+  CHECK(rocm.at("collective_library").at("name") == "rccl");
+  CHECK(cuda.at("collective_library").at("inherited").empty());
+  CHECK(rocm.at("collective_library").at("inherited").contains("protocols.simple"));
+  // Ring formula over each file's figures: base + 14 x (max(step, 1 us) + (S/8) / (B x share)).
+  auto ring = [](const std::string& name) {
+    auto lib = llmsim::load_collective_library(name);
+    const auto& p = *lib->protocol("simple");
+    const double S = 256.0 * (1 << 20), step = std::max(p.step_latency[2], 1e-6);
+    return p.base_latency + 14 * (step + (S / 8) / (100e9 * lib->efficiency_on("ethernet")));
+  };
+  const auto& rc = cuda.at("microbench")[0];
+  const auto& rt = tt.at("microbench")[0];
+  CHECK(rc.at("protocol") == "simple");
+  CHECK(rt.at("protocol") == "simple");
+  CHECK(rt.at("time_s").get<double>() - rc.at("time_s").get<double>() ==
+        Approx(ring("ttnn-ccl") - ring("nccl")).epsilon(1e-3));
+  // An unknown stack is a positioned input error.
+  auto bad =
+      t.write("bad.yaml", "kind: microbench\nsoftware: no-such-stack\nops:\n  - {op: allreduce, bytes: 1 MiB}\n");
+  CHECK(run(t, topo, bad, err) == 2);
+  CHECK(err.find(bad + ":2:") != std::string::npos);
 }

@@ -45,6 +45,9 @@ TEST_CASE("plan training: bad input exits 2 at the field, nothing written", "[pl
   one_error_line(o, "budget");
   o = plan(d, write(d, "g.yaml", std::string(kHead) + kTraining + "speed: fast\n"));
   one_error_line(o, "speed");
+  o = plan(d, write(d, "j.yaml", std::string(kHead) + kTraining + "search: {global_batch: [512, 0]}\n"));
+  one_error_line(o, "global_batch");
+  CHECK(o.text.find("j.yaml:4:") != std::string::npos);
   o = plan(d, write(d, "h.yaml", std::string(kHead) + "training: {tokens: 1T, seq_len: 999999, global_batch: 8}\n"));
   one_error_line(o, "seq_len");
   o = plan(d, write(d, "i.yaml",

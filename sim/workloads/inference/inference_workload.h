@@ -44,6 +44,8 @@ class InferenceWorkload : public Workload, public FaultListener {
  public:
   void load(const Doc& doc, const Topology& topo, ChipCatalog& catalog) override;
   YAML::Node resolved() const override { return cfg_.resolved; }
+  // The stack named (or the chip's default; `none`: nullptr): its collective library.
+  const SoftwareStack* software() const override { return cfg_.software.name.empty() ? nullptr : &cfg_.software; }
   void start(Simulation& sim) override;
   void report(Simulation& sim, Json& summary) override;
 
