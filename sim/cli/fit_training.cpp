@@ -39,9 +39,10 @@ int cmd_fit_training(const FitArgs& args, std::ostream& out) {
     // What the main tier holds (optimizer states elsewhere on an IPU): check_training_fits' rule.
     const double need = main_tier_bytes(*worst, chip);
     char line[256];
-    std::snprintf(line, sizeof line, "%-28s %8.1f GiB x (1 - %.2g reserve) = %8.1f GiB: %s (worst stage %lld, %.1f GiB)\n",
-                  chip.name.c_str(), cap / gib, c.memory_reserve, usable / gib, need <= usable ? "fits" : "does not fit",
-                  static_cast<long long>(worst->stage), need / gib);
+    std::snprintf(line, sizeof line,
+                  "%-28s %8.1f GiB x (1 - %.2g reserve) = %8.1f GiB: %s (worst stage %lld, %.1f GiB)\n",
+                  chip.name.c_str(), cap / gib, c.memory_reserve, usable / gib,
+                  need <= usable ? "fits" : "does not fit", static_cast<long long>(worst->stage), need / gib);
     out << line;
   }
   return 0;

@@ -69,7 +69,7 @@ struct ModelSpec {
   // key, the full S^2 matrix, not the causal half -- and BERT's pre-training heads (masked-LM
   // transform + tied decoder with its bias, pooler + next-sentence classifier).
   bool encoder = false;
-  std::int64_t type_vocab = 0;         // token-type (segment) embeddings, type_vocab_size
+  std::int64_t type_vocab = 0;  // token-type (segment) embeddings, type_vocab_size
 
   bool mla() const { return kv_lora_rank > 0; }
   bool moe() const { return experts > 1; }
