@@ -16,11 +16,6 @@ namespace {
 constexpr double MiB = 1024.0 * 1024;
 constexpr double GiB = 1024.0 * MiB;
 
-std::vector<int> iota(int n) {
-  std::vector<int> g;
-  for (int i = 0; i < n; ++i) g.push_back(i);
-  return g;
-}
 }  // namespace
 
 TEST_CASE("collective: ring all-reduce matches 2(n-1)(a + S/(nB)) and busbw -> B", "[network]") {

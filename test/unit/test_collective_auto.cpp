@@ -17,12 +17,6 @@
 using namespace llmsim;
 
 namespace {
-std::vector<int> iota(int n) {
-  std::vector<int> g;
-  for (int i = 0; i < n; ++i) g.push_back(i);
-  return g;
-}
-
 std::string read_source_file(const std::string& rel) {
   std::ifstream in(std::string(LLMSIM_SOURCE_DIR) + "/" + rel);
   std::stringstream s;

@@ -18,12 +18,6 @@
 using namespace llmsim;
 
 namespace {
-std::vector<int> iota(int n) {
-  std::vector<int> g;
-  for (int i = 0; i < n; ++i) g.push_back(i);
-  return g;
-}
-
 CollectiveProtocol proto(const std::string& name, double payload, double base_us, double step_us) {
   CollectiveProtocol p;
   p.name = name;

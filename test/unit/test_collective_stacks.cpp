@@ -21,12 +21,6 @@
 using namespace llmsim;
 
 namespace {
-std::vector<int> iota(int n) {
-  std::vector<int> g;
-  for (int i = 0; i < n; ++i) g.push_back(i);
-  return g;
-}
-
 // An 8-chip ring of Ethernet-kind links (NCCL's and every other library's "network" class).
 std::string ethernet_ring(const std::string& bw, const std::string& lat) {
   return "name: test-eth-ring\ndevice: nvidia-h100-sxm\ncount: 8\nfabrics:\n"

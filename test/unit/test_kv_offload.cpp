@@ -2,43 +2,11 @@
 // scheduler's fetch accounting, without a simulation.
 #include <catch2/catch.hpp>
 
-#include "sim/traces/request.h"
+#include "offload_fixtures.h"
 #include "sim/workloads/inference/kv_offload.h"
-#include "sim/workloads/inference/scheduler.h"
 
 using namespace llmsim;
-
-namespace {
-
-std::vector<std::uint64_t> chain(const std::vector<std::uint64_t>& ids) {
-  std::vector<std::uint64_t> k;
-  std::uint64_t p = 0;
-  for (auto id : ids) k.push_back(p = chain_block_key(p, id));
-  return k;
-}
-
-SchedulerConfig cached_config() {
-  SchedulerConfig c;
-  c.max_batch = 8;
-  c.max_batched_tokens = 1000;
-  c.block_size = 10;
-  c.max_context = 100000;
-  c.prefix_caching = true;
-  c.prefix_block_tokens = 40;  // a cache entry = 4 KV blocks
-  return c;
-}
-
-void run_to_idle(ReplicaScheduler& s) {
-  IterationShape sh;
-  std::vector<std::size_t> first, done;
-  for (int n = 0; !s.idle() && n < 10000; ++n) {
-    REQUIRE(s.plan(sh));
-    s.complete(first, done);
-  }
-  REQUIRE(s.idle());
-}
-
-}  // namespace
+using namespace llmsim_test;
 
 TEST_CASE("offload store: evictions fill the first tier, overflow moves down, the last drops", "[offload]") {
   OffloadStore st({2, 1});

@@ -2,6 +2,7 @@
 // loader (so the tests see the same links, switches and routes a user's file would).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "sim/core/yaml_doc.h"
 #include "sim/spec/chip.h"
@@ -14,6 +15,13 @@ struct TopologyFixture {
   explicit TopologyFixture(const std::string& yaml, const std::string& name = "topologies/test-inline.yaml")
       : topo(llmsim::load_topology(llmsim::parse_doc(yaml, std::string(LLMSIM_SOURCE_DIR) + "/" + name), catalog)) {}
 };
+
+// Devices 0 .. n-1: a collective group over the first n devices.
+inline std::vector<int> iota(int n) {
+  std::vector<int> g;
+  for (int i = 0; i < n; ++i) g.push_back(i);
+  return g;
+}
 
 inline std::string ring_yaml(int n, const std::string& bw, const std::string& lat, const std::string& extra = "") {
   return "name: test-ring\ndevice: nvidia-h100-sxm\ncount: " + std::to_string(n) +

@@ -5,26 +5,15 @@
 // fixing or worsening them shows up here.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <nlohmann/json.hpp>
 
-#include "cli_outcome.h"
+#include "training_summary.h"
 
 using llmsim_test::kRoot;
+using llmsim_test::train;
 using nlohmann::json;
 
 namespace {
-
-// Runs one training workload from the source root; returns summary.json's training block.
-json train(const std::string& topo, const std::string& wl) {
-  const std::string dir = "/tmp/llmsim-train-cal-" + std::to_string(::getpid());
-  llmsim_test::Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir);
-  INFO(o.text);
-  REQUIRE(o.rc == 0);
-  json t = json::parse(llmsim_test::slurp(dir + "/summary.json"))["training"];
-  std::system(("rm -rf '" + dir + "'").c_str());
-  return t;
-}
 
 const std::string kCal = "workloads/calibration/";
 

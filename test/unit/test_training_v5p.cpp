@@ -4,24 +4,14 @@
 // worsening them shows up here. Nothing was fitted to these rows.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <nlohmann/json.hpp>
 
-#include "cli_outcome.h"
+#include "training_summary.h"
 
+using llmsim_test::train;
 using nlohmann::json;
 
 namespace {
-
-json train(const std::string& topo, const std::string& wl) {
-  const std::string dir = "/tmp/llmsim-train-v5p-" + std::to_string(::getpid());
-  llmsim_test::Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir);
-  INFO(o.text);
-  REQUIRE(o.rc == 0);
-  json t = json::parse(llmsim_test::slurp(dir + "/summary.json"))["training"];
-  std::system(("rm -rf '" + dir + "'").c_str());
-  return t;
-}
 
 constexpr double kPeak = 459e12;  // TPU v5p dense bf16 [TPUv5p-doc]
 
