@@ -84,6 +84,12 @@ SoftwareStack parse(Params& f) {
     for (const char* key : {"library", "protocols", "channels"}) note(c, "collective", key);
     c.finish();
   }
+  {
+    Params t = f.child("tensor_parallel");
+    s.tp_comm_overlap = t.boolean("comm_overlap");
+    note(t, "tensor_parallel", "comm_overlap");
+    t.finish();
+  }
   s.dtypes = string_list(f, "dtypes");
   if (s.dtypes.empty()) f.fail("dtypes", "list at least one dtype");
   for (const auto& d : s.dtypes) {
@@ -125,8 +131,9 @@ SoftwareStack load_software_file(const std::string& name_or_path, const SourcePo
   const std::string path = is_path ? name_or_path : default_software_dir() + "/" + name_or_path + ".yaml";
   if (!file_exists(path)) {
     std::string known;
-    for (const char* n : {"trt-llm", "vllm-cuda", "vllm-rocm", "sglang", "optimum-habana", "jax-tpu", "tt-metal", "groq",
-                          "sambaflow", "cerebras", "poplar"})
+    for (const char* n :
+         {"trt-llm", "vllm-cuda", "vllm-rocm", "sglang", "optimum-habana", "jax-tpu", "tt-metal", "groq", "sambaflow",
+          "cerebras", "poplar", "megatron", "nemo", "llm-foundry", "maxtext", "deepspeed-habana"})
       known += (known.empty() ? "" : ", ") + std::string(n);
     throw InputError(from, "unknown software stack '" + name_or_path + "' (shipped: " + known + "; or a path to a stack file)");
   }

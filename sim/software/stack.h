@@ -1,8 +1,9 @@
-// A serving software stack (topologies/software/*.yaml, docs/software.md): how kernels
+// A software stack (topologies/software/*.yaml, docs/software.md): how kernels
 // reach the device (eager launches or captured graphs), the serving engine's host work
 // per iteration, the attention kernel, the collective library and the native dtypes.
-// Loaded once per run; the serving iteration (sim/workloads/inference/iteration_graph.h)
-// charges its host and launch times through the pure functions below.
+// Training workloads take its attention kernel generation, TP overlap and collective
+// library (docs/training.md "Software stacks"). Loaded once per run; the serving iteration
+// (sim/workloads/inference/iteration_graph.h) charges its host and launch times through the pure functions below.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -28,6 +29,10 @@ struct SoftwareStack {
   std::string collective_library;
   std::vector<std::string> protocols;
   std::int64_t channels = 0;
+  // Tensor-parallel collectives decomposed with the GEMMs that produce / consume them
+  // (XLA collective matmul [XLA-CM], Megatron / NeMo `tp_comm_overlap` [NEMO-TPOVERLAP]):
+  // training runs each TP collective beside its GEMM's chunks, not after it.
+  bool tp_comm_overlap = false;
   std::vector<std::string> dtypes;  // native
   std::map<std::string, std::string> sources;  // figure -> source or estimate
   YAML::Node resolved;              // the stack as loaded, for config.resolved.yaml

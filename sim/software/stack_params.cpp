@@ -12,7 +12,7 @@ const char* const kDoc = "docs/software.md";
 
 }  // namespace
 
-LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving software stack (topologies/software/*.yaml)", {
+LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or training software stack (topologies/software/*.yaml)", {
     P::req("name", T::String, "stack id, equal to the file name").from(kDoc),
     P::derive("display", T::String, "name", "label for reports").from(kDoc),
     P::opt("description", T::String, "", "free text").from(kDoc),
@@ -20,6 +20,8 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving softwar
     P::opt("host", T::Map, "", "per-iteration host (CPU) work of the serving engine").nested("software.host").from(kDoc),
     P::opt("attention", T::Map, "", "the attention kernel the stack runs").nested("software.attention").from(kDoc),
     P::opt("collective", T::Map, "", "the collective library").nested("software.collective").from(kDoc),
+    P::opt("tensor_parallel", T::Map, "", "how the stack runs tensor-parallel collectives (training)")
+        .nested("software.tensor_parallel").from(kDoc),
     P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one)").from(kDoc),
     P::req("sources", T::Map, "figure -> \"[SOURCE-KEY] ...\" or \"estimate: reasoning\", one per figure given "
                               "(copied as given)").from(kDoc),
@@ -55,6 +57,13 @@ LLMSIM_DECLARE_PARAMS(software_collective, {"software", "software.collective", "
     P::opt("library", T::String, "", "nccl | rccl | hccl | xla | ccl | ...").from(kDoc),
     P::opt("protocols", T::List, "", "protocols the library picks from by message size (ll, ll128, simple)").from(kDoc),
     P::opt("channels", T::Integer, "0", "channels (one CTA / SM each) a collective uses; 0 = not stated").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_parallel", "", {
+    P::opt("comm_overlap", T::Boolean, "false",
+           "TP collectives decomposed with the GEMMs that produce / consume them (XLA collective matmul, Megatron / "
+           "NeMo tp_comm_overlap): each runs beside its GEMM's chunks; training only")
+        .from("docs/training.md"),
 }});
 
 }  // namespace llmsim

@@ -1,4 +1,4 @@
-// [software] Serving software stacks (topologies/software/*.yaml, docs/software.md): every
+// [software] Serving (and training) software stacks (topologies/software/*.yaml, docs/software.md): every
 // shipped stack loads with a source for each figure; an iteration grows by the stack's host
 // formula; captured graphs hide launch overhead; the time split adds up; bad stacks are
 // exit 2. Runs go through the binary (one SystemC kernel per process).
@@ -73,13 +73,15 @@ TEST_CASE("every shipped software stack loads and sources every figure", "[softw
     // Every figure the file states has a source or an explicit estimate (the loader refuses
     // otherwise; checked again here on the raw file).
     YAML::Node raw = YAML::LoadFile(dir + "/" + f);
-    for (const char* sec : {"kernels", "host", "attention", "collective"})
+    for (const char* sec : {"kernels", "host", "attention", "collective", "tensor_parallel"})
       if (raw[sec])
         for (auto kv : raw[sec]) CHECK(raw["sources"][std::string(sec) + "." + kv.first.as<std::string>()]);
     ++n;
   }
   closedir(d);
-  CHECK(n == 11);  // trt-llm vllm-cuda vllm-rocm sglang optimum-habana jax-tpu tt-metal groq sambaflow cerebras poplar
+  // trt-llm vllm-cuda vllm-rocm sglang optimum-habana jax-tpu tt-metal groq sambaflow cerebras poplar,
+  // and the training stacks megatron nemo llm-foundry deepspeed-habana
+  CHECK(n == 15);
   // Every catalog family has a default stack.
   for (const char* fam : {"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"})
     CHECK(!default_software_for("no-such-chip", fam).empty());

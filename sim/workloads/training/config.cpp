@@ -102,6 +102,24 @@ void parse_masked_positions(Params& f, TrainingConfig& c) {
   f.set_resolved("masked_positions", n2s(c.masked_positions));
 }
 
+// `software:` (a stack name, a path or an inline map; `none` = as if absent). Training reads
+// its attention kernel generation, TP overlap and collective library, not its host figures.
+void parse_training_software(Params& f, TrainingConfig& c) {
+  if (!f.has("software")) return;
+  YAML::Node n = f.get("software");
+  if (n.IsMap()) {
+    c.software = load_software_node(n, f.file_for("software"), "workload.software");
+  } else {
+    const std::string name = as_string(n, f.file_for("software"), "workload.software");
+    if (name != "none") c.software = load_software_file(name, f.pos("software"));
+  }
+  if (c.software.name.empty() || c.software.runs_dtype(c.dtype)) return;
+  std::string list;
+  for (const auto& x : c.software.dtypes) list += (list.empty() ? "" : ", ") + x;
+  f.fail("software",
+         "software stack " + c.software.name + " does not run dtype '" + c.dtype + "' (it runs: " + list + ")");
+}
+
 }  // namespace
 
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
@@ -130,6 +148,7 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   c.data = parse_training_data(f, doc);
   c.weight_streaming = f.boolean("weight_streaming");
   parse_parallelism(f, topo, c);
+  parse_training_software(f, c);
   if (c.weight_streaming && c.par.tp * c.par.pp * c.par.cp != 1) {
     f.fail("weight_streaming", "weight streaming runs the whole model on each system: needs tp = pp = cp = 1 (got " +
                                    n2s(c.par.tp) + ", " + n2s(c.par.pp) + ", " + n2s(c.par.cp) + ")");
@@ -153,6 +172,7 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
     if (f.has(k) && !f.get(k).IsMap()) f.fail(k, "must be a map (docs/faults.md)");
   f.finish();
   c.resolved = f.resolved();
+  if (!c.software.name.empty()) c.resolved["software"] = c.software.resolved;
   return c;
 }
 

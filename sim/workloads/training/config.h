@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/llm/model.h"
+#include "sim/software/stack.h"
 #include "sim/topo/topology.h"
 #include "sim/workloads/training/data.h"
 
@@ -45,6 +46,10 @@ struct TrainingConfig {
   // collective on its full group (docs/training.md "Folding"); false: every replica.
   bool fold_data_parallel = true;
   TrainingData data;                  // tokenized documents packed into sequences (data.h)
+  // `software:` (topologies/software/*.yaml): the framework that ran the step. Its attention
+  // kernel generation, TP overlap and collective library apply; name "" = none given (FA2-style
+  // serialised softmax, TP collectives after their GEMMs, the system's default library).
+  SoftwareStack software;
   YAML::Node resolved;                // the document as loaded (config.resolved.yaml)
 
   // Micro-batches each pipeline runs per step: global_batch / (micro_batch x dp).

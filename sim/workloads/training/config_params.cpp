@@ -32,6 +32,10 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
            "Cerebras weight streaming: each layer's weights stream in from MemoryX per pass over the system I/O, "
            "gradients back, optimizer in MemoryX (needs tp = pp = cp = 1)")
         .from("[CB-gloss-MemoryX] [CB-gloss-WSC]; docs/training.md"),
+    P::opt("software", T::Any, "", "software stack the step ran under: a name under topologies/software/, a path or a "
+                                   "stack map; its attention kernel, TP overlap and collective library apply "
+                                   "(default: none of them; the system's default collective library)")
+        .from("docs/training.md"),
     P::opt("parallelism", T::Map, "", "tensor / context / pipeline / data / expert parallelism").nested("workload:training.parallelism").from(kDoc),
     P::opt("data", T::Map, "", "tokenized documents packed into the sequences (default: every sequence one full document)")
         .nested("workload:training.data").from(kDoc),

@@ -69,6 +69,8 @@ class Training : public Workload, public FaultListener {
   void describe(std::ostream& os) const override { os << layout_; }
 
   YAML::Node resolved() const override { return cfg_.resolved; }
+  // The named stack's collective library runs the step's collectives (run.cpp installs it).
+  const SoftwareStack* software() const override { return cfg_.software.name.empty() ? nullptr : &cfg_.software; }
 
   void start(Simulation& sim) override {
     const ChipSpec& chip = sim.device(0).chip();
@@ -86,6 +88,9 @@ class Training : public Workload, public FaultListener {
     summary["energy_j"] = e;
     summary["avg_power_w"] = t > 0 ? e / t : 0.0;
     summary["training"] = training_json(report_);
+    // The stack the step ran under and whether its TP collectives overlapped their GEMMs.
+    summary["training"]["software"] = cfg_.software.name.empty() ? "none" : cfg_.software.name;
+    summary["training"]["tp_comm_overlap"] = cfg_.software.tp_comm_overlap;
     // Energy per trained token (issue 13): the devices' energy over the completed steps' tokens.
     summary["training"]["j_per_token"] =
         joules_per_token(sim, static_cast<double>(report_.steps) * cfg_.tokens_per_step());
