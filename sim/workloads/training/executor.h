@@ -1,7 +1,8 @@
 // Runs training steps on the op graph (sim/engine/op_graph.h). Per step and pipeline
 // stage, the schedule's forward / backward passes (schedule.h) become a chain of nodes;
 // a pass node runs the chunk's compute on every TP rank's `compute` stream, then its TP
-// collectives on the TP group; activations and gradients cross stages as network
+// collectives on the TP group (with the stack's TP overlap, each beside the GEMM chunks it
+// is decomposed with); activations and gradients cross stages as network
 // transfers between the ranks of adjacent stages. After a stage's last backward its
 // gradients are reduced over the data-parallel groups (overlapping the other stages' work),
 // then Adam runs, and a barrier ends the step. With fold_data_parallel only replica 0
@@ -84,12 +85,14 @@ class TrainingExecutor {
   void run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k, Done done);
   // ZeRO-3: the all-gather of the parameters pass k of stage s needs (started once).
   void start_gather(std::int64_t step, std::int64_t s, std::int64_t k);
+  // steps[i..] on every group in turn; a step with `beside` compute (TP overlap) runs it on
+  // the groups' devices meanwhile, adding the seconds it took to *beside.
   void run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps, std::size_t i,
-                std::function<void()> then);
+                std::function<void()> then, std::shared_ptr<double> beside = nullptr);
   // The pass's collectives in turn: TP (on each CP rank's TP group), the CP ring (on each
   // TP rank's CP group), the EP all-to-all (on each TP and CP rank's EP group).
   void run_pass_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,
-                     std::shared_ptr<const PassCost> pc, std::function<void()> then);
+                     std::shared_ptr<const PassCost> pc, std::shared_ptr<double> beside, std::function<void()> then);
   // The EP all-to-all of pass k: folded, replica 0's stands for every group's; unfolded,
   // the ep replicas of an EP group meet and run it once (EpJoin).
   void run_ep_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,

@@ -19,13 +19,17 @@ constexpr double kGradBytes = 2.0;
 }  // namespace
 
 void TrainingExecutor::run_pass_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,
-                                     std::shared_ptr<const PassCost> pc, std::function<void()> then) {
+                                     std::shared_ptr<const PassCost> pc, std::shared_ptr<double> beside,
+                                     std::function<void()> then) {
   std::vector<std::vector<int>> tp, cp;
   for (std::int64_t c = 0; c < cfg_.par.cp; ++c) tp.push_back(map_.tp_group(c, r, s));
   for (std::int64_t t = 0; t < cfg_.par.tp; ++t) cp.push_back(map_.cp_group(t, r, s));
-  run_comm(tp, pc->tp_comm, 0, [this, step, r, s, k, pc, cp, then] {
-    run_comm(cp, pc->cp_comm, 0, [this, step, r, s, k, pc, then] { run_ep_comm(step, r, s, k, pc, then); });
-  });
+  run_comm(
+      tp, pc->tp_comm, 0,
+      [this, step, r, s, k, pc, cp, then] {
+        run_comm(cp, pc->cp_comm, 0, [this, step, r, s, k, pc, then] { run_ep_comm(step, r, s, k, pc, then); });
+      },
+      beside);
 }
 
 void TrainingExecutor::run_ep_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,
@@ -50,12 +54,29 @@ void TrainingExecutor::run_ep_comm(std::int64_t step, std::int64_t r, std::int64
 }
 
 void TrainingExecutor::run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps,
-                                std::size_t i, std::function<void()> then) {
+                                std::size_t i, std::function<void()> then, std::shared_ptr<double> beside) {
   if (i >= steps.size() || groups.empty() || groups.front().size() < 2) {
     then();
     return;
   }
   const CommStep st = steps[i];
+  auto next = [this, groups, steps, i, then, beside] { run_comm(groups, steps, i + 1, then, beside); };
+  // TP overlap: the GEMM chunks this collective is decomposed with run on the members'
+  // compute streams while it runs on the network; the step goes on when both have ended.
+  const bool overlapped = st.beside.time > 0;
+  auto join = std::make_shared<int>(overlapped ? 2 : 1);
+  auto arrive = [join, next] {
+    if (--*join == 0) next();
+  };
+  if (overlapped) {
+    std::vector<int> devs;
+    for (const auto& g : groups) devs.insert(devs.end(), g.begin(), g.end());
+    const double t0 = now();
+    submit_all(devs, st.beside, "TP-overlapped GEMM chunks", [this, t0, beside, arrive] {
+      if (beside) *beside += now() - t0;
+      arrive();
+    });
+  }
   // One collective per group runs on the network (all groups at once); the pass's other
   // identical ones repeat the slowest one's time (as inference does: hundreds of same-size
   // collectives per micro-batch otherwise). With an overlap (the CP ring behind attention)
@@ -65,14 +86,12 @@ void TrainingExecutor::run_comm(const std::vector<std::vector<int>>& groups, con
   auto slowest = std::make_shared<double>(0);
   for (const auto& g : groups) {
     sim_.network().collective(st.kind, g, st.bytes, cfg_.par.algorithm,
-                              [this, groups, steps, i, st, then, pending, slowest](const CollectiveResult& res) {
+                              [this, st, arrive, pending, slowest](const CollectiveResult& res) {
                                 *slowest = std::max(*slowest, res.time);
                                 if (--*pending > 0) return;
                                 const double each = std::max(0.0, *slowest - st.overlap);
                                 const double rest = std::max(0.0, each * static_cast<double>(st.count) - *slowest);
-                                sim_.queue().after(to_simtime(rest), [this, groups, steps, i, then] {
-                                  run_comm(groups, steps, i + 1, then);
-                                });
+                                sim_.queue().after(to_simtime(rest), arrive);
                               });
   }
 }

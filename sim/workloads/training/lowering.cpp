@@ -17,8 +17,6 @@ constexpr double kAttentionBackwardRatio = 2.5;
 // gradient and write one gradient: taken as twice their forward traffic (an assumption;
 // they are a few percent of a layer).
 constexpr double kVectorBackwardRatio = 2.0;
-// Activations on the wire (bf16/fp16; fp8 training keeps 16-bit activations between GEMMs).
-constexpr double kActivationBytes = 2.0;
 // Adam per parameter: reads the fp32 master weight, momentum and variance and the 16-bit
 // gradient (14 B), writes the three fp32 states and the 16-bit weight (14 B) -- the 16 B of
 // state per parameter of ZeRO §3.1, touched once each way; ~12 FLOPs of update.
@@ -53,6 +51,9 @@ Op TrainingLowering::attention_op(std::int64_t batch, std::int64_t len) const {
   a.q_len = len;
   a.kv_len = len;
   a.causal = !m.encoder;  // an encoder's queries see every key: the full S^2 matrix
+  // The stack's kernel generation: FA3's ping-pong hides the softmax under the matrix
+  // phases, FA2 (and no stack named) runs it between them (docs/models.md "Attention").
+  a.softmax_overlapped = cfg_.software.attention_softmax == "overlapped";
   return a;
 }
 
@@ -190,7 +191,7 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   add_comm(c);
   // Each TP rank sends its 1/tp slice (Megatron-LM's scatter/gather optimisation,
   // Narayanan et al. SC'21 §4.1; with sequence parallelism the slice is all it holds).
-  c.send_bytes = d(T) * d(m.hidden) * kActivationBytes / d(tp);
+  c.send_bytes = d(T) * d(m.hidden) * kTrainActivationBytes / d(tp);
   return c;
 }
 
@@ -200,29 +201,15 @@ void TrainingLowering::add_comm(ChunkCost& c) const {
   const std::int64_t tp = cfg_.par.tp, T = cfg_.tokens_per_rank();
   const std::string& rc = cfg_.par.recompute;
   if (tp > 1) {
-    // Megatron-LM: two all-reduces per layer forward (attention and MLP outputs) and two
-    // backward (their input gradients); with sequence parallelism each becomes an
-    // all-gather before and a reduce-scatter after (same bytes, Korthikanti §4.2.2).
-    // Full recompute re-runs the forward's two inside the backward. A parallel block
-    // (PaLM, GPT-J, GPT-NeoX) feeds attention and MLP the same normed input and adds both
-    // row-parallel outputs into one residual: one all-reduce (or gather + scatter) per
-    // layer each way (Chowdhery et al. 2022 §2 [PALM]).
-    const Bytes b = d(T) * d(m.hidden) * kActivationBytes;
-    const std::int64_t per_layer = m.parallel_block ? 1 : 2;
-    const std::int64_t fwd = per_layer * c.layers, bwd = fwd + (rc == "full" ? fwd : 0);
-    auto steps = [&](std::int64_t n) {
-      if (!cfg_.par.sequence_parallel) return std::vector<CommStep>{{CollectiveKind::AllReduce, b, n}};
-      return std::vector<CommStep>{{CollectiveKind::AllGather, b, n}, {CollectiveKind::ReduceScatter, b, n}};
-    };
-    c.forward.tp_comm = steps(fwd);
-    c.backward.tp_comm = steps(bwd);
+    c.forward.tp_comm = tp_steps(true, c.layers, c.forward);
+    c.backward.tp_comm = tp_steps(false, c.layers, c.backward);
   }
   if (cfg_.par.cp > 1) {
     // Ring attention: per layer every rank's K and V chunk goes around the CP group (an
     // all-gather's traffic, cp - 1 ring steps) behind the attention compute; backward
     // circulates K and V again and reduce-scatters their gradients (Megatron-LM context
     // parallelism). Size: the gathered K and V of the whole sequence on this TP rank.
-    const Bytes kv = d(T) * d(cfg_.par.cp) * 2 * d(cfg_.kv_heads_per_rank()) * d(m.head_dim) * kActivationBytes;
+    const Bytes kv = d(T) * d(cfg_.par.cp) * 2 * d(cfg_.kv_heads_per_rank()) * d(m.head_dim) * kTrainActivationBytes;
     const AttentionCost a = attention_cost(std::vector<std::int64_t>(static_cast<std::size_t>(cfg_.micro_batch), cfg_.seq_len));
     const std::int64_t recomputes = rc == "none" ? 0 : c.layers;  // recompute re-runs the forward ring
     c.forward.cp_comm = {{CollectiveKind::AllGather, kv, c.layers, a.forward.compute}};
@@ -232,7 +219,7 @@ void TrainingLowering::add_comm(ChunkCost& c) const {
   if (m.moe() && cfg_.par.ep > 1) {
     // Dispatch and combine: each TP rank sends its 1/tp of the tokens' top-k copies of the
     // hidden state (GShard / DeepSpeed-MoE all-to-all); backward the same for the gradients.
-    const Bytes b = d(T) / d(tp) * d(m.experts_per_token) * d(m.hidden) * kActivationBytes;
+    const Bytes b = d(T) / d(tp) * d(m.experts_per_token) * d(m.hidden) * kTrainActivationBytes;
     const std::int64_t fwd = 2 * c.layers, bwd = fwd + (rc == "full" ? fwd : 0);
     c.forward.ep_comm = {{CollectiveKind::AllToAll, b, fwd, 0}};
     c.backward.ep_comm = {{CollectiveKind::AllToAll, b, bwd, 0}};

@@ -14,6 +14,9 @@
 
 namespace llmsim {
 
+// Activations on the wire (bf16/fp16; fp8 training keeps 16-bit activations between GEMMs).
+constexpr double kTrainActivationBytes = 2.0;
+
 // One kind of collective a pass runs `count` times on its group, one after another.
 struct CommStep {
   CollectiveKind kind = CollectiveKind::AllReduce;
@@ -22,10 +25,19 @@ struct CommStep {
   // Compute each occurrence overlaps with (context parallelism's ring hides behind the
   // layer's attention): only max(0, time - overlap) of each is exposed.
   Seconds overlap = 0;
+  // TP overlap (the stack's tensor_parallel.comm_overlap; collective matmul [XLA-CM],
+  // tp_comm_overlap [NEMO-TPOVERLAP]): the GEMM this collective is decomposed with runs in
+  // `chunks` row blocks; the first (gather) / last (scatter) block cannot overlap and is in
+  // the pass's compute, the other chunks - 1 run beside the collective: `beside` is their
+  // cost over all `count` occurrences. Zero time: the collective runs after the compute.
+  OpCost beside;
+  std::int64_t chunks = 1;
 };
 
 struct PassCost {
-  Seconds compute = 0;  // one device, all ops of the pass (layers x per layer + edge ops)
+  // One device, all ops of the pass (layers x per layer + edge ops) that run before its
+  // collectives; with TP overlap less the GEMM chunks that run beside them (CommStep::beside).
+  Seconds compute = 0;
   double flops = 0;     // hardware FLOPs (recompute included)
   Bytes bytes = 0;
   Joules energy = 0;
@@ -67,6 +79,11 @@ class TrainingLowering {
   Op attention_op(std::int64_t batch, std::int64_t len) const;
   OpCost estimate(const Op& op) const;
   void add_comm(ChunkCost& c) const;
+  // The TP collectives of one pass per micro-batch; with the stack's TP overlap each paired
+  // with the GEMM(s) it is decomposed with, whose beside-chunks leave `pass` (lowering_tp.cpp).
+  std::vector<CommStep> tp_steps(bool forward, std::int64_t layers, PassCost& pass) const;
+  CommStep overlapped(CollectiveKind kind, Bytes bytes, std::int64_t count, const std::vector<Op>& gemms,
+                      PassCost& pass) const;
   Op vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const;
   void add_forward(const std::vector<Op>& ops, double times, PassCost& fwd, PassCost& bwd, double recompute) const;
   const TrainingConfig& cfg_;
