@@ -1,0 +1,158 @@
+// [training] Training software stacks (docs/training.md "Software stacks"): the stack's
+// attention kernel generation and its tensor-parallel overlap. The overlap is checked
+// against the decomposition's closed form [XLA-CM] from a collective and GEMMs each run
+// alone (microbench), not against the lowering's own arithmetic.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "cli_outcome.h"
+#include "sim/core/error.h"
+#include "sim/core/yaml_doc.h"
+#include "sim/ops/op_model.h"
+#include "sim/spec/chip.h"
+#include "sim/workloads/training/config.h"
+#include "sim/workloads/training/lowering.h"
+
+using namespace llmsim;
+using namespace llmsim_test;
+using nlohmann::json;
+
+namespace {
+
+TrainingConfig config(const std::string& text) {
+  Topology none;
+  return parse_training(parse_doc("kind: training\n" + text, "t.yaml"), none);
+}
+
+const ChipSpec& chip(const std::string& name) {
+  static ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  return cat.get(name);
+}
+
+std::string write(const std::string& dir, const std::string& name, const std::string& text) {
+  std::ofstream(dir + "/" + name) << text;
+  return dir + "/" + name;
+}
+
+// jax-tpu with its TP overlap set as asked (the same collective library either way).
+std::string tpu_stack(const std::string& dir, bool overlap) {
+  std::string s = slurp(kRoot + "/topologies/software/jax-tpu.yaml");
+  s = std::regex_replace(s, std::regex("comm_overlap: true"), overlap ? "comm_overlap: true" : "comm_overlap: false");
+  return write(dir, overlap ? "on.yaml" : "off.yaml", s);
+}
+
+// Four TPU v5p on one switch (every TP rank one hop apart); TPU chips hold no compute
+// units for collectives, so a GEMM beside a collective runs at its own speed.
+std::string tpu_switch(const std::string& dir, const std::string& bandwidth) {
+  return write(dir, "tpu4-" + bandwidth.substr(0, bandwidth.find(' ')) + ".yaml",
+               "name: tpu4\ndevice: google-tpu-v5p\ncount: 4\nprefix: tpu\nfabrics:\n  - name: ici\n    type: ici\n"
+               "    shape: switch\n    link: {bandwidth: " +
+                   bandwidth + ", latency: 1 us}\n");
+}
+
+// One Llama-style layer, hidden 2048, 16 heads, MLP 8192, a 256-entry vocabulary.
+const char* const kLayer =
+    "name: one-layer\narchitectures: [LlamaForCausalLM]\nhidden_act: silu\nnum_hidden_layers: 1\nhidden_size: 2048\n"
+    "num_attention_heads: 16\nnum_key_value_heads: 16\nintermediate_size: 8192\nvocab_size: 256\n"
+    "max_position_embeddings: 4096\ntie_word_embeddings: false\n";
+
+json run_summary(const std::string& topo, const std::string& wl, const std::string& dir, const std::string& tag) {
+  Outcome o = llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir + "/" + tag);
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  return json::parse(slurp(dir + "/" + tag + "/summary.json"));
+}
+
+}  // namespace
+
+TEST_CASE("a training stack's attention generation sets attention time: FA2 slower than FA3 on H100", "[training]") {
+  const std::string base = "model: llama-3.1-8b\nseq_len: 8192\nglobal_batch: 1\n";
+  const TrainingConfig fa2 = config(base + "software: llm-foundry\n");  // FlashAttention-2
+  const TrainingConfig fa3 = config(base + "software: nemo\n");         // FA3-class (cuDNN on Hopper)
+  const TrainingConfig none = config(base);
+  const ChipSpec& h100 = chip("nvidia-h100-sxm");
+  const AttentionCost a2 = TrainingLowering(fa2, h100).attention_cost({8192});
+  const AttentionCost a3 = TrainingLowering(fa3, h100).attention_cost({8192});
+  CHECK(a3.forward.compute < a2.forward.compute);
+  CHECK(a3.backward.compute < a2.backward.compute);
+  CHECK(a3.forward.flops == Approx(a2.forward.flops));  // same work, different kernel
+  // No stack: as before stacks, FA2's serialised softmax.
+  CHECK(TrainingLowering(none, h100).attention_cost({8192}).forward.compute == Approx(a2.forward.compute));
+  // Both stay below a large bf16 GEMM's rate (attention below GEMM efficiency on a GPU).
+  Op g;
+  g.kind = OpKind::Gemm;
+  g.dtype = "bf16";
+  g.m = g.n = g.k = 8192;
+  const OpCost gc = estimate_op(g, h100);
+  CHECK(a3.forward.flops / a3.forward.compute < gc.flops / gc.time);
+}
+
+TEST_CASE("training software: unknown stacks and dtypes the stack does not run are exit-2 errors", "[training]") {
+  const std::string base = "model: llama-3.1-8b\nseq_len: 2048\nglobal_batch: 1\n";
+  CHECK_THROWS_AS(config(base + "software: no-such-stack\n"), InputError);
+  const std::string narrow =
+      "software: {name: narrow, attention: {softmax: serialised}, dtypes: [bf16], "
+      "sources: {attention.softmax: \"estimate: test\"}}\n";
+  CHECK_NOTHROW(config(base + narrow));
+  CHECK_THROWS_WITH(config(base + "dtype: fp8\n" + narrow), Catch::Contains("does not run dtype 'fp8'"));
+  CHECK(config(base + "software: none\n").software.name.empty());
+}
+
+// One layer, TP 4 without sequence parallelism: forward, the attention and MLP outputs'
+// all-reduces pair with attn_out [T, h, h/4] and mlp_down [T, h, ffn/4]; backward, the input
+// gradients' all-reduces with the data-gradient GEMMs of qkv [T, 3h/4, h] and mlp_up
+// [T, 2 ffn/4, h] (Megatron-LM's column / row split). A decomposed pair lasts
+// c + max(3 c, A) (c: one of 4 row blocks of the GEMM, A: the all-reduce alone) instead of
+// C + A, so the step with overlap is shorter by the sum of C + A - c - max(3 c, A).
+TEST_CASE("TP overlap hides exactly the decomposition's share of each TP collective", "[training]") {
+  const std::string dir = make_tmpdir("tpov");
+  const std::string model = write(dir, "layer.yaml", kLayer);
+  const std::int64_t T = 2048, h = 2048, ffn = 8192, tp = 4;
+  // dgrad of a forward [m, n, k] is [m, k, n].
+  const std::vector<std::array<std::int64_t, 3>> gemms = {
+      {T, h, h / tp}, {T, h, ffn / tp}, {T, h, 3 * h / tp}, {T, h, 2 * ffn / tp}};
+  for (const std::string bw : {"20 GB/s", "400 GB/s"}) {  // communication-bound, then compute-bound
+    const std::string topo = tpu_switch(dir, bw);
+    std::string mb = "kind: microbench\nsoftware: " + tpu_stack(dir, true) +
+                     "\nops:\n  - {op: allreduce, sizes: [8388608 B], group: all, algorithm: auto}\n";
+    for (const auto& g : gemms) {
+      for (std::int64_t m : {g[0], g[0] / tp}) {
+        mb += "  - {op: gemm, m: " + std::to_string(m) + ", n: " + std::to_string(g[1]) +
+              ", k: " + std::to_string(g[2]) + ", dtype: bf16, device: tpu0}\n";
+      }
+    }
+    const json alone = run_summary(topo, write(dir, "mb.yaml", mb), dir, "mb")["microbench"];
+    REQUIRE(alone.size() == 9);
+    const double A = alone[0]["time_s"];
+    double hidden = 0;
+    for (std::size_t i = 0; i < gemms.size(); ++i) {
+      const double C = alone[1 + 2 * i]["time_s"], c = alone[2 + 2 * i]["time_s"];
+      hidden += C + A - c - std::max(3 * c, A);
+    }
+    auto wl = [&](bool overlap) {
+      return write(dir, std::string("wl-") + (overlap ? "on" : "off") + ".yaml",
+                   "kind: training\nmodel: " + model + "\nseq_len: 2048\nglobal_batch: 1\nsoftware: " +
+                       tpu_stack(dir, overlap) + "\nparallelism: {tp: 4}\n");
+    };
+    const json off = run_summary(topo, wl(false), dir, "off")["training"];
+    const json on = run_summary(topo, wl(true), dir, "on")["training"];
+    INFO(bw << ": A " << A << " s, hidden " << hidden << " s");
+    CHECK(on["tp_comm_overlap"] == true);
+    CHECK(off["tp_comm_overlap"] == false);
+    const double t_off = off["step_time_s"], t_on = on["step_time_s"];
+    CHECK(hidden > 0);
+    CHECK(t_off - t_on == Approx(hidden).epsilon(1e-6));
+    // Never faster than the compute alone or the communication alone (DP 1: every exposed
+    // second of the run without overlap is a TP collective).
+    const double compute_only = (off["time"]["compute"].get<double>() + off["time"]["optimizer"].get<double>()) * t_off;
+    const double comm_only = off["time"]["exposed_communication"].get<double>() * t_off;
+    CHECK(comm_only == Approx(4 * A).epsilon(1e-6));
+    CHECK(t_on >= std::max(compute_only, comm_only));
+    CHECK(t_on < t_off);
+  }
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
