@@ -40,7 +40,7 @@ std::string write(const std::string& dir, const std::string& name, const std::st
 
 // jax-tpu with its TP overlap set as asked (the same collective library either way).
 std::string tpu_stack(const std::string& dir, bool overlap) {
-  std::string s = slurp(kRoot + "/topologies/software/jax-tpu.yaml");
+  std::string s = llmsim_test::slurp(kRoot + "/topologies/software/jax-tpu.yaml");
   s = std::regex_replace(s, std::regex("comm_overlap: true"), overlap ? "comm_overlap: true" : "comm_overlap: false");
   return write(dir, overlap ? "on.yaml" : "off.yaml", s);
 }
@@ -61,10 +61,10 @@ const char* const kLayer =
     "max_position_embeddings: 4096\ntie_word_embeddings: false\n";
 
 json run_summary(const std::string& topo, const std::string& wl, const std::string& dir, const std::string& tag) {
-  Outcome o = llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir + "/" + tag);
+  Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir + "/" + tag);
   INFO(o.text);
   REQUIRE(o.rc == 0);
-  return json::parse(slurp(dir + "/" + tag + "/summary.json"));
+  return json::parse(llmsim_test::slurp(dir + "/" + tag + "/summary.json"));
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ TEST_CASE("training software: unknown stacks and dtypes the stack does not run a
 // c + max(3 c, A) (c: one of 4 row blocks of the GEMM, A: the all-reduce alone) instead of
 // C + A, so the step with overlap is shorter by the sum of C + A - c - max(3 c, A).
 TEST_CASE("TP overlap hides exactly the decomposition's share of each TP collective", "[training]") {
-  const std::string dir = make_tmpdir("tpov");
+  const std::string dir = llmsim_test::make_tmpdir("tpov");
   const std::string model = write(dir, "layer.yaml", kLayer);
   const std::int64_t T = 2048, h = 2048, ffn = 8192, tp = 4;
   // dgrad of a forward [m, n, k] is [m, k, n].
