@@ -133,7 +133,7 @@ SoftwareStack load_software_file(const std::string& name_or_path, const SourcePo
     std::string known;
     for (const char* n :
          {"trt-llm", "vllm-cuda", "vllm-rocm", "sglang", "optimum-habana", "jax-tpu", "tt-metal", "groq", "sambaflow",
-          "cerebras", "poplar", "megatron", "nemo", "llm-foundry", "maxtext", "deepspeed-habana"})
+          "cerebras", "poplar", "megatron", "nemo", "llm-foundry", "deepspeed-habana"})
       known += (known.empty() ? "" : ", ") + std::string(n);
     throw InputError(from, "unknown software stack '" + name_or_path + "' (shipped: " + known + "; or a path to a stack file)");
   }
