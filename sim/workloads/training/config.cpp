@@ -172,7 +172,8 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
     if (f.has(k) && !f.get(k).IsMap()) f.fail(k, "must be a map (docs/faults.md)");
   f.finish();
   c.resolved = f.resolved();
-  if (!c.software.name.empty()) c.resolved["software"] = c.software.resolved;
+  // `software:` stays as given (a name, path or map): the stack's resolved form carries its
+  // defaulted figures without sources, which a rerun would refuse.
   return c;
 }
 
