@@ -20,7 +20,7 @@ struct SoftwareStack {
   Seconds launch_overhead = 0;      // host time per eagerly launched kernel
   std::string graphs = "none";      // none | decode | all: iterations replayed as graphs
   Seconds graph_launch = 0;         // host time per captured-graph launch
-  std::int64_t graph_max_batch = 0; // largest decode batch with a captured graph (0: any)
+  std::int64_t graph_max_batch = 0;  // largest decode batch with a captured graph (0: any)
   Seconds host_base = 0;            // per iteration
   Seconds host_per_sequence = 0;    // per sequence in the iteration
   bool host_overlap = false;        // host work of the next iteration hides behind the device

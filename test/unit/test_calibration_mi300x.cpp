@@ -60,7 +60,8 @@ Result run(const std::string& wl, const std::string& extra = "") {
   while (std::getline(in, line)) {
     std::vector<std::string> f;
     std::size_t from = 0;
-    for (std::size_t at; (at = line.find(',', from)) != std::string::npos; from = at + 1) f.push_back(line.substr(from, at - from));
+    for (std::size_t at; (at = line.find(',', from)) != std::string::npos; from = at + 1)
+      f.push_back(line.substr(from, at - from));
     f.push_back(line.substr(from));
     first = std::min(first, std::stod(f[static_cast<std::size_t>(ca)]));
     last = std::max(last, std::stod(f[static_cast<std::size_t>(cf)]));
@@ -142,12 +143,11 @@ TEST_CASE("calibration C24 C26: MI300X TP8 vLLM throughput at max-num-seqs = pro
     double meas;
   };
   const std::string r405 = "--set workload.model=llama-3.1-405b ";
-  const Case cases[] = {
-      {"", 13212},
-      {r405 + "--set workload.requests.count=1500 --set workload.scheduler.max_batch=1500", 4201.7},
-      {r405 + "--set workload.requests.count=500 --set workload.scheduler.max_batch=500 "
-              "--set workload.requests.prompt_tokens=2048",
-       2153.7}};
+  const Case cases[] = {{"", 13212},
+                        {r405 + "--set workload.requests.count=1500 --set workload.scheduler.max_batch=1500", 4201.7},
+                        {r405 + "--set workload.requests.count=500 --set workload.scheduler.max_batch=500 "
+                                "--set workload.requests.prompt_tokens=2048",
+                         2153.7}};
   for (const Case& c : cases) {
     Result r = run(wl, c.sets);
     const double tps = r.summary["inference"]["output_tokens_per_s"];

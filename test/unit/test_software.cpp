@@ -170,7 +170,8 @@ TEST_CASE("vLLM captures decode graphs up to its largest captured batch, larger 
   capped.replace(capped.find("graph_launch: 0 us"), 18, "graph_launch: 0 us, graph_max_batch: 2");
   capped += "  kernels.graph_max_batch: 'estimate: test'\n";
   auto slow = run_summary(d, workload(d, put(d, "capped.yaml", capped)), d + "/oc");
-  auto fast = run_summary(d, workload(d, put(d, "free.yaml", stack_text("free", launch, "decode", 0, 0, false))), d + "/of");
+  auto fast =
+      run_summary(d, workload(d, put(d, "free.yaml", stack_text("free", launch, "decode", 0, 0, false))), d + "/of");
   const double decode_steps = kO - 1;
   CHECK(slow["sim_time_s"].get<double>() - fast["sim_time_s"].get<double>() >= 0.9 * decode_steps * 9 * 32 * launch);
 }
