@@ -55,8 +55,10 @@ SoftwareStack parse(Params& f) {
     s.launch_overhead = k.qty("launch_overhead");
     s.graphs = k.choice("graphs");
     s.graph_launch = k.qty("graph_launch");
-    for (const char* key : {"launch_overhead", "graphs", "graph_launch"}) note(k, "kernels", key);
+    s.graph_max_batch = k.integer("graph_max_batch");
+    for (const char* key : {"launch_overhead", "graphs", "graph_launch", "graph_max_batch"}) note(k, "kernels", key);
     if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
+    if (s.graph_max_batch < 0) k.fail("graph_max_batch", "must be >= 0 (0: every batch size is captured)");
     k.finish();
   }
   {
@@ -111,7 +113,9 @@ bool SoftwareStack::runs_dtype(const std::string& dtype) const {
   return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
 }
 
-bool SoftwareStack::captured(std::size_t prefill_chunks) const {
+bool SoftwareStack::captured(std::size_t prefill_chunks, std::int64_t decode_sequences) const {
+  // Graphs are captured per batch size up to a largest one; a larger batch has no graph.
+  if (graph_max_batch > 0 && decode_sequences > graph_max_batch) return false;
   return graphs == "all" || (graphs == "decode" && prefill_chunks == 0);
 }
 

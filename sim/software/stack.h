@@ -21,6 +21,7 @@ struct SoftwareStack {
   Seconds launch_overhead = 0;      // host time per eagerly launched kernel
   std::string graphs = "none";      // none | decode | all: iterations replayed as graphs
   Seconds graph_launch = 0;         // host time per captured-graph launch
+  std::int64_t graph_max_batch = 0;  // largest decode batch with a captured graph (0: any)
   Seconds host_base = 0;            // per iteration
   Seconds host_per_sequence = 0;    // per sequence in the iteration
   bool host_overlap = false;        // host work of the next iteration hides behind the device
@@ -38,9 +39,10 @@ struct SoftwareStack {
   YAML::Node resolved;              // the stack as loaded, for config.resolved.yaml
 
   bool runs_dtype(const std::string& dtype) const;
-  // Whether an iteration with this many prefill chunks is replayed as a captured graph
-  // (vLLM, TensorRT-LLM and optimum-habana capture decode-only batches; prefill runs eager).
-  bool captured(std::size_t prefill_chunks) const;
+  // Whether an iteration with this many prefill chunks and decoding sequences is replayed
+  // as a captured graph (vLLM, TensorRT-LLM and optimum-habana capture decode-only batches;
+  // prefill runs eager; vLLM V0 captures decode batches up to 256 and runs larger ones eager).
+  bool captured(std::size_t prefill_chunks, std::int64_t decode_sequences = 0) const;
   // Host preparation of one iteration of `sequences` sequences: base + per_sequence x n.
   Seconds host_time(std::int64_t sequences) const;
   // Host time to launch one iteration of `kernels` kernels: graph_launch when captured,

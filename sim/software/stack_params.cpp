@@ -36,6 +36,9 @@ LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
         .one_of({"none", "decode", "all"}).from(kDoc),
     P::opt("graph_launch", T::Quantity, "0 s", "host time to launch one captured graph (replaces the "
                                                "per-kernel launches of a captured iteration)").unit(Dim::Time).from(kDoc),
+    P::opt("graph_max_batch", T::Integer, "0", "largest decode batch replayed as a graph: graphs are captured per "
+                                               "batch size up to it, a larger batch launches its kernels eagerly "
+                                               "(0: no limit)").from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(software_host, {"software", "software.host", "", {

@@ -147,6 +147,37 @@ TEST_CASE("captured graphs hide kernel launch overhead", "[software]") {
   CHECK(eager["inference"]["time_split"]["host_s"].get<double>() > 0.9 * eager["sim_time_s"].get<double>());
 }
 
+TEST_CASE("vLLM captures decode graphs up to its largest captured batch, larger batches launch eagerly", "[software]") {
+  // [VLLM-V0-ENGINE]: graphs for decode batches [1, 2, 4] + [8 i for i in 1..32], the last 256.
+  const std::int64_t vllm_largest = 8 * 32;
+  for (const char* name : {"vllm-cuda", "vllm-rocm"}) {
+    const std::string f = kRoot + "/topologies/software/" + name + ".yaml";
+    SoftwareStack s = load_software_file(f, {});
+    YAML::Node raw = YAML::LoadFile(f);
+    CHECK(s.graph_max_batch == vllm_largest);
+    CHECK(s.captured(0, vllm_largest));
+    CHECK_FALSE(s.captured(0, vllm_largest + 1));
+    CHECK_FALSE(s.captured(1, 1));  // prefill still eager
+    // An eager decode step launches every kernel: 1,000 kernels at the stack's figure.
+    CHECK(s.launch_time(1000, s.captured(0, 300)) == Approx(1000 * yaml_time(raw["kernels"]["launch_overhead"])));
+  }
+  // A stack that does not state a limit captures every decode batch.
+  std::string d = make_tmpdir("sw-graph-max");
+  SoftwareStack any = load_software_file(put(d, "any.yaml", stack_text("any", 1e-6, "decode", 0, 0, false)), {});
+  CHECK(any.captured(0, 100000));
+  // End to end: 4 decoding sequences over a limit of 2 launch eagerly, each decode step at
+  // least 9 kernels x 32 layers x 1 ms (as "captured graphs hide kernel launch overhead").
+  const Seconds launch = 1e-3;
+  std::string capped = stack_text("capped", launch, "decode", 0, 0, false);
+  capped.replace(capped.find("graph_launch: 0 us"), 18, "graph_launch: 0 us, graph_max_batch: 2");
+  capped += "  kernels.graph_max_batch: 'estimate: test'\n";
+  auto slow = run_summary(d, workload(d, put(d, "capped.yaml", capped)), d + "/oc");
+  auto fast =
+      run_summary(d, workload(d, put(d, "free.yaml", stack_text("free", launch, "decode", 0, 0, false))), d + "/of");
+  const double decode_steps = kO - 1;
+  CHECK(slow["sim_time_s"].get<double>() - fast["sim_time_s"].get<double>() >= 0.9 * decode_steps * 9 * 32 * launch);
+}
+
 TEST_CASE("the stack appears in config.resolved.yaml and the timeline shows host spans", "[software]") {
   std::string d = make_tmpdir("sw-resolved");
   auto s = run_summary(d, workload(d, "vllm-cuda"), d + "/o", "--timeline");

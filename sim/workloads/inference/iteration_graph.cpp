@@ -130,7 +130,7 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
   std::int64_t kernels = 0;
   for (const StageCost& c : costs_) kernels += c.kernels;
   prep_ = sw.host_time(shape.decode + static_cast<std::int64_t>(shape.prefill.size()));
-  launch_ = sw.launch_time(kernels, sw.captured(shape.prefill.size()));
+  launch_ = sw.launch_time(kernels, sw.captured(shape.prefill.size(), shape.decode));
   // Launches no longer than the stages' op time alone (the device chain's floor) cannot
   // hold the iteration up: shown on the timeline, but no event (serve-hour speed).
   Seconds device_floor = 0;
