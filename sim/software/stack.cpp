@@ -55,7 +55,8 @@ SoftwareStack parse(Params& f) {
     s.launch_overhead = k.qty("launch_overhead");
     s.graphs = k.choice("graphs");
     s.graph_launch = k.qty("graph_launch");
-    for (const char* key : {"launch_overhead", "graphs", "graph_launch"}) note(k, "kernels", key);
+    s.dispatch = k.choice("dispatch");
+    for (const char* key : {"launch_overhead", "graphs", "graph_launch", "dispatch"}) note(k, "kernels", key);
     if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
     k.finish();
   }
