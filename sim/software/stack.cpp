@@ -56,6 +56,7 @@ SoftwareStack parse(Params& f) {
     s.graphs = k.choice("graphs");
     s.graph_launch = k.qty("graph_launch");
     s.graph_max_batch = k.integer("graph_max_batch");
+    s.dispatch = k.choice("dispatch");
     for (const char* key : {"launch_overhead", "graphs", "graph_launch", "graph_max_batch"}) note(k, "kernels", key);
     if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
     if (s.graph_max_batch < 0) k.fail("graph_max_batch", "must be >= 0 (0: every batch size is captured)");
@@ -101,6 +102,9 @@ SoftwareStack parse(Params& f) {
   YAML::Node src = f.get("sources");
   if (!src.IsMap()) f.fail("sources", "must be a map: figure -> source");
   for (auto kv : src) s.sources[kv.first.Scalar()] = as_string(kv.second, f.file_for("sources"), "sources." + kv.first.Scalar());
+  // `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
+  // claim that needs a source (config.resolved.yaml writes the default back without one).
+  if (s.dispatch != "ahead" || s.sources.count("kernels.dispatch") > 0) given.push_back("kernels.dispatch");
   check_sources(f, s.sources, given);
   f.finish();
   s.resolved = f.resolved();

@@ -22,6 +22,11 @@ struct SoftwareStack {
   std::string graphs = "none";      // none | decode | all: iterations replayed as graphs
   Seconds graph_launch = 0;         // host time per captured-graph launch
   std::int64_t graph_max_batch = 0;  // largest decode batch with a captured graph (0: any)
+  // ahead: kernels start as the host launches them (CUDA / HIP streams), so launches run
+  // beside the device; lazy: the device starts an iteration only once the host has
+  // launched all of it (PyTorch lazy mode on Gaudi records the step's ops into a graph
+  // that runs at mark_step), so the launch time precedes the device ops.
+  std::string dispatch = "ahead";
   Seconds host_base = 0;            // per iteration
   Seconds host_per_sequence = 0;    // per sequence in the iteration
   bool host_overlap = false;        // host work of the next iteration hides behind the device
@@ -48,6 +53,8 @@ struct SoftwareStack {
   // Host time to launch one iteration of `kernels` kernels: graph_launch when captured,
   // else kernels x launch_overhead. The device cannot finish before the host has launched.
   Seconds launch_time(std::int64_t kernels, bool is_captured) const;
+  // Whether the launches precede the device ops (dispatch: lazy) instead of running beside them.
+  bool launch_precedes_device() const { return dispatch == "lazy"; }
 };
 
 // Directory of the shipped stacks: $LLMSIM_HOME/topologies/software, else the source tree's.

@@ -27,6 +27,7 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or trai
                               "(copied as given)").from(kDoc),
 }});
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
     P::opt("launch_overhead", T::Quantity, "0 s",
            "host time to launch one kernel eagerly; the host runs ahead of the device, so an eager "
@@ -39,7 +40,14 @@ LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
     P::opt("graph_max_batch", T::Integer, "0", "largest decode batch replayed as a graph: graphs are captured per "
                                                "batch size up to it, a larger batch launches its kernels eagerly "
                                                "(0: no limit)").from(kDoc),
+    P::opt("dispatch", T::Choice, "ahead", "when the device starts an iteration's ops: ahead (as the host "
+                                           "launches them: CUDA / HIP streams, command queues; launches run "
+                                           "beside the device) | lazy (once the host has launched the whole "
+                                           "iteration: PyTorch lazy mode on Gaudi records the step into a graph "
+                                           "that runs at mark_step; launches precede the device ops)")
+        .one_of({"ahead", "lazy"}).from(kDoc),
 }});
+// clang-format on
 
 LLMSIM_DECLARE_PARAMS(software_host, {"software", "software.host", "", {
     P::opt("base", T::Quantity, "0 s", "host time per iteration independent of the batch (schedule, "

@@ -1,4 +1,4 @@
-// The wider CALIBRATION rows on the chips added for issue 12 (A100: C13, C14; Gaudi 2: C31),
+// The wider CALIBRATION rows on the chips added for issue 12 (A100: C13, C14; Gaudi 2: C31, C32),
 // through the binary as test_calibration.cpp does. All held out: the A100 and Gaudi 2
 // inherit H100's matrix and HBM efficiencies (C1, C2), so these rows check that transfer.
 // Known gaps are checked in the direction and size docs/validation.md gives.
@@ -78,4 +78,22 @@ TEST_CASE("calibration C31: Gaudi 2 x2 Llama 2 70B batch 1750 (held out)", "[cal
   auto s = run_summary("workloads/calibration/c31-gaudi2-2.topology.yaml",
                        "workloads/calibration/c31-gaudi2-llama2-70b.yaml");
   CHECK(std::abs(rel(s["inference"]["output_tokens_per_s"].get<double>(), 2844)) < 0.15);
+}
+
+// C32 (Intel, 8 x Gaudi 2 TP 8, Llama 2 70B fp8, batch 1; configuration "unverified" in
+// CALIBRATION.md): first-token latency 26.93 ms at 128 input tokens, 116 ms at 2,048. The
+// two points put ~21 ms of the TTFT in a fixed cost (26.93 - 128 x (116 - 26.93) / 1,920)
+// and the rest in the per-token prefill work. 2,048 tokens: within 15 %. 128 tokens: the
+// fixed cost is host time (optimum-habana's lazy mode records the eager prefill's ~900 ops
+// before the device runs them, docs/software.md); before that mechanism the row was -51 %,
+// with it within 25 % (the stack's per-op figure is an unfitted estimate and the row is
+// unverified) and still optimistic.
+TEST_CASE("calibration C32: Gaudi 2 TP8 Llama 2 70B first-token latency (held out)", "[calibration]") {
+  const std::string topo = "topologies/gaudi2-8.yaml", wl = "workloads/calibration/c32-gaudi2-llama2-70b-ttft.yaml";
+  auto shortp = run_summary(topo, wl);
+  auto longp = run_summary(topo, wl, "--set workload.requests.prompt_tokens=2048");
+  const double t128 = shortp["inference"]["ttft_s"]["p50"], t2048 = longp["inference"]["ttft_s"]["p50"];
+  CHECK(std::abs(rel(t2048, 0.116)) < 0.15);
+  CHECK(rel(t128, 0.02693) < 0);
+  CHECK(rel(t128, 0.02693) > -0.25);
 }

@@ -1,7 +1,8 @@
 // [software] Serving (and training) software stacks (topologies/software/*.yaml, docs/software.md): every
 // shipped stack loads with a source for each figure; an iteration grows by the stack's host
-// formula; captured graphs hide launch overhead; the time split adds up; bad stacks are
-// exit 2. Runs go through the binary (one SystemC kernel per process).
+// formula; captured graphs hide launch overhead; lazy dispatch serialises launches and
+// device; the time split adds up; bad stacks are exit 2. Runs go through the binary (one
+// SystemC kernel per process).
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
@@ -33,6 +34,16 @@ std::string stack_text(const std::string& name, Seconds launch, const std::strin
          "  kernels.launch_overhead: 'estimate: test'\n  kernels.graphs: 'estimate: test'\n"
          "  kernels.graph_launch: 'estimate: test'\n  host.base: 'estimate: test'\n"
          "  host.per_sequence: 'estimate: test'\n  host.overlap: 'estimate: test'\n";
+}
+
+// stack_text with `kernels.dispatch` (ahead | lazy) and a graph launch time.
+std::string stack_text_dispatch(const std::string& name, Seconds launch, const std::string& graphs,
+                                Seconds graph_launch, const std::string& dispatch) {
+  std::string t = stack_text(name, launch, graphs, 0, 0, false);
+  const std::string zero_graph = "graph_launch: 0 us}";
+  t.replace(t.find(zero_graph), zero_graph.size(),
+            "graph_launch: " + std::to_string(graph_launch * 1e6) + " us, dispatch: " + dispatch + "}");
+  return t + "  kernels.dispatch: 'estimate: test'\n";
 }
 
 // N requests at once, P prompt tokens (one prefill chunk each), O output tokens, one H100.
@@ -178,6 +189,42 @@ TEST_CASE("vLLM captures decode graphs up to its largest captured batch, larger 
   CHECK(slow["sim_time_s"].get<double>() - fast["sim_time_s"].get<double>() >= 0.9 * decode_steps * 9 * 32 * launch);
 }
 
+TEST_CASE("lazy dispatch puts the launches before the device ops", "[software]") {
+  std::string d = make_tmpdir("sw-lazy");
+  // Eager iterations with 1 ms per launch are launch-bound under `ahead` (>= 288 launches
+  // against a few ms of device time, test above): each lasts exactly its launches, so the
+  // ahead run's time is the sum of every iteration's launches. Under `lazy` the same
+  // launches come before the device ops instead of beside them, so the lazy run lasts the
+  // device-only run plus the ahead run: serial, not parallel.
+  const Seconds launch = 1e-3;
+  auto zero = run_summary(d, workload(d, put(d, "z.yaml", stack_text("z", 0, "all", 0, 0, false))), d + "/oz");
+  auto ahead =
+      run_summary(d, workload(d, put(d, "a.yaml", stack_text_dispatch("a", launch, "none", 0, "ahead"))), d + "/oa");
+  auto lazy = run_summary(d, workload(d, put(d, "l.yaml", stack_text_dispatch("l", launch, "none", 0, "lazy"))),
+                          d + "/ol", "--timeline");
+  const double iters = zero["inference"]["iterations"].get<double>();
+  REQUIRE(ahead["inference"]["iterations"].get<double>() == iters);
+  REQUIRE(lazy["inference"]["iterations"].get<double>() == iters);
+  const double t0 = zero["sim_time_s"].get<double>(), ta = ahead["sim_time_s"].get<double>();
+  REQUIRE(ta > 10 * t0);  // launch-bound indeed
+  CHECK(lazy["sim_time_s"].get<double>() == Approx(t0 + ta).epsilon(1e-6));
+  // The split: the launches are host time, the device chain is the device-only run's.
+  const auto& ts = lazy["inference"]["time_split"];
+  CHECK(ts["host_s"].get<double>() == Approx(ta).epsilon(1e-6));
+  CHECK(ts["compute_s"].get<double>() + ts["memory_s"].get<double>() + ts["communication_s"].get<double>() ==
+        Approx(t0).epsilon(1e-6));
+  // A captured iteration under lazy dispatch waits for its one graph launch; under ahead a
+  // graph launch shorter than the device's iteration hides behind it.
+  const Seconds g = 1e-3;
+  auto g_ahead =
+      run_summary(d, workload(d, put(d, "ga.yaml", stack_text_dispatch("ga", 0, "all", g, "ahead"))), d + "/oga");
+  auto g_lazy =
+      run_summary(d, workload(d, put(d, "gl.yaml", stack_text_dispatch("gl", 0, "all", g, "lazy"))), d + "/ogl");
+  REQUIRE(t0 / iters > g);  // each iteration's device time exceeds the graph launch
+  CHECK(g_ahead["sim_time_s"].get<double>() == Approx(t0).epsilon(1e-9));
+  CHECK(g_lazy["sim_time_s"].get<double>() == Approx(t0 + iters * g).epsilon(1e-6));
+}
+
 TEST_CASE("the stack appears in config.resolved.yaml and the timeline shows host spans", "[software]") {
   std::string d = make_tmpdir("sw-resolved");
   auto s = run_summary(d, workload(d, "vllm-cuda"), d + "/o", "--timeline");
@@ -222,7 +269,8 @@ TEST_CASE("llmsim describe software lists the stack fields", "[software]") {
   Outcome o = llmsim_test::llmsim("describe software --format csv");
   INFO(o.text);
   REQUIRE(o.rc == 0);
-  for (const char* f : {"kernels.launch_overhead", "kernels.graphs", "host.base", "host.per_sequence", "host.overlap",
-                        "attention.softmax", "collective.protocols", "dtypes", "sources"})
+  for (const char* f :
+       {"kernels.launch_overhead", "kernels.graphs", "kernels.dispatch", "host.base", "host.per_sequence",
+        "host.overlap", "attention.softmax", "collective.protocols", "dtypes", "sources"})
     CHECK(o.text.find(f) != std::string::npos);
 }

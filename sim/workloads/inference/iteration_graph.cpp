@@ -32,7 +32,9 @@ void IterationGraph::build() {
   graph_.add([this, launch](OpGraph::Done) { host_delay(launch_, "kernel launch", launch, launch_hidden_); },
                                 overlap ? std::vector<int>{} : std::vector<int>{prep});
   std::vector<int> last;  // the nodes the next step waits for
-  if (!overlap) last.push_back(prep);
+  if (cfg_.software.launch_precedes_device())
+    last.push_back(launch);  // lazy dispatch: the device runs what the host has launched
+  else if (!overlap) last.push_back(prep);
   const bool moe = cfg_.model.moe();
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     std::vector<int> compute;
@@ -91,7 +93,9 @@ void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidd
 
 void IterationGraph::account_iteration() {
   const Seconds wall = to_seconds(sim_.now() - begin_);
-  const SimTime device_start = cfg_.software.host_overlap ? begin_ : time_add(begin_, to_simtime(prep_));
+  Seconds before_device = cfg_.software.host_overlap ? 0.0 : prep_;
+  if (cfg_.software.launch_precedes_device()) before_device += launch_;
+  const SimTime device_start = time_add(begin_, to_simtime(before_device));
   Seconds compute = 0, memory_bound = 0;
   for (const StageCost& c : costs_) {
     compute += c.compute;
@@ -135,7 +139,7 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
   // hold the iteration up: shown on the timeline, but no event (serve-hour speed).
   Seconds device_floor = 0;
   for (const StageCost& c : costs_) device_floor += c.compute;
-  launch_hidden_ = launch_ <= device_floor;
+  launch_hidden_ = !sw.launch_precedes_device() && launch_ <= device_floor;
   begin_ = sim_.now();
   comm_ = 0;
   send_end_ = 0;

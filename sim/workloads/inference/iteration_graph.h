@@ -13,8 +13,8 @@
 // Around them, the software stack's host work (sim/software/stack.h): a `prep` node (the
 // engine's per-iteration host time) before the first compute ops, or beside them when the
 // stack overlaps host and device, and a `launch` node (eager kernel launches or one graph
-// launch) beside the device chain: the iteration ends when the device chain, the launches
-// and (overlapped) the preparation have all finished.
+// launch) beside the device chain (before it under `dispatch: lazy`): the iteration ends
+// when the device chain, the launches and (overlapped) the preparation have all finished.
 // then one end node. Edges: compute[s][*] -> all-reduce -> all-to-all -> send[s][*] ->
 // compute[s+1][*]; the last stage's last node -> end. Stages of one iteration do not
 // overlap (no pipelined micro-batches; pipeline engines overlap instead: docs/inference.md).
