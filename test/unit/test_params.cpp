@@ -271,3 +271,10 @@ TEST_CASE("params: config.resolved.yaml reproduces an inference run byte for byt
                    "--set workload.trace.limit=40 --set workload.scheduler.max_batch=32 --seed 7",
                    {"requests.csv", "timeline.json"});
 }
+
+TEST_CASE("params: config.resolved.yaml reproduces a training run byte for byte", "[params][training]") {
+  // Training's resolved file once recorded a defaulted best-fit `window` beside a plain
+  // packing, which the loader refuses: a rerun exited 2.
+  check_round_trip("resolved-train", "run -t topologies/dgx-h100.yaml -w workloads/train-llama3-8b-dgx-h100.yaml",
+                   {"timeline.json"});
+}

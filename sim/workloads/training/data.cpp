@@ -112,9 +112,14 @@ TrainingData parse_training_data(Params& f, const Doc& doc) {
   const bool file = p.has("trace"), synthetic = p.has("synthetic");
   if (file && synthetic) p.fail("synthetic", "give either trace (a lengths file) or synthetic, not both");
   d.packing = p.choice("packing");
-  d.window = p.positive("window");
-  if (d.window > 1000000) p.fail("window", "at most 1,000,000 documents per best-fit window");
-  if (p.has("window") && d.packing != "best-fit") p.fail("window", "only packing: best-fit uses a window");
+  // Read (and so written to config.resolved.yaml) only where it means something: a
+  // defaulted window recorded for another packing would be refused when the file is rerun.
+  if (d.packing == "best-fit") {
+    d.window = p.positive("window");
+    if (d.window > 1000000) p.fail("window", "at most 1,000,000 documents per best-fit window");
+  } else if (p.has("window")) {
+    p.fail("window", "only packing: best-fit uses a window");
+  }
   d.attention = p.choice("attention");
   if (file) {
     d.source = "file";
