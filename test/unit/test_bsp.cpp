@@ -1,0 +1,123 @@
+// [bsp] Bulk-synchronous exchange on the IPU (docs/models.md "BSP exchange"). Expected
+// figures come from the published IPU-Exchange rate (8 TB/s all-to-all on the GC200
+// [GC-flashcards], scaled by clock to the Bow's 1.85 GHz) and from what each split must
+// move, worked out here.
+#include <catch2/catch.hpp>
+
+#include "sim/ops/bsp.h"
+#include "mini_chip.h"
+#include "sim/core/error.h"
+#include "sim/core/yaml_doc.h"
+
+using namespace llmsim;
+
+namespace {
+
+ChipCatalog& catalog() {
+  static ChipCatalog c(default_catalog_dir());
+  return c;
+}
+
+// The Bow IPU's exchange: the GC200's published 8 TB/s at 1.325 GHz, same tiles at 1.85.
+const double kBowExchange = 8e12 * 1.85 / 1.325;
+const double kBowSync = 150 / 1.85e9;  // the catalog's estimate: 150 cycles
+
+Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) {
+  Op op;
+  op.kind = OpKind::Gemm;
+  op.dtype = "fp16";
+  op.m = m;
+  op.n = n;
+  op.k = k;
+  op.batch = batch;
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("bsp: a kernel chip has no exchange phase; the IPU does", "[bsp]") {
+  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("nvidia-h100-sxm")) == 0);
+  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("graphcore-bow")) > 0);
+  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("graphcore-gc200")) > 0);
+}
+
+TEST_CASE("bsp: an elementwise operator pays one sync and exchanges nothing", "[bsp]") {
+  Op add;
+  add.kind = OpKind::Elementwise;
+  add.dtype = "fp16";
+  add.elements = 1 << 20;
+  CHECK(bsp_exchange_time(add, catalog().get("graphcore-bow")) == Approx(kBowSync).epsilon(1e-9));
+}
+
+TEST_CASE("bsp: a layer norm regathers its input once over the exchange", "[bsp]") {
+  Op norm;
+  norm.kind = OpKind::Norm;
+  norm.dtype = "fp16";
+  norm.m = 4096;  // BERT-Large micro-batch 32 x 128 tokens
+  norm.n = 1024;
+  CHECK(bsp_exchange_time(norm, catalog().get("graphcore-bow")) ==
+        Approx(4096.0 * 1024 * 2 / kBowExchange + kBowSync).epsilon(0.01));
+}
+
+TEST_CASE("bsp: a batched GEMM with more entries than tiles receives each operand once", "[bsp]") {
+  // 2,944 entries on 1,472 tiles: two per tile, nothing replicated. Each brings a 32 x 32
+  // fp16 A and B: 4 KiB.
+  CHECK(bsp_exchange_time(gemm(32, 32, 32, 2944), catalog().get("graphcore-bow")) ==
+        Approx(2944.0 * 4096 / kBowExchange + kBowSync).epsilon(0.01));
+}
+
+TEST_CASE("bsp: a large GEMM's exchange sits between moving each operand once and a 2-D split", "[bsp]") {
+  // BERT-Large's FFN up-projection at micro-batch 32 x 128: A 4096 x 1024, B 1024 x 4096.
+  const double A = 4096.0 * 1024 * 2, B = 1024.0 * 4096 * 2;
+  const ChipSpec& bow = catalog().get("graphcore-bow");
+  const Op op = gemm(4096, 4096, 1024);
+  const Seconds x = bsp_exchange_time(op, bow);
+  // At least every operand byte crosses once; at most what a 32 x 32 output split of
+  // 1,024 tiles receives (A to each of 32 column tiles, B to each of 32 row tiles), which
+  // the planner may beat by splitting K as well (1 %: 4.1 B/clk is the 8 TB/s rounded).
+  CHECK(x > (A + B) / kBowExchange);
+  CHECK(x <= 1.01 * 32 * (A + B) / (kBowExchange * 1024 / 1472) + 2 * kBowSync);
+  // The op's time carries it on top of the compute: BSP phases do not overlap.
+  const OpCost c = estimate_op(op, bow);
+  CHECK(c.compute_time >= x + c.flops / c.peak);
+  // On the IPU the exchange is a real share of a training GEMM (Poplar's matmul planner
+  // trades it against compute), not a rounding error: over a tenth of the op.
+  CHECK(x > 0.1 * c.time);
+}
+
+TEST_CASE("bsp: the exchange grows with the operands and slows the op", "[bsp]") {
+  const ChipSpec& bow = catalog().get("graphcore-bow");
+  double last = 0;
+  for (std::int64_t s : {256, 512, 1024, 2048, 4096}) {
+    const double x = bsp_exchange_time(gemm(s, s, s), bow);
+    CHECK(x >= last);
+    last = x;
+  }
+  // Half the exchange rate: the op takes longer, by at most its whole exchange phase.
+  ChipSpec slow = bow;
+  slow.resolved = YAML::Clone(bow.resolved);
+  slow.resolved["compute"]["exchange"]["bytes_per_cycle"] = 2.05;
+  const Op op = gemm(4096, 4096, 1024);
+  const OpCost fast = estimate_op(op, bow), half = estimate_op(op, slow);
+  CHECK(half.time > fast.time);
+  CHECK(half.time - fast.time <= bsp_exchange_time(op, bow) * 1.0001);
+}
+
+TEST_CASE("bsp: the loader rejects a bad exchange block at its line", "[bsp]") {
+  const std::string tail = "  - {tier: sram, capacity: 8 MB, bandwidth: 1 TB/s}\n";
+  auto error_line = [&](const std::string& exchange) {
+    std::string text = llmsim_test::kMiniChipHead;
+    text.insert(text.find("memory:"), "  exchange: " + exchange + "\n");  // line 8
+    try {
+      load_chip(parse_doc(text + tail, "chip.yaml"));
+    } catch (const InputError& e) {
+      return e.pos().line;
+    }
+    return -1;
+  };
+  CHECK(error_line("{bytes_per_cycle: 0, sync_cycles: 150}") == 8);
+  CHECK(error_line("{bytes_per_cycle: 4, sync_cycles: -1}") == 8);
+  CHECK(error_line("{bytes_per_cycle: 4}") == 8);                      // both are required
+  CHECK(error_line("{bytes_per_cycle: 4, sync_cycles: 1, rate: 2}") == 8);  // unknown key
+  CHECK(error_line("{bytes_per_cycle: 4, sync_cycles: 150}") == -1);
+}
