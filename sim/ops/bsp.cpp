@@ -13,9 +13,9 @@ namespace {
 constexpr double kPartialBytes = 4;  // split-K partial sums are reduced in fp32
 
 struct Exchange {
-  double bytes = 0;       // received by all tiles together
-  double receivers = 1;   // tiles receiving at once
-  int supersteps = 1;     // syncs
+  double bytes = 0;      // received by all tiles together
+  double receivers = 1;  // tiles receiving at once
+  int supersteps = 1;    // syncs
 };
 
 // A GEMM batch entry on `q` tiles as pm x pn x pk blocks: a tile computes an
@@ -54,22 +54,26 @@ Exchange gemm_exchange(const Op& op, const ChipSpec& chip, double w_b, double a_
 }
 
 // Attention: each (sequence, head) pair goes to its own tiles and, when there are fewer
-// pairs than tiles, its queries split over s tiles, each of which receives that head's
-// whole K and V. Scores and values are two supersteps (the softmax's row reduction sits
-// between them).
+// pairs than tiles, its queries split over s tiles, each of which needs that head's whole
+// K and V. Keys and values computed this step (training, prefill: q_len of them) start
+// spread over the tiles and reach all s; a KV cache is a persistent tensor laid out where
+// its attention reads it, so cached rows reach only the s - 1 other query tiles. Scores
+// and values are two supersteps (the softmax's row reduction sits between them).
 Exchange attention_exchange(const Op& op, const ChipSpec& chip, double b) {
   const double batch = static_cast<double>(op.batch), heads = static_cast<double>(op.heads);
   const double hd = static_cast<double>(op.head_dim);
   const double vhd = op.v_head_dim > 0 ? static_cast<double>(op.v_head_dim) : hd;
   const double q_bytes = batch * heads * static_cast<double>(op.q_len) * hd * b;
-  // K and V each head reads (a KV head serves heads / kv_heads query heads; MLA reads one tensor).
-  const double kv_width = op.shared_kv ? hd : hd + vhd;
-  const double kv_per_head = batch * heads * static_cast<double>(op.kv_len) * kv_width * b;
+  // K and V rows as each head reads them (a KV head serves heads / kv_heads query heads;
+  // MLA reads one tensor).
+  const double row = batch * heads * (op.shared_kv ? hd : hd + vhd) * b;
+  const double fresh = static_cast<double>(std::min(op.kv_len, op.q_len));
+  const double cached = static_cast<double>(op.kv_len) - fresh;
   const double pairs = batch * heads;
-  const double s = std::clamp(std::floor(static_cast<double>(chip.compute.units) / pairs), 1.0,
-                              static_cast<double>(op.q_len));
+  const double s =
+      std::clamp(std::floor(static_cast<double>(chip.compute.units) / pairs), 1.0, static_cast<double>(op.q_len));
   Exchange e;
-  e.bytes = q_bytes + kv_per_head * s;
+  e.bytes = q_bytes + row * (fresh * s + cached * (s - 1));
   e.receivers = std::min(static_cast<double>(chip.compute.units), pairs * s);
   e.supersteps = 2;
   return e;

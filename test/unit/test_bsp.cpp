@@ -4,10 +4,10 @@
 // move, worked out here.
 #include <catch2/catch.hpp>
 
-#include "sim/ops/bsp.h"
 #include "mini_chip.h"
 #include "sim/core/error.h"
 #include "sim/core/yaml_doc.h"
+#include "sim/ops/bsp.h"
 
 using namespace llmsim;
 
@@ -117,7 +117,32 @@ TEST_CASE("bsp: the loader rejects a bad exchange block at its line", "[bsp]") {
   };
   CHECK(error_line("{bytes_per_cycle: 0, sync_cycles: 150}") == 8);
   CHECK(error_line("{bytes_per_cycle: 4, sync_cycles: -1}") == 8);
-  CHECK(error_line("{bytes_per_cycle: 4}") == 8);                      // both are required
+  CHECK(error_line("{bytes_per_cycle: 4}") == 8);                           // both are required
   CHECK(error_line("{bytes_per_cycle: 4, sync_cycles: 1, rate: 2}") == 8);  // unknown key
   CHECK(error_line("{bytes_per_cycle: 4, sync_cycles: 150}") == -1);
+}
+
+TEST_CASE("bsp: weights and a KV cache stay where their operator reads them", "[bsp]") {
+  const ChipSpec& bow = catalog().get("graphcore-bow");
+  const double per_tile = kBowExchange / 1472;  // one tile's receive rate
+  // Entries >= tiles: nothing replicated; with the weight laid out for the matmul
+  // (createMatMulInputRHS) only each entry's 2 KiB A crosses, half the 4 KiB of both.
+  Op placed = gemm(32, 32, 32, 2944);
+  placed.weights_on_chip = true;
+  CHECK(bsp_exchange_time(placed, bow) == Approx(2944.0 * 2048 / kBowExchange + kBowSync).epsilon(0.01));
+  // One sequence decoding one token over a 4,096-token cache, 16 heads of 64, fp16: each
+  // head's tiles receive its query (128 B) and the step's one new key and value (256 B);
+  // the cached keys stay put. 16 heads = 16 receiving tiles, two supersteps.
+  Op decode;
+  decode.kind = OpKind::Attention;
+  decode.dtype = "fp16";
+  decode.heads = decode.kv_heads = 16;
+  decode.head_dim = 64;
+  decode.q_len = 1;
+  decode.kv_len = 4096;
+  CHECK(bsp_exchange_time(decode, bow) == Approx(16.0 * (128 + 256) / (16 * per_tile) + 2 * kBowSync).epsilon(0.01));
+  // The same keys computed this step (training, prefill) all cross: far more.
+  Op fresh = decode;
+  fresh.q_len = 4096;
+  CHECK(bsp_exchange_time(fresh, bow) > 100 * bsp_exchange_time(decode, bow));
 }
