@@ -95,7 +95,7 @@ TEST_CASE("bsp: the exchange grows with the operands and slows the op", "[bsp]")
   }
   // Half the exchange rate: the op takes longer, by at most its whole exchange phase.
   ChipSpec slow = bow;
-  slow.resolved = YAML::Clone(bow.resolved);
+  slow.resolved.reset(YAML::Clone(bow.resolved));  // rebind: `=` would write through to the catalog's node
   slow.resolved["compute"]["exchange"]["bytes_per_cycle"] = 2.05;
   const Op op = gemm(4096, 4096, 1024);
   const OpCost fast = estimate_op(op, bow), half = estimate_op(op, slow);
