@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sim/ops/bsp.h"
 #include "sim/ops/energy.h"
 #include "sim/ops/op_model.h"
 
@@ -234,6 +235,13 @@ OpCost estimate_by_kind(const Op& op, const ChipSpec& chip) {
 
 OpCost estimate_op(const Op& op, const ChipSpec& chip) {
   OpCost c = estimate_by_kind(op, chip);  // built in place (C++17 elision), returned by NRVO
+  // BSP chips: the tiles exchange operands between compute phases (bsp.h), so the
+  // exchange joins the compute units' time.
+  if (const Seconds x = bsp_exchange_time(op, chip); x > 0) {
+    c.compute_time += x;
+    c.memory_bound = c.memory_time >= c.compute_time;
+    c.time = c.prologue + std::max(c.compute_time, c.memory_time);
+  }
   // Timed here at the catalog's streaming figure; the pattern is the tier model's business
   // (ComputeCore scales the tier work by what the model sustains for it).
   c.pattern = op.pattern;

@@ -238,6 +238,12 @@ void load_compute(Params& f, ChipSpec& c) {
     if (!(c.compute.special_per_clock > 0)) vf.fail("special", "must be positive (results per clock per vector unit)");
     vf.finish();
   }
+  if (cf.has("exchange")) {  // checked here, read back from ChipSpec::resolved (sim/ops/bsp.h bsp_of)
+    Params xf = cf.child("exchange");
+    if (!(xf.num("bytes_per_cycle") > 0)) xf.fail("bytes_per_cycle", "must be positive");
+    if (!(xf.num("sync_cycles") >= 0)) xf.fail("sync_cycles", "must be >= 0");
+    xf.finish();
+  }
   {
     Params tf = cf.child("tile");
     c.compute.tile_m = static_cast<int>(tf.positive("m"));

@@ -70,6 +70,14 @@ LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {
     P::opt("tile_overhead_cycles", T::Number, "0", "cycles per output tile beyond MAC cycles").from(kModels),
     P::opt("collective_units", T::Integer, "0",
            "units a running collective's kernel occupies on each member (NCCL: one SM per channel)").from(kModels),
+    P::opt("exchange", T::Map, "", "bulk-synchronous tiles (IPU): each operator pays a sync and an exchange of its "
+                                  "operands between the units' SRAMs").nested("chip.compute.exchange").from(kModels),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_exchange, {"chip", "chip.compute.exchange", "", {
+    P::req("bytes_per_cycle", T::Number, "bytes one unit receives per clock during an exchange phase (> 0)")
+        .from(kModels),
+    P::req("sync_cycles", T::Number, "clock cycles of one chip-wide sync (>= 0)").from(kModels),
 }});
 
 LLMSIM_DECLARE_PARAMS(chip_vector_unit, {"chip", "chip.compute.vector_unit", "", {

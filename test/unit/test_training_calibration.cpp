@@ -78,14 +78,16 @@ TEST_CASE("C8: PaLM 540B on a 3,072-chip TPU v4 pod, multi-query heads replicate
 }
 
 TEST_CASE("C43 and C41: BERT-Large on a Bow Pod16 and Llama 2 7B weight-streamed on one CS-3", "[training]") {
-  // C43 (Graphcore, phase 1: 6,044 sequences/s): documented gap +106 % (the IPU inherits
-  // H100's GEMM efficiency; BSP sync and exchange phases are not priced): optimistic, by
-  // less than 2.5x. Free communication and a 428-micro-batch 1F1B over 4 stages idle at
-  // least (p-1)/(m+p-1) = 3/431.
+  // C43 (Graphcore, phase 1: 6,044 sequences/s): documented gap +66 % (BSP syncs and
+  // exchanges priced, docs/models.md "BSP exchange"; the IPU still inherits H100's GEMM
+  // efficiency, and seq 128's small operators carry per-step costs the model lacks):
+  // optimistic, by less than 1.8x (it was 2.06x before the exchange was priced). Free
+  // communication and a 428-micro-batch 1F1B over 4 stages idle at least
+  // (p-1)/(m+p-1) = 3/431.
   json b = train("topologies/bow-pod16.yaml", kCal + "c43-bert-large-bow-pod16.yaml");
   const double seqs = 54784 / b["step_time_s"].get<double>();
   CHECK(seqs > 6044);
-  CHECK(seqs < 2.5 * 6044);
+  CHECK(seqs < 1.8 * 6044);
   CHECK(b["pipeline_bubble_fraction"].get<double>() >= 3.0 / 431 * 0.98);
   // C41 (ALCF: 31.98 samples/s): documented gap +48 % (seq 4096 and micro-batch 16
   // assumed): optimistic, by less than 2x.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "sim/ops/bsp.h"
 #include "sim/workloads/training/memory.h"
 #include "sim/workloads/training/weight_streaming.h"
 
@@ -61,7 +62,12 @@ Op TrainingLowering::attention_op(std::int64_t batch, std::int64_t len) const {
 // and 2cp - 1 - i, so every rank computes 1/cp of the causal attention (Megatron-LM
 // context parallelism; Liu et al. 2023 "Ring Attention"): the whole-sequence op's cost / cp.
 OpCost TrainingLowering::estimate(const Op& op) const {
-  OpCost c = estimate_op(op, chip_);
+  // A forward GEMM's B is a weight. A BSP chip's compiler lays a weight out on the tiles of
+  // the matmul that reads it (Poplar's createMatMulInputRHS [GC-poplin]), so only the
+  // activations cross the exchange; the backward's W^T and dY operands do cross it.
+  Op placed = op;
+  if (op.kind == OpKind::Gemm && bsp_of(chip_).on()) placed.weights_on_chip = true;
+  OpCost c = estimate_op(placed, chip_);
   if (op.kind != OpKind::Attention || cfg_.par.cp == 1) return c;
   const double share = 1.0 / static_cast<double>(cfg_.par.cp);
   c.time *= share;
