@@ -65,7 +65,7 @@ class PieceSource {
   void start_request() {
     write_ = (requests_++ % kWriteBatch) >= reads_per_batch_;
     left_ = request_;
-    if (a_.kind == AccessPattern::Kind::Random) {
+    if (a_.kind != AccessPattern::Kind::Sequential) {  // paged: whole blocks, each at a random place
       double space = p_.row_bytes * p_.banks * static_cast<double>(kRows);
       auto slots = static_cast<std::uint64_t>(std::max(1.0, std::floor(space / request_)));
       rng_ = splitmix64(rng_);

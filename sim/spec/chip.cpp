@@ -277,9 +277,13 @@ void load_memory(Params& f, ChipSpec& c) {
     t.latency = mf.qty("latency");
     t.efficiency = mf.num("efficiency");
     t.pj_per_byte = mf.num("pj_per_byte");
+    t.paged_efficiency = mf.num("paged_efficiency");
+    t.random_efficiency = mf.num("random_efficiency");
     if (t.capacity <= 0) mf.fail("capacity", "must be positive");
     if (t.bandwidth <= 0) mf.fail("bandwidth", "must be positive");
     if (t.efficiency <= 0 || t.efficiency > 1) mf.fail("efficiency", "must be in (0, 1]");
+    if (!(t.paged_efficiency > 0 && t.paged_efficiency <= 1)) mf.fail("paged_efficiency", "must be in (0, 1]");
+    if (!(t.random_efficiency > 0 && t.random_efficiency <= 1)) mf.fail("random_efficiency", "must be in (0, 1]");
     if (c.tier(t.tier)) mf.fail("tier", "tier '" + t.tier + "' listed twice");
     load_tier_model(mf, t);
     mf.finish();

@@ -26,6 +26,11 @@ struct MemoryTierSpec {
   BytesPerSecond bandwidth = 0;     // peak, per chip
   Seconds latency = 0;              // unloaded access latency
   double efficiency = 1.0;          // sustained / peak streaming bandwidth (cite a case id)
+  // Model bandwidth: what a paged (KV-block) or scattered stream sustains, as a fraction of
+  // the sequential figure. The loader applies the declared defaults and their sources
+  // (chip_params.cpp); a spec built in code is pattern-blind until it sets them.
+  double paged_efficiency = 1.0;
+  double random_efficiency = 1.0;
   double pj_per_byte = 0;           // dynamic energy per byte moved (0 = derived)
   std::string model = "bandwidth";  // timing model by registered name (models/tier_model.h)
   std::map<std::string, Seconds> dram;  // `dram:` timing overrides for model dram ("tRCD" -> s)

@@ -99,6 +99,12 @@ LLMSIM_DECLARE_PARAMS(chip_memory, {"chip", "chip.memory[]", "", {
     P::req("bandwidth", T::Quantity, "peak bandwidth per chip").unit(Dim::Bandwidth).from(kSchema),
     P::opt("latency", T::Quantity, "0 s", "unloaded access latency").unit(Dim::Time).from(kModels),
     P::opt("efficiency", T::Number, "1.0", "sustained / peak streaming bandwidth, (0, 1]").from(kModels),
+    // Estimate: PagedAttention's kernel runs 20-26 % slower than FasterTransformer's
+    // contiguous one at block size 16 (block-table look-ups, per-block branches), 1 / 1.23.
+    P::opt("paged_efficiency", T::Number, "0.81", "model bandwidth: paged (KV-block) / sequential bandwidth, (0, 1] "
+                                                 "(estimate)").from("[VLLM-PAGED] §7.1; docs/models.md"),
+    P::opt("random_efficiency", T::Number, "1.0", "model bandwidth: scattered-read / sequential bandwidth, (0, 1] "
+                                                 "(1 = not modelled; model dram derives it)").from(kModels),
     P::opt("pj_per_byte", T::Number, "0", "dynamic energy per byte in pJ (0 = derived)").from(kModels),
     P::opt("model", T::String, "bandwidth", "timing model of the tier: bandwidth | dram (models/tier_models/) | tlm "
                                            "(a TLM-2.0 target supplied by code, named by `target`)").from(kModels),

@@ -15,7 +15,10 @@ std::string names_hint(const Topology& topo) {
 AccessPattern parse_pattern(Params& op) {
   Params f = op.child("pattern");
   AccessPattern a;
-  a.kind = f.choice("kind") == "random" ? AccessPattern::Kind::Random : AccessPattern::Kind::Sequential;
+  const std::string kind = f.choice("kind");
+  a.kind = kind == "random"  ? AccessPattern::Kind::Random
+           : kind == "paged" ? AccessPattern::Kind::Paged
+                             : AccessPattern::Kind::Sequential;
   a.granule = f.qty("granule");
   if (!(a.granule >= 1 && a.granule <= 1024.0 * 1024)) f.fail("granule", "must be between 1 B and 1 MiB");
   a.read_fraction = f.num("read_fraction");

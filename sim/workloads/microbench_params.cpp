@@ -61,9 +61,11 @@ LLMSIM_DECLARE_PARAMS(mb_root, {kKind, "workload:microbench", "Single operators,
 }});
 
 // An op's access pattern (sim/ops/access_pattern.h): its tier's timing model says what it
-// sustains (`model: dram` tells random from sequential; the bandwidth model does not).
+// sustains (`model: dram` derives it from DRAM timing; the bandwidth model applies the
+// tier's declared `paged_efficiency` / `random_efficiency`).
 LLMSIM_DECLARE_PARAMS(mb_pattern, {kKind, "workload:microbench.ops[].pattern", "access pattern of an op's bytes", {
-    P::opt("kind", T::Choice, "sequential", "sequential | random").one_of({"sequential", "random"}).from(kDoc),
+    P::opt("kind", T::Choice, "sequential", "sequential | paged (KV blocks of `granule` bytes) | random")
+        .one_of({"sequential", "paged", "random"}).from(kDoc),
     P::opt("granule", T::Quantity, "64 B", "bytes per independent access, 1 B .. 1 MiB").unit(Dim::Size).from(kDoc),
     P::opt("read_fraction", T::Number, "1", "reads / (reads + writes), 0 .. 1").from(kDoc),
 }});

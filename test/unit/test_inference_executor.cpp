@@ -1,6 +1,6 @@
 // [inference] Serving on the op-graph executor: an iteration alone lasts what the lowering
-// says, and a disaggregated KV hand-off (a read of the sender's HBM on its copy engine)
-// slows the sender's next iteration by the HBM share it takes.
+// says, and a disaggregated KV hand-off (a paged read of the sender's HBM on its copy
+// engine) slows the sender's next iteration by the HBM share it takes.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -74,8 +74,10 @@ TEST_CASE("executor: a KV hand-off's HBM read slows the sender's next iteration 
   const double C = hbm->bandwidth * hbm->efficiency;  // sustained HBM bytes/s
   InferenceConfig cfg = llama8b_bf16();
   const ModelSpec& m = cfg.model;
-  // A's KV: K and V of every layer and KV head, bf16, 8,000 tokens.
-  const double kv = 2.0 * m.layers * m.kv_heads * m.head_dim * 2.0 * 8000;
+  // A's KV: K and V of every layer and KV head, bf16, 8,000 tokens, read as paged blocks:
+  // the tier serves them at paged_efficiency of its streaming rate, so the read is kv / e
+  // of sequential-equivalent tier work.
+  const double kv = 2.0 * m.layers * m.kv_heads * m.head_dim * 2.0 * 8000 / hbm->paged_efficiency;
   // B's 32-token iteration streams what its ops read and write from HBM (every op of an
   // H100 streams HBM), mostly the bf16 weights once: alone it draws r of the HBM.
   IterationShape b;

@@ -24,9 +24,11 @@ void InferenceWorkload::hand_off(std::size_t from, std::size_t q) {
     // The whole prompt's KV moves, the cached prefix's with the rest (Mooncake's transfer
     // engine sends the request's KV cache; the decode pool keeps no prefix cache of its own).
     kv_transfer_bytes_ += kv_tok * static_cast<double>(reqs_[q].prompt_tokens * cfg_.tp);
+    // The paged pool's unit: one layer's block of block_size tokens (vLLM's cache layout).
+    const Bytes block = kv_layer_block(cfg_.sched.block_size);
     for (std::int64_t t = 0; t < cfg_.tp; ++t) {
       move_kv(*sim_, replicas_[from]->stages[s][t], replicas_[to]->stages[s][t],
-              kv_tok * static_cast<double>(reqs_[q].prompt_tokens), [this, left, to, q, attempt] {
+              kv_tok * static_cast<double>(reqs_[q].prompt_tokens), block, [this, left, to, q, attempt] {
                 if (--*left > 0 || res_[q].retries != attempt) return;
                 handoffs_.erase(q);
                 defer_handoff(kv_arrived_, to, q);

@@ -10,7 +10,10 @@
 // are write-backs that delay nothing themselves but hold the link, so a fetch queued
 // behind them waits; overflow between tiers stays on the host (its own timeline). A fetch
 // delays only its request; a swap delays the iteration that planned it (vLLM V0 swaps
-// before the forward).
+// before the forward). On the device side each copy streams the KV tier of every device of
+// the replica (a store or swap-out reads its blocks, a fetch or swap-in writes them) while
+// the link carries them, sharing the tier with the replica's iterations; the link, tens of
+// times slower than HBM, still decides when a copy ends.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -42,7 +45,23 @@ std::vector<int> link_channels(const KvOffloadConfig& off, int& count) {
   return ch;
 }
 
+// The device side of a KV copy whose link is busy from `start`: each device of `stages`
+// reads or writes `per_device` bytes of blocks of `block` bytes in its KV tier from then on.
+void charge_kv_tiers(Simulation& sim, const std::vector<std::vector<int>>& stages, SimTime start, Bytes per_device,
+                     Bytes block, bool read) {
+  if (!(per_device > 0)) return;
+  std::vector<int> devices;
+  for (const auto& stage : stages) devices.insert(devices.end(), stage.begin(), stage.end());
+  sim.queue().at(start, [&sim, devices, per_device, block, read] {
+    for (int d : devices) stream_kv_blocks(sim, d, per_device, block, read, nullptr);
+  });
+}
+
 }  // namespace
+
+Bytes InferenceWorkload::kv_layer_block(std::int64_t tokens) const {
+  return cfg_.model.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) * static_cast<double>(tokens);
+}
 
 SimTime InferenceWorkload::occupy_link(Replica& rep, int c, SimTime after, double seconds) {
   SimTime& free = rep.link_free[static_cast<std::size_t>(c)];
@@ -118,6 +137,11 @@ SimTime InferenceWorkload::run_swaps(std::size_t r) {
   const double seconds = static_cast<double>(blocks) * swap_block_device_ / cfg_.sched.swap_link_bandwidth;
   const SimTime end = occupy_link(rep, 0, now, seconds);
   swap_s_ += seconds;
+  const Bytes block = kv_layer_block(cfg_.sched.block_size);
+  charge_kv_tiers(*sim_, rep.stages, end - to_simtime(seconds),
+                  static_cast<double>(rep.sched->planned_swap_out()) * swap_block_device_, block, true);
+  charge_kv_tiers(*sim_, rep.stages, end - to_simtime(seconds),
+                  static_cast<double>(rep.sched->planned_swap_in()) * swap_block_device_, block, false);
   Recorder& rec = sim_->recorder();
   if (rec.on()) {
     rec.span(rec.track(sim_->device(rep.stages.front().front()).label(), "kv swap", 3),
@@ -170,6 +194,8 @@ void InferenceWorkload::run_offload_copies(std::size_t r) {
     SimTime end;
     if (over_link) {
       end = occupy_link(rep, offload_channel_[t], now, dt);
+      charge_kv_tiers(*sim_, rep.stages, end - to_simtime(dt), static_cast<double>(n) * offload_entry_device_,
+                      kv_layer_block(cfg_.sched.prefix_block_tokens), true);
     } else {
       end = rep.host_free = std::max(now, rep.host_free) + to_simtime(dt);
     }
@@ -184,6 +210,9 @@ void InferenceWorkload::run_offload_copies(std::size_t r) {
       if (f.entries[t] == 0) continue;
       const double dt = offload_fetch_seconds(off.tiers[t], static_cast<double>(f.entries[t]) * offload_entry_device_);
       end = occupy_link(rep, offload_channel_[t], end, dt);
+      charge_kv_tiers(*sim_, rep.stages, end - to_simtime(dt),
+                      static_cast<double>(f.entries[t]) * offload_entry_device_,
+                      kv_layer_block(cfg_.sched.prefix_block_tokens), false);
       OffloadTotals& tot = offload_totals_[t];
       ++tot.fetches;
       tot.entries_fetched += f.entries[t];

@@ -144,6 +144,8 @@ class InferenceWorkload : public Workload, public FaultListener {
   Json offload_summary() const;
   // A copy of `seconds` on link channel `c` of replica `rep` from `after` on: its end.
   SimTime occupy_link(Replica& rep, int c, SimTime after, double seconds);
+  // One layer's KV of `tokens` tokens on one device (a paged block: the granule of KV copies).
+  Bytes kv_layer_block(std::int64_t tokens) const;
   // Swap preemption (scheduler.h): sizes the host swap space in blocks; after plan(),
   // books the plan's swap copies on the PCIe channel and returns when they end (the
   // iteration starts then; now when nothing was swapped).

@@ -178,30 +178,68 @@ void IterationGraph::launch_send(std::size_t s, std::size_t t, int node) {
   });
 }
 
-void move_kv(Simulation& sim, int from, int to, Bytes bytes, std::function<void()> done) {
-  Device& src = sim.device(from);
-  ComputeCore* copy = src.stream("copy");
-  const std::string& tier = src.chip().placement.kv_cache;
-  const MemoryTierSpec* spec = src.chip().tier(tier);
-  if (copy == nullptr || spec == nullptr || src.arbiter().tier_index(tier) < 0 || bytes <= 0 ||
-      spec->bandwidth * spec->efficiency <= 0) {
+namespace {
+
+// One side of a KV move: whole blocks read out of the sender's tier or written into the
+// receiver's (the block table scatters them over the pool).
+AccessPattern kv_blocks(Bytes block_bytes, bool read) {
+  AccessPattern p;
+  p.kind = AccessPattern::Kind::Paged;
+  p.granule = std::max<Bytes>(1, block_bytes);
+  p.read_fraction = read ? 1.0 : 0.0;
+  return p;
+}
+
+// The device's KV tier when it has one with bandwidth in its arbiter, else nullptr.
+const MemoryTierSpec* kv_tier_spec(Device& d) {
+  const std::string& tier = d.chip().placement.kv_cache;
+  const MemoryTierSpec* spec = d.chip().tier(tier);
+  if (spec == nullptr || d.arbiter().tier_index(tier) < 0 || !(spec->bandwidth * spec->efficiency > 0)) return nullptr;
+  return spec;
+}
+
+}  // namespace
+
+void move_kv(Simulation& sim, int from, int to, Bytes bytes, Bytes block_bytes, std::function<void()> done) {
+  if (bytes <= 0) {
     sim.network().transfer(from, to, bytes, std::move(done));
     return;
   }
-  // Two halves join: the copy engine's read of the sender's tier, and the network flow.
-  auto join = std::make_shared<std::pair<int, std::function<void()>>>(2, std::move(done));
-  OpCost read;
-  read.tier = tier;
-  read.bytes = bytes;
-  read.memory_time = read.time = bytes / (spec->bandwidth * spec->efficiency);
-  read.memory_bound = true;
-  static const std::string kLabel = "kv hand-off";
-  copy->submit(read, kLabel, [join](const OpCost&) {
+  Device& src = sim.device(from);
+  ComputeCore* copy = src.stream("copy");
+  const MemoryTierSpec* read_spec = copy != nullptr ? kv_tier_spec(src) : nullptr;
+  const bool write_side = kv_tier_spec(sim.device(to)) != nullptr;
+  // The parts join: the copy engine's read of the sender's tier, the network flow, and the
+  // write into the receiver's tier (NVLink / RDMA deliver into its memory: no engine of its
+  // own). The fluid arbiter charges each side's bytes from the start rather than spread
+  // over the flow; a decode beside it loses the same tier work either way.
+  const int parts = 1 + (read_spec != nullptr) + write_side;
+  auto join = std::make_shared<std::pair<int, std::function<void()>>>(parts, std::move(done));
+  auto arrived = [join] {
     if (--join->first == 0) join->second();
-  });
-  sim.network().transfer(from, to, bytes, [join] {
-    if (--join->first == 0) join->second();
-  });
+  };
+  if (read_spec != nullptr) {
+    OpCost read;
+    read.tier = read_spec->tier;
+    read.bytes = bytes;
+    read.memory_time = read.time = bytes / (read_spec->bandwidth * read_spec->efficiency);
+    read.memory_bound = true;
+    read.pattern = kv_blocks(block_bytes, true);
+    static const std::string kLabel = "kv hand-off";
+    copy->submit(read, kLabel, [arrived](const OpCost&) { arrived(); });
+  }
+  if (write_side) stream_kv_blocks(sim, to, bytes, block_bytes, false, arrived);
+  sim.network().transfer(from, to, bytes, arrived);
+}
+
+bool stream_kv_blocks(Simulation& sim, int device, Bytes bytes, Bytes block_bytes, bool read,
+                      std::function<void()> done) {
+  Device& d = sim.device(device);
+  const MemoryTierSpec* spec = kv_tier_spec(d);
+  if (spec == nullptr) return false;
+  if (!done) done = [] {};
+  d.tier(spec->tier).transfer(bytes, std::move(done), kv_blocks(block_bytes, read));
+  return true;
 }
 
 }  // namespace llmsim

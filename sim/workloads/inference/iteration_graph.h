@@ -83,10 +83,19 @@ class IterationGraph {
   TimeSplit split_;
 };
 
-// Disaggregated serving's KV hand-off of `bytes` from device `from` to device `to`: the
-// sender's copy engine (its `copy` stream) reads the bytes out of its KV tier, sharing
-// that tier's bandwidth with the sender's next iteration, while the network carries them;
-// `done` runs when both have finished.
-void move_kv(Simulation& sim, int from, int to, Bytes bytes, std::function<void()> done);
+// Disaggregated serving's KV hand-off of `bytes` from device `from` to device `to`, in
+// paged blocks of `block_bytes` (block_size tokens of one layer): the sender's copy engine
+// (its `copy` stream) reads the blocks out of its KV tier, sharing that tier's bandwidth with
+// the sender's next iteration, while the network carries them and the receiver's KV tier
+// takes their writes, sharing its bandwidth with the receiver's decode; `done` runs when
+// all three have finished.
+void move_kv(Simulation& sim, int from, int to, Bytes bytes, Bytes block_bytes, std::function<void()> done);
+
+// One device's side of a KV copy: `bytes` of paged blocks read out of (`read`) or written
+// into its KV tier, sharing the tier with whatever else streams it; `done` (may be empty)
+// runs when the last byte has moved. False (and nothing charged) when the device has no KV
+// tier with bandwidth.
+bool stream_kv_blocks(Simulation& sim, int device, Bytes bytes, Bytes block_bytes, bool read,
+                      std::function<void()> done);
 
 }  // namespace llmsim
