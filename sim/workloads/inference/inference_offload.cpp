@@ -44,7 +44,7 @@ std::vector<int> link_channels(const KvOffloadConfig& off, int& count) {
 
 }  // namespace
 
-SimTime InferenceWorkload::occupy_link(Replica& rep, int c, SimTime after, double seconds) {
+SimTime InferenceWorkload::occupy_link(Replica& rep, int c, SimTime after, Seconds seconds) {
   SimTime& free = rep.link_free[static_cast<std::size_t>(c)];
   free = std::max(after, free) + to_simtime(seconds);
   return free;

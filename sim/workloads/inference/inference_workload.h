@@ -143,7 +143,7 @@ class InferenceWorkload : public Workload, public FaultListener {
   void run_offload_copies(std::size_t r);
   Json offload_summary() const;
   // A copy of `seconds` on link channel `c` of replica `rep` from `after` on: its end.
-  SimTime occupy_link(Replica& rep, int c, SimTime after, double seconds);
+  SimTime occupy_link(Replica& rep, int c, SimTime after, Seconds seconds);
   // Swap preemption (scheduler.h): sizes the host swap space in blocks; after plan(),
   // books the plan's swap copies on the PCIe channel and returns when they end (the
   // iteration starts then; now when nothing was swapped).

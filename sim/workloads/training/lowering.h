@@ -26,7 +26,7 @@ struct CommStep {
 
 struct PassCost {
   Seconds compute = 0;  // one device, all ops of the pass (layers x per layer + edge ops)
-  double flops = 0;     // hardware FLOPs (recompute included)
+  Flops flops = 0;      // hardware FLOPs (recompute included)
   Bytes bytes = 0;
   Joules energy = 0;
   std::vector<CommStep> tp_comm;  // per micro-batch, on the chunk's TP group
