@@ -17,7 +17,7 @@ class Quantity {
  public:
   constexpr Quantity() = default;
   // A plain number in the unit's SI base unit.
-  constexpr Quantity(double v) : v_(v) {}  // NOLINT(google-explicit-constructor): see header
+  constexpr Quantity(double v) : v_(v) {}           // NOLINT(google-explicit-constructor): see header
   constexpr operator double() const { return v_; }  // NOLINT(google-explicit-constructor)
   constexpr double value() const { return v_; }
 
@@ -25,10 +25,22 @@ class Quantity {
   constexpr Quantity operator+() const { return *this; }
   // The right side is a plain number or the same unit (Bytes += Seconds needs two
   // user-defined conversions: it does not compile).
-  Quantity& operator+=(Quantity o) { v_ += o.v_; return *this; }
-  Quantity& operator-=(Quantity o) { v_ -= o.v_; return *this; }
-  Quantity& operator*=(double k) { v_ *= k; return *this; }
-  Quantity& operator/=(double k) { v_ /= k; return *this; }
+  Quantity& operator+=(Quantity o) {
+    v_ += o.v_;
+    return *this;
+  }
+  Quantity& operator-=(Quantity o) {
+    v_ -= o.v_;
+    return *this;
+  }
+  Quantity& operator*=(double k) {
+    v_ *= k;
+    return *this;
+  }
+  Quantity& operator/=(double k) {
+    v_ /= k;
+    return *this;
+  }
 
  private:
   double v_ = 0.0;
@@ -45,25 +57,45 @@ using DifferentUnits = std::enable_if_t<!std::is_same_v<A, B>, int>;
 // number are templates so that `bytes + 1` (an int) is an exact match rather than
 // ambiguous with the built-in double + int; a plain number is taken to be in the unit.
 template <class Tag>
-constexpr Quantity<Tag> operator+(Quantity<Tag> a, Quantity<Tag> b) { return a.value() + b.value(); }
+constexpr Quantity<Tag> operator+(Quantity<Tag> a, Quantity<Tag> b) {
+  return a.value() + b.value();
+}
 template <class Tag>
-constexpr Quantity<Tag> operator-(Quantity<Tag> a, Quantity<Tag> b) { return a.value() - b.value(); }
+constexpr Quantity<Tag> operator-(Quantity<Tag> a, Quantity<Tag> b) {
+  return a.value() - b.value();
+}
 template <class Tag>
-constexpr double operator/(Quantity<Tag> a, Quantity<Tag> b) { return a.value() / b.value(); }
+constexpr double operator/(Quantity<Tag> a, Quantity<Tag> b) {
+  return a.value() / b.value();
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator+(Quantity<Tag> a, T b) { return a.value() + b; }
+constexpr Quantity<Tag> operator+(Quantity<Tag> a, T b) {
+  return a.value() + b;
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator+(T a, Quantity<Tag> b) { return a + b.value(); }
+constexpr Quantity<Tag> operator+(T a, Quantity<Tag> b) {
+  return a + b.value();
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator-(Quantity<Tag> a, T b) { return a.value() - b; }
+constexpr Quantity<Tag> operator-(Quantity<Tag> a, T b) {
+  return a.value() - b;
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator-(T a, Quantity<Tag> b) { return a - b.value(); }
+constexpr Quantity<Tag> operator-(T a, Quantity<Tag> b) {
+  return a - b.value();
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator*(Quantity<Tag> a, T k) { return a.value() * k; }
+constexpr Quantity<Tag> operator*(Quantity<Tag> a, T k) {
+  return a.value() * k;
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator*(T k, Quantity<Tag> a) { return k * a.value(); }
+constexpr Quantity<Tag> operator*(T k, Quantity<Tag> a) {
+  return k * a.value();
+}
 template <class Tag, class T, PlainNumber<T> = 0>
-constexpr Quantity<Tag> operator/(Quantity<Tag> a, T k) { return a.value() / k; }
+constexpr Quantity<Tag> operator/(Quantity<Tag> a, T k) {
+  return a.value() / k;
+}
 
 // Two different units: a sum, difference or comparison is a mistake, so it does not
 // compile (without these the built-in double operators would accept it).
@@ -92,15 +124,23 @@ struct Product {};
 template <class A, class B>
 struct Quotient {};
 template <class A, class B>
-constexpr typename Product<A, B>::type operator*(Quantity<A> a, Quantity<B> b) { return a.value() * b.value(); }
+constexpr typename Product<A, B>::type operator*(Quantity<A> a, Quantity<B> b) {
+  return a.value() * b.value();
+}
 template <class A, class B>
-constexpr typename Quotient<A, B>::type operator/(Quantity<A> a, Quantity<B> b) { return a.value() / b.value(); }
+constexpr typename Quotient<A, B>::type operator/(Quantity<A> a, Quantity<B> b) {
+  return a.value() / b.value();
+}
 
 // nlohmann::json by ADL, templated on the json type so this header does not include it.
 template <class Json, class Tag>
-void to_json(Json& j, Quantity<Tag> q) { j = q.value(); }
+void to_json(Json& j, Quantity<Tag> q) {
+  j = q.value();
+}
 template <class Json, class Tag>
-void from_json(const Json& j, Quantity<Tag>& q) { q = j.template get<double>(); }
+void from_json(const Json& j, Quantity<Tag>& q) {
+  q = j.template get<double>();
+}
 
 }  // namespace llmsim
 

@@ -28,15 +28,23 @@ using FlopsPerSecond = Quantity<FlopsPerSecondTag>;  // FLOP/s (or OP/s for inte
 using Joules = Quantity<JoulesTag>;                  // J
 
 // Bytes / BytesPerSecond is Seconds, Watts * Seconds is Joules, ... (both orders of a product).
-#define LLMSIM_UNIT_PRODUCT(A, B, R)                   \
-  template <>                                          \
-  struct Product<A##Tag, B##Tag> { using type = R; }; \
-  template <>                                          \
-  struct Product<B##Tag, A##Tag> { using type = R; }; \
-  template <>                                          \
-  struct Quotient<R##Tag, A##Tag> { using type = B; }; \
-  template <>                                          \
-  struct Quotient<R##Tag, B##Tag> { using type = A; };
+#define LLMSIM_UNIT_PRODUCT(A, B, R) \
+  template <>                        \
+  struct Product<A##Tag, B##Tag> {   \
+    using type = R;                  \
+  };                                 \
+  template <>                        \
+  struct Product<B##Tag, A##Tag> {   \
+    using type = R;                  \
+  };                                 \
+  template <>                        \
+  struct Quotient<R##Tag, A##Tag> {  \
+    using type = B;                  \
+  };                                 \
+  template <>                        \
+  struct Quotient<R##Tag, B##Tag> {  \
+    using type = A;                  \
+  };
 LLMSIM_UNIT_PRODUCT(BytesPerSecond, Seconds, Bytes)
 LLMSIM_UNIT_PRODUCT(FlopsPerSecond, Seconds, Flops)
 LLMSIM_UNIT_PRODUCT(Watts, Seconds, Joules)

@@ -134,8 +134,8 @@ class FlowNet {
     Bytes capacity_bytes = 0;
   };
   struct SwitchCounters {
-    Bytes bytes = 0;          // bytes entering it (each switched byte counted once)
-    Seconds busy_s = 0;       // time with at least one transfer through it
+    Bytes bytes = 0;     // bytes entering it (each switched byte counted once)
+    Seconds busy_s = 0;  // time with at least one transfer through it
   };
   LinkCounters link_counters(DirLink d);
   SwitchCounters switch_counters(int vertex);
@@ -201,7 +201,7 @@ class FlowNet {
     SimTime busy = 0;          // closed busy intervals
     SimTime busy_since = 0;    // start of the open one (while `flows` is not empty)
     int peak_flows = 0;
-    Bytes capacity = 0;        // bandwidth integral up to cap_since (B)
+    Bytes capacity = 0;  // bandwidth integral up to cap_since (B)
     SimTime cap_since = 0;
   };
   struct SwitchStat {

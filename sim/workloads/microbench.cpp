@@ -175,7 +175,7 @@ class Microbench : public Workload {
         continue;
       }
       std::string rate = r.flops > 0 && !r.memory_bound ? fmt("%9.1f TFLOPS", (r.flops / r.time).value() / 1e12)
-                                                       : fmt("%9.3f TB/s  ", r.bytes / r.time / 1e12);
+                                                        : fmt("%9.3f TB/s  ", r.bytes / r.time / 1e12);
       char line[320];
       std::snprintf(line, sizeof line, "%-12s %-8s %-36s %12s %s  %5.1f%% of peak  waves %lld\n", r.op.c_str(),
                     r.device.c_str(), r.detail.c_str(), format_quantity(r.time, Dim::Time).c_str(), rate.c_str(),

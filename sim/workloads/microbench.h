@@ -30,7 +30,7 @@ struct MicrobenchResult {
   Bytes size = 0;                 // nccl-tests "size": algbw = size / time
   BytesPerSecond busbw = 0;       // nccl-tests bus bandwidth (collectives); = algbw otherwise
   std::int64_t tiles = 0, waves = 0;
-  FlopsPerSecond peak_flops = 0;  // chip peak for the op's dtype
+  FlopsPerSecond peak_flops = 0;        // chip peak for the op's dtype
   BytesPerSecond peak_bytes_per_s = 0;  // peak bandwidth of the tier it streams
   bool memory_bound = false;
   std::string algorithm;          // collectives: the algorithm used

@@ -140,8 +140,8 @@ void run_collective_op(Simulation& sim, const CollectiveOpSpec& spec, std::funct
     }
     double algbw = r.time > 0 ? (spec.bytes / r.time).value() : 0;
     char line[240];
-    std::snprintf(line, sizeof line, "%-14s %14.0f %12.0f %10s %12.2f %10.2f %10.2f  %s\n", spec.op.c_str(), spec.bytes.value(),
-                  spec.bytes.value() / spec.element,
+    std::snprintf(line, sizeof line, "%-14s %14.0f %12.0f %10s %12.2f %10.2f %10.2f  %s\n", spec.op.c_str(),
+                  spec.bytes.value(), spec.bytes.value() / spec.element,
                   spec.element == 4   ? "float"
                   : spec.element == 2 ? "half"
                                       : "byte",

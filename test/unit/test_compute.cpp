@@ -284,7 +284,8 @@ TEST_CASE("compute: explicit catalog energies override the derived ones", "[comp
   CHECK(tier_pj_per_byte(c, *c.tier("hbm")) == Approx(7));
   c.power.pj_per_flop = 0;
   // Explicit memory energy, derived compute: full load still sits at TDP.
-  double p = c.power.idle + chip_pj_per_flop(c, "bf16") * 1e-12 * 989.4e12 + 7e-12 * hbm.bandwidth.value() * hbm.efficiency;
+  double p =
+      c.power.idle + chip_pj_per_flop(c, "bf16") * 1e-12 * 989.4e12 + 7e-12 * hbm.bandwidth.value() * hbm.efficiency;
   CHECK(p == Approx(c.power.tdp));
   CHECK(chip_pj_per_flop(c, "bf16") > derived_flop);
   // A dtype's own energy wins over the peak-ratio rule; the fabric path adds to off-chip

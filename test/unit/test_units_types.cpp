@@ -19,19 +19,25 @@ namespace {
 // Detection idiom: the type of a + b, a * b, a / b, a < b, or nonesuch when it does not compile.
 struct Nonesuch {};
 template <class A, class B, class = void>
-struct SumOf { using type = Nonesuch; };
+struct SumOf {
+  using type = Nonesuch;
+};
 template <class A, class B>
 struct SumOf<A, B, std::void_t<decltype(std::declval<A>() + std::declval<B>())>> {
   using type = decltype(std::declval<A>() + std::declval<B>());
 };
 template <class A, class B, class = void>
-struct ProductOf { using type = Nonesuch; };
+struct ProductOf {
+  using type = Nonesuch;
+};
 template <class A, class B>
 struct ProductOf<A, B, std::void_t<decltype(std::declval<A>() * std::declval<B>())>> {
   using type = decltype(std::declval<A>() * std::declval<B>());
 };
 template <class A, class B, class = void>
-struct QuotientOf { using type = Nonesuch; };
+struct QuotientOf {
+  using type = Nonesuch;
+};
 template <class A, class B>
 struct QuotientOf<A, B, std::void_t<decltype(std::declval<A>() / std::declval<B>())>> {
   using type = decltype(std::declval<A>() / std::declval<B>());

@@ -35,7 +35,7 @@ struct SchedulerConfig {
   // vLLM preemption_mode: recompute (false) or swap (true): a preempted sequence's KV
   // blocks go to host memory over the device's PCIe port and come back when it resumes.
   bool swap_preemption = false;
-  Bytes swap_space = 0;            // bytes of host swap space per device (vLLM swap_space)
+  Bytes swap_space = 0;                    // bytes of host swap space per device (vLLM swap_space)
   BytesPerSecond swap_link_bandwidth = 0;  // the chip's PCIe port, bytes/s per direction
 };
 

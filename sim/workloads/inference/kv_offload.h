@@ -25,8 +25,8 @@ struct OffloadTierConfig {
   std::string tier;             // ddr | cxl | ssd | remote | the name of a chip memory tier
   bool on_chip = false;         // the chip's own tier (SN40L DDR): no link
   Bytes capacity = 0;           // bytes per device (0 with on_chip = the tier's free bytes)
-  BytesPerSecond bandwidth = 0; // bytes/s per device, tier side
-  Seconds latency = 0;          // s per fetch
+  BytesPerSecond bandwidth = 0;  // bytes/s per device, tier side
+  Seconds latency = 0;           // s per fetch
   std::string link;             // pcie | nvlink-c2c | none
   BytesPerSecond link_bandwidth = 0;  // the chip port's, per direction (0 = no link limit)
   bool shared = false;          // remote: one pool for all replicas; capacity = the pool's bytes

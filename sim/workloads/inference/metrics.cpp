@@ -179,19 +179,24 @@ std::string requests_csv(const std::vector<Request>& reqs, const std::vector<Req
     if (!r.done) {
       // Rejected: never routed to a batch; unfinished: routed, stopped by a limit.
       std::string replica = r.rejected || r.replica < 0 ? "" : std::to_string(r.replica);
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld,%lld,%.9f\n", static_cast<unsigned long long>(q.id),
-                    q.arrival.value(), static_cast<long long>(q.prompt_tokens), static_cast<long long>(q.output_tokens),
-                    r.rejected ? "rejected" : "unfinished", replica.c_str(), static_cast<long long>(r.preemptions),
-                    static_cast<long long>(r.cached_tokens), static_cast<long long>(r.retries), r.retry_lost_s.value());
-    } else {
-      double tpot = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : Seconds{0};
-      // ttft_s = queue_s + prefill_s: the admission splits the wait for the first token.
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld,%lld,%.9f\n",
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld,%lld,%.9f\n",
                     static_cast<unsigned long long>(q.id), q.arrival.value(), static_cast<long long>(q.prompt_tokens),
-                    static_cast<long long>(q.output_tokens), r.first_token.value(), r.finish.value(), (r.first_token - q.arrival).value(), tpot,
-                    (r.finish - q.arrival).value(), static_cast<long long>(r.replica), (r.admitted - q.arrival).value(),
-                    (r.first_token - r.admitted).value(), (r.finish - r.first_token).value(), static_cast<long long>(r.preemptions),
-                    static_cast<long long>(r.cached_tokens), static_cast<long long>(r.retries), r.retry_lost_s.value());
+                    static_cast<long long>(q.output_tokens), r.rejected ? "rejected" : "unfinished", replica.c_str(),
+                    static_cast<long long>(r.preemptions), static_cast<long long>(r.cached_tokens),
+                    static_cast<long long>(r.retries), r.retry_lost_s.value());
+    } else {
+      double tpot =
+          q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : Seconds{0};
+      // ttft_s = queue_s + prefill_s: the admission splits the wait for the first token.
+      std::snprintf(buf, sizeof buf,
+                    "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld,%lld,%.9f\n",
+                    static_cast<unsigned long long>(q.id), q.arrival.value(), static_cast<long long>(q.prompt_tokens),
+                    static_cast<long long>(q.output_tokens), r.first_token.value(), r.finish.value(),
+                    (r.first_token - q.arrival).value(), tpot, (r.finish - q.arrival).value(),
+                    static_cast<long long>(r.replica), (r.admitted - q.arrival).value(),
+                    (r.first_token - r.admitted).value(), (r.finish - r.first_token).value(),
+                    static_cast<long long>(r.preemptions), static_cast<long long>(r.cached_tokens),
+                    static_cast<long long>(r.retries), r.retry_lost_s.value());
     }
     out += buf;
   }

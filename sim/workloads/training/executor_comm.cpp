@@ -69,7 +69,8 @@ void TrainingExecutor::run_comm(const std::vector<std::vector<int>>& groups, con
                                 *slowest = std::max(*slowest, res.time);
                                 if (--*pending > 0) return;
                                 const Seconds each = std::max(Seconds{0}, *slowest - st.overlap);
-                                const Seconds rest = std::max(Seconds{0}, each * static_cast<double>(st.count) - *slowest);
+                                const Seconds rest =
+                                    std::max(Seconds{0}, each * static_cast<double>(st.count) - *slowest);
                                 sim_.queue().after(to_simtime(rest), [this, groups, steps, i, then] {
                                   run_comm(groups, steps, i + 1, then);
                                 });

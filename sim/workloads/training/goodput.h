@@ -12,12 +12,12 @@
 namespace llmsim {
 
 struct GoodputInputs {
-  Seconds step_s = 0;       // one training step, as simulated
-  Seconds horizon_s = 0;    // wall time the job runs (N days)
-  Seconds interval_s = 0;   // work between checkpoints (rounded to whole steps)
-  Seconds checkpoint_s = 0; // writing one checkpoint (training stops meanwhile)
-  Seconds restart_s = 0;    // from a failure to training again (reschedule, load the checkpoint)
-  Hertz failures_per_s = 0;   // the whole job's failure rate (sum over components)
+  Seconds step_s = 0;        // one training step, as simulated
+  Seconds horizon_s = 0;     // wall time the job runs (N days)
+  Seconds interval_s = 0;    // work between checkpoints (rounded to whole steps)
+  Seconds checkpoint_s = 0;  // writing one checkpoint (training stops meanwhile)
+  Seconds restart_s = 0;     // from a failure to training again (reschedule, load the checkpoint)
+  Hertz failures_per_s = 0;  // the whole job's failure rate (sum over components)
   int trials = 100;
   std::uint64_t seed = 1;
 };
