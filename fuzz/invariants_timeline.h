@@ -84,8 +84,8 @@ inline void check_link_windows(std::vector<LinkSpan> spans, double bw, const std
 inline double chip_peak(const llmsim::ChipSpec& chip, const std::string& dtype) {
   double peak = chip.compute.vector_peak;
   auto it = chip.compute.peak.find(dtype);
-  if (it != chip.compute.peak.end()) return std::max(peak, it->second);
-  for (const auto& p : chip.compute.peak) peak = std::max(peak, p.second);
+  if (it != chip.compute.peak.end()) return std::max(peak, it->second.value());
+  for (const auto& p : chip.compute.peak) peak = std::max(peak, p.second.value());
   return peak;
 }
 
@@ -182,7 +182,7 @@ inline void TimelineCheck::links(double max_event_bandwidth) {
   for (const auto& [d, spans] : on_link_) {
     const llmsim::LinkInfo& li = topo_.links[static_cast<std::size_t>(llmsim::dirlink_link(d))];
     int from = llmsim::dirlink_dir(d) == 0 ? li.a : li.b, to = llmsim::dirlink_dir(d) == 0 ? li.b : li.a;
-    double bw = std::max(li.params.bandwidth, max_event_bandwidth);
+    double bw = std::max(li.params.bandwidth.value(), max_event_bandwidth);
     check_link_windows(spans, bw, topo_.vertices[static_cast<std::size_t>(from)].name + "->" +
                                       topo_.vertices[static_cast<std::size_t>(to)].name, fail_);
     for (const auto& s : spans) {

@@ -29,7 +29,7 @@ inline int fuzz_trace(const std::uint8_t* data, std::size_t size, const char* fo
                 r.output_tokens <= llmsim::kMaxTokensPerRequest &&
                 std::uint64_t{r.key_begin} + r.key_count <= keys.keys.size();
       if (!ok) {
-        std::fprintf(stderr, "fuzz: trace row %zu accepted with arrival %g, tokens %lld/%lld\n", i, r.arrival,
+        std::fprintf(stderr, "fuzz: trace row %zu accepted with arrival %g, tokens %lld/%lld\n", i, r.arrival.value(),
                      static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.output_tokens));
         std::abort();
       }

@@ -78,11 +78,11 @@ void ComputeCore::spread_energy(const OpCost& c, std::vector<ResourceDemand>& d)
   if (d.empty() || !(c.energy > 0)) return;
   double tier_work = 0, compute_work = 0;
   for (const auto& x : d) (x.resource == ResourceArbiter::kCompute ? compute_work : tier_work) += x.work;
-  double mem_j = 0;
+  Joules mem_j = 0;
   if (!c.tier_to.empty()) {
     mem_j = c.energy;
   } else if (const MemoryTierSpec* t = c.tier.empty() ? nullptr : chip_.tier(c.tier)) {
-    mem_j = std::min(c.energy, c.bytes * tier_pj_per_byte(chip_, *t) * 1e-12);
+    mem_j = std::min(c.energy, Joules{c.bytes * tier_pj_per_byte(chip_, *t) * 1e-12});
   }
   if (!(tier_work > 0)) mem_j = 0;
   if (!(compute_work > 0)) mem_j = c.energy;
@@ -125,7 +125,7 @@ void ComputeCore::record(const Pending& p, SimTime begin, SimTime end) {
   char args[256];
   std::snprintf(args, sizeof args,
                 "{\"dtype\":\"%s\",\"flops\":%.6g,\"bytes\":%.6g,\"tiles\":%lld,\"waves\":%lld,\"memory_bound\":%s}",
-                p.cost.dtype.c_str(), p.cost.flops, p.cost.bytes, static_cast<long long>(p.cost.tiles),
+                p.cost.dtype.c_str(), p.cost.flops.value(), p.cost.bytes.value(), static_cast<long long>(p.cost.tiles),
                 static_cast<long long>(p.cost.waves), p.cost.memory_bound ? "true" : "false");
   rec.span(track_, p.label, "op", begin, end, args);
   if (!wave_spans_ || p.cost.waves <= 0) return;

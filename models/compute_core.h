@@ -43,7 +43,7 @@ class ComputeCore : public sc_core::sc_module {
   bool busy() const { return running_; }
   std::size_t queued() const { return queue_.size(); }
   SimTime busy_time() const { return busy_time_; }
-  double flops() const { return flops_; }
+  Flops flops() const { return flops_; }
   Joules energy() const { return energy_; }
   std::uint64_t ops_done() const { return ops_done_; }
   // Time ops spent queued behind earlier ops of this stream (submit to start), summed.

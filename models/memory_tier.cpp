@@ -44,7 +44,7 @@ void MemoryTier::make_model() {
   to_target_ = std::make_unique<tlm_utils::simple_initiator_socket_optional<MemoryTier>>("to_target");
   to_target_->bind(*target);
   target_fw_ = &target->get_base_interface();
-  Bytes span = spec_.capacity > 0 ? spec_.capacity : 1024.0 * 1024 * 1024;
+  Bytes span = spec_.capacity > 0 ? spec_.capacity : Bytes{1024.0 * 1024 * 1024};
   model_ = std::make_unique<TlmTierModel>(*target_fw_, span, what + " (TLM target '" + spec_.target + "')");
 }
 
@@ -66,7 +66,7 @@ void MemoryTier::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& dela
   }
   seen_payload_ = true;
   next_address_ = t.get_address() + t.get_data_length();
-  Seconds d = t.get_data_length() / model_->bandwidth(p) + (first ? model_->latency(p) : 0.0);
+  Seconds d = t.get_data_length() / model_->bandwidth(p) + (first ? model_->latency(p) : Seconds{0});
   delay += sc_core::sc_time(d, sc_core::SC_SEC);
   t.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -86,7 +86,7 @@ int MemoryTier::track() {
 
 Bytes MemoryTier::region(const std::string& name) const {
   auto it = regions_.find(name);
-  return it == regions_.end() ? 0 : it->second;
+  return it == regions_.end() ? Bytes{0} : it->second;
 }
 
 void MemoryTier::allocate(const std::string& region, Bytes bytes) {
@@ -113,7 +113,7 @@ void MemoryTier::release(const std::string& region, Bytes bytes) {
   if (it == regions_.end()) return;
   Bytes b = bytes < 0 ? it->second : std::min(bytes, it->second);
   it->second -= b;
-  used_ = std::max(0.0, used_ - b);
+  used_ = std::max(Bytes{0}, used_ - b);
   trace_occupancy();
 }
 
@@ -127,13 +127,13 @@ void MemoryTier::transfer(Bytes bytes, std::function<void()> done, const AccessP
     return;
   }
   bytes_moved_ += bytes;
-  energy_ += bytes * pj_per_byte_ * 1e-12;
+  energy_ += Joules{bytes * pj_per_byte_ * 1e-12};
   ++active_;
   const bool plain = pattern.is_default();
   SimTime lat = to_simtime(plain ? latency_ : model_->latency(pattern));
-  const double work = plain ? bytes : arbiter_.tier_work(resource_, bytes, pattern);
+  const double work = plain ? bytes.value() : arbiter_.tier_work(resource_, bytes, pattern);
   // Energy is per byte moved, whatever the pattern scaled the arbiter's work to.
-  const double joules_per_work = work > 0 ? bytes * pj_per_byte_ * 1e-12 / work : 0.0;
+  const double joules_per_work = work > 0 ? bytes.value() * pj_per_byte_ * 1e-12 / work : 0.0;
   if (lat == 0) {
     start_stream(std::move(done), work, joules_per_work);
   } else {

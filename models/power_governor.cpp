@@ -57,7 +57,7 @@ void PowerSeries::advance(SimTime now) {
 
 Watts PowerSeries::max_window_avg() const {
   Seconds part = to_seconds(last_ - win_start_);
-  return std::max(max_win_avg_, part > 0 ? win_energy_ / part : 0.0);
+  return std::max(max_win_avg_, part > 0 ? win_energy_ / part : Watts{0});
 }
 
 PowerMonitor::PowerMonitor(Device& device, ModelContext& sim, Watts cap, Seconds window, DvfsCurve curve,
@@ -247,7 +247,7 @@ Json PowerMonitor::report() {
   const Joules e = dev_.energy(t);
   j["energy_j"] = e;
   j["components_j"] = comp;
-  j["avg_power_w"] = t > 0 ? e / t : 0.0;
+  j["avg_power_w"] = t > 0 ? e / t : Watts{0};
   j["peak_power_w"] = series_.peak();
   j["max_window_avg_w"] = series_.max_window_avg();
   j["cap_w"] = cap_;

@@ -148,27 +148,27 @@ void ResourceArbiter::set_operating_point(double clock_scale, double energy_scal
 }
 
 // Integrals so far plus the span since the last change, at the power held over it.
-double ResourceArbiter::energy(int resource) const {
+Joules ResourceArbiter::energy(int resource) const {
   const auto r = static_cast<size_t>(resource);
-  return energy_.at(r) + power_.at(r) * to_seconds(queue_.now() - last_);
+  return energy_.at(r) + Watts{power_.at(r)} * to_seconds(queue_.now() - last_);
 }
 
-double ResourceArbiter::dvfs_saved_energy() const {
-  return dvfs_saved_ + power_[kCompute] * (1 / energy_scale_ - 1) * to_seconds(queue_.now() - last_);
+Joules ResourceArbiter::dvfs_saved_energy() const {
+  return dvfs_saved_ + Watts{power_[kCompute] * (1 / energy_scale_ - 1)} * to_seconds(queue_.now() - last_);
 }
 
-double ResourceArbiter::total_power() const {
-  double p = 0;
+Watts ResourceArbiter::total_power() const {
+  Watts p = 0;
   for (double w : power_) p += w;
   return p;
 }
 
-double ResourceArbiter::trial_power(double clock_scale, double energy_scale) {
+Watts ResourceArbiter::trial_power(double clock_scale, double energy_scale) {
   const double c = clock_scale_, e = energy_scale_;
   clock_scale_ = clock_scale;
   energy_scale_ = energy_scale;
   recompute();
-  double p = total_power();
+  Watts p = total_power();
   clock_scale_ = c;
   energy_scale_ = e;
   recompute();

@@ -78,14 +78,14 @@ class ResourceArbiter {
 
   // Dynamic power now, per resource (W), and energy integrated so far (J); `dvfs_saved`
   // is the compute energy the voltage reduction saved against nominal voltage.
-  double power(int resource) const { return power_.at(static_cast<size_t>(resource)); }
-  double total_power() const;
-  double energy(int resource) const;
-  double dvfs_saved_energy() const;
+  Watts power(int resource) const { return power_.at(static_cast<size_t>(resource)); }
+  Watts total_power() const;
+  Joules energy(int resource) const;
+  Joules dvfs_saved_energy() const;
   // Total dynamic power the current activities would draw at another operating point
   // (rates re-shared at that clock); the state is left as it was. The power governor
   // searches the clock with this.
-  double trial_power(double clock_scale, double energy_scale);
+  Watts trial_power(double clock_scale, double energy_scale);
   // Called after every change of rates (activity start or end, operating point).
   void on_change(std::function<void()> f) { on_change_ = std::move(f); }
   double capacity(int resource) const;  // current: units, or bytes/s

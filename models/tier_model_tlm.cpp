@@ -57,9 +57,7 @@ std::vector<std::string> TlmTargetRegistry::names() {
   return n;
 }
 
-Seconds TlmProbe::latency() const {
-  return std::max(0.0, first - rest / std::max(1, transactions - 1));
-}
+Seconds TlmProbe::latency() const { return std::max(Seconds{0}, first - rest / std::max(1, transactions - 1)); }
 
 TlmProbe probe_tlm_target(tlm::tlm_fw_transport_if<>& target, const AccessPattern& pattern, Bytes span,
                           const std::string& what) {

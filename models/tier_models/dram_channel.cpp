@@ -102,7 +102,7 @@ class Channel {
  public:
   explicit Channel(const DramParams& p) : p_(p), banks_(p.banks) {
     acts_.fill(-std::numeric_limits<double>::infinity());
-    next_ref_ = p.tREFI > 0 ? 0.5 * p.tREFI : std::numeric_limits<double>::infinity();
+    next_ref_ = p.tREFI > 0 ? 0.5 * p.tREFI : std::numeric_limits<Seconds>::infinity();
   }
 
   Plan plan(const Piece& pc) const {
@@ -123,7 +123,7 @@ class Channel {
       pl.act = std::max({act_e, last_act_ + p_.tRRD, acts_[faw_i_] + p_.tFAW});
       cas_e = pl.act + p_.tRCD;
     }
-    Seconds bus = bus_free_ + ((!pc.write && last_write_) ? p_.tWTR : 0);
+    Seconds bus = bus_free_ + ((!pc.write && last_write_) ? p_.tWTR : Seconds{0});
     pl.data_start = std::max(cas_e + p_.tCL, bus);
     pl.cas = pl.data_start - p_.tCL;
     pl.data_end = pl.data_start + pc.bursts * p_.tBURST();
@@ -161,7 +161,7 @@ class Channel {
         start = std::max(start, b.pre_ok);
       }
     }
-    Seconds end = start + (any_open ? p_.tRP : 0) + p_.tRFC;
+    Seconds end = start + (any_open ? p_.tRP : Seconds{0}) + p_.tRFC;
     for (Bank& b : banks_) {
       b.open_row = -1;
       b.act_ok = end;
@@ -231,7 +231,7 @@ BytesPerSecond DramTierModel::bandwidth(const AccessPattern& a) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
-  Seconds span = params_.tREFI > 0 ? kRefreshWindows * params_.tREFI : 32e-6;
+  Seconds span = params_.tREFI > 0 ? kRefreshWindows * params_.tREFI : Seconds{32e-6};
   ChannelRun run = simulate_channel(params_, a, span);
   BytesPerSecond bw = params_.channels * run.bandwidth();
   cache_.emplace(key, bw);

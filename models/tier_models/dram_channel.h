@@ -64,7 +64,7 @@ struct ChannelRun {
   Bytes bytes = 0;      // useful bytes delivered
   Seconds time = 0;     // until the last data beat
   std::int64_t accesses = 0, row_hits = 0, activates = 0, refreshes = 0;
-  BytesPerSecond bandwidth() const { return time > 0 ? bytes / time : 0; }
+  BytesPerSecond bandwidth() const { return time > 0 ? bytes / time : BytesPerSecond{0}; }
 };
 ChannelRun simulate_channel(const DramParams& p, const AccessPattern& pattern, Seconds min_time,
                             std::int64_t max_accesses = 1 << 18, std::uint64_t seed = 1);

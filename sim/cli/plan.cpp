@@ -53,7 +53,7 @@ bool valid_shape(const ModelSpec& m, std::int64_t tp, std::int64_t pp) {
 double roofline_rps(const Service& s, const ChipSpec& chip, const std::string& dtype, std::int64_t g,
                     std::int64_t max_batch) {
   double peak = chip.compute.peak.at(dtype), bw = 0;
-  for (const auto& t : chip.memory) bw = std::max(bw, t.bandwidth);
+  for (const auto& t : chip.memory) bw = std::max(bw, t.bandwidth.value());
   double gd = static_cast<double>(g);
   double compute = gd * peak / (2.0 * s.model.active_params() * (s.mean_prompt + s.mean_output));
   double decode = s.mean_output - 1.0;

@@ -122,7 +122,7 @@ void measure_traffic(Service& s) {
       p += static_cast<double>(r.prompt_tokens);
       o += static_cast<double>(r.output_tokens);
     }
-    double span = reqs.size() > 1 ? reqs.back().arrival - reqs.front().arrival : 0.0;
+    double span = reqs.size() > 1 ? reqs.back().arrival - reqs.front().arrival : Seconds{0};
     if (!(span > 0)) throw InputError({s.file, 0, 0}, "traffic.trace: the kept rows span no time: no arrival rate");
     // N arrivals span N - 1 inter-arrival gaps.
     s.demand_rps = static_cast<double>(reqs.size() - 1) / span;

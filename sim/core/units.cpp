@@ -248,7 +248,7 @@ std::string horizon_text() {
 
 void past_horizon(Seconds s) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g s", s);
+  std::snprintf(buf, sizeof buf, "%.10g s", s.value());
   throw InfeasibleError(std::string("simulated time would reach ") + (std::isnan(s) ? "an undefined time" : buf) +
                         ", past " + horizon_text() + "; simulate a shorter span (fewer requests, a higher rate, "
                         "faster links)");

@@ -4,16 +4,51 @@
 #include <cstdint>
 #include <string>
 
+#include "sim/core/quantity.h"
+
 namespace llmsim {
 
-// Named SI quantities; plain doubles in base units, named so signatures say what they hold.
-using Bytes = double;           // B
-using BytesPerSecond = double;  // B/s
-using Seconds = double;         // s
-using Watts = double;           // W
-using Hertz = double;           // 1/s (clock)
-using FlopsPerSecond = double;  // FLOP/s (or OP/s for integer types)
-using Joules = double;          // J
+// Named SI quantities in base units (sim/core/quantity.h): one unit does not convert into
+// another without an explicit Seconds{x}; the dimensional operators below keep the unit.
+struct BytesTag {};
+struct BytesPerSecondTag {};
+struct SecondsTag {};
+struct WattsTag {};
+struct HertzTag {};
+struct FlopsTag {};
+struct FlopsPerSecondTag {};
+struct JoulesTag {};
+using Bytes = Quantity<BytesTag>;                    // B
+using BytesPerSecond = Quantity<BytesPerSecondTag>;  // B/s
+using Seconds = Quantity<SecondsTag>;                // s
+using Watts = Quantity<WattsTag>;                    // W
+using Hertz = Quantity<HertzTag>;                    // 1/s (clock)
+using Flops = Quantity<FlopsTag>;                    // FLOP (or OP for integer types), a count
+using FlopsPerSecond = Quantity<FlopsPerSecondTag>;  // FLOP/s (or OP/s for integer types)
+using Joules = Quantity<JoulesTag>;                  // J
+
+// Bytes / BytesPerSecond is Seconds, Watts * Seconds is Joules, ... (both orders of a product).
+#define LLMSIM_UNIT_PRODUCT(A, B, R) \
+  template <>                        \
+  struct Product<A##Tag, B##Tag> {   \
+    using type = R;                  \
+  };                                 \
+  template <>                        \
+  struct Product<B##Tag, A##Tag> {   \
+    using type = R;                  \
+  };                                 \
+  template <>                        \
+  struct Quotient<R##Tag, A##Tag> {  \
+    using type = B;                  \
+  };                                 \
+  template <>                        \
+  struct Quotient<R##Tag, B##Tag> {  \
+    using type = A;                  \
+  };
+LLMSIM_UNIT_PRODUCT(BytesPerSecond, Seconds, Bytes)
+LLMSIM_UNIT_PRODUCT(FlopsPerSecond, Seconds, Flops)
+LLMSIM_UNIT_PRODUCT(Watts, Seconds, Joules)
+#undef LLMSIM_UNIT_PRODUCT
 
 enum class Dim { Size, Bandwidth, Time, Power, Frequency, Rate, Flops, Energy };
 

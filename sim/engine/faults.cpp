@@ -37,7 +37,7 @@ const FaultEvents& events_of(const std::string& kind) {
 
 std::string seconds_text(SimTime t) {
   char b[48];
-  std::snprintf(b, sizeof b, "%.12g s", to_seconds(t));
+  std::snprintf(b, sizeof b, "%.12g s", to_seconds(t).value());
   return b;
 }
 

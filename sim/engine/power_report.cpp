@@ -42,7 +42,7 @@ FabricEnergy fabric_energy(Simulation& sim) {
     if (vi.kind != VertexInfo::Kind::Switch || vi.fabric < 0) continue;
     const FabricInfo& f = topo.fabrics[static_cast<size_t>(vi.fabric)];
     if (!(f.switch_pj_per_bit > 0)) continue;
-    const Joules j = net.switch_counters(static_cast<int>(v)).bytes * 8 * f.switch_pj_per_bit * 1e-12;
+    const Joules j = net.switch_counters(static_cast<int>(v)).bytes.value() * 8 * f.switch_pj_per_bit * 1e-12;
     e.switches += j;
     by_fabric[f.name] += j;
   }
@@ -72,7 +72,7 @@ Json power_summary(Simulation& sim) {
     if (n) n->flush();
   Json out;
   out["devices_energy_j"] = dev_energy;
-  out["devices_avg_power_w"] = t > 0 ? dev_energy / t : 0.0;
+  out["devices_avg_power_w"] = t > 0 ? dev_energy / t : Watts{0};
   out["devices_peak_power_w"] = sys.peak();
   out["devices_max_window_avg_w"] = sys.max_window_avg();
   out["window_s"] = ps.window;
@@ -95,7 +95,7 @@ Json power_summary(Simulation& sim) {
   const Joules wall = (dev_energy + network + host) / ps.psu_efficiency;
   out["wall_energy_j"] = wall;
   out["facility_energy_j"] = wall * ps.pue;
-  out["facility_avg_power_w"] = t > 0 ? wall * ps.pue / t : 0.0;
+  out["facility_avg_power_w"] = t > 0 ? wall * ps.pue / t : Watts{0};
   out["capped"] = ps.capped();
   out["tdp_limit"] = ps.tdp_limit;
   Json groups = Json::array();

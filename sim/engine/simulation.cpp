@@ -56,7 +56,7 @@ void Simulation::elaborate(const std::string& prefix) {
   for (std::size_t i = 0; i < devices_.size(); ++i) {
     // Power-limited clocks: the TDP caps every device unless `power: {tdp_limit: false}`.
     const ChipSpec& chip = devices_[i]->chip();
-    Watts cap = i < pw.device_cap.size() ? pw.device_cap[i] : 0.0;
+    Watts cap = i < pw.device_cap.size() ? pw.device_cap[i] : Watts{0};
     if (pw.tdp_limit) cap = cap > 0 ? std::min(cap, chip.power.tdp) : chip.power.tdp;
     power_.push_back(std::make_unique<PowerMonitor>(*devices_[i], *this, cap, pw.window, DvfsCurve::of(chip, pw),
                                                     system_power_.get()));

@@ -217,7 +217,7 @@ TimedEvent parse_device_event(Fields& f, const Topology& topo) {
   e.what = "device " + name + " clock " + text;
   e.apply = [dev, fraction, hz](Simulation& sim) {
     Device& d = sim.device(dev);
-    d.set_clock(fraction > 0 ? d.chip().clock * fraction : hz);
+    d.set_clock(fraction > 0 ? d.chip().clock * fraction : Hertz{hz});
   };
   return e;
 }

@@ -19,7 +19,7 @@ struct PatternCost {
   Seconds step(Bytes bytes) const {
     Seconds alone = 0;
     for (const auto& c : classes) alone = std::max(alone, to_seconds(drain_time(c, bytes)));
-    return startup + std::max(alone, link_seconds_per_byte * bytes);
+    return startup + std::max(alone, Seconds{link_seconds_per_byte * bytes.value()});
   }
 };
 

@@ -51,8 +51,9 @@ CollectiveProtocol parse_protocol(Params& p) {
   out.min_channel_bytes = p.qty("min_channel_bytes");
   out.in_switch = p.boolean("in_switch");
   out.switch_slice = p.qty("switch_slice");
-  for (double v : {out.base_latency, out.step_latency[0], out.step_latency[1], out.step_latency[2],
-                   out.channel_bandwidth, out.min_channel_bytes, out.switch_slice})
+  for (double v :
+       std::initializer_list<double>{out.base_latency, out.step_latency[0], out.step_latency[1], out.step_latency[2],
+                                     out.channel_bandwidth, out.min_channel_bytes, out.switch_slice})
     if (v < 0 || !std::isfinite(v)) p.fail("base_latency", "latencies, bandwidths and sizes must be finite and >= 0");
   p.finish();
   return out;
@@ -121,7 +122,7 @@ StageLinks stage_links(const Topology& topo, const CollectiveLibrary& lib, const
       out.efficiency = std::min(out.efficiency, lib.efficiency_on(kind));
     }
   }
-  out.step_latency = std::max(0.0, protocol_latency - route_latency);
+  out.step_latency = std::max(Seconds{0}, protocol_latency - route_latency);
   return out;
 }
 

@@ -94,7 +94,7 @@ int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int pha
   Pattern::Class c = klass(*route);
   f.route = route;
   f.remaining = bytes + fill_bytes(c, bytes);
-  f.payload = f.remaining > 0 ? bytes / f.remaining : 1;
+  f.payload = f.remaining > 0 ? bytes.value() / f.remaining : 1;
   f.rate = 0;
   f.cap = c.bw;
   f.last = q_.now();
@@ -258,7 +258,7 @@ void FlowNet::recompute() {
     Flow& f = flows_[static_cast<size_t>(cflows[i])];
     double r = rate[i];
     if (f.rate > 0 && std::fabs(r - f.rate) <= kRateEpsilon * f.rate) continue;
-    const double drained = std::min(f.remaining, f.rate * to_seconds(now - f.last));
+    const double drained = std::min(f.remaining, f.rate * to_seconds(now - f.last).value());
     if (drained > 0) credit(*f.route, drained * f.payload);
     f.remaining -= drained;
     if (f.remaining < 0) f.remaining = 0;

@@ -63,7 +63,7 @@ struct Pattern {
   // Link statistics of its phases run on the fast path, added per phase in O(classes) and
   // spread over its routes' links only when FlowNet folds them (link_counters()): per-link
   // work per step would cost O(links) per step (see fast_active_ in FlowNet).
-  double fast_bytes = 0;                   // sum of the completed fast phases' byte counts
+  Bytes fast_bytes = 0;                    // sum of the completed fast phases' byte counts
   std::vector<SimTime> class_busy;         // per class: sum of its drain times
   bool accounted = false;                  // listed in FlowNet's accounted_
 };
@@ -76,7 +76,7 @@ using PatternPtr = std::shared_ptr<Pattern>;
 // cut-through, no fill).
 Pattern::Class path_class(const Topology& topo, const Route& route);
 inline Bytes fill_bytes(const Pattern::Class& c, Bytes bytes) {
-  return c.chunk > 0 && c.hops > 1 ? (c.hops - 1) * (bytes < c.chunk ? bytes : c.chunk) : 0;
+  return c.chunk > 0 && c.hops > 1 ? (c.hops - 1) * (bytes < c.chunk ? bytes : c.chunk) : Bytes{0};
 }
 inline SimTime drain_time(const Pattern::Class& c, Bytes bytes) {
   bytes *= c.weight;
@@ -128,14 +128,14 @@ class FlowNet {
   // drains over it (startup latency excluded); bytes are payload bytes (pipeline fill
   // excluded); capacity is the integral of its bandwidth over the run, 0 while it is down.
   struct LinkCounters {
-    double bytes = 0;
-    double busy_s = 0;
+    Bytes bytes = 0;
+    Seconds busy_s = 0;
     int peak_flows = 0;       // most transfers draining over it at once
-    double capacity_bytes = 0;
+    Bytes capacity_bytes = 0;
   };
   struct SwitchCounters {
-    double bytes = 0;         // bytes entering it (each switched byte counted once)
-    double busy_s = 0;        // time with at least one transfer through it
+    Bytes bytes = 0;     // bytes entering it (each switched byte counted once)
+    Seconds busy_s = 0;  // time with at least one transfer through it
   };
   LinkCounters link_counters(DirLink d);
   SwitchCounters switch_counters(int vertex);
@@ -201,7 +201,7 @@ class FlowNet {
     SimTime busy = 0;          // closed busy intervals
     SimTime busy_since = 0;    // start of the open one (while `flows` is not empty)
     int peak_flows = 0;
-    double capacity = 0;       // bandwidth integral up to cap_since (B)
+    Bytes capacity = 0;  // bandwidth integral up to cap_since (B)
     SimTime cap_since = 0;
   };
   struct SwitchStat {
@@ -249,7 +249,7 @@ class FlowNet {
   // credited to its route, busy intervals of switches, fast-phase accounting and folding.
   void link_add_flow(DirLink d, int id);
   void link_remove_flow(DirLink d, int id);
-  void credit(const Route& route, double payload_bytes);
+  void credit(const Route& route, Bytes payload_bytes);
   void switch_interval(int vertex, SimTime begin, SimTime end);
   int switch_entered(DirLink d) const;   // the switch vertex d leads into, or -1
   void account_fast_end(int phase);      // a fast phase completing undemoted

@@ -62,7 +62,7 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
     SimTime startup = 0, drain = 0;
     for (const auto& c : pattern->classes) startup = std::max(startup, c.startup);
     for (size_t i = 0; i < pattern->dirlinks.size(); ++i) {
-      double bw = links_[static_cast<size_t>(pattern->dirlinks[i])].bw;
+      BytesPerSecond bw = links_[static_cast<size_t>(pattern->dirlinks[i])].bw;
       if (bw > 0) drain = std::max(drain, to_simtime(pattern->load[i] * bytes / bw));
     }
     end = time_add(time_add(q_.now(), startup), drain);

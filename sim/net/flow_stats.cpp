@@ -48,7 +48,7 @@ void FlowNet::link_remove_flow(DirLink d, int id) {
   }
 }
 
-void FlowNet::credit(const Route& route, double payload_bytes) {
+void FlowNet::credit(const Route& route, Bytes payload_bytes) {
   const std::int64_t u = byte_units(payload_bytes);
   for (DirLink d : route.hops) links_[static_cast<size_t>(d)].bytes16 += u;
 }
@@ -169,7 +169,7 @@ FlowNet::LinkCounters FlowNet::link_counters(DirLink d) {
   c.bytes = static_cast<double>(l.bytes16) / kByteUnits;
   c.busy_s = to_seconds(l.busy + (l.flows.empty() ? 0 : now - l.busy_since));
   c.peak_flows = l.peak_flows;
-  c.capacity_bytes = l.capacity + (link_up(dirlink_link(d)) ? l.bw * to_seconds(now - l.cap_since) : 0.0);
+  c.capacity_bytes = l.capacity + (link_up(dirlink_link(d)) ? l.bw * to_seconds(now - l.cap_since) : Bytes{0});
   return c;
 }
 

@@ -85,7 +85,8 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   run_waves(job, chip, tier, cost);
   cost.flops = 2.0 * B * static_cast<double>(op.heads) * (d + dv) * pairs;  // Q.K and P.V
   cost.peak = cs.peak.at(cdt);
-  cost.energy = (cost.flops * chip_pj_per_flop(chip, cdt) + cost.bytes * tier_pj_per_byte(chip, tier)) * 1e-12;
+  cost.energy =
+      (cost.flops.value() * chip_pj_per_flop(chip, cdt) + cost.bytes.value() * tier_pj_per_byte(chip, tier)) * 1e-12;
   return cost;
 }
 

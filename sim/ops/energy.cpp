@@ -11,7 +11,7 @@ namespace {
 // reference energy x bandwidth would exceed the whole budget (WSE-2: 20 PB/s).
 constexpr double kMaxMemoryShare = 0.5;
 
-double dynamic_budget(const ChipSpec& chip) { return std::max(0.0, chip.power.tdp - chip.power.idle); }
+double dynamic_budget(const ChipSpec& chip) { return std::max(Watts{0}, chip.power.tdp - chip.power.idle); }
 
 double sustained_bw(const MemoryTierSpec& t) { return t.bandwidth * t.efficiency; }
 
@@ -61,7 +61,7 @@ FlopsPerSecond peak16(const ChipSpec& chip) {
     if (it != chip.compute.peak.end()) return it->second;
   }
   double best = 0;
-  for (const auto& kv : chip.compute.peak) best = std::max(best, kv.second);
+  for (const auto& kv : chip.compute.peak) best = std::max(best, kv.second.value());
   return best;
 }
 
@@ -80,7 +80,7 @@ double chip_pj_per_flop(const ChipSpec& chip, const std::string& dtype) {
   if (own != chip.power.pj_per_flop_dtype.end()) return own->second;
   double p16 = peak16(chip);
   auto it = chip.compute.peak.find(dtype);
-  double pd = it == chip.compute.peak.end() ? p16 : it->second;
+  double pd = it == chip.compute.peak.end() ? p16 : it->second.value();
   if (p16 <= 0 || pd <= 0) return 0;
   double e16 = chip.power.pj_per_flop > 0
                    ? chip.power.pj_per_flop

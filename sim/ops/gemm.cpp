@@ -135,7 +135,7 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
   best.tier = tier.tier;
   best.flops = flops;
   best.peak = cs.peak.at(cdt);
-  best.energy = (flops * chip_pj_per_flop(chip, cdt) + best.bytes * tier_pj_per_byte(chip, tier)) * 1e-12;
+  best.energy = (flops * chip_pj_per_flop(chip, cdt) + best.bytes.value() * tier_pj_per_byte(chip, tier)) * 1e-12;
   return best;
 }
 

@@ -59,7 +59,7 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
     double e = static_cast<double>(op.elements);
     if (op.kind == OpKind::Elementwise) {
       flops = e * op.flops_per_element;
-      bytes = op.bytes > 0 ? op.bytes : 3 * e * b;  // two inputs, one output
+      bytes = op.bytes > 0 ? op.bytes.value() : 3 * e * b;  // two inputs, one output
     } else {
       flops = e * kActivationFlops;
       special = e * kActivationSpecial;
@@ -98,7 +98,7 @@ OpCost estimate_vector(const Op& op, const ChipSpec& chip) {
   c.peak = opmodel::vector_peak(chip);
   c.peak_bandwidth = t.bandwidth;
   // The vector lanes and the special-function units are separate pipes: the slower bounds.
-  c.compute_time = std::max(flops / c.peak, opmodel::special_time(special, chip));
+  c.compute_time = std::max(Flops{flops} / c.peak, opmodel::special_time(special, chip));
   c.memory_time = bytes / (t.bandwidth * t.efficiency);
   c.memory_bound = c.memory_time >= c.compute_time;
   c.prologue = chip.compute.launch_overhead + t.latency;
@@ -146,7 +146,7 @@ OpCost estimate_copy(const Op& op, const ChipSpec& chip) {
   c.time = c.prologue + c.memory_time;
   c.tier = from.tier;
   if (&from != &to) c.tier_to = to.tier;
-  c.energy = op.bytes * (tier_pj_per_byte(chip, from) + tier_pj_per_byte(chip, to)) * 1e-12;
+  c.energy = op.bytes.value() * (tier_pj_per_byte(chip, from) + tier_pj_per_byte(chip, to)) * 1e-12;
   return c;
 }
 

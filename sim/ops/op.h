@@ -67,7 +67,7 @@ struct OpCost {
   Seconds time = 0;           // total, including launch overhead
   Seconds compute_time = 0;   // MAC/vector-bound part
   Seconds memory_time = 0;    // bandwidth-bound part
-  double flops = 0;           // useful FLOPs
+  Flops flops = 0;            // useful FLOPs
   Bytes bytes = 0;            // bytes moved to/from the streaming tier
   std::int64_t tiles = 0;     // tiles dealt to units
   std::int64_t waves = 0;     // ceil(tiles / units)

@@ -49,9 +49,9 @@ void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& t
   // body is the wave-quantised roofline max(waves x item time, bytes / bandwidth), which
   // is monotone in every shape dimension (a per-wave byte split is not).
   const std::int64_t units = chip.compute.units;
-  const double bw = tier.bandwidth * tier.efficiency;
+  const BytesPerSecond bw = tier.bandwidth * tier.efficiency;
   const std::int64_t full = job.items / units, rem = job.items % units;
-  const double item_time = job.item_cycles / chip.clock;
+  const Seconds item_time = job.item_cycles / chip.clock;
   c.tiles = job.items;
   c.waves = full + (rem > 0 ? 1 : 0);
   c.compute_time = static_cast<double>(c.waves) * item_time;
@@ -61,7 +61,7 @@ void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& t
   c.memory_bound = c.memory_time > c.compute_time;
   const double first_units = static_cast<double>(std::min(job.items, units));
   c.prologue = chip.compute.launch_overhead + tier.latency + job.prologue_bytes * first_units / bw;
-  const double body = std::max(c.compute_time, c.memory_time);
+  const Seconds body = std::max(c.compute_time, c.memory_time);
   c.time = c.prologue + body;
   // Per-wave split for the timeline: equal waves when compute bound, else by active units.
   if (!c.memory_bound) {

@@ -36,7 +36,7 @@ ProgressLine::ProgressLine(bool forced, bool quiet, std::ostream* os)
 std::string ProgressLine::format(double wall_s, SimTime now, std::uint64_t events, const WorkProgress& work,
                                  SimTime sim_limit) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "llmsim: sim %.6f s", to_seconds(now));
+  std::snprintf(buf, sizeof buf, "llmsim: sim %.6f s", to_seconds(now).value());
   std::string s = buf;
   double frac = -1;
   if (work.total > 0) {

@@ -136,11 +136,11 @@ class Microbench : public Workload {
       j["device"] = r.device;
       j["dtype"] = r.dtype;
       j["time_s"] = r.time;
-      j["tflops"] = r.time > 0 ? r.flops / r.time / 1e12 : 0.0;
-      j["bytes_per_s"] = r.time > 0 ? r.bytes / r.time : 0.0;
-      double algbw = r.time > 0 ? r.size / r.time : 0.0;
+      j["tflops"] = r.time > 0 ? (r.flops / r.time).value() / 1e12 : 0.0;
+      j["bytes_per_s"] = r.time > 0 ? (r.bytes / r.time).value() : 0.0;
+      double algbw = r.time > 0 ? (r.size / r.time).value() : 0.0;
       j["algbw_bytes_per_s"] = algbw;
-      j["busbw_bytes_per_s"] = r.busbw > 0 ? r.busbw : algbw;
+      j["busbw_bytes_per_s"] = r.busbw > 0 ? r.busbw.value() : algbw;
       j["waves"] = r.waves;
       j["tiles"] = r.tiles;
       j["achieved_fraction_of_peak"] = fraction_of_peak(r);
@@ -158,7 +158,7 @@ class Microbench : public Workload {
     Joules e = 0;
     for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
     summary["energy_j"] = e;
-    summary["avg_power_w"] = t > 0 ? e / t : 0.0;
+    summary["avg_power_w"] = t > 0 ? e / t : Watts{0};
     summary["microbench"] = rows;
   }
 
@@ -174,8 +174,8 @@ class Microbench : public Workload {
         os << r.table_line;
         continue;
       }
-      std::string rate = r.flops > 0 && !r.memory_bound ? fmt("%9.1f TFLOPS", r.flops / r.time / 1e12)
-                                                       : fmt("%9.3f TB/s  ", r.bytes / r.time / 1e12);
+      std::string rate = r.flops > 0 && !r.memory_bound ? fmt("%9.1f TFLOPS", (r.flops / r.time).value() / 1e12)
+                                                        : fmt("%9.3f TB/s  ", r.bytes / r.time / 1e12);
       char line[320];
       std::snprintf(line, sizeof line, "%-12s %-8s %-36s %12s %s  %5.1f%% of peak  waves %lld\n", r.op.c_str(),
                     r.device.c_str(), r.detail.c_str(), format_quantity(r.time, Dim::Time).c_str(), rate.c_str(),

@@ -25,13 +25,13 @@ struct MicrobenchResult {
   std::string detail;             // shape for the human table ("m=8192 n=8192 k=8192 bf16")
   std::string dtype;              // resolved dtype ("" for copies and collectives)
   Seconds time = 0;               // per repetition
-  double flops = 0;               // useful FLOPs per repetition
+  Flops flops = 0;                // useful FLOPs per repetition
   Bytes bytes = 0;                // bytes moved per repetition (read + written)
   Bytes size = 0;                 // nccl-tests "size": algbw = size / time
   BytesPerSecond busbw = 0;       // nccl-tests bus bandwidth (collectives); = algbw otherwise
   std::int64_t tiles = 0, waves = 0;
-  double peak_flops = 0;          // chip peak for the op's dtype
-  double peak_bytes_per_s = 0;    // peak bandwidth of the tier it streams
+  FlopsPerSecond peak_flops = 0;        // chip peak for the op's dtype
+  BytesPerSecond peak_bytes_per_s = 0;  // peak bandwidth of the tier it streams
   bool memory_bound = false;
   std::string algorithm;          // collectives: the algorithm used
   std::string protocol;           // collectives: the library's protocol ("" = none modelled)

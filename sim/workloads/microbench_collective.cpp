@@ -138,14 +138,14 @@ void run_collective_op(Simulation& sim, const CollectiveOpSpec& spec, std::funct
       m.extra.emplace_back("busbw_" + d.label + "_bytes_per_s", d.busbw);
       m.extra.emplace_back("time_" + d.label + "_s", d.time);
     }
-    double algbw = r.time > 0 ? spec.bytes / r.time : 0;
+    double algbw = r.time > 0 ? (spec.bytes / r.time).value() : 0;
     char line[240];
-    std::snprintf(line, sizeof line, "%-14s %14.0f %12.0f %10s %12.2f %10.2f %10.2f  %s\n", spec.op.c_str(), spec.bytes,
-                  spec.bytes / spec.element,
+    std::snprintf(line, sizeof line, "%-14s %14.0f %12.0f %10s %12.2f %10.2f %10.2f  %s\n", spec.op.c_str(),
+                  spec.bytes.value(), spec.bytes.value() / spec.element,
                   spec.element == 4   ? "float"
                   : spec.element == 2 ? "half"
                                       : "byte",
-                  r.time * 1e6, algbw / 1e9, r.busbw / 1e9, used.c_str());
+                  r.time.value() * 1e6, algbw / 1e9, r.busbw.value() / 1e9, used.c_str());
     m.table_line = line;
     done(m);
   };

@@ -24,7 +24,7 @@ inline llmsim::BytesPerSecond expected_random(const llmsim::MemoryTierSpec& tier
   double row_cycle = std::max(p.tRAS, p.tRCD + p.tCL + bus_time) + p.tRP;
   double act_rate = std::min({p.banks / row_cycle, 1 / p.tRRD, 4 / p.tFAW});
   double rate = std::min(act_rate, 1 / bus_time);
-  return p.channels * rate * granule * (1 - p.tRFC / p.tREFI);
+  return p.channels * rate * granule.value() * (1 - p.tRFC / p.tREFI);
 }
 
 }  // namespace llmsim_test

@@ -88,7 +88,7 @@ TEST_CASE("collective: hierarchical all-reduce on a 32-node SuperPOD slice is ra
   // latency (cross-unit pairs climb to the spines). Time is summed over lanes.
   double lat = 0;
   for (int j = 0; j < 8; ++j)
-    for (int k = 0; k < 32; ++k) lat = std::max(lat, f.topo.route(k * 8 + j, ((k + 1) % 32) * 8 + j).latency);
+    for (int k = 0; k < 32; ++k) lat = std::max(lat, f.topo.route(k * 8 + j, ((k + 1) % 32) * 8 + j).latency.value());
   CHECK(inter.time == Approx(2 * 31 * (4 * lat + S / 8 / 32 / rail)).epsilon(1e-4));
   // NVLink phases: ring reduce-scatter + all-gather inside each DGX at up to 450 GB/s
   // (lanes in the two NVLink stages share the ports at times).

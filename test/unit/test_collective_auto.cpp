@@ -145,7 +145,7 @@ TEST_CASE("collective auto: candidates follow the library set, ties go to the ea
       CollectiveRequest r{CollectiveKind::AllReduce, iota(t->num_devices()), S, 0};
       auto costs = auto_costs(*t, r);
       double least = costs.front().time;
-      for (const auto& c : costs) least = std::min(least, c.time);
+      for (const auto& c : costs) least = std::min(least, c.time.value());
       std::string first;
       for (const auto& c : costs)
         if (first.empty() && c.time <= least * (1 + 1e-9)) first = c.algorithm;

@@ -141,7 +141,7 @@ TEST_CASE("collective microbench: the workload's software stack picks the collec
   auto ring = [](const std::string& name) {
     auto lib = llmsim::load_collective_library(name);
     const auto& p = *lib->protocol("simple");
-    const double S = 256.0 * (1 << 20), step = std::max(p.step_latency[2], 1e-6);
+    const double S = 256.0 * (1 << 20), step = std::max(p.step_latency[2].value(), 1e-6);
     return p.base_latency + 14 * (step + (S / 8) / (100e9 * lib->efficiency_on("ethernet")));
   };
   const auto& rc = cuda.at("microbench")[0];

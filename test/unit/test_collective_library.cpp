@@ -23,7 +23,7 @@ CollectiveProtocol proto(const std::string& name, double payload, double base_us
   p.name = name;
   p.payload_fraction = payload;
   p.base_latency = base_us * 1e-6;
-  for (double& s : p.step_latency) s = step_us * 1e-6;
+  for (auto& s : p.step_latency) s = step_us * 1e-6;
   return p;
 }
 
@@ -142,7 +142,7 @@ TEST_CASE("collective library: auto takes the cheapest algorithm-protocol pair",
     auto costs = auto_costs(f.topo, req);
     REQUIRE(costs.size() >= 2);
     double best = costs.front().time;
-    for (const auto& c : costs) best = std::min(best, c.time);
+    for (const auto& c : costs) best = std::min(best, c.time.value());
     auto r =
         run_collective(f.topo, CollectiveKind::AllReduce, iota(8), S, "auto", true, 0, nullptr, nullptr, lib.get());
     INFO("size " << S << " chose " << r.algorithm << "/" << r.protocol);

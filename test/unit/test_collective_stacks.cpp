@@ -44,7 +44,7 @@ LibraryPtr library_of_stack(const std::string& stack) {
 // L: base + 2(n-1) steps, each max(network step latency, L) + (S/n) / (B x eff x payload).
 double ring_all_reduce(const CollectiveLibrary& lib, const CollectiveProtocol& p, double S, int n, double B, double L,
                        const std::string& kind) {
-  const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)], L);
+  const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)].value(), L);
   return p.base_latency + 2 * (n - 1) * (step + (S / n) / (B * lib.efficiency_on(kind) * p.payload_fraction));
 }
 }  // namespace
@@ -125,7 +125,7 @@ TEST_CASE("collective stacks: Gaudi HLS all-reduce comes from HCCL's figures", "
   auto r = run_collective(f.topo, CollectiveKind::AllReduce, iota(8), S, "auto", true, 0, nullptr, nullptr, lib.get());
   CHECK(r.algorithm == "direct");
   CHECK(r.protocol == "simple");
-  const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)], 1e-6);
+  const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)].value(), 1e-6);
   CHECK(r.time == Approx(p.base_latency + 2 * (step + (S / 8) / (pair * lib->efficiency_on("roce")))).epsilon(1e-6));
   auto bare = run_collective(f.topo, CollectiveKind::AllReduce, iota(8), S, "direct");
   CHECK(r.time > bare.time);  // the nominal-rate, latency-free model the library replaces
@@ -147,7 +147,7 @@ TEST_CASE("collective stacks: TPU torus all-reduce comes from XLA's figures", "[
       run_collective(f.topo, CollectiveKind::AllReduce, iota(64), S, "torus", true, 0, nullptr, nullptr, lib.get());
   auto bare = run_collective(f.topo, CollectiveKind::AllReduce, iota(64), S, "torus");
   CHECK(r.protocol == "simple");
-  const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)], L);
+  const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)].value(), L);
   const double share = lib->efficiency_on("ici");
   CHECK(r.time - p.base_latency - steps * (step - L) ==
         Approx((bare.time - steps * L) / share + steps * L).epsilon(1e-6));

@@ -36,7 +36,7 @@ Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dt = 
   return op;
 }
 
-double sustained(const MemoryTierSpec& t) { return t.bandwidth * t.efficiency; }
+BytesPerSecond sustained(const MemoryTierSpec& t) { return t.bandwidth * t.efficiency; }
 
 }  // namespace
 
@@ -247,14 +247,14 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
   for (const ChipSpec* c : chips()) {
     INFO(c->name);
     const MemoryTierSpec& t = stream_tier(*c);
-    double p = c->power.idle + chip_pj_per_flop(*c, resolve_dtype("auto", *c)) * 1e-12 * peak16(*c) +
-               tier_pj_per_byte(*c, t) * 1e-12 * sustained(t);
+    double p = c->power.idle + chip_pj_per_flop(*c, resolve_dtype("auto", *c)) * 1e-12 * peak16(*c).value() +
+               tier_pj_per_byte(*c, t) * 1e-12 * sustained(t).value();
     if (c->power.pj_per_flop == 0 && t.pj_per_byte == 0) CHECK(p == Approx(c->power.tdp).epsilon(1e-9));
     // Explicit energies: full load may exceed TDP (the TDP limit lowers the clock then), but
     // the matrix units alone at 16-bit peak and the stream tier alone at full rate fit.
     if (c->power.pj_per_flop > 0) {
-      CHECK(c->power.idle + c->power.pj_per_flop * 1e-12 * peak16(*c) <= c->power.tdp);
-      CHECK(c->power.idle + tier_pj_per_byte(*c, t) * 1e-12 * sustained(t) <= c->power.tdp);
+      CHECK(c->power.idle + c->power.pj_per_flop * 1e-12 * peak16(*c).value() <= c->power.tdp);
+      CHECK(c->power.idle + tier_pj_per_byte(*c, t) * 1e-12 * sustained(t).value() <= c->power.tdp);
     }
     CHECK(chip_pj_per_flop(*c, resolve_dtype("auto", *c)) > 0);
     for (const auto& kv : c->compute.peak) {
@@ -289,7 +289,8 @@ TEST_CASE("compute: explicit catalog energies override the derived ones", "[comp
   CHECK(tier_pj_per_byte(c, *c.tier("hbm")) == Approx(7));
   c.power.pj_per_flop = 0;
   // Explicit memory energy, derived compute: full load still sits at TDP.
-  double p = c.power.idle + chip_pj_per_flop(c, "bf16") * 1e-12 * 989.4e12 + 7e-12 * hbm.bandwidth * hbm.efficiency;
+  double p =
+      c.power.idle + chip_pj_per_flop(c, "bf16") * 1e-12 * 989.4e12 + 7e-12 * hbm.bandwidth.value() * hbm.efficiency;
   CHECK(p == Approx(c.power.tdp));
   CHECK(chip_pj_per_flop(c, "bf16") > derived_flop);
   // A dtype's own energy wins over the peak-ratio rule; the fabric path adds to off-chip

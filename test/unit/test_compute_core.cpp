@@ -103,7 +103,7 @@ TEST_CASE("device energy: at least idle x time, at most TDP at full load, on eve
     r.dev.core().submit(gemm(8192, 8192, 8192), nullptr);
     Op copy;
     copy.kind = OpKind::Copy;
-    copy.bytes = std::min(1e9, chip->main_tier().capacity / 4);
+    copy.bytes = std::min(1e9, chip->main_tier().capacity.value() / 4);
     r.dev.core().submit(copy, nullptr);
     r.sim.queue().run();
     Seconds t = to_seconds(r.sim.now());

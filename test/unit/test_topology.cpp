@@ -192,8 +192,8 @@ void check_all_routes(const Topology& t, int stride) {
         int from = dirlink_dir(r.hops[i]) == 0 ? l.a : l.b;
         REQUIRE(from == at);
         at = dirlink_dir(r.hops[i]) == 0 ? l.b : l.a;
-        lat += l.params.latency + (i > 0 ? t.vertices[static_cast<size_t>(from)].switch_latency : 0);
-        bw = std::min(bw, l.params.bandwidth);
+        lat += l.params.latency + (i > 0 ? t.vertices[static_cast<size_t>(from)].switch_latency : Seconds{0});
+        bw = std::min(bw, l.params.bandwidth.value());
         if (i + 1 < r.hops.size()) REQUIRE(at != d);
       }
       REQUIRE(at == d);

@@ -35,8 +35,8 @@ struct SchedulerConfig {
   // vLLM preemption_mode: recompute (false) or swap (true): a preempted sequence's KV
   // blocks go to host memory over the device's PCIe port and come back when it resumes.
   bool swap_preemption = false;
-  double swap_space = 0;           // bytes of host swap space per device (vLLM swap_space)
-  double swap_link_bandwidth = 0;  // the chip's PCIe port, bytes/s per direction
+  Bytes swap_space = 0;                    // bytes of host swap space per device (vLLM swap_space)
+  BytesPerSecond swap_link_bandwidth = 0;  // the chip's PCIe port, bytes/s per direction
 };
 
 struct InferenceConfig {

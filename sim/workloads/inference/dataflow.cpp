@@ -88,14 +88,14 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   // the double buffer and one iteration's KV; the rest stays behind in the weights tier.
   double usable = staging->capacity * cfg.sched.memory_utilization - w.staging_buffer - w.kv_reserve;
   if (pl.activations == pl.staging) usable -= w.activations;
-  w.resident = std::clamp(usable, 0.0, w.weights);
+  w.resident = std::clamp(usable, 0.0, w.weights.value());
   w.spilled = w.weights - w.resident;
   if (m.moe()) {
     const std::int64_t first = stage_first_layer(cfg, stage);
     const std::int64_t moe_layers =
         L - std::max<std::int64_t>(0, std::min<std::int64_t>(first + L, m.dense_layers) - first);
     const double experts = m.expert_params() * static_cast<double>(m.experts * moe_layers) / tp * wb;
-    w.spilled_experts = std::min(w.spilled, experts);
+    w.spilled_experts = std::min(w.spilled, Bytes{experts});
   }
   return w;
 }

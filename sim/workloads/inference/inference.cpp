@@ -94,7 +94,7 @@ void InferenceWorkload::report(Simulation& sim, Json& summary) {
   for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
   if (!summary.contains("energy_j")) {
     summary["energy_j"] = e;
-    summary["avg_power_w"] = t > 0 ? e / t : 0.0;
+    summary["avg_power_w"] = t > 0 ? e / t : Watts{0};
   }
   SloTargets slo{cfg_.slo_ttft, cfg_.slo_tpot};
   Json j = inference_summary(reqs_, res_, e, itl_, cfg_.slo ? &slo : nullptr);

@@ -63,7 +63,7 @@ Bytes InferenceWorkload::kv_layer_block(std::int64_t tokens) const {
   return cfg_.model.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) * static_cast<double>(tokens);
 }
 
-SimTime InferenceWorkload::occupy_link(Replica& rep, int c, SimTime after, double seconds) {
+SimTime InferenceWorkload::occupy_link(Replica& rep, int c, SimTime after, Seconds seconds) {
   SimTime& free = rep.link_free[static_cast<std::size_t>(c)];
   free = std::max(after, free) + to_simtime(seconds);
   return free;

@@ -143,7 +143,7 @@ class InferenceWorkload : public Workload, public FaultListener {
   void run_offload_copies(std::size_t r);
   Json offload_summary() const;
   // A copy of `seconds` on link channel `c` of replica `rep` from `after` on: its end.
-  SimTime occupy_link(Replica& rep, int c, SimTime after, double seconds);
+  SimTime occupy_link(Replica& rep, int c, SimTime after, Seconds seconds);
   // One layer's KV of `tokens` tokens on one device (a paged block: the granule of KV copies).
   Bytes kv_layer_block(std::int64_t tokens) const;
   // Swap preemption (scheduler.h): sizes the host swap space in blocks; after plan(),

@@ -124,7 +124,7 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
     // The KV-tier bytes spread over the op: alone it still lasts `compute` (each op's time
     // is at least its memory time), beside a KV move or a collective kernel it slows by
     // what they take of the tier (models/resource_arbiter.h).
-    op.memory_time = kv_tier_ >= 0 ? std::min(c.kv_tier_memory, c.compute) : 0.0;
+    op.memory_time = kv_tier_ >= 0 ? std::min(c.kv_tier_memory, c.compute) : Seconds{0};
     if (op.memory_time > 0 && op.tier.empty()) op.tier = sim_.device(stages_[s].front()).chip().placement.kv_cache;
   }
   label_ = label;

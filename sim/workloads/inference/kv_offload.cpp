@@ -36,10 +36,10 @@ OffloadTierConfig parse_tier(Params& t, const ChipSpec* chip) {
   c.capacity = t.qty("capacity", 0);
   // Sized at start: config.resolved.yaml leaves it out, so the file reads back the same.
   if (own && !t.has("capacity")) t.resolved().remove("capacity");
-  c.bandwidth = t.qty("bandwidth", own ? own->bandwidth : 0);
+  c.bandwidth = t.qty("bandwidth", own ? own->bandwidth : BytesPerSecond{0});
   if (t.has("capacity") && !(c.capacity > 0)) t.fail("capacity", "must be > 0");
   if (!(c.bandwidth > 0)) t.fail("bandwidth", "must be > 0");
-  c.latency = t.qty("latency", own ? own->latency : 0);
+  c.latency = t.qty("latency", own ? own->latency : Seconds{0});
   if (!(c.latency >= 0)) t.fail("latency", "must be >= 0");
   c.link = t.choice("link", own ? "none" : default_link(c.tier));
   c.shared = t.boolean("shared");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sim/core/params.h"
+#include "sim/core/units.h"
 #include "sim/topo/topology.h"
 
 namespace llmsim {
@@ -23,14 +24,14 @@ namespace llmsim {
 struct OffloadTierConfig {
   std::string tier;             // ddr | cxl | ssd | remote | the name of a chip memory tier
   bool on_chip = false;         // the chip's own tier (SN40L DDR): no link
-  double capacity = 0;          // bytes per device (0 with on_chip = the tier's free bytes)
-  double bandwidth = 0;         // bytes/s per device, tier side
-  double latency = 0;           // s per fetch
+  Bytes capacity = 0;           // bytes per device (0 with on_chip = the tier's free bytes)
+  BytesPerSecond bandwidth = 0;  // bytes/s per device, tier side
+  Seconds latency = 0;           // s per fetch
   std::string link;             // pcie | nvlink-c2c | none
-  double link_bandwidth = 0;    // the chip port's, per direction (0 = no link limit)
+  BytesPerSecond link_bandwidth = 0;  // the chip port's, per direction (0 = no link limit)
   bool shared = false;          // remote: one pool for all replicas; capacity = the pool's bytes
   // What a fetch streams at: the slower of the tier and the link that reaches it.
-  double effective_bandwidth() const {
+  BytesPerSecond effective_bandwidth() const {
     return link_bandwidth > 0 && link_bandwidth < bandwidth ? link_bandwidth : bandwidth;
   }
 };
@@ -41,7 +42,7 @@ struct KvOffloadConfig {
 };
 
 // Seconds to fetch `bytes` (one device's share) from tier `t` into the KV tier.
-inline double offload_fetch_seconds(const OffloadTierConfig& t, double bytes) {
+inline Seconds offload_fetch_seconds(const OffloadTierConfig& t, Bytes bytes) {
   return t.latency + bytes / t.effective_bandwidth();
 }
 

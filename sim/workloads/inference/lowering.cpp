@@ -325,7 +325,7 @@ StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t s
         layer_ops(s, {dense == 1, local == 1}, layer_scratch_);
         layers_time += n * add(layer_scratch_, n);
       }
-  c.layer_compute = c.layers > 0 ? layers_time / static_cast<double>(c.layers) : 0;  // the mean layer
+  c.layer_compute = c.layers > 0 ? layers_time / static_cast<double>(c.layers) : Seconds{0};  // the mean layer
   edge_ops(s, stage == 0, stage == cfg_.pp - 1, edge_scratch_);
   add(edge_scratch_, 1.0);
   return c;
@@ -345,7 +345,7 @@ void Lowering::charge_spill(StageCost& c, std::int64_t stage, std::int64_t token
     if (c.layers > 0) c.layer_compute = floor / static_cast<double>(c.layers);
   }
   c.bytes += read;
-  c.energy += read * tier_pj_per_byte(chip_, chip_.main_tier()) * 1e-12;
+  c.energy += read.value() * tier_pj_per_byte(chip_, chip_.main_tier()) * 1e-12;
 }
 
 StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) const {

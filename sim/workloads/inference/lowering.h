@@ -39,7 +39,7 @@ struct IterationShape {
 struct StageCost {
   Seconds compute = 0;             // all ops of the stage on one device (layers x per layer)
   Seconds layer_compute = 0;       // one layer
-  double flops = 0;
+  Flops flops = 0;
   Bytes bytes = 0;
   Joules energy = 0;
   // Bandwidth-bound time of the ops that stream the KV tier (chip placement kv_cache, HBM
@@ -69,7 +69,7 @@ struct LayerKind {
 struct OpCharge {
   Seconds time = 0;
   Seconds memory_time = 0;
-  double flops = 0;
+  Flops flops = 0;
   Bytes bytes = 0;
   Joules energy = 0;
   bool memory_bound = false;

@@ -67,7 +67,7 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
   std::int64_t completed = 0, rejected = 0, out_tokens = 0, all_tokens = 0;
   // SLO: requests meeting the TTFT bound, the TPOT bound, both; output tokens of the latter.
   std::int64_t ttft_ok = 0, tpot_ok = 0, good = 0, good_tokens = 0;
-  double first_arrival = reqs.empty() ? 0 : reqs.front().arrival, last_finish = first_arrival;
+  double first_arrival = reqs.empty() ? Seconds{0} : reqs.front().arrival, last_finish = first_arrival;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const auto& q = reqs[i];
     const auto& r = res[i];
@@ -80,7 +80,7 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
     e2e.push_back(r.finish - q.arrival);
     // TPOT: time per output token after the first (requests with one output token have none).
     // The same expression as requests.csv's tpot_s (0 there for one output token).
-    double t = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : 0.0;
+    double t = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : Seconds{0};
     if (q.output_tokens > 1) tpot.push_back(t);
     if (slo) {
       bool a = slo->ttft < 0 || ttft.back() <= slo->ttft, b = slo->tpot < 0 || t <= slo->tpot;
@@ -91,7 +91,7 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
         good_tokens += q.output_tokens;
       }
     }
-    last_finish = std::max(last_finish, r.finish);
+    last_finish = std::max(last_finish, r.finish.value());
   }
   double span = last_finish - first_arrival;
   Json j;
@@ -105,7 +105,7 @@ Json inference_summary(const std::vector<Request>& reqs, const std::vector<Reque
   j["output_tokens"] = out_tokens;
   j["output_tokens_per_s"] = span > 0 ? static_cast<double>(out_tokens) / span : 0.0;
   j["total_tokens_per_s"] = span > 0 ? static_cast<double>(all_tokens) / span : 0.0;
-  j["j_per_output_token"] = out_tokens > 0 ? energy_j / static_cast<double>(out_tokens) : 0.0;
+  j["j_per_output_token"] = out_tokens > 0 ? energy_j / static_cast<double>(out_tokens) : Joules{0};
   if (slo) {
     auto frac = [&](std::int64_t k) { return completed > 0 ? static_cast<double>(k) / static_cast<double>(completed) : 0.0; };
     auto rate = [&](std::int64_t k) { return span > 0 ? static_cast<double>(k) / span : 0.0; };
@@ -179,19 +179,24 @@ std::string requests_csv(const std::vector<Request>& reqs, const std::vector<Req
     if (!r.done) {
       // Rejected: never routed to a batch; unfinished: routed, stopped by a limit.
       std::string replica = r.rejected || r.replica < 0 ? "" : std::to_string(r.replica);
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld,%lld,%.9f\n", static_cast<unsigned long long>(q.id),
-                    q.arrival, static_cast<long long>(q.prompt_tokens), static_cast<long long>(q.output_tokens),
-                    r.rejected ? "rejected" : "unfinished", replica.c_str(), static_cast<long long>(r.preemptions),
-                    static_cast<long long>(r.cached_tokens), static_cast<long long>(r.retries), r.retry_lost_s);
+      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,,,,,,%s,%s,,,,%lld,%lld,%lld,%.9f\n",
+                    static_cast<unsigned long long>(q.id), q.arrival.value(), static_cast<long long>(q.prompt_tokens),
+                    static_cast<long long>(q.output_tokens), r.rejected ? "rejected" : "unfinished", replica.c_str(),
+                    static_cast<long long>(r.preemptions), static_cast<long long>(r.cached_tokens),
+                    static_cast<long long>(r.retries), r.retry_lost_s.value());
     } else {
-      double tpot = q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : 0.0;
+      double tpot =
+          q.output_tokens > 1 ? (r.finish - r.first_token) / static_cast<double>(q.output_tokens - 1) : Seconds{0};
       // ttft_s = queue_s + prefill_s: the admission splits the wait for the first token.
-      std::snprintf(buf, sizeof buf, "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld,%lld,%.9f\n",
-                    static_cast<unsigned long long>(q.id), q.arrival, static_cast<long long>(q.prompt_tokens),
-                    static_cast<long long>(q.output_tokens), r.first_token, r.finish, r.first_token - q.arrival, tpot,
-                    r.finish - q.arrival, static_cast<long long>(r.replica), r.admitted - q.arrival,
-                    r.first_token - r.admitted, r.finish - r.first_token, static_cast<long long>(r.preemptions),
-                    static_cast<long long>(r.cached_tokens), static_cast<long long>(r.retries), r.retry_lost_s);
+      std::snprintf(buf, sizeof buf,
+                    "%llu,%.9f,%lld,%lld,%.9f,%.9f,%.9f,%.9f,%.9f,completed,%lld,%.9f,%.9f,%.9f,%lld,%lld,%lld,%.9f\n",
+                    static_cast<unsigned long long>(q.id), q.arrival.value(), static_cast<long long>(q.prompt_tokens),
+                    static_cast<long long>(q.output_tokens), r.first_token.value(), r.finish.value(),
+                    (r.first_token - q.arrival).value(), tpot, (r.finish - q.arrival).value(),
+                    static_cast<long long>(r.replica), (r.admitted - q.arrival).value(),
+                    (r.first_token - r.admitted).value(), (r.finish - r.first_token).value(),
+                    static_cast<long long>(r.preemptions), static_cast<long long>(r.cached_tokens),
+                    static_cast<long long>(r.retries), r.retry_lost_s.value());
     }
     out += buf;
   }

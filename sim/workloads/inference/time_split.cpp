@@ -5,8 +5,8 @@
 namespace llmsim {
 
 void TimeSplit::add(Seconds wall, Seconds device, Seconds comm, double memory_share) {
-  device = std::clamp(device, 0.0, wall);
-  comm = std::clamp(comm, 0.0, device);
+  device = std::clamp(device, Seconds{0}, wall);
+  comm = std::clamp(comm, Seconds{0}, device);
   const Seconds ops = device - comm;
   const double share = std::clamp(memory_share, 0.0, 1.0);
   memory += ops * share;

@@ -142,7 +142,7 @@ int TrainingExecutor::build_step(std::int64_t step, int barrier) {
   return graph_.add([this, step](Done done) { end_step(step, std::move(done)); }, tails);
 }
 
-void TrainingExecutor::set_checkpoint(double interval_s, double write_s) {
+void TrainingExecutor::set_checkpoint(Seconds interval_s, Seconds write_s) {
   ck_interval_s_ = interval_s;
   ck_write_s_ = write_s;
 }

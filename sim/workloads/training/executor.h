@@ -65,7 +65,7 @@ class TrainingExecutor {
   TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, const ChipSpec& chip);
   // `checkpoint:` (docs/faults.md "Training"): the step whose end crosses a multiple of
   // `interval_s` then writes for `write_s` before the next step starts. Before start().
-  void set_checkpoint(double interval_s, double write_s);
+  void set_checkpoint(Seconds interval_s, Seconds write_s);
   void start();
   const std::vector<StepRecord>& steps() const { return steps_; }
   // When each checkpoint write finished (s): the states a failure restarts from.

@@ -83,14 +83,15 @@ void TrainingExecutor::run_comm(const std::vector<std::vector<int>>& groups, con
   // only max(0, time - overlap) of each is exposed; the one simulated is exposed whole, so
   // at most one layer's exchange is charged too much.
   auto pending = std::make_shared<std::size_t>(groups.size());
-  auto slowest = std::make_shared<double>(0);
+  auto slowest = std::make_shared<Seconds>(0);
   for (const auto& g : groups) {
     sim_.network().collective(st.kind, g, st.bytes, cfg_.par.algorithm,
                               [this, st, arrive, pending, slowest](const CollectiveResult& res) {
                                 *slowest = std::max(*slowest, res.time);
                                 if (--*pending > 0) return;
-                                const double each = std::max(0.0, *slowest - st.overlap);
-                                const double rest = std::max(0.0, each * static_cast<double>(st.count) - *slowest);
+                                const Seconds each = std::max(Seconds{0}, *slowest - st.overlap);
+                                const Seconds rest =
+                                    std::max(Seconds{0}, each * static_cast<double>(st.count) - *slowest);
                                 sim_.queue().after(to_simtime(rest), arrive);
                               });
   }

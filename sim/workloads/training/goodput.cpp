@@ -111,7 +111,7 @@ std::vector<std::vector<double>> all_failures(const GoodputInputs& in) {
 
 }  // namespace
 
-double interval_in_steps(double interval_s, double step_s) {
+Seconds interval_in_steps(Seconds interval_s, Seconds step_s) {
   return std::max(1.0, std::round(interval_s / step_s)) * step_s;
 }
 
@@ -119,7 +119,7 @@ GoodputResult simulate_goodput(const GoodputInputs& in) {
   return simulate_with(in, interval_in_steps(in.interval_s, in.step_s), all_failures(in));
 }
 
-double best_checkpoint_interval(const GoodputInputs& in) {
+Seconds best_checkpoint_interval(const GoodputInputs& in) {
   const auto fails = all_failures(in);
   auto mean_at = [&](double w) { return simulate_with(in, interval_in_steps(w, in.step_s), fails).mean; };
   // Coarse: 48 points per the log range [one step, half the horizon]; fine: 48 between the
@@ -135,7 +135,7 @@ double best_checkpoint_interval(const GoodputInputs& in) {
       const double m = mean_at(w);
       if (m > best_mean) best_mean = m, best = w;
     }
-    lo = std::max(in.step_s, best / ratio);
+    lo = std::max(in.step_s, Seconds{best / ratio});
     hi = best * ratio;
   }
   return interval_in_steps(best, in.step_s);

@@ -38,7 +38,7 @@ struct PassCost {
   // One device, all ops of the pass (layers x per layer + edge ops) that run before its
   // collectives; with TP overlap less the GEMM chunks that run beside them (CommStep::beside).
   Seconds compute = 0;
-  double flops = 0;     // hardware FLOPs (recompute included)
+  Flops flops = 0;      // hardware FLOPs (recompute included)
   Bytes bytes = 0;
   Joules energy = 0;
   std::vector<CommStep> tp_comm;  // per micro-batch, on the chunk's TP group

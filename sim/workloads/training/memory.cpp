@@ -73,7 +73,7 @@ double layer_params_per_device(const TrainingConfig& c) {
 double dense_replicas(const TrainingConfig& c) { return d(c.par.dp) * d(c.par.cp); }
 double expert_replicas(const TrainingConfig& c) { return d(c.par.dp) / d(c.par.ep) * d(c.par.cp); }
 
-double layer_activation_bytes(const TrainingConfig& c) {
+Bytes layer_activation_bytes(const TrainingConfig& c) {
   // Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
   // Models", Table 2 / §4: per layer 34 sbh + 5 a s^2 b bytes with 16-bit activations, of
   // which 10 sbh (norm inputs, the QKV and MLP inputs, dropout masks) stay whole without
@@ -171,7 +171,7 @@ const MemoryTierSpec* optimizer_tier(const ChipSpec& chip) {
 }
 }  // namespace
 
-double main_tier_bytes(const StageMemory& m, const ChipSpec& chip) {
+Bytes main_tier_bytes(const StageMemory& m, const ChipSpec& chip) {
   // Poplar reduces the replicated gradient tensors in place (PopART's
   // ReplicatedAllReduceInplace [GC-BERT]): no Megatron-style bucket buffers on an IPU.
   const double buckets = chip.family == "ipu" ? m.comm_buffers : 0.0;
@@ -193,7 +193,7 @@ void check_training_fits(const TrainingConfig& c, const ChipSpec& chip) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "optimizer states %.1f GiB per device exceed %s's %s tier (%.1f GiB x (1 - %.2g))",
                   worst.optimizer / (1024.0 * 1024 * 1024), chip.name.c_str(), opt_tier->tier.c_str(),
-                  opt_tier->capacity / (1024.0 * 1024 * 1024), c.memory_reserve);
+                  opt_tier->capacity.value() / (1024.0 * 1024 * 1024), c.memory_reserve);
     throw InfeasibleError("training does not fit: " + std::string(buf));
   }
   if (main_bytes <= usable) return;

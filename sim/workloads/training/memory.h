@@ -32,7 +32,7 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c);
 
 // Bytes of activations one transformer layer stores for backward, per micro-batch, on one
 // tp rank (Korthikanti et al. 2022, Table 2, with FlashAttention's O(s) softmax state).
-double layer_activation_bytes(const TrainingConfig& c);
+Bytes layer_activation_bytes(const TrainingConfig& c);
 
 // Routed-expert parameters of one transformer layer on one device (experts / ep, each
 // sharded over tp as Megatron-Core does with expert tensor parallelism = tp); 0 when dense.
@@ -50,7 +50,7 @@ double gradient_bucket_elements(const TrainingConfig& c);
 // Bytes of `m` the chip's main (weights) tier must hold: all of it, less optimizer states a
 // chip places in another tier (Graphcore's Streaming Memory), less gradient buckets on an
 // IPU (Poplar reduces gradients in place). check_training_fits and `fit --training` share it.
-double main_tier_bytes(const StageMemory& m, const ChipSpec& chip);
+Bytes main_tier_bytes(const StageMemory& m, const ChipSpec& chip);
 
 // Throws InfeasibleError (exit 3) with the per-category breakdown in GiB when the worst
 // stage exceeds the device's memory less the reserve.

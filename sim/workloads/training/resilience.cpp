@@ -78,7 +78,7 @@ void parse_resilience(const Doc& doc, const TrainingConfig& cfg, CheckpointConfi
   }
 }
 
-double checkpoint_bytes(const TrainingConfig& c) {
+Bytes checkpoint_bytes(const TrainingConfig& c) {
   // training_memory's per-device weight and optimizer bytes, unsharded (ZeRO) and summed
   // over the stages' tp ranks: the whole model once.
   double bytes = 0;
@@ -90,11 +90,11 @@ double checkpoint_bytes(const TrainingConfig& c) {
   return bytes;
 }
 
-double checkpoint_write_s(const TrainingConfig& c, const CheckpointConfig& ck) {
-  return ck.write_bandwidth > 0 ? checkpoint_bytes(c) / ck.write_bandwidth : 0.0;
+Seconds checkpoint_write_s(const TrainingConfig& c, const CheckpointConfig& ck) {
+  return ck.write_bandwidth > 0 ? checkpoint_bytes(c) / ck.write_bandwidth : Seconds{0};
 }
 
-nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, double fail_s,
+nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, Seconds fail_s,
                                     const std::vector<double>& step_ends_s, const std::vector<double>& saved_s) {
   // The run starts from a checkpoint (t = 0); the executor writes one after each step that
   // crosses a multiple of the interval (a write the failure interrupted saved nothing).
@@ -107,7 +107,7 @@ nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, doub
   }
   for (double t : saved_s)
     if (t <= fail_s) last = std::max(last, t);
-  const double restart = ck.given ? ck.restart_s : 0.0;
+  const double restart = ck.given ? ck.restart_s : Seconds{0};
   nlohmann::ordered_json j;
   j["device"] = device;
   j["at_s"] = fail_s;
@@ -120,7 +120,7 @@ nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, doub
 }
 
 nlohmann::ordered_json goodput_json(const TrainingConfig& c, const CheckpointConfig& ck, const GoodputConfig& g,
-                                    const Topology& topo, double step_s) {
+                                    const Topology& topo, Seconds step_s) {
   const double gpus = topo.num_devices(), links = static_cast<double>(topo.links.size());
   const double hosts = topo.nodes, switches = switch_count(topo);
   GoodputInputs in;

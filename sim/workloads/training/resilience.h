@@ -15,7 +15,9 @@ namespace llmsim {
 
 struct CheckpointConfig {
   bool given = false;
-  double interval_s = 0, write_bandwidth = 0, restart_s = 0;
+  Seconds interval_s = 0;
+  BytesPerSecond write_bandwidth = 0;
+  Seconds restart_s = 0;
 };
 
 struct GoodputConfig {
@@ -32,20 +34,20 @@ void parse_resilience(const Doc& doc, const TrainingConfig& c, CheckpointConfig&
 
 // Bytes a checkpoint writes: every parameter's bf16 weight and fp32 Adam states, whole
 // model (the same per-parameter bytes as the memory model; ZeRO shards are summed back).
-double checkpoint_bytes(const TrainingConfig& c);
+Bytes checkpoint_bytes(const TrainingConfig& c);
 
 // Seconds one checkpoint write takes: checkpoint_bytes / the aggregate write bandwidth
 // (every device writes its shard at once; the shards add up to the whole state).
-double checkpoint_write_s(const TrainingConfig& c, const CheckpointConfig& ck);
+Seconds checkpoint_write_s(const TrainingConfig& c, const CheckpointConfig& ck);
 
 // A device failure at `fail_s` in a run whose steps ended at `step_ends_s` and whose
 // checkpoint writes finished at `saved_s`: the summary's `training.failure` block (lost
 // work since the last checkpoint, restart cost).
-nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, double fail_s,
+nlohmann::ordered_json failure_json(const CheckpointConfig& ck, int device, Seconds fail_s,
                                     const std::vector<double>& step_ends_s, const std::vector<double>& saved_s);
 
 // The summary's `training.goodput` block, for a step of `step_s` on `topo`.
 nlohmann::ordered_json goodput_json(const TrainingConfig& c, const CheckpointConfig& ck, const GoodputConfig& g,
-                                    const Topology& topo, double step_s);
+                                    const Topology& topo, Seconds step_s);
 
 }  // namespace llmsim

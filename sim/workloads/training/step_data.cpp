@@ -68,7 +68,7 @@ std::shared_ptr<const PassCost> TrainingExecutor::pass_cost(std::int64_t step, s
   const AttentionCost& d = deltas[slot];
   PassCost zero;
   add(*pc, it.forward ? d.forward : d.backward, zero, static_cast<double>(c.layers));
-  pc->compute = std::max(0.0, pc->compute);
+  pc->compute = std::max(Seconds{0}, pc->compute);
   return pc;
 }
 

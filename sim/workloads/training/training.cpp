@@ -86,7 +86,7 @@ class Training : public Workload, public FaultListener {
     Joules e = 0;
     for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
     summary["energy_j"] = e;
-    summary["avg_power_w"] = t > 0 ? e / t : 0.0;
+    summary["avg_power_w"] = t > 0 ? e / t : Watts{0};
     summary["training"] = training_json(report_);
     // The stack the step ran under and whether its TP collectives overlapped their GEMMs.
     summary["training"]["software"] = cfg_.software.name.empty() ? "none" : cfg_.software.name;

@@ -16,7 +16,7 @@ double dense_16bit_peak(const ChipSpec& chip) {
     if (it != chip.compute.peak.end()) return it->second;
   }
   double best = 0;
-  for (const auto& kv : chip.compute.peak) best = std::max(best, kv.second);
+  for (const auto& kv : chip.compute.peak) best = std::max(best, kv.second.value());
   return best;
 }
 

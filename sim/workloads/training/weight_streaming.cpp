@@ -30,7 +30,7 @@ void apply_weight_streaming(const TrainingConfig& cfg, const ChipSpec& chip, Sec
                             Seconds layer_backward, ChunkCost& c) {
   const BytesPerSecond bw = weight_streaming_bandwidth(chip);
   const double layers = static_cast<double>(c.layers);
-  const double per_layer = layer_params_per_device(cfg) * kStreamBytesPerParam / bw;  // one layer's weights
+  const Seconds per_layer = layer_params_per_device(cfg) * kStreamBytesPerParam / bw;  // one layer's weights
   const Seconds edge_forward = c.forward.compute - layer_forward, edge_backward = c.backward.compute - layer_backward;
   // Embedding and head weights (the one stage holds both: weight streaming runs pp 1).
   const ModelSpec& m = cfg.model;
