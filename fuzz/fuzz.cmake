@@ -6,8 +6,10 @@ if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
 endif()
 # fuzzer-no-link: coverage instrumentation without a second main(); ASan+UBSan so memory
 # errors and undefined behaviour abort like a crash and libFuzzer keeps the input.
+# Debug information comes from the build type (RelWithDebInfo; -g1 when LLMSIM_SANITIZE
+# shares this build with the sanitizer suite, as .ci/run does).
 add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-                    -fno-omit-frame-pointer -g)
+                    -fno-omit-frame-pointer)
 file(GLOB LLMSIM_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/*_fuzz.cpp)
 set(LLMSIM_FUZZ_TARGETS "")
 foreach(src ${LLMSIM_FUZZ_SOURCES})
