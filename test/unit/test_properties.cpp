@@ -98,7 +98,11 @@ void write(const std::string& path, const std::string& text) { std::ofstream(pat
 
 // The checks can fail: each planted fault in a real run's outputs is reported.
 TEST_CASE("property: the invariant checks report planted faults", "[property]") {
-  auto [sc, dir] = serving_run();
+  // Named copies, not structured bindings: C++17 lambdas cannot capture bindings (clang
+  // refuses; the sanitizer build is clang's).
+  const auto run = serving_run();
+  const auto& sc = run.first;
+  const std::string dir = run.second;
   llmsim::ChipCatalog catalog(kRoot + "/topologies/devices");
   llmsim::Topology topo = llmsim::load_topology(llmsim::load_doc(dir + "/topology.yaml"), catalog);
   auto check = [&] { return llmsim_fuzz::check_run(dir + "/a", topo, true, sc.requests, 0); };
