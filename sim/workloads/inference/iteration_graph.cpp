@@ -93,7 +93,7 @@ void IterationGraph::host_delay(Seconds t, const char* what, int node, bool hidd
 
 void IterationGraph::account_iteration() {
   const Seconds wall = to_seconds(sim_.now() - begin_);
-  Seconds before_device = cfg_.software.host_overlap ? 0.0 : prep_;
+  Seconds before_device = cfg_.software.host_overlap ? Seconds{0} : prep_;
   if (cfg_.software.launch_precedes_device()) before_device += launch_;
   const SimTime device_start = time_add(begin_, to_simtime(before_device));
   Seconds compute = 0, memory_bound = 0;
