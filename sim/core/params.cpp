@@ -37,6 +37,9 @@ const char* base_unit(Dim d) {
 
 void strip_tags(YAML::Node node) {
   node.SetTag("");
+  // An empty map or list is written `{}` / `[]` on the key's line whatever style it was
+  // built with, as it reads back: a resolved file resolved again must not change.
+  if ((node.IsMap() || node.IsSequence()) && node.size() == 0) node.SetStyle(YAML::EmitterStyle::Flow);
   if (node.IsMap()) {
     for (auto kv : node) {
       strip_tags(kv.first);  // keys added by --set carry its position too

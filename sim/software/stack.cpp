@@ -57,7 +57,7 @@ SoftwareStack parse(Params& f) {
     s.graph_launch = k.qty("graph_launch");
     s.graph_max_batch = k.integer("graph_max_batch");
     s.dispatch = k.choice("dispatch");
-    for (const char* key : {"launch_overhead", "graphs", "graph_launch", "graph_max_batch"}) note(k, "kernels", key);
+    for (const char* key : {"launch_overhead", "graphs", "graph_launch"}) note(k, "kernels", key);
     if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
     if (s.graph_max_batch < 0) k.fail("graph_max_batch", "must be >= 0 (0: every batch size is captured)");
     k.finish();
@@ -90,7 +90,6 @@ SoftwareStack parse(Params& f) {
   {
     Params t = f.child("tensor_parallel");
     s.tp_comm_overlap = t.boolean("comm_overlap");
-    note(t, "tensor_parallel", "comm_overlap");
     t.finish();
   }
   s.dtypes = string_list(f, "dtypes");
@@ -104,7 +103,14 @@ SoftwareStack parse(Params& f) {
   for (auto kv : src) s.sources[kv.first.Scalar()] = as_string(kv.second, f.file_for("sources"), "sources." + kv.first.Scalar());
   // `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
   // claim that needs a source (config.resolved.yaml writes the default back without one).
+  // Likewise no graph-capture limit (0) and no TP overlap (false) are the defaults.
   if (s.dispatch != "ahead" || s.sources.count("kernels.dispatch") > 0) given.push_back("kernels.dispatch");
+  if (s.graph_max_batch != 0 || s.sources.count("kernels.graph_max_batch") > 0) {
+    given.push_back("kernels.graph_max_batch");
+  }
+  if (s.tp_comm_overlap || s.sources.count("tensor_parallel.comm_overlap") > 0) {
+    given.push_back("tensor_parallel.comm_overlap");
+  }
   check_sources(f, s.sources, given);
   f.finish();
   s.resolved = f.resolved();

@@ -111,6 +111,15 @@ TrainingData parse_training_data(Params& f, const Doc& doc) {
   Params p = f.child("data");
   const bool file = p.has("trace"), synthetic = p.has("synthetic");
   if (file && synthetic) p.fail("synthetic", "give either trace (a lengths file) or synthetic, not both");
+  if (!file && !synthetic) {
+    // Packing and attention describe documents. Without a source they are refused, and not
+    // read: config.resolved.yaml would otherwise record defaults that a rerun refuses.
+    if (p.has("packing") || p.has("attention")) {
+      p.fail(p.has("packing") ? "packing" : "attention", "needs a document source: data.trace or data.synthetic");
+    }
+    p.finish();
+    return d;
+  }
   d.packing = p.choice("packing");
   // Read (and so written to config.resolved.yaml) only where it means something: a
   // defaulted window recorded for another packing would be refused when the file is rerun.
@@ -146,8 +155,6 @@ TrainingData parse_training_data(Params& f, const Doc& doc) {
     if (!(d.sigma >= 0 && d.sigma <= 5)) s.fail("sigma", "lognormal sigma must be in [0, 5]");
     d.max_tokens = s.positive("max_tokens");
     s.finish();
-  } else if (p.has("packing") || p.has("attention")) {
-    p.fail(p.has("packing") ? "packing" : "attention", "needs a document source: data.trace or data.synthetic");
   }
   p.finish();
   return d;

@@ -48,7 +48,9 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
     const double span = pipe_end - s.start;
     const double n = static_cast<double>(s.stages.size());
     for (const auto& st : s.stages) {
-      if (span > 0) bubble += (span - st.compute - st.tp_comm) / span / n;
+      // Clamped as idle is: event times are whole picoseconds, so a stage with no bubble can
+      // come out a rounding below zero.
+      if (span > 0) bubble += std::max(0.0, span - st.compute - st.tp_comm) / span / n;
       compute += st.compute / n;
       comm += (st.tp_comm + st.dp_comm) / n;
       opt += st.optimizer / n;
