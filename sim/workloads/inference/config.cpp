@@ -7,6 +7,7 @@
 
 #include "sim/core/params.h"
 #include "sim/ops/op.h"
+#include "sim/software/workload_software.h"
 
 namespace llmsim {
 namespace {
@@ -148,14 +149,7 @@ void check_prefix_setup(const Doc& doc, InferenceConfig& c) {
 // stack by chip (topologies/software/defaults.yaml). Checks the dtypes run natively.
 void parse_software(Params& f, const Topology& topo, InferenceConfig& c) {
   if (f.has("software")) {
-    YAML::Node n = f.get("software");
-    if (n.IsMap()) {
-      c.software = load_software_node(n, f.file_for("software"), "workload.software");
-    } else {
-      // `none`: no host or launch costs (the device alone, as before software stacks).
-      const std::string name = as_string(n, f.file_for("software"), "workload.software");
-      if (name != "none") c.software = load_software_file(name, f.pos("software"));
-    }
+    c.software = read_workload_software(f);  // `none`: no host or launch costs (the device alone)
   } else if (topo.num_devices() > 0) {
     const ChipSpec& chip = *topo.device_chip[0];
     const std::string name = default_software_for(chip.name, chip.family);
@@ -163,12 +157,7 @@ void parse_software(Params& f, const Topology& topo, InferenceConfig& c) {
   }
   if (c.software.name.empty()) return;
   for (const std::string* d : {&c.dtype, &c.kv_dtype}) {
-    if (!c.software.runs_dtype(*d)) {
-      std::string list;
-      for (const auto& x : c.software.dtypes) list += (list.empty() ? "" : ", ") + x;
-      f.fail(f.has("software") ? "software" : "dtype",
-             "software stack " + c.software.name + " does not run dtype '" + *d + "' (it runs: " + list + ")");
-    }
+    require_stack_dtype(f, c.software, *d, f.has("software") ? "software" : "dtype");
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "sim/core/params.h"
+#include "sim/software/workload_software.h"
 
 namespace llmsim {
 namespace {
@@ -106,18 +107,8 @@ void parse_masked_positions(Params& f, TrainingConfig& c) {
 // its attention kernel generation, TP overlap and collective library, not its host figures.
 void parse_training_software(Params& f, TrainingConfig& c) {
   if (!f.has("software")) return;
-  YAML::Node n = f.get("software");
-  if (n.IsMap()) {
-    c.software = load_software_node(n, f.file_for("software"), "workload.software");
-  } else {
-    const std::string name = as_string(n, f.file_for("software"), "workload.software");
-    if (name != "none") c.software = load_software_file(name, f.pos("software"));
-  }
-  if (c.software.name.empty() || c.software.runs_dtype(c.dtype)) return;
-  std::string list;
-  for (const auto& x : c.software.dtypes) list += (list.empty() ? "" : ", ") + x;
-  f.fail("software",
-         "software stack " + c.software.name + " does not run dtype '" + c.dtype + "' (it runs: " + list + ")");
+  c.software = read_workload_software(f);
+  if (!c.software.name.empty()) require_stack_dtype(f, c.software, c.dtype, "software");
 }
 
 }  // namespace
