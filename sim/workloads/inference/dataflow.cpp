@@ -116,10 +116,13 @@ SpatialStage spatial_stage(const InferenceConfig& cfg, const ChipSpec& chip, std
 namespace {
 
 // One pass of `ops` on the region: operator times plus one region traversal per dependent
-// operator. `c` (when given) accounts flops, bytes and energy `times` over.
+// operator. `c` (when given) accounts flops, bytes, energy and kernels `times` over: each op
+// is a program the runtime dispatches (tt-metal runs one op at a time on the core grid), so
+// an uncaptured step pays the stack's launch overhead per op, as a kernel chip's does.
 Seconds region_pass(const std::vector<Op>& ops, const SpatialStage& st, StageCost* c, double times) {
   Seconds t = 0;
   int traversals = 0;
+  if (c != nullptr) c->kernels += static_cast<std::int64_t>(static_cast<double>(ops.size()) * times);
   for (const auto& op : ops) {
     const OpCost oc = estimate_op(op, st.chip);
     t += oc.time;
