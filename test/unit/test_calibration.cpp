@@ -243,18 +243,21 @@ TEST_CASE("calibration C9: 8x8 Grayskull device follows the catalog", "[calibrat
 
 // C10 (held out): tt-metal Llama 3.1 70B on 8 Wormhole (TP 8), batch 32: 15.9 tok/s per user,
 // TTFT 159 ms. 20 % on the decode rate (weight streaming from GDDR dominates; the vector rate
-// transferred from C9 moves it by 12 %). TTFT is a documented gap (-37 %): band -50 % .. +20 %.
+// transferred from C9 moves it by 12 %), read as the README does: decode steps alone, i.e. the
+// last user to get its first token (no prefill runs after it; every request arrives at once).
+// TTFT is a documented gap (-23 % with a prefill's op-by-op dispatch): band -50 % .. +20 %.
 TEST_CASE("calibration C10: Wormhole x8 Llama 3.1 70B decode batch 32", "[calibration]") {
   Run r("topologies/wormhole-t3000.yaml", "workloads/calibration/c10-wormhole-llama31-70b.yaml");
   const auto& i = r.summary["inference"];
   CHECK(i["completed"] == 32);
-  const double per_user = 1.0 / i["tpot_s"]["p50"].get<double>();
-  CHECK(std::abs(rel(per_user, 15.9)) < 0.20);
-  double first_ttft = 1e9, first_tok = 1e9;
+  double first_ttft = 1e9, first_tok = 1e9, last_tok = -1, last_tpot = 0;
   for (auto& q : r.requests()) {
     const double f = std::stod(q.at("first_token_s"));
     if (f < first_tok) first_tok = f, first_ttft = std::stod(q.at("ttft_s"));
+    if (f > last_tok)
+      last_tok = f, last_tpot = (std::stod(q.at("finish_s")) - f) / (std::stod(q.at("output_tokens")) - 1);
   }
+  CHECK(std::abs(rel(1.0 / last_tpot, 15.9)) < 0.20);
   CHECK(rel(first_ttft, 0.159) > -0.5);
   CHECK(rel(first_ttft, 0.159) < 0.2);
 }
