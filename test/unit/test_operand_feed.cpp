@@ -1,4 +1,4 @@
-// [operand-feed] The WSE's matrix rate is what its cores' SRAM feeds (docs/models.md
+// Operand feed: the WSE's matrix rate is what its cores' SRAM feeds (docs/models.md
 // "Operand feed"). Expected figures come from the published aggregates, not from the code:
 // WSE-3 900k cores, 21 PB/s of SRAM [ANL-SC24-CB], 8-wide FP16 SIMD [NP-WSE3]; WSE-2 850k
 // cores, 20 PB/s [ALCF-CS2], 4-wide; a 16-bit AXPY y += w x reads x and y and writes y in
