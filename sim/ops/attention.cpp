@@ -33,7 +33,7 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   if (dt == "int4") throw std::invalid_argument("attention does not run at int4 (int4 is a weight format)");
   const std::string cdt = matrix_dtype(dt, chip);
   const ComputeSpec& cs = chip.compute;
-  const double fpc = cs.flops_per_cycle_per_unit(cdt, chip.clock);
+  const double fpc = matrix_fpc(cdt, chip);
   const std::int64_t tm = cs.tile_m, tn = cs.tile_n, units = cs.units;
   const double b = dtype_bytes(dt);
   const double d = static_cast<double>(op.head_dim);

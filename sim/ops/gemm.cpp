@@ -59,7 +59,7 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
   const std::string dt = resolve_dtype(op.dtype, chip);
   const std::string cdt = matrix_dtype(dt, chip);
   const ComputeSpec& cs = chip.compute;
-  const double fpc = cs.flops_per_cycle_per_unit(cdt, chip.clock);
+  const double fpc = matrix_fpc(cdt, chip);
   const std::int64_t tm = cs.tile_m, tn = cs.tile_n, tk = cs.tile_k, units = cs.units;
   const double batch = static_cast<double>(op.batch);
 

@@ -34,6 +34,12 @@ std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip);
 // their row granularity.
 std::int64_t padded_rows(std::int64_t rows, const ChipSpec& chip);
 
+// Per-unit matrix FLOP per cycle at matrix dtype `cdt`: the unit's rate, capped where its
+// tensor instructions take every operand from its own SRAM (operand_accesses_per_mac) at
+// what that SRAM feeds: 2 x (sram bytes per clock per unit) / (accesses x operand bytes)
+// (docs/models.md "Operand feed").
+double matrix_fpc(const std::string& cdt, const ChipSpec& chip);
+
 // Tier an op streams from: op.stream_tier, else `fallback` ("" = chip stream tier).
 const MemoryTierSpec& op_tier(const Op& op, const ChipSpec& chip, const std::string& fallback);
 

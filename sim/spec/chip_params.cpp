@@ -68,6 +68,9 @@ LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {
     P::opt("launch_overhead", T::Quantity, "0 s", "per kernel / graph node dispatch").unit(Dim::Time).from(kSchema),
     P::opt("matrix_efficiency", T::Number, "1.0", "MAC-array issue efficiency on full tiles, (0, 1]").from(kModels),
     P::opt("tile_overhead_cycles", T::Number, "0", "cycles per output tile beyond MAC cycles").from(kModels),
+    P::opt("operand_accesses_per_mac", T::Number, "0",
+           "operand elements each MAC reads or writes in the unit's own SRAM (WSE AXPY: 3); caps the matrix rate at "
+           "the unit's share of the sram tier's bandwidth (0 = no cap)").from(kModels),
     P::opt("collective_units", T::Integer, "0",
            "units a running collective's kernel occupies on each member (NCCL: one SM per channel)").from(kModels),
     P::opt("exchange", T::Map, "", "bulk-synchronous tiles (IPU): each operator pays a sync and an exchange of its "

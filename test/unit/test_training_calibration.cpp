@@ -93,10 +93,13 @@ TEST_CASE("C43 and C41: BERT-Large on a Bow Pod16 and Llama 2 7B weight-streamed
   CHECK(seqs > 6044);
   CHECK(seqs < 1.8 * 6044);
   CHECK(b["pipeline_bubble_fraction"].get<double>() >= 3.0 / 431 * 0.98);
-  // C41 (ALCF: 31.98 samples/s): documented gap +48 % (seq 4096 and micro-batch 16
-  // assumed): optimistic, by less than 2x.
+  // C41 (ALCF: 31.98 samples/s): documented gap -18 % since the operand feed (the WSE-3's
+  // 8 lanes at what 21 PB/s of SRAM feeds, docs/models.md "Operand feed"; it was +48 % on
+  // H100's inherited efficiency). Band 25 %, wider than 15 % because the row's sequence
+  // length is assumed and the WSE-3's per-core SRAM ports are unpublished (WSE-2's port
+  // widths would read -7 %): pessimistic, by less than a quarter.
   json c = train("topologies/cs3.yaml", kCal + "c41-llama2-7b-cs3.yaml");
   const double samples = 1024 / c["step_time_s"].get<double>();
-  CHECK(samples > 31.98);
-  CHECK(samples < 2 * 31.98);
+  CHECK(samples < 31.98);
+  CHECK(samples > 0.75 * 31.98);
 }
