@@ -251,9 +251,12 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
                tier_pj_per_byte(*c, t) * 1e-12 * sustained(t).value();
     if (c->power.pj_per_flop == 0 && t.pj_per_byte == 0) CHECK(p == Approx(c->power.tdp).epsilon(1e-9));
     // Explicit energies: full load may exceed TDP (the TDP limit lowers the clock then), but
-    // the matrix units alone at 16-bit peak and the stream tier alone at full rate fit.
+    // the matrix units alone at their calibrated 16-bit rate (peak x matrix_efficiency; on
+    // H100 the C1 random-data GEMM draws the TDP at 80 % of peak, docs/models.md "Power", so
+    // the peak itself need not fit) and the stream tier alone at full rate fit.
     if (c->power.pj_per_flop > 0) {
-      CHECK(c->power.idle + c->power.pj_per_flop * 1e-12 * peak16(*c).value() <= c->power.tdp);
+      CHECK(c->power.idle + c->power.pj_per_flop * 1e-12 * peak16(*c).value() * c->compute.matrix_efficiency <=
+            c->power.tdp);
       CHECK(c->power.idle + tier_pj_per_byte(*c, t) * 1e-12 * sustained(t).value() <= c->power.tdp);
     }
     CHECK(chip_pj_per_flop(*c, resolve_dtype("auto", *c)) > 0);

@@ -26,7 +26,7 @@ const double kIdle = 105, kTdp = 700;  // H100 SXM catalog: idle (assumption) an
 const double kLaunch = 4e-6;           // H100 launch_overhead: a prologue without power
 // H100 catalog energies (topologies/devices/nvidia-h100-sxm.yaml): bf16 pJ/FLOP, and the HBM
 // path per byte = HBM3 device 3.9 pJ/bit (31.2 pJ/B) + on-chip fabric 64 pJ/B.
-const double kPjFlopBf16 = 0.50, kPjByteHbm = 31.2 + 64;
+const double kPjFlopBf16 = 0.63, kPjByteHbm = 31.2 + 64;  // H100 catalog (bf16 from C1 at TDP)
 const double kHbmSustained = 3.35e12 * 0.90;  // bandwidth x efficiency (C2)
 
 json run_ok(const std::string& out, const std::string& topo, const std::string& wl, const std::string& extra = "") {

@@ -53,7 +53,8 @@ TEST_CASE("C17 and C18: MPT-70B FSDP on 64 A100 and 64 H100 against llm-foundry"
 
 TEST_CASE("C19 and C29: fp8 pre-training on 64 H100 and 1,024 Gaudi 2", "[training]") {
   // C19 (NeMo, Llama 3 70B fp8, TP4 PP4 CP2 VP5): 1,533 tokens/s per GPU; documented gap
-  // +44 % (fp8 casts and bf16 attention unpriced): optimistic, by less than 1.6x.
+  // +39 % (near C18's bf16 +33 %: the H100 training model's optimism, not fp8's):
+  // optimistic, by less than 1.6x.
   json n = train(kCal + "c18-c19-h100-64.topology.yaml", kCal + "c19-llama3-70b-fp8-nemo.yaml");
   CHECK(n["tokens_per_s"].get<double>() / 64 > 1533);
   CHECK(n["tokens_per_s"].get<double>() / 64 < 1.6 * 1533);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sim/ops/bsp.h"
+#include "sim/workloads/training/fp8_quantize.h"
 #include "sim/workloads/training/memory.h"
 #include "sim/workloads/training/weight_streaming.h"
 
@@ -146,12 +147,33 @@ void TrainingLowering::add_forward(const std::vector<Op>& ops, double times, Pas
     acc(bwd, f, times * recompute);
     if (op.kind == OpKind::Gemm) {
       // dX[m,k] = dY[m,n] W^T[n,k]; dW[k,n] = X^T[k,m] dY[m,n]: each the forward's FLOPs.
-      acc(bwd, estimate_op(gemm("dgrad", op.m, op.k, op.n, op.batch), chip_), times);
-      acc(bwd, estimate_op(gemm("wgrad", op.k, op.n, op.m, op.batch), chip_), times);
+      // In the forward's precision (an fp8 run's bf16 LM head stays bf16 backward).
+      Op dgrad = gemm("dgrad", op.m, op.k, op.n, op.batch), wgrad = gemm("wgrad", op.k, op.n, op.m, op.batch);
+      dgrad.dtype = wgrad.dtype = op.dtype;
+      acc(bwd, estimate_op(dgrad, chip_), times);
+      acc(bwd, estimate_op(wgrad, chip_), times);
     } else {
       acc(bwd, f, times * (op.kind == OpKind::Attention ? kAttentionBackwardRatio : kVectorBackwardRatio));
     }
   }
+}
+
+// fp8 runs: the layer's cast kernels (fp8_quantize.h), `times` over, forward casts again
+// for each recomputed forward.
+void TrainingLowering::add_fp8_casts(const std::vector<Op>& layer, double times, double recompute, ChunkCost& c) const {
+  const Fp8CastOps casts = fp8_cast_ops(cfg_, layer);
+  auto acc = [&](PassCost& p, const std::vector<Op>& ops, double n) {
+    for (const Op& op : ops) {
+      const OpCost k = estimate_op(op, chip_);
+      p.compute += k.time * n;
+      p.flops += k.flops * n;
+      p.bytes += k.bytes * n;
+      p.energy += k.energy * n;
+    }
+  };
+  acc(c.forward, casts.forward, times);
+  acc(c.backward, casts.forward, times * recompute);
+  acc(c.backward, casts.backward, times);
 }
 
 std::int64_t TrainingLowering::chunk_layers(std::int64_t vstage) const {
@@ -174,6 +196,7 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   } else {
     add_forward(layer, d(c.layers), c.forward, c.backward, rc == "full" ? 1 : 0);
   }
+  if (cfg_.dtype == "fp8") add_fp8_casts(layer, d(c.layers), rc == "full" ? 1 : 0, c);
   const Seconds layers_forward = c.forward.compute, layers_backward = c.backward.compute;
   std::vector<Op> edge;
   if (vstage == 0) edge.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
@@ -190,6 +213,9 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   } else if (vstage == chunks - 1) {
     edge.push_back(vec(OpKind::Norm, "final_norm", T, m.hidden));
     edge.push_back(gemm("lm_head", T, m.vocab / tp, m.hidden));  // vocabulary-parallel head
+    // fp8 runs only Transformer Engine's layers in fp8: Megatron-Core's output layer is its
+    // own ColumnParallelLinear, outside them, so the head stays 16-bit [MCORE-GPT].
+    if (cfg_.dtype == "fp8") edge.back().dtype = "bf16";
     edge.push_back(vec(OpKind::Softmax, "cross_entropy", T, m.vocab / tp));
   }
   add_forward(edge, 1, c.forward, c.backward, 0);

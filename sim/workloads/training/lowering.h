@@ -86,6 +86,7 @@ class TrainingLowering {
                       PassCost& pass) const;
   Op vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const;
   void add_forward(const std::vector<Op>& ops, double times, PassCost& fwd, PassCost& bwd, double recompute) const;
+  void add_fp8_casts(const std::vector<Op>& layer, double times, double recompute, ChunkCost& c) const;
   const TrainingConfig& cfg_;
   const ChipSpec& chip_;
   mutable std::map<std::int64_t, OpCost> attention_memo_;
