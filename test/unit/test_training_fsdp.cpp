@@ -51,7 +51,8 @@ double link_bytes(const std::string& dir, const std::string& reduction, int m) {
 
 }  // namespace
 
-TEST_CASE("FSDP reduce-scatters every micro-batch's gradients; accumulating reduces once a step", "[training]") {
+TEST_CASE("FSDP reduce-scatters the gradients of every micro-batch and accumulating reduces them once a step",
+          "[training]") {
   const std::string dir = make_tmpdir("fsdp");
   // every-micro-batch: per micro-batch a gather before the forward, one before the
   // backward and a reduce-scatter of the gradients, so the step's traffic is m times one
