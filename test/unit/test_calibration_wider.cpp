@@ -39,20 +39,18 @@ double rel(double sim, double meas) { return sim / meas - 1.0; }
 
 // C13 (Azure ND A100 v4): fp16 GEMM 16384^3 256.5 TFLOPS checks H100's 0.84 matrix
 // efficiency on Ampere: within 10 % (the tile model's own C1 band is 2 %; another
-// generation gets five times that). STREAM Copy 1.61 TB/s: the inherited HBM efficiency
-// (0.90, HBM3 on H100) is optimistic on A100's HBM2e (1.61 / 2.039 = 0.79): a documented
-// gap, checked to stay optimistic and under +20 %. All-reduce 8 GB 231.6 GB/s busbw: this
+// generation gets five times that). STREAM Copy 1.61 TB/s: the row the A100's HBM
+// efficiency is fitted on (1.61 / 2.039 = 0.79; H100's 0.90 was 14 % optimistic on HBM2e),
+// so tuned: within 1 % (the tier latency is the rest). All-reduce 8 GB 231.6 GB/s busbw: this
 // row is the measurement NCCL's Simple share of NVLink comes from (nccl.yaml
 // link_efficiency.nvlink = 231.6 / 300), so it is tuned: within 1 % (the protocol's
 // latencies add ~70 us to a 65 ms all-reduce).
-TEST_CASE("calibration C13: A100 GEMM, STREAM copy (held out) and all-reduce (tuned)", "[calibration]") {
+TEST_CASE("calibration C13: A100 GEMM (held out), STREAM copy and all-reduce (tuned)", "[calibration]") {
   auto s = run_summary("topologies/dgx-a100.yaml", "workloads/calibration/c13-a100.yaml");
   const auto& mb = s["microbench"];
   REQUIRE(mb.size() == 3);
   CHECK(std::abs(rel(mb[0]["tflops"].get<double>(), 256.5)) < 0.10);
-  const double copy = rel(mb[1]["bytes_per_s"].get<double>(), 1.61e12);
-  CHECK(copy > 0);
-  CHECK(copy < 0.20);
+  CHECK(std::abs(rel(mb[1]["bytes_per_s"].get<double>(), 1.61e12)) < 0.01);
   const double ar = rel(mb[2]["busbw_bytes_per_s"].get<double>(), 231.6e9);
   CHECK(std::abs(ar) < 0.01);
   CHECK(mb[2]["busbw_bytes_per_s"].get<double>() <= 300e9 * 1.001);  // never above the port

@@ -37,12 +37,14 @@ TEST_CASE("GPT-3 175B on a 3,072-chip TPU v4 slice runs PaLM's layout within the
 
 TEST_CASE("C17 and C18: MPT-70B FSDP on 64 A100 and 64 H100 against llm-foundry", "[training]") {
   // C17 (A100): MFU 53.33 %, 410 tokens/s per GPU; the run is compute-bound, so the
-  // documented +13 % is the compute model's optimism; 15 % band (the brief's).
+  // documented +11 % (after the A100 HBM fit, residual adds and FSDP's reduce-scatter per
+  // micro-batch) is the compute model's optimism; 15 % band (the brief's).
   json a = train(kCal + "c17-a100-64.topology.yaml", kCal + "c17-c18-mpt-70b-fsdp.yaml");
   CHECK(a["mfu"].get<double>() == Approx(0.5333).epsilon(0.15));
   CHECK(a["tokens_per_s"].get<double>() / 64 == Approx(410).epsilon(0.15));
-  // C18 (H100): MFU 42.57 %, 1,039 tokens/s per GPU; documented gap +35 %: optimistic,
-  // by less than 1.5x.
+  // C18 (H100): MFU 42.57 %, 1,039 tokens/s per GPU; documented gap +32 % (not a
+  // bandwidth mechanism: docs/models.md "Training step costs beyond the GEMMs"):
+  // optimistic, by less than 1.5x.
   json h = train(kCal + "c18-c19-h100-64.topology.yaml", kCal + "c17-c18-mpt-70b-fsdp.yaml");
   CHECK(h["tokens_per_s"].get<double>() / 64 > 1039);
   CHECK(h["tokens_per_s"].get<double>() / 64 < 1.5 * 1039);

@@ -43,6 +43,10 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   x.zero = static_cast<int>(p.integer("zero"));
   if (x.zero < 0 || x.zero > 3) p.fail("zero", "ZeRO stage must be 0, 1, 2 or 3");
   x.recompute = p.choice("recompute");
+  x.gradient_reduction = p.choice("gradient_reduction");
+  if (x.gradient_reduction == "every-micro-batch" && x.zero != 3)
+    p.fail("gradient_reduction",
+           "every-micro-batch reduce-scatters sharded gradients: needs zero: 3 (zero is " + n2s(x.zero) + ")");
   x.algorithm = p.str("algorithm");
 
   const ModelSpec& m = c.model;

@@ -23,6 +23,8 @@ struct TrainingParallelism {
   std::int64_t virtual_stages = 1;    // model chunks per device (interleaved-1f1b)
   int zero = 0;                       // 0 none, 1 optimizer, 2 + gradients, 3 + parameters (FSDP)
   std::string recompute = "none";     // none | selective | full
+  // accumulate | every-micro-batch (zero 3: each backward reduce-scatters, PyTorch FSDP)
+  std::string gradient_reduction = "accumulate";
   std::string algorithm = "auto";     // collective algorithm for every group
 };
 

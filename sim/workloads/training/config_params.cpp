@@ -52,6 +52,7 @@ LLMSIM_DECLARE_PARAMS(train_root, {kKind, "workload:training", "LLM pre-training
         .from(kDoc),
 }});
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism", "", {
     P::opt("tp", T::Positive, "1", "tensor-parallel degree (innermost: inside a node)").from(kMegatron),
     P::opt("pp", T::Positive, "1", "pipeline stages").from(kMegatron),
@@ -66,10 +67,13 @@ LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism"
         .from(kMegatron),
     P::opt("ep", T::Positive, "1", "expert-parallel degree (MoE): experts sharded over ep of the dp ranks").from(kMegatron),
     P::opt("recompute", T::Choice, "none", "activation recomputation").one_of({"none", "selective", "full"}).from(kMegatron),
+    P::opt("gradient_reduction", T::Choice, "accumulate",
+           "accumulate: gradients accumulate over the micro-batches, reduced after the last backward (Megatron-LM DDP); "
+           "every-micro-batch: each backward reduce-scatters its gradients (zero 3; PyTorch FSDP FULL_SHARD)")
+        .one_of({"accumulate", "every-micro-batch"}).from("[PT-FSDP]"),
     P::opt("algorithm", T::String, "auto", "collective algorithm for every group").from(kDoc),
 }});
 
-// clang-format off
 LLMSIM_DECLARE_PARAMS(train_data, {kKind, "workload:training.data", "", {
     P::opt("trace", T::Map, "", "document token counts in dataset order; or `synthetic`").nested("workload:training.data.trace").from(kDoc),
     P::opt("synthetic", T::Map, "", "seeded lognormal document lengths; or `trace`").nested("workload:training.data.synthetic").from(kDoc),

@@ -205,9 +205,12 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   if (cfg_.par.virtual_stages > 1) label += ".c" + std::to_string(it.chunk);
   const double t0 = now();
   const PipeItem& last = last_item_[static_cast<std::size_t>(s)];
-  const bool reduce_during =
-      dense_replicas(cfg_) > 1 && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
-  auto compute = [this, step, r, s, it, k, pc, label, t0, done, reduce_during]() {
+  const bool dp = dense_replicas(cfg_) > 1;
+  const bool reduce_during = dp && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
+  // FSDP FULL_SHARD keeps only its gradient shard, so every other backward reduce-scatters
+  // its gradients too (executor_fsdp.cpp); issued from replica 0's passes, as the gathers.
+  const bool shard_each = dp && !it.forward && !reduce_during && reduce_every_micro_batch() && r == replicas_.front();
+  auto compute = [this, step, r, s, it, k, pc, label, t0, done, reduce_during, shard_each]() {
     const double t1 = now();
     auto after = [this, step, r, s, it, k, pc, t0, t1, done] {
       const double t2 = now();
@@ -223,7 +226,7 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
         done();
       });
     };
-    if (!reduce_during) return submit_all(stage_devices(r, s), as_cost(*pc), label, after);
+    if (!reduce_during && !shard_each) return submit_all(stage_devices(r, s), as_cost(*pc), label, after);
     // The step's last backward produces the stage's final gradients bucket by bucket;
     // each bucket's reduction starts as soon as it is ready (Megatron-LM DDP overlap).
     PassCost piece = *pc;
@@ -231,7 +234,11 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
     piece.flops /= static_cast<double>(buckets_);
     piece.bytes /= static_cast<double>(buckets_);
     piece.energy /= static_cast<double>(buckets_);
-    run_pieces(step, s, stage_devices(r, s), as_cost(piece), label, after);
+    auto ready = [this, step, s, reduce_during](std::int64_t i) {
+      if (reduce_during) return bucket_ready(step, s, i);
+      reduce_shard(step, s);
+    };
+    run_pieces(stage_devices(r, s), as_cost(piece), label, ready, after);
   };
   if (cfg_.par.zero >= 3 && dense_replicas(cfg_) > 1 && r == 0) {
     // ZeRO-3 / FSDP: the pass waits for its parameters, and the next pass's gather starts
@@ -264,12 +271,12 @@ void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int6
 }
 
 // Queues all pieces at once (the streams run them back to back); piece i finishing on
-// every device makes bucket i ready.
-void TrainingExecutor::run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
-                                  const std::string& label, std::function<void()> then) {
+// every device calls ready(i) (its gradient bucket is complete).
+void TrainingExecutor::run_pieces(const std::vector<int>& devs, const OpCost& piece, const std::string& label,
+                                  std::function<void(std::int64_t)> ready, std::function<void()> then) {
   for (std::int64_t i = 0; i < buckets_; ++i) {
-    submit_all(devs, piece, label, [this, step, s, i, then] {
-      bucket_ready(step, s, i);
+    submit_all(devs, piece, label, [this, i, ready, then] {
+      ready(i);
       if (i + 1 == buckets_) then();
     });
   }
@@ -279,12 +286,14 @@ void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int6
   BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
   if (--b.join[static_cast<std::size_t>(i)] > 0) return;
   const CollectiveKind kind = cfg_.par.zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter;
-  dp_collective(s, kind, 1.0 / static_cast<double>(buckets_), [this, step, s] {
-    BucketState& st = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
-    if (--st.pending > 0 || !st.waiter) return;
-    auto w = std::move(st.waiter);
-    w();
-  });
+  dp_collective(s, kind, reduced_share(), [this, step, s] { bucket_reduced(step, s); });
+}
+
+void TrainingExecutor::bucket_reduced(std::int64_t step, std::int64_t s) {
+  BucketState& st = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
+  if (--st.pending > 0 || !st.waiter) return;
+  auto w = std::move(st.waiter);
+  w();
 }
 
 void TrainingExecutor::submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label,

@@ -44,7 +44,9 @@ struct StepRecord {
 // simulated replica's last backward has produced it.
 struct BucketState {
   std::vector<std::size_t> join;  // per bucket: replicas that have not produced it yet
-  std::size_t pending = 0;        // buckets not reduced yet
+  // Buckets not reduced yet: the last backward's, plus (ZeRO-3) earlier backwards' shards
+  // in flight, so the tail waits for every reduce-scatter of the step.
+  std::size_t pending = 0;
   std::function<void()> waiter;   // the stage's tail, once it waits for them
 };
 
@@ -107,9 +109,18 @@ class TrainingExecutor {
   // document-masked attention (step_data.cpp).
   void draw_step_data(std::int64_t step);
   std::shared_ptr<const PassCost> pass_cost(std::int64_t step, std::int64_t r, std::int64_t vs, const PipeItem& it) const;
-  void run_pieces(std::int64_t step, std::int64_t s, const std::vector<int>& devs, const OpCost& piece,
-                  const std::string& label, std::function<void()> then);
+  void run_pieces(const std::vector<int>& devs, const OpCost& piece, const std::string& label,
+                  std::function<void(std::int64_t)> ready, std::function<void()> then);
   void bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i);
+  void bucket_reduced(std::int64_t step, std::int64_t s);
+  // Reducing every micro-batch (executor_fsdp.cpp): one bucket of a backward that is not the stage's last is
+  // reduce-scattered at once; the stage's tail waits for it.
+  void reduce_shard(std::int64_t step, std::int64_t s);
+  // Share of the stage's parameters one gradient bucket holds: reducing every micro-batch,
+  // a bucket of one model chunk's backward (earlier chunks reduced their own), else of all
+  // the stage's.
+  double reduced_share() const;
+  bool reduce_every_micro_batch() const { return cfg_.par.gradient_reduction == "every-micro-batch"; }
   void submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label, std::function<void()> then);
   std::vector<int> stage_devices(std::int64_t r, std::int64_t s) const;
   double now() const;

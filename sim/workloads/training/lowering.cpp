@@ -19,6 +19,9 @@ constexpr double kAttentionBackwardRatio = 2.5;
 // gradient and write one gradient: taken as twice their forward traffic (an assumption;
 // they are a few percent of a layer).
 constexpr double kVectorBackwardRatio = 2.0;
+// A residual add's gradient passes through to both operands unchanged; the backward adds
+// the branch's input gradient into the stream's: one add, the forward's traffic.
+constexpr double kResidualBackwardRatio = 1.0;
 // Adam per parameter: reads the fp32 master weight, momentum and variance and the 16-bit
 // gradient (14 B), writes the three fp32 states and the 16-bit weight (14 B) -- the 16 B of
 // state per parameter of ZeRO §3.1, touched once each way; ~12 FLOPs of update.
@@ -102,12 +105,19 @@ std::vector<Op> TrainingLowering::layer_forward_ops() const {
   if (!m.encoder) ops.push_back(vec(OpKind::Rotary, "rotary", T, (qh + kvh) * hd));  // BERT: learned positions
   ops.push_back(attention_op(cfg_.micro_batch, cfg_.seq_len));
   ops.push_back(gemm("attn_out", T, h, qh * hd));
+  // Residual adds of the two sub-blocks' outputs into the stream (in the sequence-parallel
+  // region, as the norms): each reads two T x h tensors and writes one. A parallel block
+  // (PaLM, GPT-J) adds both outputs in one op: three tensors in, one out.
+  Op residual = vec(OpKind::Elementwise, "residual_add", Tn, h);
+  if (m.parallel_block) residual.bytes = 4.0 * d(Tn) * d(h) * kTrainActivationBytes;
+  if (!m.parallel_block) ops.push_back(residual);
   ops.push_back(vec(OpKind::Norm, "mlp_norm", Tn, h));
   const std::int64_t up = m.gated_mlp ? 2 : 1;
   if (!m.moe()) {
     ops.push_back(gemm("mlp_up", T, up * m.ffn / tp, h));
     ops.push_back(vec(OpKind::Activation, "mlp_act", T, m.ffn / tp));
     ops.push_back(gemm("mlp_down", T, h, m.ffn / tp));
+    ops.push_back(residual);
     return ops;
   }
   // MoE, balanced routing assumed (as GShard's capacity-bounded, load-balanced router aims
@@ -127,6 +137,7 @@ std::vector<Op> TrainingLowering::layer_forward_ops() const {
     ops.push_back(vec(OpKind::Activation, "shared_act", T, sffn));
     ops.push_back(gemm("shared_down", T, h, sffn));
   }
+  ops.push_back(residual);
   return ops;
 }
 
@@ -153,7 +164,10 @@ void TrainingLowering::add_forward(const std::vector<Op>& ops, double times, Pas
       acc(bwd, estimate_op(dgrad, chip_), times);
       acc(bwd, estimate_op(wgrad, chip_), times);
     } else {
-      acc(bwd, f, times * (op.kind == OpKind::Attention ? kAttentionBackwardRatio : kVectorBackwardRatio));
+      const double ratio = op.kind == OpKind::Attention     ? kAttentionBackwardRatio
+                           : op.kind == OpKind::Elementwise ? kResidualBackwardRatio
+                                                            : kVectorBackwardRatio;
+      acc(bwd, f, times * ratio);
     }
   }
 }
