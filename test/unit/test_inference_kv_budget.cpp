@@ -55,7 +55,7 @@ TEST_CASE("TensorRT-LLM's KV pool is a share of the memory the engine leaves, vL
   CHECK(trt > vllm * 1.05);  // (1 - u) x ~36 GB more: ~+10 % blocks
 }
 
-TEST_CASE("kv_cache.budget outside total | free is exit 2 at the field", "[inference][issue12]") {
+TEST_CASE("kv_cache.budget other than total or free is exit 2 at the field", "[inference][issue12]") {
   const std::string dir = make_tmpdir("kvbudgetbad");
   std::string stack = slurp(kRoot + "/topologies/software/trt-llm.yaml");
   const std::string at = "budget: free";
