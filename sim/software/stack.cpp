@@ -88,6 +88,11 @@ SoftwareStack parse(Params& f) {
     c.finish();
   }
   {
+    Params k = f.child("kv_cache");
+    s.kv_budget = k.choice("budget");
+    k.finish();
+  }
+  {
     Params t = f.child("tensor_parallel");
     s.tp_comm_overlap = t.boolean("comm_overlap");
     t.finish();
@@ -103,11 +108,13 @@ SoftwareStack parse(Params& f) {
   for (auto kv : src) s.sources[kv.first.Scalar()] = as_string(kv.second, f.file_for("sources"), "sources." + kv.first.Scalar());
   // `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
   // claim that needs a source (config.resolved.yaml writes the default back without one).
-  // Likewise no graph-capture limit (0) and no TP overlap (false) are the defaults.
+  // Likewise no graph-capture limit (0), a KV budget out of the total (vLLM's rule) and no TP
+  // overlap (false) are the defaults.
   if (s.dispatch != "ahead" || s.sources.count("kernels.dispatch") > 0) given.push_back("kernels.dispatch");
   if (s.graph_max_batch != 0 || s.sources.count("kernels.graph_max_batch") > 0) {
     given.push_back("kernels.graph_max_batch");
   }
+  if (s.kv_budget != "total" || s.sources.count("kv_cache.budget") > 0) given.push_back("kv_cache.budget");
   if (s.tp_comm_overlap || s.sources.count("tensor_parallel.comm_overlap") > 0) {
     given.push_back("tensor_parallel.comm_overlap");
   }
@@ -127,6 +134,11 @@ bool SoftwareStack::captured(std::size_t prefill_chunks, std::int64_t decode_seq
   // Graphs are captured per batch size up to a largest one; a larger batch has no graph.
   if (graph_max_batch > 0 && decode_sequences > graph_max_batch) return false;
   return graphs == "all" || (graphs == "decode" && prefill_chunks == 0);
+}
+
+double SoftwareStack::kv_pool_bytes(double capacity, double used, double share) const {
+  if (kv_budget == "free") return (capacity - used) * share;
+  return capacity * share - used;
 }
 
 Seconds SoftwareStack::host_time(std::int64_t sequences) const {

@@ -30,6 +30,12 @@ struct SoftwareStack {
   Seconds host_base = 0;            // per iteration
   Seconds host_per_sequence = 0;    // per sequence in the iteration
   bool host_overlap = false;        // host work of the next iteration hides behind the device
+  // What the workload's scheduler.memory_utilization is a share of when the KV pool is
+  // sized: total (vLLM gpu_memory_utilization, SGLang mem_fraction_static: weights,
+  // activations and KV together take that share of the tier) or free (TensorRT-LLM
+  // free_gpu_memory_fraction: the KV pool takes that share of what weights and
+  // activations leave).
+  std::string kv_budget = "total";
   std::string attention_kernel;
   std::string attention_softmax = "serialised";
   std::string collective_library;
@@ -48,6 +54,9 @@ struct SoftwareStack {
   // as a captured graph (vLLM, TensorRT-LLM and optimum-habana capture decode-only batches;
   // prefill runs eager; vLLM V0 captures decode batches up to 256 and runs larger ones eager).
   bool captured(std::size_t prefill_chunks, std::int64_t decode_sequences = 0) const;
+  // Bytes of a device's KV tier (`capacity`, of which `used` already holds weights and
+  // activations) the KV pool may take at `share` (the workload's memory_utilization).
+  double kv_pool_bytes(double capacity, double used, double share) const;
   // Host preparation of one iteration of `sequences` sequences: base + per_sequence x n.
   Seconds host_time(std::int64_t sequences) const;
   // Host time to launch one iteration of `kernels` kernels: graph_launch when captured,

@@ -20,6 +20,7 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or trai
     P::opt("host", T::Map, "", "per-iteration host (CPU) work of the serving engine").nested("software.host").from(kDoc),
     P::opt("attention", T::Map, "", "the attention kernel the stack runs").nested("software.attention").from(kDoc),
     P::opt("collective", T::Map, "", "the collective library").nested("software.collective").from(kDoc),
+    P::opt("kv_cache", T::Map, "", "how the serving engine sizes its KV pool").nested("software.kv_cache").from(kDoc),
     P::opt("tensor_parallel", T::Map, "", "how the stack runs tensor-parallel collectives (training)")
         .nested("software.tensor_parallel").from(kDoc),
     P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one)").from(kDoc),
@@ -68,6 +69,14 @@ LLMSIM_DECLARE_PARAMS(software_collective, {"software", "software.collective", "
     P::opt("library", T::String, "", "nccl | rccl | hccl | xla | ccl | ...").from(kDoc),
     P::opt("protocols", T::List, "", "protocols the library picks from by message size (ll, ll128, simple)").from(kDoc),
     P::opt("channels", T::Integer, "0", "channels (one CTA / SM each) a collective uses; 0 = not stated").from(kDoc),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_kv_cache, {"software", "software.kv_cache", "", {
+    P::opt("budget", T::Choice, "total",
+           "what the workload's scheduler.memory_utilization is a share of: total (vLLM gpu_memory_utilization: "
+           "weights, activations and KV pool together take that share of the KV tier) | free (TensorRT-LLM "
+           "free_gpu_memory_fraction: the KV pool takes that share of what weights and activations leave)")
+        .one_of({"total", "free"}).from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_parallel", "", {

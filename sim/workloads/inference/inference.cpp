@@ -176,7 +176,8 @@ std::int64_t InferenceWorkload::place(Replica& rep) {
       }
       dev.placement_tier("activations").allocate("activations", act);
       MemoryTier& kv = dev.placement_tier("kv_cache");
-      double budget = kv.spec().capacity * cfg_.sched.memory_utilization - kv.used();
+      // The stack's rule (SoftwareStack::kv_budget): a share of the tier, or of what is left.
+      double budget = cfg_.software.kv_pool_bytes(kv.spec().capacity, kv.used(), cfg_.sched.memory_utilization);
       std::int64_t b = budget > 0 ? static_cast<std::int64_t>(budget / (kv_tok * cfg_.sched.block_size)) : 0;
       if (b < 1) {
         throw InfeasibleError(dev.label() + ": " + m.name + " weights " + format_quantity(weights, Dim::Size) +
