@@ -22,6 +22,8 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or trai
     P::opt("collective", T::Map, "", "the collective library").nested("software.collective").from(kDoc),
     P::opt("tensor_parallel", T::Map, "", "how the stack runs tensor-parallel collectives (training)")
         .nested("software.tensor_parallel").from(kDoc),
+    P::opt("device_mesh", T::Map, "", "how a training step's parallel ranks are laid on the chips")
+        .nested("software.device_mesh").from("docs/training.md"),
     P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one)").from(kDoc),
     P::req("sources", T::Map, "figure -> \"[SOURCE-KEY] ...\" or \"estimate: reasoning\", one per figure given "
                               "(copied as given)").from(kDoc),
@@ -75,6 +77,14 @@ LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_pa
            "TP collectives decomposed with the GEMMs that produce / consume them (XLA collective matmul, Megatron / "
            "NeMo tp_comm_overlap): each runs beside its GEMM's chunks; training only")
         .from("docs/training.md"),
+}});
+
+LLMSIM_DECLARE_PARAMS(software_device_mesh, {"software", "software.device_mesh", "", {
+    P::opt("placement", T::Choice, "rank_order",
+           "rank_order (Megatron-LM: device = t + tp x (c + cp x (d + dp x p))) | torus_axes (XLA's device mesh on a "
+           "torus: TP, then CP, DP and PP each on whole torus axes whose sizes multiply to it, fewest axes first; rank "
+           "order when a size is no such product); training only")
+        .one_of({"rank_order", "torus_axes"}).from("docs/training.md"),
 }});
 
 }  // namespace llmsim
