@@ -12,6 +12,7 @@ const char* const kDoc = "docs/software.md";
 
 }  // namespace
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or training software stack (topologies/software/*.yaml)", {
     P::req("name", T::String, "stack id, equal to the file name").from(kDoc),
     P::derive("display", T::String, "name", "label for reports").from(kDoc),
@@ -29,7 +30,6 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or trai
                               "(copied as given)").from(kDoc),
 }});
 
-// clang-format off
 LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
     P::opt("launch_overhead", T::Quantity, "0 s",
            "host time to launch one kernel eagerly; the host runs ahead of the device, so an eager "
@@ -79,6 +79,7 @@ LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_pa
         .from("docs/training.md"),
 }});
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(software_device_mesh, {"software", "software.device_mesh", "", {
     P::opt("placement", T::Choice, "rank_order",
            "rank_order (Megatron-LM: device = t + tp x (c + cp x (d + dp x p))) | torus_axes (XLA's device mesh on a "
@@ -86,5 +87,6 @@ LLMSIM_DECLARE_PARAMS(software_device_mesh, {"software", "software.device_mesh",
            "order when a size is no such product); training only")
         .one_of({"rank_order", "torus_axes"}).from("docs/training.md"),
 }});
+// clang-format on
 
 }  // namespace llmsim

@@ -116,8 +116,8 @@ void parse_training_software(Params& f, TrainingConfig& c) {
 // step fills a torus topology.
 void place_on_mesh(const Topology& topo, TrainingConfig& c) {
   if (c.software.mesh_placement != "torus_axes" || topo.torus_dims().empty()) return;
-  const MeshPlacement m = torus_axes_placement({c.par.tp, c.par.cp, c.par.dp, c.par.pp}, {"tp", "cp", "dp", "pp"},
-                                               topo.torus_dims());
+  const MeshPlacement m =
+      torus_axes_placement({c.par.tp, c.par.cp, c.par.dp, c.par.pp}, {"tp", "cp", "dp", "pp"}, topo.torus_dims());
   c.placement = m.device;
   c.placement_note = m.note;
 }

@@ -243,7 +243,8 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
     start_gather(step, s, k);
     GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
     auto go = [this, step, s, k, compute] {
-      GatherState& gk = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+      GatherState& gk =
+          gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
       if (gk.done) start_gather(step, s, k + 1);
       else gk.chain_next = true;
       compute();
@@ -256,7 +257,8 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
 }
 
 // The pass's end, once the rest of its ZeRO-3 gather is in as well.
-TrainingExecutor::Done TrainingExecutor::after_gather(std::int64_t step, std::int64_t s, std::int64_t r, std::int64_t k, Done done) {
+TrainingExecutor::Done TrainingExecutor::after_gather(std::int64_t step, std::int64_t s, std::int64_t r, std::int64_t k,
+                                                      Done done) {
   if (cfg_.par.zero < 3 || dense_replicas(cfg_) < 2 || r != 0) return done;
   return [this, step, s, k, done] {
     GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];

@@ -59,9 +59,9 @@ struct EpJoin {
 // share is in and ends no earlier than the rest; the next pass's gather follows this one.
 struct GatherState {
   bool started = false, first_done = false, done = false;
-  bool chain_next = false;              // start the next pass's gather when this one is done
-  std::function<void()> first_waiter;   // the pass, waiting to start
-  std::function<void()> waiter;         // the pass's end, waiting for the rest
+  bool chain_next = false;             // start the next pass's gather when this one is done
+  std::function<void()> first_waiter;  // the pass, waiting to start
+  std::function<void()> waiter;        // the pass's end, waiting for the rest
 };
 
 class TrainingExecutor {

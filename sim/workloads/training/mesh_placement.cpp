@@ -36,7 +36,8 @@ MeshPlacement torus_axes_placement(const std::vector<long long>& sizes, const st
   for (long long s : sizes) ranks *= s;
   for (int d : dims) chips *= d;
   if (dims.empty() || ranks != chips) {
-    out.note = "rank order: " + std::to_string(ranks) + " ranks do not fill the torus of " + std::to_string(chips) + " chips";
+    out.note =
+        "rank order: " + std::to_string(ranks) + " ranks do not fill the torus of " + std::to_string(chips) + " chips";
     return out;
   }
   std::vector<char> taken(dims.size(), 0);
