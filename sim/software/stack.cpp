@@ -97,6 +97,11 @@ SoftwareStack parse(Params& f) {
     s.tp_comm_overlap = t.boolean("comm_overlap");
     t.finish();
   }
+  {
+    Params m = f.child("device_mesh");
+    s.mesh_placement = m.choice("placement");
+    m.finish();
+  }
   s.dtypes = string_list(f, "dtypes");
   if (s.dtypes.empty()) f.fail("dtypes", "list at least one dtype");
   for (const auto& d : s.dtypes) {
@@ -108,8 +113,8 @@ SoftwareStack parse(Params& f) {
   for (auto kv : src) s.sources[kv.first.Scalar()] = as_string(kv.second, f.file_for("sources"), "sources." + kv.first.Scalar());
   // `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
   // claim that needs a source (config.resolved.yaml writes the default back without one).
-  // Likewise no graph-capture limit (0), a KV budget out of the total (vLLM's rule) and no TP
-  // overlap (false) are the defaults.
+  // Likewise no graph-capture limit (0), a KV budget out of the total (vLLM's rule), no TP
+  // overlap (false) and rank-order placement are the defaults.
   if (s.dispatch != "ahead" || s.sources.count("kernels.dispatch") > 0) given.push_back("kernels.dispatch");
   if (s.graph_max_batch != 0 || s.sources.count("kernels.graph_max_batch") > 0) {
     given.push_back("kernels.graph_max_batch");
@@ -117,6 +122,9 @@ SoftwareStack parse(Params& f) {
   if (s.kv_budget != "total" || s.sources.count("kv_cache.budget") > 0) given.push_back("kv_cache.budget");
   if (s.tp_comm_overlap || s.sources.count("tensor_parallel.comm_overlap") > 0) {
     given.push_back("tensor_parallel.comm_overlap");
+  }
+  if (s.mesh_placement != "rank_order" || s.sources.count("device_mesh.placement") > 0) {
+    given.push_back("device_mesh.placement");
   }
   check_sources(f, s.sources, given);
   f.finish();

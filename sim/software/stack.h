@@ -45,6 +45,10 @@ struct SoftwareStack {
   // (XLA collective matmul [XLA-CM], Megatron / NeMo `tp_comm_overlap` [NEMO-TPOVERLAP]):
   // training runs each TP collective beside its GEMM's chunks, not after it.
   bool tp_comm_overlap = false;
+  // How a training step's parallel ranks sit on the chips: rank_order (Megatron-LM's
+  // device = t + tp x (c + cp x (d + dp x p))) or torus_axes (XLA's device mesh on a TPU
+  // torus: each parallelism axis on whole torus axes [JAX-MESH]; training only).
+  std::string mesh_placement = "rank_order";
   std::vector<std::string> dtypes;  // native
   std::map<std::string, std::string> sources;  // figure -> source or estimate
   YAML::Node resolved;              // the stack as loaded, for config.resolved.yaml

@@ -12,6 +12,7 @@ const char* const kDoc = "docs/software.md";
 
 }  // namespace
 
+// clang-format off
 LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or training software stack (topologies/software/*.yaml)", {
     P::req("name", T::String, "stack id, equal to the file name").from(kDoc),
     P::derive("display", T::String, "name", "label for reports").from(kDoc),
@@ -23,12 +24,13 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or trai
     P::opt("kv_cache", T::Map, "", "how the serving engine sizes its KV pool").nested("software.kv_cache").from(kDoc),
     P::opt("tensor_parallel", T::Map, "", "how the stack runs tensor-parallel collectives (training)")
         .nested("software.tensor_parallel").from(kDoc),
+    P::opt("device_mesh", T::Map, "", "how a training step's parallel ranks are laid on the chips")
+        .nested("software.device_mesh").from("docs/training.md"),
     P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one)").from(kDoc),
     P::req("sources", T::Map, "figure -> \"[SOURCE-KEY] ...\" or \"estimate: reasoning\", one per figure given "
                               "(copied as given)").from(kDoc),
 }});
 
-// clang-format off
 LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
     P::opt("launch_overhead", T::Quantity, "0 s",
            "host time to launch one kernel eagerly; the host runs ahead of the device, so an eager "
@@ -85,5 +87,15 @@ LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_pa
            "NeMo tp_comm_overlap): each runs beside its GEMM's chunks; training only")
         .from("docs/training.md"),
 }});
+
+// clang-format off
+LLMSIM_DECLARE_PARAMS(software_device_mesh, {"software", "software.device_mesh", "", {
+    P::opt("placement", T::Choice, "rank_order",
+           "rank_order (Megatron-LM: device = t + tp x (c + cp x (d + dp x p))) | torus_axes (XLA's device mesh on a "
+           "torus: TP, then CP, DP and PP each on whole torus axes whose sizes multiply to it, fewest axes first; rank "
+           "order when a size is no such product); training only")
+        .one_of({"rank_order", "torus_axes"}).from("docs/training.md"),
+}});
+// clang-format on
 
 }  // namespace llmsim

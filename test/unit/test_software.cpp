@@ -84,7 +84,7 @@ TEST_CASE("every shipped software stack loads and sources every figure", "[softw
     // Every figure the file states has a source or an explicit estimate (the loader refuses
     // otherwise; checked again here on the raw file).
     YAML::Node raw = YAML::LoadFile(dir + "/" + f);
-    for (const char* sec : {"kernels", "host", "attention", "collective", "tensor_parallel"})
+    for (const char* sec : {"kernels", "host", "attention", "collective", "tensor_parallel", "device_mesh"})
       if (raw[sec])
         for (auto kv : raw[sec]) CHECK(raw["sources"][std::string(sec) + "." + kv.first.as<std::string>()]);
     ++n;
@@ -271,6 +271,6 @@ TEST_CASE("llmsim describe software lists the stack fields", "[software]") {
   REQUIRE(o.rc == 0);
   for (const char* f :
        {"kernels.launch_overhead", "kernels.graphs", "kernels.dispatch", "host.base", "host.per_sequence",
-        "host.overlap", "attention.softmax", "collective.protocols", "dtypes", "sources"})
+        "host.overlap", "attention.softmax", "collective.protocols", "device_mesh.placement", "dtypes", "sources"})
     CHECK(o.text.find(f) != std::string::npos);
 }

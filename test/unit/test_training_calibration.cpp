@@ -72,16 +72,16 @@ TEST_CASE("C19 and C29: fp8 pre-training on 64 H100 and 1,024 Gaudi 2", "[traini
 // [slow]: ~9 s in Release, past the 60 s child limit in the clang ASan build (3,072 chips,
 // TP 12 with overlapped GEMM blocks).
 TEST_CASE("C8: PaLM 540B on a 3,072-chip TPU v4 pod, multi-query heads replicated over tp 12", "[training][slow]") {
-  // PaLM (Chowdhery et al. 2022): 46.2 % MFU on 6,144 chips. One pod is simulated with its
-  // half of the batch; documented 0 % (two opposite gaps: exposed TP communication, no
-  // per-kernel costs; -6 % before the parallel block's single TP reduction). 15 % band
-  // (the brief's).
+  // PaLM (Chowdhery et al. 2022): 46.2 % MFU, 57.8 % HFU on 6,144 chips. One pod is
+  // simulated with its half of the batch; documented -5 % / +1 % (issue 12: TP 12 on its
+  // torus line and FSDP 256 on its 16x16 plane as bidirectional rings, full recompute from
+  // PaLM's HFU / MFU = 1.25). 15 % band (the brief's), both figures.
   json t = train("topologies/tpu-v4-3072.yaml", kCal + "c8-palm-540b-tpu-v4.yaml");
   CHECK(t["mfu"].get<double>() == Approx(0.462).epsilon(0.15));
-  // Selective recompute re-runs the attention core only: HFU barely above MFU, below
-  // PaLM's 57.8 % (documented).
-  CHECK(t["hfu"].get<double>() >= t["mfu"].get<double>());
-  CHECK(t["hfu"].get<double>() < 0.578);
+  CHECK(t["hfu"].get<double>() == Approx(0.578).epsilon(0.15));
+  // Full recompute re-runs every forward: hardware FLOPs 8N per token against the
+  // model's 6N (attention aside), so HFU / MFU sits near 4/3.
+  CHECK(t["hfu"].get<double>() / t["mfu"].get<double>() == Approx(4.0 / 3).epsilon(0.03));
 }
 
 TEST_CASE("C43 and C41: BERT-Large on a Bow Pod16 and Llama 2 7B weight-streamed on one CS-3", "[training]") {

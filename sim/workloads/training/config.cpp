@@ -5,6 +5,7 @@
 
 #include "sim/core/params.h"
 #include "sim/software/workload_software.h"
+#include "sim/workloads/training/mesh_placement.h"
 
 namespace llmsim {
 namespace {
@@ -115,6 +116,16 @@ void parse_training_software(Params& f, TrainingConfig& c) {
   if (!c.software.name.empty()) require_stack_dtype(f, c.software, c.dtype, "software");
 }
 
+// XLA's device mesh (mesh_placement.h) when the stack lays ranks on whole torus axes and the
+// step fills a torus topology.
+void place_on_mesh(const Topology& topo, TrainingConfig& c) {
+  if (c.software.mesh_placement != "torus_axes" || topo.torus_dims().empty()) return;
+  const MeshPlacement m =
+      torus_axes_placement({c.par.tp, c.par.cp, c.par.dp, c.par.pp}, {"tp", "cp", "dp", "pp"}, topo.torus_dims());
+  c.placement = m.device;
+  c.placement_note = m.note;
+}
+
 }  // namespace
 
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
@@ -144,6 +155,7 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   c.weight_streaming = f.boolean("weight_streaming");
   parse_parallelism(f, topo, c);
   parse_training_software(f, c);
+  place_on_mesh(topo, c);
   if (c.weight_streaming && c.par.tp * c.par.pp * c.par.cp != 1) {
     f.fail("weight_streaming", "weight streaming runs the whole model on each system: needs tp = pp = cp = 1 (got " +
                                    n2s(c.par.tp) + ", " + n2s(c.par.pp) + ", " + n2s(c.par.cp) + ")");
@@ -172,7 +184,9 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   return c;
 }
 
-RankMap rank_map(const TrainingConfig& c) { return RankMap{c.par.tp, c.par.cp, c.par.dp, c.par.pp, c.par.ep}; }
+RankMap rank_map(const TrainingConfig& c) {
+  return RankMap{c.par.tp, c.par.cp, c.par.dp, c.par.pp, c.par.ep, c.placement};
+}
 
 std::vector<int> RankMap::tp_group(std::int64_t c, std::int64_t d, std::int64_t p) const {
   std::vector<int> g;

@@ -52,6 +52,10 @@ struct TrainingConfig {
   // kernel generation, TP overlap and collective library apply; name "" = none given (FA2-style
   // serialised softmax, TP collectives after their GEMMs, the system's default library).
   SoftwareStack software;
+  // The stack's device mesh (mesh_placement.h): device of each rank in RankMap order, empty
+  // for Megatron's rank order; the note says which torus axes each parallel axis took.
+  std::vector<int> placement;
+  std::string placement_note;
   YAML::Node resolved;                // the document as loaded (config.resolved.yaml)
 
   // Micro-batches each pipeline runs per step: global_batch / (micro_batch x dp).
@@ -79,8 +83,10 @@ std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s);
 // parallelism). Device index of the rank with these coordinates, and each kind of group.
 struct RankMap {
   std::int64_t tp = 1, cp = 1, dp = 1, pp = 1, ep = 1;
+  std::vector<int> place;  // the stack's device mesh (TrainingConfig::placement); empty = rank order
   int device(std::int64_t t, std::int64_t c, std::int64_t d, std::int64_t p) const {
-    return static_cast<int>(t + tp * (c + cp * (d + dp * p)));
+    const auto rank = t + tp * (c + cp * (d + dp * p));
+    return place.empty() ? static_cast<int>(rank) : place[static_cast<std::size_t>(rank)];
   }
   std::vector<int> tp_group(std::int64_t c, std::int64_t d, std::int64_t p) const;
   std::vector<int> cp_group(std::int64_t t, std::int64_t d, std::int64_t p) const;

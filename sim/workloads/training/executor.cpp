@@ -199,6 +199,7 @@ int TrainingExecutor::add_transfer(std::int64_t r, std::int64_t from_s, std::int
 
 void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k,
                                 Done done) {
+  done = after_gather(step, s, r, k, std::move(done));
   const std::int64_t vs = it.chunk * cfg_.par.pp + s;
   const std::shared_ptr<const PassCost> pc = pass_cost(step, r, vs, it);
   std::string label = (it.forward ? "F" : "B") + std::to_string(it.micro_batch);
@@ -241,31 +242,66 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
     run_pieces(stage_devices(r, s), as_cost(piece), label, ready, after);
   };
   if (cfg_.par.zero >= 3 && dense_replicas(cfg_) > 1 && r == 0) {
-    // ZeRO-3 / FSDP: the pass waits for its parameters, and the next pass's gather starts
-    // as this one computes (one ahead, FSDP's forward / backward prefetch). An unfolded run
-    // issues them from replica 0's passes only: one collective per group, as in the real run.
+    // ZeRO-3 / FSDP: the pass waits for its first layer's parameters; the other layers'
+    // arrive while it computes (FSDP's per-unit prefetch, XLA's latency-hiding scheduler
+    // over the layer scan), and the next pass's gather follows this one's. An unfolded
+    // run issues them from replica 0's passes only: one collective per group, as in the
+    // real run.
     start_gather(step, s, k);
     GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
     auto go = [this, step, s, k, compute] {
-      start_gather(step, s, k + 1);
+      GatherState& gk =
+          gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+      if (gk.done) start_gather(step, s, k + 1);
+      else gk.chain_next = true;
       compute();
     };
-    if (g.done) return go();
-    g.waiter = go;
+    if (g.first_done) return go();
+    g.first_waiter = go;
   } else {
     compute();
   }
+}
+
+// The pass's end, once the rest of its ZeRO-3 gather is in as well.
+TrainingExecutor::Done TrainingExecutor::after_gather(std::int64_t step, std::int64_t s, std::int64_t r, std::int64_t k,
+                                                      Done done) {
+  if (cfg_.par.zero < 3 || dense_replicas(cfg_) < 2 || r != 0) return done;
+  return [this, step, s, k, done] {
+    GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+    if (g.done) return done();
+    const double t = now();
+    g.waiter = [this, step, s, t, done] {  // exposed: counted with the pass's other waits
+      steps_[static_cast<std::size_t>(step)].stages[static_cast<std::size_t>(s)].tp_comm += now() - t;
+      done();
+    };
+  };
 }
 
 void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int64_t k) {
   auto& passes = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
   if (k >= static_cast<std::int64_t>(passes.size()) || passes[static_cast<std::size_t>(k)].started) return;
   passes[static_cast<std::size_t>(k)].started = true;
-  dp_collective(s, CollectiveKind::AllGather, 1.0 / static_cast<double>(cfg_.par.virtual_stages), [this, step, s, k] {
-    GatherState& g = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+  const double chunk = 1.0 / static_cast<double>(cfg_.par.virtual_stages);
+  const double layers = static_cast<double>(std::max<std::int64_t>(1, chunks_[static_cast<std::size_t>(s)].layers));
+  auto state = [this, step, s, k]() -> GatherState& {
+    return gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+  };
+  auto rest_done = [this, step, s, k, state] {
+    GatherState& g = state();
     g.done = true;
+    if (g.chain_next) start_gather(step, s, k + 1);
     if (!g.waiter) return;
     auto w = std::move(g.waiter);
+    w();
+  };
+  dp_collective(s, CollectiveKind::AllGather, chunk / layers, [this, s, chunk, layers, state, rest_done] {
+    GatherState& g = state();
+    g.first_done = true;
+    if (layers > 1) dp_collective(s, CollectiveKind::AllGather, chunk * (layers - 1) / layers, rest_done);
+    else rest_done();
+    if (!g.first_waiter) return;
+    auto w = std::move(g.first_waiter);
     w();
   });
 }

@@ -56,10 +56,14 @@ struct EpJoin {
   std::vector<std::function<void()>> arrived;
 };
 
-// ZeRO-3 parameter gather of one pass: started one pass ahead (prefetch), waited for by it.
+// ZeRO-3 parameter gather of one pass, layer by layer as FSDP and XLA run it: its first
+// layer's share, then the rest while the pass computes. The pass starts once the first
+// share is in and ends no earlier than the rest; the next pass's gather follows this one.
 struct GatherState {
-  bool started = false, done = false;
-  std::function<void()> waiter;
+  bool started = false, first_done = false, done = false;
+  bool chain_next = false;             // start the next pass's gather when this one is done
+  std::function<void()> first_waiter;  // the pass, waiting to start
+  std::function<void()> waiter;        // the pass's end, waiting for the rest
 };
 
 class TrainingExecutor {
@@ -87,6 +91,7 @@ class TrainingExecutor {
   void run_pass(std::int64_t step, std::int64_t r, std::int64_t s, const PipeItem& it, std::int64_t k, Done done);
   // ZeRO-3: the all-gather of the parameters pass k of stage s needs (started once).
   void start_gather(std::int64_t step, std::int64_t s, std::int64_t k);
+  Done after_gather(std::int64_t step, std::int64_t s, std::int64_t r, std::int64_t k, Done done);
   // steps[i..] on every group in turn; a step with `beside` compute (TP overlap) runs it on
   // the groups' devices meanwhile, adding the seconds it took to *beside.
   void run_comm(const std::vector<std::vector<int>>& groups, const std::vector<CommStep>& steps, std::size_t i,

@@ -72,6 +72,10 @@ std::string training_layout(const TrainingConfig& c, const Topology& topo) {
                   (m.cp > 1 ? " x cp " + std::to_string(m.cp) : std::string()) + " x pp " + std::to_string(m.pp) +
                   " x dp " + std::to_string(m.dp) + " = " + std::to_string(c.devices()) + " devices" +
                   (topo.num_devices() > 0 ? " of " + topo.name : std::string()) + "\n";
+  // The stack's device mesh renumbers the ranks onto the torus (mesh_placement.h).
+  if (!c.placement_note.empty())
+    s += "  device mesh (the stack's torus_axes placement; the groups below are its devices): " + c.placement_note +
+         "\n";
   s += groups("TP", m.tp, tp, topo);
   if (m.cp > 1) s += groups("CP", m.cp, cp, topo);
   s += groups(m.cp > 1 ? "DP (x CP, gradients)" : "DP", m.dp * m.cp, dp, topo);

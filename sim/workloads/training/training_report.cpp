@@ -48,9 +48,10 @@ TrainingReport training_report(const TrainingConfig& cfg, const ChipSpec& chip, 
     const double span = pipe_end - s.start;
     const double n = static_cast<double>(s.stages.size());
     for (const auto& st : s.stages) {
-      // Clamped as idle is: event times are whole picoseconds, so a stage with no bubble can
-      // come out a rounding below zero.
-      if (span > 0) bubble += std::max(0.0, span - st.compute - st.tp_comm) / span / n;
+      // Event times are whole picoseconds (the time base), so a stage with no bubble can come
+      // out a rounding either side of zero: less than a picosecond counts as none.
+      const double gap = span - st.compute - st.tp_comm;
+      if (span > 0 && gap >= 1e-12) bubble += gap / span / n;
       compute += st.compute / n;
       comm += (st.tp_comm + st.dp_comm) / n;
       opt += st.optimizer / n;
