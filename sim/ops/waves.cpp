@@ -31,27 +31,10 @@ std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip) {
                               supported_list(chip) + ")");
 }
 
-namespace {
-// compute.operand_accesses_per_mac, checked by load_chip and read back from the chip's
-// resolved document (as bsp_of reads `exchange`): asked for every GEMM and attention a run
-// costs, so the last document's answer is kept (its identity pins the cache).
-double operand_accesses_per_mac(const ChipSpec& chip) {
-  static YAML::Node last_doc;
-  static double last = 0;
-  if (!chip.resolved) return 0;  // a chip built in code
-  if (last_doc && last_doc.is(chip.resolved)) return last;
-  const YAML::Node compute = chip.resolved["compute"];
-  const YAML::Node a = compute && compute.IsMap() ? compute["operand_accesses_per_mac"] : YAML::Node();
-  last = a && a.IsScalar() ? a.as<double>() : 0.0;
-  last_doc.reset(chip.resolved);
-  return last;
-}
-}  // namespace
-
 double matrix_fpc(const std::string& cdt, const ChipSpec& chip) {
   const ComputeSpec& cs = chip.compute;
   const double fpc = cs.flops_per_cycle_per_unit(cdt, chip.clock);
-  const double accesses = operand_accesses_per_mac(chip);
+  const double accesses = cs.operand_accesses_per_mac;
   const MemoryTierSpec* sram = chip.tier("sram");
   if (!(accesses > 0) || !sram) return fpc;  // load_chip requires the tier
   const double bytes_per_clock = sram->bandwidth / (static_cast<double>(cs.units) * chip.clock);

@@ -186,8 +186,7 @@ void load_dtype_energy(const YAML::Node& m, const std::string& file, ChipSpec& c
   ef.finish();
 }
 
-// Returns compute.operand_accesses_per_mac, which needs the memory list to check.
-double load_compute(Params& f, ChipSpec& c) {
+void load_compute(Params& f, ChipSpec& c) {
   Params cf = f.child("compute");
   c.compute.units = static_cast<int>(cf.positive("units"));
   Fields pk(cf.get("peak"), cf.file(), "chip.compute.peak");
@@ -259,14 +258,12 @@ double load_compute(Params& f, ChipSpec& c) {
     cf.fail("matrix_efficiency", "must be in (0, 1]");
   c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles");
   if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
-  // Checked here, read back from ChipSpec::resolved (sim/ops/op_model.h matrix_fpc).
-  const double operand_accesses = cf.num("operand_accesses_per_mac");
-  if (operand_accesses < 0) cf.fail("operand_accesses_per_mac", "must be >= 0");
+  c.compute.operand_accesses_per_mac = cf.num("operand_accesses_per_mac");
+  if (c.compute.operand_accesses_per_mac < 0) cf.fail("operand_accesses_per_mac", "must be >= 0");
   c.compute.collective_units = static_cast<int>(cf.integer("collective_units"));
   if (c.compute.collective_units < 0 || c.compute.collective_units > c.compute.units)
     cf.fail("collective_units", "must be in [0, units = " + std::to_string(c.compute.units) + "]");
   cf.finish();
-  return operand_accesses;
 }
 
 void load_memory(Params& f, ChipSpec& c) {
@@ -360,10 +357,10 @@ ChipSpec load_chip(const Doc& doc) {
     load_dvfs(p, c);
     p.finish();
   }
-  const double operand_accesses = load_compute(f, c);
+  load_compute(f, c);
   load_dtype_energy(dtype_energy, power_file, c);
   load_memory(f, c);
-  if (operand_accesses > 0 && !c.tier("sram"))
+  if (c.compute.operand_accesses_per_mac > 0 && !c.tier("sram"))  // the memory list is loaded now
     f.fail("compute", "operand_accesses_per_mac needs an sram tier (the units' own memory it is read from)");
   load_placement(f, c);
   load_execution(f);

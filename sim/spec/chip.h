@@ -77,6 +77,9 @@ struct ComputeSpec {
   // Units a running collective's kernel occupies on each member (NCCL: one CTA, so one
   // SM, per channel); taken from whatever computes alongside it. 0 = none (DMA-driven).
   int collective_units = 0;
+  // SRAM accesses of operand bytes per MAC (a WSE core's AXPY: read x, read y, write y = 3):
+  // caps the matrix rate at what the sram tier feeds (matrix_fpc). 0 = no cap.
+  double operand_accesses_per_mac = 0;
 
   // Per-unit FLOP per cycle for a dtype (peak / (units * clock)); 0 if unsupported.
   double flops_per_cycle_per_unit(const std::string& dtype, Hertz clock) const;

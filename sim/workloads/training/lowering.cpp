@@ -141,33 +141,37 @@ std::vector<Op> TrainingLowering::layer_forward_ops() const {
   return ops;
 }
 
+namespace {
+// Adds `n` runs of an operator's cost to a pass.
+void accumulate(PassCost& p, const OpCost& c, double n) {
+  p.compute += c.time * n;
+  p.flops += c.flops * n;
+  p.bytes += c.bytes * n;
+  p.energy += c.energy * n;
+}
+}  // namespace
+
 // Accounts `ops` (a forward pass) `times` over: their forward cost, their backward (input
 // and weight gradients for GEMMs, 2.5x for attention, 2x for vector ops) and `recompute`
 // extra forwards of them inside the backward.
 void TrainingLowering::add_forward(const std::vector<Op>& ops, double times, PassCost& fwd, PassCost& bwd,
                                    double recompute) const {
-  auto acc = [&](PassCost& p, const OpCost& c, double n) {
-    p.compute += c.time * n;
-    p.flops += c.flops * n;
-    p.bytes += c.bytes * n;
-    p.energy += c.energy * n;
-  };
   for (const Op& op : ops) {
     const OpCost f = estimate(op);
-    acc(fwd, f, times);
-    acc(bwd, f, times * recompute);
+    accumulate(fwd, f, times);
+    accumulate(bwd, f, times * recompute);
     if (op.kind == OpKind::Gemm) {
       // dX[m,k] = dY[m,n] W^T[n,k]; dW[k,n] = X^T[k,m] dY[m,n]: each the forward's FLOPs.
       // In the forward's precision (an fp8 run's bf16 LM head stays bf16 backward).
       Op dgrad = gemm("dgrad", op.m, op.k, op.n, op.batch), wgrad = gemm("wgrad", op.k, op.n, op.m, op.batch);
       dgrad.dtype = wgrad.dtype = op.dtype;
-      acc(bwd, estimate_op(dgrad, chip_), times);
-      acc(bwd, estimate_op(wgrad, chip_), times);
+      accumulate(bwd, estimate_op(dgrad, chip_), times);
+      accumulate(bwd, estimate_op(wgrad, chip_), times);
     } else {
       const double ratio = op.kind == OpKind::Attention     ? kAttentionBackwardRatio
                            : op.kind == OpKind::Elementwise ? kResidualBackwardRatio
                                                             : kVectorBackwardRatio;
-      acc(bwd, f, times * ratio);
+      accumulate(bwd, f, times * ratio);
     }
   }
 }
@@ -177,13 +181,7 @@ void TrainingLowering::add_forward(const std::vector<Op>& ops, double times, Pas
 void TrainingLowering::add_fp8_casts(const std::vector<Op>& layer, double times, double recompute, ChunkCost& c) const {
   const Fp8CastOps casts = fp8_cast_ops(cfg_, layer);
   auto acc = [&](PassCost& p, const std::vector<Op>& ops, double n) {
-    for (const Op& op : ops) {
-      const OpCost k = estimate_op(op, chip_);
-      p.compute += k.time * n;
-      p.flops += k.flops * n;
-      p.bytes += k.bytes * n;
-      p.energy += k.energy * n;
-    }
+    for (const Op& op : ops) accumulate(p, estimate_op(op, chip_), n);
   };
   acc(c.forward, casts.forward, times);
   acc(c.backward, casts.forward, times * recompute);
