@@ -71,7 +71,8 @@ int cmd_fit(const FitArgs& args, std::ostream& out) {
   }
   out << "\nchips by capacity = ceil(total / capacity of the tier holding the weights (and KV cache));\n"
          "the review rounds total / capacity to the nearest chip (\"about 24 or 12\" H100-80GB for\n"
-         "Llama 3.1 405B at fp32 / fp16), which leaves the last chip over-full: 25 / 13 actually hold it.\n";
+         "Llama 3.1 405B at fp32 / fp16, dividing by 80e9 B: 24.3 / 12.15); an H100's 80 GiB\n"
+         "(85.9 GB, binary DRAM densities) gives 22.63 / 11.32, so 23 / 12 hold it.\n";
   if (!m.mla()) {
     out << "Past " << m.kv_heads << " chips (the KV heads) each chip holds a replica of one KV head, as vLLM does\n"
         << "with tensor parallelism above num_key_value_heads: KV per chip stops falling there.\n";

@@ -201,7 +201,7 @@ TEST_CASE("catalog: placement follows each architecture", "[catalog]") {
   CHECK(sn.memory[0].tier == "sram");
   CHECK(sn.memory[0].capacity == Approx(520e6));
   CHECK(sn.memory[1].tier == "hbm");
-  CHECK(sn.memory[1].capacity == Approx(64e9));
+  CHECK(sn.memory[1].capacity == Approx(64.0 * 1024 * 1024 * 1024));  // 64 GiB
   CHECK(sn.memory[2].tier == "ddr");
   CHECK(sn.memory[2].capacity == Approx(1.5e12));
   CHECK(sn.placement.weights == "ddr");

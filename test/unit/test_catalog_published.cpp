@@ -210,7 +210,7 @@ TEST_CASE("catalog: devices (dense) shows the per-chip figures the simulator use
   REQUIRE(!h100.empty());
   CHECK(h100.find("989.4 TFLOPS") != std::string::npos);   // dense bf16
   CHECK(h100.find("1,979") == std::string::npos);          // not the sparse headline
-  CHECK(h100.find("hbm 80 GB @ 3.35 TB/s") != std::string::npos);
+  CHECK(h100.find("hbm 85.9 GB @ 3.35 TB/s") != std::string::npos);
 
   std::string csv = run_binary("devices --format csv", &status);
   REQUIRE(status == 0);

@@ -38,7 +38,7 @@ double kv_blocks(const std::string& dir, const std::string& name, const std::str
 TEST_CASE("TensorRT-LLM's KV pool is a share of the memory the engine leaves, vLLM's of the whole",
           "[inference][issue12]") {
   const std::string dir = make_tmpdir("kvbudget");
-  const double capacity = 80e9;                // H100 SXM HBM3 (datasheet)
+  const double capacity = 80.0 * (1 << 30);    // H100 SXM HBM3: the datasheet's "80GB" is 5 x 16 GiB
   const double u = 0.9;                        // memory_utilization = free_gpu_memory_fraction default
   const double kv_tok = 80 * (8 / 2) * 128 * 2 * 1.0;  // layers x KV heads per rank x head dim x K,V x fp8
   const double block = 16 * kv_tok;

@@ -205,7 +205,7 @@ TEST_CASE("params: every optional chip field may be left out", "[params]") {
     }
   }
   CHECK(full.resolved["compute"]["tile"]["n"].Scalar() == "256");
-  CHECK(full.resolved["memory"][1]["capacity"].Scalar() == "80000000000 B");
+  CHECK(full.resolved["memory"][1]["capacity"].Scalar() == "85899345920 B");
   CHECK(full.resolved["placement"]["stream_from"].Scalar() == "");
 }
 
