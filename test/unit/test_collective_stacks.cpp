@@ -152,3 +152,46 @@ TEST_CASE("collective stacks: TPU torus all-reduce comes from XLA's figures", "[
   CHECK(r.time - p.base_latency - steps * (step - L) ==
         Approx((bare.time - steps * L) / share + steps * L).epsilon(1e-6));
 }
+
+// Gaudi 2, issue 12 rows C31-C33: the TP all-reduce against the wire. HLS-Gaudi2 joins each
+// pair of cards by 3 of their 24 x 100 GbE ports [HL-net-g2], 3 x 12.5 = 37.5 GB/s per
+// direction. An all-reduce of S over n ranks must put 2(n-1)/n x S through each rank's
+// ports (nccl-tests' bus factor), so it cannot beat S x 2(n-1)/n / (ports x 12.5 GB/s):
+// at n = 2 that is S / 37.5 GB/s over the pair's 3 ports, at n = 8 1.75 S over 21 ports.
+// HCCL's one-shot plan is 2 steps (reduce-scatter, all-gather) of S/n per pair, so under
+// hccl.yaml it takes base + 2 x (max(step, 1 us link) + (S/n) / (37.5 GB/s x share)): the
+// wire bound / share plus fixed latencies. A ring paying 2(n-1) steps on two ranks twice,
+// one port per pair instead of 3, or another library's share would each fail here.
+// Messages: C31's decode step (1,750 tokens x hidden 8,192 x 2 B, bf16 activations) on the
+// C31 pair; C32's 2,048-token prefill (33.5 MB) and a batch-1 decode's 16 KiB on the HLS.
+TEST_CASE("collective stacks: Gaudi 2 TP all-reduce sits at its ports' wire bound over HCCL's share", "[network]") {
+  struct Case {
+    const char* topo;
+    int n;
+    double bytes, ports;
+  };
+  const double port = 100e9 / 8, link_latency = 1e-6;
+  for (const Case& c : {Case{"workloads/calibration/c31-gaudi2-2.topology.yaml", 2, 1750.0 * 8192 * 2, 3},
+                        Case{"topologies/gaudi2-8.yaml", 8, 2048.0 * 8192 * 2, 21},
+                        Case{"topologies/gaudi2-8.yaml", 8, 8192.0 * 2, 21}}) {
+    INFO(c.topo << ", " << c.bytes << " B");
+    TopologyFixture f(shipped_topology(c.topo), c.topo);
+    LibraryPtr lib = default_collective_library(f.topo);
+    REQUIRE(lib);
+    REQUIRE(lib->name == "hccl");
+    const CollectiveProtocol& p = lib->protocols.at(0);
+    const double share = lib->efficiency_on("roce") * p.payload_fraction;
+    const double step = std::max(p.step_latency[static_cast<int>(LinkLatencyClass::Net)].value(), link_latency);
+    const double pair = 3 * port;  // each pair's 3 ports
+    auto r = run_collective(f.topo, CollectiveKind::AllReduce, iota(c.n), c.bytes, "auto", true, 0, nullptr, nullptr,
+                            lib.get());
+    // Times are whole picoseconds: a 1 ns margin is 1 % of the smallest data term here.
+    CHECK(r.time == Approx(p.base_latency + 2 * (step + (c.bytes / c.n) / (pair * share))).epsilon(1e-6).margin(1e-9));
+    const double wire = c.bytes * 2 * (c.n - 1) / c.n / (c.ports * port);
+    CHECK(r.time >= wire);
+    // Bus bandwidth: every port of the group busy at HCCL's share once the fixed latency
+    // is paid (the data term alone equals the wire bound over the share).
+    CHECK(r.time - p.base_latency - 2 * step == Approx(wire / share).epsilon(1e-6).margin(1e-9));
+    CHECK(r.busbw.value() <= c.ports * port * share * (1 + 1e-9));
+  }
+}
