@@ -156,3 +156,32 @@ TEST_CASE("TP overlap hides exactly the decomposition's share of each TP collect
   }
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+TEST_CASE("jax-tpu runs the softmax under the MXU phases (VLIW co-issue): TPU attention at the slower pipe", "[training]") {
+  // [TPU-CACM20]: one VLIW bundle issues matrix push / pop and vector slots together, so on
+  // TPU the per-score cost is max(matrix, softmax), not their sum (FA2's serialised form,
+  // which a run without a stack keeps). Per score at head dim d: 4 d FLOPs on the MXUs at
+  // the 16-bit peak x matrix_efficiency; the softmax's one exp at the special-function rate
+  // (count x special x clock) or its 4 vector FLOPs at the vector rate, the slower of the two.
+  const std::string base = "model: llama-2-70b\nseq_len: 4096\nglobal_batch: 1\n";
+  const TrainingConfig jax = config(base + "software: jax-tpu\n");
+  const TrainingConfig none = config(base);
+  CHECK(jax.software.attention_softmax == "overlapped");
+  for (const char* name : {"google-tpu-v5p", "google-tpu-v4"}) {
+    INFO(name);
+    const ChipSpec& tpu = chip(name);
+    const double d = 128;  // Llama 2 70B's head dim
+    const double peak = tpu.compute.peak.at("bf16").value();
+    const double matrix = 4 * d / (peak * tpu.compute.matrix_efficiency);
+    const double softmax = std::max(4 / opmodel::vector_peak(tpu).value(), 1 / tpu.compute.special_rate(tpu.clock));
+    const double expected = (matrix + softmax) / std::max(matrix, softmax);
+    REQUIRE(expected > 1.3);  // the estimate-driven rates make the exp the slower pipe
+    const AttentionCost overlapped = TrainingLowering(jax, tpu).attention_cost({4096});
+    const AttentionCost serialised = TrainingLowering(none, tpu).attention_cost({4096});
+    CHECK(serialised.forward.compute.value() / overlapped.forward.compute.value() == Approx(expected).epsilon(0.02));
+    CHECK(serialised.backward.compute.value() / overlapped.backward.compute.value() == Approx(expected).epsilon(0.02));
+    CHECK(overlapped.forward.flops.value() == Approx(serialised.forward.flops.value()));  // same work
+    // Still bound by the slower pipe: never above the MAC array's own efficiency.
+    CHECK(overlapped.forward.flops.value() / overlapped.forward.compute.value() <= peak * tpu.compute.matrix_efficiency);
+  }
+}
