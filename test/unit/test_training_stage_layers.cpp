@@ -121,16 +121,17 @@ TEST_CASE("stage_layers refuses lists that do not describe the model, at the off
 
 TEST_CASE("a bad stage_layers exits 2 with one positioned line and writes nothing", "[training]") {
   const std::string d = make_tmpdir("train-stage-layers");
-  const std::string w =
-      write(d, "bad.yaml",
-            "kind: training\nmodel: llama-3.1-8b\nseq_len: 2048\nglobal_batch: 8\nparallelism: {tp: 2, pp: 4,\n"
-            "  schedule: interleaved-1f1b, virtual_stages: 2, stage_layers: [4, 4, 4, 4, 4, 4, 4, 5]}\n");
+  const std::string line6 = "  schedule: interleaved-1f1b, virtual_stages: 2, stage_layers: [4, 4, 4, 4, 4, 4, 4, 5]}";
+  const std::string w = write(d, "bad.yaml",
+                              "kind: training\nmodel: llama-3.1-8b\nseq_len: 2048\nglobal_batch: 8\n"
+                              "parallelism: {tp: 2, pp: 4,\n" + line6 + "\n");
   auto [rc, text] = run_command("cd '" + kRoot + "' && '" + std::string(LLMSIM_BINARY) +
                                 "' run --quiet -t topologies/dgx-h100.yaml -w " + w + " -o " + d + "/out");
   INFO(text);
   CHECK(rc == 2);
   CHECK(std::count(text.begin(), text.end(), '\n') == 1);
-  CHECK(text.rfind("llmsim: error: " + w + ":5:", 0) == 0);  // the parallelism map's line
+  // Positioned at the list (line 6, its "[").
+  CHECK(text.rfind("llmsim: error: " + w + ":6:" + std::to_string(line6.find('[') + 1) + ": ", 0) == 0);
   CHECK(text.find("sum to 33 but llama-3.1-8b has 32 layers") != std::string::npos);
   CHECK_FALSE(exists(d + "/out/summary.json"));
   std::system(("rm -rf '" + d + "'").c_str());
@@ -155,5 +156,44 @@ TEST_CASE("interleaving an uneven split keeps the bubble at (p-1)/(v m) of the i
   // 0.9386, and Adam's few milliseconds are the same in both).
   const auto even = run_training(d, tiny_model(d, 32), par);
   CHECK(uneven["step_time_s"].get<double>() / even["step_time_s"].get<double>() == Approx(30.0 / 32).epsilon(0.015));
+  std::system(("rm -rf '" + d + "'").c_str());
+}
+
+TEST_CASE("with interleaving each chunk's gradients are reduced after its own last backward", "[training]") {
+  // Megatron-Core launches a model chunk's gradient sync after that chunk's last backward
+  // [MEGATRON-PP-SCHED]: on stage 0 (p = 2, v = 2, m = 4) chunk 1's last backward (B3.c1)
+  // comes before chunk 0's (B3.c0), so a data-parallel all-reduce must start before the
+  // stage's final backward starts. Reducing everything in the stage's last pass would
+  // start them all inside B3.c0.
+  const std::string d = make_tmpdir("train-chunk-sync");
+  const std::string w = write(d, "w.yaml", "kind: training\nmodel: " + tiny_model(d, 16) +
+                                               "\nseq_len: 2048\nglobal_batch: 16\nmicro_batch: 1\nparallelism: {tp: 1, "
+                                               "pp: 2, dp: 4, schedule: interleaved-1f1b, virtual_stages: 2}\n");
+  auto [rc, text] = run_command("cd '" + kRoot + "' && '" + std::string(LLMSIM_BINARY) +
+                                "' run --quiet --timeline -t topologies/dgx-h100.yaml -w " + w + " -o " + d + "/out");
+  INFO(text);
+  REQUIRE(rc == 0);
+  const nlohmann::json tl = nlohmann::json::parse(slurp(d + "/out/timeline.json"));
+  const nlohmann::json& events = tl.is_array() ? tl : tl["traceEvents"];
+  // gpu0 is stage 0 of replica 0 (Megatron order: device = t + tp (d + dp p)).
+  int gpu0 = -1;
+  for (const auto& e : events)
+    if (e.value("name", "") == "process_name" && e["args"].value("name", "") == "gpu0") gpu0 = e["pid"].get<int>();
+  REQUIRE(gpu0 >= 0);
+  double final_backward = -1, first_reduction = -1;
+  int reductions = 0;
+  for (const auto& e : events) {
+    if (!e.contains("pid") || e["pid"].get<int>() != gpu0 || !e.contains("ts")) continue;
+    const std::string n = e.value("name", ""), cat = e.value("cat", "");
+    const double ts = e["ts"].get<double>();
+    if (n == "B3.c0" && (final_backward < 0 || ts < final_backward)) final_backward = ts;
+    if (cat == "collective" && n.rfind("allreduce", 0) == 0) {
+      ++reductions;
+      if (first_reduction < 0 || ts < first_reduction) first_reduction = ts;
+    }
+  }
+  REQUIRE(final_backward > 0);
+  REQUIRE(reductions >= 2);  // one bucket at least per chunk
+  CHECK(first_reduction < final_backward);
   std::system(("rm -rf '" + d + "'").c_str());
 }
