@@ -32,7 +32,8 @@ Pattern::Class path_class(const Topology& topo, const Route& route) {
 }
 
 FlowNet::FlowNet(const Topology& topo, EventQueue& queue, Recorder& recorder)
-    : topo_(topo), q_(queue), rec_(recorder), links_(topo.links.size() * 2), switch_stats_(topo.vertices.size()) {
+    : topo_(topo), q_(queue), rec_(recorder), links_(topo.links.size() * 2), owner_(topo.links.size() * 2, -1),
+      switch_stats_(topo.vertices.size()) {
   for (size_t l = 0; l < topo.links.size(); ++l) {
     links_[2 * l].bw = topo.links[l].params.bandwidth;
     links_[2 * l + 1].bw = topo.links[l].params.bandwidth;
@@ -310,11 +311,32 @@ void FlowNet::finish_flow(int id) {
 }
 
 int FlowNet::owner_of(DirLink d) const {
+  if (marking_) return owner_[static_cast<size_t>(d)];
   for (int id : fast_active_) {
     const auto& dl = phases_[static_cast<size_t>(id)].pattern->dirlinks;
     if (std::binary_search(dl.begin(), dl.end(), d)) return id;
   }
   return -1;
+}
+
+void FlowNet::own_links(int id, int owner) {
+  for (DirLink d : phases_[static_cast<size_t>(id)].pattern->dirlinks) owner_[static_cast<size_t>(d)] = owner;
+}
+
+void FlowNet::fast_started(int id) {
+  fast_active_.push_back(id);
+  if (marking_) {
+    own_links(id, id);
+  } else if (fast_active_.size() > kMarkAbove) {
+    marking_ = true;
+    for (int f : fast_active_) own_links(f, f);
+  }
+}
+
+void FlowNet::fast_ended(int id) {
+  fast_active_.erase(std::find(fast_active_.begin(), fast_active_.end(), id));
+  if (marking_) own_links(id, -1);
+  if (fast_active_.empty()) marking_ = false;  // every mark was cleared with its phase
 }
 
 BytesPerSecond FlowNet::link_load(DirLink d) const {

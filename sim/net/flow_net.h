@@ -272,11 +272,19 @@ class FlowNet {
   std::vector<DirLink> dirty_;
   bool recompute_pending_ = false;
   int active_flows_ = 0;
-  // Fast phases in flight. Their links are found by binary search in the pattern's sorted
-  // dirlinks rather than marked per link: marking costs O(links) per step, which at
-  // 16,384 ranks and 4,094 steps dominated the run.
+  // Fast phases in flight (link-disjoint). With a few, a link's holder is found by binary
+  // search in each one's sorted dirlinks: marking links costs O(links) per phase, which at
+  // 16,384 ranks and 4,094 steps dominated the run. With many at once the search costs
+  // O(phases) per link (a 16,384-GPU interleaved pipeline: ~128 data-parallel rings in
+  // flight), so above kMarkAbove every phase's links are marked in owner_ until none is left.
+  static constexpr std::size_t kMarkAbove = 4;
   std::vector<int> fast_active_;
+  std::vector<int> owner_;               // per DirLink while marking_: fast phase holding it, or -1
+  bool marking_ = false;
   int owner_of(DirLink d) const;         // fast phase holding d, or -1
+  void fast_started(int id);             // adds id to fast_active_ (and marks, when marking)
+  void fast_ended(int id);               // removes it (and unmarks)
+  void own_links(int id, int owner);     // marks the phase's links as held by `owner` (-1: freed)
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> flow_stamp_;
   Stats stats_;

@@ -71,7 +71,7 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
     for (const auto& c : pattern->classes) end = std::max(end, time_add(time_add(q_.now(), c.startup), drain_time(c, bytes)));
   }
   ph.end = end;
-  fast_active_.push_back(id);
+  fast_started(id);
   if (rec_.on())
     for (DirLink d : pattern->dirlinks) show_link(d);
   std::uint32_t g = ++ph.gen;
@@ -88,7 +88,7 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
 void FlowNet::release_links(int id) {
   Phase& ph = phases_[static_cast<size_t>(id)];
   const Pattern& pat = *ph.pattern;
-  fast_active_.erase(std::find(fast_active_.begin(), fast_active_.end(), id));
+  fast_ended(id);
   ph.fast = false;
   if (!rec_.on()) return;
   // Spans for the transfers the fast path did not simulate one by one.
@@ -114,7 +114,7 @@ void FlowNet::demote(int id) {
   const Pattern& pat = *keep;
   // Give the links back without timeline spans: transfers still running become flows
   // below and record their own spans when they finish.
-  fast_active_.erase(std::find(fast_active_.begin(), fast_active_.end(), id));
+  fast_ended(id);
   ph.fast = false;
   int pending = 0;
   for (size_t i = 0; i < pat.pairs.size(); ++i) {

@@ -192,9 +192,12 @@ TEST_CASE("doubling dp at fixed micro-batches per replica costs at most the grad
   CHECK(per_device[1] >= per_device[0] * step[0] / (step[0] + cost));
 }
 
-TEST_CASE("C4: Llama 3.1 405B on 16,384 H100 lands in 30-50 % MFU", "[training]") {
-  // CALIBRATION C4 (Llama 3 paper, Table 4): 400 TFLOPS per GPU, 38-43 % MFU. The band is
-  // the issue's, wider than the paper's because llmsim runs plain 1F1B (docs/validation.md).
+TEST_CASE("C4: Llama 3.1 405B on 16,384 H100 with Llama 3's interleaved schedule", "[training]") {
+  // CALIBRATION C4 (Llama 3 paper, Table 4): 400 TFLOPS per GPU, 38-43 % MFU, under its
+  // interleaved schedule (V = 8 inferred, first and last stages one layer short). The band
+  // 30-60 % is wider than the paper's: the passes run at the GEMM model's efficiency with
+  // no framework gaps (docs/training.md "Known optimism"; C18 / C19 read +35-38 % the same
+  // way), so this checks the schedule's effect, not the calibration (docs/validation.md).
   TmpDir out;
   std::string msg;
   REQUIRE(run(std::string(LLMSIM_SOURCE_DIR) + "/topologies/h100-16k.yaml",
@@ -202,12 +205,12 @@ TEST_CASE("C4: Llama 3.1 405B on 16,384 H100 lands in 30-50 % MFU", "[training]"
   INFO(msg);
   json t = training(out.path);
   CHECK(t["mfu"].get<double>() > 0.30);
-  CHECK(t["mfu"].get<double>() < 0.50);
-  // 1F1B with 16 micro-batches over 16 stages idles at least (p-1)/(m+p-1) = 15/31 of the
-  // pipeline span; communication on the critical path (gradient sends, reductions that
-  // hold SMs during the last backward) can only add to it.
-  CHECK(t["pipeline_bubble_fraction"].get<double>() >= 15.0 / 31 * 0.98);
-  CHECK(t["pipeline_bubble_fraction"].get<double>() < 0.6);
+  CHECK(t["mfu"].get<double>() < 0.60);
+  // Interleaved with v = 8 chunks and 16 micro-batches over 16 stages idles at least
+  // (p-1)/(v m + p-1) = 15/143 of the pipeline span; communication on the critical path
+  // can only add to it. Plain 1F1B's 15/31 would be far above.
+  CHECK(t["pipeline_bubble_fraction"].get<double>() >= 15.0 / 143 * 0.98);
+  CHECK(t["pipeline_bubble_fraction"].get<double>() < 15.0 / 31);
 }
 
 TEST_CASE("the timeline shows every forward and backward pass by micro-batch", "[training]") {

@@ -3,7 +3,9 @@
 #include <climits>
 #include <cstdlib>
 
+#include "sim/core/error.h"
 #include "sim/core/params.h"
+#include "sim/core/yaml_doc.h"
 #include "sim/software/workload_software.h"
 #include "sim/workloads/training/mesh_placement.h"
 
@@ -26,6 +28,39 @@ void check_cp_ep(Params& p, const TrainingConfig& c) {
   if (x.ep > 1 && !m.moe()) p.fail("ep", "ep > 1 needs a mixture-of-experts model; " + m.name + " is dense");
   if (x.ep > 1 && m.experts % x.ep != 0) {
     p.fail("ep", "ep " + n2s(x.ep) + " must divide the model's " + n2s(m.experts) + " experts");
+  }
+}
+
+// `stage_layers`: one count per virtual stage in model order, summing to the model's layers.
+// Every virtual stage holds at least one layer except the first and the last, which may
+// hold only the embedding / only the final norm, LM head and loss: Llama 3's schedule
+// takes one layer off the first and the last stage so that they do [LLAMA3-PP].
+void parse_stage_layers(Params& p, TrainingConfig& c) {
+  const YAML::Node list = p.get("stage_layers");
+  const std::int64_t chunks = c.par.pp * c.par.virtual_stages;
+  const std::string per = c.par.virtual_stages > 1 ? "pp x virtual_stages = " + n2s(c.par.pp) + " x " +
+                                                         n2s(c.par.virtual_stages) + " = " + n2s(chunks)
+                                                   : "pp = " + n2s(chunks);
+  if (!list.IsSequence() || static_cast<std::int64_t>(list.size()) != chunks) {
+    p.fail("stage_layers", "expected a list of " + per + " layer counts, one per virtual stage in model order" +
+                               (list.IsSequence() ? " (got " + std::to_string(list.size()) + ")" : ""));
+  }
+  std::int64_t sum = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::int64_t n = as_int(list[i], p.file_for("stage_layers"), "stage_layers");
+    const bool end = i == 0 || i + 1 == list.size();
+    if (n < (end ? 0 : 1)) {
+      throw InputError(pos_of(list[i], p.file_for("stage_layers")),
+                       "workload.parallelism.stage_layers: entry " + std::to_string(i) + " is " + n2s(n) +
+                           (end ? "; the first and last virtual stages hold 0 or more layers"
+                                : "; a virtual stage between the first and the last holds at least 1 layer"));
+    }
+    sum += n;
+    c.par.stage_layers.push_back(n);
+  }
+  if (sum != c.model.layers) {
+    p.fail("stage_layers", "the " + std::to_string(list.size()) + " entries sum to " + n2s(sum) + " but " +
+                               c.model.name + " has " + n2s(c.model.layers) + " layers");
   }
 }
 
@@ -65,12 +100,13 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
     p.fail("virtual_stages", "only interleaved-1f1b uses virtual stages (schedule is " + x.schedule + ")");
   }
   const std::int64_t chunks = x.pp * x.virtual_stages;
-  if (chunks > m.layers) {
+  if (p.has("stage_layers")) {
+    parse_stage_layers(p, c);
+  } else if (chunks > m.layers) {
     p.fail("pp", "pp x virtual_stages = " + n2s(chunks) + " exceeds the model's " + n2s(m.layers) + " layers");
-  }
-  if (x.virtual_stages > 1 && m.layers % chunks != 0) {
+  } else if (x.virtual_stages > 1 && m.layers % chunks != 0) {
     p.fail("virtual_stages", "pp x virtual_stages = " + n2s(chunks) + " must divide the model's " + n2s(m.layers) +
-                                 " layers (each model chunk holds the same number)");
+                                 " layers (each model chunk holds the same number), or give stage_layers");
   }
   if (topo.num_devices() > 0) {
     const std::int64_t n = topo.num_devices(), per = x.tp * x.cp * x.pp;
@@ -129,7 +165,16 @@ void place_on_mesh(const Topology& topo, TrainingConfig& c) {
 }  // namespace
 
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
-  return pipeline_stage_layers(c.model.layers, c.par.pp, s);
+  if (c.par.stage_layers.empty()) return pipeline_stage_layers(c.model.layers, c.par.pp, s);
+  std::int64_t n = 0;
+  for (std::int64_t k = 0; k < c.par.virtual_stages; ++k) n += training_chunk_layers(c, k * c.par.pp + s);
+  return n;
+}
+
+std::int64_t training_chunk_layers(const TrainingConfig& c, std::int64_t vstage) {
+  if (!c.par.stage_layers.empty()) return c.par.stage_layers[static_cast<std::size_t>(vstage)];
+  if (c.par.virtual_stages == 1) return pipeline_stage_layers(c.model.layers, c.par.pp, vstage);
+  return c.model.layers / (c.par.pp * c.par.virtual_stages);
 }
 
 TrainingConfig parse_training(const Doc& doc, const Topology& topo) {

@@ -21,6 +21,9 @@ struct TrainingParallelism {
   bool sequence_parallel = false;     // Megatron-LM sequence parallelism (Korthikanti et al. 2022)
   std::string schedule = "1f1b";      // gpipe | 1f1b | interleaved-1f1b
   std::int64_t virtual_stages = 1;    // model chunks per device (interleaved-1f1b)
+  // Transformer layers of each virtual stage in model order (chunk c of stage s is entry
+  // c x pp + s); empty: as even as possible (training_chunk_layers).
+  std::vector<std::int64_t> stage_layers;
   int zero = 0;                       // 0 none, 1 optimizer, 2 + gradients, 3 + parameters (FSDP)
   std::string recompute = "none";     // none | selective | full
   // accumulate | every-micro-batch (zero 3: each backward reduce-scatters, PyTorch FSDP)
@@ -74,9 +77,13 @@ struct TrainingConfig {
 // devices, checks tp x pp x dp against its device count.
 TrainingConfig parse_training(const Doc& doc, const Topology& topo);
 
-// Transformer layers held by pipeline stage `s` (as even as possible; the remainder goes to
-// the middle stages, which do not also hold the embedding or the LM head).
+// Transformer layers held by pipeline stage `s`: the sum of its virtual stages' given
+// `stage_layers`, else as even as possible (the remainder goes to the middle stages, which
+// do not also hold the embedding or the LM head).
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s);
+// Transformer layers of virtual stage `vstage` (= chunk x pp + stage; the stage when v = 1):
+// the given `stage_layers` entry, else layers / (pp x v) (v > 1 needs an even split then).
+std::int64_t training_chunk_layers(const TrainingConfig& c, std::int64_t vstage);
 
 // Megatron-LM's rank order: TP innermost (inside a node), then CP, then DP, then PP; EP
 // groups are ep consecutive DP ranks (Megatron-Core carves expert parallelism out of data

@@ -61,6 +61,10 @@ LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism"
         .from(kMegatron),
     P::opt("schedule", T::Choice, "1f1b", "pipeline schedule").one_of({"gpipe", "1f1b", "interleaved-1f1b"}).from(kDoc),
     P::opt("virtual_stages", T::Positive, "1", "model chunks per device (interleaved-1f1b)").from(kMegatron),
+    P::opt("stage_layers", T::List, "", "transformer layers of each virtual stage in model order (pp x virtual_stages "
+           "counts; chunk c of stage s is entry c x pp + s), summing to the model's layers, each >= 1 except the first "
+           "and the last (0: the embedding / the LM head and loss alone); default as even as possible")
+        .from("[LLAMA3-PP]; docs/training.md"),
     P::opt("zero", T::Integer, "0", "ZeRO stage: 0, 1 (optimizer states), 2 (+ gradients), 3 (+ parameters; FSDP)")
         .from("Rajbhandari et al. SC'20"),
     P::opt("cp", T::Positive, "1", "context-parallel degree: ring attention over cp sequence shards (between TP and DP in the rank order)")

@@ -12,12 +12,6 @@
 namespace llmsim {
 namespace {
 
-// At most this many gradient buckets per stage are simulated (Megatron-LM's 40M-element
-// buckets would make ~25 per stage of the 405B run, each a network collective on every
-// DP group): a simulation-speed cap, not a model parameter. Coarser buckets overlap a
-// little less of the reduction with the last backward.
-constexpr std::int64_t kMaxSimulatedBuckets = 4;
-
 OpCost as_cost(const PassCost& p) {
   OpCost oc;
   oc.time = p.compute;
@@ -43,13 +37,14 @@ TrainingExecutor::TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, c
   full_attention_ = lowering_.attention_cost(std::vector<std::int64_t>(static_cast<std::size_t>(cfg.micro_batch), cfg.seq_len));
   const std::int64_t reps = cfg.fold_data_parallel ? 1 : cfg.par.dp;
   for (std::int64_t r = 0; r < reps; ++r) replicas_.push_back(r);
-  double most = 0;
   for (std::int64_t s = 0; s < cfg.par.pp; ++s) {
-    last_item_.push_back(pipeline_order(cfg.par.schedule, cfg.par.pp, s, cfg.micro_batches(), cfg.par.virtual_stages).back());
-    most = std::max(most, stage_params_[static_cast<std::size_t>(s)]);
+    orders_.push_back(pipeline_order(cfg.par.schedule, cfg.par.pp, s, cfg.micro_batches(), cfg.par.virtual_stages));
+    std::vector<std::int64_t> last(static_cast<std::size_t>(cfg.par.virtual_stages), -1);
+    for (const PipeItem& it : orders_.back())
+      if (!it.forward) last[static_cast<std::size_t>(it.chunk)] = it.micro_batch;
+    last_backward_.push_back(std::move(last));
   }
-  const auto needed = static_cast<std::int64_t>(std::ceil(most / gradient_bucket_elements(cfg)));
-  buckets_ = std::max<std::int64_t>(1, std::min(kMaxSimulatedBuckets, needed));
+  set_buckets();
 }
 
 double TrainingExecutor::now() const { return to_seconds(sim_.now()); }
@@ -69,8 +64,10 @@ void TrainingExecutor::start() {
   steps_.assign(static_cast<std::size_t>(cfg_.steps), StepRecord{});
   for (auto& st : steps_) st.stages.assign(static_cast<std::size_t>(cfg_.par.pp), StageStepTimes{});
   BucketState fresh;
-  fresh.join.assign(static_cast<std::size_t>(buckets_), replicas_.size());
-  fresh.pending = static_cast<std::size_t>(buckets_);
+  // Every model chunk's buckets (its last backward produces them).
+  const auto all = static_cast<std::size_t>(buckets_ * cfg_.par.virtual_stages);
+  fresh.join.assign(all, replicas_.size());
+  fresh.pending = all;
   bucket_state_.assign(static_cast<std::size_t>(cfg_.steps),
                        std::vector<BucketState>(static_cast<std::size_t>(cfg_.par.pp), fresh));
   if (cfg_.par.zero >= 3 && dense_replicas(cfg_) > 1) {
@@ -92,8 +89,7 @@ void TrainingExecutor::start() {
 // deadlocks, which pipeline_order never produces.
 int TrainingExecutor::build_step(std::int64_t step, int barrier) {
   const std::int64_t p = cfg_.par.pp, v = cfg_.par.virtual_stages, m = cfg_.micro_batches(), pv = p * v;
-  std::vector<std::vector<PipeItem>> order;
-  for (std::int64_t s = 0; s < p; ++s) order.push_back(pipeline_order(cfg_.par.schedule, p, s, m, v));
+  const std::vector<std::vector<PipeItem>>& order = orders_;
   auto slot = [&](bool fwd, std::int64_t mb, std::int64_t chunk) {
     return static_cast<std::size_t>((fwd ? 0 : m * v) + chunk * m + mb);
   };
@@ -205,11 +201,13 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
   std::string label = (it.forward ? "F" : "B") + std::to_string(it.micro_batch);
   if (cfg_.par.virtual_stages > 1) label += ".c" + std::to_string(it.chunk);
   const double t0 = now();
-  const PipeItem& last = last_item_[static_cast<std::size_t>(s)];
   const bool dp = dense_replicas(cfg_) > 1;
-  const bool reduce_during = dp && !it.forward && it.micro_batch == last.micro_batch && it.chunk == last.chunk;
+  // The model chunk's last backward produces its final gradients (every chunk's, with
+  // interleaving: Megatron-LM syncs each chunk's gradients after its last backward).
+  const bool reduce_during = dp && !it.forward &&
+                             it.micro_batch == last_backward_[static_cast<std::size_t>(s)][static_cast<std::size_t>(it.chunk)];
   // FSDP FULL_SHARD keeps only its gradient shard, so every other backward reduce-scatters
-  // its gradients too (executor_fsdp.cpp); issued from replica 0's passes, as the gathers.
+  // its gradients too (executor_grads.cpp); issued from replica 0's passes, as the gathers.
   const bool shard_each = dp && !it.forward && !reduce_during && reduce_every_micro_batch() && r == replicas_.front();
   auto compute = [this, step, r, s, it, k, pc, label, t0, done, reduce_during, shard_each]() {
     const double t1 = now();
@@ -228,16 +226,16 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
       });
     };
     if (!reduce_during && !shard_each) return submit_all(stage_devices(r, s), as_cost(*pc), label, after);
-    // The step's last backward produces the stage's final gradients bucket by bucket;
+    // The chunk's last backward of the step produces its final gradients bucket by bucket;
     // each bucket's reduction starts as soon as it is ready (Megatron-LM DDP overlap).
     PassCost piece = *pc;
     piece.compute /= static_cast<double>(buckets_);
     piece.flops /= static_cast<double>(buckets_);
     piece.bytes /= static_cast<double>(buckets_);
     piece.energy /= static_cast<double>(buckets_);
-    auto ready = [this, step, s, reduce_during](std::int64_t i) {
-      if (reduce_during) return bucket_ready(step, s, i);
-      reduce_shard(step, s);
+    auto ready = [this, step, s, c = it.chunk, reduce_during](std::int64_t i) {
+      if (reduce_during) return bucket_ready(step, s, c, i);
+      reduce_shard(step, s, c);
     };
     run_pieces(stage_devices(r, s), as_cost(piece), label, ready, after);
   };
@@ -282,8 +280,11 @@ void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int6
   auto& passes = gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
   if (k >= static_cast<std::int64_t>(passes.size()) || passes[static_cast<std::size_t>(k)].started) return;
   passes[static_cast<std::size_t>(k)].started = true;
-  const double chunk = 1.0 / static_cast<double>(cfg_.par.virtual_stages);
-  const double layers = static_cast<double>(std::max<std::int64_t>(1, chunks_[static_cast<std::size_t>(s)].layers));
+  // Pass k's model chunk: its share of the stage's parameters, gathered layer by layer.
+  const std::int64_t c = orders_[static_cast<std::size_t>(s)][static_cast<std::size_t>(k)].chunk;
+  const double chunk = chunk_share(s, c);
+  const double layers =
+      static_cast<double>(std::max<std::int64_t>(1, chunks_[static_cast<std::size_t>(c * cfg_.par.pp + s)].layers));
   auto state = [this, step, s, k]() -> GatherState& {
     return gathers_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
   };
@@ -304,32 +305,6 @@ void TrainingExecutor::start_gather(std::int64_t step, std::int64_t s, std::int6
     auto w = std::move(g.first_waiter);
     w();
   });
-}
-
-// Queues all pieces at once (the streams run them back to back); piece i finishing on
-// every device calls ready(i) (its gradient bucket is complete).
-void TrainingExecutor::run_pieces(const std::vector<int>& devs, const OpCost& piece, const std::string& label,
-                                  std::function<void(std::int64_t)> ready, std::function<void()> then) {
-  for (std::int64_t i = 0; i < buckets_; ++i) {
-    submit_all(devs, piece, label, [this, i, ready, then] {
-      ready(i);
-      if (i + 1 == buckets_) then();
-    });
-  }
-}
-
-void TrainingExecutor::bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i) {
-  BucketState& b = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
-  if (--b.join[static_cast<std::size_t>(i)] > 0) return;
-  const CollectiveKind kind = cfg_.par.zero == 0 ? CollectiveKind::AllReduce : CollectiveKind::ReduceScatter;
-  dp_collective(s, kind, reduced_share(), [this, step, s] { bucket_reduced(step, s); });
-}
-
-void TrainingExecutor::bucket_reduced(std::int64_t step, std::int64_t s) {
-  BucketState& st = bucket_state_[static_cast<std::size_t>(step)][static_cast<std::size_t>(s)];
-  if (--st.pending > 0 || !st.waiter) return;
-  auto w = std::move(st.waiter);
-  w();
 }
 
 void TrainingExecutor::submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label,

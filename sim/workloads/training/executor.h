@@ -116,15 +116,18 @@ class TrainingExecutor {
   std::shared_ptr<const PassCost> pass_cost(std::int64_t step, std::int64_t r, std::int64_t vs, const PipeItem& it) const;
   void run_pieces(const std::vector<int>& devs, const OpCost& piece, const std::string& label,
                   std::function<void(std::int64_t)> ready, std::function<void()> then);
-  void bucket_ready(std::int64_t step, std::int64_t s, std::int64_t i);
+  // Bucket i of model chunk `chunk` of stage s is produced on one more replica.
+  void bucket_ready(std::int64_t step, std::int64_t s, std::int64_t chunk, std::int64_t i);
   void bucket_reduced(std::int64_t step, std::int64_t s);
-  // Reducing every micro-batch (executor_fsdp.cpp): one bucket of a backward that is not the stage's last is
-  // reduce-scattered at once; the stage's tail waits for it.
-  void reduce_shard(std::int64_t step, std::int64_t s);
-  // Share of the stage's parameters one gradient bucket holds: reducing every micro-batch,
-  // a bucket of one model chunk's backward (earlier chunks reduced their own), else of all
-  // the stage's.
-  double reduced_share() const;
+  // Reducing every micro-batch (executor_grads.cpp): one bucket of a backward that is not its chunk's last
+  // is reduce-scattered at once; the stage's tail waits for it.
+  void reduce_shard(std::int64_t step, std::int64_t s, std::int64_t chunk);
+  // Share of the stage's parameters one gradient bucket of model chunk `chunk` holds.
+  double reduced_share(std::int64_t s, std::int64_t chunk) const;
+  // Gradient buckets per model chunk (buckets_), from the largest chunk's parameters.
+  void set_buckets();
+  // Share of stage s's layers (and so, closely, of its parameters) held by its model chunk `chunk`.
+  double chunk_share(std::int64_t s, std::int64_t chunk) const;
   bool reduce_every_micro_batch() const { return cfg_.par.gradient_reduction == "every-micro-batch"; }
   void submit_all(const std::vector<int>& devices, const OpCost& cost, const std::string& label, std::function<void()> then);
   std::vector<int> stage_devices(std::int64_t r, std::int64_t s) const;
@@ -146,8 +149,9 @@ class TrainingExecutor {
   std::vector<std::vector<AttentionCost>> attention_delta_;
   AttentionCost full_attention_;  // one layer, micro_batch full-length sequences
   std::vector<std::int64_t> replicas_;  // simulated data-parallel replicas
-  std::vector<PipeItem> last_item_;     // per stage: its last pass of a step (a backward)
-  std::int64_t buckets_ = 1;            // gradient buckets per stage
+  std::vector<std::vector<PipeItem>> orders_;  // per stage: its passes in schedule order
+  std::vector<std::vector<std::int64_t>> last_backward_;  // [stage][chunk]: micro-batch of its last backward
+  std::int64_t buckets_ = 1;            // gradient buckets per model chunk
   std::vector<std::vector<BucketState>> bucket_state_;  // [step][stage]
   std::vector<std::vector<std::vector<GatherState>>> gathers_;  // [step][stage][pass]
   std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>, EpJoin>

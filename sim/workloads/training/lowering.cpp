@@ -188,11 +188,7 @@ void TrainingLowering::add_fp8_casts(const std::vector<Op>& layer, double times,
   acc(c.backward, casts.backward, times);
 }
 
-std::int64_t TrainingLowering::chunk_layers(std::int64_t vstage) const {
-  const std::int64_t v = cfg_.par.virtual_stages;
-  if (v == 1) return training_stage_layers(cfg_, vstage);
-  return cfg_.model.layers / (cfg_.par.pp * v);
-}
+std::int64_t TrainingLowering::chunk_layers(std::int64_t vstage) const { return training_chunk_layers(cfg_, vstage); }
 
 ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   const ModelSpec& m = cfg_.model;
@@ -244,6 +240,8 @@ void TrainingLowering::add_comm(ChunkCost& c) const {
   const ModelSpec& m = cfg_.model;
   const std::int64_t tp = cfg_.par.tp, T = cfg_.tokens_per_rank();
   const std::string& rc = cfg_.par.recompute;
+  // A chunk with no layers (Llama 3's embedding-only first chunk) runs no layer collectives.
+  if (c.layers == 0) return;
   if (tp > 1) {
     c.forward.tp_comm = tp_steps(true, c.layers, c.forward);
     c.backward.tp_comm = tp_steps(false, c.layers, c.backward);

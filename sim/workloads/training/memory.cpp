@@ -1,9 +1,11 @@
 #include "sim/workloads/training/memory.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "sim/core/error.h"
+#include "sim/workloads/training/schedule.h"
 
 namespace llmsim {
 namespace {
@@ -51,6 +53,22 @@ double in_flight(const TrainingConfig& c, std::int64_t s) {
   if (c.par.schedule == "1f1b") return d(std::min(m, p - s));
   const std::int64_t chunks = std::min(m * v, 2 * (p - s - 1) + (v - 1) * p + 1);
   return d(chunks) / d(v);
+}
+
+// Layer-micro-batches of activations stage `s` holds at its peak: in_flight x its layers;
+// with uneven `stage_layers` the layers of the chunk forwards it has run when its first
+// backward starts (the warm-up of in_flight's count), chunk by chunk.
+double held_layers(const TrainingConfig& c, std::int64_t s) {
+  const double flight = in_flight(c, s);
+  if (c.par.stage_layers.empty()) return flight * d(training_stage_layers(c, s));
+  const std::int64_t held = std::llround(flight * d(c.par.virtual_stages));
+  std::int64_t layers = 0, seen = 0;
+  for (const PipeItem& it : pipeline_order(c.par.schedule, c.par.pp, s, c.micro_batches(), c.par.virtual_stages)) {
+    if (!it.forward) continue;
+    if (seen++ == held) break;
+    layers += training_chunk_layers(c, it.chunk * c.par.pp + s);
+  }
+  return d(layers);
 }
 
 }  // namespace
@@ -132,8 +150,7 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
       r.optimizer = 0;
     }
     r.in_flight = in_flight(c, s);
-    const double layers = d(training_stage_layers(c, s));
-    r.activations = r.in_flight * layers * layer_activation_bytes(c);
+    r.activations = held_layers(c, s) * layer_activation_bytes(c);
     if (c.par.recompute == "full") {
       // Backward re-runs one layer's forward at a time and holds its full activations.
       TrainingConfig whole = c;
