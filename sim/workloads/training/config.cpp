@@ -29,6 +29,31 @@ void check_cp_ep(Params& p, const TrainingConfig& c) {
   }
 }
 
+// `stage_layers: [3, 7, 7, 7]`: an uneven pipeline split as the workload gives it (Graphcore
+// puts fewer layers on the IPU that also holds the embedding [GC-BERT]). One entry per stage,
+// each at least one layer, summing to the model's layers; one model chunk per device.
+void parse_stage_layers(Params& p, const ModelSpec& m, TrainingParallelism& x) {
+  YAML::Node list = p.opt("stage_layers");
+  if (!list) return;
+  if (!list.IsSequence() || static_cast<std::int64_t>(list.size()) != x.pp) {
+    p.fail("stage_layers", "expected one layer count per pipeline stage (pp = " + n2s(x.pp) + "), e.g. [3, 7, 7, 7]");
+  }
+  if (x.virtual_stages != 1)
+    p.fail("stage_layers", "interleaved-1f1b splits the layers into equal chunks; drop stage_layers");
+  std::int64_t sum = 0;
+  for (const YAML::Node& n : list) {
+    const std::int64_t v = as_int(n, p.file(), "stage_layers");
+    if (v < 1 || v > m.layers) {
+      throw InputError(pos_of(n, p.file()), "stage_layers: each stage needs 1 to " + n2s(m.layers) + " layers");
+    }
+    x.stage_layers.push_back(v);
+    sum += v;
+  }
+  if (sum != m.layers) {
+    p.fail("stage_layers", "stage_layers sum to " + n2s(sum) + " but " + m.name + " has " + n2s(m.layers) + " layers");
+  }
+}
+
 void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   Params p = f.child("parallelism");
   TrainingParallelism& x = c.par;
@@ -64,6 +89,12 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   } else if (x.virtual_stages != 1) {
     p.fail("virtual_stages", "only interleaved-1f1b uses virtual stages (schedule is " + x.schedule + ")");
   }
+  parse_stage_layers(p, m, x);
+  x.head_stage = p.choice("head_stage");
+  if (x.head_stage == "first" && !m.tied_embeddings) {
+    p.fail("head_stage", "first puts the head beside the word embedding it shares; " + m.name + " has an untied head");
+  }
+  if (x.head_stage == "first" && x.virtual_stages != 1) p.fail("head_stage", "first needs one model chunk per device");
   const std::int64_t chunks = x.pp * x.virtual_stages;
   if (chunks > m.layers) {
     p.fail("pp", "pp x virtual_stages = " + n2s(chunks) + " exceeds the model's " + n2s(m.layers) + " layers");
@@ -128,7 +159,10 @@ void place_on_mesh(const Topology& topo, TrainingConfig& c) {
 
 }  // namespace
 
+std::int64_t training_head_stage(const TrainingConfig& c) { return c.par.head_stage == "first" ? 0 : c.par.pp - 1; }
+
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
+  if (!c.par.stage_layers.empty()) return c.par.stage_layers[static_cast<std::size_t>(s)];
   return pipeline_stage_layers(c.model.layers, c.par.pp, s);
 }
 

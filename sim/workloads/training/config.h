@@ -21,6 +21,12 @@ struct TrainingParallelism {
   bool sequence_parallel = false;     // Megatron-LM sequence parallelism (Korthikanti et al. 2022)
   std::string schedule = "1f1b";      // gpipe | 1f1b | interleaved-1f1b
   std::int64_t virtual_stages = 1;    // model chunks per device (interleaved-1f1b)
+  // Layers per pipeline stage, first to last, as the workload gives them (Graphcore's
+  // `layers_per_ipu`); empty: as even as pipeline_stage_layers splits them.
+  std::vector<std::int64_t> stage_layers;
+  // Stage that runs the LM / MLM head: "last", or "first" beside a tied input embedding
+  // (Graphcore's BERT runs its classifier on IPU 0, which holds the shared word embedding).
+  std::string head_stage = "last";
   int zero = 0;                       // 0 none, 1 optimizer, 2 + gradients, 3 + parameters (FSDP)
   std::string recompute = "none";     // none | selective | full
   // accumulate | every-micro-batch (zero 3: each backward reduce-scatters, PyTorch FSDP)
@@ -74,9 +80,12 @@ struct TrainingConfig {
 // devices, checks tp x pp x dp against its device count.
 TrainingConfig parse_training(const Doc& doc, const Topology& topo);
 
-// Transformer layers held by pipeline stage `s` (as even as possible; the remainder goes to
-// the middle stages, which do not also hold the embedding or the LM head).
+// Transformer layers held by pipeline stage `s`: `stage_layers[s]` when the workload gives
+// them, else as even as possible (the remainder goes to the middle stages, which do not also
+// hold the embedding or the LM head).
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s);
+// Index of the pipeline stage that runs the LM / MLM head (0 or pp - 1).
+std::int64_t training_head_stage(const TrainingConfig& c);
 
 // Megatron-LM's rank order: TP innermost (inside a node), then CP, then DP, then PP; EP
 // groups are ep consecutive DP ranks (Megatron-Core carves expert parallelism out of data

@@ -61,6 +61,12 @@ LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism"
         .from(kMegatron),
     P::opt("schedule", T::Choice, "1f1b", "pipeline schedule").one_of({"gpipe", "1f1b", "interleaved-1f1b"}).from(kDoc),
     P::opt("virtual_stages", T::Positive, "1", "model chunks per device (interleaved-1f1b)").from(kMegatron),
+    P::opt("stage_layers", T::List, "", "layers per pipeline stage, first to last, summing to the model's layers (default: "
+           "as even as possible, the remainder on the middle stages)")
+        .from("Graphcore layers_per_ipu [GC-BERT]; Megatron-LM decoder_first/last_pipeline_num_layers"),
+    P::opt("head_stage", T::Choice, "last", "pipeline stage running the LM / MLM head: last, or first beside the tied "
+           "word embedding it shares (one model chunk per device)")
+        .one_of({"last", "first"}).from("Graphcore BERT: classifier on IPU 0 [GC-BERT]"),
     P::opt("zero", T::Integer, "0", "ZeRO stage: 0, 1 (optimizer states), 2 (+ gradients), 3 (+ parameters; FSDP)")
         .from("Rajbhandari et al. SC'20"),
     P::opt("cp", T::Positive, "1", "context-parallel degree: ring attention over cp sequence shards (between TP and DP in the rank order)")
