@@ -85,17 +85,20 @@ TEST_CASE("C8: PaLM 540B on a 3,072-chip TPU v4 pod, multi-query heads replicate
 }
 
 TEST_CASE("C43 and C41: BERT-Large on a Bow Pod16 and Llama 2 7B weight-streamed on one CS-3", "[training]") {
-  // C43 (Graphcore, phase 1: 6,044 sequences/s): documented gap +66 % (BSP syncs and
-  // exchanges priced, docs/models.md "BSP exchange"; the IPU still inherits H100's GEMM
-  // efficiency, and seq 128's small operators carry per-step costs the model lacks):
-  // optimistic, by less than 1.8x (it was 2.06x before the exchange was priced). Free
-  // communication and a 428-micro-batch 1F1B over 4 stages idle at least
-  // (p-1)/(m+p-1) = 3/431.
+  // C43 (Graphcore, phase 1: 6,044 sequences/s): documented gap +46 % (BSP syncs and
+  // exchanges priced, docs/models.md "BSP exchange"; Graphcore's 3/7/7/7 layout, "IPU
+  // training pipeline"; the IPU still inherits H100's GEMM efficiency, and seq 128 pays a
+  // per-micro-batch cost the model cannot derive): optimistic, by less than 1.6x (2.06x
+  // before the exchange, 1.66x before the layout). Free communication and a 428-micro-batch
+  // 1F1B over 4 stages idle at least (p-1)/(m+p-1) = 3/431; and stage 0 (3 layers, the
+  // embedding and the MLM head, each of the last two under one layer's FLOPs) does at most
+  // 5/7 of a 7-layer stage's work, so averaged over the 4 stages at least (1 - 5/7) / 4 idles.
   json b = train("topologies/bow-pod16.yaml", kCal + "c43-bert-large-bow-pod16.yaml");
   const double seqs = 54784 / b["step_time_s"].get<double>();
   CHECK(seqs > 6044);
-  CHECK(seqs < 1.8 * 6044);
+  CHECK(seqs < 1.6 * 6044);
   CHECK(b["pipeline_bubble_fraction"].get<double>() >= 3.0 / 431 * 0.98);
+  CHECK(b["pipeline_bubble_fraction"].get<double>() >= (1 - 5.0 / 7) / 4);
   // C41 (ALCF: 31.98 samples/s): documented gap -18 % since the operand feed (the WSE-3's
   // 8 lanes at what 21 PB/s of SRAM feeds, docs/models.md "Operand feed"; it was +48 % on
   // H100's inherited efficiency). Band 25 %, wider than 15 % because the row's sequence

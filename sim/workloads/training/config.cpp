@@ -99,6 +99,11 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   } else if (x.virtual_stages != 1) {
     p.fail("virtual_stages", "only interleaved-1f1b uses virtual stages (schedule is " + x.schedule + ")");
   }
+  x.head_stage = p.choice("head_stage");
+  if (x.head_stage == "first" && !m.tied_embeddings) {
+    p.fail("head_stage", "first puts the head beside the word embedding it shares; " + m.name + " has an untied head");
+  }
+  if (x.head_stage == "first" && x.virtual_stages != 1) p.fail("head_stage", "first needs one model chunk per device");
   const std::int64_t chunks = x.pp * x.virtual_stages;
   if (p.has("stage_layers")) {
     parse_stage_layers(p, c);
@@ -163,6 +168,8 @@ void place_on_mesh(const Topology& topo, TrainingConfig& c) {
 }
 
 }  // namespace
+
+std::int64_t training_head_stage(const TrainingConfig& c) { return c.par.head_stage == "first" ? 0 : c.par.pp - 1; }
 
 std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s) {
   if (c.par.stage_layers.empty()) return pipeline_stage_layers(c.model.layers, c.par.pp, s);

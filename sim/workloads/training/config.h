@@ -24,6 +24,9 @@ struct TrainingParallelism {
   // Transformer layers of each virtual stage in model order (chunk c of stage s is entry
   // c x pp + s); empty: as even as possible (training_chunk_layers).
   std::vector<std::int64_t> stage_layers;
+  // Stage that runs the LM / MLM head: "last", or "first" beside a tied input embedding
+  // (Graphcore's BERT runs its classifier on IPU 0, which holds the shared word embedding).
+  std::string head_stage = "last";
   int zero = 0;                       // 0 none, 1 optimizer, 2 + gradients, 3 + parameters (FSDP)
   std::string recompute = "none";     // none | selective | full
   // accumulate | every-micro-batch (zero 3: each backward reduce-scatters, PyTorch FSDP)
@@ -84,6 +87,8 @@ std::int64_t training_stage_layers(const TrainingConfig& c, std::int64_t s);
 // Transformer layers of virtual stage `vstage` (= chunk x pp + stage; the stage when v = 1):
 // the given `stage_layers` entry, else layers / (pp x v) (v > 1 needs an even split then).
 std::int64_t training_chunk_layers(const TrainingConfig& c, std::int64_t vstage);
+// Index of the pipeline stage that runs the LM / MLM head (0 or pp - 1).
+std::int64_t training_head_stage(const TrainingConfig& c);
 
 // Megatron-LM's rank order: TP innermost (inside a node), then CP, then DP, then PP; EP
 // groups are ep consecutive DP ranks (Megatron-Core carves expert parallelism out of data

@@ -65,6 +65,9 @@ LLMSIM_DECLARE_PARAMS(train_parallelism, {kKind, "workload:training.parallelism"
            "counts; chunk c of stage s is entry c x pp + s), summing to the model's layers, each >= 1 except the first "
            "and the last (0: the embedding / the LM head and loss alone); default as even as possible")
         .from("[LLAMA3-PP]; docs/training.md"),
+    P::opt("head_stage", T::Choice, "last", "pipeline stage running the LM / MLM head: last, or first beside the tied "
+           "word embedding it shares (one model chunk per device)")
+        .one_of({"last", "first"}).from("Graphcore BERT: classifier on IPU 0 [GC-BERT]"),
     P::opt("zero", T::Integer, "0", "ZeRO stage: 0, 1 (optimizer states), 2 (+ gradients), 3 (+ parameters; FSDP)")
         .from("Rajbhandari et al. SC'20"),
     P::opt("cp", T::Positive, "1", "context-parallel degree: ring attention over cp sequence shards (between TP and DP in the rank order)")

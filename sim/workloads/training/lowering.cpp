@@ -209,7 +209,8 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
   std::vector<Op> edge;
   if (vstage == 0) edge.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
   if (vstage == 0 && m.encoder) edge.push_back(vec(OpKind::Norm, "embedding_norm", T, m.hidden));  // BERT's post-LN
-  if (vstage == chunks - 1 && m.encoder) {
+  const std::int64_t head = cfg_.par.head_stage == "first" ? 0 : chunks - 1;
+  if (vstage == head && m.encoder) {
     // Masked-LM head on the gathered masked positions only (NVIDIA's and Graphcore's BERT):
     // transform dense + LayerNorm, tied decoder, cross-entropy. The pooler and the
     // next-sentence classifier run on one token per sequence: not charged.
@@ -218,7 +219,7 @@ ChunkCost TrainingLowering::chunk_cost(std::int64_t vstage) const {
     edge.push_back(vec(OpKind::Norm, "mlm_norm", Tm, m.hidden));
     edge.push_back(gemm("mlm_decoder", Tm, m.vocab / tp, m.hidden));
     edge.push_back(vec(OpKind::Softmax, "cross_entropy", Tm, m.vocab / tp));
-  } else if (vstage == chunks - 1) {
+  } else if (vstage == head) {
     edge.push_back(vec(OpKind::Norm, "final_norm", T, m.hidden));
     edge.push_back(gemm("lm_head", T, m.vocab / tp, m.hidden));  // vocabulary-parallel head
     // fp8 runs only Transformer Engine's layers in fp8: Megatron-Core's output layer is its
@@ -297,10 +298,19 @@ AttentionCost TrainingLowering::attention_cost(const std::vector<std::int64_t>& 
 
 OpCost TrainingLowering::optimizer_cost(std::int64_t stage) const {
   if (cfg_.weight_streaming) return OpCost{};  // MemoryX updates the weights off the wafer
-  const double local = training_memory(cfg_)[static_cast<std::size_t>(stage)].sharded_params;
+  const StageMemory mem = training_memory(cfg_)[static_cast<std::size_t>(stage)];
+  const double local = mem.sharded_params;
   Op o = vec(OpKind::Elementwise, "adam", 1, std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(local))));
   o.flops_per_element = kAdamFlopsPerParam;
   o.bytes = local * kAdamBytesPerParam;
+  if (const MemoryTierSpec* t = optimizer_tier(chip_)) {
+    // States kept apart from the weights (Graphcore's Streaming Memory [GC-PG-hw] [GC-BERT])
+    // stream in over that tier's link for the update and back out after it: every state
+    // byte once each way. The link is full duplex (the tier's bandwidth is one direction),
+    // so one direction's bytes set the time; the 16-bit gradient and weight stay on chip.
+    o.stream_tier = t->tier;
+    o.bytes = mem.optimizer;
+  }
   return estimate_op(o, chip_);
 }
 

@@ -27,13 +27,14 @@ constexpr double kStreamedLayers = 2;
 double d(std::int64_t v) { return static_cast<double>(v); }
 
 // Parameters one device of stage `s` holds: its layers, the (vocab-parallel) embedding on
-// the first stage, the LM head on the last (a tied head is a second copy of the embedding
-// there when pp > 1, as Megatron-LM keeps it).
+// the first stage, the LM head on the head stage, the last unless `head_stage: first` (a tied
+// head on the last stage is a second copy of the embedding when pp > 1, as Megatron-LM keeps
+// it; beside the embedding on the first it shares that copy, as Graphcore's BERT does).
 double stage_params(const TrainingConfig& c, std::int64_t s) {
   const ModelSpec& m = c.model;
   const double tp = d(c.par.tp);
   double p = d(training_stage_layers(c, s)) * layer_params_per_device(c);
-  const bool first = s == 0, last = s == c.par.pp - 1;
+  const bool first = s == 0, last = s == training_head_stage(c);
   const double word_embedding = d(m.vocab) * d(m.hidden);
   if (first) p += m.embedding_params() / tp;
   // An encoder's pre-training heads (MLM transform, pooler, NSP) sit beside a tied decoder.
@@ -159,7 +160,7 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
     }
     // Logits of every token; an encoder's of its masked-LM positions only.
     const double logit_rows = c.model.encoder ? d(c.micro_batch * c.masked_positions) : d(c.tokens_per_rank());
-    if (s == c.par.pp - 1) r.activations += kLogitBytes * logit_rows * d(c.model.vocab) / d(c.par.tp);
+    if (s == training_head_stage(c)) r.activations += kLogitBytes * logit_rows * d(c.model.vocab) / d(c.par.tp);
     if (dense_replicas(c) > 1) {
       r.comm_buffers += kBucketsInFlight * std::min(gradient_bucket_elements(c), r.params) * kBucketBytes;
     }
@@ -182,11 +183,9 @@ std::string memory_breakdown(const StageMemory& m) {
          gib(m.comm_buffers) + " = " + gib(m.total());
 }
 
-namespace {
 const MemoryTierSpec* optimizer_tier(const ChipSpec& chip) {
   return chip.placement.optimizer != chip.placement.weights ? chip.tier(chip.placement.optimizer) : nullptr;
 }
-}  // namespace
 
 Bytes main_tier_bytes(const StageMemory& m, const ChipSpec& chip) {
   // Poplar reduces the replicated gradient tensors in place (PopART's

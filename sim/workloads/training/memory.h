@@ -47,6 +47,10 @@ double expert_replicas(const TrainingConfig& c);
 // Elements in one data-parallel gradient bucket (Megatron-LM DDP: max(40M, 1M x dp)).
 double gradient_bucket_elements(const TrainingConfig& c);
 
+// The tier holding the optimizer states when the chip places them apart from the weights
+// (Graphcore's Streaming Memory); nullptr when they share the weights' tier.
+const MemoryTierSpec* optimizer_tier(const ChipSpec& chip);
+
 // Bytes of `m` the chip's main (weights) tier must hold: all of it, less optimizer states a
 // chip places in another tier (Graphcore's Streaming Memory), less gradient buckets on an
 // IPU (Poplar reduces gradients in place). check_training_fits and `fit --training` share it.
