@@ -16,15 +16,6 @@
 
 using namespace llmsim;
 
-namespace {
-std::string read_source_file(const std::string& rel) {
-  std::ifstream in(std::string(LLMSIM_SOURCE_DIR) + "/" + rel);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-}  // namespace
-
 // Issue 12: the threshold rule ran a 32-node (256-GPU) all-reduce as a tree below 256 KiB
 // and hierarchical rings above, 5x apart between 256,000 B and 262,144 B. Cost-based
 // choice makes auto's time the lower envelope of the candidates' times, so it can only
@@ -62,7 +53,7 @@ TEST_CASE("collective auto: 32-node all-reduce time grows with size, never worse
 // (2 hops x 1 us + S/8 / 450 GB/s); NVLS = 35 us + one 1 us hop + S / (0.608 x 450 GB/s),
 // up and down streaming at once.
 TEST_CASE("collective auto: DGX H100 all-reduce takes the cheaper of ring and NVLS", "[network]") {
-  TopologyFixture f(read_source_file("topologies/dgx-h100.yaml"), "topologies/dgx-h100.yaml");
+  TopologyFixture f(source_text("topologies/dgx-h100.yaml"), "topologies/dgx-h100.yaml");
   const double B = 450e9, a = 1e-6;
   auto ring_time = [&](double S) { return 14 * (2 * a + S / 8 / B); };
   auto nvls_time = [&](double S) { return 35e-6 + a + S / (0.608 * B); };

@@ -20,13 +20,6 @@
 using namespace llmsim;
 
 namespace {
-std::string shipped(const std::string& name) {
-  std::ifstream in(std::string(LLMSIM_SOURCE_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 double net_step(const CollectiveProtocol& p) { return p.step_latency[static_cast<int>(LinkLatencyClass::Net)].value(); }
 }  // namespace
 
@@ -57,7 +50,7 @@ TEST_CASE("collective dataflow: groq, sambaflow and cerebras stacks load their o
 // is divided by the link share: with = 2 L + (bare - 2 L) / share.
 TEST_CASE("collective dataflow: a GroqNode all-reduce pays wire time at the C2C share, no protocol latency",
           "[network]") {
-  TopologyFixture f(shipped("topologies/groqnode.yaml"), "topologies/groqnode.yaml");
+  TopologyFixture f(source_text("topologies/groqnode.yaml"), "topologies/groqnode.yaml");
   LibraryPtr lib = default_collective_library(f.topo);
   REQUIRE(lib);
   REQUIRE(lib->name == "groq-c2c");
@@ -75,7 +68,7 @@ TEST_CASE("collective dataflow: a GroqNode all-reduce pays wire time at the C2C 
 // SN40L-16: 16 sockets fully connected peer to peer (64 GB/s, 1 us in the topology file).
 // One-shot all-reduce under sambaflow-ccl: base + 2 x (max(step, 1 us) + (S/16) / (B x share)).
 TEST_CASE("collective dataflow: an SN40L all-reduce comes from sambaflow-ccl's figures", "[network]") {
-  TopologyFixture f(shipped("topologies/sn40l-16.yaml"), "topologies/sn40l-16.yaml");
+  TopologyFixture f(source_text("topologies/sn40l-16.yaml"), "topologies/sn40l-16.yaml");
   LibraryPtr lib = default_collective_library(f.topo);
   REQUIRE(lib);
   REQUIRE(lib->name == "sambaflow-ccl");

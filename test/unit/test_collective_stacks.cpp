@@ -28,14 +28,6 @@ std::string ethernet_ring(const std::string& bw, const std::string& lat) {
          bw + ", latency: " + lat + "}}\n";
 }
 
-// A shipped topology file's text (TopologyFixture parses text as if it lived at `name`).
-std::string shipped_topology(const std::string& name) {
-  std::ifstream in(std::string(LLMSIM_SOURCE_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 LibraryPtr library_of_stack(const std::string& stack) {
   return stack_collective_library(load_software_file(stack, {}));
 }
@@ -116,7 +108,7 @@ TEST_CASE("collective stacks: the same all-reduce under two stacks differs as th
 // 1 us link) + (S/8) / (75 GB/s x HCCL's RoCE share), plus HCCL's base latency: the
 // library's figures, no fitted start-up or efficiency pair.
 TEST_CASE("collective stacks: Gaudi HLS all-reduce comes from HCCL's figures", "[network]") {
-  TopologyFixture f(shipped_topology("topologies/gaudi3-8.yaml"), "topologies/gaudi3-8.yaml");
+  TopologyFixture f(source_text("topologies/gaudi3-8.yaml"), "topologies/gaudi3-8.yaml");
   LibraryPtr lib = default_collective_library(f.topo);
   REQUIRE(lib);
   REQUIRE(lib->name == "hccl");
@@ -175,7 +167,7 @@ TEST_CASE("collective stacks: Gaudi 2 TP all-reduce sits at its ports' wire boun
                         Case{"topologies/gaudi2-8.yaml", 8, 2048.0 * 8192 * 2, 21},
                         Case{"topologies/gaudi2-8.yaml", 8, 8192.0 * 2, 21}}) {
     INFO(c.topo << ", " << c.bytes << " B");
-    TopologyFixture f(shipped_topology(c.topo), c.topo);
+    TopologyFixture f(source_text(c.topo), c.topo);
     LibraryPtr lib = default_collective_library(f.topo);
     REQUIRE(lib);
     REQUIRE(lib->name == "hccl");

@@ -1,6 +1,8 @@
 // Small topologies for the network and collective tests, as YAML text through the real
 // loader (so the tests see the same links, switches and routes a user's file would).
 #pragma once
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,14 @@ struct TopologyFixture {
   explicit TopologyFixture(const std::string& yaml, const std::string& name = "topologies/test-inline.yaml")
       : topo(llmsim::load_topology(llmsim::parse_doc(yaml, std::string(LLMSIM_SOURCE_DIR) + "/" + name), catalog)) {}
 };
+
+// A file of the source tree as text (a shipped topology, for TopologyFixture).
+inline std::string source_text(const std::string& rel) {
+  std::ifstream in(std::string(LLMSIM_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 // Devices 0 .. n-1: a collective group over the first n devices.
 inline std::vector<int> iota(int n) {

@@ -141,15 +141,12 @@ std::vector<Op> TrainingLowering::layer_forward_ops() const {
   return ops;
 }
 
-namespace {
-// Adds `n` runs of an operator's cost to a pass.
 void accumulate(PassCost& p, const OpCost& c, double n) {
   p.compute += c.time * n;
   p.flops += c.flops * n;
   p.bytes += c.bytes * n;
   p.energy += c.energy * n;
 }
-}  // namespace
 
 // Accounts `ops` (a forward pass) `times` over: their forward cost, their backward (input
 // and weight gradients for GEMMs, 2.5x for attention, 2x for vector ops) and `recompute`

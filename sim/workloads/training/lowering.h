@@ -46,6 +46,9 @@ struct PassCost {
   std::vector<CommStep> ep_comm;  // expert parallelism: token dispatch / combine on the EP group
 };
 
+// Adds `n` runs of an operator's cost to a pass (a negative `n` takes them out).
+void accumulate(PassCost& p, const OpCost& c, double n);
+
 // One transformer layer's attention core, forward and backward (recompute included).
 struct AttentionCost {
   PassCost forward, backward;

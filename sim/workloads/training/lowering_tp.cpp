@@ -47,10 +47,8 @@ CommStep TrainingLowering::overlapped(CollectiveKind kind, Bytes bytes, std::int
   const double times = static_cast<double>(count);
   add_cost(st.beside, block, times * static_cast<double>(n - 1));
   // The pass keeps everything else plus the first / last block of each occurrence.
-  pass.compute += (block.time - whole.time) * times;
-  pass.flops += (block.flops - whole.flops) * times;
-  pass.bytes += (block.bytes - whole.bytes) * times;
-  pass.energy += (block.energy - whole.energy) * times;
+  accumulate(pass, whole, -times);
+  accumulate(pass, block, times);
   return st;
 }
 
