@@ -23,7 +23,7 @@ constexpr double kAccumBytes = 4;
 struct Shape {
   double M, N, K;
   double A, B, C;       // operand bytes per batch entry
-  std::int64_t tiles_m, tiles_n, tiles, k_steps, rows;
+  std::int64_t tiles_m, tiles_n, tiles, k_steps;
 };
 
 // Stream-tier bytes of one batch entry of the tiled kernel, before split-K partials.
@@ -79,9 +79,6 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
   s.tiles_n = ceil_div(op.n, tn);
   s.tiles = op.batch * s.tiles_m * s.tiles_n;
   s.k_steps = ceil_div(op.k, tk);
-  // Edge tiles cost a full pass of compute; a lone row block may pad less (padded_rows).
-  s.rows = s.tiles_m == 1 ? padded_rows(op.m, chip) : tm;
-  const double step_cycles = static_cast<double>(s.rows * tn * tk) * 2.0 / fpc / cs.matrix_efficiency;
 
   const MemoryTierSpec& tier = op_tier(op, chip, "");
   const double reads = tiled_reads(s, chip, tier, a_b, w_b);
@@ -90,12 +87,18 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
   const double flops = 2.0 * rows * s.N * s.K;
 
   auto tiled = [&](std::int64_t split) {
+    // Output-stationary arrays pay a full tile for the edge row block; weight-stationary
+    // ones stream M through loaded weight tiles in blocks padded to their row granularity.
+    std::int64_t blocks = 0;
+    const std::int64_t rows_per_item = block_rows(op.m, s.tiles_n * op.batch * split, chip, blocks);
+    const double step_cycles = static_cast<double>(rows_per_item * tn * tk) * 2.0 / fpc / cs.matrix_efficiency;
     TileJob job;
-    job.items = s.tiles * split;
+    job.items = op.batch * blocks * s.tiles_n * split;
     job.item_cycles = static_cast<double>(ceil_div(s.k_steps, split)) * step_cycles + cs.tile_overhead_cycles;
     const double partials = split > 1 ? 2.0 * static_cast<double>(split) * s.M * s.N * kAccumBytes : 0.0;
     job.total_bytes = batch * (reads + s.C + partials);
-    job.prologue_bytes = static_cast<double>((s.rows + tn) * tk) * a_b;
+    job.prologue_bytes = static_cast<double>((s.tiles_m == 1 ? padded_rows(op.m, chip) : tm) + tn) * tk * a_b;
+    job.prologue_items = s.tiles * split;
     OpCost c;
     c.split_k = split;
     run_waves(job, chip, tier, c);

@@ -17,6 +17,10 @@ struct TileJob {
   double item_cycles = 0;      // compute cycles of one item, incl. per-tile overhead
   Bytes total_bytes = 0;       // stream-tier bytes of the whole op (split evenly over items)
   Bytes prologue_bytes = 0;    // per-unit bytes fetched before the first MAC (not overlapped)
+  // Units that fetch them: min(prologue_items, units); 0 = items. A weight-stationary split
+  // of M into more row blocks (block_rows) fills units with smaller blocks of the same
+  // weight tiles, so the first wave's fetch is counted on the unsplit tiles.
+  std::int64_t prologue_items = 0;
 };
 
 // Fills time / compute_time / memory_time / tiles / waves / wave_time / last_wave_time /
@@ -33,6 +37,17 @@ std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip);
 // rows through stationary weights (TPU MXU, Groq MXM, WSE, IPU AMP, RDU PCU) pad only to
 // their row granularity.
 std::int64_t padded_rows(std::int64_t rows, const ChipSpec& chip);
+
+// True for the arrays that stream rows through stationary weights (padded_rows pads them
+// to a row granularity below tile_m).
+bool streams_rows(const ChipSpec& chip);
+
+// Rows per item of a GEMM whose M is dealt out in row blocks with `items_per_block` items
+// (column tiles x batch x split-K) each. Output-stationary arrays: full tiles, a lone row
+// block padded by padded_rows. Weight-stationary arrays: at least ceil(M / tile_m) blocks,
+// as many more as keep the wave count (the compiler splits M to fill the last wave), each
+// of ceil(M / blocks) rows padded to the row granularity. `blocks` gets the block count.
+std::int64_t block_rows(std::int64_t m, std::int64_t items_per_block, const ChipSpec& chip, std::int64_t& blocks);
 
 // Per-unit matrix FLOP per cycle at matrix dtype `cdt`: the unit's rate, capped where its
 // tensor instructions take every operand from its own SRAM (operand_accesses_per_mac) at

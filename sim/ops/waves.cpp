@@ -53,6 +53,40 @@ std::int64_t padded_rows(std::int64_t rows, const ChipSpec& chip) {
   return std::min(tm, std::max<std::int64_t>(1, r));
 }
 
+bool streams_rows(const ChipSpec& chip) { return padded_rows(1, chip) < chip.compute.tile_m; }
+
+std::int64_t block_rows(std::int64_t m, std::int64_t items_per_block, const ChipSpec& chip, std::int64_t& blocks) {
+  const std::int64_t tm = chip.compute.tile_m, units = chip.compute.units;
+  const std::int64_t tiles_m = ceil_div(m, tm);
+  blocks = tiles_m;
+  if (!streams_rows(chip)) return tiles_m == 1 ? padded_rows(m, chip) : tm;
+  // A weight-stationary unit streams any number of rows through a loaded weight tile, so
+  // one block of all M rows per column tile is a kernel; splitting M over b blocks fills
+  // more units, but each block loads its own copies of the weight tiles, hidden only behind
+  // at least tile_m streamed rows: a split block costs max(rows, tile_m). The lone block
+  // keeps padded_rows' rule. Past tiles_m blocks a split only adds waves, so the best of
+  // b = 1 .. tiles_m is the best of every b: a minimum over a fixed set of monotone costs.
+  const std::int64_t granule = padded_rows(1, chip);
+  auto rows_of = [&](std::int64_t b) {
+    const std::int64_t r = ceil_div(ceil_div(m, b), granule) * granule;
+    return b == 1 ? r : std::max(r, tm);
+  };
+  auto cost = [&](std::int64_t b) { return ceil_div(b * items_per_block, units) * rows_of(b); };
+  std::int64_t best_b = 1, best = cost(1);
+  auto consider = [&](std::int64_t b) {
+    if (cost(b) < best) best = cost(b), best_b = b;
+  };
+  if (items_per_block >= units) {
+    for (std::int64_t b = 2; b <= tiles_m && ceil_div(b * items_per_block, units) * tm < best; ++b) consider(b);
+  } else {  // for a wave count, the most blocks that fit it (fewest rows each)
+    for (std::int64_t w = 1; w <= ceil_div(tiles_m * items_per_block, units) && w * tm < best; ++w) {
+      consider(std::clamp(w * units / items_per_block, std::int64_t{1}, tiles_m));
+    }
+  }
+  blocks = best_b;
+  return rows_of(best_b);
+}
+
 void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& tier, OpCost& c) {
   // Waves quantise compute; the stream tier is shared across waves, because double
   // buffering prefetches the next wave's operands while the current one computes. So the
@@ -69,7 +103,7 @@ void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& t
   c.peak_bandwidth = tier.bandwidth;
   c.memory_time = job.total_bytes / bw;
   c.memory_bound = c.memory_time > c.compute_time;
-  const double first_units = static_cast<double>(std::min(job.items, units));
+  const double first_units = static_cast<double>(std::min(job.prologue_items > 0 ? job.prologue_items : job.items, units));
   c.prologue = chip.compute.launch_overhead + tier.latency + job.prologue_bytes * first_units / bw;
   const Seconds body = std::max(c.compute_time, c.memory_time);
   c.time = c.prologue + body;

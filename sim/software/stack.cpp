@@ -95,6 +95,10 @@ SoftwareStack parse(Params& f) {
   {
     Params t = f.child("tensor_parallel");
     s.tp_comm_overlap = t.boolean("comm_overlap");
+    s.tp_comm_overlap_directions = t.integer("comm_overlap_directions");
+    if (s.tp_comm_overlap_directions != 1 && s.tp_comm_overlap_directions != 2) {
+      t.fail("comm_overlap_directions", "must be 1 or 2");
+    }
     t.finish();
   }
   {
@@ -122,6 +126,9 @@ SoftwareStack parse(Params& f) {
   if (s.kv_budget != "total" || s.sources.count("kv_cache.budget") > 0) given.push_back("kv_cache.budget");
   if (s.tp_comm_overlap || s.sources.count("tensor_parallel.comm_overlap") > 0) {
     given.push_back("tensor_parallel.comm_overlap");
+  }
+  if (s.tp_comm_overlap_directions != 1 || s.sources.count("tensor_parallel.comm_overlap_directions") > 0) {
+    given.push_back("tensor_parallel.comm_overlap_directions");
   }
   if (s.mesh_placement != "rank_order" || s.sources.count("device_mesh.placement") > 0) {
     given.push_back("device_mesh.placement");

@@ -45,6 +45,12 @@ struct SoftwareStack {
   // (XLA collective matmul [XLA-CM], Megatron / NeMo `tp_comm_overlap` [NEMO-TPOVERLAP]):
   // training runs each TP collective beside its GEMM's chunks, not after it.
   bool tp_comm_overlap = false;
+  // Shards each decomposed step works on: 1 sends every shard one way round the TP ring
+  // (tp steps of one shard's rows), 2 sends half each way on bidirectional links, so a
+  // step multiplies the two shards that just arrived (XLA's bidirectional collective matmul
+  // [XLA-CM]): half as many steps of twice the rows, which keeps a step's GEMM from
+  // re-reading its weights for too few rows.
+  std::int64_t tp_comm_overlap_directions = 1;
   // How a training step's parallel ranks sit on the chips: rank_order (Megatron-LM's
   // device = t + tp x (c + cp x (d + dp x p))) or torus_axes (XLA's device mesh on a TPU
   // torus: each parallelism axis on whole torus axes [JAX-MESH]; training only).

@@ -86,6 +86,11 @@ LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_pa
            "TP collectives decomposed with the GEMMs that produce / consume them (XLA collective matmul, Megatron / "
            "NeMo tp_comm_overlap): each runs beside its GEMM's chunks; training only")
         .from("docs/training.md"),
+    P::opt("comm_overlap_directions", T::Integer, "1",
+           "ring directions a decomposed TP collective uses: 1 (every shard one way: tp steps of one shard's rows) "
+           "| 2 (bidirectional: half each way, each step multiplies the two shards that arrived: tp / 2 steps of "
+           "twice the rows)")
+        .from("docs/training.md"),
 }});
 
 // clang-format off

@@ -188,6 +188,24 @@ TEST_CASE("compute: wave quantisation, units + 1 tiles take a second wave", "[co
   CHECK(c133.time > 1.8 * c132.time - h100.compute.launch_overhead);
 }
 
+// A weight-stationary array (TPU MXU) streams M through each loaded 128 x 128 weight tile,
+// so 427 rows cost 432 row-cycles (8-row granularity [ScalingBook]), 84 % of 512's; an
+// output-stationary one (H100) pays whole 128-row tiles for both: the same time. Compute
+// bound on both chips (427 FLOP per weight byte is past either's ridge point).
+TEST_CASE("compute: weight-stationary arrays stream M, output-stationary ones pay whole tiles", "[compute]") {
+  const ChipSpec& tpu = catalog().get("google-tpu-v4");
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  for (const ChipSpec* c : {&tpu, &h100}) {
+    INFO(c->name);
+    OpCost part = estimate_op(gemm(427, 8192, 8192, "bf16"), *c);
+    OpCost whole = estimate_op(gemm(512, 8192, 8192, "bf16"), *c);
+    CHECK_FALSE(part.memory_bound);
+    CHECK_FALSE(whole.memory_bound);
+    const double expected = c == &tpu ? 432.0 / 512.0 : 1.0;
+    CHECK(part.compute_time / whole.compute_time == Approx(expected).epsilon(0.01));
+  }
+}
+
 TEST_CASE("compute: int4 weights halve GEMV time; attention decode reads the KV cache", "[compute]") {
   const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
   double t16 = estimate_op(gemm(1, 8192, 8192, "bf16"), h100).time;

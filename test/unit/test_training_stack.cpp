@@ -185,3 +185,55 @@ TEST_CASE("jax-tpu runs the softmax under the MXU phases (VLIW co-issue): TPU at
     CHECK(overlapped.forward.flops.value() / overlapped.forward.compute.value() <= peak * tpu.compute.matrix_efficiency);
   }
 }
+
+// The bidirectional decomposition (comm_overlap_directions: 2): with TP 4 each pair runs in
+// 2 steps of two shards' rows, so it lasts c2 + max(c2, A) (c2: the GEMM on T / 2 rows)
+// instead of C + A: against the run without overlap the step is shorter by the sum of
+// C + A - c2 - max(c2, A), each term from a GEMM or collective run alone.
+TEST_CASE("bidirectional TP overlap: tp / 2 steps of two shards' rows", "[training]") {
+  const std::string dir = llmsim_test::make_tmpdir("tpov2");
+  const std::string model = write(dir, "layer.yaml", kLayer);
+  const std::int64_t T = 2048, h = 2048, ffn = 8192, tp = 4;
+  const std::vector<std::array<std::int64_t, 3>> gemms = {
+      {T, h, h / tp}, {T, h, ffn / tp}, {T, h, 3 * h / tp}, {T, h, 2 * ffn / tp}};
+  const std::string topo = tpu_switch(dir, "20 GB/s");
+  std::string both = llmsim_test::slurp(tpu_stack(dir, true));
+  both = std::regex_replace(both, std::regex("comm_overlap: true"), "comm_overlap: true\n  comm_overlap_directions: 2");
+  both = std::regex_replace(both, std::regex("\nsources:\n"),
+                            "\nsources:\n  tensor_parallel.comm_overlap_directions: \"estimate: test\"\n");
+  const std::string stack2 = write(dir, "both.yaml", both);
+  std::string mb = "kind: microbench\nsoftware: " + stack2 +
+                   "\nops:\n  - {op: allreduce, sizes: [8388608 B], group: all, algorithm: auto}\n";
+  for (const auto& g : gemms) {
+    for (std::int64_t m : {g[0], g[0] / 2}) {
+      mb += "  - {op: gemm, m: " + std::to_string(m) + ", n: " + std::to_string(g[1]) + ", k: " + std::to_string(g[2]) +
+            ", dtype: bf16, device: tpu0}\n";
+    }
+  }
+  const json alone = run_summary(topo, write(dir, "mb.yaml", mb), dir, "mb")["microbench"];
+  REQUIRE(alone.size() == 9);
+  const double A = alone[0]["time_s"];
+  double hidden = 0;
+  for (std::size_t i = 0; i < gemms.size(); ++i) {
+    const double C = alone[1 + 2 * i]["time_s"], c2 = alone[2 + 2 * i]["time_s"];
+    hidden += C + A - c2 - std::max(c2, A);
+  }
+  auto wl = [&](const std::string& stack, const std::string& tag) {
+    return write(dir, "wl-" + tag + ".yaml",
+                 "kind: training\nmodel: " + model + "\nseq_len: 2048\nglobal_batch: 1\nsoftware: " + stack +
+                     "\nparallelism: {tp: 4}\n");
+  };
+  const json off = run_summary(topo, wl(tpu_stack(dir, false), "off"), dir, "off")["training"];
+  const json on2 = run_summary(topo, wl(stack2, "two"), dir, "two")["training"];
+  const double t_off = off["step_time_s"], t_on2 = on2["step_time_s"];
+  INFO("A " << A << " s, hidden " << hidden << " s");
+  CHECK(hidden > 0);
+  CHECK(t_off - t_on2 == Approx(hidden).epsilon(1e-6));
+  // Only 1 or 2 directions exist on a ring.
+  both = std::regex_replace(both, std::regex("comm_overlap_directions: 2"), "comm_overlap_directions: 3");
+  Outcome bad = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl(write(dir, "three.yaml", both), "three") +
+                                    " -o " + dir + "/three");
+  CHECK(bad.rc == 2);
+  CHECK(bad.text.find("comm_overlap_directions") != std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}

@@ -2,6 +2,7 @@
 // the GEMMs that produce or consume them when the software stack decomposes them
 // (tensor_parallel.comm_overlap: XLA's collective matmul [XLA-CM], Megatron-Core /
 // Transformer Engine's tp_comm_overlap [NEMO-TPOVERLAP]). docs/training.md "TP overlap".
+#include <algorithm>
 #include <cmath>
 
 #include "sim/workloads/training/lowering.h"
@@ -28,24 +29,30 @@ struct Side {
 }  // namespace
 
 // One collective kind paired with `gemms` (one occurrence = one of each): each GEMM is cut
-// into tp row blocks (the AG + GEMM and GEMM + RS decompositions shard the token rows);
-// per occurrence one block runs before the collective (the first gathered shard is local;
-// the last scattered partial is reduced after it), and tp - 1 blocks run beside it: the
-// occurrence lasts block + max((tp - 1) x block, collective) instead of GEMM + collective.
+// into row blocks, one per decomposed step (the AG + GEMM and GEMM + RS decompositions shard
+// the token rows): tp steps of one shard's rows, or on a bidirectional ring (the stack's
+// comm_overlap_directions = 2) ceil(tp / 2) steps of two shards' rows. Per occurrence one
+// block runs before the collective (the first gathered shard is local; the last scattered
+// partial is reduced after it), and the others beside it: the occurrence lasts
+// block + max((steps - 1) x block, collective) instead of GEMM + collective. Each block
+// reads the GEMM's whole weight, so fewer, taller blocks matter where a block's rows are
+// too few to cover that read.
 CommStep TrainingLowering::overlapped(CollectiveKind kind, Bytes bytes, std::int64_t count,
                                       const std::vector<Op>& gemms, PassCost& pass) const {
   const std::int64_t n = cfg_.par.tp;
+  const std::int64_t shards = std::min(n, cfg_.software.tp_comm_overlap_directions);
+  const std::int64_t steps = (n + shards - 1) / shards;
   CommStep st{kind, bytes, count, 0};
-  st.chunks = n;
+  st.chunks = steps;
   OpCost whole, block;
   for (const Op& g : gemms) {
     add_cost(whole, estimate_op(g, chip_), 1);
     Op piece = g;
-    piece.m = (g.m + n - 1) / n;
+    piece.m = (g.m * shards + n - 1) / n;
     add_cost(block, estimate_op(piece, chip_), 1);
   }
   const double times = static_cast<double>(count);
-  add_cost(st.beside, block, times * static_cast<double>(n - 1));
+  add_cost(st.beside, block, times * static_cast<double>(steps - 1));
   // The pass keeps everything else plus the first / last block of each occurrence.
   accumulate(pass, whole, -times);
   accumulate(pass, block, times);
