@@ -19,6 +19,8 @@ constexpr double kTrainActivationBytes = 2.0;
 
 // One kind of collective a pass runs `count` times on its group, one after another.
 struct CommStep {
+  CommStep() = default;
+  CommStep(CollectiveKind k, Bytes b, std::int64_t n, Seconds ov = 0) : kind(k), bytes(b), count(n), overlap(ov) {}
   CollectiveKind kind = CollectiveKind::AllReduce;
   Bytes bytes = 0;
   std::int64_t count = 0;

@@ -42,7 +42,7 @@ CommStep TrainingLowering::overlapped(CollectiveKind kind, Bytes bytes, std::int
   const std::int64_t n = cfg_.par.tp;
   const std::int64_t shards = std::min(n, cfg_.software.tp_comm_overlap_directions);
   const std::int64_t steps = (n + shards - 1) / shards;
-  CommStep st{kind, bytes, count, 0};
+  CommStep st(kind, bytes, count);
   st.chunks = steps;
   OpCost whole, block;
   for (const Op& g : gemms) {
