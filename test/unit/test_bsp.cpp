@@ -35,7 +35,7 @@ Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) 
 
 }  // namespace
 
-TEST_CASE("bsp: a kernel chip has no exchange phase; the IPU does", "[bsp]") {
+TEST_CASE("bsp: a kernel chip has no exchange phase, the IPU does", "[bsp]") {
   CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("nvidia-h100-sxm")) == 0);
   CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("graphcore-bow")) > 0);
   CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("graphcore-gc200")) > 0);

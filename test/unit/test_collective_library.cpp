@@ -151,7 +151,7 @@ TEST_CASE("collective library: auto takes the cheapest algorithm-protocol pair",
   }
 }
 
-TEST_CASE("collective library: shipped files load with a source per figure; stacks resolve theirs", "[network]") {
+TEST_CASE("collective library: shipped files load with a source per figure, stacks resolve theirs", "[network]") {
   for (const char* name : {"nccl", "rccl"}) {
     LibraryPtr lib = load_collective_library(name);
     REQUIRE(lib);

@@ -206,7 +206,7 @@ TEST_CASE("compute: weight-stationary arrays stream M, output-stationary ones pa
   }
 }
 
-TEST_CASE("compute: int4 weights halve GEMV time; attention decode reads the KV cache", "[compute]") {
+TEST_CASE("compute: int4 weights halve GEMV time, attention decode reads the KV cache", "[compute]") {
   const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
   double t16 = estimate_op(gemm(1, 8192, 8192, "bf16"), h100).time;
   double t4 = estimate_op(gemm(1, 8192, 8192, "int4"), h100).time;

@@ -28,7 +28,7 @@ TEST_CASE("deadlock: a recv with no matching send exits 3 naming the recv", "[li
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
-TEST_CASE("deadlock: send before recv completes; the recv costs nothing", "[limits][deadlock]") {
+TEST_CASE("deadlock: send before recv completes, the recv costs nothing", "[limits][deadlock]") {
   std::string dir = make_tmpdir("p2p");
   int rc = run_llmsim("run -t topologies/dgx-h100.yaml -w test/data/deadlock/send-then-recv.yaml -o '" + dir +
                           "/out' --quiet",

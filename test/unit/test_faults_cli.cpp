@@ -72,7 +72,7 @@ TEST_CASE("faults: a degraded link for a while: only the steps inside the window
   CHECK(op_time(r) == Approx(first + 5 * (kStep + S / 4 / (kEff * B))).epsilon(1e-6));
 }
 
-TEST_CASE("faults: a cut link on a 2D torus reroutes; the all-reduce completes later", "[faults][cli]") {
+TEST_CASE("faults: a cut link on a 2D torus reroutes, the all-reduce completes later", "[faults][cli]") {
   const std::string topo = "test/data/faults/torus4x4.yaml", w = "test/data/faults/torus-allreduce.yaml";
   Run plain = run_case(topo, w);
   REQUIRE(plain.rc == 0);
@@ -208,7 +208,7 @@ TEST_CASE("faults: each step crossing the checkpoint interval pays the write", "
   CHECK(spans == 3);
 }
 
-TEST_CASE("faults: a device failure stops training; the summary prices it", "[faults][cli][training]") {
+TEST_CASE("faults: a device failure stops training, the summary prices it", "[faults][cli][training]") {
   const std::string topo = "topologies/dgx-h100.yaml", w = "test/data/faults/train-8b.yaml";
   Run plain = run_case(topo, w);
   REQUIRE(plain.rc == 0);

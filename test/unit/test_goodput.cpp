@@ -46,7 +46,7 @@ TEST_CASE("goodput: the interval is rounded to whole steps", "[goodput]") {
   CHECK(interval_in_steps(3, 10) == 10.0);         // at least one step
 }
 
-TEST_CASE("goodput: falls as the failure rate rises; spread brackets the mean", "[goodput]") {
+TEST_CASE("goodput: falls as the failure rate rises, spread brackets the mean", "[goodput]") {
   double last = 2;
   for (double mtbf_h : {100.0, 10.0, 3.0, 1.0}) {
     GoodputInputs in = base();

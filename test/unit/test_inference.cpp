@@ -93,7 +93,7 @@ std::vector<Row> rows(const std::string& dir) {
 }
 }  // namespace
 
-TEST_CASE("no request is lost; tokens come after arrival, finish after the first token", "[inference]") {
+TEST_CASE("no request is lost, tokens come after arrival, finish after the first token", "[inference]") {
   TmpDir tmp;
   const std::string& d = tmp.path;
   std::string wl = write(d, "w.yaml",
@@ -169,7 +169,7 @@ TEST_CASE("throughput rises with offered load, saturates, and p99 TTFT explodes 
   CHECK(p99[3] > 10 * p99[1]);             // queueing explodes
 }
 
-TEST_CASE("same seed, byte-identical outputs; --seed changes the stream", "[inference]") {
+TEST_CASE("same seed, byte-identical outputs, --seed changes the stream", "[inference]") {
   TmpDir tmp;
   const std::string& d = tmp.path;
   std::string topo = kSrc + "/topologies/dgx-h100.yaml";  // 2 replicas of TP 4

@@ -69,7 +69,7 @@ nlohmann::json inference(const std::string& out) { return nlohmann::json::parse(
 
 }  // namespace
 
-TEST_CASE("SLO attainment and goodput match requests.csv; p95 and itl_s are reported", "[inference][cli16]") {
+TEST_CASE("SLO attainment and goodput match requests.csv, p95 and itl_s are reported", "[inference][cli16]") {
   const double kTtft = 0.25, kTpot = 0.015;
   Scratch scratch("slo");
   const std::string& dir = scratch.path;
@@ -123,7 +123,7 @@ TEST_CASE("SLO attainment and goodput match requests.csv; p95 and itl_s are repo
   CHECK(s["itl_s"]["max"].get<double>() >= s["tpot_s"]["max"].get<double>());
 }
 
-TEST_CASE("without slo: no slo block; a bad slo is an input error at the field", "[inference][cli16]") {
+TEST_CASE("without slo: no slo block, a bad slo is an input error at the field", "[inference][cli16]") {
   Scratch scratch("slo");
   const std::string& dir = scratch.path;
   std::string out = serving_run(dir, "");

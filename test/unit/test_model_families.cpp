@@ -82,7 +82,7 @@ TEST_CASE("Falcon-40B: grouped KV heads of new_decoder_architecture, two LayerNo
   CHECK(f7.params() + 65024.0 * 4544 == Approx(7.22e9).epsilon(0.02));
 }
 
-TEST_CASE("DeepSeek-V3 and R1: MLA caches the compressed latent; active params follow shared + routed experts",
+TEST_CASE("DeepSeek-V3 and R1: MLA caches the compressed latent, active params follow shared + routed experts",
           "[model][issue14]") {
   for (const char* name : {"deepseek-v3", "deepseek-r1", "test/data/configs/deepseek-v3.json"}) {
     INFO(name);
@@ -232,7 +232,7 @@ TEST_CASE("fit: more chips than KV heads replicate the heads, so KV per chip sto
   CHECK(f.chips > f.review_chips);  // the even split would have said fewer
 }
 
-TEST_CASE("config fields llmsim does not read are named; a wrong-typed field is exit 2 at it", "[model][issue14]") {
+TEST_CASE("config fields llmsim does not read are named, a wrong-typed field is exit 2 at it", "[model][issue14]") {
   std::string dir = make_tmpdir("hfcorp");
   std::string text = slurp(kRoot + "/test/data/configs/qwen3-8b.json");
   text.insert(text.find('{') + 1, "\n  \"attention_sink_size\": 4,");

@@ -144,7 +144,7 @@ TEST_CASE("network dynamic: a ring all-reduce is bounded by its slowest link", "
   }
 }
 
-TEST_CASE("network dynamic: a link down mid-flow on a 2D torus reroutes; the bytes arrive later", "[network_dynamic]") {
+TEST_CASE("network dynamic: a link down mid-flow on a 2D torus reroutes, the bytes arrive later", "[network_dynamic]") {
   // 4x4 torus, gpu0 -> gpu2: dimension order along x, 0 -> 1 -> 2 (ties go +), 2 hops of
   // latency L at bandwidth B. Link 0-1 goes down at t_cut: the flow has moved
   // B (t_cut - 2L) bytes; the only other 2-hop path is 0 -> 3 -> 2, where it pays the

@@ -291,7 +291,7 @@ TEST_CASE("processes are numbered and ordered by natural name order, not creatio
   fs::remove_all(dir);
 }
 
-TEST_CASE("progress line: sim time, work, events/s, ETA; silent before 2 s", "[output]") {
+TEST_CASE("progress line: sim time, work, events/s, ETA, silent before 2 s", "[output]") {
   WorkProgress w{500, 2000, "requests"};
   CHECK(ProgressLine::format(10.0, to_simtime(1.5), 2500000, w, EventQueue::kNever) ==
         "llmsim: sim 1.500000 s | 500/2.0k requests | 2.5M events, 250.0k events/s | ETA 0:30");

@@ -246,7 +246,7 @@ TEST_CASE("params: an unknown chip field is still an error with its position", "
   }
 }
 
-TEST_CASE("params: describe prints tables, yaml and csv; an unknown kind exits 2", "[params]") {
+TEST_CASE("params: describe prints tables, yaml and csv, an unknown kind exits 2", "[params]") {
   auto [rc, table] = run_command("'" + std::string(LLMSIM_BINARY) + "' describe chip");
   CHECK(rc == 0);
   CHECK(table.find("compute.launch_overhead") != std::string::npos);

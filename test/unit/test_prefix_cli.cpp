@@ -164,7 +164,7 @@ TEST_CASE("prefix caching input errors name the field", "[prefix][inference]") {
                  "colour");
 }
 
-TEST_CASE("shared-prefix synthetic requests hit the cache; cached_tokens in requests.csv", "[prefix][inference]") {
+TEST_CASE("shared-prefix synthetic requests hit the cache, cached_tokens in requests.csv", "[prefix][inference]") {
   Scratch scratch("prefix-synth");
   const std::string& d = scratch.path;
   std::ofstream(d + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";

@@ -38,7 +38,7 @@ std::pair<std::int64_t, std::size_t> ten_at_once(double watermark) {
 
 }  // namespace
 
-TEST_CASE("vLLM watermark: admission leaves int(0.01 x blocks) free; that avoids the preemption", "[inference][vllm]") {
+TEST_CASE("vLLM watermark: admission leaves int(0.01 x blocks) free, that avoids the preemption", "[inference][vllm]") {
   // Without a watermark all ten are admitted (10 x 10 = 100 blocks, none left). Their
   // first decode (token 101 starts block 11) finds no block: the newest is preempted (its
   // 10 blocks freed), the nine others take one each. One preemption.

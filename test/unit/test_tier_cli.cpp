@@ -61,7 +61,7 @@ TEST_CASE("tier patterns: a dram HBM streams copies like the bandwidth model and
   std::system(("rm -rf '" + out + "'").c_str());
 }
 
-TEST_CASE("tier patterns: describe lists pattern; a bad kind is a positioned error", "[tier_model][cli]") {
+TEST_CASE("tier patterns: describe lists pattern, a bad kind is a positioned error", "[tier_model][cli]") {
   std::string out = make_tmpdir("tier-pattern-bad");
   REQUIRE(run_llmsim("describe workload:microbench", out + "/describe") == 0);
   std::string d = slurp(out + "/describe");
