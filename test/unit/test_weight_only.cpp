@@ -68,7 +68,7 @@ TEST_CASE("w8a16: a compute-bound GEMM runs on the 16-bit MACs even where fp8 ex
   CHECK(f8.time < 0.8 * c8.time);  // the fp8 MACs are a different (faster) path
 }
 
-TEST_CASE("w8a16: a model's weights are half its bf16 bytes; DeepSeek-R1 fits SN40L HBM", "[inference][w8a16]") {
+TEST_CASE("w8a16: a model's weights are half its bf16 bytes, and DeepSeek-R1 fits SN40L HBM", "[inference][w8a16]") {
   // DeepSeek-R1 at TP 16 on SN40L (C12): 671e9 params ([DEEPSEEK-V3]) x 2 B / 16 = 84 GB per
   // socket spills past the 64 GiB HBM; x 1 B = 42 GB stays resident, nothing read from DDR.
   const ChipSpec& sn = catalog().get("sambanova-sn40l");
@@ -88,7 +88,7 @@ TEST_CASE("w8a16: a model's weights are half its bf16 bytes; DeepSeek-R1 fits SN
   CHECK(w8.resident.value() == w8.weights.value());
 }
 
-TEST_CASE("w8a16: attention and chips without 16-bit MACs reject it; no chip lists it as a peak", "[compute][w8a16]") {
+TEST_CASE("w8a16: attention and chips without 16-bit MACs reject it, and no chip lists it as a peak", "[compute][w8a16]") {
   Op a;
   a.kind = OpKind::Attention;
   a.batch = a.heads = a.kv_heads = a.q_len = 1;
