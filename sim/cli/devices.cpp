@@ -75,7 +75,10 @@ void dense_table(const std::vector<const ChipSpec*>& chips, std::ostream& out) {
 
 void dense_csv(const std::vector<const ChipSpec*>& chips, std::ostream& out) {
   std::vector<std::string> head = {"name", "display", "vendor", "family", "units", "clock_hz"};
-  for (const auto& dt : known_dtypes()) head.push_back("peak_" + dt + "_flops");
+  // A weight-only format has no MAC rate of its own (it runs on the 16-bit peak): no column.
+  for (const auto& dt : known_dtypes()) {
+    if (!weight_only_format(dt)) head.push_back("peak_" + dt + "_flops");
+  }
   for (const auto& tier : kTierOrder) {
     head.push_back(tier + "_bytes");
     head.push_back(tier + "_bytes_per_s");
@@ -86,6 +89,7 @@ void dense_csv(const std::vector<const ChipSpec*>& chips, std::ostream& out) {
     std::vector<std::string> row = {c->name, c->display, c->vendor, c->family,
                                     std::to_string(c->compute.units), number(c->clock)};
     for (const auto& dt : known_dtypes()) {
+      if (weight_only_format(dt)) continue;
       auto it = c->compute.peak.find(dt);
       row.push_back(it == c->compute.peak.end() ? "" : number(it->second));
     }

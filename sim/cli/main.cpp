@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   FitArgs fit;
   auto* fit_cmd = app.add_subcommand("fit", "How many chips hold a model (weights + KV cache)");
   fit_cmd->add_option("--model", fit.model, "Model name (workloads/models) or config.json path");
-  fit_cmd->add_option("--dtype", fit.dtype, "Weight dtype: fp32 bf16 fp16 fp8 int8 int4");
+  fit_cmd->add_option("--dtype", fit.dtype, "Weight dtype: fp32 bf16 fp16 fp8 int8 int4 w8a16");
   fit_cmd->add_option("--training", fit.training, "A training workload: per-stage memory on each --device");
   fit_cmd->add_option("--device", fit.devices, "Chip name(s) (default: every chip in the catalog)");
   fit_cmd->add_option("--context", fit.context, "Tokens of KV cache per sequence");

@@ -30,7 +30,8 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   if (op.causal && op.q_len > op.kv_len)
     throw std::invalid_argument("causal attention needs q_len <= kv_len");
   const std::string dt = resolve_dtype(op.dtype, chip);
-  if (dt == "int4") throw std::invalid_argument("attention does not run at int4 (int4 is a weight format)");
+  if (dt == "int4" || weight_only_format(dt))
+    throw std::invalid_argument("attention does not run at " + dt + " (" + dt + " is a weight format)");
   const std::string cdt = matrix_dtype(dt, chip);
   const ComputeSpec& cs = chip.compute;
   const double fpc = matrix_fpc(cdt, chip);

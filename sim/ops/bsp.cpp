@@ -85,7 +85,7 @@ Exchange exchange_of(const Op& op, const ChipSpec& chip) {
   Exchange e;
   e.receivers = static_cast<double>(chip.compute.units);
   switch (op.kind) {
-    case OpKind::Gemm: return gemm_exchange(op, chip, b, dt == "int4" ? 2.0 : b);
+    case OpKind::Gemm: return gemm_exchange(op, chip, b, activation_bytes(dt));
     case OpKind::Attention: return attention_exchange(op, chip, b);
     // A row reduction regathers rows that the producing GEMM left split over its column
     // tiles: the input crosses the exchange once.

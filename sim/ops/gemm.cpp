@@ -63,9 +63,10 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
   const std::int64_t tm = cs.tile_m, tn = cs.tile_n, tk = cs.tile_k, units = cs.units;
   const double batch = static_cast<double>(op.batch);
 
-  // Operand sizes: int4 weights with 16-bit activations (w4a16); outputs at least 16-bit.
+  // Operand sizes: int4 / w8a16 weights with 16-bit activations (weight-only formats);
+  // outputs at least 16-bit.
   const double w_b = dtype_bytes(dt);
-  const double a_b = dt == "int4" ? 2.0 : w_b;
+  const double a_b = activation_bytes(dt);
   const double c_b = std::max(2.0, w_b);
 
   Shape s;

@@ -28,7 +28,8 @@ struct TileJob {
 void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& tier, OpCost& cost);
 
 // The dtype the MAC array runs for `dtype`: int4 weights run at the chip's int4 rate if
-// listed, else bf16 / fp16 / int8 (w4a16 dequantises in the operand path). Throws
+// listed, else bf16 / fp16 / int8 (w4a16 dequantises in the operand path); w8a16 weights
+// always run at bf16, else fp16 (weight-only: 16-bit activations on any chip). Throws
 // std::invalid_argument naming the chip when it has none of them.
 std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip);
 

@@ -23,6 +23,13 @@ std::string matrix_dtype(const std::string& dtype, const ChipSpec& chip) {
   const auto& known = known_dtypes();
   if (std::find(known.begin(), known.end(), dtype) == known.end())
     throw std::invalid_argument("unknown dtype '" + dtype + "'");
+  // w8a16 dequantises its weights to 16 bits in the operand path, so it runs on the 16-bit
+  // MACs even where the chip has fp8 ones: the activations are 16-bit (a distinct format).
+  if (dtype == "w8a16") {
+    for (const char* d : {"bf16", "fp16"}) if (chip.compute.supports(d)) return d;
+    throw std::invalid_argument("dtype w8a16 (8-bit weights, 16-bit compute) needs bf16 or fp16 on " + chip.name +
+                                " (supported: " + supported_list(chip) + ")");
+  }
   if (chip.compute.supports(dtype)) return dtype;
   if (dtype == "int4") {
     for (const char* d : {"bf16", "fp16", "int8"}) if (chip.compute.supports(d)) return d;

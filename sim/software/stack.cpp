@@ -133,6 +133,9 @@ SoftwareStack parse(Params& f) {
   if (s.mesh_placement != "rank_order" || s.sources.count("device_mesh.placement") > 0) {
     given.push_back("device_mesh.placement");
   }
+  // The dtype list may carry a source (which weight formats the stack's kernels run, e.g.
+  // w8a16); an unsourced list is the stack's own documentation.
+  if (s.sources.count("dtypes") > 0) given.push_back("dtypes");
   check_sources(f, s.sources, given);
   f.finish();
   s.resolved = f.resolved();

@@ -26,7 +26,8 @@ LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or trai
         .nested("software.tensor_parallel").from(kDoc),
     P::opt("device_mesh", T::Map, "", "how a training step's parallel ranks are laid on the chips")
         .nested("software.device_mesh").from("docs/training.md"),
-    P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one)").from(kDoc),
+    P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one; may be sourced under "
+                               "sources.dtypes)").from(kDoc),
     P::req("sources", T::Map, "figure -> \"[SOURCE-KEY] ...\" or \"estimate: reasoning\", one per figure given "
                               "(copied as given)").from(kDoc),
 }});

@@ -16,7 +16,7 @@
 namespace llmsim {
 
 const std::vector<std::string>& known_dtypes() {
-  static const std::vector<std::string> d = {"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"};
+  static const std::vector<std::string> d = {"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "w8a16"};
   return d;
 }
 
@@ -24,9 +24,15 @@ double dtype_bytes(const std::string& dtype) {
   if (dtype == "fp64") return 8;
   if (dtype == "fp32" || dtype == "tf32") return 4;
   if (dtype == "bf16" || dtype == "fp16") return 2;
-  if (dtype == "fp8" || dtype == "int8") return 1;
+  if (dtype == "fp8" || dtype == "int8" || dtype == "w8a16") return 1;
   if (dtype == "int4") return 0.5;
   throw std::out_of_range("unknown dtype '" + dtype + "'");
+}
+
+bool weight_only_format(const std::string& dtype) { return dtype == "w8a16"; }
+
+double activation_bytes(const std::string& dtype) {
+  return dtype == "int4" || weight_only_format(dtype) ? 2.0 : dtype_bytes(dtype);
 }
 
 double ComputeSpec::flops_per_cycle_per_unit(const std::string& dtype, Hertz clock) const {
@@ -194,6 +200,10 @@ void load_compute(Params& f, ChipSpec& c) {
     std::string dt = kv.first.Scalar();
     if (std::find(known_dtypes().begin(), known_dtypes().end(), dt) == known_dtypes().end()) {
       throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: unknown dtype '" + dt + "'");
+    }
+    if (weight_only_format(dt)) {
+      throw InputError(pos_of(kv.first, cf.file()), "chip.compute.peak: " + dt +
+                                                        " is a weight format (16-bit compute), not a MAC rate");
     }
     double v = pk.qty(dt, Dim::Flops);
     if (v <= 0) pk.fail(dt, "must be positive");

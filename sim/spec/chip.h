@@ -16,9 +16,16 @@
 
 namespace llmsim {
 
-// Data types the compute model knows. "int4" means int4 weights (w4a16-style).
-const std::vector<std::string>& known_dtypes();  // fp64 fp32 tf32 bf16 fp16 fp8 int8 int4
-double dtype_bytes(const std::string& dtype);     // 8 4 4 2 2 1 1 0.5; throws std::out_of_range
+// Data types the compute model knows. "int4" means int4 weights (w4a16-style). "w8a16" is
+// weight-only 8-bit: weights stored and read at 1 byte (fp8 or int8), dequantised in the
+// kernel, activations and matrix compute 16-bit (docs/models.md "Weight-only formats").
+const std::vector<std::string>& known_dtypes();  // fp64 fp32 tf32 bf16 fp16 fp8 int8 int4 w8a16
+double dtype_bytes(const std::string& dtype);     // 8 4 4 2 2 1 1 0.5 1; throws std::out_of_range
+// A weight format with no MAC rate of its own (w8a16): never a chip's `peak` dtype.
+bool weight_only_format(const std::string& dtype);
+// Bytes per element of a GEMM's activation operand when its weights are `dtype`: 16-bit for
+// the weight-only formats (int4, w8a16), else the dtype's own width.
+double activation_bytes(const std::string& dtype);
 
 struct MemoryTierSpec {
   std::string tier;                 // sram | hbm | ddr | lpddr | gddr

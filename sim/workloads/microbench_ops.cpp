@@ -42,8 +42,11 @@ void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
   if (kind != OpKind::Copy) {
     op.dtype = f.str("dtype");
     const auto& k = known_dtypes();
-    if (op.dtype != "auto" && std::find(k.begin(), k.end(), op.dtype) == k.end())
-      f.fail("dtype", "unknown dtype '" + op.dtype + "' (known: auto, fp64, fp32, tf32, bf16, fp16, fp8, int8, int4)");
+    if (op.dtype != "auto" && std::find(k.begin(), k.end(), op.dtype) == k.end()) {
+      std::string list = "auto";
+      for (const auto& x : k) list += ", " + x;
+      f.fail("dtype", "unknown dtype '" + op.dtype + "' (known: " + list + ")");
+    }
   }
   char d[160] = "";
   switch (kind) {

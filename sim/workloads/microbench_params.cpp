@@ -31,7 +31,7 @@ std::vector<P> common(bool dtype) {
                                     "(default sequential)").nested("workload:microbench.ops[].pattern").from(kDoc),
   };
   if (dtype) {
-    v.push_back(P::opt("dtype", T::String, "auto", "auto (the chip's 16-bit type) or fp64 ... int4").from(kDoc));
+    v.push_back(P::opt("dtype", T::String, "auto", "auto (the chip's 16-bit type) or fp64 ... int4, w8a16").from(kDoc));
     v.push_back(P::opt("stream_tier", T::String, "", "tier operands stream from (\"\" = placement)").from(kDoc));
   }
   return v;

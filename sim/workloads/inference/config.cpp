@@ -21,6 +21,14 @@ void check_dtype(Params& f, const std::string& key, const std::string& v) {
   }
 }
 
+// The KV cache holds activations: a weight-only format's are 16-bit (int4's fp16, as
+// before; w8a16's the 16-bit type its GEMMs run in); any other dtype is its own KV dtype.
+std::string default_kv_dtype(const std::string& dtype, const Topology& topo) {
+  if (dtype == "int4") return "fp16";
+  if (!weight_only_format(dtype)) return dtype;
+  return topo.num_devices() > 0 ? resolve_dtype("auto", *topo.device_chip[0]) : "bf16";
+}
+
 // Absolute form of an existing file's path ("" when it does not exist).
 std::string absolute(const std::string& path) {
   char buf[PATH_MAX];
@@ -186,7 +194,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   }
   c.dtype = f.str("dtype");
   check_dtype(f, "dtype", c.dtype);
-  c.kv_dtype = f.str("kv_dtype", c.dtype == "int4" ? "fp16" : c.dtype);
+  c.kv_dtype = f.str("kv_dtype", default_kv_dtype(c.dtype, topo));
   check_dtype(f, "kv_dtype", c.kv_dtype);
   parse_parallelism(f, topo, c);
   parse_scheduler(f, topo, c);

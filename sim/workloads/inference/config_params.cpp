@@ -31,8 +31,10 @@ LLMSIM_DECLARE_PARAMS(inf_root, {kKind, "workload:inference", "LLM serving: mode
     P::opt("name", T::String, "", "label").from(kDoc),
     P::opt("description", T::String, "", "free text").from(kDoc),
     P::req("model", T::String, "workloads/models name, or a model YAML / config.json path").from(kDoc),
-    P::opt("dtype", T::String, "bf16", "weights and GEMMs: fp64 fp32 tf32 bf16 fp16 fp8 int8 int4").from(kDoc),
-    P::derive("kv_dtype", T::String, "dtype (fp16 for int4 weights)", "KV cache and attention").from(kDoc),
+    P::opt("dtype", T::String, "bf16", "weights and GEMMs: fp64 fp32 tf32 bf16 fp16 fp8 int8 int4 w8a16 (8-bit weights, "
+           "16-bit compute)").from(kDoc),
+    P::derive("kv_dtype", T::String, "dtype (fp16 for int4 weights; the chip's 16-bit type for w8a16)",
+              "KV cache and attention").from(kDoc),
     P::opt("parallelism", T::Map, "", "tensor / pipeline parallelism, replicas").nested("workload:inference.parallelism").from(kDoc),
     P::opt("scheduler", T::Map, "", "continuous batching (vLLM-style)").nested("workload:inference.scheduler").from(kDoc),
     P::opt("software", T::Any, "", "software stack: a name under topologies/software/ or a stack map "
