@@ -164,8 +164,8 @@ class InferenceWorkload : public Workload, public FaultListener {
   std::vector<double> routed_;        // when each request was last routed (s)
   ReplicaHealth health_;              // engines up / down (device-down faults)
   std::vector<std::size_t> parked_;   // arrived while every replica was down
-  // Inter-token gaps counted per exact gap. A hash map while running (one count per token:
-  // the ordered map's tree walk was 4 % of serve-hour); ordered (LatencyCounts) for the summary.
+  // Inter-token gaps counted per exact gap: a hash map while running (one count per token;
+  // the ordered map's tree walk cost more), ordered (LatencyCounts) for the summary.
   std::unordered_map<SimTime, std::int64_t> itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<const ReplicaScheduler*> scheds_;  // replicas_[i]->sched, for the router
