@@ -30,22 +30,22 @@ void ComputeCore::submit(const OpCost& cost, const std::string& label, Done done
 }
 
 void ComputeCore::start_next() {
-  if (running_ || queue_.empty()) return;
+  if (running_ || head_ == queue_.size()) return;
   running_ = true;
   started_ = sim_.now();
-  queue_delay_ += started_ - queue_.front().submitted;
+  queue_delay_ += started_ - queue_[head_].submitted;
   Recorder& rec = sim_.recorder();
   if (rec.on()) {
     if (track_ < 0) track_ = rec.track(device_name_, basename(), 0);
     if (!busy_signal_) rec.counter(track_, "busy", started_, 1);
     busy_signal_ = true;
   }
-  SimTime prologue = to_simtime(queue_.front().cost.prologue);
+  SimTime prologue = to_simtime(queue_[head_].cost.prologue);
   if (prologue > 0) sim_.queue().at(time_add(started_, prologue), [this] { begin_body(); });
   else begin_body();
 }
 
-void ComputeCore::begin_body() { arbiter_.start(demands(queue_.front().cost), [this] { finish(); }); }
+void ComputeCore::begin_body() { arbiter_.start(demands(queue_[head_].cost), [this] { finish(); }); }
 
 // Alone on the device this reproduces estimate_op: the body lasts max(compute_time,
 // memory_time), since compute work / all units and tier bytes / sustained bandwidth give
@@ -93,8 +93,14 @@ void ComputeCore::spread_energy(const OpCost& c, std::vector<ResourceDemand>& d)
 }
 
 void ComputeCore::finish() {
-  Pending p = std::move(queue_.front());
-  queue_.pop_front();
+  Pending p = std::move(queue_[head_++]);
+  if (head_ == queue_.size()) {
+    queue_.clear();
+    head_ = 0;
+  } else if (head_ >= 64 && 2 * head_ >= queue_.size()) {  // long-busy stream: drop the done half
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
   SimTime end = sim_.now();
   busy_time_ += end - started_;
   flops_ += p.cost.flops;

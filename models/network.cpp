@@ -103,6 +103,7 @@ BytesPerSecond Network::chip_link_bandwidth(const ChipSpec& chip) {
 std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group,
                                                                  const Plan& plan) {
   std::vector<std::pair<int, std::uint64_t>> holds;
+  holds.reserve(group.size());
   const bool reduces = kind == CollectiveKind::AllReduce || kind == CollectiveKind::ReduceScatter ||
                        kind == CollectiveKind::Reduce;
   const double per_link_byte = reduces && plan.algorithm != "in-switch" ? 3.0 : 2.0;
@@ -115,6 +116,7 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
     const ChipSpec& chip = d.chip();
     std::vector<ResourceDemand> demands;
     if (chip.compute.collective_units > 0) {
+      demands.reserve(2);  // one allocation, not two: this runs per member per collective
       demands.push_back({ResourceArbiter::kCompute, 1, static_cast<double>(chip.compute.collective_units)});
       BytesPerSecond links = chip_link_bandwidth(chip);
       int tier = d.arbiter().tier_index(chip.placement.activations);

@@ -46,6 +46,8 @@ void FlowNet::resolve(Pattern& p) const {
   p.class_of.clear();
   p.classes.clear();
   p.dirlinks.clear();
+  p.routes.reserve(p.pairs.size());  // every plan's first step resolves its patterns
+  p.class_of.reserve(p.pairs.size());
   for (size_t i = 0; i < p.pairs.size(); ++i) {
     p.routes.push_back(route_for(p.pairs[i].first, p.pairs[i].second));
     const Route& r = p.routes.back();

@@ -9,6 +9,8 @@ namespace llmsim {
 namespace {
 // Identical collectives recur every training step; their plans (and the routes their
 // patterns resolved) are kept. The bound keeps sweeps of many sizes from growing it.
+// (Not raised for serving's thousands of sizes: link statistics fold per live pattern, so
+// the bound decides their floating-point rounding; see docs/performance.md.)
 constexpr size_t kPlanCacheEntries = 64;
 // Choices are names, not plans: many more fit.
 constexpr size_t kAutoChoiceEntries = 8192;

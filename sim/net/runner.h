@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/core/event_queue.h"
@@ -47,10 +48,10 @@ class CollectiveRunner {
   EventQueue& q_;
   Recorder& rec_;
   FlowNet& flows_;
-  std::map<std::string, std::shared_ptr<const Plan>> plans_;  // reused across identical calls
+  std::unordered_map<std::string, std::shared_ptr<const Plan>> plans_;  // reused across identical calls
   // `auto`'s choice per validated request key: costing every candidate is several plans'
   // work, and serving issues thousands of distinct sizes, more than plans_ keeps.
-  std::map<std::string, std::string> auto_choice_;
+  std::unordered_map<std::string, std::string> auto_choice_;
   std::vector<int> device_tracks_;
   std::vector<int> components_;  // connected component per vertex, computed on first use
   // With links down (FlowNet::set_link_up): components over the links up, per epoch.

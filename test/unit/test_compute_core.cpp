@@ -44,6 +44,32 @@ TEST_CASE("compute core: FIFO ops complete back to back at their estimated times
   CHECK_FALSE(r.dev.core().busy());
 }
 
+TEST_CASE("compute core: a long FIFO (compacted as it drains) keeps order and the sum of times", "[compute]") {
+  // 200 ops queued at once (past the 64 done entries at which the stream's FIFO drops its
+  // finished half), and one more submitted from a completion while others still wait: they
+  // complete in submission order, back to back, each at its own estimated time.
+  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  Rig r(h100);
+  std::vector<int> order;
+  std::vector<Op> ops;
+  for (int i = 0; i < 200; ++i) ops.push_back(gemm(1 + (i % 7) * 64, 4096, 4096));
+  for (int i = 0; i < 200; ++i)
+    r.dev.core().submit(ops[static_cast<std::size_t>(i)], [&, i](const OpCost&) {
+      order.push_back(i);
+      if (i == 100) r.dev.core().submit(ops[0], [&](const OpCost&) { order.push_back(200); });
+    });
+  CHECK(r.dev.core().queued() == 200);
+  r.sim.queue().run();
+  REQUIRE(order.size() == 201);
+  for (int i = 0; i <= 200; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+  CHECK(r.dev.core().queued() == 0);
+  CHECK(r.dev.core().ops_done() == 201);
+  double sum = estimate_op(ops[0], h100).time;
+  for (const Op& o : ops) sum += estimate_op(o, h100).time;
+  // Each op's prologue and body round up to whole picoseconds: at most 2 ps per op.
+  CHECK(std::llabs(r.dev.busy_time() - to_simtime(sum)) <= 2 * 201 + 1);
+}
+
 TEST_CASE("memory tier: capacity errors name the region, shortfall, tier, device and contents", "[compute]") {
   const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
   Rig r(h100);

@@ -97,7 +97,7 @@ void InferenceWorkload::report(Simulation& sim, Json& summary) {
     summary["avg_power_w"] = t > 0 ? e / t : Watts{0};
   }
   SloTargets slo{cfg_.slo_ttft, cfg_.slo_tpot};
-  Json j = inference_summary(reqs_, res_, e, itl_, cfg_.slo ? &slo : nullptr);
+  Json j = inference_summary(reqs_, res_, e, LatencyCounts(itl_.begin(), itl_.end()), cfg_.slo ? &slo : nullptr);
   std::int64_t pre = 0, blocks = 0;
   TimeSplit split;  // summed over replicas and iterations (docs/software.md)
   for (const auto& r : replicas_) {
@@ -275,9 +275,19 @@ void InferenceWorkload::finish_iteration(std::size_t r) {
   // Inter-token latency: the gap since the request's previous token, whichever replica
   // produced it (a disaggregated hand-off or a preemption shows up as one long gap).
   // Tokens of one speculative step arrive together: one gap, then zero gaps.
+  // Most of a batch had its previous token at the same instant (this replica's previous
+  // iteration): one histogram look-up per distinct gap, not per token.
+  SimTime gap = -1;
+  std::int64_t* gap_count = nullptr;
   for (std::size_t e = 0; e < rep.sched->emitted().size(); ++e) {
     const std::size_t q = rep.sched->emitted()[e];
-    if (last_token_[q] >= 0) ++itl_[now - last_token_[q]];
+    if (last_token_[q] >= 0) {
+      if (!gap_count || now - last_token_[q] != gap) {
+        gap = now - last_token_[q];
+        gap_count = &itl_[gap];  // stays valid: unordered_map never moves its elements
+      }
+      ++*gap_count;
+    }
     if (rep.sched->emitted_tokens()[e] > 1) itl_[0] += rep.sched->emitted_tokens()[e] - 1;
     last_token_[q] = now;
   }

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -163,7 +164,9 @@ class InferenceWorkload : public Workload, public FaultListener {
   std::vector<double> routed_;        // when each request was last routed (s)
   ReplicaHealth health_;              // engines up / down (device-down faults)
   std::vector<std::size_t> parked_;   // arrived while every replica was down
-  LatencyCounts itl_;
+  // Inter-token gaps counted per exact gap: a hash map while running (one count per token;
+  // the ordered map's tree walk cost more), ordered (LatencyCounts) for the summary.
+  std::unordered_map<SimTime, std::int64_t> itl_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<const ReplicaScheduler*> scheds_;  // replicas_[i]->sched, for the router
   PrefixKeys keys_;                              // prefix-block keys of reqs_ (may be empty)

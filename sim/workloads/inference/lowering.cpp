@@ -20,9 +20,16 @@ Lowering::Lowering(const InferenceConfig& cfg, const ChipSpec& chip)
     : cfg_(cfg), chip_(chip), spatial_chip_(execution_of(chip).spatial()),
       weights_on_chip_(chip.placement.weights == "sram" && !spatial_chip_),
       dtypes_{&cfg.dtype, &cfg.act_dtype, &cfg.kv_dtype} {
+  const ModelSpec& m = cfg_.model;
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     residency_.push_back(weight_residency(cfg_, chip_, s));
     if (spatial_chip_) spatial_.push_back(spatial_stage(cfg_, chip_, s));
+    // Layer variants of this stage: [dense MLP][local attention] counts.
+    LayerVariants v{};
+    const std::int64_t first = stage_first_layer(cfg_, s);
+    for (std::int64_t i = first; i < first + stage_layers(cfg_, s); ++i)
+      ++v[i < m.dense_layers ? 1 : 0][static_cast<std::size_t>(m.local_layers_in(i, 1))];
+    variants_.push_back(v);
   }
 }
 
@@ -234,14 +241,15 @@ void Lowering::edge_ops(const IterationShape& s, bool first, bool last, std::vec
 }
 
 std::uint64_t OpShapeKey::hash() const {
+  // One multiply per field (a bijection of the 64 bits, so no field's bits are lost), then
+  // splitmix64's finaliser once to bring the high bits down to the slot index. Running the
+  // finaliser per field was a 20-step chain of dependent multiplies (charge: 12 % of
+  // serve-hour's CPU before, 8 % after).
   std::uint64_t h = 0;
-  for (std::int64_t f : fields) {  // splitmix64's finaliser over each field folded in
-    h = (h ^ static_cast<std::uint64_t>(f)) + 0x9e3779b97f4a7c15ULL;
-    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-  }
-  return h;
+  for (std::int64_t f : fields) h = (h ^ static_cast<std::uint64_t>(f)) * 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
 }
 
 bool Lowering::shape_key(const Op& op, OpShapeKey& key) const {
@@ -311,12 +319,7 @@ StageCost Lowering::kernel_stage_compute(const IterationShape& s, std::int64_t s
     c.kernels += static_cast<std::int64_t>(ops.size() * times);
     return once;
   };
-  // Layer variants of this stage: [dense MLP][local attention] counts.
-  const ModelSpec& m = cfg_.model;
-  const std::int64_t first = stage_first_layer(cfg_, stage);
-  std::int64_t count[2][2] = {{0, 0}, {0, 0}};
-  for (std::int64_t i = first; i < first + c.layers; ++i)
-    ++count[i < m.dense_layers ? 1 : 0][m.local_layers_in(i, 1)];
+  const LayerVariants& count = variants_[static_cast<std::size_t>(stage)];
   Seconds layers_time = 0;
   for (int dense = 0; dense < 2; ++dense)
     for (int local = 0; local < 2; ++local)

@@ -120,6 +120,10 @@ class Lowering {
   bool weights_on_chip_;
   std::vector<WeightResidency> residency_;  // per stage
   std::vector<SpatialStage> spatial_;       // per stage, spatial chips only (dataflow.h)
+  // Per stage: its layers counted by [dense MLP][local attention] (fixed by the model, so
+  // counted once here rather than layer by layer every iteration).
+  using LayerVariants = std::array<std::array<std::int64_t, 2>, 2>;
+  std::vector<LayerVariants> variants_;
   std::array<const std::string*, 3> dtypes_;  // weights, activations, KV (the key's dtype index)
   // A direct-mapped cache of a pure function (so mutable in const methods): a slot holds
   // the last op whose key hashed to it; an op's charge never depends on what is cached, so

@@ -333,8 +333,8 @@ bool ReplicaScheduler::plan(IterationShape& shape) {
 
 void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vector<std::size_t>& finished,
                                 std::vector<std::size_t>* handoff) {
-  std::vector<Seq> keep;
-  keep.reserve(running_.size());
+  // The sequences that stay are compacted in place, in order (no new vector per iteration).
+  std::size_t kept = 0;
   emitted_.clear();
   emitted_tokens_.clear();
   for (auto& s : running_) {
@@ -374,9 +374,9 @@ void ReplicaScheduler::complete(std::vector<std::size_t>& first_token, std::vect
       handoff->push_back(s.req);
       continue;
     }
-    keep.push_back(s);
+    running_[kept++] = s;
   }
-  running_.swap(keep);
+  running_.resize(kept);
 }
 
 }  // namespace llmsim
