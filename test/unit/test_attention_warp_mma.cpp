@@ -116,7 +116,7 @@ TEST_CASE("warp mma: the stacks that ship FlashAttention-2 say warp, and serving
   }
 }
 
-TEST_CASE("warp mma: loader rejects a warp_mma_fraction outside (0, 1] at its line", "[compute]") {
+TEST_CASE("warp mma: loader rejects a warp_mma_fraction not above 0 or above 1, at its line", "[compute]") {
   const std::string tail = "  - {tier: hbm, capacity: 8 GB, bandwidth: 1 TB/s}\n";
   const std::string unit_rate = "  unit_rate: {bf16: 2000}\n";
   for (const char* v : {"0", "1.5"}) {
