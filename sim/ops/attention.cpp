@@ -51,7 +51,10 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const std::int64_t visited =
       std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(kv_steps) * pairs / (q * kv))));
   const double rt = static_cast<double>(row_pad * tn);
-  const double matrix_cycles = 2.0 * rt * (d + dv) / fpc / cs.matrix_efficiency;
+  // A kernel written for the previous generation's warp-level MMA (FA2's mma.sync on Hopper)
+  // reaches only warp_mma_fraction of the rate the wgmma instructions do ([FA3-paper]).
+  const double mma_rate = op.warp_mma ? cs.warp_mma_fraction : 1.0;
+  const double matrix_cycles = 2.0 * rt * (d + dv) / fpc / cs.matrix_efficiency / mma_rate;
   // Vector units that state their lanes (`vector_unit`) exponentiate the real rows: a lone Q
   // block's padding rows are the MAC array's. Without it the vector figure is a whole-tile
   // rate (Tensix's SFPU works on 32 x 32 tiles, its rate fitted on C9): padded rows count.

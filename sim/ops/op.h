@@ -44,6 +44,10 @@ struct Op {
   // matrix phases (FlashAttention-3's ping-pong on Hopper) instead of running it between
   // them (FlashAttention-2); set from the software stack's `attention.softmax`.
   bool softmax_overlapped = false;
+  // The kernel issues the previous generation's warp-level MMA instructions (FlashAttention-2's
+  // mma.sync on Hopper): its matrix phases run at chip compute.warp_mma_fraction of the rate;
+  // set from the software stack's `attention.mma: warp`.
+  bool warp_mma = false;
   // Value width when it differs from the query/key width head_dim (MLA: 0 = head_dim), and
   // K and V as one cached tensor read once (MLA's latent in the absorbed form).
   std::int64_t v_head_dim = 0;

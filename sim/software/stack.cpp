@@ -75,7 +75,8 @@ SoftwareStack parse(Params& f) {
     Params a = f.child("attention");
     s.attention_kernel = a.str("kernel");
     s.attention_softmax = a.choice("softmax");
-    for (const char* key : {"kernel", "softmax"}) note(a, "attention", key);
+    s.attention_mma = a.choice("mma");
+    for (const char* key : {"kernel", "softmax", "mma"}) note(a, "attention", key);
     a.finish();
   }
   {

@@ -38,6 +38,10 @@ struct SoftwareStack {
   std::string kv_budget = "total";
   std::string attention_kernel;
   std::string attention_softmax = "serialised";
+  // The attention kernel's matrix instructions: native (the chip's full-rate ones) or warp
+  // (the previous generation's warp-level MMA, FlashAttention-2's mma.sync on Hopper: the
+  // matrix phases run at the chip's compute.warp_mma_fraction).
+  std::string attention_mma = "native";
   std::string collective_library;
   std::vector<std::string> protocols;
   std::int64_t channels = 0;

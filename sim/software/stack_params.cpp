@@ -66,6 +66,9 @@ LLMSIM_DECLARE_PARAMS(software_attention, {"software", "software.attention", "",
     P::opt("kernel", T::String, "", "attention kernel generation (flash-attention-2, flash-attention-3, ...)").from(kDoc),
     P::opt("softmax", T::Choice, "serialised", "softmax beside the matrix phases: serialised (FA2) | overlapped "
                                                 "(FA3 ping-pong)").one_of({"serialised", "overlapped"}).from(kDoc),
+    P::opt("mma", T::Choice, "native", "matrix instructions: native (the chip's full-rate ones) | warp (the previous "
+                                       "generation's warp-level MMA, FA2's mma.sync on Hopper: chip "
+                                       "compute.warp_mma_fraction)").one_of({"native", "warp"}).from(kDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(software_collective, {"software", "software.collective", "", {

@@ -266,6 +266,9 @@ void load_compute(Params& f, ChipSpec& c) {
   c.compute.matrix_efficiency = cf.num("matrix_efficiency");
   if (c.compute.matrix_efficiency <= 0 || c.compute.matrix_efficiency > 1)
     cf.fail("matrix_efficiency", "must be in (0, 1]");
+  c.compute.warp_mma_fraction = cf.num("warp_mma_fraction");
+  if (!(c.compute.warp_mma_fraction > 0) || c.compute.warp_mma_fraction > 1)
+    cf.fail("warp_mma_fraction", "must be in (0, 1]");
   c.compute.tile_overhead_cycles = cf.num("tile_overhead_cycles");
   if (c.compute.tile_overhead_cycles < 0) cf.fail("tile_overhead_cycles", "must be >= 0");
   c.compute.operand_accesses_per_mac = cf.num("operand_accesses_per_mac");

@@ -79,6 +79,10 @@ struct ComputeSpec {
   Bytes unit_buffer = 0;                          // on-chip operand buffer per unit
   Seconds launch_overhead = 0;                    // per kernel / graph node dispatch
   double matrix_efficiency = 1.0;                 // MAC-array issue efficiency on full tiles
+  // Fraction of the matrix peak the previous generation's warp-level MMA instructions reach
+  // (Hopper: mma.sync vs the asynchronous warpgroup wgmma); a kernel written for them
+  // (FlashAttention-2) runs its matrix phases at this share. 1 = no such split.
+  double warp_mma_fraction = 1.0;
   // Cycles per tile-pass beyond pure MAC cycles (pipeline fill/drain, epilogue).
   double tile_overhead_cycles = 0;
   // Units a running collective's kernel occupies on each member (NCCL: one CTA, so one

@@ -67,6 +67,10 @@ LLMSIM_DECLARE_PARAMS(chip_compute, {"chip", "chip.compute", "", {
     P::opt("unit_buffer", T::Quantity, "0 B", "on-chip operand buffer per unit").unit(Dim::Size).from(kSchema),
     P::opt("launch_overhead", T::Quantity, "0 s", "per kernel / graph node dispatch").unit(Dim::Time).from(kSchema),
     P::opt("matrix_efficiency", T::Number, "1.0", "MAC-array issue efficiency on full tiles, (0, 1]").from(kModels),
+    P::opt("warp_mma_fraction", T::Number, "1.0",
+           "fraction of the matrix peak reachable with the previous generation's warp-level MMA instructions "
+           "(Hopper: mma.sync vs warpgroup wgmma), charged to attention kernels the stack marks `attention.mma: warp`; "
+           "(0, 1], 1 = no split").from(kModels),
     P::opt("tile_overhead_cycles", T::Number, "0", "cycles per output tile beyond MAC cycles").from(kModels),
     P::opt("operand_accesses_per_mac", T::Number, "0",
            "operand elements each MAC reads or writes in the unit's own SRAM (WSE AXPY: 3); caps the matrix rate at "
