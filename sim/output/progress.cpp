@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "sim/core/event_queue.h"
@@ -31,7 +32,13 @@ std::string clock(double s) {
 }  // namespace
 
 ProgressLine::ProgressLine(bool forced, bool quiet, std::ostream* os)
-    : enabled_(!quiet && (forced || ::isatty(STDERR_FILENO))), os_(os ? os : &std::cerr) {}
+    : enabled_(!quiet && (forced || ::isatty(STDERR_FILENO))), os_(os ? os : &std::cerr) {
+  if (const char* env = std::getenv("LLMSIM_PROGRESS_AFTER_S")) {
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    if (end != env && *end == '\0' && v >= 0) after_s_ = v;
+  }
+}
 
 std::string ProgressLine::format(double wall_s, SimTime now, std::uint64_t events, const WorkProgress& work,
                                  SimTime sim_limit) {

@@ -24,8 +24,9 @@ class ProgressLine {
   ProgressLine(bool forced, bool quiet, std::ostream* os = nullptr);
   bool enabled() const { return enabled_; }
   // Whether update() would print now (so callers skip gathering what it would show).
-  bool due(double wall_s) const { return enabled_ && wall_s >= 2.0 && (last_ < 0 || wall_s - last_ >= 1.0); }
-  // Called often; prints at most once a second, from 2 s of wall time on. `sim_limit`
+  bool due(double wall_s) const { return enabled_ && wall_s >= after_s_ && (last_ < 0 || wall_s - last_ >= 1.0); }
+  // Called often; prints at most once a second, from 2 s of wall time on
+  // (LLMSIM_PROGRESS_AFTER_S overrides the 2 s: tests that must see a line on a fast run). `sim_limit`
   // (--max-sim-time, or EventQueue::kNever) gives an ETA when the workload has no total.
   void update(double wall_s, SimTime now, std::uint64_t events, const WorkProgress& work, SimTime sim_limit);
   // Ends the line if one was printed.
@@ -38,6 +39,7 @@ class ProgressLine {
   bool enabled_;
   std::ostream* os_;
   double last_ = -1;
+  double after_s_ = 2.0;
   std::size_t width_ = 0;
 };
 

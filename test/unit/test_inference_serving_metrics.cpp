@@ -1,6 +1,7 @@
 // [inference][cli16] Serving metrics users of vLLM's benchmark scripts expect (issue 16):
 // SLO attainment and goodput, p95, the inter-token latency distribution, per-request
 // detail in requests.csv. Runs the binary; expectations are derived from requests.csv.
+#include <cstdlib>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -207,13 +208,16 @@ TEST_CASE("a KV cache that cannot hold even the smallest request is infeasible (
 }
 
 TEST_CASE("serving progress shows requests done / total and an ETA", "[inference][cli16]") {
-  // Long enough (a few seconds of wall time) for the progress line, which starts at 2 s.
+  // The line starts after 2 s of wall time; LLMSIM_PROGRESS_AFTER_S=0 starts it at once, so
+  // a run well under 2 s (serve-hour-class speed) still shows lines before it finishes.
   Scratch scratch("progress");
   const std::string& dir = scratch.path;
   std::ofstream(dir + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
   std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\nrequests: {count: 200000, arrival: poisson, "
                                     "rate: 40/s, prompt_tokens: 500, output_tokens: 200}\n";
+  setenv("LLMSIM_PROGRESS_AFTER_S", "0", 1);
   Outcome o = llmsim("run --progress -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  unsetenv("LLMSIM_PROGRESS_AFTER_S");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   std::regex line(R"(\rllmsim: sim [0-9.]+ s \| ([0-9.]+)k/200\.0k requests \| [^\r\n]* \| ETA [0-9]+:[0-9]{2})");
