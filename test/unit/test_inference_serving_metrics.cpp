@@ -1,10 +1,10 @@
 // [inference][cli16] Serving metrics users of vLLM's benchmark scripts expect (issue 16):
 // SLO attainment and goodput, p95, the inter-token latency distribution, per-request
 // detail in requests.csv. Runs the binary; expectations are derived from requests.csv.
-#include <cstdlib>
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
