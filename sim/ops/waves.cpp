@@ -81,7 +81,8 @@ std::int64_t block_rows(std::int64_t m, std::int64_t items_per_block, const Chip
   auto cost = [&](std::int64_t b) { return ceil_div(b * items_per_block, units) * rows_of(b); };
   std::int64_t best_b = 1, best = cost(1);
   auto consider = [&](std::int64_t b) {
-    if (cost(b) < best) best = cost(b), best_b = b;
+    const std::int64_t c = cost(b);
+    if (c < best) best = c, best_b = b;
   };
   if (items_per_block >= units) {
     for (std::int64_t b = 2; b <= tiles_m && ceil_div(b * items_per_block, units) * tm < best; ++b) consider(b);
