@@ -5,6 +5,8 @@
 // from the paper, not from the chip files.
 #include <catch2/catch.hpp>
 
+#include "op_builders.h"
+
 #include "mini_chip.h"
 
 #include <string>
@@ -14,13 +16,9 @@
 #include "sim/workloads/inference/lowering.h"
 
 using namespace llmsim;
+using namespace llmsim_test;
 
 namespace {
-
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
 
 // [FA3-paper] (recalled, not re-read): mma.sync reaches about 2/3 of H100's tensor-core
 // peak; FA2 reaches ~35 % of the peak, FA3 up to 75 % (740 TFLOPS fp16, head dim 128).
@@ -28,54 +26,39 @@ constexpr double kMmaSyncShare = 2.0 / 3.0;
 constexpr double kFa2Utilisation = 0.35;
 constexpr double kFa3Utilisation = 0.75;
 
-Op prefill(std::int64_t len, bool overlapped, bool warp) {
-  Op a;
-  a.kind = OpKind::Attention;
-  a.dtype = "auto";
-  a.heads = 64;
-  a.kv_heads = 8;
-  a.head_dim = 128;
-  a.q_len = a.kv_len = len;
-  a.causal = false;
-  a.softmax_overlapped = overlapped;
-  a.warp_mma = warp;
-  return a;
-}
-
-double efficiency(const OpCost& c) { return c.flops / c.time / c.peak; }
-
 }  // namespace
 
 TEST_CASE("warp mma: FA2 on H100 runs below FA3 by the paper's utilisation ratio", "[compute]") {
   for (const char* name : {"nvidia-h100-sxm", "nvidia-h200"}) {
     INFO(name);
-    const ChipSpec& chip = catalog().get(name);
-    const OpCost fa2 = estimate_op(prefill(16384, false, true), chip);  // mma.sync, softmax between
-    const OpCost fa3 = estimate_op(prefill(16384, true, false), chip);  // wgmma, ping-pong
+    const ChipSpec& chip = shipped_catalog().get(name);
+    const OpCost fa2 = estimate_op(prefill_attention_op(16384, false, false, true), chip);  // mma.sync, softmax between
+    const OpCost fa3 = estimate_op(prefill_attention_op(16384, false, true, false), chip);  // wgmma, ping-pong
     CHECK_FALSE(fa2.memory_bound);
     CHECK_FALSE(fa3.memory_bound);
     // 75 % / 35 % = 2.14; the model's 1 / (2/3) + the serialised exp share (~0.42) = 1.92.
     // 15 %: the paper's two utilisations are its best sequence lengths, not one shape.
     CHECK(fa2.time / fa3.time == Approx(kFa3Utilisation / kFa2Utilisation).epsilon(0.15));
     // With the softmax hidden in both, only the instruction rate differs: 1 / (2/3).
-    const OpCost warp_overlapped = estimate_op(prefill(16384, true, true), chip);
+    const OpCost warp_overlapped = estimate_op(prefill_attention_op(16384, false, true, true), chip);
     CHECK(warp_overlapped.time / fa3.time == Approx(1.0 / kMmaSyncShare).epsilon(0.03));
   }
 }
 
 TEST_CASE("warp mma: chips without a warp / warpgroup split are unchanged (A100)", "[compute]") {
-  for (const ChipSpec* c : catalog().all()) {
+  for (const ChipSpec* c : shipped_catalog().all()) {
     if (c->name == "nvidia-h100-sxm" || c->name == "nvidia-h200") continue;
     INFO(c->name);
     CHECK(c->compute.warp_mma_fraction == 1.0);
   }
-  const ChipSpec& a100 = catalog().get("nvidia-a100-sxm");
-  CHECK(estimate_op(prefill(8192, false, true), a100).time == estimate_op(prefill(8192, false, false), a100).time);
+  const ChipSpec& a100 = shipped_catalog().get("nvidia-a100-sxm");
+  CHECK(estimate_op(prefill_attention_op(8192, false, false, true), a100).time ==
+        estimate_op(prefill_attention_op(8192, false, false, false), a100).time);
 }
 
 TEST_CASE("warp mma: FA2-class attention stays below GEMM efficiency on every GPU-like chip", "[compute]") {
   int checked = 0;
-  for (const ChipSpec* c : catalog().all()) {
+  for (const ChipSpec* c : shipped_catalog().all()) {
     if (c->family != "gpu" && c->family != "hpu") continue;
     INFO(c->name);
     Op g;
@@ -83,9 +66,9 @@ TEST_CASE("warp mma: FA2-class attention stays below GEMM efficiency on every GP
     g.dtype = "auto";
     g.m = g.n = g.k = 8192;
     const double gemm = efficiency(estimate_op(g, *c));
-    const OpCost warp = estimate_op(prefill(8192, false, true), *c);
+    const OpCost warp = estimate_op(prefill_attention_op(8192, false, false, true), *c);
     CHECK(efficiency(warp) < gemm);
-    CHECK(warp.time >= estimate_op(prefill(8192, false, false), *c).time);  // never faster
+    CHECK(warp.time >= estimate_op(prefill_attention_op(8192, false, false, false), *c).time);  // never faster
     ++checked;
   }
   CHECK(checked >= 8);
@@ -103,7 +86,7 @@ TEST_CASE("warp mma: the stacks that ship FlashAttention-2 say warp, and serving
   s.emitting = 1;
   for (const char* name : {"nvidia-h100-sxm", "nvidia-a100-sxm"}) {
     INFO(name);
-    const ChipSpec& chip = catalog().get(name);
+    const ChipSpec& chip = shipped_catalog().get(name);
     cfg.software.attention_mma = "native";
     const Seconds native = Lowering(cfg, chip).stage_cost(s, 0).compute;
     cfg.software.attention_mma = "warp";

@@ -4,41 +4,33 @@
 // move, worked out here.
 #include <catch2/catch.hpp>
 
+#include "op_builders.h"
+
 #include "mini_chip.h"
 #include "sim/core/error.h"
 #include "sim/core/yaml_doc.h"
 #include "sim/ops/bsp.h"
 
 using namespace llmsim;
+using namespace llmsim_test;
 
 namespace {
-
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
 
 // The Bow IPU's exchange: the GC200's published 8 TB/s at 1.325 GHz, same tiles at 1.85.
 const double kBowExchange = 8e12 * 1.85 / 1.325;
 const double kBowSync = 150 / 1.85e9;  // the catalog's estimate: 150 cycles
 
+// The IPU runs BERT's GEMMs in fp16.
 Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) {
-  Op op;
-  op.kind = OpKind::Gemm;
-  op.dtype = "fp16";
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.batch = batch;
-  return op;
+  return gemm_op(m, n, k, "fp16", batch);
 }
 
 }  // namespace
 
 TEST_CASE("bsp: a kernel chip has no exchange phase, the IPU does", "[bsp]") {
-  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("nvidia-h100-sxm")) == 0);
-  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("graphcore-bow")) > 0);
-  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), catalog().get("graphcore-gc200")) > 0);
+  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), shipped_catalog().get("nvidia-h100-sxm")) == 0);
+  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), shipped_catalog().get("graphcore-bow")) > 0);
+  CHECK(bsp_exchange_time(gemm(4096, 4096, 1024), shipped_catalog().get("graphcore-gc200")) > 0);
 }
 
 TEST_CASE("bsp: an elementwise operator pays one sync and exchanges nothing", "[bsp]") {
@@ -46,7 +38,7 @@ TEST_CASE("bsp: an elementwise operator pays one sync and exchanges nothing", "[
   add.kind = OpKind::Elementwise;
   add.dtype = "fp16";
   add.elements = 1 << 20;
-  CHECK(bsp_exchange_time(add, catalog().get("graphcore-bow")) == Approx(kBowSync).epsilon(1e-9));
+  CHECK(bsp_exchange_time(add, shipped_catalog().get("graphcore-bow")) == Approx(kBowSync).epsilon(1e-9));
 }
 
 TEST_CASE("bsp: a layer norm regathers its input once over the exchange", "[bsp]") {
@@ -55,21 +47,21 @@ TEST_CASE("bsp: a layer norm regathers its input once over the exchange", "[bsp]
   norm.dtype = "fp16";
   norm.m = 4096;  // BERT-Large micro-batch 32 x 128 tokens
   norm.n = 1024;
-  CHECK(bsp_exchange_time(norm, catalog().get("graphcore-bow")) ==
+  CHECK(bsp_exchange_time(norm, shipped_catalog().get("graphcore-bow")) ==
         Approx(4096.0 * 1024 * 2 / kBowExchange + kBowSync).epsilon(0.01));
 }
 
 TEST_CASE("bsp: a batched GEMM with more entries than tiles receives each operand once", "[bsp]") {
   // 2,944 entries on 1,472 tiles: two per tile, nothing replicated. Each brings a 32 x 32
   // fp16 A and B: 4 KiB.
-  CHECK(bsp_exchange_time(gemm(32, 32, 32, 2944), catalog().get("graphcore-bow")) ==
+  CHECK(bsp_exchange_time(gemm(32, 32, 32, 2944), shipped_catalog().get("graphcore-bow")) ==
         Approx(2944.0 * 4096 / kBowExchange + kBowSync).epsilon(0.01));
 }
 
 TEST_CASE("bsp: a large GEMM's exchange sits between moving each operand once and a 2-D split", "[bsp]") {
   // BERT-Large's FFN up-projection at micro-batch 32 x 128: A 4096 x 1024, B 1024 x 4096.
   const double A = 4096.0 * 1024 * 2, B = 1024.0 * 4096 * 2;
-  const ChipSpec& bow = catalog().get("graphcore-bow");
+  const ChipSpec& bow = shipped_catalog().get("graphcore-bow");
   const Op op = gemm(4096, 4096, 1024);
   const Seconds x = bsp_exchange_time(op, bow);
   // At least every operand byte crosses once; at most what a 32 x 32 output split of
@@ -86,7 +78,7 @@ TEST_CASE("bsp: a large GEMM's exchange sits between moving each operand once an
 }
 
 TEST_CASE("bsp: the exchange grows with the operands and slows the op", "[bsp]") {
-  const ChipSpec& bow = catalog().get("graphcore-bow");
+  const ChipSpec& bow = shipped_catalog().get("graphcore-bow");
   double last = 0;
   for (std::int64_t s : {256, 512, 1024, 2048, 4096}) {
     const double x = bsp_exchange_time(gemm(s, s, s), bow);
@@ -123,7 +115,7 @@ TEST_CASE("bsp: the loader rejects a bad exchange block at its line", "[bsp]") {
 }
 
 TEST_CASE("bsp: weights and a KV cache stay where their operator reads them", "[bsp]") {
-  const ChipSpec& bow = catalog().get("graphcore-bow");
+  const ChipSpec& bow = shipped_catalog().get("graphcore-bow");
   const double per_tile = kBowExchange / 1472;  // one tile's receive rate
   // Entries >= tiles: nothing replicated; with the weight laid out for the matmul
   // (createMatMulInputRHS) only each entry's 2 KiB A crosses, half the 4 KiB of both.

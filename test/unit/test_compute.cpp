@@ -3,6 +3,8 @@
 // fp8 vs bf16, wave quantisation. Every catalog chip is checked; none is skipped.
 #include <catch2/catch.hpp>
 
+#include "op_builders.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -11,29 +13,14 @@
 #include "sim/ops/op.h"
 
 using namespace llmsim;
+using namespace llmsim_test;
 
 namespace {
 
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
-
 std::vector<const ChipSpec*> chips() {
-  auto all = catalog().all();
+  auto all = shipped_catalog().all();
   REQUIRE(all.size() >= 9);  // the nine chips of the review at least
   return all;
-}
-
-Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dt = "auto", std::int64_t batch = 1) {
-  Op op;
-  op.kind = OpKind::Gemm;
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.batch = batch;
-  op.dtype = dt;
-  return op;
 }
 
 BytesPerSecond sustained(const MemoryTierSpec& t) { return t.bandwidth * t.efficiency; }
@@ -44,7 +31,7 @@ TEST_CASE("compute: GEMV reads W at the stream tier's sustained bandwidth on eve
   for (const ChipSpec* c : chips()) {
     INFO(c->name);
     const std::string dt = resolve_dtype("auto", *c);
-    Op op = gemm(1, 8192, 8192);
+    Op op = gemm_op(1, 8192, 8192);
     OpCost cost = estimate_op(op, *c);
     const MemoryTierSpec& t = stream_tier(*c);
     double w = 8192.0 * 8192.0 * dtype_bytes(dt);
@@ -70,8 +57,8 @@ TEST_CASE("compute: GEMV reads W at the stream tier's sustained bandwidth on eve
 }
 
 TEST_CASE("compute: C1 H100 bf16 8192^3 GEMM lands 700-850 TFLOPS", "[compute]") {
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
-  OpCost c = estimate_op(gemm(8192, 8192, 8192, "bf16"), h100);
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
+  OpCost c = estimate_op(gemm_op(8192, 8192, 8192, "bf16"), h100);
   double tflops = c.flops / c.time / 1e12;
   CHECK(tflops > 700);
   CHECK(tflops < 850);
@@ -81,7 +68,7 @@ TEST_CASE("compute: C1 H100 bf16 8192^3 GEMM lands 700-850 TFLOPS", "[compute]")
 }
 
 TEST_CASE("compute: C2 H100 8 GiB HBM copy lands 2.8-3.2 TB/s counting read + write", "[compute]") {
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   Op op;
   op.kind = OpKind::Copy;
   op.bytes = 8.0 * 1024 * 1024 * 1024;
@@ -104,7 +91,7 @@ TEST_CASE("compute: achieved never exceeds peak, for any shape and dtype", "[com
       for (auto m : dims) {
         for (auto n : {std::int64_t{1}, std::int64_t{257}, std::int64_t{8192}}) {
           for (auto k : {std::int64_t{64}, std::int64_t{4096}}) {
-            OpCost cost = estimate_op(gemm(m, n, k, kv.first), *c);
+            OpCost cost = estimate_op(gemm_op(m, n, k, kv.first), *c);
             INFO(kv.first << " m=" << m << " n=" << n << " k=" << k);
             REQUIRE(cost.flops / cost.time <= kv.second);
             REQUIRE(cost.bytes / cost.time <= cost.peak_bandwidth);
@@ -123,7 +110,7 @@ TEST_CASE("compute: time is monotone in M, N and K", "[compute]") {
       for (std::int64_t v = 1; v <= 20000; v = v < 64 ? v + 1 : v + v / 7) {
         std::int64_t d[3] = {1024, 4096, 4096};
         d[axis] = v;
-        double t = estimate_op(gemm(d[0], d[1], d[2]), *c).time;
+        double t = estimate_op(gemm_op(d[0], d[1], d[2]), *c).time;
         INFO("axis " << axis << " value " << v);
         REQUIRE(t >= prev * (1 - 1e-12));
         prev = t;
@@ -138,7 +125,7 @@ TEST_CASE("compute: fp8 beats bf16 where the chip has fp8", "[compute]") {
     if (!c->compute.supports("fp8")) {
       // TPU v4 and others without fp8: a clear error naming the chip.
       try {
-        estimate_op(gemm(8192, 8192, 8192, "fp8"), *c);
+        estimate_op(gemm_op(8192, 8192, 8192, "fp8"), *c);
         FAIL("fp8 accepted on " << c->name);
       } catch (const std::invalid_argument& e) {
         CHECK(std::string(e.what()).find(c->name) != std::string::npos);
@@ -148,8 +135,8 @@ TEST_CASE("compute: fp8 beats bf16 where the chip has fp8", "[compute]") {
     }
     ++with_fp8;
     INFO(c->name);
-    double t8 = estimate_op(gemm(8192, 8192, 8192, "fp8"), *c).time;
-    double t16 = estimate_op(gemm(8192, 8192, 8192, resolve_dtype("auto", *c)), *c).time;
+    double t8 = estimate_op(gemm_op(8192, 8192, 8192, "fp8"), *c).time;
+    double t16 = estimate_op(gemm_op(8192, 8192, 8192, resolve_dtype("auto", *c)), *c).time;
     if (c->compute.peak.at("fp8") > peak16(*c)) {
       CHECK(t8 < 0.75 * t16);
     } else {
@@ -164,8 +151,8 @@ TEST_CASE("compute: wave quantisation, units + 1 tiles take a second wave", "[co
     INFO(c->name);
     const auto& cs = c->compute;
     if (cs.units > 100000) continue;  // WSE: 850k one-tile batches is not a GEMM anyone runs
-    OpCost full = estimate_op(gemm(cs.tile_m, cs.tile_n, 8192, "auto", cs.units), *c);
-    OpCost over = estimate_op(gemm(cs.tile_m, cs.tile_n, 8192, "auto", cs.units + 1), *c);
+    OpCost full = estimate_op(gemm_op(cs.tile_m, cs.tile_n, 8192, "auto", cs.units), *c);
+    OpCost over = estimate_op(gemm_op(cs.tile_m, cs.tile_n, 8192, "auto", cs.units + 1), *c);
     CHECK(full.tiles == cs.units);
     CHECK(full.waves == 1);
     CHECK(over.tiles == cs.units + 1);
@@ -174,10 +161,10 @@ TEST_CASE("compute: wave quantisation, units + 1 tiles take a second wave", "[co
   }
   // H100, compute bound: 132 tiles (12 x 11) take one wave, 133 tiles (7 x 19) two; the
   // second wave costs a whole tile pass over K (formula with the C1 constants).
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   const auto& cs = h100.compute;
-  OpCost c132 = estimate_op(gemm(12 * 128, 11 * 256, 8192, "bf16"), h100);
-  OpCost c133 = estimate_op(gemm(7 * 128, 19 * 256, 8192, "bf16"), h100);
+  OpCost c132 = estimate_op(gemm_op(12 * 128, 11 * 256, 8192, "bf16"), h100);
+  OpCost c133 = estimate_op(gemm_op(7 * 128, 19 * 256, 8192, "bf16"), h100);
   CHECK(c132.waves == 1);
   CHECK(c133.waves == 2);
   CHECK_FALSE(c133.memory_bound);
@@ -193,12 +180,12 @@ TEST_CASE("compute: wave quantisation, units + 1 tiles take a second wave", "[co
 // output-stationary one (H100) pays whole 128-row tiles for both: the same time. Compute
 // bound on both chips (427 FLOP per weight byte is past either's ridge point).
 TEST_CASE("compute: weight-stationary arrays stream M, output-stationary ones pay whole tiles", "[compute]") {
-  const ChipSpec& tpu = catalog().get("google-tpu-v4");
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& tpu = shipped_catalog().get("google-tpu-v4");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   for (const ChipSpec* c : {&tpu, &h100}) {
     INFO(c->name);
-    OpCost part = estimate_op(gemm(427, 8192, 8192, "bf16"), *c);
-    OpCost whole = estimate_op(gemm(512, 8192, 8192, "bf16"), *c);
+    OpCost part = estimate_op(gemm_op(427, 8192, 8192, "bf16"), *c);
+    OpCost whole = estimate_op(gemm_op(512, 8192, 8192, "bf16"), *c);
     CHECK_FALSE(part.memory_bound);
     CHECK_FALSE(whole.memory_bound);
     const double expected = c == &tpu ? 432.0 / 512.0 : 1.0;
@@ -207,9 +194,9 @@ TEST_CASE("compute: weight-stationary arrays stream M, output-stationary ones pa
 }
 
 TEST_CASE("compute: int4 weights halve GEMV time, attention decode reads the KV cache", "[compute]") {
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
-  double t16 = estimate_op(gemm(1, 8192, 8192, "bf16"), h100).time;
-  double t4 = estimate_op(gemm(1, 8192, 8192, "int4"), h100).time;
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
+  double t16 = estimate_op(gemm_op(1, 8192, 8192, "bf16"), h100).time;
+  double t4 = estimate_op(gemm_op(1, 8192, 8192, "int4"), h100).time;
   double launch = h100.compute.launch_overhead;
   CHECK((t4 - launch) < 0.7 * (t16 - launch));
 
@@ -245,7 +232,7 @@ TEST_CASE("compute: int4 weights halve GEMV time, attention decode reads the KV 
 }
 
 TEST_CASE("compute: vector ops and bad shapes", "[compute]") {
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   Op e;
   e.kind = OpKind::Elementwise;
   e.elements = 1 << 28;
@@ -256,9 +243,9 @@ TEST_CASE("compute: vector ops and bad shapes", "[compute]") {
   CHECK(c.time == Approx(c.bytes / sustained(h100.main_tier()) + h100.compute.launch_overhead).epsilon(0.01));
   e.elements = 0;
   CHECK_THROWS_AS(estimate_op(e, h100), std::invalid_argument);
-  CHECK_THROWS_AS(estimate_op(gemm(0, 8, 8), h100), std::invalid_argument);
-  CHECK_THROWS_AS(estimate_op(gemm(8, 8, -1), h100), std::invalid_argument);
-  CHECK_THROWS_AS(estimate_op(gemm(8, 8, 8, "fp4"), h100), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(gemm_op(0, 8, 8), h100), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(gemm_op(8, 8, -1), h100), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(gemm_op(8, 8, 8, "fp4"), h100), std::invalid_argument);
 }
 
 TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
@@ -302,7 +289,7 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
 }
 
 TEST_CASE("compute: explicit catalog energies override the derived ones", "[compute]") {
-  ChipSpec c = catalog().get("nvidia-h100-sxm");  // a copy we may edit
+  ChipSpec c = shipped_catalog().get("nvidia-h100-sxm");  // a copy we may edit
   // Start from the derived model: no explicit energies, no fabric path.
   c.power.pj_per_flop = 0;
   c.power.pj_per_flop_dtype.clear();

@@ -5,6 +5,8 @@
 // and the loader's checks on `vector_unit` and `boost_clock`.
 #include <catch2/catch.hpp>
 
+#include "op_builders.h"
+
 #include "mini_chip.h"
 
 #include <string>
@@ -13,41 +15,22 @@
 #include "sim/workloads/inference/lowering.h"
 
 using namespace llmsim;
+using namespace llmsim_test;
 
 namespace {
-
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
 
 // [FA3-paper]: "H100 SXM5 has 989 TFLOPS of FP16 matmul but only 3.9 TFLOPS of special functions".
 constexpr double kH100SpecialPublished = 3.9e12;
 constexpr double kH100MatmulPublished = 989e12;
 
-Op prefill_attention(std::int64_t len, bool causal, bool overlapped) {
-  Op a;
-  a.kind = OpKind::Attention;
-  a.dtype = "auto";
-  a.heads = 64;
-  a.kv_heads = 8;
-  a.head_dim = 128;
-  a.q_len = a.kv_len = len;
-  a.causal = causal;
-  a.softmax_overlapped = overlapped;
-  return a;
-}
-
-double efficiency(const OpCost& c) { return c.flops / c.time / c.peak; }
-
 }  // namespace
 
 TEST_CASE("vector units: H100's special-function rate is the published 3.9 T/s", "[compute]") {
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   CHECK(h100.compute.special_rate(h100.clock) == Approx(kH100SpecialPublished).epsilon(0.03));
   // Every chip that states its units: at most one special result per lane per clock, and
   // the boost clock is not below the clock the peaks are quoted at.
-  for (const ChipSpec* c : catalog().all()) {
+  for (const ChipSpec* c : shipped_catalog().all()) {
     INFO(c->name);
     CHECK(c->boost_clock >= c->clock);
     if (c->compute.vector_units == 0) continue;
@@ -57,7 +40,7 @@ TEST_CASE("vector units: H100's special-function rate is the published 3.9 T/s",
 
 TEST_CASE("vector units: attention runs below GEMM efficiency on every GPU-like chip", "[compute]") {
   int checked = 0;
-  for (const ChipSpec* c : catalog().all()) {
+  for (const ChipSpec* c : shipped_catalog().all()) {
     if (c->family != "gpu" && c->family != "hpu") continue;
     INFO(c->name);
     Op g;
@@ -66,10 +49,10 @@ TEST_CASE("vector units: attention runs below GEMM efficiency on every GPU-like 
     g.m = g.n = g.k = 8192;
     const double gemm = efficiency(estimate_op(g, *c));
     // As every shipped stack runs it (FA2 generation, softmax between the matrix phases).
-    CHECK(efficiency(estimate_op(prefill_attention(8192, true, false), *c)) < gemm);
+    CHECK(efficiency(estimate_op(prefill_attention_op(8192, true, false), *c)) < gemm);
     // Overlapped (FA3) the matrix phase bounds it: never above the MAC array's efficiency,
     // though it may pass a wave-quantised GEMM (MI300X: 1,024 tiles on 304 CUs, 4 waves).
-    CHECK(efficiency(estimate_op(prefill_attention(8192, true, true), *c)) <= c->compute.matrix_efficiency);
+    CHECK(efficiency(estimate_op(prefill_attention_op(8192, true, true), *c)) <= c->compute.matrix_efficiency);
     ++checked;
   }
   CHECK(checked >= 8);  // A100, H100, H200, B200, MI300X, MI325X, Gaudi 2, Gaudi 3
@@ -79,11 +62,11 @@ TEST_CASE("vector units: FA2 pays the exponentials FA3 hides, by the published r
   // [FA3-paper]: at head dim 128 a score costs 4 x 128 matmul FLOPs and one exp, so at the
   // published rates the exp takes 989 / (3.9 x 512) ~ 0.50 of the matmul time at peak; the
   // matrix phase runs at matrix_efficiency (C1), so a serialised softmax adds 0.50 x that.
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   const double exp_share = kH100MatmulPublished / (kH100SpecialPublished * 4 * 128);
   const double expected = 1 + exp_share * h100.compute.matrix_efficiency;
-  const OpCost serial = estimate_op(prefill_attention(16384, false, false), h100);
-  const OpCost overlap = estimate_op(prefill_attention(16384, false, true), h100);
+  const OpCost serial = estimate_op(prefill_attention_op(16384, false, false), h100);
+  const OpCost overlap = estimate_op(prefill_attention_op(16384, false, true), h100);
   CHECK_FALSE(serial.memory_bound);
   CHECK(serial.time / overlap.time == Approx(expected).epsilon(0.05));
   // Overlapped, the matrix phase bounds it: never above the matrix efficiency.
@@ -94,7 +77,7 @@ TEST_CASE("vector units: FA2 pays the exponentials FA3 hides, by the published r
 TEST_CASE("vector units: SiLU from on-chip memory is bound by the special-function units", "[compute]") {
   // x * 1 / (1 + exp(-x)): an exp and a reciprocal per element at 3.9 T/s on H100, slower
   // than both its FMAs (66.9 TFLOPS) and its L2 stream (4 bytes per element).
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   Op act;
   act.kind = OpKind::Activation;
   act.dtype = "bf16";
@@ -116,7 +99,7 @@ TEST_CASE("vector units: the serving lowering takes the stack's softmax mode", "
   InferenceConfig cfg;
   cfg.model = load_model_ref("llama-3.1-8b");
   cfg.dtype = cfg.kv_dtype = "bf16";
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
   IterationShape s;
   s.prefill.push_back({8192, 8192});
   s.emitting = 1;

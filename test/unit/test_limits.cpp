@@ -43,13 +43,15 @@ bool microbench_available(const std::string& dir) {
   return run_llmsim("check " + w, dir + "/probe.log") == 0;
 }
 
-// `n` small independent GEMMs on every device: many events, little simulated time each.
+// `n` small GEMMs spread over the 8 devices: many events, little simulated time each. One
+// op per device repeated n / 8 times gives the events of n written ops without parsing
+// 10,000 YAML maps (which took seconds a run, several runs a test).
 std::string many_ops_workload(const std::string& dir, int n) {
   std::string w = dir + "/many-ops.yaml";
   std::ofstream out(w);
-  out << "kind: microbench\nops:\n";
-  for (int i = 0; i < n; ++i) {
-    out << "  - {op: gemm, m: 256, n: 256, k: 256, dtype: bf16, device: gpu" << (i % 8) << "}\n";
+  out << "kind: microbench\nrepeat: " << n / 8 << "\nops:\n";
+  for (int i = 0; i < 8; ++i) {
+    out << "  - {op: gemm, m: 256, n: 256, k: 256, dtype: bf16, device: gpu" << i << "}\n";
   }
   return w;
 }
@@ -84,7 +86,7 @@ TEST_CASE("limits: --max-events, --max-sim-time, --max-wall end with exit 3 and 
   std::string w = many_ops_workload(dir, 10000);
   SECTION("--max-events") { expect_partial(dir, w, "--max-events 100", "--max-events"); }
   SECTION("--max-sim-time") { expect_partial(dir, w, "--max-sim-time 1e-9", "--max-sim-time"); }
-  // The wall clock is checked every 4096 events; 10,000 ops take far longer than 1 us.
+  // The wall clock is checked every 4096 events; 10,000 ops (20,000 events) take far longer than 1 us.
   SECTION("--max-wall") { expect_partial(dir, w, "--max-wall 0.000001", "--max-wall"); }
   SECTION("no limit: the same workload completes with exit 0 and partial false") {
     std::string out = dir + "/full";

@@ -5,19 +5,17 @@
 // SRAM (3 x 2 B per FMA, 2 FLOP) [CB-HC34].
 #include <catch2/catch.hpp>
 
+#include "op_builders.h"
+
 #include "mini_chip.h"
 #include "sim/core/error.h"
 #include "sim/core/yaml_doc.h"
 #include "sim/ops/op.h"
 
 using namespace llmsim;
+using namespace llmsim_test;
 
 namespace {
-
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
 
 // A training-sized GEMM that is compute bound on the wafer: one Llama 2 7B FFN projection
 // over a 16 x 4096-token micro-batch, its weight streamed in (not counted on the SRAM).
@@ -38,7 +36,7 @@ double feed(double sram_bytes_per_s) { return sram_bytes_per_s / 6.0 * 2.0; }
 }  // namespace
 
 TEST_CASE("operand feed: the WSE-3's 8 lanes run at what 21 PB/s of SRAM feeds", "[operand-feed]") {
-  const ChipSpec& wse3 = catalog().get("cerebras-wse3");
+  const ChipSpec& wse3 = shipped_catalog().get("cerebras-wse3");
   const OpCost c = estimate_op(big_gemm(), wse3);
   REQUIRE_FALSE(c.memory_bound);
   const double achieved = c.flops / c.time;
@@ -50,7 +48,7 @@ TEST_CASE("operand feed: the WSE-3's 8 lanes run at what 21 PB/s of SRAM feeds",
 }
 
 TEST_CASE("operand feed: the WSE-2's SRAM feeds nearly all of its 4 lanes", "[operand-feed]") {
-  const ChipSpec& wse2 = catalog().get("cerebras-wse2");
+  const ChipSpec& wse2 = shipped_catalog().get("cerebras-wse2");
   const OpCost c = estimate_op(big_gemm(), wse2);
   const double achieved = c.flops / c.time;
   // 20 PB/s feeds 6.67 PF of the 7.48 PF peak (89 %): WSE-2's ports match its lanes.
@@ -61,7 +59,7 @@ TEST_CASE("operand feed: the WSE-2's SRAM feeds nearly all of its 4 lanes", "[op
 
 TEST_CASE("operand feed: without it the same wafer runs at its lanes' rate", "[operand-feed]") {
   // Differential: the catalog WSE-3 against a copy whose operands need no SRAM accesses.
-  const ChipSpec& wse3 = catalog().get("cerebras-wse3");
+  const ChipSpec& wse3 = shipped_catalog().get("cerebras-wse3");
   ChipSpec free_feed = wse3;
   free_feed.compute.operand_accesses_per_mac = 0;
   const Op op = big_gemm();
@@ -71,7 +69,8 @@ TEST_CASE("operand feed: without it the same wafer runs at its lanes' rate", "[o
   // 16 FLOP/clk against 2 x 21.2 / 6 = 7.07: 2.26x.
   CHECK(capped / uncapped == Approx(16.0 / (2 * 21e15 / (900e3 * 1.1e9) / 6)).epsilon(0.05));
   // A chip that states none is untouched (H100: operands in registers and shared memory).
-  CHECK_FALSE(catalog().get("nvidia-h100-sxm").resolved["compute"]["operand_accesses_per_mac"].as<double>(0) > 0);
+  CHECK_FALSE(shipped_catalog().get("nvidia-h100-sxm").resolved["compute"]["operand_accesses_per_mac"].as<double>(0) >
+              0);
 }
 
 TEST_CASE("operand feed: the loader wants an sram tier and a non-negative count", "[operand-feed]") {

@@ -3,6 +3,8 @@
 // the same shape and the model's parameter count, never from the w8a16 run itself.
 #include <catch2/catch.hpp>
 
+#include "op_builders.h"
+
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -17,35 +19,17 @@
 #include "sim/workloads/inference/dataflow.h"
 
 using namespace llmsim;
-
-namespace {
-
-ChipCatalog& catalog() {
-  static ChipCatalog c(default_catalog_dir());
-  return c;
-}
-
-Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dt) {
-  Op op;
-  op.kind = OpKind::Gemm;
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.dtype = dt;
-  return op;
-}
-
-}  // namespace
+using namespace llmsim_test;
 
 TEST_CASE("w8a16: a bandwidth-bound GEMV reads 1-byte weights, half the bf16 time", "[compute][w8a16]") {
   // H100 (native fp8) and SN40L (16-bit only): 16384^2 weights, 268 MB at 1 B, far above
   // the launch and latency prologue. Bytes: K x N weights at 1 B, x and y at 2 B.
   for (const char* name : {"nvidia-h100-sxm", "sambanova-sn40l"}) {
     INFO(name);
-    const ChipSpec& chip = catalog().get(name);
+    const ChipSpec& chip = shipped_catalog().get(name);
     const double n = 16384, k = 16384;
-    const OpCost c16 = estimate_op(gemm(1, 16384, 16384, "bf16"), chip);
-    const OpCost c8 = estimate_op(gemm(1, 16384, 16384, "w8a16"), chip);
+    const OpCost c16 = estimate_op(gemm_op(1, 16384, 16384, "bf16"), chip);
+    const OpCost c8 = estimate_op(gemm_op(1, 16384, 16384, "w8a16"), chip);
     REQUIRE(c16.memory_bound);
     REQUIRE(c8.memory_bound);
     const MemoryTierSpec& t = *chip.tier(c8.tier);
@@ -57,10 +41,10 @@ TEST_CASE("w8a16: a bandwidth-bound GEMV reads 1-byte weights, half the bf16 tim
 }
 
 TEST_CASE("w8a16: a compute-bound GEMM runs on the 16-bit MACs even where fp8 exists", "[compute][w8a16]") {
-  const ChipSpec& h100 = catalog().get("nvidia-h100-sxm");
-  const OpCost c16 = estimate_op(gemm(8192, 8192, 8192, "bf16"), h100);
-  const OpCost c8 = estimate_op(gemm(8192, 8192, 8192, "w8a16"), h100);
-  const OpCost f8 = estimate_op(gemm(8192, 8192, 8192, "fp8"), h100);
+  const ChipSpec& h100 = shipped_catalog().get("nvidia-h100-sxm");
+  const OpCost c16 = estimate_op(gemm_op(8192, 8192, 8192, "bf16"), h100);
+  const OpCost c8 = estimate_op(gemm_op(8192, 8192, 8192, "w8a16"), h100);
+  const OpCost f8 = estimate_op(gemm_op(8192, 8192, 8192, "fp8"), h100);
   REQUIRE_FALSE(c16.memory_bound);
   CHECK_FALSE(c8.memory_bound);
   CHECK(c8.time == Approx(c16.time).epsilon(0.15));
@@ -71,7 +55,7 @@ TEST_CASE("w8a16: a compute-bound GEMM runs on the 16-bit MACs even where fp8 ex
 TEST_CASE("w8a16: a model's weights are half its bf16 bytes, and DeepSeek-R1 fits SN40L HBM", "[inference][w8a16]") {
   // DeepSeek-R1 at TP 16 on SN40L (C12): 671e9 params ([DEEPSEEK-V3]) x 2 B / 16 = 84 GB per
   // socket spills past the 64 GiB HBM; x 1 B = 42 GB stays resident, nothing read from DDR.
-  const ChipSpec& sn = catalog().get("sambanova-sn40l");
+  const ChipSpec& sn = shipped_catalog().get("sambanova-sn40l");
   InferenceConfig c;
   c.model = load_model_ref("deepseek-r1", {}, "");
   c.tp = 16;
@@ -95,7 +79,7 @@ TEST_CASE("w8a16: attention and chips without 16-bit MACs reject it, and no chip
   a.head_dim = 128;
   a.kv_len = 64;
   a.dtype = "w8a16";
-  CHECK_THROWS_AS(estimate_op(a, catalog().get("nvidia-h100-sxm")), std::invalid_argument);
+  CHECK_THROWS_AS(estimate_op(a, shipped_catalog().get("nvidia-h100-sxm")), std::invalid_argument);
 
   const std::string head = llmsim_test::kMiniChipHead;
   const std::string mem = "  - {tier: hbm, capacity: 8 GB, bandwidth: 1 TB/s}\n";
@@ -104,7 +88,7 @@ TEST_CASE("w8a16: attention and chips without 16-bit MACs reject it, and no chip
   int8_only.replace(int8_only.find("{bf16: 2000}"), 12, "{int8: 2000}");
   const ChipSpec chip = load_chip(parse_doc(int8_only + mem, "chip.yaml"));
   try {
-    estimate_op(gemm(16, 16, 16, "w8a16"), chip);
+    estimate_op(gemm_op(16, 16, 16, "w8a16"), chip);
     FAIL("w8a16 ran on a chip without bf16 / fp16");
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("needs bf16 or fp16 on mini") != std::string::npos);
