@@ -6,10 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 
+#include "sim/llm/model.h"
 #include "training_summary.h"
 
 using llmsim_test::kRoot;
+using llmsim_test::Outcome;
 using llmsim_test::train;
 using nlohmann::json;
 
@@ -108,4 +111,29 @@ TEST_CASE("C43 and C41: BERT-Large on a Bow Pod16 and Llama 2 7B weight-streamed
   const double samples = 1024 / c["step_time_s"].get<double>();
   CHECK(samples < 31.98);
   CHECK(samples > 0.75 * 31.98);
+}
+
+// C15's run itself takes ~7 s of CPU (64 stages x 1,024 chunk passes): scripts/validate runs
+// it; this checks its inputs in ~0.2 s. The paper's count for the model's shape, and the
+// memory of a middle stage by arithmetic, without simulating the step.
+TEST_CASE("C15: GPT 1T has Table 1's 1,008 B parameters and fits an 80 GB A100 at TP 8 x PP 64",
+          "[training][calibration]") {
+  // Narayanan et al. 2021 Table 1 [MEGATRON-SC21] (recalled): 1,008.0 B parameters.
+  llmsim::ModelSpec m = llmsim::load_model_ref(kRoot + "/workloads/calibration/models/gpt-1t.yaml");
+  CHECK(m.params() == Approx(1008.0e9).epsilon(0.001));
+  Outcome o = llmsim_test::llmsim("fit --training " + kCal + "c15-gpt-1t-a100-3072.yaml --device nvidia-a100-sxm");
+  INFO(o.text);
+  REQUIRE(o.rc == 0);
+  const std::regex stage1(R"(stage 1 \(2 layers\): weights ([0-9.]+) GiB \+ gradients ([0-9.]+) GiB)"
+                          R"( \+ optimizer ([0-9.]+) GiB)");
+  std::smatch g;
+  REQUIRE(std::regex_search(o.text, g, stage1));
+  // A middle stage: 2 of 128 layers of 12 h^2 weights (biases < 0.01 %) over TP 8; 16-bit
+  // weights and gradients, and without ZeRO (zero 0) the fp32 master copy and two Adam
+  // moments, 12 bytes per parameter. Printed to 0.1 GiB: 2 % band.
+  const double h = 25600, local = 2 * 12 * h * h / 8, gib = 1024.0 * 1024 * 1024;
+  CHECK(std::stod(g[1]) == Approx(2 * local / gib).epsilon(0.02));
+  CHECK(std::stod(g[2]) == Approx(2 * local / gib).epsilon(0.02));
+  CHECK(std::stod(g[3]) == Approx(12 * local / gib).epsilon(0.02));
+  CHECK(o.text.find(": fits (worst stage") != std::string::npos);
 }
