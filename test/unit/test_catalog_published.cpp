@@ -206,7 +206,7 @@ TEST_CASE("catalog: devices (dense) shows the per-chip figures the simulator use
     if (line.compare(0, 16, "nvidia-h100-sxm ") == 0) h100 = line;
     if (line.find(" GHz ") != std::string::npos || line.find(" MHz ") != std::string::npos) ++rows;
   }
-  CHECK(rows == 19);  // one per catalog chip (topologies/devices/*.yaml)
+  CHECK(rows == 20);  // one per catalog chip (topologies/devices/*.yaml)
   REQUIRE(!h100.empty());
   CHECK(h100.find("989.4 TFLOPS") != std::string::npos);   // dense bf16
   CHECK(h100.find("1,979") == std::string::npos);          // not the sparse headline
@@ -215,7 +215,7 @@ TEST_CASE("catalog: devices (dense) shows the per-chip figures the simulator use
   std::string csv = run_binary("devices --format csv", &status);
   REQUIRE(status == 0);
   Rows r = parse_csv(csv);
-  REQUIRE(r.size() == 20);  // header + 19 chips
+  REQUIRE(r.size() == 21);  // header + 20 chips
   size_t bf16_col = 0;
   for (size_t i = 0; i < r[0].size(); ++i) if (r[0][i] == "peak_bf16_flops") bf16_col = i;
   REQUIRE(bf16_col > 0);
@@ -241,7 +241,7 @@ TEST_CASE("catalog: json formats and `check` on every catalog file", "[catalog]"
 
   auto dense = nlohmann::json::parse(run_binary("devices --format json", &status));
   REQUIRE(status == 0);
-  REQUIRE(dense.size() == 19);
+  REQUIRE(dense.size() == 20);
   int in_review = 0;
   for (const auto& c : dense) {
     in_review += c["in_review"].get<bool>() ? 1 : 0;
@@ -258,7 +258,7 @@ TEST_CASE("catalog: json formats and `check` on every catalog file", "[catalog]"
   std::istringstream in(out);
   std::string line;
   while (std::getline(in, line)) ok_lines += line.find(": chip ") != std::string::npos ? 1 : 0;
-  CHECK(ok_lines == 19);
+  CHECK(ok_lines == 20);
 
   run_binary("devices --format xml", &status);
   CHECK(status == 2);
