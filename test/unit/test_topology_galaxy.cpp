@@ -82,13 +82,16 @@ TEST_CASE("galaxy: 4 x 8 Ethernet mesh of 32 chips, 50 GB/s per edge", "[topolog
 }
 
 // C39 (held out; a documented gap, docs/validation.md "C39"): Llama 3.1 70B on the Galaxy, TP
-// 32, batch 32, 72.5 tok/s per user measured. `auto` runs ttnn-ccl's ring in device order,
-// and each of its 2 x 31 lock-step steps waits for its longest route, tt31 -> tt0 (10 hops
-// of 2 us). A decode step then costs at least 160 all-reduces (2 per layer x 80) x 62 x
-// 20 us plus the weight stream (70.6 GB of fp8 over 32 chips at 288 GB/s x 0.90): 206.9 ms.
-// Checked: the last user's decode steps within 15 % above that floor, the first user's
-// TTFT above the all-reduce part alone, and communication most of the run.
-TEST_CASE("galaxy: C39 decode is bound by the device-order ring's 10-hop closing route", "[calibration]") {
+// 32, batch 32, 72.5 tok/s per user measured. `auto` runs ttnn-ccl's ring, laid along the
+// 4 x 8 mesh's one-hop links (a switchless fabric, docs/models.md "Collectives"); each
+// 512 KiB all-reduce is ttnn-ccl's 20 us start-up plus 2 x 31 steps of (5 us + 16 KiB at
+// 0.8 x 50 GB/s), 355 us, and a decode step at least 160 of them (2 per layer x 80) plus
+// the weight stream (70.6 GB of fp8 over 32 chips at 288 GB/s x 0.90): 65.4 ms.
+// Checked: the last user's decode steps 0-20 % above that floor (the rest is the
+// element-wise ops at the Tensix vector rate, ~7 ms, and the host step, ~1.3 ms: 14 %
+// today), the first user's TTFT above the all-reduce part alone, communication most of the
+// run.
+TEST_CASE("galaxy: C39 decode is bound by 160 ring all-reduces a token on the mesh", "[calibration]") {
   const std::string dir = llmsim_test::make_tmpdir("galaxy");
   const int rc = llmsim_test::run_llmsim("run --quiet -t topologies/wormhole-galaxy.yaml -w "
                                          "workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml -o '" + dir + "/out'",
@@ -105,11 +108,12 @@ TEST_CASE("galaxy: C39 decode is bound by the device-order ring's 10-hop closing
     if (first[i] < first[earliest]) earliest = i;
   }
   const double tpot = (finish[last] - first[last]) / (out[last] - 1);
-  const double ring = 160 * 62 * 10 * 2e-6, weights = 70.6e9 / 32 / (288e9 * 0.90);
+  const double ring = 160 * (20e-6 + 62 * (5e-6 + 16384 / (0.8 * 50e9)));
+  const double weights = 70.6e9 / 32 / (288e9 * 0.90);
   CHECK(tpot / (ring + weights) > 1.0);
-  CHECK(tpot / (ring + weights) < 1.15);
+  CHECK(tpot / (ring + weights) < 1.2);
   CHECK(ttft[earliest] > ring);
   auto s = nlohmann::json::parse(llmsim_test::slurp(dir + "/out/summary.json"));
-  CHECK(s["inference"]["time_split"]["communication_fraction"].get<double>() > 0.8);
+  CHECK(s["inference"]["time_split"]["communication_fraction"].get<double>() > 0.6);
   std::system(("rm -rf '" + dir + "'").c_str());
 }

@@ -35,6 +35,24 @@ RingHops ring_hops(const std::vector<std::vector<int>>& hops, const std::vector<
   return h;
 }
 
+// Whether the partial path can still close into a cycle: every unvisited member needs two
+// cycle neighbours among the unvisited, the path's end and the start (member 0), and the
+// start one unvisited neighbour to return through. Pruning on it keeps the search on a
+// 4 x 8 mesh to a few hundred expansions.
+bool can_close(const std::vector<std::vector<int>>& hops, const std::vector<char>& used, int last) {
+  const size_t n = hops.size();
+  bool start_open = false;
+  for (size_t k = 0; k < n; ++k) {
+    if (used[k]) continue;
+    start_open = start_open || hops[0][k] == 1;
+    int free = 0;
+    for (size_t j = 0; j < n && free < 2; ++j)
+      free += j != k && hops[k][j] == 1 && (!used[j] || j == 0 || static_cast<int>(j) == last);
+    if (free < 2) return false;
+  }
+  return start_open;
+}
+
 // Depth-first search for a cycle through every member on one-hop links, trying the
 // neighbour with the fewest unvisited neighbours first (Warnsdorff's rule), with a bounded
 // number of expansions. A mesh with an even side has such a cycle (the snake with a return
@@ -44,6 +62,7 @@ bool one_hop_cycle(const std::vector<std::vector<int>>& hops, std::vector<int>& 
   const size_t n = hops.size();
   const int last = path.back();
   if (path.size() == n) return hops[static_cast<size_t>(last)][0] == 1;
+  if (!can_close(hops, used, last)) return false;
   std::vector<std::pair<int, int>> next;  // (onward degree, member)
   for (size_t j = 0; j < n; ++j) {
     if (used[j] || hops[static_cast<size_t>(last)][j] != 1) continue;
