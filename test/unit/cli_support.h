@@ -59,6 +59,25 @@ inline std::pair<int, std::string> run_command(const std::string& cmd) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
+// Column `name` of every row of a CSV text with a header line (requests.csv), as numbers.
+inline std::vector<double> csv_column(const std::string& csv, const std::string& name) {
+  std::stringstream in(csv);
+  std::string line, f;
+  std::getline(in, line);
+  std::stringstream hs(line);
+  int col = -1;
+  for (int i = 0; std::getline(hs, f, ','); ++i)
+    if (f == name) col = i;
+  REQUIRE(col >= 0);
+  std::vector<double> out;
+  while (std::getline(in, line)) {
+    std::stringstream ls(line);
+    for (int i = 0; std::getline(ls, f, ','); ++i)
+      if (i == col) out.push_back(std::stod(f));
+  }
+  return out;
+}
+
 inline int run_llmsim_env(const std::string& env, const std::string& args, const std::string& log) {
   return run_llmsim(args, log, env);
 }

@@ -5,8 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sstream>
-
 #include "cli_support.h"
 #include "sim/topo/topology.h"
 
@@ -15,25 +13,6 @@ using namespace llmsim;
 namespace {
 
 const std::string kDir = std::string(LLMSIM_SOURCE_DIR) + "/topologies/";
-
-// Column `name` of every row of a CSV with a header line.
-std::vector<double> column(const std::string& csv, const std::string& name) {
-  std::stringstream in(csv);
-  std::string line, f;
-  std::getline(in, line);
-  std::stringstream hs(line);
-  int col = -1;
-  for (int i = 0; std::getline(hs, f, ','); ++i)
-    if (f == name) col = i;
-  REQUIRE(col >= 0);
-  std::vector<double> out;
-  while (std::getline(in, line)) {
-    std::stringstream ls(line);
-    for (int i = 0; std::getline(ls, f, ','); ++i)
-      if (i == col) out.push_back(std::stod(f));
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -99,8 +78,9 @@ TEST_CASE("galaxy: C39 decode is bound by 160 ring all-reduces a token on the me
   INFO(llmsim_test::slurp(dir + "/log"));
   REQUIRE(rc == 0);
   const std::string csv = llmsim_test::slurp(dir + "/out/requests.csv");
-  const auto first = column(csv, "first_token_s"), finish = column(csv, "finish_s"), ttft = column(csv, "ttft_s");
-  const auto out = column(csv, "output_tokens");
+  const auto first = llmsim_test::csv_column(csv, "first_token_s"), finish = llmsim_test::csv_column(csv, "finish_s");
+  const auto ttft = llmsim_test::csv_column(csv, "ttft_s");
+  const auto out = llmsim_test::csv_column(csv, "output_tokens");
   REQUIRE(first.size() == 32);
   size_t last = 0, earliest = 0;
   for (size_t i = 0; i < first.size(); ++i) {

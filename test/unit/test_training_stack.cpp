@@ -67,6 +67,28 @@ json run_summary(const std::string& topo, const std::string& wl, const std::stri
   return json::parse(llmsim_test::slurp(dir + "/" + tag + "/summary.json"));
 }
 
+// kLayer's four TP-paired GEMMs at seq 2048 and TP 4 (h 2048, ffn 8192; Megatron-LM's
+// column / row split): forward attn_out [T, h, h/4] and mlp_down [T, h, ffn/4], backward the
+// data gradients of qkv [T, 3h/4, h] and mlp_up [T, 2 ffn/4, h] (dgrad of [m, n, k] is
+// [m, k, n]).
+constexpr std::int64_t kT = 2048, kH = 2048, kFfn = 8192, kTp = 4;
+const std::vector<std::array<std::int64_t, 3>> kPairGemms = {
+    {kT, kH, kH / kTp}, {kT, kH, kFfn / kTp}, {kT, kH, 3 * kH / kTp}, {kT, kH, 2 * kFfn / kTp}};
+
+// A microbench on `stack`: the 8 MiB TP all-reduce, then each paired GEMM on all its rows
+// and on 1 / `split` of them (one decomposition step).
+std::string pair_microbench(const std::string& stack, std::int64_t split) {
+  std::string mb = "kind: microbench\nsoftware: " + stack +
+                   "\nops:\n  - {op: allreduce, sizes: [8388608 B], group: all, algorithm: auto}\n";
+  for (const auto& g : kPairGemms) {
+    for (std::int64_t m : {g[0], g[0] / split}) {
+      mb += "  - {op: gemm, m: " + std::to_string(m) + ", n: " + std::to_string(g[1]) + ", k: " + std::to_string(g[2]) +
+            ", dtype: bf16, device: tpu0}\n";
+    }
+  }
+  return mb;
+}
+
 }  // namespace
 
 TEST_CASE("a training stack's attention generation sets attention time: FA2 slower than FA3 on H100", "[training]") {
@@ -116,25 +138,14 @@ TEST_CASE("training software: unknown stacks and dtypes the stack does not run a
 TEST_CASE("TP overlap hides exactly the decomposition's share of each TP collective", "[training]") {
   const std::string dir = llmsim_test::make_tmpdir("tpov");
   const std::string model = write(dir, "layer.yaml", kLayer);
-  const std::int64_t T = 2048, h = 2048, ffn = 8192, tp = 4;
-  // dgrad of a forward [m, n, k] is [m, k, n].
-  const std::vector<std::array<std::int64_t, 3>> gemms = {
-      {T, h, h / tp}, {T, h, ffn / tp}, {T, h, 3 * h / tp}, {T, h, 2 * ffn / tp}};
   for (const std::string bw : {"20 GB/s", "400 GB/s"}) {  // communication-bound, then compute-bound
     const std::string topo = tpu_switch(dir, bw);
-    std::string mb = "kind: microbench\nsoftware: " + tpu_stack(dir, true) +
-                     "\nops:\n  - {op: allreduce, sizes: [8388608 B], group: all, algorithm: auto}\n";
-    for (const auto& g : gemms) {
-      for (std::int64_t m : {g[0], g[0] / tp}) {
-        mb += "  - {op: gemm, m: " + std::to_string(m) + ", n: " + std::to_string(g[1]) +
-              ", k: " + std::to_string(g[2]) + ", dtype: bf16, device: tpu0}\n";
-      }
-    }
+    const std::string mb = pair_microbench(tpu_stack(dir, true), kTp);
     const json alone = run_summary(topo, write(dir, "mb.yaml", mb), dir, "mb")["microbench"];
     REQUIRE(alone.size() == 9);
     const double A = alone[0]["time_s"];
     double hidden = 0;
-    for (std::size_t i = 0; i < gemms.size(); ++i) {
+    for (std::size_t i = 0; i < kPairGemms.size(); ++i) {
       const double C = alone[1 + 2 * i]["time_s"], c = alone[2 + 2 * i]["time_s"];
       hidden += C + A - c - std::max(3 * c, A);
     }
@@ -198,28 +209,18 @@ TEST_CASE("jax-tpu runs the softmax under the MXU phases (VLIW co-issue): TPU at
 TEST_CASE("bidirectional TP overlap: tp / 2 steps of two shards' rows", "[training]") {
   const std::string dir = llmsim_test::make_tmpdir("tpov2");
   const std::string model = write(dir, "layer.yaml", kLayer);
-  const std::int64_t T = 2048, h = 2048, ffn = 8192, tp = 4;
-  const std::vector<std::array<std::int64_t, 3>> gemms = {
-      {T, h, h / tp}, {T, h, ffn / tp}, {T, h, 3 * h / tp}, {T, h, 2 * ffn / tp}};
   const std::string topo = tpu_switch(dir, "20 GB/s");
   std::string both = llmsim_test::slurp(tpu_stack(dir, true));
   both = std::regex_replace(both, std::regex("comm_overlap: true"), "comm_overlap: true\n  comm_overlap_directions: 2");
   both = std::regex_replace(both, std::regex("\nsources:\n"),
                             "\nsources:\n  tensor_parallel.comm_overlap_directions: \"estimate: test\"\n");
   const std::string stack2 = write(dir, "both.yaml", both);
-  std::string mb = "kind: microbench\nsoftware: " + stack2 +
-                   "\nops:\n  - {op: allreduce, sizes: [8388608 B], group: all, algorithm: auto}\n";
-  for (const auto& g : gemms) {
-    for (std::int64_t m : {g[0], g[0] / 2}) {
-      mb += "  - {op: gemm, m: " + std::to_string(m) + ", n: " + std::to_string(g[1]) + ", k: " + std::to_string(g[2]) +
-            ", dtype: bf16, device: tpu0}\n";
-    }
-  }
+  const std::string mb = pair_microbench(stack2, 2);
   const json alone = run_summary(topo, write(dir, "mb.yaml", mb), dir, "mb")["microbench"];
   REQUIRE(alone.size() == 9);
   const double A = alone[0]["time_s"];
   double hidden = 0;
-  for (std::size_t i = 0; i < gemms.size(); ++i) {
+  for (std::size_t i = 0; i < kPairGemms.size(); ++i) {
     const double C = alone[1 + 2 * i]["time_s"], c2 = alone[2 + 2 * i]["time_s"];
     hidden += C + A - c2 - std::max(c2, A);
   }
