@@ -36,6 +36,8 @@ build_llmsim() {
   done
   # LLMSIM_PCH=ON|OFF in the environment (.ci/run sets ON) passes through to CMake.
   [ -n "${LLMSIM_PCH:-}" ] && args+=("-DLLMSIM_PCH=$LLMSIM_PCH")
+  # LLMSIM_UNITY=ON|OFF likewise (.ci/run: unity batches on a cold build).
+  [ -n "${LLMSIM_UNITY:-}" ] && args+=("-DLLMSIM_UNITY=$LLMSIM_UNITY")
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${args[@]+"${args[@]}"} >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS" ${targets[@]+"${targets[@]}"}
 }

@@ -93,7 +93,7 @@ struct Bank {
 };
 
 // When a piece could run, given the state (nothing is changed until commit).
-struct Plan {
+struct AccessPlan {
   bool hit = false;
   Seconds act = kNever, cas = 0, data_start = 0, data_end = 0;
 };
@@ -105,9 +105,9 @@ class Channel {
     next_ref_ = p.tREFI > 0 ? 0.5 * p.tREFI : std::numeric_limits<Seconds>::infinity();
   }
 
-  Plan plan(const Piece& pc) const {
+  AccessPlan plan(const Piece& pc) const {
     const Bank& b = banks_[pc.bank];
-    Plan pl;
+    AccessPlan pl;
     Seconds cas_e;
     if (b.open_row == pc.row) {
       pl.hit = true;
@@ -130,7 +130,7 @@ class Channel {
     return pl;
   }
 
-  void commit(const Piece& pc, const Plan& pl, ChannelRun& run) {
+  void commit(const Piece& pc, const AccessPlan& pl, ChannelRun& run) {
     Bank& b = banks_[pc.bank];
     if (pl.hit) {
       ++run.row_hits;
@@ -151,7 +151,7 @@ class Channel {
   // All-bank refresh once its time has come: precharge all, tRFC, every row closed. Due
   // when the chosen piece's column command would fall after it (an ACT issued ahead of
   // time would otherwise keep its row open across the refresh).
-  bool refresh_due(const Plan& pl) const { return pl.cas >= next_ref_; }
+  bool refresh_due(const AccessPlan& pl) const { return pl.cas >= next_ref_; }
   void refresh(ChannelRun& run) {
     Seconds start = std::max(next_ref_, bus_free_);
     bool any_open = false;
@@ -193,9 +193,9 @@ ChannelRun simulate_channel(const DramParams& p, const AccessPattern& pattern, S
   while (run.accesses < max_accesses) {
     // First ready: the piece whose data can start earliest; ties go to the oldest.
     std::size_t best = 0;
-    Plan bp = ch.plan(window[0]);
+    AccessPlan bp = ch.plan(window[0]);
     for (std::size_t i = 1; i < window.size(); ++i) {
-      Plan pl = ch.plan(window[i]);
+      AccessPlan pl = ch.plan(window[i]);
       if (pl.data_start < bp.data_start) {
         bp = pl;
         best = i;

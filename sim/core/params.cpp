@@ -11,13 +11,13 @@
 namespace llmsim {
 namespace {
 
-struct Registry {
+struct DeclaredSections {
   std::vector<std::unique_ptr<ParamSection>> order;  // declaration order, for describe
   std::map<std::string, ParamSection*> by_path;
 };
 
-Registry& registry() {
-  static Registry r;
+DeclaredSections& declared_sections() {
+  static DeclaredSections r;
   return r;
 }
 
@@ -97,7 +97,7 @@ const ParamDecl* ParamSection::find(const std::string& name) const {
 }
 
 bool ParamRegistry::add(ParamSection s) {
-  Registry& r = registry();
+  DeclaredSections& r = declared_sections();
   if (r.by_path.count(s.path)) throw std::logic_error("parameter section '" + s.path + "' declared twice");
   r.order.push_back(std::make_unique<ParamSection>(std::move(s)));
   r.by_path[r.order.back()->path] = r.order.back().get();
@@ -116,20 +116,22 @@ ParamSection* with_registered_choices(ParamSection* s) {
 }  // namespace
 
 const ParamSection& ParamRegistry::section(const std::string& path) {
-  auto it = registry().by_path.find(path);
-  if (it == registry().by_path.end()) throw std::logic_error("parameter section '" + path + "' is not declared");
+  auto it = declared_sections().by_path.find(path);
+  if (it == declared_sections().by_path.end())
+    throw std::logic_error("parameter section '" + path + "' is not declared");
   return *with_registered_choices(it->second);
 }
 
 std::vector<const ParamSection*> ParamRegistry::of_kind(const std::string& kind) {
   std::vector<const ParamSection*> out;
-  for (const auto& s : registry().order) if (s->kind == kind) out.push_back(with_registered_choices(s.get()));
+  for (const auto& s : declared_sections().order)
+    if (s->kind == kind) out.push_back(with_registered_choices(s.get()));
   return out;
 }
 
 std::vector<std::string> ParamRegistry::kinds() {
   std::vector<std::string> out;
-  for (const auto& s : registry().order) {
+  for (const auto& s : declared_sections().order) {
     if (std::find(out.begin(), out.end(), s->kind) == out.end()) out.push_back(s->kind);
   }
   std::sort(out.begin(), out.end());

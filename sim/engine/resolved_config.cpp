@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sim/core/params.h"
+#include "sim/core/paths.h"
 #include "sim/engine/workload.h"
 #include "sim/topo/build.h"
 
@@ -14,14 +15,7 @@ const char* const kResolvedMarker = "llmsim_resolved";
 
 namespace {
 
-std::string stem(const std::string& p) {
-  auto s = p.find_last_of('/');
-  std::string b = s == std::string::npos ? p : p.substr(s + 1);
-  auto d = b.find_last_of('.');
-  return d == std::string::npos ? b : b.substr(0, d);
-}
-
-std::string absolute(const std::string& path) {
+std::string real_path_or_given(const std::string& path) {
   char buf[PATH_MAX];
   return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
 }
@@ -49,7 +43,7 @@ YAML::Node resolved_topology(const RunInputs& in, const Topology& topo) {
   if (root["nodes"] && root["nodes"].IsMap() && root["nodes"]["topology"]) {
     Doc at;
     at.path = doc.file_of("nodes");
-    t["nodes"]["topology"] = absolute(at.resolve(root["nodes"]["topology"].Scalar()));
+    t["nodes"]["topology"] = real_path_or_given(at.resolve(root["nodes"]["topology"].Scalar()));
   }
   return t;
 }
@@ -95,7 +89,7 @@ RunInputs load_run_inputs(const std::string& topology_path, const std::string& w
   apply_overrides(in.topology, "topology", opt.overrides);
   in.workload = load_part(workload_path, "workload", catalog, wmeta);
   apply_overrides(in.workload, "workload", opt.overrides);
-  in.workload_name = stem(workload_path);
+  in.workload_name = path_stem(workload_path);
   in.meta.reset(wmeta ? wmeta : tmeta);
   if (wmeta && wmeta.IsMap()) {
     if (wmeta["workload_name"]) in.workload_name = as_string(wmeta["workload_name"], workload_path, "workload_name");

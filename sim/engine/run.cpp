@@ -11,6 +11,7 @@
 #include "models/network.h"
 #include "models/power_governor.h"
 #include "models/sc_kernel.h"
+#include "sim/core/paths.h"
 #include "sim/engine/faults.h"
 #include "sim/engine/power_report.h"
 #include "sim/engine/resolved_config.h"
@@ -26,13 +27,6 @@
 
 namespace llmsim {
 namespace {
-
-std::string basename_no_ext(const std::string& p) {
-  auto s = p.find_last_of('/');
-  std::string b = s == std::string::npos ? p : p.substr(s + 1);
-  auto d = b.find_last_of('.');
-  return d == std::string::npos ? b : b.substr(0, d);
-}
 
 // The output folders prepare_outdir made are removed again (when still empty) unless the
 // run gets as far as writing its results: a refused run leaves nothing behind.
@@ -199,7 +193,7 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   Json summary;
   summary["version"] = LLMSIM_VERSION;
   summary["kind"] = kind;
-  summary["topology"] = topo.name.empty() ? basename_no_ext(args.topology) : topo.name;
+  summary["topology"] = topo.name.empty() ? path_stem(args.topology) : topo.name;
   summary["workload"] = inputs.workload_name;
   summary["devices"] = topo.num_devices();
   summary["seed"] = opt.seed;

@@ -4,25 +4,25 @@
 
 namespace llmsim {
 namespace {
-std::map<std::string, WorkloadRegistry::Factory>& table() {
+std::map<std::string, WorkloadRegistry::Factory>& workload_table() {
   static std::map<std::string, WorkloadRegistry::Factory> t;
   return t;
 }
 }  // namespace
 
 bool WorkloadRegistry::add(const std::string& kind, Factory f) {
-  table()[kind] = std::move(f);
+  workload_table()[kind] = std::move(f);
   return true;
 }
 
 std::unique_ptr<Workload> WorkloadRegistry::make(const std::string& kind) {
-  auto it = table().find(kind);
-  return it == table().end() ? nullptr : it->second();
+  auto it = workload_table().find(kind);
+  return it == workload_table().end() ? nullptr : it->second();
 }
 
 std::vector<std::string> WorkloadRegistry::kinds() {
   std::vector<std::string> k;
-  for (const auto& kv : table()) k.push_back(kv.first);
+  for (const auto& kv : workload_table()) k.push_back(kv.first);
   return k;
 }
 

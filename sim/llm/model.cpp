@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "sim/core/paths.h"
 #include "sim/llm/model_family.h"
 #include "sim/spec/chip.h"
 
@@ -17,13 +18,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
-
-std::string stem(const std::string& path) {
-  auto s = path.find_last_of('/');
-  std::string b = s == std::string::npos ? path : path.substr(s + 1);
-  auto d = b.find_last_of('.');
-  return d == std::string::npos ? b : b.substr(0, d);
 }
 
 // Architectures with a plain (non-gated) GELU MLP, learned positions and biases
@@ -271,7 +265,7 @@ ModelSpec load_model(const Doc& doc, std::ostream* warn) {
   Fields f(doc, "model");
   ModelSpec m;
   m.file = doc.path;
-  m.name = f.str("name", stem(doc.path));
+  m.name = f.str("name", path_stem(doc.path));
   refuse_unmodelled(f);
   read_extras(f, m, hf_json);
   const ModelFamily* fam = read_family(f, m, hf_json, w);

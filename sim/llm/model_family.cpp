@@ -78,8 +78,6 @@ void warn_at(std::ostream& warn, const SourcePos& pos, const std::string& msg) {
   warn << "llmsim: warning: " << pos.str() << ": " << msg << "\n";
 }
 
-std::string n2s(std::int64_t v) { return std::to_string(v); }
-
 // Keys not read so far, in document order; null values (an unset option) are skipped.
 // Fields::finish() names the first unread key; marking it read and asking again walks
 // them all.
@@ -155,7 +153,8 @@ bool read_parallel_families(Fields& f, ModelSpec& m) {
     const std::string kv_key = f.has("n_head_kv") ? "n_head_kv" : "num_kv_heads";
     if (new_arch) {
       m.kv_heads = f.positive(kv_key, m.heads);
-      if (m.heads % m.kv_heads != 0) f.fail(kv_key, "must divide num_attention_heads (" + n2s(m.heads) + ")");
+      if (m.heads % m.kv_heads != 0)
+        f.fail(kv_key, "must divide num_attention_heads (" + std::to_string(m.heads) + ")");
       m.norms_per_layer = f.positive("num_ln_in_parallel_attn", 2);
       if (m.norms_per_layer > 2) f.fail("num_ln_in_parallel_attn", "must be 1 or 2");
     } else {
@@ -199,8 +198,9 @@ void warn_unread(Fields& f, const ModelSpec& m, std::ostream& warn) {
     const std::int64_t mtp = f.integer("num_nextn_predict_layers");
     if (mtp > 0) {
       warn_at(warn, f.pos("num_nextn_predict_layers"),
-              "num_nextn_predict_layers " + n2s(mtp) + ": the multi-token-prediction module is not counted (" +
-                  m.name + " is modelled as its main model, as served without MTP speculation)");
+              "num_nextn_predict_layers " + std::to_string(mtp) +
+                  ": the multi-token-prediction module is not counted (" + m.name +
+                  " is modelled as its main model, as served without MTP speculation)");
     }
   }
   std::vector<std::string> left = unread_keys(f);

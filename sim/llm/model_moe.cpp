@@ -6,7 +6,6 @@
 
 namespace llmsim {
 namespace {
-std::string n2s(std::int64_t v) { return std::to_string(v); }
 
 // DeepSeek-V2/V3 layout [DEEPSEEK-V3]: n_shared_experts shared experts of
 // moe_intermediate_size (one MLP of their summed width), the first first_k_dense_replace
@@ -16,7 +15,7 @@ void read_deepseek_moe(Fields& f, ModelSpec& m, std::int64_t dense_ffn) {
   if (f.has("first_k_dense_replace")) {
     m.dense_layers = f.integer("first_k_dense_replace");
     if (m.dense_layers < 0 || m.dense_layers >= m.layers) {
-      f.fail("first_k_dense_replace", "must be in [0, num_hidden_layers = " + n2s(m.layers) + ")");
+      f.fail("first_k_dense_replace", "must be in [0, num_hidden_layers = " + std::to_string(m.layers) + ")");
     }
     m.dense_ffn = dense_ffn;
   }
@@ -35,10 +34,11 @@ void read_moe(Fields& f, ModelSpec& m) {
     if (!f.has(experts_key) && f.has(k)) experts_key = k;
   m.experts = f.positive(experts_key, 1);
   if (experts_key == "num_local_experts" && f.has("num_experts") && f.positive("num_experts") != m.experts) {
-    f.fail("num_experts", "disagrees with num_local_experts (" + n2s(m.experts) + ")");
+    f.fail("num_experts", "disagrees with num_local_experts (" + std::to_string(m.experts) + ")");
   }
   m.experts_per_token = f.positive("num_experts_per_tok", m.experts > 1 ? 2 : 1);
-  if (m.experts_per_token > m.experts) f.fail("num_experts_per_tok", "exceeds " + experts_key + " (" + n2s(m.experts) + ")");
+  if (m.experts_per_token > m.experts)
+    f.fail("num_experts_per_tok", "exceeds " + experts_key + " (" + std::to_string(m.experts) + ")");
   for (const char* k : {"moe_intermediate_size", "shared_expert_intermediate_size", "n_shared_experts"}) {
     if (f.has(k) && !m.moe()) f.fail(k, "needs experts (num_experts, num_local_experts or n_routed_experts > 1)");
   }
@@ -79,7 +79,7 @@ void read_window(Fields& f, ModelSpec& m, const ModelFamily* fam) {
   if (f.has("layer_types")) {
     YAML::Node types = f.get("layer_types");
     if (!types.IsSequence() || static_cast<std::int64_t>(types.size()) != m.layers) {
-      f.fail("layer_types", "expected a list of num_hidden_layers (" + n2s(m.layers) + ") attention kinds");
+      f.fail("layer_types", "expected a list of num_hidden_layers (" + std::to_string(m.layers) + ") attention kinds");
     }
     for (std::size_t i = 0; i < types.size(); ++i) {
       std::string t = as_string(types[i], f.file_for("layer_types"), "model.layer_types");

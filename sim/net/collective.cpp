@@ -35,7 +35,7 @@ bool full_mesh(const Topology& topo, const std::vector<int>& group) {
   return true;
 }
 
-std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& registry() {
+std::map<std::string, std::unique_ptr<CollectiveAlgorithm>>& algorithm_registry() {
   static std::map<std::string, std::unique_ptr<CollectiveAlgorithm>> r;  // immutable after start-up
   return r;
 }
@@ -56,18 +56,18 @@ const char* collective_name(CollectiveKind k) {
 }
 
 bool AlgorithmRegistry::add(const std::string& name, Factory f) {
-  registry()[name] = f();
+  algorithm_registry()[name] = f();
   return true;
 }
 
 const CollectiveAlgorithm* AlgorithmRegistry::get(const std::string& name) {
-  auto it = registry().find(name);
-  return it == registry().end() ? nullptr : it->second.get();
+  auto it = algorithm_registry().find(name);
+  return it == algorithm_registry().end() ? nullptr : it->second.get();
 }
 
 std::vector<std::string> AlgorithmRegistry::names() {
   std::vector<std::string> n;
-  for (auto& kv : registry()) n.push_back(kv.first);
+  for (auto& kv : algorithm_registry()) n.push_back(kv.first);
   return n;
 }
 

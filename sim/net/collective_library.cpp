@@ -6,6 +6,7 @@
 
 #include "sim/core/error.h"
 #include "sim/core/params.h"
+#include "sim/core/paths.h"
 #include "sim/net/collective.h"
 #include "sim/software/stack.h"
 #include "sim/spec/chip.h"
@@ -17,11 +18,6 @@ namespace {
 // (a ring, a torus line), so the first pairs show its link kinds; 4,096-rank patterns
 // stay cheap to cost.
 constexpr std::size_t kPairsInspected = 64;
-
-bool file_exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
 // Every figure needs a source: a bracketed source key, "CALIBRATION Cn ...", "estimate: why"
 // or "inherited from LIBRARY: ..." (a figure borrowed from another library, said where
@@ -157,7 +153,7 @@ LibraryPtr load_collective_library_file(const std::string& path) {
 LibraryPtr load_collective_library(const std::string& name) {
   if (name.empty()) return nullptr;
   const std::string path = default_collective_dir() + "/" + name + ".yaml";
-  return file_exists(path) ? load_collective_library_file(path) : nullptr;
+  return is_regular_file(path) ? load_collective_library_file(path) : nullptr;
 }
 
 LibraryPtr stack_collective_library(const SoftwareStack& sw) {

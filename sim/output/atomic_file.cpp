@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "sim/core/error.h"
+#include "sim/core/paths.h"
 
 namespace llmsim {
 
@@ -62,15 +63,8 @@ std::vector<std::string> prepare_outdir(const std::string& dir) {
   return created;
 }
 
-namespace {
-std::string parent_of(const std::string& p) {
-  auto s = p.find_last_of('/');
-  return s == std::string::npos ? "" : p.substr(0, s);
-}
-}  // namespace
-
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  make_dirs(parent_of(path_));
+  make_dirs(parent_dir(path_));
   tmp_ = path_ + ".tmp." + std::to_string(::getpid());
   os_ = new std::ofstream(tmp_, std::ios::binary | std::ios::trunc);
   if (!*os_) {

@@ -4,18 +4,11 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "sim/core/paths.h"
 #include "sim/output/atomic_file.h"
 #include "sysc/tracing/sc_tracing_ids.h"
 
 namespace llmsim {
-namespace {
-
-std::string parent_of(const std::string& p) {
-  auto s = p.find_last_of('/');
-  return s == std::string::npos ? "" : p.substr(0, s);
-}
-
-}  // namespace
 
 VcdSink::VcdSink(VcdOptions options) : opt_(std::move(options)) {
   if (!opt_.filter.empty()) {
@@ -31,7 +24,7 @@ VcdSink::VcdSink(VcdOptions options) : opt_(std::move(options)) {
   if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
   base += ".tmp";
   tmp_ = base + ".vcd";
-  make_dirs(parent_of(opt_.path));
+  make_dirs(parent_dir(opt_.path));
   tf_ = sc_core::sc_create_vcd_trace_file(base.c_str());
   if (!tf_) throw std::runtime_error("cannot create VCD trace file '" + tmp_ + "'");
   // SimTime is integer picoseconds, as is the kernel's time resolution. SystemC announces

@@ -5,15 +5,11 @@
 
 #include "sim/core/error.h"
 #include "sim/core/params.h"
+#include "sim/core/paths.h"
 #include "sim/spec/chip.h"
 
 namespace llmsim {
 namespace {
-
-bool file_exists(const std::string& p) {
-  struct stat st{};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
 // Every figure the file gives needs a `sources` entry: a bracketed source key or an
 // explicit "estimate: why" (docs/software.md). `given` are the figures' dotted names.
@@ -174,7 +170,7 @@ SoftwareStack load_software_file(const std::string& name_or_path, const SourcePo
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".yaml") == 0);
   const std::string path = is_path ? name_or_path : default_software_dir() + "/" + name_or_path + ".yaml";
-  if (!file_exists(path)) {
+  if (!is_regular_file(path)) {
     std::string known;
     for (const char* n :
          {"trt-llm", "vllm-cuda", "vllm-rocm", "sglang", "optimum-habana", "jax-tpu", "tt-metal", "groq", "sambaflow",
@@ -194,7 +190,7 @@ SoftwareStack load_software_node(const YAML::Node& node, const std::string& file
 
 std::string default_software_for(const std::string& chip_name, const std::string& chip_family) {
   const std::string path = default_software_dir() + "/defaults.yaml";
-  if (!file_exists(path)) return "";
+  if (!is_regular_file(path)) return "";
   Doc doc = load_doc(path);
   Fields f(doc, "software defaults");
   for (const char* table : {"by_chip", "by_family"}) {

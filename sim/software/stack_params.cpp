@@ -8,82 +8,118 @@ namespace {
 
 using P = ParamDecl;
 using T = ParamType;
-const char* const kDoc = "docs/software.md";
+const char* const kStackDoc = "docs/software.md";
 
 }  // namespace
 
 // clang-format off
 LLMSIM_DECLARE_PARAMS(software_root, {"software", "software", "A serving or training software stack (topologies/software/*.yaml)", {
-    P::req("name", T::String, "stack id, equal to the file name").from(kDoc),
-    P::derive("display", T::String, "name", "label for reports").from(kDoc),
-    P::opt("description", T::String, "", "free text").from(kDoc),
-    P::opt("kernels", T::Map, "", "how kernels reach the device").nested("software.kernels").from(kDoc),
-    P::opt("host", T::Map, "", "per-iteration host (CPU) work of the serving engine").nested("software.host").from(kDoc),
-    P::opt("attention", T::Map, "", "the attention kernel the stack runs").nested("software.attention").from(kDoc),
-    P::opt("collective", T::Map, "", "the collective library").nested("software.collective").from(kDoc),
-    P::opt("kv_cache", T::Map, "", "how the serving engine sizes its KV pool").nested("software.kv_cache").from(kDoc),
+    P::req("name", T::String, "stack id, equal to the file name").from(kStackDoc),
+    P::derive("display", T::String, "name", "label for reports").from(kStackDoc),
+    P::opt("description", T::String, "", "free text").from(kStackDoc),
+    P::opt("kernels", T::Map, "", "how kernels reach the device").nested("software.kernels").from(kStackDoc),
+    P::opt("host", T::Map, "", "per-iteration host (CPU) work of the serving engine").nested("software.host").from(kStackDoc),
+    P::opt("attention", T::Map, "", "the attention kernel the stack runs").nested("software.attention").from(kStackDoc),
+    P::opt("collective", T::Map, "", "the collective library").nested("software.collective").from(kStackDoc),
+    P::opt("kv_cache", T::Map, "", "how the serving engine sizes its KV pool").nested("software.kv_cache").from(kStackDoc),
     P::opt("tensor_parallel", T::Map, "", "how the stack runs tensor-parallel collectives (training)")
-        .nested("software.tensor_parallel").from(kDoc),
+        .nested("software.tensor_parallel").from(kStackDoc),
     P::opt("device_mesh", T::Map, "", "how a training step's parallel ranks are laid on the chips")
         .nested("software.device_mesh").from("docs/training.md"),
     P::req("dtypes", T::List, "dtypes the stack runs natively (a workload's dtype must be one; may be sourced under "
-                               "sources.dtypes)").from(kDoc),
+                               "sources.dtypes)").from(kStackDoc),
     P::req("sources", T::Map, "figure -> \"[SOURCE-KEY] ...\" or \"estimate: reasoning\", one per figure given "
-                              "(copied as given)").from(kDoc),
+                              "(copied as given)").from(kStackDoc),
 }});
 
 LLMSIM_DECLARE_PARAMS(software_kernels, {"software", "software.kernels", "", {
     P::opt("launch_overhead", T::Quantity, "0 s",
            "host time to launch one kernel eagerly; the host runs ahead of the device, so an eager "
-           "iteration lasts at least kernels x this").unit(Dim::Time).from(kDoc),
+           "iteration lasts at least kernels x this").unit(Dim::Time).from(kStackDoc),
     P::opt("graphs", T::Choice, "none", "iterations replayed as captured graphs (CUDA / HIP / HPU graphs, "
                                         "XLA executables, Metal traces): none | decode | all")
-        .one_of({"none", "decode", "all"}).from(kDoc),
+        .one_of({"none", "decode", "all"}).from(kStackDoc),
     P::opt("graph_launch", T::Quantity, "0 s", "host time to launch one captured graph (replaces the "
-                                               "per-kernel launches of a captured iteration)").unit(Dim::Time).from(kDoc),
+                                               "per-kernel launches of a captured iteration)").unit(Dim::Time).from(kStackDoc),
     P::opt("graph_max_batch", T::Integer, "0", "largest decode batch replayed as a graph: graphs are captured per "
                                                "batch size up to it, a larger batch launches its kernels eagerly "
-                                               "(0: no limit)").from(kDoc),
+                                               "(0: no limit)").from(kStackDoc),
     P::opt("dispatch", T::Choice, "ahead", "when the device starts an iteration's ops: ahead (as the host "
                                            "launches them: CUDA / HIP streams, command queues; launches run "
                                            "beside the device) | lazy (once the host has launched the whole "
                                            "iteration: PyTorch lazy mode on Gaudi records the step into a graph "
                                            "that runs at mark_step; launches precede the device ops)")
-        .one_of({"ahead", "lazy"}).from(kDoc),
+        .one_of({"ahead", "lazy"}).from(kStackDoc),
 }});
 // clang-format on
 
-LLMSIM_DECLARE_PARAMS(software_host, {"software", "software.host", "", {
-    P::opt("base", T::Quantity, "0 s", "host time per iteration independent of the batch (schedule, "
-                                       "prepare inputs, launch sampling)").unit(Dim::Time).from(kDoc),
-    P::opt("per_sequence", T::Quantity, "0 s", "host time per sequence in the iteration (input "
-                                               "preparation, sampling, detokenisation)").unit(Dim::Time).from(kDoc),
-    P::opt("overlap", T::Boolean, "false", "the host prepares iteration i+1 while the device runs i "
-                                           "(SGLang's overlap scheduler): host time hides behind device time").from(kDoc),
-}});
+LLMSIM_DECLARE_PARAMS(software_host, {"software",
+                                      "software.host",
+                                      "",
+                                      {
+                                          P::opt("base", T::Quantity, "0 s",
+                                                 "host time per iteration independent of the batch (schedule, "
+                                                 "prepare inputs, launch sampling)")
+                                              .unit(Dim::Time)
+                                              .from(kStackDoc),
+                                          P::opt("per_sequence", T::Quantity, "0 s",
+                                                 "host time per sequence in the iteration (input "
+                                                 "preparation, sampling, detokenisation)")
+                                              .unit(Dim::Time)
+                                              .from(kStackDoc),
+                                          P::opt("overlap", T::Boolean, "false",
+                                                 "the host prepares iteration i+1 while the device runs i "
+                                                 "(SGLang's overlap scheduler): host time hides behind device time")
+                                              .from(kStackDoc),
+                                      }});
 
-LLMSIM_DECLARE_PARAMS(software_attention, {"software", "software.attention", "", {
-    P::opt("kernel", T::String, "", "attention kernel generation (flash-attention-2, flash-attention-3, ...)").from(kDoc),
-    P::opt("softmax", T::Choice, "serialised", "softmax beside the matrix phases: serialised (FA2) | overlapped "
-                                                "(FA3 ping-pong)").one_of({"serialised", "overlapped"}).from(kDoc),
-    P::opt("mma", T::Choice, "native", "matrix instructions: native (the chip's full-rate ones) | warp (the previous "
-                                       "generation's warp-level MMA, FA2's mma.sync on Hopper: chip "
-                                       "compute.warp_mma_fraction)").one_of({"native", "warp"}).from(kDoc),
-}});
+LLMSIM_DECLARE_PARAMS(software_attention,
+                      {"software",
+                       "software.attention",
+                       "",
+                       {
+                           P::opt("kernel", T::String, "",
+                                  "attention kernel generation (flash-attention-2, flash-attention-3, ...)")
+                               .from(kStackDoc),
+                           P::opt("softmax", T::Choice, "serialised",
+                                  "softmax beside the matrix phases: serialised (FA2) | overlapped "
+                                  "(FA3 ping-pong)")
+                               .one_of({"serialised", "overlapped"})
+                               .from(kStackDoc),
+                           P::opt("mma", T::Choice, "native",
+                                  "matrix instructions: native (the chip's full-rate ones) | warp (the previous "
+                                  "generation's warp-level MMA, FA2's mma.sync on Hopper: chip "
+                                  "compute.warp_mma_fraction)")
+                               .one_of({"native", "warp"})
+                               .from(kStackDoc),
+                       }});
 
-LLMSIM_DECLARE_PARAMS(software_collective, {"software", "software.collective", "", {
-    P::opt("library", T::String, "", "nccl | rccl | hccl | xla | ccl | ...").from(kDoc),
-    P::opt("protocols", T::List, "", "protocols the library picks from by message size (ll, ll128, simple)").from(kDoc),
-    P::opt("channels", T::Integer, "0", "channels (one CTA / SM each) a collective uses; 0 = not stated").from(kDoc),
-}});
+LLMSIM_DECLARE_PARAMS(
+    software_collective,
+    {"software",
+     "software.collective",
+     "",
+     {
+         P::opt("library", T::String, "", "nccl | rccl | hccl | xla | ccl | ...").from(kStackDoc),
+         P::opt("protocols", T::List, "", "protocols the library picks from by message size (ll, ll128, simple)")
+             .from(kStackDoc),
+         P::opt("channels", T::Integer, "0", "channels (one CTA / SM each) a collective uses; 0 = not stated")
+             .from(kStackDoc),
+     }});
 
-LLMSIM_DECLARE_PARAMS(software_kv_cache, {"software", "software.kv_cache", "", {
-    P::opt("budget", T::Choice, "total",
-           "what the workload's scheduler.memory_utilization is a share of: total (vLLM gpu_memory_utilization: "
-           "weights, activations and KV pool together take that share of the KV tier) | free (TensorRT-LLM "
-           "free_gpu_memory_fraction: the KV pool takes that share of what weights and activations leave)")
-        .one_of({"total", "free"}).from(kDoc),
-}});
+LLMSIM_DECLARE_PARAMS(
+    software_kv_cache,
+    {"software",
+     "software.kv_cache",
+     "",
+     {
+         P::opt("budget", T::Choice, "total",
+                "what the workload's scheduler.memory_utilization is a share of: total (vLLM gpu_memory_utilization: "
+                "weights, activations and KV pool together take that share of the KV tier) | free (TensorRT-LLM "
+                "free_gpu_memory_fraction: the KV pool takes that share of what weights and activations leave)")
+             .one_of({"total", "free"})
+             .from(kStackDoc),
+     }});
 
 LLMSIM_DECLARE_PARAMS(software_tensor_parallel, {"software", "software.tensor_parallel", "", {
     P::opt("comm_overlap", T::Boolean, "false",

@@ -88,7 +88,7 @@ Bytes ChipSpec::total_capacity() const {
 namespace {
 
 const std::vector<std::string> kTiers = {"sram", "hbm", "ddr", "lpddr", "gddr"};
-const std::vector<std::string> kFamilies = {"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"};
+const std::vector<std::string> kChipFamilies = {"gpu", "tpu", "wafer", "ipu", "lpu", "hpu", "rdu", "tensix"};
 
 // published: {row, accelerator, table1: {...}, table2: {...}, table3: {...}}; every column
 // required, every cell a string kept verbatim.

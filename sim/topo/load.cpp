@@ -2,19 +2,13 @@
 // (`nodes: {topology: FILE, count: N}`, replicated node by node), then `fabrics:`.
 #include <sys/stat.h>
 
+#include "sim/core/paths.h"
 #include "sim/topo/build.h"
 
 namespace llmsim {
 namespace {
 
 using topo_detail::kMaxDevices;
-
-std::string basename_no_ext(const std::string& p) {
-  auto s = p.find_last_of('/');
-  std::string b = s == std::string::npos ? p : p.substr(s + 1);
-  auto d = b.find_last_of('.');
-  return d == std::string::npos ? b : b.substr(0, d);
-}
 
 bool is_path_ref(const std::string& ref) {
   return ref.find('/') != std::string::npos || (ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".yaml") == 0);
@@ -93,7 +87,7 @@ Topology load_impl(const Doc& doc, ChipCatalog& catalog, int depth, YAML::Node* 
   Topology t;
   t.file = doc.path;
   t.pos = {doc.path, 1, 1};
-  t.name = f.str("name", basename_no_ext(doc.path));
+  t.name = f.str("name", path_stem(doc.path));
   t.description = f.str("description");
   if (YAML::Node s = f.opt("sources")) {
     if (!s.IsSequence()) f.fail("sources", "expected a list of source keys (CHIPS.md)");

@@ -16,7 +16,7 @@ struct Outcome {
 };
 
 // Under a 60 s timeout, so a hang fails instead of blocking the suite.
-inline Outcome llmsim(const std::string& args) {
+inline Outcome run_cli(const std::string& args) {
   auto t0 = std::chrono::steady_clock::now();
   auto [rc, text] = run_command("cd '" + kRoot + "' && timeout 60 '" + std::string(LLMSIM_BINARY) + "' " + args);
   return {rc, text, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};

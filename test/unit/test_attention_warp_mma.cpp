@@ -15,6 +15,8 @@
 #include "sim/software/stack.h"
 #include "sim/workloads/inference/lowering.h"
 
+namespace test_attention_warp_mma {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -114,3 +116,5 @@ TEST_CASE("warp mma: loader rejects a warp_mma_fraction not above 0 or above 1, 
     CHECK(line == 8);
   }
 }
+
+}  // namespace test_attention_warp_mma

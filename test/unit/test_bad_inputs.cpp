@@ -13,6 +13,8 @@
 #include <regex>
 #include <sstream>
 
+namespace test_bad_inputs {
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -119,3 +121,5 @@ TEST_CASE("bad inputs: generated deep nesting, 10 MB and oversize files", "[bad-
   }
   fs::remove_all(dir);
 }
+
+}  // namespace test_bad_inputs

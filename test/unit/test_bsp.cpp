@@ -11,6 +11,8 @@
 #include "sim/core/yaml_doc.h"
 #include "sim/ops/bsp.h"
 
+namespace test_bsp {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -138,3 +140,5 @@ TEST_CASE("bsp: weights and a KV cache stay where their operator reads them", "[
   fresh.q_len = 4096;
   CHECK(bsp_exchange_time(fresh, bow) > 100 * bsp_exchange_time(decode, bow));
 }
+
+}  // namespace test_bsp

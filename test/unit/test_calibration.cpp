@@ -20,6 +20,8 @@
 
 #include "cli_support.h"
 
+namespace test_calibration {
+
 using llmsim_test::kRoot;
 using llmsim_test::slurp;
 
@@ -293,3 +295,5 @@ TEST_CASE("calibration C11: Groq Llama 2 7B per-user rate is at least the measur
   REQUIRE(i["completed"] == 4);
   CHECK(1.0 / i["tpot_s"]["mean"].get<double>() >= 750);
 }
+
+}  // namespace test_calibration

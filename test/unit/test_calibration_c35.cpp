@@ -16,6 +16,8 @@
 
 #include "cli_support.h"
 
+namespace test_calibration_c35 {
+
 using llmsim_test::csv_column;
 using llmsim_test::make_tmpdir;
 using llmsim_test::run_llmsim;
@@ -110,3 +112,5 @@ TEST_CASE("calibration C35: PaLM 540B prefill MFU on 64 TPU v4 (nearest layout, 
   CHECK(rel(mfu, 0.76) > -0.35);
   CHECK(p.summary["inference"]["completed"].get<int>() == 512);
 }
+
+}  // namespace test_calibration_c35

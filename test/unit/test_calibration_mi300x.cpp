@@ -17,6 +17,8 @@
 
 #include "cli_support.h"
 
+namespace test_calibration_mi300x {
+
 using llmsim_test::kRoot;
 using llmsim_test::slurp;
 
@@ -156,3 +158,5 @@ TEST_CASE("calibration C24 C26: MI300X TP8 vLLM throughput at max-num-seqs = pro
     CHECK(tps < 2 * c.meas);
   }
 }
+
+}  // namespace test_calibration_mi300x

@@ -14,6 +14,8 @@
 
 #include "cli_support.h"
 
+namespace test_calibration_wider {
+
 using llmsim_test::kRoot;
 using llmsim_test::slurp;
 
@@ -162,3 +164,5 @@ TEST_CASE("calibration C21: trtllm-bench 2x H100 Llama 3.3 70B fp8 8192/1024 (he
 TEST_CASE("calibration C23: trtllm-bench 2x H200 Llama 3.3 70B fp8 8192/1024 (held out)", "[calibration]") {
   check_trtllm_bench(kH200x2, kLong, 1500, 141 * kGiB, 537, 0.09);
 }
+
+}  // namespace test_calibration_wider

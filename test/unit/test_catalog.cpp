@@ -12,6 +12,8 @@
 #include "sim/core/units.h"
 #include "sim/spec/chip.h"
 
+namespace test_catalog {
+
 using namespace llmsim;
 
 namespace {
@@ -271,3 +273,5 @@ TEST_CASE("catalog: a broken chip file gives the right line:col", "[catalog]") {
     CHECK(error_text(pub).find("missing required field 'tdp_w'") != std::string::npos);
   }
 }
+
+}  // namespace test_catalog

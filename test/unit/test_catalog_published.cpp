@@ -14,6 +14,8 @@
 
 #include "sim/spec/chip.h"
 
+namespace test_catalog_published {
+
 using namespace llmsim;
 
 namespace {
@@ -263,3 +265,5 @@ TEST_CASE("catalog: json formats and `check` on every catalog file", "[catalog]"
   run_binary("devices --format xml", &status);
   CHECK(status == 2);
 }
+
+}  // namespace test_catalog_published

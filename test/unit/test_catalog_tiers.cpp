@@ -12,6 +12,8 @@
 
 #include "sim/spec/chip.h"
 
+namespace test_catalog_tiers {
+
 using namespace llmsim;
 
 namespace {
@@ -106,3 +108,5 @@ TEST_CASE("catalog tiers: the check catches an ideal tier and an unlabelled figu
                      "    latency: 10 ns  # estimate\n    efficiency: 0.9  # estimate\n",
                      t) == "");
 }
+
+}  // namespace test_catalog_tiers

@@ -6,6 +6,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_cli_flags {
+
 using namespace llmsim_test;
 
 namespace {
@@ -17,20 +19,23 @@ const std::string kGemm = "run -t topologies/dgx-h100.yaml -w workloads/microben
 TEST_CASE("numeric flags: negative, too large or malformed values are exit 2, one line", "[cli16]") {
   std::string out = make_tmpdir("flags");
   // Both ran with seed 18446744073709551615.
-  one_error_line(llmsim(kGemm + " -o " + out + " --seed -1"), "--seed:1:1: --seed expects a whole number >= 0, got '-1'");
-  one_error_line(llmsim(kGemm + " -o " + out + " --seed 99999999999999999999999"),
+  one_error_line(run_cli(kGemm + " -o " + out + " --seed -1"),
+                 "--seed:1:1: --seed expects a whole number >= 0, got '-1'");
+  one_error_line(run_cli(kGemm + " -o " + out + " --seed 99999999999999999999999"),
                  "--seed 99999999999999999999999 is larger than the largest allowed");
-  one_error_line(llmsim(kGemm + " -o " + out + " --seed 1.5"), "--seed expects a whole number");
+  one_error_line(run_cli(kGemm + " -o " + out + " --seed 1.5"), "--seed expects a whole number");
   // Accepted and ignored.
-  one_error_line(llmsim(kGemm + " -o " + out + " --max-sim-time -1"),
+  one_error_line(run_cli(kGemm + " -o " + out + " --max-sim-time -1"),
                  "--max-sim-time expects a positive number of seconds, got '-1'");
-  one_error_line(llmsim(kGemm + " -o " + out + " --max-sim-time 1e300"), "--max-sim-time 1e300 s is past the simulated-time horizon");
-  one_error_line(llmsim(kGemm + " -o " + out + " --max-wall nan"), "--max-wall expects a positive number of seconds");
-  one_error_line(llmsim(kGemm + " -o " + out + " --max-events -5"), "--max-events expects a whole number >= 1");
-  one_error_line(llmsim(kGemm + " -o " + out + " --debug-tie-shuffle x"), "--debug-tie-shuffle expects a whole number");
+  one_error_line(run_cli(kGemm + " -o " + out + " --max-sim-time 1e300"),
+                 "--max-sim-time 1e300 s is past the simulated-time horizon");
+  one_error_line(run_cli(kGemm + " -o " + out + " --max-wall nan"), "--max-wall expects a positive number of seconds");
+  one_error_line(run_cli(kGemm + " -o " + out + " --max-events -5"), "--max-events expects a whole number >= 1");
+  one_error_line(run_cli(kGemm + " -o " + out + " --debug-tie-shuffle x"),
+                 "--debug-tie-shuffle expects a whole number");
   CHECK(!exists(out + "/summary.json"));
   // Good values still work; the largest seed is allowed when asked for.
-  Outcome o = llmsim(kGemm + " -o " + out + " --seed 18446744073709551615 --max-sim-time 10");
+  Outcome o = run_cli(kGemm + " -o " + out + " --seed 18446744073709551615 --max-sim-time 10");
   REQUIRE(o.rc == 0);
   CHECK(nlohmann::json::parse(slurp(out + "/summary.json"))["seed"] == 18446744073709551615ull);
 }
@@ -40,23 +45,23 @@ TEST_CASE("command-line parse errors are one line with the llmsim: error: prefix
                                    std::string("frobnicate"), std::string("run -t a.yaml -w b.yaml --timeline=x"),
                                    std::string("fit --model llama-3.1-8b --dtype fp16 --batch 1e99"),
                                    std::string("devices --format xml"), std::string("")}) {
-    Outcome o = llmsim(args);
+    Outcome o = run_cli(args);
     INFO(args << "\n" << o.text);
     CHECK(o.rc == 2);
     CHECK(std::count(o.text.begin(), o.text.end(), '\n') == 1);
     CHECK(o.text.rfind("llmsim: error: ", 0) == 0);
   }
   // --help and --version still print and exit 0.
-  CHECK(llmsim("--help").rc == 0);
-  CHECK(llmsim("run --help").text.find("--topology") != std::string::npos);
-  CHECK(llmsim("--version").rc == 0);
+  CHECK(run_cli("--help").rc == 0);
+  CHECK(run_cli("run --help").text.find("--topology") != std::string::npos);
+  CHECK(run_cli("--version").rc == 0);
 }
 
 TEST_CASE("a folder given to -t or to check says it is a directory", "[cli16]") {
   // It said "file is 8796093022207 MiB; input files are limited to 64 MiB".
-  one_error_line(llmsim("run -t topologies -w workloads/microbench-gemm.yaml -o /tmp"),
+  one_error_line(run_cli("run -t topologies -w workloads/microbench-gemm.yaml -o /tmp"),
                  "topologies:1:1: is a directory, not a YAML file");
-  one_error_line(llmsim("check topologies/devices"), "topologies/devices:1:1: is a directory");
+  one_error_line(run_cli("check topologies/devices"), "topologies/devices:1:1: is a directory");
 }
 
 TEST_CASE("scripts/bench --help prints its usage and exits 0", "[cli16]") {
@@ -70,11 +75,12 @@ TEST_CASE("scripts/bench --help prints its usage and exits 0", "[cli16]") {
 
 TEST_CASE("send/recv and collectives refuse `device` saying which fields name their devices", "[cli16]") {
   // docs/microbench.md said every op takes `device`; send refused it as an unknown field.
-  one_error_line(llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/send-with-device.yaml -o /tmp --quiet"),
+  one_error_line(run_cli("run -t topologies/dgx-h100.yaml -w test/data/cli/send-with-device.yaml -o /tmp --quiet"),
                  "send-with-device.yaml:4:60: workload.ops[0].device: send names its devices with `from` and `to`");
-  one_error_line(llmsim("check test/data/cli/send-with-device.yaml --set 'workload.ops.0={op: allreduce, bytes: 1 MiB, "
-                        "device: gpu0}'"),
-                 "allreduce names its devices with `group` (default all), not `device`");
+  one_error_line(
+      run_cli("check test/data/cli/send-with-device.yaml --set 'workload.ops.0={op: allreduce, bytes: 1 MiB, "
+              "device: gpu0}'"),
+      "allreduce names its devices with `group` (default all), not `device`");
   std::string docs = slurp(kRoot + "/docs/microbench.md");
   CHECK(docs.find("Every op takes `device`") == std::string::npos);
   CHECK(docs.find("`send`, `recv` and `sendrecv` name their devices with `from` and `to`") != std::string::npos);
@@ -103,3 +109,5 @@ TEST_CASE("scripts/demo builds only the llmsim target, build_llmsim without --ta
   CHECK(log.find("-DX=1") != std::string::npos);
   CHECK(log.find("--target") == std::string::npos);
 }
+
+}  // namespace test_cli_flags

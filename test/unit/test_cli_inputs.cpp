@@ -6,20 +6,22 @@
 
 #include "cli_outcome.h"
 
+namespace test_cli_inputs {
+
 using namespace llmsim_test;
 
 TEST_CASE("billion laughs: aliases that expand too far are exit 2 naming the anchor, at once", "[cli16]") {
-  Outcome o = llmsim("check test/bad-inputs/yaml-billion-laughs.yaml");
+  Outcome o = run_cli("check test/bad-inputs/yaml-billion-laughs.yaml");
   one_error_line(o, "anchor 'i'");
   CHECK(o.text.find("yaml-billion-laughs.yaml:11:") != std::string::npos);  // where &i is
   CHECK(o.seconds < 5);
   std::string out = make_tmpdir("laughs");
-  o = llmsim("run -t topologies/dgx-h100.yaml -w test/bad-inputs/yaml-billion-laughs.yaml -o " + out + " --quiet");
+  o = run_cli("run -t topologies/dgx-h100.yaml -w test/bad-inputs/yaml-billion-laughs.yaml -o " + out + " --quiet");
   one_error_line(o, "anchor 'i'");
   CHECK(!exists(out + "/summary.json"));
   CHECK(o.seconds < 5);
   // Under keys the schema does not know, the unknown key is what the user hears first.
-  o = llmsim("check test/bad-inputs/yaml-billion-laughs-unknown-key.yaml");
+  o = run_cli("check test/bad-inputs/yaml-billion-laughs-unknown-key.yaml");
   one_error_line(o, "unknown field 'lol'");
   CHECK(o.seconds < 5);
   // The same document through --set: refused before the override is applied.
@@ -29,19 +31,19 @@ TEST_CASE("billion laughs: aliases that expand too far are exit 2 naming the anc
     for (int k = 0; k < 9; ++k) lol += std::string(k ? ", " : "") + "*" + prev;
     lol += "]";
   }
-  o = llmsim("check topologies/dgx-h100.yaml --set 'topology.sources=" + lol + "}'");
+  o = run_cli("check topologies/dgx-h100.yaml --set 'topology.sources=" + lol + "}'");
   one_error_line(o, "anchor 'h'");
   CHECK(o.text.find("--set:1:") != std::string::npos);
   CHECK(o.seconds < 5);
   // Aliases within the bound still work.
-  o = llmsim("check topologies/dgx-h100.yaml --set 'topology.sources=[&s x, *s, *s]'");
+  o = run_cli("check topologies/dgx-h100.yaml --set 'topology.sources=[&s x, *s, *s]'");
   CHECK(o.rc == 0);
 }
 
 TEST_CASE("time past 2^63 ps: exit 2 for inputs that cannot be represented, 3 for runs that pass it", "[cli16]") {
   std::string out = make_tmpdir("horizon");
   auto run = [&](const std::string& wl) {
-    return llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/" + wl + " -o " + out + " --quiet");
+    return run_cli("run -t topologies/dgx-h100.yaml -w test/data/cli/" + wl + " -o " + out + " --quiet");
   };
   // A request at 1e7 s wrapped to a negative TTFT (exit 0); now its trace row is refused.
   Outcome o = run("far-arrival.yaml");
@@ -54,7 +56,7 @@ TEST_CASE("time past 2^63 ps: exit 2 for inputs that cannot be represented, 3 fo
   o = run("slow-count-rate.yaml");
   one_error_line(o, "slow-count-rate.yaml:6:47: workload.requests.rate: 1000 requests");
   // A time quantity past the horizon.
-  o = llmsim("check test/data/cli/far-arrival.yaml --set 'workload.trace.start=1e7 s'");
+  o = run_cli("check test/data/cli/far-arrival.yaml --set 'workload.trace.start=1e7 s'");
   one_error_line(o, "--set:1:22: workload.trace.start: 1e7 s is past the simulated-time horizon");
   // Arrivals inside the horizon whose serving passes it: exit 3 naming it, no files.
   o = run("late-arrival.yaml");
@@ -74,15 +76,15 @@ TEST_CASE("microbench past the horizon: a 64 MiB all-reduce on 10 B/s links is e
   // 6 steps of 64 MiB / 4 / (10 B/s x 0.8) = 2,097,152 s; the fifth step ends at
   // 10,485,760 s, past 9.2e6 s. It reported 8,388,608 s once (the wrapped picosecond
   // count) and a busbw above the link rate.
-  Outcome o = llmsim("run -t topologies/grayskull-4.yaml -w test/data/cli/allreduce-64mib.yaml -o " + out + slow);
+  Outcome o = run_cli("run -t topologies/grayskull-4.yaml -w test/data/cli/allreduce-64mib.yaml -o " + out + slow);
   INFO(o.text);
   CHECK(o.rc == 3);
   CHECK(o.text.find("simulated time would reach 10485760 s, past the simulated-time horizon") != std::string::npos);
   CHECK(!exists(out + "/summary.json"));
   // Just inside the horizon the time is exact (to the library's microseconds of latency)
   // and busbw is the library's share of the link rate: 1.5 x 4.8e7 B / (10 B/s x 0.8).
-  o = llmsim("run -t topologies/grayskull-4.yaml -w test/data/cli/allreduce-64mib.yaml -o " + out + slow +
-             " --set 'workload.ops.0.bytes=48000000 B'");
+  o = run_cli("run -t topologies/grayskull-4.yaml -w test/data/cli/allreduce-64mib.yaml -o " + out + slow +
+              " --set 'workload.ops.0.bytes=48000000 B'");
   REQUIRE(o.rc == 0);
   auto row = nlohmann::json::parse(slurp(out + "/summary.json"))["microbench"][0];
   CHECK(std::fabs(row["time_s"].get<double>() - 9e6) < 1e-3);
@@ -93,15 +95,15 @@ TEST_CASE("microbench past the horizon: a 64 MiB all-reduce on 10 B/s links is e
 TEST_CASE("invalid UTF-8: refused in YAML and --set at its position, replaced in a file name", "[cli16]") {
   std::string out = make_tmpdir("utf8");
   // `check` accepted it; `run` simulated, then exit 1 with a JSON library error.
-  Outcome o = llmsim("run -t test/bad-inputs/topo-name-invalid-utf8.yaml -w workloads/microbench-gemm.yaml -o " + out);
+  Outcome o = run_cli("run -t test/bad-inputs/topo-name-invalid-utf8.yaml -w workloads/microbench-gemm.yaml -o " + out);
   one_error_line(o, "topo-name-invalid-utf8.yaml:3:12: invalid UTF-8 (byte 0xff)");
   CHECK(!exists(out + "/summary.json"));
-  o = llmsim("check topologies/dgx-h100.yaml --set 'topology.name=dgx-\xff'");
+  o = run_cli("check topologies/dgx-h100.yaml --set 'topology.name=dgx-\xff'");
   one_error_line(o, "--set:1:19: 'topology.name': the value is not valid UTF-8");
   // A workload file name is not ours to refuse: summary.json carries U+FFFD instead.
   std::string wl = out + "/gemm-\xff.yaml";
   { std::ofstream(wl) << slurp(kRoot + "/workloads/microbench-gemm.yaml"); }
-  o = llmsim("run -t topologies/dgx-h100.yaml -w '" + wl + "' -o " + out + " --quiet");
+  o = run_cli("run -t topologies/dgx-h100.yaml -w '" + wl + "' -o " + out + " --quiet");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto summary = nlohmann::json::parse(slurp(out + "/summary.json"));
@@ -109,30 +111,35 @@ TEST_CASE("invalid UTF-8: refused in YAML and --set at its position, replaced in
 }
 
 TEST_CASE("a misspelt required key is named with a did-you-mean, not reported as missing", "[cli16]") {
-  one_error_line(llmsim("check test/bad-inputs/topo-misspelt-device.yaml"),
-                 "topo-misspelt-device.yaml:3:1: topology: unknown field 'devcie' (did you mean 'device'? it is required)");
-  one_error_line(llmsim("check test/bad-inputs/topo-misspelt-bandwidth.yaml"),
-                 "topo-misspelt-bandwidth.yaml:6:56: fabrics[0].link: unknown field 'bandwith' (did you mean 'bandwidth'?");
+  one_error_line(
+      run_cli("check test/bad-inputs/topo-misspelt-device.yaml"),
+      "topo-misspelt-device.yaml:3:1: topology: unknown field 'devcie' (did you mean 'device'? it is required)");
+  one_error_line(
+      run_cli("check test/bad-inputs/topo-misspelt-bandwidth.yaml"),
+      "topo-misspelt-bandwidth.yaml:6:56: fabrics[0].link: unknown field 'bandwith' (did you mean 'bandwidth'?");
   // Really missing: still "missing required field".
-  one_error_line(llmsim("check test/bad-inputs/topo-missing-device.yaml"), "missing required field 'device'");
+  one_error_line(run_cli("check test/bad-inputs/topo-missing-device.yaml"), "missing required field 'device'");
 }
 
 TEST_CASE("an unknown key given through --set points at the --set argument, not the base file's 1:1", "[cli16][yaml]") {
   const std::string wl = "check test/data/cli/serve-disagg.yaml ";
   // Top-level: the key starts after "workload." (column 10) of the first --set argument.
-  one_error_line(llmsim(wl + "--set workload.rooter=least-loaded"), "--set:1:10: workload: unknown field 'rooter'");
+  one_error_line(run_cli(wl + "--set workload.rooter=least-loaded"), "--set:1:10: workload: unknown field 'rooter'");
   // Nested, in the second argument: "workload.scheduler." is 19 characters.
-  one_error_line(llmsim(wl + "--set workload.dtype=bf16 --set workload.scheduler.max_batchh=8"),
+  one_error_line(run_cli(wl + "--set workload.dtype=bf16 --set workload.scheduler.max_batchh=8"),
                  "--set:2:20: workload.scheduler: unknown field 'max_batchh' (did you mean 'max_batch'?)");
   // A key inside a map value: "workload.slo=" is 13 characters, "{ttft: 1 s, " 12 more.
-  one_error_line(llmsim(wl + "--set 'workload.slo={ttft: 1 s, tpo: 2 ms}'"), "--set:1:26: workload.slo: unknown field 'tpo'");
+  one_error_line(run_cli(wl + "--set 'workload.slo={ttft: 1 s, tpo: 2 ms}'"),
+                 "--set:1:26: workload.slo: unknown field 'tpo'");
   // Keys added through --set that are known still run, and config.resolved.yaml shows them plainly.
   std::string out = make_tmpdir("setkeys");
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out +
-                     " --set 'workload.slo.ttft=1 s'");
+  Outcome o = run_cli("run --quiet -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out +
+                      " --set 'workload.slo.ttft=1 s'");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   std::string resolved = slurp(out + "/config.resolved.yaml");
   CHECK(resolved.find("  slo:\n    ttft: 1 s\n") != std::string::npos);
   CHECK(resolved.find("llmsim-set") == std::string::npos);
 }
+
+}  // namespace test_cli_inputs

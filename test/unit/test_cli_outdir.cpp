@@ -6,6 +6,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_cli_outdir {
+
 using namespace llmsim_test;
 
 namespace {
@@ -18,27 +20,27 @@ TEST_CASE("a bad -o is exit 2 naming the path, before the workload is loaded", "
   std::string tmp = make_tmpdir("outdir");
   std::ofstream(tmp + "/file") << "not a directory\n";
   // An existing file: it simulated, then failed with exit 1 "internal error".
-  Outcome o = llmsim("run" + kGemm + " -o " + tmp + "/file");
+  Outcome o = run_cli("run" + kGemm + " -o " + tmp + "/file");
   one_error_line(o, "-o:1:1: output directory '" + tmp + "/file' exists and is not a directory");
   CHECK(slurp(tmp + "/file") == "not a directory\n");
   // A path under a file.
-  o = llmsim("run" + kGemm + " -o " + tmp + "/file/sub");
+  o = run_cli("run" + kGemm + " -o " + tmp + "/file/sub");
   one_error_line(o, "output directory '" + tmp + "/file/sub' cannot be created");
   // A place no file can be written (even by root).
-  o = llmsim("run" + kGemm + " -o /proc");
+  o = run_cli("run" + kGemm + " -o /proc");
   one_error_line(o, "output directory '/proc' is not writable");
   // Checked first: the workload is never opened.
-  o = llmsim("run -t topologies/dgx-h100.yaml -w no-such-workload.yaml -o " + tmp + "/file");
+  o = run_cli("run -t topologies/dgx-h100.yaml -w no-such-workload.yaml -o " + tmp + "/file");
   one_error_line(o, "exists and is not a directory");
   // A good -o is created, parents included, before the run.
-  o = llmsim("run" + kGemm + " -o " + tmp + "/a/b/c");
+  o = run_cli("run" + kGemm + " -o " + tmp + "/a/b/c");
   CHECK(o.rc == 0);
   CHECK(exists(tmp + "/a/b/c/summary.json"));
 }
 
 TEST_CASE("an empty -o is refused (it wrote summary.json into /)", "[cli16]") {
   bool had = exists("/summary.json");
-  Outcome o = llmsim("run" + kGemm + " -o ''");
+  Outcome o = run_cli("run" + kGemm + " -o ''");
   one_error_line(o, "-o:1:1: the output directory is empty");
   if (!had) CHECK(!exists("/summary.json"));
 }
@@ -46,25 +48,25 @@ TEST_CASE("an empty -o is refused (it wrote summary.json into /)", "[cli16]") {
 TEST_CASE("a failed run leaves none of the files of the previous run in -o", "[cli16]") {
   std::string out = make_tmpdir("stale");
   std::ofstream(out + "/notes.txt") << "mine\n";
-  REQUIRE(llmsim("run" + kGemm + " -o " + out + " --timeline").rc == 0);
+  REQUIRE(run_cli("run" + kGemm + " -o " + out + " --timeline").rc == 0);
   REQUIRE(exists(out + "/summary.json"));
   REQUIRE(exists(out + "/timeline.json"));
   // They stayed and read as this run's results.
-  Outcome o = llmsim("run -t topologies/dgx-h100.yaml -w test/bad-inputs/topo-misspelt-device.yaml -o " + out);
+  Outcome o = run_cli("run -t topologies/dgx-h100.yaml -w test/bad-inputs/topo-misspelt-device.yaml -o " + out);
   CHECK(o.rc == 2);
   CHECK(!exists(out + "/summary.json"));
   CHECK(!exists(out + "/timeline.json"));
   CHECK(slurp(out + "/notes.txt") == "mine\n");  // only our own files are removed
   // A run without --timeline leaves no older timeline.json beside its summary.
-  REQUIRE(llmsim("run" + kGemm + " -o " + out + " --timeline").rc == 0);
-  REQUIRE(llmsim("run" + kGemm + " -o " + out).rc == 0);
+  REQUIRE(run_cli("run" + kGemm + " -o " + out + " --timeline").rc == 0);
+  REQUIRE(run_cli("run" + kGemm + " -o " + out).rc == 0);
   CHECK(exists(out + "/summary.json"));
   CHECK(!exists(out + "/timeline.json"));
 }
 
 TEST_CASE("docs/inference.md Outputs names exactly the keys of the inference block of summary.json", "[cli16]") {
   std::string out = make_tmpdir("kvdocs");
-  Outcome o = llmsim("run -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out + " --quiet");
+  Outcome o = run_cli("run -t topologies/dgx-h100.yaml -w test/data/cli/serve-disagg.yaml -o " + out + " --quiet");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto inference = nlohmann::json::parse(slurp(out + "/summary.json"))["inference"];
@@ -87,3 +89,5 @@ TEST_CASE("docs/inference.md Outputs names exactly the keys of the inference blo
     CHECK(documented.count(kv.key()) == 1);
   }
 }
+
+}  // namespace test_cli_outdir

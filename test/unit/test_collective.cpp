@@ -10,6 +10,8 @@
 #include "sim/net/runner.h"
 #include "test_network_fixtures.h"
 
+namespace test_collective {
+
 using namespace llmsim;
 
 namespace {
@@ -234,3 +236,5 @@ TEST_CASE("collective: concurrent collectives contend, repeated ones reuse their
   CHECK(to_seconds(q.now()) == Approx(1000 * one).epsilon(1e-6));
   CHECK(net.stats().fast_phases == 1000u * 14);
 }
+
+}  // namespace test_collective

@@ -14,6 +14,8 @@
 #include "sim/net/runner.h"
 #include "test_network_fixtures.h"
 
+namespace test_collective_auto {
+
 using namespace llmsim;
 
 // Issue 12: the threshold rule ran a 32-node (256-GPU) all-reduce as a tree below 256 KiB
@@ -144,3 +146,5 @@ TEST_CASE("collective auto: candidates follow the library set, ties go to the ea
     }
   }
 }
+
+}  // namespace test_collective_auto

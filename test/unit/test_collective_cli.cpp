@@ -14,6 +14,8 @@
 
 #include "sim/net/collective_library.h"
 
+namespace test_collective_cli {
+
 namespace {
 
 const std::string kRoot = LLMSIM_SOURCE_DIR;
@@ -156,3 +158,5 @@ TEST_CASE("collective microbench: the workload's software stack picks the collec
   CHECK(run(t, topo, bad, err) == 2);
   CHECK(err.find(bad + ":2:") != std::string::npos);
 }
+
+}  // namespace test_collective_cli

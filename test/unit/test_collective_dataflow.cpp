@@ -17,6 +17,8 @@
 #include "sim/software/stack.h"
 #include "test_network_fixtures.h"
 
+namespace test_collective_dataflow {
+
 using namespace llmsim;
 
 namespace {
@@ -102,3 +104,5 @@ TEST_CASE("collective dataflow: a ring over SwarmX links comes from swarmx's fig
         Approx(p.base_latency + 14 * (std::max(net_step(p), L) + (S / 8) / (B * lib->efficiency_on("swarmx"))))
             .epsilon(1e-6));
 }
+
+}  // namespace test_collective_dataflow

@@ -15,6 +15,8 @@
 #include "sim/net/runner.h"
 #include "test_network_fixtures.h"
 
+namespace test_collective_library {
+
 using namespace llmsim;
 
 namespace {
@@ -200,3 +202,5 @@ TEST_CASE("collective library: bad files are positioned input errors", "[network
     CHECK(e.located().find("coll-neg.yaml:5:") != std::string::npos);
   }
 }
+
+}  // namespace test_collective_library

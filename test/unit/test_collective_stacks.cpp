@@ -18,6 +18,8 @@
 #include "sim/software/stack.h"
 #include "test_network_fixtures.h"
 
+namespace test_collective_stacks {
+
 using namespace llmsim;
 
 namespace {
@@ -187,3 +189,5 @@ TEST_CASE("collective stacks: Gaudi 2 TP all-reduce sits at its ports' wire boun
     CHECK(r.busbw.value() <= c.ports * port * share * (1 + 1e-9));
   }
 }
+
+}  // namespace test_collective_stacks

@@ -12,6 +12,8 @@
 #include "sim/ops/energy.h"
 #include "sim/ops/op.h"
 
+namespace test_compute {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -320,3 +322,5 @@ TEST_CASE("compute: explicit catalog energies override the derived ones", "[comp
   for (auto& t : c.memory) if (t.tier == "sram") t.pj_per_byte = 1;
   CHECK(tier_pj_per_byte(c, *c.tier("sram")) == Approx(1));
 }
+
+}  // namespace test_compute

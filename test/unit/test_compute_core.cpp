@@ -11,6 +11,8 @@
 #include "sim/ops/energy.h"
 #include "device_rig.h"
 
+namespace test_compute_core {
+
 using namespace llmsim;
 
 namespace {
@@ -140,3 +142,5 @@ TEST_CASE("device energy: at least idle x time, at most TDP at full load, on eve
     CHECK(e / t <= chip->power.tdp * (1 + 1e-9));
   }
 }
+
+}  // namespace test_compute_core

@@ -14,6 +14,8 @@
 #include "sim/ops/op.h"
 #include "sim/workloads/inference/lowering.h"
 
+namespace test_compute_vector_units {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -131,3 +133,5 @@ TEST_CASE("vector units: loader rejects a bad vector_unit or boost_clock at its 
   std::string good = "name: mini\nclock: 1 GHz\nboost_clock: 1.2 GHz\n" + head.substr(head.find("power:"));
   CHECK(load_chip(parse_doc(good + tail, "chip.yaml")).boost_clock == Approx(1.2e9));
 }
+
+}  // namespace test_compute_vector_units

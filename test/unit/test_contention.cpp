@@ -14,6 +14,8 @@
 #include "device_rig.h"
 #include "test_network_fixtures.h"
 
+namespace test_contention {
+
 using namespace llmsim;
 
 namespace {
@@ -193,3 +195,5 @@ TEST_CASE("contention: a collective's HBM demand follows its protocol's payload 
     CHECK(arb.usage(hbm) == Approx(0).margin(1e-6));
   }
 }
+
+}  // namespace test_contention

@@ -12,6 +12,8 @@
 
 #include "cli_support.h"
 
+namespace test_contention_cli {
+
 using llmsim_test::kRoot;
 using llmsim_test::make_tmpdir;
 using llmsim_test::run_llmsim;
@@ -142,3 +144,5 @@ TEST_CASE("stats: the registry's per-component figures add up to what the ops mo
   CHECK(int(hbm.at("count")) == 8);
   std::system(("rm -rf '" + out + "'").c_str());
 }
+
+}  // namespace test_contention_cli

@@ -9,6 +9,8 @@
 #include "sim/workloads/inference/lowering.h"
 #include "test/unit/cli_support.h"
 
+namespace test_dataflow {
+
 using namespace llmsim;
 
 namespace {
@@ -170,3 +172,5 @@ TEST_CASE("Groq pipeline: each extra stage adds one C2C hop per token", "[datafl
   const double hop = 1e-6 + 256 * 2.0 / 14e9;
   CHECK((t8 - t4) == Approx(4 * hop).epsilon(0.15));
 }
+
+}  // namespace test_dataflow

@@ -10,6 +10,8 @@
 #include "sim/workloads/inference/lowering.h"
 #include "test/unit/cli_support.h"
 
+namespace test_dataflow_launch {
+
 using namespace llmsim;
 
 namespace {
@@ -47,3 +49,5 @@ TEST_CASE("spatial chip dispatching op by op: a prefill step counts every operat
   REQUIRE(!tt.captured(1, 0));
   CHECK(tt.launch_time(expected, false) == Approx(expected * tt.launch_overhead.value()));
 }
+
+}  // namespace test_dataflow_launch

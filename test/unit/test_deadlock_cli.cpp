@@ -6,6 +6,8 @@
 
 #include "cli_support.h"
 
+namespace test_deadlock_cli {
+
 using namespace llmsim_test;
 
 TEST_CASE("deadlock: a recv with no matching send exits 3 naming the recv", "[limits][deadlock]") {
@@ -45,3 +47,5 @@ TEST_CASE("deadlock: send before recv completes, the recv costs nothing", "[limi
   CHECK(recv == 0.0);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_deadlock_cli

@@ -16,6 +16,8 @@
 
 #include "cli_support.h"
 
+namespace test_determinism {
+
 using namespace llmsim_test;
 
 namespace {
@@ -96,3 +98,5 @@ TEST_CASE("determinism: repeated and tie-shuffled runs write identical outputs",
     check_kind({"training-packed", "workloads/train-llama3-8b-packed-dgx-h100.yaml", {}}, topo);
   }
 }
+
+}  // namespace test_determinism

@@ -4,6 +4,8 @@
 
 #include "sim/core/event_queue.h"
 
+namespace test_event_queue {
+
 using namespace llmsim;
 
 TEST_CASE("event queue: time, priority, then insertion order", "[engine]") {
@@ -28,3 +30,5 @@ TEST_CASE("event queue: tie shuffle keeps time order", "[engine]") {
   q.run();
   for (size_t i = 1; i < times.size(); ++i) CHECK(times[i - 1] <= times[i]);
 }
+
+}  // namespace test_event_queue

@@ -11,6 +11,8 @@
 
 #include "cli_support.h"
 
+namespace test_faults_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -265,3 +267,5 @@ TEST_CASE("faults: a host failure is one interruption for its 8 devices", "[faul
   CHECK(gpu["failures_mean"].get<double>() == Approx(8 * host["failures_mean"].get<double>()).epsilon(0.15));
   CHECK(gpu["mean"].get<double>() < host["mean"].get<double>());
 }
+
+}  // namespace test_faults_cli

@@ -8,6 +8,8 @@
 #include "sim/cli/commands.h"
 #include "sim/llm/fit.h"
 
+namespace test_fit {
+
 using namespace llmsim;
 
 namespace {
@@ -101,3 +103,5 @@ TEST_CASE("fit without --device lists every chip of the catalog", "[fit]") {
   // review's rounding.
   CHECK_THAT(o, Catch::Contains("2 = ceil(1.23)"));
 }
+
+}  // namespace test_fit

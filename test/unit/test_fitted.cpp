@@ -11,6 +11,8 @@
 #include "cli_support.h"
 #include "sim/spec/chip.h"
 
+namespace test_fitted {
+
 using namespace llmsim_test;
 
 TEST_CASE("fitted: each chip's entries are its own rows or name the chip they came from", "[fitted][catalog]") {
@@ -59,3 +61,5 @@ TEST_CASE("fitted: devices and summary.json say which figures are borrowed", "[f
   CHECK(s["fitted"]["fabrics"]["nvlink"]["source"] == "CALIBRATION C3");
   std::system(("rm -rf '" + out + "'").c_str());
 }
+
+}  // namespace test_fitted

@@ -6,6 +6,8 @@
 
 #include "sim/workloads/training/goodput.h"
 
+namespace test_goodput {
+
 using namespace llmsim;
 
 namespace {
@@ -99,3 +101,5 @@ TEST_CASE("goodput: deterministic for a seed, different for another", "[goodput]
   in.seed = 8;
   CHECK(simulate_goodput(in).mean != a.mean);
 }
+
+}  // namespace test_goodput

@@ -14,6 +14,8 @@
 #include "sim/spec/chip.h"
 #include "sim/workloads/inference/scheduler.h"
 
+namespace test_inference {
+
 using namespace llmsim;
 
 namespace {
@@ -393,3 +395,5 @@ TEST_CASE("timeline: one span per iteration per device, queued/prefill/decode pe
   CHECK(phases == std::set<std::string>{"queued", "prefill", "decode"});
   CHECK(iters == 2 * s["iterations"].get<int>());  // one span on each TP rank, every replica
 }
+
+}  // namespace test_inference

@@ -7,6 +7,8 @@
 
 #include "sim/workloads/inference/lowering.h"
 
+namespace test_inference_charge_cache {
+
 using namespace llmsim;
 
 namespace {
@@ -74,3 +76,5 @@ TEST_CASE("op-charge cache: MoE, MLA and dense-first-layer stage costs equal a f
   check_cache_transparent("mixtral-8x7b", 8, 1);
   check_cache_transparent("deepseek-v3", 8, 2);  // MLA; dense first layers on stage 0
 }
+
+}  // namespace test_inference_charge_cache

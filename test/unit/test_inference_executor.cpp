@@ -13,6 +13,8 @@
 #include "sim/spec/chip.h"
 #include "sim/workloads/inference/lowering.h"
 
+namespace test_inference_executor {
+
 using namespace llmsim;
 using llmsim_test::kRoot;
 
@@ -96,3 +98,5 @@ TEST_CASE("executor: a KV hand-off's HBM read slows the sender's next iteration 
   CHECK(overlapped - alone > 0.5 * kv / C);  // at least half the copy's own HBM time
   std::system(("rm -rf " + dir).c_str());
 }
+
+}  // namespace test_inference_executor

@@ -12,6 +12,8 @@
 
 #include "cli_support.h"
 
+namespace test_inference_failover {
+
 using namespace llmsim_test;
 
 namespace {
@@ -187,3 +189,5 @@ TEST_CASE("failover: a pool losing its last instance exits 3 naming the pool", "
   CHECK(serve("--fault device-down:gpu1@0.5s --fault device-down:gpu0@1s", rows, header, log, kDisagg) == 3);
   CHECK(log.find("prefill pool has no instance left") != std::string::npos);
 }
+
+}  // namespace test_inference_failover

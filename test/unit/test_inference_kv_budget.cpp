@@ -10,6 +10,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_inference_kv_budget {
+
 using namespace llmsim_test;
 
 namespace {
@@ -24,8 +26,8 @@ std::string c5_shape(const std::string& dir, const std::string& name, const std:
 }
 
 double kv_blocks(const std::string& dir, const std::string& name, const std::string& software) {
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + c5_shape(dir, name, software) + " -o " + dir +
-                     "/" + name);
+  Outcome o = run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + c5_shape(dir, name, software) + " -o " + dir +
+                      "/" + name);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto inf = nlohmann::json::parse(slurp(dir + "/" + name + "/summary.json"))["inference"];
@@ -62,11 +64,13 @@ TEST_CASE("kv_cache.budget other than total or free is exit 2 at the field", "[i
   REQUIRE(stack.find(at) != std::string::npos);
   stack.replace(stack.find(at), at.size(), "budget: half");
   std::ofstream(dir + "/trt-llm.yaml") << stack;
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + c5_shape(dir, "w", dir + "/trt-llm.yaml") +
-                     " -o " + dir + "/o");
+  Outcome o = run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + c5_shape(dir, "w", dir + "/trt-llm.yaml") +
+                      " -o " + dir + "/o");
   INFO(o.text);
   CHECK(o.rc == 2);
   CHECK(o.text.find("llmsim: error: " + dir + "/trt-llm.yaml:") != std::string::npos);
   CHECK(o.text.find("budget") != std::string::npos);
   CHECK(!exists(dir + "/o/summary.json"));
 }
+
+}  // namespace test_inference_kv_budget

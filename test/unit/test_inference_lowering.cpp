@@ -3,6 +3,8 @@
 
 #include "sim/workloads/inference/lowering.h"
 
+namespace test_inference_lowering {
+
 using namespace llmsim;
 
 namespace {
@@ -175,3 +177,5 @@ TEST_CASE("Qwen2-MoE layer: the shared expert runs for every token beside the ro
   CHECK(sc.allreduces == 2 * 24);
   CHECK(sc.alltoalls == 2 * 24);
 }
+
+}  // namespace test_inference_lowering

@@ -11,6 +11,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_inference_serving_metrics {
+
 using namespace llmsim_test;
 
 namespace {
@@ -60,7 +62,7 @@ std::string serving_run(const std::string& dir, const std::string& slo, const st
                                  << "requests: {count: 200, arrival: gamma, cv: 3, rate: 25/s, prompt_tokens: "
                                     "{dist: uniform, min: 100, max: 3000}, output_tokens: {dist: uniform, min: 1, "
                                     "max: 300}, seed: 3}\n";
-  Outcome o = llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o " + extra);
+  Outcome o = run_cli("run --quiet -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o " + extra);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   return dir + "/o";
@@ -131,10 +133,12 @@ TEST_CASE("without slo: no slo block, a bad slo is an input error at the field",
   CHECK_FALSE(inference(out).contains("slo"));
   std::ofstream(dir + "/bad.yaml") << "kind: inference\nmodel: llama-3.1-8b\nslo: {ttft: 0 s}\n"
                                       "requests: {count: 1, arrival: at-once, prompt_tokens: 10, output_tokens: 2}\n";
-  one_error_line(llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/bad.yaml -o " + dir + "/b"), "slo.ttft: must be > 0");
+  one_error_line(run_cli("run --quiet -t " + dir + "/t.yaml -w " + dir + "/bad.yaml -o " + dir + "/b"),
+                 "slo.ttft: must be > 0");
   std::ofstream(dir + "/typo.yaml") << "kind: inference\nmodel: llama-3.1-8b\nslo: {tfft: 1 s}\n"
                                        "requests: {count: 1, arrival: at-once, prompt_tokens: 10, output_tokens: 2}\n";
-  one_error_line(llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/typo.yaml -o " + dir + "/b"), "unknown field 'tfft'");
+  one_error_line(run_cli("run --quiet -t " + dir + "/t.yaml -w " + dir + "/typo.yaml -o " + dir + "/b"),
+                 "unknown field 'tfft'");
 }
 
 TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_s, preemptions", "[inference][cli16]") {
@@ -147,7 +151,7 @@ TEST_CASE("requests.csv per-request detail: replica, queue_s, prefill_s, decode_
                                     "requests: {count: 300, arrival: gamma, cv: 3, rate: 40/s, prompt_tokens: "
                                     "{dist: uniform, min: 500, max: 4000}, output_tokens: {dist: uniform, min: 1, "
                                     "max: 800}, seed: 5}\n";
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  Outcome o = run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto s = inference(dir + "/o");
@@ -184,7 +188,7 @@ TEST_CASE("a KV cache that cannot hold even the smallest request is infeasible (
   auto workload = [&](const std::string& mu) {
     std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nscheduler: {memory_utilization: "
                                    << mu << "}\ntrace: {file: " << dir << "/t.csv, format: csv}\n";
-    return llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+    return run_cli("run --quiet -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
   };
   // 19.8 % of 80 GiB (85.9 GB) less 16 GB of weights and the activations leaves under 2550
   // tokens of KV.
@@ -216,7 +220,7 @@ TEST_CASE("serving progress shows requests done / total and an ETA", "[inference
   std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\nrequests: {count: 20000, arrival: poisson, "
                                     "rate: 40/s, prompt_tokens: 500, output_tokens: 200}\n";
   setenv("LLMSIM_PROGRESS_AFTER_S", "0", 1);
-  Outcome o = llmsim("run --progress -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  Outcome o = run_cli("run --progress -t " + dir + "/t.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
   unsetenv("LLMSIM_PROGRESS_AFTER_S");
   INFO(o.text);
   REQUIRE(o.rc == 0);
@@ -228,3 +232,5 @@ TEST_CASE("serving progress shows requests done / total and an ETA", "[inference
   CHECK(std::is_sorted(done.begin(), done.end()));
   CHECK(done.back() < 20.0);
 }
+
+}  // namespace test_inference_serving_metrics

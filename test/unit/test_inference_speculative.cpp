@@ -10,6 +10,8 @@
 #include "sim/workloads/inference/scheduler.h"
 #include "sim/workloads/inference/speculative.h"
 
+namespace test_inference_speculative {
+
 using namespace llmsim;
 
 namespace {
@@ -174,3 +176,5 @@ TEST_CASE("speculative shapes: draft forwards and Medusa heads", "[inference][sp
   dm.draft = load_model_ref("llama-3.2-3b");
   CHECK(speculative_kv_bytes_per_token(dm, 2, 2) == Approx(2.0 * 28 * 4 * 128 * 2));
 }
+
+}  // namespace test_inference_speculative

@@ -9,6 +9,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_inference_speculative_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -30,7 +32,8 @@ std::string workload(const std::string& spec, const std::string& reqs, const std
 nlohmann::json serve(const std::string& dir, const std::string& tag, const std::string& wl, const std::string& extra = "") {
   std::ofstream(dir + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
   std::ofstream(dir + "/" + tag + ".yaml") << wl;
-  Outcome o = llmsim("run --quiet -t " + dir + "/t.yaml -w " + dir + "/" + tag + ".yaml -o " + dir + "/" + tag + " " + extra);
+  Outcome o =
+      run_cli("run --quiet -t " + dir + "/t.yaml -w " + dir + "/" + tag + ".yaml -o " + dir + "/" + tag + " " + extra);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   return nlohmann::json::parse(slurp(dir + "/" + tag + "/summary.json"))["inference"];
@@ -110,7 +113,7 @@ TEST_CASE("speculative: the drafter's weights and KV take memory", "[inference][
   CHECK(draft["kv_blocks_per_engine"].get<double>() < plain["kv_blocks_per_engine"].get<double>());
   // A 70B draft (141 GB in bf16) beside an 8B target cannot fit one 80 GB H100: exit 3.
   std::ofstream(s.path + "/big.yaml") << workload("{draft: llama-3.1-70b, acceptance: 0.7}", reqs, kSched);
-  Outcome o = llmsim("run --quiet -t " + s.path + "/t.yaml -w " + s.path + "/big.yaml -o " + s.path + "/big");
+  Outcome o = run_cli("run --quiet -t " + s.path + "/t.yaml -w " + s.path + "/big.yaml -o " + s.path + "/big");
   INFO(o.text);
   CHECK(o.rc == 3);
   CHECK(!exists(s.path + "/big/summary.json"));
@@ -134,7 +137,7 @@ TEST_CASE("speculative: bad input is one positioned error with exit 2", "[infere
   const std::string reqs = "{count: 2, arrival: at-once, prompt_tokens: 64, output_tokens: 8}";
   auto run = [&](const std::string& spec, const std::string& parallelism) {
     std::ofstream(s.path + "/w.yaml") << workload(spec, reqs, kSched) << "parallelism: " << parallelism << "\n";
-    return llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + s.path + "/w.yaml -o " + s.path + "/o");
+    return run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + s.path + "/w.yaml -o " + s.path + "/o");
   };
   struct Case {
     std::string spec, fragment;
@@ -162,8 +165,9 @@ TEST_CASE("speculative: bad input is one positioned error with exit 2", "[infere
 
 TEST_CASE("speculative: the shipped example runs and speculates", "[inference][speculative]") {
   Scratch s("spec-example");
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w workloads/serve-llama3-70b-fp8-dgx-h100-speculative.yaml -o " +
-                     s.path + "/o");
+  Outcome o = run_cli(
+      "run --quiet -t topologies/dgx-h100.yaml -w workloads/serve-llama3-70b-fp8-dgx-h100-speculative.yaml -o " +
+      s.path + "/o");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto j = nlohmann::json::parse(slurp(s.path + "/o/summary.json"))["inference"];
@@ -174,3 +178,5 @@ TEST_CASE("speculative: the shipped example runs and speculates", "[inference][s
   CHECK(j["speculative"]["tokens_per_step"].get<double>() > 1.5);
   CHECK(j["speculative"]["tokens_per_step"].get<double>() < 2.78);
 }
+
+}  // namespace test_inference_speculative_cli

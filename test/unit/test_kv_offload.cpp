@@ -5,6 +5,8 @@
 #include "offload_fixtures.h"
 #include "sim/workloads/inference/kv_offload.h"
 
+namespace test_kv_offload {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -93,3 +95,5 @@ TEST_CASE("scheduler: a request waiting for its fetch does not hold up the other
   s.complete(first, done);
   CHECK(first == std::vector<std::size_t>{3});
 }
+
+}  // namespace test_kv_offload

@@ -10,6 +10,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_kv_offload_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -32,7 +34,7 @@ std::string workload(const std::string& dir, const std::string& name, const std:
 }
 
 nlohmann::json run_summary(const std::string& wl, const std::string& out) {
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + out);
+  Outcome o = run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + out);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   return nlohmann::json::parse(slurp(out + "/summary.json"));
@@ -153,7 +155,7 @@ TEST_CASE("kv offload input errors name the field", "[offload][inference]") {
                                  << offload
                                  << "}\nrequests: {count: 2, arrival: at-once, prompt_tokens: 10, output_tokens: 2, "
                                     "shared_prefix: {tokens: 64}}\n";
-    return llmsim("run --quiet -t " + d + "/" + topo + " -w " + d + "/w.yaml -o " + d + "/o");
+    return run_cli("run --quiet -t " + d + "/" + topo + " -w " + d + "/w.yaml -o " + d + "/o");
   };
   one_error_line(run("t.yaml", "{tiers: [{tier: hdd, capacity: 1 TB, bandwidth: 1 GB/s}]}"),
                  "unknown tier 'hdd' (known: ddr, cxl, ssd, remote, or a memory tier of nvidia-h100-sxm: sram, hbm)");
@@ -167,6 +169,8 @@ TEST_CASE("kv offload input errors name the field", "[offload][inference]") {
   std::ofstream(d + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\nscheduler: {kv_offload: {tiers: [{tier: ddr, "
                                   "capacity: 1 TB, bandwidth: 50 GB/s}]}}\nrequests: {count: 2, arrival: at-once, "
                                   "prompt_tokens: 10, output_tokens: 2}\n";
-  one_error_line(llmsim("run --quiet -t " + d + "/t.yaml -w " + d + "/w.yaml -o " + d + "/o"),
+  one_error_line(run_cli("run --quiet -t " + d + "/t.yaml -w " + d + "/w.yaml -o " + d + "/o"),
                  "set prefix_caching: true");
 }
+
+}  // namespace test_kv_offload_cli

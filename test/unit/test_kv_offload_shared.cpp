@@ -6,6 +6,8 @@
 #include "offload_fixtures.h"
 #include "sim/workloads/inference/kv_offload.h"
 
+namespace test_kv_offload_shared {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -64,3 +66,5 @@ TEST_CASE("shared remote store: a prefix replica A evicted is fetched by replica
     }
   }
 }
+
+}  // namespace test_kv_offload_shared

@@ -19,6 +19,8 @@
 #include "sim/workloads/inference/iteration_graph.h"
 #include "test_network_fixtures.h"
 
+namespace test_kv_tier_traffic {
+
 using namespace llmsim;
 
 namespace {
@@ -153,3 +155,5 @@ TEST_CASE("kv tier: a zero-byte move touches no tier", "[kv_tier]") {
   CHECK(done);
   for (int d : {0, 1}) CHECK(sim.device(d).arbiter().work_served(sim.device(d).arbiter().tier_index("hbm")) == 0);
 }
+
+}  // namespace test_kv_tier_traffic

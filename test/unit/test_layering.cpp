@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+namespace test_layering {
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -163,3 +165,5 @@ TEST_CASE("layering: every folder includes only from folders below it in docs/ar
   INFO("includes from a lower layer into a higher one:\n" << upward);
   CHECK(upward.empty());
 }
+
+}  // namespace test_layering

@@ -16,6 +16,8 @@
 
 #include "cli_support.h"
 
+namespace test_limits {
+
 using namespace llmsim_test;
 
 namespace {
@@ -100,3 +102,5 @@ TEST_CASE("limits: --max-events, --max-sim-time, --max-wall end with exit 3 and 
   int rm_rc = std::system(("rm -rf '" + dir + "'").c_str());  // best-effort clean-up
   (void)rm_rc;
 }
+
+}  // namespace test_limits

@@ -13,6 +13,8 @@
 #include "sim/engine/simulation.h"
 #include "sim/engine/workload.h"
 
+namespace test_limits_deadlock {
+
 using namespace llmsim;
 
 namespace {
@@ -98,3 +100,5 @@ TEST_CASE("limits: a deadlocked workload is named by waiting() within a second o
   CHECK(ok.waiting.empty());
   CHECK(ok.drained_at == to_simtime(1e-3));
 }
+
+}  // namespace test_limits_deadlock

@@ -17,10 +17,11 @@
 #include "sim/engine/resource_guard.h"
 #include "sim/engine/workload.h"
 
-using namespace llmsim;
-
 #include "cli_support.h"
 
+namespace test_limits_large {
+
+using namespace llmsim;
 using namespace llmsim_test;
 
 namespace {
@@ -160,3 +161,5 @@ TEST_CASE("limits: 1,000,000 synthetic requests run within their memory estimate
   int rm_rc = std::system(("rm -rf '" + dir + "'").c_str());  // best-effort clean-up
   (void)rm_rc;
 }
+
+}  // namespace test_limits_large

@@ -13,6 +13,8 @@
 
 #include "cli_support.h"
 
+namespace test_microbench {
+
 using llmsim_test::kRoot;
 using llmsim_test::slurp;
 
@@ -116,3 +118,5 @@ TEST_CASE("microbench: bad ops exit 2 with FILE:LINE:COL", "[compute][microbench
   CHECK(log.find(f + ":3:") != std::string::npos);
   CHECK(log.find("no memory tier 'ddr'") != std::string::npos);
 }
+
+}  // namespace test_microbench

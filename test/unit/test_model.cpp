@@ -3,6 +3,8 @@
 
 #include "sim/llm/model.h"
 
+namespace test_model {
+
 using namespace llmsim;
 
 namespace {
@@ -88,3 +90,5 @@ TEST_CASE("bad model documents are positioned input errors", "[model]") {
   }
   CHECK_THROWS_AS(load_model_ref("llama-3.1-7b"), InputError);
 }
+
+}  // namespace test_model

@@ -14,6 +14,8 @@
 #include "sim/spec/chip.h"
 #include "sim/workloads/inference/lowering.h"
 
+namespace test_model_families {
+
 using namespace llmsim_test;
 
 namespace {
@@ -60,7 +62,7 @@ TEST_CASE("config.json corpus: every architecture loads within 2 % of its publis
     INFO(row.file << " vs " << row.source);
     ::llmsim::ModelSpec m = load(row.file);
     CHECK(m.params() == Approx(row.params).epsilon(0.02));
-    Outcome o = llmsim_test::llmsim("check " + std::string(row.file));
+    Outcome o = llmsim_test::run_cli("check " + std::string(row.file));
     INFO(o.text);
     CHECK(o.rc == 0);
   }
@@ -106,7 +108,7 @@ TEST_CASE("DeepSeek-V3 and R1: MLA caches the compressed latent, active params f
       CHECK(warn.empty());
     }
   }
-  Outcome o = llmsim_test::llmsim("fit --model deepseek-r1 --dtype bf16 --context 4096 --device nvidia-h200");
+  Outcome o = llmsim_test::run_cli("fit --model deepseek-r1 --dtype bf16 --context 4096 --device nvidia-h200");
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("KV cache = 61 layers x (512 kv_lora_rank + 64 qk_rope_head_dim) MLA latent x 2 B x 4096 "
@@ -196,11 +198,11 @@ TEST_CASE("tp 8 on a model with 4 KV heads runs, warns, and holds 1 KV head per 
                       << "requests: {count: 20, arrival: poisson, rate: 10/s, prompt_tokens: 500, output_tokens: 20, seed: 1}\n";
     return wl;
   };
-  Outcome o4 = llmsim_test::llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + with_kv(4) + " -o " + dir + "/o4");
+  Outcome o4 = llmsim_test::run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + with_kv(4) + " -o " + dir + "/o4");
   INFO(o4.text);
   REQUIRE(o4.rc == 0);
   CHECK(o4.text.find("tp 8 exceeds the model's 4 KV heads: each rank holds a replica of one KV head") != std::string::npos);
-  Outcome o8 = llmsim_test::llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + with_kv(8) + " -o " + dir + "/o8");
+  Outcome o8 = llmsim_test::run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + with_kv(8) + " -o " + dir + "/o8");
   REQUIRE(o8.rc == 0);
   CHECK(o8.text.find("exceeds the model's") == std::string::npos);
   // Both hold one KV head of 128 per rank per layer, so the same KV per token: the pools
@@ -237,18 +239,18 @@ TEST_CASE("config fields llmsim does not read are named, a wrong-typed field is 
   std::string text = slurp(kRoot + "/test/data/configs/qwen3-8b.json");
   text.insert(text.find('{') + 1, "\n  \"attention_sink_size\": 4,");
   std::ofstream(dir + "/extra.json") << text;
-  Outcome o = llmsim_test::llmsim("check " + dir + "/extra.json");
+  Outcome o = llmsim_test::run_cli("check " + dir + "/extra.json");
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("extra.json:2:26: config fields llmsim does not read: attention_sink_size") != std::string::npos);
   text = slurp(kRoot + "/test/data/configs/gpt-neox-20b.json");
   text.replace(text.find("\"rotary_pct\": 0.25"), 18, "\"rotary_pct\": \"quarter\"");
   std::ofstream(dir + "/typed.json") << text;
-  one_error_line(llmsim_test::llmsim("check " + dir + "/typed.json"), "model.rotary_pct");
+  one_error_line(llmsim_test::run_cli("check " + dir + "/typed.json"), "model.rotary_pct");
   text = slurp(kRoot + "/test/data/configs/falcon-40b.json");
   text.replace(text.find("\"num_kv_heads\": 8"), 17, "\"num_kv_heads\": [8]");
   std::ofstream(dir + "/kv.json") << text;
-  one_error_line(llmsim_test::llmsim("check " + dir + "/kv.json"), "model.num_kv_heads");
+  one_error_line(llmsim_test::run_cli("check " + dir + "/kv.json"), "model.num_kv_heads");
 }
 
 TEST_CASE("parallel attention + MLP blocks need one TP all-reduce per layer", "[inference][issue14]") {
@@ -279,7 +281,7 @@ TEST_CASE("DeepSeek-R1 serves on a DGX H200 in fp8 with its latent KV cache", "[
   std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: deepseek-r1\ndtype: fp8\nparallelism: {tp: 8, pp: 1}\n"
                                  << "requests: {count: 8, arrival: poisson, rate: 4/s, prompt_tokens: 2000, "
                                     "output_tokens: 16, seed: 3}\n";
-  Outcome o = llmsim_test::llmsim("run --quiet -t topologies/dgx-h200.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  Outcome o = llmsim_test::run_cli("run --quiet -t topologies/dgx-h200.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto inf = nlohmann::json::parse(slurp(dir + "/o/summary.json"))["inference"];
@@ -288,3 +290,5 @@ TEST_CASE("DeepSeek-R1 serves on a DGX H200 in fp8 with its latent KV cache", "[
   CHECK(tokens * 61 * 576 > 20e9);   // tens of GB of latent KV per rank
   CHECK(tokens * 61 * 576 < 141e9);  // and not more than the HBM
 }
+
+}  // namespace test_model_families

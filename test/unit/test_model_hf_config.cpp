@@ -8,6 +8,8 @@
 #include "cli_outcome.h"
 #include "sim/llm/model.h"
 
+namespace test_model_hf_config {
+
 using namespace llmsim_test;
 
 namespace {
@@ -18,7 +20,7 @@ const std::string kLlama = "test/data/hf-llama-3.1-8b-config.json";
 
 // "model NAME: 8,537,680,896 parameters from its shapes" -> 8537680896.
 double fit_params(const std::string& model) {
-  Outcome o = llmsim_test::llmsim("fit --model " + model + " --dtype bf16 --device nvidia-h100-sxm");
+  Outcome o = llmsim_test::run_cli("fit --model " + model + " --dtype bf16 --device nvidia-h100-sxm");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto end = o.text.find(" parameters from its shapes");
@@ -48,7 +50,7 @@ TEST_CASE("Gemma-7B config.json: GeGLU MLP, head_dim 256, tied embeddings, 8.54e
   // 0.2 % covers that and the 3-digit rounding of 8.54. Read as a plain MLP with an untied
   // LM head (before issue 16) it came out at 7.21e9.
   CHECK(fit_params(kGemma) == Approx(8.54e9).epsilon(0.002));
-  Outcome o = llmsim_test::llmsim("check " + kGemma);
+  Outcome o = llmsim_test::run_cli("check " + kGemma);
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("gated MLP") != std::string::npos);
@@ -68,7 +70,7 @@ TEST_CASE("Gemma-2-9B config.json: four norms per layer, and its sliding window 
   CHECK(m.params() - m.embedding_params() - m.lm_head_params() == 8324201984.0);
   CHECK(fit_params(gemma2) + 128.0 * 3584 == Approx(9.24e9).epsilon(0.001));
   // Every other layer attends within 4096 tokens of an 8192 context: modelled in part.
-  Outcome o = llmsim_test::llmsim("check " + gemma2);
+  Outcome o = llmsim_test::run_cli("check " + gemma2);
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("hf-gemma-2-9b-config.json:27:21: sliding_window 4096 on 21 of 42 layers") != std::string::npos);
@@ -79,7 +81,7 @@ TEST_CASE("Qwen1.5-MoE-A2.7B config.json: 60 experts top-4 and a shared expert, 
   // (2024): 14.3B parameters in total, 2.7B activated. Refused before issue 16 ("exceeds
   // num_local_experts (1)").
   CHECK(fit_params(kQwenMoe) == Approx(14.3e9).epsilon(0.05));
-  Outcome o = llmsim_test::llmsim("check " + kQwenMoe);
+  Outcome o = llmsim_test::run_cli("check " + kQwenMoe);
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("60 experts top-4") != std::string::npos);
@@ -97,7 +99,7 @@ TEST_CASE("an unknown model_type warns once, naming it, and still loads", "[cli1
   std::string text = slurp(kRoot + "/" + kLlama);
   text.replace(text.find("\"llama\""), 7, "\"olmo2\"");
   std::ofstream(dir + "/olmo2.json") << text;
-  Outcome o = llmsim_test::llmsim("check " + dir + "/olmo2.json");
+  Outcome o = llmsim_test::run_cli("check " + dir + "/olmo2.json");
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("llmsim: warning: " + dir + "/olmo2.json:15:17: model_type 'olmo2' is not one llmsim knows") !=
@@ -107,7 +109,7 @@ TEST_CASE("an unknown model_type warns once, naming it, and still loads", "[cli1
   // A config.json without model_type at all warns too.
   text.erase(text.find("\"model_type\""), std::string("\"model_type\": \"olmo2\",").size());
   std::ofstream(dir + "/none.json") << text;
-  o = llmsim_test::llmsim("check " + dir + "/none.json");
+  o = llmsim_test::run_cli("check " + dir + "/none.json");
   CHECK(o.rc == 0);
   CHECK(o.text.find("no model_type (llmsim knows llama") != std::string::npos);
 }
@@ -115,34 +117,34 @@ TEST_CASE("an unknown model_type warns once, naming it, and still loads", "[cli1
 TEST_CASE("config fields that change the arithmetic and are not modelled are exit 2 at the field", "[cli16][model]") {
   std::string dir = make_tmpdir("hfcfg");
   // MLA is read since issue 14, but a partial MLA block is an error, not plain attention.
-  Outcome o = llmsim_test::llmsim("check " + llama_with(dir, "mla.json", "  \"kv_lora_rank\": 512,"));
+  Outcome o = llmsim_test::run_cli("check " + llama_with(dir, "mla.json", "  \"kv_lora_rank\": 512,"));
   one_error_line(o, "model: missing required field 'qk_nope_head_dim'");
-  o = llmsim_test::llmsim("fit --dtype bf16 --model " + llama_with(dir, "shared.json", "  \"n_shared_experts\": 2,"));
+  o = llmsim_test::run_cli("fit --dtype bf16 --model " + llama_with(dir, "shared.json", "  \"n_shared_experts\": 2,"));
   one_error_line(o, "shared.json:2:23: model.n_shared_experts: needs experts");
   // A multimodal wrapper: its text_config has to be saved on its own.
-  o = llmsim_test::llmsim("check " + llama_with(dir, "mm.json", "  \"text_config\": {\"hidden_size\": 8},"));
+  o = llmsim_test::run_cli("check " + llama_with(dir, "mm.json", "  \"text_config\": {\"hidden_size\": 8},"));
   one_error_line(o, "mm.json:2:18: model.text_config: not modelled: a multimodal wrapper");
   // Qwen2-MoE with dense layers in between: refused, not read as all-MoE.
   std::string text = slurp(kRoot + "/" + kQwenMoe);
   text.replace(text.find("\"decoder_sparse_step\": 1"), 24, "\"decoder_sparse_step\": 2");
   std::ofstream(dir + "/sparse.json") << text;
-  o = llmsim_test::llmsim("check " + dir + "/sparse.json");
+  o = llmsim_test::run_cli("check " + dir + "/sparse.json");
   one_error_line(o, "model.decoder_sparse_step: only 1");
   // Per-expert width without experts.
-  o = llmsim_test::llmsim("check " + llama_with(dir, "moeffn.json", "  \"moe_intermediate_size\": 1408,"));
+  o = llmsim_test::run_cli("check " + llama_with(dir, "moeffn.json", "  \"moe_intermediate_size\": 1408,"));
   one_error_line(o, "model.moe_intermediate_size: needs experts");
 }
 
 TEST_CASE("sliding_window on a family that has none is named as a field not read", "[cli16][model]") {
   // LlamaConfig has no sliding window: a stray one is not applied, but never dropped silently.
   std::string dir = make_tmpdir("hfcfg");
-  Outcome o = llmsim_test::llmsim("check " + llama_with(dir, "swa.json", "  \"sliding_window\": 4096,"));
+  Outcome o = llmsim_test::run_cli("check " + llama_with(dir, "swa.json", "  \"sliding_window\": 4096,"));
   INFO(o.text);
   CHECK(o.rc == 0);
   CHECK(o.text.find("llmsim: warning: " + dir + "/swa.json:2:21: config fields llmsim does not read: sliding_window") !=
         std::string::npos);
   // null (Mixtral, Mistral v0.2) says nothing.
-  o = llmsim_test::llmsim("check " + llama_with(dir, "swa-null.json", "  \"sliding_window\": null,"));
+  o = llmsim_test::run_cli("check " + llama_with(dir, "swa-null.json", "  \"sliding_window\": null,"));
   CHECK(o.rc == 0);
   CHECK(o.text.find("warning") == std::string::npos);
 }
@@ -159,3 +161,5 @@ TEST_CASE("attention_bias and mlp_bias add their bias vectors", "[model]") {
   ::llmsim::ModelSpec biased = ::llmsim::load_model_ref(dir + "/bias.json");
   CHECK(biased.params() - plain.params() == 32.0 * ((48 * 128 + 4096) + (2 * 14336 + 4096)));
 }
+
+}  // namespace test_model_hf_config

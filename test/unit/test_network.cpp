@@ -10,6 +10,8 @@
 #include "sim/net/runner.h"
 #include "test_network_fixtures.h"
 
+namespace test_network {
+
 using namespace llmsim;
 
 namespace {
@@ -267,3 +269,5 @@ TEST_CASE("network: huge contended phases run in bulk by their most loaded link"
   CHECK(exact == Approx(2e-6 + 7 * 1e9 / 8 / 450e9).epsilon(1e-9));
   CHECK(bulk == Approx(exact).epsilon(1e-9));
 }
+
+}  // namespace test_network

@@ -17,6 +17,8 @@
 #include "sim/engine/state_events.h"
 #include "test_network_fixtures.h"
 
+namespace test_network_dynamic {
+
 using namespace llmsim;
 
 namespace {
@@ -312,3 +314,5 @@ TEST_CASE("network dynamic: bad `events:` entries exit 2 at their position", "[n
   CHECK(run_events("test/data/netdyn/bad-event-key.yaml", log) == 2);
   CHECK(log.find("bad-event-key.yaml:6:") != std::string::npos);
 }
+
+}  // namespace test_network_dynamic

@@ -11,6 +11,8 @@
 #include "sim/net/runner.h"
 #include "test_network_fixtures.h"
 
+namespace test_network_stats {
+
 using namespace llmsim;
 
 namespace {
@@ -185,3 +187,5 @@ TEST_CASE("link stats: a ring all-reduce counts the same on the fast path and pe
   Totals demoted = run(true, true);
   CHECK(demoted.bytes == Approx(2.0 * (n - 1) * S + 1e6).epsilon(1e-9));
 }
+
+}  // namespace test_network_stats

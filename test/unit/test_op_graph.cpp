@@ -8,6 +8,8 @@
 
 #include "sim/engine/op_graph.h"
 
+namespace test_op_graph {
+
 using namespace llmsim;
 
 namespace {
@@ -90,3 +92,5 @@ TEST_CASE("op graph: the last node may re-arm and restart the graph from its lau
   CHECK(runs == 3);
   CHECK(g.finished_count() == 2);
 }
+
+}  // namespace test_op_graph

@@ -12,6 +12,8 @@
 #include "sim/core/yaml_doc.h"
 #include "sim/ops/op.h"
 
+namespace test_operand_feed {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -89,3 +91,5 @@ TEST_CASE("operand feed: the loader wants an sram tier and a non-negative count"
   CHECK(error_line("3", "hbm") > 0);  // no SRAM to feed the operands from
   CHECK(error_line("0", "hbm") == -1);
 }
+
+}  // namespace test_operand_feed

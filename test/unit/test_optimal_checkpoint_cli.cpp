@@ -5,14 +5,16 @@
 
 #include "cli_outcome.h"
 
+namespace test_optimal_checkpoint_cli {
+
 using namespace llmsim_test;
 
 TEST_CASE("optimal checkpoint flag adds the interval search to goodput", "[goodput][cli]") {
   const std::string dir = make_tmpdir("optimal-ckpt");
   const std::string base = "run --quiet -t topologies/dgx-h100.yaml -w test/data/goodput/no-search.yaml -o '" + dir;
-  Outcome plain = llmsim(base + "/plain'");
+  Outcome plain = run_cli(base + "/plain'");
   REQUIRE(plain.rc == 0);
-  Outcome searched = llmsim(base + "/searched' --optimal-checkpoint");
+  Outcome searched = run_cli(base + "/searched' --optimal-checkpoint");
   REQUIRE(searched.rc == 0);
   auto goodput = [&](const std::string& sub) {
     return nlohmann::json::parse(slurp(dir + "/" + sub + "/summary.json")).at("training").at("goodput");
@@ -30,9 +32,12 @@ TEST_CASE("optimal checkpoint flag adds the interval search to goodput", "[goodp
 TEST_CASE("optimal checkpoint flag on a workload without goodput is a usage error", "[goodput][cli]") {
   const std::string dir = make_tmpdir("optimal-ckpt-bad");
   for (const std::string wl : {"workloads/train-llama3-8b-dgx-h100.yaml", "workloads/microbench-gemm.yaml"}) {
-    Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o '" + dir + "/o' --optimal-checkpoint");
+    Outcome o =
+        run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o '" + dir + "/o' --optimal-checkpoint");
     one_error_line(o, "--optimal-checkpoint");
     CHECK_FALSE(exists(dir + "/o/summary.json"));
   }
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_optimal_checkpoint_cli

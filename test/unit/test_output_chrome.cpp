@@ -14,6 +14,8 @@
 #include "sim/output/progress.h"
 #include "test_output_util.h"
 
+namespace test_output_chrome {
+
 using namespace llmsim;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -340,3 +342,5 @@ TEST_CASE("spans overlapping without nesting go to extra lanes, so every thread 
   CHECK(llmsim_test::improperly_nested(j) == 0);
   fs::remove_all(dir);
 }
+
+}  // namespace test_output_chrome

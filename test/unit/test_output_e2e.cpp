@@ -18,6 +18,8 @@
 #include "cli_support.h"
 #include "test_output_util.h"
 
+namespace test_output_e2e {
+
 using nlohmann::json;
 using namespace llmsim_test;
 namespace fs = std::filesystem;
@@ -158,3 +160,5 @@ TEST_CASE("llmsim run --timeline --vcd writes Perfetto JSON and a GTKWave-readab
   }
   fs::remove_all(dir);
 }
+
+}  // namespace test_output_e2e

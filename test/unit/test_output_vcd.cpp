@@ -16,6 +16,8 @@
 #include "sim/output/vcd_sink.h"
 #include "test_output_util.h"
 
+namespace test_output_vcd {
+
 using namespace llmsim;
 using namespace llmsim_test;
 namespace fs = std::filesystem;
@@ -115,3 +117,5 @@ TEST_CASE("signals.vcd from SystemC: exact changes and a GTKWave round trip", "[
   check_round_trip(vcd, v);
   fs::remove_all(dir);
 }
+
+}  // namespace test_output_vcd

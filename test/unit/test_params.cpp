@@ -14,6 +14,8 @@
 #include "sim/spec/chip.h"
 #include "sim/workloads/microbench.h"
 
+namespace test_params {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -278,3 +280,5 @@ TEST_CASE("params: config.resolved.yaml reproduces a training run byte for byte"
   check_round_trip("resolved-train", "run -t topologies/dgx-h100.yaml -w workloads/train-llama3-8b-dgx-h100.yaml",
                    {"timeline.json"});
 }
+
+}  // namespace test_params

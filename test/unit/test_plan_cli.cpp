@@ -10,6 +10,8 @@
 #include "cli_outcome.h"
 #include "sim/workloads/inference/metrics.h"
 
+namespace test_plan_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -25,7 +27,7 @@ const char* const kHead =
     "traffic: {requests: {count: 20, rate: 2/s, prompt_tokens: 100, output_tokens: 20}}\n";
 
 Outcome plan(const std::string& dir, const std::string& service, const std::string& extra = "") {
-  return llmsim_test::llmsim("plan -w " + service + " -t topologies/dgx-h100.yaml -o " + dir + "/out " + extra);
+  return llmsim_test::run_cli("plan -w " + service + " -t topologies/dgx-h100.yaml -o " + dir + "/out " + extra);
 }
 
 }  // namespace
@@ -89,8 +91,8 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
   std::string p = write(d, "p.yaml",
                         "kind: prices\nchips:\n  - {chip: tenstorrent-grayskull-e150, per_device_hour: 1, "
                         "date: x, source: y}\n");
-  auto o = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d +
-                               "/out -j 1");
+  auto o = llmsim_test::run_cli("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d +
+                                "/out -j 1");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   std::string md = slurp(d + "/out/plan.md"), csv = slurp(d + "/out/plan.csv");
@@ -98,14 +100,14 @@ TEST_CASE("plan: a chip that cannot hold the model is reported per system, not a
   CHECK(md.find("No configuration meets the targets") != std::string::npos);
   CHECK(csv.find("memory: weights") != std::string::npos);
   // Without --prices the shipped example applies and plan.md says so.
-  auto e = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml -o " + d + "/ex -j 1");
+  auto e = llmsim_test::run_cli("plan -w " + svc + " -t topologies/grayskull-4.yaml -o " + d + "/ex -j 1");
   REQUIRE(e.rc == 0);
   CHECK(slurp(d + "/ex/plan.md").find("the shipped example") != std::string::npos);
   CHECK(slurp(d + "/ex/plan.md").find("infeasible: memory: weights") != std::string::npos);
   // A chip without a price is reported, not simulated.
   p = write(d, "q.yaml", "kind: prices\nchips:\n  - {chip: nvidia-h100-sxm, per_device_hour: 1, date: x, source: y}\n");
-  auto n =
-      llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d + "/np -j 1");
+  auto n = llmsim_test::run_cli("plan -w " + svc + " -t topologies/grayskull-4.yaml --prices " + p + " -o " + d +
+                                "/np -j 1");
   REQUIRE(n.rc == 0);
   CHECK(slurp(d + "/np/plan.md").find("infeasible: no price for tenstorrent-grayskull-e150") != std::string::npos);
 }
@@ -133,3 +135,5 @@ TEST_CASE("plan: SloWatch stops once more than (1 - attainment) of all requests 
   SloWatch none;
   CHECK_FALSE(none.unmeetable(why));
 }
+
+}  // namespace test_plan_cli

@@ -8,6 +8,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_plan_training_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -22,7 +24,7 @@ const char* const kHead = "kind: training-service\nmodel: llama-3.1-8b\n";
 const char* const kTraining = "training: {tokens: 15T, seq_len: 8192, global_batch: 512}\n";
 
 Outcome plan(const std::string& dir, const std::string& service) {
-  return llmsim_test::llmsim("plan -w " + service + " -t topologies/dgx-h100.yaml -o " + dir + "/out");
+  return llmsim_test::run_cli("plan -w " + service + " -t topologies/dgx-h100.yaml -o " + dir + "/out");
 }
 
 }  // namespace
@@ -67,8 +69,9 @@ TEST_CASE("plan training: a system where nothing fits is reported per system, no
   std::string p = write(d, "p.yaml",
                         "kind: prices\nchips:\n  - {chip: tenstorrent-grayskull-e150, per_device_hour: 1, "
                         "date: x, source: y}\n");
-  auto o = llmsim_test::llmsim("plan -w " + svc + " -t topologies/grayskull-4.yaml topologies/dgx-h100.yaml --prices " +
-                               p + " -o " + d + "/out -j 1");
+  auto o =
+      llmsim_test::run_cli("plan -w " + svc + " -t topologies/grayskull-4.yaml topologies/dgx-h100.yaml --prices " + p +
+                           " -o " + d + "/out -j 1");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   std::string md = slurp(d + "/out/plan.md"), csv = slurp(d + "/out/plan.csv");
@@ -78,3 +81,5 @@ TEST_CASE("plan training: a system where nothing fits is reported per system, no
   CHECK(csv.find("memory: stage") != std::string::npos);
   CHECK_FALSE(exists(d + "/out/runs/points"));  // pruned by memory: nothing simulated
 }
+
+}  // namespace test_plan_training_cli

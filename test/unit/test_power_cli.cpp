@@ -15,6 +15,8 @@
 
 #include "cli_support.h"
 
+namespace test_power_cli {
+
 using llmsim_test::make_tmpdir;
 using llmsim_test::run_llmsim;
 using llmsim_test::slurp;
@@ -265,3 +267,5 @@ TEST_CASE("power: bad caps exit 2 with the position and the arithmetic", "[power
   fails("test/data/power/cap-not-power.yaml", "cap-not-power.yaml:5:", "power");
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_power_cli

@@ -13,6 +13,8 @@
 
 #include "cli_support.h"
 
+namespace test_power_limit_cli {
+
 using llmsim_test::make_tmpdir;
 using llmsim_test::run_llmsim;
 using llmsim_test::slurp;
@@ -244,3 +246,5 @@ TEST_CASE("power limit: link and switch energy follow the bytes each carried", "
   CHECK(double(q.at("components_j").at("nics")) / double(q.at("components_j").at("switches")) == Approx(1.3));
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_power_limit_cli

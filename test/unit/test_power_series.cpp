@@ -7,6 +7,8 @@
 #include "sim/spec/chip.h"
 #include "sim/topo/topology.h"
 
+namespace test_power_series {
+
 using llmsim::DvfsCurve;
 using llmsim::PowerSeries;
 using llmsim::to_simtime;
@@ -79,3 +81,5 @@ TEST_CASE("DvfsCurve: each chip's curve from its catalog entry, the topology's o
   CHECK(c.min_clock == Approx(0.6));
   CHECK(c.min_voltage == Approx(0.75));
 }
+
+}  // namespace test_power_series

@@ -12,6 +12,8 @@
 #include "sim/workloads/inference/router.h"
 #include "sim/workloads/inference/scheduler.h"
 
+namespace test_prefix_cache {
+
 using namespace llmsim;
 
 namespace {
@@ -279,3 +281,5 @@ TEST_CASE("shared-prefix generator: a group's requests share the prefix blocks, 
   auto p = generate_requests(plain, 7);
   CHECK(p[5].prompt_tokens + 64 == reqs[5].prompt_tokens);
 }
+
+}  // namespace test_prefix_cache

@@ -11,6 +11,8 @@
 
 #include "cli_outcome.h"
 
+namespace test_prefix_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -34,7 +36,7 @@ std::string mooncake_workload(const std::string& dir, const std::string& name, i
 }
 
 nlohmann::json run_summary(const std::string& wl, const std::string& out) {
-  Outcome o = llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + out);
+  Outcome o = run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + out);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   return nlohmann::json::parse(slurp(out + "/summary.json"));
@@ -148,7 +150,7 @@ TEST_CASE("prefix caching input errors name the field", "[prefix][inference]") {
   std::ofstream(d + "/t.yaml") << "device: nvidia-h100-sxm\ncount: 1\n";
   auto run = [&](const std::string& body) {
     std::ofstream(d + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\n" << body;
-    return llmsim("run --quiet -t " + d + "/t.yaml -w " + d + "/w.yaml -o " + d + "/o");
+    return run_cli("run --quiet -t " + d + "/t.yaml -w " + d + "/w.yaml -o " + d + "/o");
   };
   one_error_line(run("scheduler: {prefix_caching: true}\nrequests: {count: 2, arrival: at-once, prompt_tokens: 10, "
                      "output_tokens: 2}\n"),
@@ -174,7 +176,7 @@ TEST_CASE("shared-prefix synthetic requests hit the cache, cached_tokens in requ
   std::ofstream(d + "/w.yaml") << "kind: inference\nmodel: llama-3.1-8b\nscheduler: {prefix_caching: true}\n"
                                   "requests: {count: 100, arrival: fixed, rate: 1/s, prompt_tokens: 200, output_tokens: 4, "
                                   "shared_prefix: {tokens: 1024, groups: 4}}\n";
-  Outcome o = llmsim("run --quiet -t " + d + "/t.yaml -w " + d + "/w.yaml -o " + d + "/o");
+  Outcome o = run_cli("run --quiet -t " + d + "/t.yaml -w " + d + "/w.yaml -o " + d + "/o");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto s = nlohmann::json::parse(slurp(d + "/o/summary.json"))["inference"]["prefix_cache"];
@@ -184,3 +186,5 @@ TEST_CASE("shared-prefix synthetic requests hit the cache, cached_tokens in requ
   CHECK(s["blocks_looked_up"] == 100 * 77);
   CHECK(s["block_hits"] == (100 - 4) * 64);
 }
+
+}  // namespace test_prefix_cli

@@ -19,6 +19,8 @@
 #include "fuzz/scenario.h"
 #include "sim/engine/workload.h"
 
+namespace test_properties {
+
 using namespace llmsim_test;
 
 namespace {
@@ -217,3 +219,5 @@ TEST_CASE("property: random scenarios hold the run invariants and rerun byte-ide
 TEST_CASE("property: random scenarios hold the run invariants and rerun byte-identically", "[property][slow]") {
   check_scenarios(1, 48, 6);
 }
+
+}  // namespace test_properties

@@ -11,6 +11,8 @@
 #include "sim/net/runner.h"
 #include "test_network_fixtures.h"
 
+namespace test_ring_order {
+
 using namespace llmsim;
 
 TEST_CASE("ring order: a 2 x 4 mesh without wraparound rings along one-hop links", "[network]") {
@@ -55,3 +57,5 @@ TEST_CASE("ring order: a switched fabric and a ring fabric keep the group's orde
     }
   }
 }
+
+}  // namespace test_ring_order

@@ -5,6 +5,8 @@
 
 #include "sim/workloads/inference/scheduler.h"
 
+namespace test_scheduler_vllm {
+
 using namespace llmsim;
 
 namespace {
@@ -68,3 +70,5 @@ TEST_CASE("vLLM watermark: a prompt that leaves less than the watermark even in 
   REQUIRE(s.plan(sh));
   CHECK(s.free_blocks() == 10);
 }
+
+}  // namespace test_scheduler_vllm

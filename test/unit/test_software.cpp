@@ -14,6 +14,8 @@
 #include "sim/core/units.h"
 #include "sim/software/stack.h"
 
+namespace test_software {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -58,7 +60,7 @@ std::string workload(const std::string& dir, const std::string& software) {
 nlohmann::json run_summary(const std::string& dir, const std::string& wl, const std::string& out,
                            const std::string& extra = "") {
   std::string topo = put(dir, "one.yaml", "device: nvidia-h100-sxm\ncount: 1\n");
-  Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + out + " " + extra);
+  Outcome o = llmsim_test::run_cli("run --quiet -t " + topo + " -w " + wl + " -o " + out + " " + extra);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   return nlohmann::json::parse(slurp(out + "/summary.json"));
@@ -234,7 +236,8 @@ TEST_CASE("the stack appears in config.resolved.yaml and the timeline shows host
   CHECK(resolved.find("per_sequence") != std::string::npos);
   CHECK(slurp(d + "/o/timeline.json").find("\"host prep\"") != std::string::npos);
   // The resolved file reruns to the same result (the stack read back inline).
-  Outcome o = llmsim_test::llmsim("run --quiet -t " + d + "/o/config.resolved.yaml -w " + d + "/o/config.resolved.yaml -o " + d + "/o2");
+  Outcome o = llmsim_test::run_cli("run --quiet -t " + d + "/o/config.resolved.yaml -w " + d +
+                                   "/o/config.resolved.yaml -o " + d + "/o2");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto again = nlohmann::json::parse(slurp(d + "/o2/summary.json"));
@@ -248,7 +251,9 @@ TEST_CASE("the stack appears in config.resolved.yaml and the timeline shows host
 TEST_CASE("bad software stacks are exit 2 with one positioned line", "[software]") {
   std::string d = make_tmpdir("sw-bad");
   std::string topo = put(d, "one.yaml", "device: nvidia-h100-sxm\ncount: 1\n");
-  auto run_wl = [&](const std::string& wl) { return llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + d + "/o"); };
+  auto run_wl = [&](const std::string& wl) {
+    return llmsim_test::run_cli("run --quiet -t " + topo + " -w " + wl + " -o " + d + "/o");
+  };
   one_error_line(run_wl(workload(d, "no-such-stack")), "unknown software stack 'no-such-stack'");
   std::string typo = stack_text("t", 0, "all", 0, 0, false);
   typo.replace(typo.find("base:"), 5, "bse:");
@@ -266,7 +271,7 @@ TEST_CASE("bad software stacks are exit 2 with one positioned line", "[software]
 }
 
 TEST_CASE("llmsim describe software lists the stack fields", "[software]") {
-  Outcome o = llmsim_test::llmsim("describe software --format csv");
+  Outcome o = llmsim_test::run_cli("describe software --format csv");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   for (const char* f :
@@ -274,3 +279,5 @@ TEST_CASE("llmsim describe software lists the stack fields", "[software]") {
         "host.overlap", "attention.softmax", "collective.protocols", "device_mesh.placement", "dtypes", "sources"})
     CHECK(o.text.find(f) != std::string::npos);
 }
+
+}  // namespace test_software

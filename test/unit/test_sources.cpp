@@ -16,6 +16,8 @@
 
 #include "sources_scan.h"
 
+namespace test_sources {
+
 using namespace llmsim_test;
 namespace fs = std::filesystem;
 
@@ -232,3 +234,5 @@ TEST_CASE("sources: each definition in docs/sources.md is complete and defined o
   }
   CHECK(defs.calibration.size() >= 43);
 }
+
+}  // namespace test_sources

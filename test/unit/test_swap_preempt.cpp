@@ -10,6 +10,8 @@
 #include "cli_outcome.h"
 #include "sim/workloads/inference/scheduler.h"
 
+namespace test_swap_preempt {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -87,7 +89,7 @@ TEST_CASE("swap preemption through the binary: copy time is blocks x block bytes
       << "kind: inference\nmodel: llama-3.1-8b\ndtype: bf16\nparallelism: {tp: 1}\n"
          "scheduler: {memory_utilization: 0.3, preemption: swap}\n"
          "requests: {count: 256, arrival: at-once, prompt_tokens: 2000, output_tokens: 1000}\n";
-  Outcome o = llmsim_test::llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + d + "/swap.yaml -o " + d + "/out");
+  Outcome o = llmsim_test::run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + d + "/swap.yaml -o " + d + "/out");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   auto inf = nlohmann::json::parse(slurp(d + "/out/summary.json"))["inference"];
@@ -113,8 +115,10 @@ TEST_CASE("preemption and swap_space input errors name the field", "[inference][
   const std::string d = make_tmpdir("swap-bad");
   std::ofstream(d + "/bad.yaml") << "kind: inference\nmodel: llama-3.1-8b\nscheduler: {preemption: swop}\n"
                                     "requests: {count: 4, arrival: at-once, prompt_tokens: 10, output_tokens: 2}\n";
-  Outcome o = llmsim_test::llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + d + "/bad.yaml -o " + d + "/out");
+  Outcome o = llmsim_test::run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + d + "/bad.yaml -o " + d + "/out");
   std::system(("rm -rf '" + d + "'").c_str());
   CHECK(o.rc == 2);
   CHECK(o.text.find("preemption") != std::string::npos);
 }
+
+}  // namespace test_swap_preempt

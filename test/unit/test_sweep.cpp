@@ -13,6 +13,8 @@
 
 #include "cli_support.h"
 
+namespace test_sweep {
+
 namespace {
 
 std::pair<int, std::string> run(const std::string& cmd) { return llmsim_test::run_command(cmd); }
@@ -63,3 +65,5 @@ TEST_CASE("llmsim plan training: the fastest of a brute force, monotone in a pri
           "[plan][training][slow]") {
   python_suite("test_plan_training.py");
 }
+
+}  // namespace test_sweep

@@ -9,6 +9,8 @@
 
 #include "cli_support.h"
 
+namespace test_switch_events_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -124,3 +126,5 @@ TEST_CASE("link stats: summary.json aggregates equal the sum of the components",
   CHECK(double(st.at("switch").at("bytes").at("sum")) == Approx(switch_bytes).epsilon(1e-12));
   CHECK(st.at("link").at("utilization").at("unit") == "1");
 }
+
+}  // namespace test_switch_events_cli

@@ -16,6 +16,8 @@
 #include "models/tier_models/dram_channel.h"
 #include "sim/spec/chip.h"
 
+namespace test_tier_cli {
+
 using llmsim_test::kRoot;
 using llmsim_test::make_tmpdir;
 using llmsim_test::run_llmsim;
@@ -76,3 +78,5 @@ TEST_CASE("tier patterns: describe lists pattern, a bad kind is a positioned err
   CHECK(!llmsim_test::exists(out + "/o/summary.json"));
   std::system(("rm -rf '" + out + "'").c_str());
 }
+
+}  // namespace test_tier_cli

@@ -16,6 +16,8 @@
 #include "sim/core/units.h"
 #include "sim/spec/chip.h"
 
+namespace test_tier_models {
+
 using namespace llmsim;
 
 namespace {
@@ -206,3 +208,5 @@ TEST_CASE("tier_model: a bad model or timing name is a positioned error", "[tier
               .find("only to `model: dram`") != std::string::npos);
   }
 }
+
+}  // namespace test_tier_models

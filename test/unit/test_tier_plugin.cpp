@@ -19,6 +19,8 @@
 #include "device_rig.h"
 #include "mini_chip.h"
 
+namespace test_tier_plugin {
+
 using namespace llmsim;
 
 namespace {
@@ -244,3 +246,5 @@ TEST_CASE("tier plug-in: chip files name a registered TLM target, with positione
   e = chip_error(head + "model: dram, target: test-slow-write}");
   CHECK(e.find("only to `model: tlm`") != std::string::npos);
 }
+
+}  // namespace test_tier_plugin

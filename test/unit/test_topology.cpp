@@ -5,6 +5,8 @@
 
 #include "sim/topo/topology.h"
 
+namespace test_topology {
+
 using namespace llmsim;
 
 namespace {
@@ -273,3 +275,5 @@ TEST_CASE("topology: shipped Groq, Gaudi 3 and SuperPOD figures", "[topology]") 
   CHECK(r.bottleneck == Approx(50e9));
   CHECK(sp.vertices[static_cast<size_t>(sp.vertex_by_name("ib.leaf3"))].in_network_reduction);
 }
+
+}  // namespace test_topology

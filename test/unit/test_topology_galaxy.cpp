@@ -8,6 +8,8 @@
 #include "cli_support.h"
 #include "sim/topo/topology.h"
 
+namespace test_topology_galaxy {
+
 using namespace llmsim;
 
 namespace {
@@ -97,3 +99,5 @@ TEST_CASE("galaxy: C39 decode is bound by 160 ring all-reduces a token on the me
   CHECK(s["inference"]["time_split"]["communication_fraction"].get<double>() > 0.6);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_topology_galaxy

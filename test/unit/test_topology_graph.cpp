@@ -8,6 +8,8 @@
 #include "sim/topo/shapes/shape.h"
 #include "sim/topo/topology.h"
 
+namespace test_topology_graph {
+
 using namespace llmsim;
 
 namespace {
@@ -76,3 +78,5 @@ TEST_CASE("topology graph: shapes register by name and an unknown shape lists th
   CHECK_THAT(error_of("device: test-chip.yaml\ncount: 4\nfabrics:\n  - {name: r, type: p2p, shape: star, link: {bandwidth: 5 GB/s}}\n"),
              Catch::Contains("'star' is not one of: fat-tree, fully-connected, links, mesh, ring, switch, torus"));
 }
+
+}  // namespace test_topology_graph

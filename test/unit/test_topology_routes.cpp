@@ -20,6 +20,8 @@
 
 #include "sim/topo/topology.h"
 
+namespace test_topology_routes {
+
 using namespace llmsim;
 
 namespace {
@@ -185,3 +187,5 @@ TEST_CASE("topology routes: neighbours are the graph's out-edges in link order",
   CHECK(square.link_between(0, 3) == -1);
   CHECK(square.injection_bandwidth(3) == Approx(2e9));
 }
+
+}  // namespace test_topology_routes

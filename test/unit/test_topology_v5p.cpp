@@ -8,6 +8,8 @@
 
 #include "sim/topo/topology.h"
 
+namespace test_topology_v5p {
+
 using namespace llmsim;
 
 TEST_CASE("topology: TPU v5p slices are wrapped 3-D tori with 1,200 GB/s of ICI per chip", "[topology]") {
@@ -51,3 +53,5 @@ TEST_CASE("topology: TPU v5p slices are wrapped 3-D tori with 1,200 GB/s of ICI 
     for (DirLink h : r.hops) CHECK(t.links[static_cast<std::size_t>(dirlink_link(h))].fabric == "ici");
   }
 }
+
+}  // namespace test_topology_v5p

@@ -9,6 +9,8 @@
 
 #include "sim/traces/request.h"
 
+namespace test_trace {
+
 using namespace llmsim;
 
 namespace {
@@ -173,3 +175,5 @@ TEST_CASE("trace: options from YAML, file resolution, and `llmsim check` reporti
   CHECK_THAT(out, Catch::Contains(dir + "/t.csv:4:1: arrival_s goes backwards"));
   CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
 }
+
+}  // namespace test_trace

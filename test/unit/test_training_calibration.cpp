@@ -11,6 +11,8 @@
 #include "sim/llm/model.h"
 #include "training_summary.h"
 
+namespace test_training_calibration {
+
 using llmsim_test::kRoot;
 using llmsim_test::Outcome;
 using llmsim_test::train;
@@ -121,7 +123,7 @@ TEST_CASE("C15: GPT 1T has Table 1's 1,008 B parameters and fits an 80 GB A100 a
   // Narayanan et al. 2021 Table 1 [MEGATRON-SC21] (recalled): 1,008.0 B parameters.
   llmsim::ModelSpec m = llmsim::load_model_ref(kRoot + "/workloads/calibration/models/gpt-1t.yaml");
   CHECK(m.params() == Approx(1008.0e9).epsilon(0.001));
-  Outcome o = llmsim_test::llmsim("fit --training " + kCal + "c15-gpt-1t-a100-3072.yaml --device nvidia-a100-sxm");
+  Outcome o = llmsim_test::run_cli("fit --training " + kCal + "c15-gpt-1t-a100-3072.yaml --device nvidia-a100-sxm");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   const std::regex stage1(R"(stage 1 \(2 layers\): weights ([0-9.]+) GiB \+ gradients ([0-9.]+) GiB)"
@@ -137,3 +139,5 @@ TEST_CASE("C15: GPT 1T has Table 1's 1,008 B parameters and fits an 80 GB A100 a
   CHECK(std::stod(g[3]) == Approx(12 * local / gib).epsilon(0.02));
   CHECK(o.text.find(": fits (worst stage") != std::string::npos);
 }
+
+}  // namespace test_training_calibration

@@ -8,6 +8,8 @@
 
 #include "cli_support.h"
 
+namespace test_training_cli {
+
 using namespace llmsim_test;
 
 namespace {
@@ -87,3 +89,5 @@ TEST_CASE("llmsim check prints the training rank map and the fabrics its groups 
   CHECK(text.find("DP groups: 128 of 128 crossing ib") != std::string::npos);
   CHECK(text.find("PP groups: 1024 of 16 crossing ib") != std::string::npos);
 }
+
+}  // namespace test_training_cli

@@ -10,6 +10,8 @@
 #include "sim/workloads/training/data.h"
 #include "sim/workloads/training/lowering.h"
 
+namespace test_training_data {
+
 using namespace llmsim;
 
 namespace {
@@ -175,3 +177,5 @@ TEST_CASE("document-masked attention over many short documents costs what their 
   // Backward: FlashAttention-2's 2.5x the forward (no recompute configured).
   CHECK(whole.backward.flops == Approx(2.5 * whole.forward.flops));
 }
+
+}  // namespace test_training_data

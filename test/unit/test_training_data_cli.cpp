@@ -9,6 +9,8 @@
 
 #include "cli_support.h"
 
+namespace test_training_data_cli {
+
 using namespace llmsim_test;
 using nlohmann::json;
 
@@ -149,3 +151,5 @@ TEST_CASE("training traces and cp / ep settings that make no sense exit 2 with t
   CHECK_FALSE(exists(d + "/o2/summary.json"));
   std::system(("rm -rf " + d).c_str());
 }
+
+}  // namespace test_training_data_cli

@@ -11,6 +11,8 @@
 #include "sim/workloads/training/lowering.h"
 #include "sim/workloads/training/memory.h"
 
+namespace test_training_encoder {
+
 using namespace llmsim;
 
 namespace {
@@ -112,3 +114,5 @@ TEST_CASE("BERT-Large on a 4-IPU Bow pipeline fits only with Adam states in Stre
   bow.placement.optimizer = "sram";
   CHECK_THROWS_AS(check_training_fits(c, bow), InfeasibleError);
 }
+
+}  // namespace test_training_encoder

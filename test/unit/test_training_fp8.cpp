@@ -12,6 +12,8 @@
 #include "sim/workloads/training/fp8_quantize.h"
 #include "sim/workloads/training/lowering.h"
 
+namespace test_training_fp8 {
+
 using namespace llmsim;
 
 namespace {
@@ -111,3 +113,5 @@ TEST_CASE("fp8 training keeps the LM head in bf16 (Megatron-Core's output layer)
   CHECK(edge_fwd < head_bf16 * 1.25);
   CHECK(edge_fwd > head_fp8 * 1.5);
 }
+
+}  // namespace test_training_fp8

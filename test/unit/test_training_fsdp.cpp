@@ -16,6 +16,8 @@
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/lowering.h"
 
+namespace test_training_fsdp {
+
 using namespace llmsim;
 using namespace llmsim_test;
 using nlohmann::json;
@@ -42,7 +44,7 @@ double link_bytes(const std::string& dir, const std::string& reduction, int m) {
       dir, tag + ".yaml",
       "kind: training\nmodel: " + model + "\nseq_len: 1024\nmicro_batch: 1\nglobal_batch: " + std::to_string(8 * m) +
           "\nparallelism: {tp: 1, pp: 1, dp: 8, zero: 3, " + "gradient_reduction: " + reduction + "}\n");
-  Outcome o = llmsim_test::llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + dir + "/" + tag);
+  Outcome o = llmsim_test::run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + wl + " -o " + dir + "/" + tag);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   json s = json::parse(llmsim_test::slurp(dir + "/" + tag + "/summary.json"));
@@ -72,7 +74,7 @@ TEST_CASE("FSDP reduce-scatters the gradients of every micro-batch and accumulat
                                 "kind: training\nmodel: " + model +
                                     "\nseq_len: 1024\nglobal_batch: 16\nparallelism: {tp: 1, pp: 1, dp: 8, zero: 1, "
                                     "gradient_reduction: every-micro-batch}\n");
-  one_error_line(llmsim_test::llmsim("run --quiet -t topologies/dgx-h100.yaml -w " + bad + " -o " + dir + "/bad"),
+  one_error_line(llmsim_test::run_cli("run --quiet -t topologies/dgx-h100.yaml -w " + bad + " -o " + dir + "/bad"),
                  "needs zero: 3");
   std::system(("rm -rf '" + dir + "'").c_str());
 }
@@ -113,3 +115,5 @@ TEST_CASE("each layer adds its two sub-block outputs into the residual stream at
   CHECK(chunk.forward.compute > 2 * (others + 2 * add_s));
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_training_fsdp

@@ -12,6 +12,8 @@
 #include "sim/workloads/training/lowering.h"
 #include "sim/workloads/training/memory.h"
 
+namespace test_training_ipu_pipeline {
+
 using namespace llmsim;
 
 namespace {
@@ -101,3 +103,5 @@ TEST_CASE("head_stage first needs a tied head", "[training]") {
                                    none),
                     Catch::Contains("untied head"));
 }
+
+}  // namespace test_training_ipu_pipeline

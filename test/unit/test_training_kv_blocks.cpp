@@ -17,6 +17,8 @@
 #include "sim/workloads/training/kv_replicas.h"
 #include "sim/workloads/training/lowering.h"
 
+namespace test_training_kv_blocks {
+
 using namespace llmsim;
 using nlohmann::json;
 
@@ -102,3 +104,5 @@ TEST_CASE("a parallel attention + MLP block costs one TP all-reduce per layer ea
   CHECK(total(f.forward.tp_comm, CollectiveKind::ReduceScatter) == 118);
   CHECK(total(f.backward.tp_comm, CollectiveKind::AllGather) == 2 * 118);
 }
+
+}  // namespace test_training_kv_blocks

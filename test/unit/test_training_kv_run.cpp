@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+namespace test_training_kv_run {
+
 using nlohmann::json;
 
 namespace {
@@ -61,3 +63,5 @@ TEST_CASE("tp 8 over one KV head charges one all-reduce of its K/V gradients ove
   CHECK(replicated - sharded == Approx(allreduce).epsilon(0.02));
   std::system(("rm -rf " + dir).c_str());
 }
+
+}  // namespace test_training_kv_run

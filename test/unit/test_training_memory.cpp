@@ -7,6 +7,8 @@
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/memory.h"
 
+namespace test_training_memory {
+
 using namespace llmsim;
 
 namespace {
@@ -114,3 +116,5 @@ TEST_CASE("training configs refuse what cannot be laid out", "[training]") {
   CHECK_THROWS_WITH(config("parallelism: {schedule: zigzag}\n"), Catch::Contains("zigzag"));
   CHECK_THROWS_WITH(config("parallelism: {zero: 4}\n"), Catch::Contains("ZeRO stage must be 0, 1, 2 or 3"));
 }
+
+}  // namespace test_training_memory

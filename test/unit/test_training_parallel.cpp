@@ -9,6 +9,8 @@
 #include "sim/workloads/training/lowering.h"
 #include "sim/workloads/training/memory.h"
 
+namespace test_training_parallel {
+
 using namespace llmsim;
 
 namespace {
@@ -131,3 +133,5 @@ TEST_CASE("context and expert parallelism refuse what they cannot lay out", "[tr
   CHECK_THROWS_WITH(config("mixtral-8x7b", "seq_len: 4096\nglobal_batch: 6\nparallelism: {dp: 6, ep: 4}\n"),
                     Catch::Contains("ep 4 must divide dp 6"));
 }
+
+}  // namespace test_training_parallel

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <unistd.h>
 
+namespace test_training_run {
+
 using nlohmann::json;
 
 namespace {
@@ -271,3 +273,5 @@ TEST_CASE("Llama 3.1 70B with ZeRO-3 over 64 H100 fits and runs its parameter ga
   }
   (void)step;
 }
+
+}  // namespace test_training_run

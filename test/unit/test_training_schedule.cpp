@@ -9,6 +9,8 @@
 
 #include "sim/workloads/training/schedule.h"
 
+namespace test_training_schedule {
+
 using namespace llmsim;
 
 namespace {
@@ -78,3 +80,5 @@ TEST_CASE("interleaved 1F1B visits chunks in groups of p and backward in reverse
     CHECK(first_b - o.begin() == (p - s - 1) * 2 + (v - 1) * p + 1);
   }
 }
+
+}  // namespace test_training_schedule

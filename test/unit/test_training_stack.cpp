@@ -17,6 +17,8 @@
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/lowering.h"
 
+namespace test_training_stack {
+
 using namespace llmsim;
 using namespace llmsim_test;
 using nlohmann::json;
@@ -61,7 +63,7 @@ const char* const kLayer =
     "max_position_embeddings: 4096\ntie_word_embeddings: false\n";
 
 json run_summary(const std::string& topo, const std::string& wl, const std::string& dir, const std::string& tag) {
-  Outcome o = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir + "/" + tag);
+  Outcome o = llmsim_test::run_cli("run --quiet -t " + topo + " -w " + wl + " -o " + dir + "/" + tag);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   return json::parse(llmsim_test::slurp(dir + "/" + tag + "/summary.json"));
@@ -237,9 +239,11 @@ TEST_CASE("bidirectional TP overlap: tp / 2 steps of two shards' rows", "[traini
   CHECK(t_off - t_on2 == Approx(hidden).epsilon(1e-6));
   // Only 1 or 2 directions exist on a ring.
   both = std::regex_replace(both, std::regex("comm_overlap_directions: 2"), "comm_overlap_directions: 3");
-  Outcome bad = llmsim_test::llmsim("run --quiet -t " + topo + " -w " + wl(write(dir, "three.yaml", both), "three") +
-                                    " -o " + dir + "/three");
+  Outcome bad = llmsim_test::run_cli("run --quiet -t " + topo + " -w " + wl(write(dir, "three.yaml", both), "three") +
+                                     " -o " + dir + "/three");
   CHECK(bad.rc == 2);
   CHECK(bad.text.find("comm_overlap_directions") != std::string::npos);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_training_stack

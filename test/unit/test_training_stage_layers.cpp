@@ -14,6 +14,8 @@
 #include "sim/workloads/training/config.h"
 #include "sim/workloads/training/memory.h"
 
+namespace test_training_stage_layers {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -197,3 +199,5 @@ TEST_CASE("with interleaving each chunk's gradients are reduced after its own la
   CHECK(first_reduction < final_backward);
   std::system(("rm -rf '" + d + "'").c_str());
 }
+
+}  // namespace test_training_stage_layers

@@ -14,6 +14,8 @@
 #include "sim/workloads/training/mesh_placement.h"
 #include "test_network_fixtures.h"
 
+namespace test_training_tpu_mesh {
+
 using namespace llmsim;
 using nlohmann::json;
 
@@ -92,7 +94,8 @@ TEST_CASE("device mesh: TP 8 x FSDP 16 on a 4x4x8 slice takes the 8-long axis fo
 }
 
 TEST_CASE("device mesh: llmsim check shows C36's TP groups on a torus line under jax-tpu", "[training][cli]") {
-  auto o = llmsim_test::llmsim("check topologies/tpu-v5p-128.yaml workloads/calibration/c36-maxtext-128b-tpu-v5p.yaml");
+  auto o =
+      llmsim_test::run_cli("check topologies/tpu-v5p-128.yaml workloads/calibration/c36-maxtext-128b-tpu-v5p.yaml");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   CHECK(o.text.find("tp 8 on torus dim 2 (8); dp 16 on torus dims 0,1 (4 x 4)") != std::string::npos);
@@ -106,8 +109,8 @@ TEST_CASE("FSDP: a pass waits for its first layer's parameters, not the whole ch
   std::ofstream(dir + "/train.yaml") << "kind: training\nsoftware: jax-tpu\nmodel: llama-3.1-8b\ndtype: bf16\n"
                                         "seq_len: 2048\nglobal_batch: 64\nmicro_batch: 1\nsteps: 1\n"
                                         "parallelism: {tp: 1, pp: 1, dp: 64, zero: 3, recompute: full}\n";
-  auto o = llmsim_test::llmsim("run --quiet -t topologies/tpu-v5p-64.yaml -w " + dir + "/train.yaml -o " + dir +
-                               "/out --timeline");
+  auto o = llmsim_test::run_cli("run --quiet -t topologies/tpu-v5p-64.yaml -w " + dir + "/train.yaml -o " + dir +
+                                "/out --timeline");
   INFO(o.text);
   REQUIRE(o.rc == 0);
   // The forward's start on tpu0 = the first layer's gather.
@@ -127,7 +130,7 @@ TEST_CASE("FSDP: a pass waits for its first layer's parameters, not the whole ch
   const double params = 32 * (4096.0 * (32 + 2 * 8) * 128 + 4096.0 * 4096 + 3 * 4096.0 * 14336) + 2 * 128256.0 * 4096;
   std::ofstream(dir + "/ag.yaml") << "kind: microbench\nsoftware: jax-tpu\nops:\n  - {op: allgather, sizes: ["
                                   << params * 2 << " B], group: all, algorithm: auto}\n";
-  auto m = llmsim_test::llmsim("run --quiet -t topologies/tpu-v5p-64.yaml -w " + dir + "/ag.yaml -o " + dir + "/ag");
+  auto m = llmsim_test::run_cli("run --quiet -t topologies/tpu-v5p-64.yaml -w " + dir + "/ag.yaml -o " + dir + "/ag");
   INFO(m.text);
   REQUIRE(m.rc == 0);
   const json mb = json::parse(llmsim_test::slurp(dir + "/ag/summary.json"))["microbench"];
@@ -137,3 +140,5 @@ TEST_CASE("FSDP: a pass waits for its first layer's parameters, not the whole ch
   CHECK(f0 == Approx(whole / 32).epsilon(0.35));
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_training_tpu_mesh

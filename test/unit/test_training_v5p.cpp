@@ -8,6 +8,8 @@
 
 #include "training_summary.h"
 
+namespace test_training_v5p {
+
 using llmsim_test::train;
 using nlohmann::json;
 
@@ -55,3 +57,5 @@ TEST_CASE("C36 and C37: MaxText 128B on its device mesh is compute-bound, 32B un
   CHECK(b["mfu"].get<double>() > 0.7147 / 2);
   CHECK(b["time"]["exposed_communication"].get<double>() > 0.2);
 }
+
+}  // namespace test_training_v5p

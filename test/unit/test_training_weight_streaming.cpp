@@ -11,6 +11,8 @@
 #include "sim/workloads/training/memory.h"
 #include "sim/workloads/training/weight_streaming.h"
 
+namespace test_training_weight_streaming {
+
 using namespace llmsim;
 
 namespace {
@@ -67,3 +69,5 @@ TEST_CASE("weight streaming: the wafer holds two layers of weights and no optimi
   CHECK(m.optimizer == 0);
   CHECK_THROWS_AS(config("weight_streaming: true\nparallelism: {pp: 2}\n"), InputError);
 }
+
+}  // namespace test_training_weight_streaming

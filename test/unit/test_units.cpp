@@ -2,6 +2,8 @@
 
 #include "sim/core/units.h"
 
+namespace test_units {
+
 using namespace llmsim;
 
 TEST_CASE("units: SI vs IEC prefixes, bits vs bytes", "[units]") {
@@ -36,3 +38,5 @@ TEST_CASE("units: strict errors", "[units]") {
     CHECK(e.message.find("80 GB") != std::string::npos);
   }
 }
+
+}  // namespace test_units

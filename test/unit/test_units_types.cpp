@@ -12,6 +12,8 @@
 
 #include "sim/core/units.h"
 
+namespace test_units_types {
+
 using namespace llmsim;
 
 namespace {
@@ -154,3 +156,5 @@ TEST_CASE("units types: limits, json and streams see the double", "[units]") {
   acc *= 4;
   CHECK(acc.value() == 2.0);
 }
+
+}  // namespace test_units_types

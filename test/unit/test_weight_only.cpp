@@ -18,6 +18,8 @@
 #include "sim/workloads/inference/config.h"
 #include "sim/workloads/inference/dataflow.h"
 
+namespace test_weight_only {
+
 using namespace llmsim;
 using namespace llmsim_test;
 
@@ -108,7 +110,7 @@ TEST_CASE("w8a16: attention and chips without 16-bit MACs reject it, and no chip
   std::ofstream(dir + "/topo.yaml") << "name: t\ndevice: " << dir << "/chip.yaml\ncount: 1\n";
   std::ofstream(dir + "/w.yaml") << "kind: inference\nmodel: llama-3.2-3b\ndtype: w8a16\n"
                                  << "requests: {count: 1, rate: 1/s, prompt_tokens: 8, output_tokens: 2}\n";
-  const auto o = llmsim_test::llmsim("run --quiet -t " + dir + "/topo.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
+  const auto o = llmsim_test::run_cli("run --quiet -t " + dir + "/topo.yaml -w " + dir + "/w.yaml -o " + dir + "/o");
   INFO(o.text);
   CHECK(o.rc == 2);
   CHECK(o.text.rfind("llmsim: error: " + dir + "/w.yaml:3:", 0) == 0);
@@ -116,3 +118,5 @@ TEST_CASE("w8a16: attention and chips without 16-bit MACs reject it, and no chip
   CHECK(o.text.find('\n') == o.text.size() - 1);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+}  // namespace test_weight_only

@@ -2,6 +2,8 @@
 
 #include "sim/core/yaml_doc.h"
 
+namespace test_yaml_doc {
+
 using namespace llmsim;
 
 TEST_CASE("yaml: syntax errors carry FILE:LINE:COL", "[yaml]") {
@@ -83,3 +85,5 @@ TEST_CASE("yaml: an error in a --set value points at the --set argument", "[yaml
     CHECK(e.pos().col == static_cast<int>(std::string("topology.link.bandwidth=400 ").size()) + 1);
   }
 }
+
+}  // namespace test_yaml_doc

@@ -14,7 +14,7 @@ namespace llmsim_test {
 // One ctest case is one process: the pid keeps parallel cases' output folders apart.
 inline nlohmann::json train(const std::string& topo, const std::string& wl) {
   const std::string dir = "/tmp/llmsim-train-" + std::to_string(::getpid());
-  Outcome o = llmsim("run --quiet -t " + topo + " -w " + wl + " -o " + dir);
+  Outcome o = run_cli("run --quiet -t " + topo + " -w " + wl + " -o " + dir);
   INFO(o.text);
   REQUIRE(o.rc == 0);
   nlohmann::json t = nlohmann::json::parse(slurp(dir + "/summary.json"))["training"];

@@ -30,7 +30,7 @@ std::string default_kv_dtype(const std::string& dtype, const Topology& topo) {
 }
 
 // Absolute form of an existing file's path ("" when it does not exist).
-std::string absolute(const std::string& path) {
+std::string real_path_or_empty(const std::string& path) {
   char buf[PATH_MAX];
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
 }
@@ -40,8 +40,8 @@ std::string absolute(const std::string& path) {
 std::string absolute_if_path(const std::string& ref, const std::string& dir) {
   auto ends = [&](const char* e) { std::string x(e); return ref.size() > x.size() && ref.compare(ref.size() - x.size(), x.size(), x) == 0; };
   if (ref.empty() || (ref.find('/') == std::string::npos && !ends(".yaml") && !ends(".json"))) return ref;
-  std::string a = absolute(ref[0] == '/' || dir.empty() ? ref : dir + "/" + ref);
-  if (a.empty()) a = absolute(project_root() + "/" + ref);
+  std::string a = real_path_or_empty(ref[0] == '/' || dir.empty() ? ref : dir + "/" + ref);
+  if (a.empty()) a = real_path_or_empty(project_root() + "/" + ref);
   return a.empty() ? ref : a;
 }
 

@@ -10,7 +10,7 @@ namespace llmsim {
 
 namespace {
 // Logits are kept in fp32 for sampling (vLLM's sampler upcasts): bytes per logit.
-constexpr double kLogitBytes = 4.0;
+constexpr double kSampledLogitBytes = 4.0;
 }  // namespace
 
 ExecutionSpec execution_of(const ChipSpec& chip) {
@@ -75,7 +75,7 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   const double width =
       m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim + (m.gated_mlp ? 2 : 1) * m.ffn) / tp;
   w.activations = static_cast<double>(cfg.sched.max_batched_tokens) * width * kActivationBytes +
-                  static_cast<double>(cfg.sched.max_batch) * m.vocab / tp * kLogitBytes;
+                  static_cast<double>(cfg.sched.max_batch) * m.vocab / tp * kSampledLogitBytes;
   w.resident = w.weights;
   const PlacementSpec& pl = chip.placement;
   const MemoryTierSpec* staging = chip.tier(pl.staging);

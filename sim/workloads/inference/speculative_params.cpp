@@ -6,7 +6,7 @@ namespace llmsim {
 namespace {
 using P = ParamDecl;
 using T = ParamType;
-const char* const kDoc = "docs/inference.md";
+const char* const kSpeculativeDoc = "docs/inference.md";
 }  // namespace
 
 LLMSIM_DECLARE_PARAMS(inf_speculative, {"workload:inference", "workload:inference.speculative", "", {

@@ -12,14 +12,12 @@
 namespace llmsim {
 namespace {
 
-std::string n2s(std::int64_t v) { return std::to_string(v); }
-
 // Context and expert parallelism: what each needs of the model and of the other degrees.
 void check_cp_ep(Params& p, const TrainingConfig& c) {
   const TrainingParallelism& x = c.par;
   const ModelSpec& m = c.model;
   if (x.cp > 1 && c.seq_len % (2 * x.cp) != 0) {
-    p.fail("cp", "seq_len " + n2s(c.seq_len) + " must split into 2 x cp = " + n2s(2 * x.cp) +
+    p.fail("cp", "seq_len " + std::to_string(c.seq_len) + " must split into 2 x cp = " + std::to_string(2 * x.cp) +
                      " equal chunks (Megatron-LM's load-balanced causal split)");
   }
   if (x.cp > 1 && m.encoder) {
@@ -27,7 +25,7 @@ void check_cp_ep(Params& p, const TrainingConfig& c) {
   }
   if (x.ep > 1 && !m.moe()) p.fail("ep", "ep > 1 needs a mixture-of-experts model; " + m.name + " is dense");
   if (x.ep > 1 && m.experts % x.ep != 0) {
-    p.fail("ep", "ep " + n2s(x.ep) + " must divide the model's " + n2s(m.experts) + " experts");
+    p.fail("ep", "ep " + std::to_string(x.ep) + " must divide the model's " + std::to_string(m.experts) + " experts");
   }
 }
 
@@ -38,9 +36,10 @@ void check_cp_ep(Params& p, const TrainingConfig& c) {
 void parse_stage_layers(Params& p, TrainingConfig& c) {
   const YAML::Node list = p.get("stage_layers");
   const std::int64_t chunks = c.par.pp * c.par.virtual_stages;
-  const std::string per = c.par.virtual_stages > 1 ? "pp x virtual_stages = " + n2s(c.par.pp) + " x " +
-                                                         n2s(c.par.virtual_stages) + " = " + n2s(chunks)
-                                                   : "pp = " + n2s(chunks);
+  const std::string per = c.par.virtual_stages > 1
+                              ? "pp x virtual_stages = " + std::to_string(c.par.pp) + " x " +
+                                    std::to_string(c.par.virtual_stages) + " = " + std::to_string(chunks)
+                              : "pp = " + std::to_string(chunks);
   if (!list.IsSequence() || static_cast<std::int64_t>(list.size()) != chunks) {
     p.fail("stage_layers", "expected a list of " + per + " layer counts, one per virtual stage in model order" +
                                (list.IsSequence() ? " (got " + std::to_string(list.size()) + ")" : ""));
@@ -51,7 +50,7 @@ void parse_stage_layers(Params& p, TrainingConfig& c) {
     const bool end = i == 0 || i + 1 == list.size();
     if (n < (end ? 0 : 1)) {
       throw InputError(pos_of(list[i], p.file_for("stage_layers")),
-                       "workload.parallelism.stage_layers: entry " + std::to_string(i) + " is " + n2s(n) +
+                       "workload.parallelism.stage_layers: entry " + std::to_string(i) + " is " + std::to_string(n) +
                            (end ? "; the first and last virtual stages hold 0 or more layers"
                                 : "; a virtual stage between the first and the last holds at least 1 layer"));
     }
@@ -59,8 +58,8 @@ void parse_stage_layers(Params& p, TrainingConfig& c) {
     c.par.stage_layers.push_back(n);
   }
   if (sum != c.model.layers) {
-    p.fail("stage_layers", "the " + std::to_string(list.size()) + " entries sum to " + n2s(sum) + " but " +
-                               c.model.name + " has " + n2s(c.model.layers) + " layers");
+    p.fail("stage_layers", "the " + std::to_string(list.size()) + " entries sum to " + std::to_string(sum) + " but " +
+                               c.model.name + " has " + std::to_string(c.model.layers) + " layers");
   }
 }
 
@@ -81,15 +80,15 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   x.recompute = p.choice("recompute");
   x.gradient_reduction = p.choice("gradient_reduction");
   if (x.gradient_reduction == "every-micro-batch" && x.zero != 3)
-    p.fail("gradient_reduction",
-           "every-micro-batch reduce-scatters sharded gradients: needs zero: 3 (zero is " + n2s(x.zero) + ")");
+    p.fail("gradient_reduction", "every-micro-batch reduce-scatters sharded gradients: needs zero: 3 (zero is " +
+                                     std::to_string(x.zero) + ")");
   x.algorithm = p.str("algorithm");
 
   const ModelSpec& m = c.model;
   check_cp_ep(p, c);
   if (m.heads % x.tp != 0 || (m.kv_heads % x.tp != 0 && x.tp % m.kv_heads != 0)) {
-    p.fail("tp", "tp " + n2s(x.tp) + " must divide num_attention_heads (" + n2s(m.heads) +
-                     ") and divide num_key_value_heads (" + n2s(m.kv_heads) +
+    p.fail("tp", "tp " + std::to_string(x.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +
+                     ") and divide num_key_value_heads (" + std::to_string(m.kv_heads) +
                      ") or be a multiple of it (each KV head then replicated on tp / kv_heads ranks)");
   }
   if (x.sequence_parallel && x.tp == 1) p.fail("sequence_parallel", "needs tp > 1 (it shards activations over the tp group)");
@@ -108,9 +107,11 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
   if (p.has("stage_layers")) {
     parse_stage_layers(p, c);
   } else if (chunks > m.layers) {
-    p.fail("pp", "pp x virtual_stages = " + n2s(chunks) + " exceeds the model's " + n2s(m.layers) + " layers");
+    p.fail("pp", "pp x virtual_stages = " + std::to_string(chunks) + " exceeds the model's " +
+                     std::to_string(m.layers) + " layers");
   } else if (x.virtual_stages > 1 && m.layers % chunks != 0) {
-    p.fail("virtual_stages", "pp x virtual_stages = " + n2s(chunks) + " must divide the model's " + n2s(m.layers) +
+    p.fail("virtual_stages", "pp x virtual_stages = " + std::to_string(chunks) + " must divide the model's " +
+                                 std::to_string(m.layers) +
                                  " layers (each model chunk holds the same number), or give stage_layers");
   }
   if (topo.num_devices() > 0) {
@@ -118,18 +119,19 @@ void parse_parallelism(Params& f, const Topology& topo, TrainingConfig& c) {
     const std::string what = x.cp > 1 ? "tp x cp x pp" : "tp x pp";
     if (!dp_given) {
       if (n % per != 0) {
-        p.fail("tp", what + " = " + n2s(per) + " does not divide the topology's " + n2s(n) + " devices (dp = devices / (" +
-                         what + "))");
+        p.fail("tp", what + " = " + std::to_string(per) + " does not divide the topology's " + std::to_string(n) +
+                         " devices (dp = devices / (" + what + "))");
       }
       x.dp = n / per;
     } else if (per * x.dp != n) {
-      p.fail("dp", what + " x dp = " + n2s(per) + " x " + n2s(x.dp) + " = " + n2s(per * x.dp) + " but the topology has " +
-                       n2s(n) + " devices");
+      p.fail("dp", what + " x dp = " + std::to_string(per) + " x " + std::to_string(x.dp) + " = " +
+                       std::to_string(per * x.dp) + " but the topology has " + std::to_string(n) + " devices");
     }
   }
-  p.set_resolved("dp", n2s(x.dp));
+  p.set_resolved("dp", std::to_string(x.dp));
   if (x.dp % x.ep != 0) {
-    p.fail("ep", "ep " + n2s(x.ep) + " must divide dp " + n2s(x.dp) + " (expert-parallel groups are carved out of the data-parallel ranks)");
+    p.fail("ep", "ep " + std::to_string(x.ep) + " must divide dp " + std::to_string(x.dp) +
+                     " (expert-parallel groups are carved out of the data-parallel ranks)");
   }
   p.finish();
 }
@@ -144,9 +146,10 @@ void parse_masked_positions(Params& f, TrainingConfig& c) {
   }
   c.masked_positions = f.positive("masked_positions", (15 * c.seq_len + 99) / 100);
   if (c.masked_positions > c.seq_len) {
-    f.fail("masked_positions", "masked_positions " + n2s(c.masked_positions) + " exceeds seq_len " + n2s(c.seq_len));
+    f.fail("masked_positions",
+           "masked_positions " + std::to_string(c.masked_positions) + " exceeds seq_len " + std::to_string(c.seq_len));
   }
-  f.set_resolved("masked_positions", n2s(c.masked_positions));
+  f.set_resolved("masked_positions", std::to_string(c.masked_positions));
 }
 
 // `software:` (a stack name, a path or an inline map; `none` = as if absent). Training reads
@@ -194,8 +197,8 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   c.dtype = f.choice("dtype");
   c.seq_len = f.positive("seq_len");
   if (c.model.max_context > 0 && c.seq_len > c.model.max_context) {
-    f.fail("seq_len", "seq_len " + n2s(c.seq_len) + " exceeds the model's max_position_embeddings (" +
-                          n2s(c.model.max_context) + ")");
+    f.fail("seq_len", "seq_len " + std::to_string(c.seq_len) + " exceeds the model's max_position_embeddings (" +
+                          std::to_string(c.model.max_context) + ")");
   }
   c.global_batch = f.positive("global_batch");
   c.micro_batch = f.positive("micro_batch");
@@ -210,16 +213,18 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   place_on_mesh(topo, c);
   if (c.weight_streaming && c.par.tp * c.par.pp * c.par.cp != 1) {
     f.fail("weight_streaming", "weight streaming runs the whole model on each system: needs tp = pp = cp = 1 (got " +
-                                   n2s(c.par.tp) + ", " + n2s(c.par.pp) + ", " + n2s(c.par.cp) + ")");
+                                   std::to_string(c.par.tp) + ", " + std::to_string(c.par.pp) + ", " +
+                                   std::to_string(c.par.cp) + ")");
   }
   const std::int64_t per_step = c.micro_batch * c.par.dp;
   if (c.global_batch % per_step != 0) {
-    f.fail("global_batch", "global_batch " + n2s(c.global_batch) + " is not a multiple of micro_batch x dp = " +
-                               n2s(c.micro_batch) + " x " + n2s(c.par.dp) + " = " + n2s(per_step));
+    f.fail("global_batch", "global_batch " + std::to_string(c.global_batch) +
+                               " is not a multiple of micro_batch x dp = " + std::to_string(c.micro_batch) + " x " +
+                               std::to_string(c.par.dp) + " = " + std::to_string(per_step));
   }
   if (c.par.schedule == "interleaved-1f1b" && c.micro_batches() % c.par.pp != 0) {
-    f.fail("global_batch", "interleaved-1f1b needs the micro-batches per step (" + n2s(c.micro_batches()) +
-                               ") to be a multiple of pp (" + n2s(c.par.pp) + "), as Megatron-LM requires");
+    f.fail("global_batch", "interleaved-1f1b needs the micro-batches per step (" + std::to_string(c.micro_batches()) +
+                               ") to be a multiple of pp (" + std::to_string(c.par.pp) + "), as Megatron-LM requires");
   }
   c.memory_reserve = f.num("memory_reserve");
   if (!(c.memory_reserve >= 0 && c.memory_reserve < 1)) f.fail("memory_reserve", "must be in [0, 1)");

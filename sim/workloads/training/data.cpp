@@ -16,7 +16,7 @@
 namespace llmsim {
 namespace {
 
-[[noreturn]] void bad(const std::string& file, int line, int col, const std::string& msg) {
+[[noreturn]] void bad_lengths(const std::string& file, int line, int col, const std::string& msg) {
   throw InputError({file, line, col}, msg);
 }
 
@@ -26,12 +26,13 @@ std::int64_t count_of(const std::string& text, const std::string& file, int line
   errno = 0;
   const long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != 0 || errno == ERANGE) {
-    bad(file, line, col, "expected a whole number of tokens, got '" + text + "'");
+    bad_lengths(file, line, col, "expected a whole number of tokens, got '" + text + "'");
   }
-  if (v < 1) bad(file, line, col, "a document has at least 1 token, got " + text);
+  if (v < 1) bad_lengths(file, line, col, "a document has at least 1 token, got " + text);
   if (v > kMaxTokensPerRequest) {
-    bad(file, line, col, text + " tokens in one document is beyond any model's context (max " +
-                             std::to_string(kMaxTokensPerRequest) + "): not a token count");
+    bad_lengths(file, line, col,
+                text + " tokens in one document is beyond any model's context (max " +
+                    std::to_string(kMaxTokensPerRequest) + "): not a token count");
   }
   return v;
 }
@@ -41,24 +42,24 @@ std::int64_t jsonl_count(const std::string& line, const std::string& file, int l
   try {
     j = nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
-    bad(file, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
+    bad_lengths(file, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
   } catch (const nlohmann::json::exception& e) {
-    bad(file, lineno, 1, std::string("malformed JSON line: ") + e.what());
+    bad_lengths(file, lineno, 1, std::string("malformed JSON line: ") + e.what());
   }
   if (j.is_number()) return count_of(j.dump(), file, lineno, 1);
   if (j.is_object() && j.contains("tokens")) {
-    if (!j["tokens"].is_number()) bad(file, lineno, 1, "'tokens' must be a number, got " + j["tokens"].dump());
+    if (!j["tokens"].is_number()) bad_lengths(file, lineno, 1, "'tokens' must be a number, got " + j["tokens"].dump());
     return count_of(j["tokens"].dump(), file, lineno, 1);
   }
   if (j.is_object() && j.contains("input_ids")) {
     const auto& ids = j["input_ids"];
-    if (!ids.is_array()) bad(file, lineno, 1, "'input_ids' must be a list of token ids");
+    if (!ids.is_array()) bad_lengths(file, lineno, 1, "'input_ids' must be a list of token ids");
     for (const auto& id : ids) {
-      if (!id.is_number_integer()) bad(file, lineno, 1, "'input_ids' holds a non-integer: " + id.dump());
+      if (!id.is_number_integer()) bad_lengths(file, lineno, 1, "'input_ids' holds a non-integer: " + id.dump());
     }
     return count_of(std::to_string(ids.size()), file, lineno, 1);
   }
-  bad(file, lineno, 1, "expected {\"tokens\": N}, {\"input_ids\": [...]} or a bare token count");
+  bad_lengths(file, lineno, 1, "expected {\"tokens\": N}, {\"input_ids\": [...]} or a bare token count");
 }
 
 }  // namespace
@@ -94,15 +95,18 @@ std::vector<std::int64_t> read_document_lengths_text(const std::string& text, co
       for (std::size_t i = 0; i < cells.size(); ++i) {
         if (cells[i] == "tokens") column = i;
       }
-      if (column == std::string::npos) bad(name, lineno, 1, "expected a header row with a 'tokens' column (format: csv)");
+      if (column == std::string::npos)
+        bad_lengths(name, lineno, 1, "expected a header row with a 'tokens' column (format: csv)");
       continue;
     }
     if (column >= cells.size()) {
-      bad(name, lineno, 1, "expected at least " + std::to_string(column + 1) + " columns, found " + std::to_string(cells.size()));
+      bad_lengths(
+          name, lineno, 1,
+          "expected at least " + std::to_string(column + 1) + " columns, found " + std::to_string(cells.size()));
     }
     out.push_back(count_of(cells[column], name, lineno, cols[column]));
   }
-  if (out.empty()) bad(name, lineno, 1, "the trace holds no documents");
+  if (out.empty()) bad_lengths(name, lineno, 1, "the trace holds no documents");
   return out;
 }
 

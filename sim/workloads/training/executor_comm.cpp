@@ -10,13 +10,6 @@
 #include "sim/workloads/training/memory.h"
 
 namespace llmsim {
-namespace {
-
-// Gradients are reduced and parameters gathered in 16 bits (Megatron-Core DDP's default,
-// grad_reduce_in_fp32 off; the distributed optimizer all-gathers bf16 parameters).
-constexpr double kGradBytes = 2.0;
-
-}  // namespace
 
 void TrainingExecutor::run_pass_comm(std::int64_t step, std::int64_t r, std::int64_t s, std::int64_t k,
                                      std::shared_ptr<const PassCost> pc, std::shared_ptr<double> beside,

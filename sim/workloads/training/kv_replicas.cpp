@@ -3,12 +3,6 @@
 #include "sim/workloads/training/memory.h"
 
 namespace llmsim {
-namespace {
-
-// Gradients are reduced in 16 bits (Megatron-Core DDP's default; executor_comm.cpp).
-constexpr double kGradBytes = 2.0;
-
-}  // namespace
 
 std::int64_t kv_head_replicas(const TrainingConfig& c) {
   return c.par.tp > c.model.kv_heads ? c.par.tp / c.model.kv_heads : 1;

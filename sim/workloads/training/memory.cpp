@@ -20,11 +20,11 @@ constexpr double kBucketElements = 40e6, kBucketElementsPerDp = 1e6, kBucketsInF
 // ZeRO-3 / FSDP gathers the next layer's parameters while the current one computes.
 constexpr double kZero3GatheredLayers = 2;
 // Cross-entropy on the last stage keeps the logits in fp32 (Korthikanti et al. 2022 §4.3).
-constexpr double kLogitBytes = 4;
+constexpr double kTrainLogitBytes = 4;
 // Weight streaming double-buffers: the layer computing and the next one arriving.
 constexpr double kStreamedLayers = 2;
 
-double d(std::int64_t v) { return static_cast<double>(v); }
+double as_double(std::int64_t v) { return static_cast<double>(v); }
 
 // Parameters one device of stage `s` holds: its layers, the (vocab-parallel) embedding on
 // the first stage, the LM head on the head stage, the last unless `head_stage: first` (a tied
@@ -32,10 +32,10 @@ double d(std::int64_t v) { return static_cast<double>(v); }
 // it; beside the embedding on the first it shares that copy, as Graphcore's BERT does).
 double stage_params(const TrainingConfig& c, std::int64_t s) {
   const ModelSpec& m = c.model;
-  const double tp = d(c.par.tp);
-  double p = d(training_stage_layers(c, s)) * layer_params_per_device(c);
+  const double tp = as_double(c.par.tp);
+  double p = as_double(training_stage_layers(c, s)) * layer_params_per_device(c);
   const bool first = s == 0, last = s == training_head_stage(c);
-  const double word_embedding = d(m.vocab) * d(m.hidden);
+  const double word_embedding = as_double(m.vocab) * as_double(m.hidden);
   if (first) p += m.embedding_params() / tp;
   // An encoder's pre-training heads (MLM transform, pooler, NSP) sit beside a tied decoder.
   if (last)
@@ -50,10 +50,10 @@ double stage_params(const TrainingConfig& c, std::int64_t s) {
 // the first stage). GPipe runs every forward first.
 double in_flight(const TrainingConfig& c, std::int64_t s) {
   const std::int64_t p = c.par.pp, m = c.micro_batches(), v = c.par.virtual_stages;
-  if (c.par.schedule == "gpipe") return d(m);
-  if (c.par.schedule == "1f1b") return d(std::min(m, p - s));
+  if (c.par.schedule == "gpipe") return as_double(m);
+  if (c.par.schedule == "1f1b") return as_double(std::min(m, p - s));
   const std::int64_t chunks = std::min(m * v, 2 * (p - s - 1) + (v - 1) * p + 1);
-  return d(chunks) / d(v);
+  return as_double(chunks) / as_double(v);
 }
 
 // Layer-micro-batches of activations stage `s` holds at its peak: in_flight x its layers;
@@ -61,15 +61,15 @@ double in_flight(const TrainingConfig& c, std::int64_t s) {
 // backward starts (the warm-up of in_flight's count), chunk by chunk.
 double held_layers(const TrainingConfig& c, std::int64_t s) {
   const double flight = in_flight(c, s);
-  if (c.par.stage_layers.empty()) return flight * d(training_stage_layers(c, s));
-  const std::int64_t held = std::llround(flight * d(c.par.virtual_stages));
+  if (c.par.stage_layers.empty()) return flight * as_double(training_stage_layers(c, s));
+  const std::int64_t held = std::llround(flight * as_double(c.par.virtual_stages));
   std::int64_t layers = 0, seen = 0;
   for (const PipeItem& it : pipeline_order(c.par.schedule, c.par.pp, s, c.micro_batches(), c.par.virtual_stages)) {
     if (!it.forward) continue;
     if (seen++ == held) break;
     layers += training_chunk_layers(c, it.chunk * c.par.pp + s);
   }
-  return d(layers);
+  return as_double(layers);
 }
 
 }  // namespace
@@ -77,20 +77,22 @@ double held_layers(const TrainingConfig& c, std::int64_t s) {
 double layer_expert_params(const TrainingConfig& c) {
   const ModelSpec& m = c.model;
   if (!m.moe()) return 0;
-  return d(m.experts) * m.expert_params() / d(c.par.ep) / d(c.par.tp);
+  return as_double(m.experts) * m.expert_params() / as_double(c.par.ep) / as_double(c.par.tp);
 }
 
 double layer_params_per_device(const TrainingConfig& c) {
   const ModelSpec& m = c.model;
-  const double experts = m.moe() ? d(m.experts) * m.expert_params() : 0.0;
+  const double experts = m.moe() ? as_double(m.experts) * m.expert_params() : 0.0;
   // Replicated KV heads: each rank holds whole K and V projections of its head, not 1/tp.
-  const double kv_replicated =
-      d(m.hidden) * 2 * d(m.head_dim) * (d(c.kv_heads_per_rank()) - d(m.kv_heads) / d(c.par.tp));
-  return (m.layer_params() - experts) / d(c.par.tp) + kv_replicated + layer_expert_params(c);
+  const double kv_replicated = as_double(m.hidden) * 2 * as_double(m.head_dim) *
+                               (as_double(c.kv_heads_per_rank()) - as_double(m.kv_heads) / as_double(c.par.tp));
+  return (m.layer_params() - experts) / as_double(c.par.tp) + kv_replicated + layer_expert_params(c);
 }
 
-double dense_replicas(const TrainingConfig& c) { return d(c.par.dp) * d(c.par.cp); }
-double expert_replicas(const TrainingConfig& c) { return d(c.par.dp) / d(c.par.ep) * d(c.par.cp); }
+double dense_replicas(const TrainingConfig& c) { return as_double(c.par.dp) * as_double(c.par.cp); }
+double expert_replicas(const TrainingConfig& c) {
+  return as_double(c.par.dp) / as_double(c.par.ep) * as_double(c.par.cp);
+}
 
 Bytes layer_activation_bytes(const TrainingConfig& c) {
   // Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
@@ -103,18 +105,19 @@ Bytes layer_activation_bytes(const TrainingConfig& c) {
   // Context parallelism: each rank stores the activations of its 1/cp of the sequence
   // (Megatron-LM context parallelism; the ring's KV chunks are transient).
   const ModelSpec& m = c.model;
-  const double sb = d(c.tokens_per_rank()), h = d(m.hidden);
+  const double sb = as_double(c.tokens_per_rank()), h = as_double(m.hidden);
   // K and V per rank: kv_heads / tp heads, or one replicated head (kv_heads_per_rank).
-  const double hq = d(m.heads * m.head_dim), hk = d(c.kv_heads_per_rank() * c.par.tp * m.head_dim), f = d(m.ffn);
+  const double hq = as_double(m.heads * m.head_dim), hk = as_double(c.kv_heads_per_rank() * c.par.tp * m.head_dim),
+               f = as_double(m.ffn);
   const double whole = sb * (4 * h + 2 * h + 2 * h + 2 * h);  // 2 norm inputs, QKV in, MLP in, 2 masks
   const double attention = sb * (2 * hq + 4 * hk + 2 * hq);   // Q, K and V, attention output
   const double per_mlp = m.gated_mlp ? 6 * f : 4 * f;         // gate + up outputs and down input
   // MoE: every token's top-k experts each store an MLP's activations, plus the dispatched
   // input and the combined output of the all-to-all (2 x top-k x h, 16-bit); a shared
   // expert stores a dense MLP's. Balanced routing assumed.
-  const double k = d(m.experts_per_token), shared = d(m.shared_ffn);
+  const double k = as_double(m.experts_per_token), shared = as_double(m.shared_ffn);
   const double mlp = m.moe() ? sb * (k * per_mlp + 6 * shared + 2 * 2 * k * h) : sb * per_mlp;
-  const double tp = d(c.par.tp);
+  const double tp = as_double(c.par.tp);
   if (c.par.recompute == "full") {
     // Only each layer's input is kept (sharded with sequence parallelism).
     return 2 * sb * h / (c.par.sequence_parallel ? tp : 1.0);
@@ -124,7 +127,7 @@ Bytes layer_activation_bytes(const TrainingConfig& c) {
 }
 
 double gradient_bucket_elements(const TrainingConfig& c) {
-  return std::max(kBucketElements, kBucketElementsPerDp * d(c.par.dp));
+  return std::max(kBucketElements, kBucketElementsPerDp * as_double(c.par.dp));
 }
 
 std::vector<StageMemory> training_memory(const TrainingConfig& c) {
@@ -138,7 +141,7 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
     StageMemory r;
     r.stage = s;
     r.params = stage_params(c, s);
-    r.expert_params = d(training_stage_layers(c, s)) * layer_expert_params(c);
+    r.expert_params = as_double(training_stage_layers(c, s)) * layer_expert_params(c);
     const double dense = r.params - r.expert_params;
     r.weights = sharded(dense, r.expert_params, 3) * kWeightBytes;
     r.gradients = sharded(dense, r.expert_params, 2) * kGradientBytes;
@@ -159,8 +162,10 @@ std::vector<StageMemory> training_memory(const TrainingConfig& c) {
       r.activations += layer_activation_bytes(whole);
     }
     // Logits of every token; an encoder's of its masked-LM positions only.
-    const double logit_rows = c.model.encoder ? d(c.micro_batch * c.masked_positions) : d(c.tokens_per_rank());
-    if (s == training_head_stage(c)) r.activations += kLogitBytes * logit_rows * d(c.model.vocab) / d(c.par.tp);
+    const double logit_rows =
+        c.model.encoder ? as_double(c.micro_batch * c.masked_positions) : as_double(c.tokens_per_rank());
+    if (s == training_head_stage(c))
+      r.activations += kTrainLogitBytes * logit_rows * as_double(c.model.vocab) / as_double(c.par.tp);
     if (dense_replicas(c) > 1) {
       r.comm_buffers += kBucketsInFlight * std::min(gradient_bucket_elements(c), r.params) * kBucketBytes;
     }

@@ -13,6 +13,10 @@
 
 namespace llmsim {
 
+// Gradients are reduced and parameters gathered in 16 bits (Megatron-Core DDP's default,
+// grad_reduce_in_fp32 off; the distributed optimizer all-gathers bf16 parameters).
+constexpr double kGradBytes = 2.0;
+
 struct StageMemory {
   std::int64_t stage = 0;
   double params = 0;          // parameters held by one device of the stage (before ZeRO sharding)

@@ -1,0 +1,18 @@
+// Small file-path helpers shared by the loaders and the output writers (one copy each: the
+// library also compiles as a unity build, where two file-local copies would collide).
+#pragma once
+
+#include <string>
+
+namespace llmsim {
+
+// "dir/name.ext" -> "name": the last component without its last extension.
+std::string path_stem(const std::string& path);
+
+// "dir/name.ext" -> "dir"; "" when the path has no '/'.
+std::string parent_dir(const std::string& path);
+
+// True when the path names an existing regular file (not a folder).
+bool is_regular_file(const std::string& path);
+
+}  // namespace llmsim
