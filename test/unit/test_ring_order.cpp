@@ -5,6 +5,7 @@
 // link bandwidth).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "sim/net/collective.h"
@@ -56,6 +57,31 @@ TEST_CASE("ring order: a switched fabric and a ring fabric keep the group's orde
       CHECK(pairs[i].second == group[(i + 1) % 8]);
     }
   }
+}
+
+TEST_CASE("ring order: a mesh line without wraparound folds its ring, two hops a step", "[network][tp2d]") {
+  // A y-line of the 4 x 8 Galaxy mesh (device i = x + 4 y): 8 chips in a row of links, no
+  // one-hop cycle. Folded (0 2 4 6 7 5 3 1 along the line) every step is at most 2 hops and
+  // each directed link carries one flow, so a step costs 2 hop latencies + S / n / B; the
+  // nearest-neighbour tour's closing route crossed 7 hops over links the others use.
+  TopologyFixture f(source_text("topologies/wormhole-galaxy.yaml"), "topologies/wormhole-galaxy.yaml");
+  std::vector<int> group;
+  for (int y = 0; y < 8; ++y) group.push_back(1 + 4 * y);
+  CollectiveRequest req{CollectiveKind::AllReduce, group, 64.0 * 1024 * 1024, 0};
+  const Plan plan = plan_for(f.topo, req, "ring");
+  REQUIRE(plan.stages.size() == 1);
+  std::set<DirLink> used;
+  size_t longest = 0;
+  for (const auto& [a, b] : plan.stages[0].pattern->pairs) {
+    const Route& r = f.topo.route(a, b);
+    longest = std::max(longest, r.hops.size());
+    for (DirLink hop : r.hops) CHECK(used.insert(hop).second);  // one flow a directed link
+  }
+  CHECK(plan.stages[0].pattern->pairs.size() == 8);
+  CHECK(longest == 2);
+  const double B = 50e9, a = 2e-6, S = 64.0 * 1024 * 1024;
+  auto r = run_collective(f.topo, CollectiveKind::AllReduce, group, S, "ring");
+  CHECK(r.time == Approx(14 * (2 * a + S / 8 / B)).epsilon(0.05));
 }
 
 }  // namespace test_ring_order

@@ -62,8 +62,9 @@ TEST_CASE("galaxy: 4 x 8 Ethernet mesh of 32 chips, 50 GB/s per edge", "[topolog
   CHECK(r.bottleneck == Approx(50e9));
 }
 
-// C39 (held out; a documented gap, docs/validation.md "C39"): Llama 3.1 70B on the Galaxy, TP
-// 32, batch 32, 72.5 tok/s per user measured. `auto` runs ttnn-ccl's ring, laid along the
+// C39's 1-D layout (the row runs 2-D since the ninth landing: test_inference_tp2d.cpp; this
+// is its sensitivity, docs/validation.md "C39"): Llama 3.1 70B on the Galaxy, one TP group
+// of 32, batch 32, 72.5 tok/s per user measured. `auto` runs ttnn-ccl's ring, laid along the
 // 4 x 8 mesh's one-hop links (a switchless fabric, docs/models.md "Collectives"); each
 // 512 KiB all-reduce is ttnn-ccl's 20 us start-up plus 2 x 31 steps of (5 us + 16 KiB at
 // 0.8 x 50 GB/s), 355 us, and a decode step at least 160 of them (2 per layer x 80) plus
@@ -72,11 +73,15 @@ TEST_CASE("galaxy: 4 x 8 Ethernet mesh of 32 chips, 50 GB/s per edge", "[topolog
 // element-wise ops at the Tensix vector rate, ~7 ms, and the host step, ~1.3 ms: 14 %
 // today), the first user's TTFT above the all-reduce part alone, communication most of the
 // run.
-TEST_CASE("galaxy: C39 decode is bound by 160 ring all-reduces a token on the mesh", "[calibration]") {
+TEST_CASE("galaxy: C39 decode in 1-D TP is bound by 160 ring all-reduces a token on the mesh", "[calibration]") {
   const std::string dir = llmsim_test::make_tmpdir("galaxy");
-  const int rc = llmsim_test::run_llmsim("run --quiet -t topologies/wormhole-galaxy.yaml -w "
-                                         "workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml -o '" + dir + "/out'",
-                                         dir + "/log");
+  const int rc = llmsim_test::run_llmsim(
+      "run --quiet -t topologies/wormhole-galaxy.yaml -w "
+      "workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml -o '" +
+          dir +
+          "/out' "
+          "--set workload.parallelism.tp_rows=0 --set workload.parallelism.tp_cols=0",
+      dir + "/log");
   INFO(llmsim_test::slurp(dir + "/log"));
   REQUIRE(rc == 0);
   const std::string csv = llmsim_test::slurp(dir + "/out/requests.csv");

@@ -116,6 +116,14 @@ std::vector<int> ring_order(const Topology& topo, const std::vector<int>& group)
       tour.push_back(pick);
     }
     if (ring_hops(hops, tour) < as_given) best = tour;
+    // A line (a mesh row or column without wraparound, 2-D TP's groups) has no one-hop
+    // cycle; folded -- even ranks out, odd ranks back -- the ring's steps are at most two
+    // hops and each link carries one flow per direction, where the nearest-neighbour tour
+    // closes over the whole line (the usual embedding of a ring in a line).
+    std::vector<int> fold;
+    for (size_t i = 0; i < n; i += 2) fold.push_back(static_cast<int>(i));
+    for (int i = static_cast<int>(n % 2 == 0 ? n - 1 : n - 2); i > 0; i -= 2) fold.push_back(i);
+    if (ring_hops(hops, fold) < ring_hops(hops, best)) best = fold;
   }
   std::vector<int> order;
   for (int i : best) order.push_back(group[static_cast<size_t>(i)]);

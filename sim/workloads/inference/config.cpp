@@ -45,6 +45,33 @@ std::string absolute_if_path(const std::string& ref, const std::string& dir) {
   return a.empty() ? ref : a;
 }
 
+// parallelism.tp_rows / tp_cols (2-D tensor parallelism, docs/models.md): false when absent
+// (the 1-D layout). Each axis must split what it shards evenly; MoE and MLA keep 1-D.
+bool parse_tp_2d(Params& p, InferenceConfig& c) {
+  c.tp_rows = p.integer("tp_rows");
+  c.tp_cols = p.integer("tp_cols");
+  if (c.tp_rows == 0 && c.tp_cols == 0) return false;
+  const ModelSpec& m = c.model;
+  const auto str = [](std::int64_t v) { return std::to_string(v); };
+  if (c.tp_rows <= 0 || c.tp_cols <= 0) {
+    p.fail(c.tp_rows <= 0 ? "tp_rows" : "tp_cols", "2-D tensor parallelism needs tp_rows and tp_cols both >= 1");
+  }
+  if (c.tp_rows * c.tp_cols != c.tp) {
+    p.fail("tp_rows", "tp_rows x tp_cols = " + str(c.tp_rows) + " x " + str(c.tp_cols) + " = " +
+                          str(c.tp_rows * c.tp_cols) + " but tp is " + str(c.tp));
+  }
+  if (m.moe() || m.mla()) p.fail("tp_rows", "2-D tensor parallelism is modelled for dense, non-MLA models only");
+  if (m.heads % c.tp_rows != 0 || m.ffn % c.tp_rows != 0) {
+    p.fail("tp_rows", "tp_rows " + str(c.tp_rows) + " shards heads and FFN: it must divide num_attention_heads (" +
+                          str(m.heads) + ") and intermediate_size (" + str(m.ffn) + ")");
+  }
+  if (m.hidden % c.tp_cols != 0) {
+    p.fail("tp_cols", "tp_cols " + str(c.tp_cols) + " shards the hidden dimension: it must divide hidden_size (" +
+                          str(m.hidden) + ")");
+  }
+  return true;
+}
+
 void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
   Params p = f.child("parallelism");
   c.tp = p.positive("tp");
@@ -55,18 +82,21 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
   c.engines = p.positive("pipeline_engines");
   if (c.engines > c.pp) p.fail("pipeline_engines", "at most pp (" + std::to_string(c.pp) + ") batches can be in flight");
   const ModelSpec& m = c.model;
+  const bool two_d = parse_tp_2d(p, c);
   // tp above the KV heads replicates them (each rank holds max(1, kv_heads / tp) [VLLM-SRC]);
   // MLA's one latent is held whole by every rank. Either side must divide the other.
-  if (!m.mla() && m.kv_heads % c.tp != 0 && c.tp % m.kv_heads != 0) {
-    p.fail("tp", "tp " + std::to_string(c.tp) + " and the model's " + std::to_string(m.kv_heads) +
-                     " KV heads (num_key_value_heads) must divide one another");
+  if (!m.mla() && m.kv_heads % c.tp_heads() != 0 && c.tp_heads() % m.kv_heads != 0) {
+    p.fail(two_d ? "tp_rows" : "tp", (two_d ? "tp_rows " : "tp ") + std::to_string(c.tp_heads()) + " and the model's " +
+                                         std::to_string(m.kv_heads) +
+                                         " KV heads (num_key_value_heads) must divide one another");
   }
-  if (!m.mla() && c.tp > m.kv_heads) {
-    std::cerr << "llmsim: warning: " << p.pos("tp").str() << ": tp " << c.tp << " exceeds the model's " << m.kv_heads
+  if (!m.mla() && c.tp_heads() > m.kv_heads) {
+    std::cerr << "llmsim: warning: " << p.pos("tp").str() << ": tp " << c.tp_heads() << " exceeds the model's "
+              << m.kv_heads
               << " KV heads: each rank holds a replica of one KV head (as vLLM does), so KV per rank is 1 head x "
-              << m.head_dim << " head_dim, and the replicas repeat it " << c.tp / m.kv_heads << " times\n";
+              << m.head_dim << " head_dim, and the replicas repeat it " << c.tp_heads() / m.kv_heads << " times\n";
   }
-  if (m.heads % c.tp != 0 || m.hidden % c.tp != 0) {
+  if (!two_d && (m.heads % c.tp != 0 || m.hidden % c.tp != 0)) {  // 2-D: parse_tp_2d checked its axes
     p.fail("tp", "tp " + std::to_string(c.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +
                      ") and hidden_size (" + std::to_string(m.hidden) + ")");
   }

@@ -45,6 +45,13 @@ struct InferenceConfig {
   std::string kv_dtype;             // KV cache and attention ("" = dtype)
   std::string act_dtype = "auto";   // activations / vector ops: the chip's 16-bit type
   std::int64_t tp = 1, pp = 1, replicas = 1;
+  // 2-D tensor parallelism (parallelism.tp_rows x tp_cols = tp; 0 = the 1-D layout): rank
+  // r = row x tp_cols + col; the tp_cols chips of a row shard the hidden dimension, the
+  // tp_rows chips of a column shard heads and FFN (docs/models.md "2-D tensor parallelism").
+  std::int64_t tp_rows = 0, tp_cols = 0;
+  bool tp2d() const { return tp_rows > 0; }
+  std::int64_t tp_heads() const { return tp2d() ? tp_rows : tp; }  // ways heads and FFN are split
+  std::int64_t tp_hidden() const { return tp2d() ? tp_cols : 1; }  // ways hidden (and tokens) are split
   // Batches in flight per replica (vLLM virtual engines, each with 1/engines of the KV
   // pool): 1 (default) = stages idle while the others work, pp = a full pipeline. Opt-in:
   // more engines mean smaller batches and more iterations to simulate.

@@ -106,6 +106,14 @@ LLMSIM_DECLARE_PARAMS(
          P::opt("pp", T::Positive, "1", "pipeline stages").from(kInferenceDoc),
          P::derive("replicas", T::Positive, "devices / (tp x pp)", "model replicas").from(kInferenceDoc),
          P::opt("algorithm", T::String, "auto", "collective algorithm for tp all-reduces").from(kInferenceDoc),
+         P::opt("tp_rows", T::Integer, "0",
+                "2-D tensor parallelism: chips per column group, which shard heads and FFN (tp_rows x tp_cols = tp; "
+                "0 = 1-D: one group of tp)")
+             .from("[POPE-INFER] 2-D weight-stationary; docs/models.md"),
+         P::opt("tp_cols", T::Integer, "0",
+                "2-D tensor parallelism: chips per row group, which shard the hidden dimension (rank = row x tp_cols "
+                "+ col)")
+             .from("[POPE-INFER] 2-D weight-stationary; docs/models.md"),
          P::opt("pipeline_engines", T::Positive, "1", "batches in flight per replica (vLLM virtual engines)")
              .from(kVllm),
      }});

@@ -15,6 +15,9 @@ IterationGraph::IterationGraph(Simulation& sim, const InferenceConfig& cfg, cons
     : sim_(sim), cfg_(cfg), lowering_(lowering), stages_(std::move(stages)), on_end_(std::move(on_end)) {
   costs_.resize(stages_.size());
   ops_.resize(stages_.size());
+  if (cfg_.tp2d())
+    for (const auto& stage : stages_)
+      tp2d_groups_.push_back({tp2d_groups(cfg_, stage, false), tp2d_groups(cfg_, stage, true)});
   if (!stages_.empty() && !stages_.front().empty()) {
     Device& d = sim_.device(stages_.front().front());
     kv_tier_ = d.arbiter().tier_index(d.chip().placement.kv_cache);
@@ -43,7 +46,13 @@ void IterationGraph::build() {
       compute.push_back(graph_.add([this, s, t, id](OpGraph::Done) { launch_compute(s, t, id); }, last));
     }
     last = std::move(compute);
-    if (cfg_.tp > 1) {
+    if (cfg_.tp2d()) {
+      for (std::size_t i = 0; i < tp2d_phases(cfg_); ++i) {
+        const int id = static_cast<int>(graph_.size());
+        graph_.add([this, s, i, id](OpGraph::Done) { launch_tp2d(s, i, id); }, last);
+        last.assign(1, id);
+      }
+    } else if (cfg_.tp > 1) {
       add_collective(s, false, last);
       if (moe) add_collective(s, true, last);
     }
@@ -164,6 +173,28 @@ void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node)
                               sim_.queue().after(to_simtime(res.time * static_cast<double>(n - 1)),
                                                  [this, node] { graph_.complete(node); });
                             });
+}
+
+// One 2-D TP phase: the same collective on every row group (or column group) at once; the
+// phase lasts the slowest group's time, repeated for each layer as launch_collective does.
+void IterationGraph::launch_tp2d(std::size_t s, std::size_t i, int node) {
+  const TpCollective& k = costs_[s].tp2d[i];
+  const std::vector<std::vector<int>>& groups = tp2d_groups_[s][k.columns ? 1 : 0];
+  if (k.count <= 0 || groups.front().size() < 2) {
+    graph_.complete(node);
+    return;
+  }
+  auto join = std::make_shared<std::pair<std::size_t, Seconds>>(groups.size(), Seconds{0});
+  const std::int64_t n = k.count;
+  for (const std::vector<int>& g : groups)
+    sim_.network().collective(k.kind, g, k.bytes, cfg_.collective_algorithm,
+                              [this, join, n, node](const CollectiveResult& res) {
+                                join->second = std::max(join->second, res.time);
+                                if (--join->first > 0) return;
+                                comm_ += join->second * static_cast<double>(n);
+                                sim_.queue().after(to_simtime(join->second * static_cast<double>(n - 1)),
+                                                   [this, node] { graph_.complete(node); });
+                              });
 }
 
 void IterationGraph::launch_send(std::size_t s, std::size_t t, int node) {

@@ -8,6 +8,8 @@
 //   all-reduce[s]  the stage's TP all-reduces (tp > 1): one on the network, the other
 //                  identical ones as repeats of its time (lowering.h)
 //   all-to-all[s]  MoE dispatch + combine (tp > 1), the same way
+//   2-D TP (tp_rows x tp_cols) replaces both with one node per phase of tp_layout.h: the
+//                  phase's collective on all row (or column) groups at once
 //   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
 //                  (Megatron-LM's scatter/gather, Narayanan et al. SC'21 §4.1)
 // Around them, the software stack's host work (sim/software/stack.h): a `prep` node (the
@@ -19,6 +21,7 @@
 // compute[s+1][*]; the last stage's last node -> end. Stages of one iteration do not
 // overlap (no pipelined micro-batches; pipeline engines overlap instead: docs/inference.md).
 #pragma once
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
@@ -59,6 +62,7 @@ class IterationGraph {
   void launch_compute(std::size_t s, std::size_t t, int node);
   void launch_collective(std::size_t s, bool all_to_all, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
+  void launch_tp2d(std::size_t s, std::size_t phase, int node);
   // `hidden`: cannot outlast the device ops, so it completes at once (no event).
   void host_delay(Seconds t, const char* what, int node, bool hidden);
   void account_iteration();
@@ -71,6 +75,8 @@ class IterationGraph {
   OpGraph graph_;
   std::vector<StageCost> costs_;  // this iteration's, per stage
   std::vector<OpCost> ops_;       // the per-device compute op of each stage
+  // 2-D TP (tp_layout.h): per stage, its row groups [0] and column groups [1] of devices.
+  std::vector<std::array<std::vector<std::vector<int>>, 2>> tp2d_groups_;
   std::string label_;
   int kv_tier_ = -1;              // arbiter index of the KV tier (-1: the chip has none)
   bool running_ = false;

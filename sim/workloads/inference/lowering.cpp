@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sim/ops/energy.h"
+#include "sim/workloads/inference/tp_layout.h"
 
 namespace llmsim {
 
@@ -64,8 +65,8 @@ Op Lowering::attention(const char* name, std::int64_t batch, std::int64_t q_len,
   a.name = name;
   a.dtype = cfg_.kv_dtype;
   a.batch = batch;
-  a.heads = m.heads / cfg_.tp;
-  a.kv_heads = m.kv_heads_per_rank(cfg_.tp);
+  a.heads = m.heads / cfg_.tp_heads();
+  a.kv_heads = m.kv_heads_per_rank(cfg_.tp_heads());
   a.head_dim = m.head_dim;
   a.q_len = q_len;
   a.kv_len = kv_len;
@@ -89,9 +90,10 @@ Op Lowering::attention(const char* name, std::int64_t batch, std::int64_t q_len,
 void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const {
   const ModelSpec& m = cfg_.model;
   const std::int64_t T = s.tokens(), h = m.hidden, hd = m.head_dim;
-  const std::int64_t qh = m.heads / cfg_.tp, kvh = m.kv_heads_per_rank(cfg_.tp);
+  // 2-D TP (tp_layout.h): heads over tp_rows, h and attention's tokens over tp_cols (c).
+  const std::int64_t qh = m.heads / cfg_.tp_heads(), kvh = m.kv_heads_per_rank(cfg_.tp_heads()), c = cfg_.tp_hidden();
   ops.push_back(vec(OpKind::Norm, "attn_norm", T, h));
-  ops.push_back(gemm("qkv", T, (qh + 2 * kvh) * hd, h));
+  ops.push_back(gemm("qkv", T, (qh + 2 * kvh) * hd, h / c));
   const auto rotated = static_cast<std::int64_t>(std::llround(static_cast<double>((qh + kvh) * hd) * m.rotary_fraction));
   ops.push_back(vec(OpKind::Rotary, "rotary", T, std::max<std::int64_t>(1, rotated)));
   if (s.decode > 0) {
@@ -99,12 +101,13 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
     // so one op over the mean length costs what the ragged batch costs.
     // decode_q > 1: speculative verification, k + 1 queries per sequence at the end of
     // its context (not causal among themselves in the cost: k << context).
-    Op a = attention("attn_decode", s.decode, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode, local);
+    Op a = attention("attn_decode", (s.decode + c - 1) / c, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode, local);
     a.causal = false;
     ops.push_back(a);
   }
-  for (const auto& p : s.prefill) ops.push_back(attention("attn_prefill", 1, p.tokens, p.context, local));
-  ops.push_back(gemm("attn_out", T, h, qh * hd));
+  // 2-D: a chip takes 1/c of a chunk's queries, costed as its last ones (an upper bound).
+  for (const auto& p : s.prefill) ops.push_back(attention("attn_prefill", 1, (p.tokens + c - 1) / c, p.context, local));
+  ops.push_back(gemm("attn_out", T, h / c, qh * hd));
 }
 
 // Multi-head latent attention [DEEPSEEK-V2] as vLLM runs it [VLLM-SRC]: prefill decompresses the
@@ -158,12 +161,14 @@ void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
   if (!(m.parallel_block && m.norms_per_layer == 1)) ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h));
   const std::int64_t up = m.gated_mlp ? 2 : 1;
   if (!m.moe() || dense) {
-    const std::int64_t width = (dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn) / tp;
-    ops.push_back(gemm("mlp_up", T, up * width, h));
+    const std::int64_t ffn = dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn, width = ffn / tp;
+    // 2-D TP: the FFN over tp_rows, h over tp_cols (the activation still ffn / tp a chip).
+    const std::int64_t rows = cfg_.tp_heads(), cols = cfg_.tp_hidden();
+    ops.push_back(gemm("mlp_up", T, up * (ffn / rows), h / cols));
     Op act = vec(OpKind::Activation, "mlp_act", T, width);
     act.flops_per_element = m.gated_mlp ? 2 : 1;  // silu(gate) * up
     ops.push_back(act);
-    ops.push_back(gemm("mlp_down", T, h, width));
+    ops.push_back(gemm("mlp_down", T, h / cols, ffn / rows));
     return;
   }
   // Experts spread over the TP group (expert parallelism = tp); tokens reach them by
@@ -363,7 +368,11 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
   const std::int64_t dense_here =
       std::max<std::int64_t>(0, std::min<std::int64_t>(first + c.layers, m.dense_layers) - first);
   const double T = static_cast<double>(s.tokens());
-  if (cfg_.tp > 1 && T > 0) {
+  if (cfg_.tp2d()) {
+    c.tp2d = tp2d_collectives(cfg_, T, c.layers);
+    for (const TpCollective& k : c.tp2d)  // an axis of one chip has nothing to reduce
+      if ((k.columns ? cfg_.tp_rows : cfg_.tp_cols) > 1) c.kernels += k.count;
+  } else if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * m.hidden * kActivationBytes;
     // Dense: attention out + MLP out, or one when a parallel block sums them first (PaLM,
     // GPT-J, Falcon). MoE: attention out, plus the shared expert's out.

@@ -12,6 +12,7 @@
 #include "sim/ops/op.h"
 #include "sim/workloads/inference/config.h"
 #include "sim/workloads/inference/dataflow.h"
+#include "sim/workloads/inference/tp_layout.h"
 
 namespace llmsim {
 
@@ -56,6 +57,8 @@ struct StageCost {
   Bytes alltoall_bytes = 0;        // MoE: per-rank send buffer of one dispatch (or combine)
   std::int64_t alltoalls = 0;      // MoE: dispatch + combine per layer
   Bytes send_bytes = 0;            // activations to the next stage (0 on the last)
+  // 2-D tensor parallelism's collectives instead of the all-reduces (tp_layout.h).
+  std::vector<TpCollective> tp2d;
 };
 
 // Which of a model's layer variants: DeepSeek's dense first layers (an MLP of

@@ -1,0 +1,37 @@
+#include "sim/workloads/inference/tp_layout.h"
+
+#include "sim/workloads/inference/lowering.h"
+
+namespace llmsim {
+
+std::size_t tp2d_phases(const InferenceConfig& cfg) { return cfg.model.parallel_block ? 3 : 6; }
+
+std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers) {
+  const ModelSpec& m = cfg.model;
+  const std::int64_t R = cfg.tp_rows, C = cfg.tp_cols;
+  const double qh = static_cast<double>(m.heads / R), kvh = static_cast<double>(m.kv_heads_per_rank(R));
+  const double hd = static_cast<double>(m.head_dim), ffn = static_cast<double>(m.ffn / R);
+  const double up = m.gated_mlp ? 2.0 : 1.0, a = tokens * kActivationBytes;
+  const std::int64_t n = tokens > 0 ? layers : 0;
+  const TpCollective qkv_rs{CollectiveKind::ReduceScatter, false, a * (qh + 2 * kvh) * hd, n};
+  const TpCollective attn_ag{CollectiveKind::AllGather, false, a * qh * hd, n};
+  const TpCollective out_ar{CollectiveKind::AllReduce, true, a * static_cast<double>(m.hidden / C), n};
+  const TpCollective up_rs{CollectiveKind::ReduceScatter, false, a * up * ffn, n};
+  const TpCollective act_ag{CollectiveKind::AllGather, false, a * ffn, n};
+  if (!m.parallel_block) return {qkv_rs, attn_ag, out_ar, up_rs, act_ag, out_ar};
+  // One block input feeds attention and MLP; their outputs are summed before the reduction.
+  TpCollective rs = qkv_rs, ag = attn_ag;
+  rs.bytes += up_rs.bytes;
+  ag.bytes += act_ag.bytes;
+  return {rs, ag, out_ar};
+}
+
+std::vector<std::vector<int>> tp2d_groups(const InferenceConfig& cfg, const std::vector<int>& stage, bool columns) {
+  const std::size_t R = static_cast<std::size_t>(cfg.tp_rows), C = static_cast<std::size_t>(cfg.tp_cols);
+  std::vector<std::vector<int>> groups(columns ? C : R);
+  for (std::size_t row = 0; row < R; ++row)
+    for (std::size_t col = 0; col < C; ++col) groups[columns ? col : row].push_back(stage[row * C + col]);
+  return groups;
+}
+
+}  // namespace llmsim

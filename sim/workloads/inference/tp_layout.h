@@ -1,0 +1,50 @@
+// 2-D tensor parallelism for inference (parallelism.tp_rows x tp_cols = tp): the layout's
+// collectives and the device groups they run over. docs/models.md "2-D tensor parallelism".
+//
+// Rank r = row x C + col of a stage (C = tp_cols, R = tp_rows). A row group is the C chips
+// of one row: they split the hidden dimension h (a GEMM's K when it reads the residual
+// stream, its N when it writes it) and the tokens of attention. A column group is the R
+// chips of one column: they split heads and FFN. Per chip, each weight matrix is a
+// (1/C x 1/R) or (1/R x 1/C) block: 1/tp of the model, as in 1-D. The residual stream is
+// sharded h / C over a row and replicated down a column. Per layer (T tokens, 2-byte
+// activations, qh = heads / R, kvh = max(1, kv_heads / R), up = 2 if gated else 1):
+//   1 reduce-scatter over each row group, input T (qh + 2 kvh) head_dim: QKV partial sums
+//     (K = h / C), scattered over the row's chips by token for attention
+//   2 all-gather over each row group, output T qh head_dim: attention outputs of the
+//     row's tokens, the input of attn_out (K = qh head_dim)
+//   3 all-reduce over each column group, T h / C: attn_out partial sums (N = h / C)
+//   4 reduce-scatter over each row group, input T up ffn / R: MLP-up partial sums,
+//     scattered by FFN column for the activation (ffn / tp per chip, as 1-D)
+//   5 all-gather over each row group, output T ffn / R: the activations, mlp_down's input
+//   6 all-reduce over each column group, T h / C: mlp_down partial sums
+// A parallel block (PaLM, GPT-J) fuses 1 with 4, 2 with 5 and 3 with 6 (three per layer).
+// All R row groups (or C column groups) run at once, on disjoint chips.
+// Sources: [POPE-INFER] 2-D weight-stationary (E over x, F and heads over yz, all-gather and
+// reduce-scatter on each axis); tt-metal's Galaxy Llama (weights over both mesh axes,
+// collectives along rows and columns) [TT-METAL-CCL]; both recalled, not re-read.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/net/collective_kind.h"
+#include "sim/workloads/inference/config.h"
+
+namespace llmsim {
+
+struct TpCollective {
+  CollectiveKind kind = CollectiveKind::AllReduce;
+  bool columns = false;    // over the column groups (R chips each); else the row groups (C chips)
+  Bytes bytes = 0;         // nccl-tests size of one group's collective
+  std::int64_t count = 0;  // per stage: layers x (1 per layer)
+};
+
+// The layout's collectives, in layer order, for `layers` layers of `tokens` tokens (always
+// tp2d_phases(cfg) of them; count 0 when there are no tokens).
+std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers);
+std::size_t tp2d_phases(const InferenceConfig& cfg);
+
+// The device groups of one axis of a stage (`stage`: rank -> device): R row groups of C
+// devices, or C column groups of R.
+std::vector<std::vector<int>> tp2d_groups(const InferenceConfig& cfg, const std::vector<int>& stage, bool columns);
+
+}  // namespace llmsim
