@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "cli_outcome.h"
 #include "cli_support.h"
 #include "sim/topo/topology.h"
 #include "sim/workloads/inference/lowering.h"
@@ -187,6 +188,17 @@ TEST_CASE("tp2d: a layout that does not multiply to tp, or splits heads unevenly
   check("topologies/tpu-v4-4x4x4.yaml", "workloads/calibration/models/palm-540b.yaml",
         "{tp: 64, tp_rows: 32, tp_cols: 2}", "must divide num_attention_heads (48)");
   std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("tp2d: more head-sharding rows than KV heads warns about tp_rows, not tp", "[inference][tp2d]") {
+  // 16 rows share Llama 3.1 70B's 8 KV heads: each holds a replica, 16 / 8 = 2 copies of each.
+  const llmsim_test::Outcome o = llmsim_test::run_cli(
+      "check topologies/wormhole-galaxy.yaml workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml"
+      " --set workload.parallelism.tp_rows=16 --set workload.parallelism.tp_cols=2");
+  INFO(o.text);
+  CHECK(o.rc == 0);
+  CHECK(o.text.find(": tp_rows 16 exceeds the model's 8 KV heads") != std::string::npos);
+  CHECK(o.text.find("replicas repeat it 2 times") != std::string::npos);
 }
 
 }  // namespace test_inference_tp2d

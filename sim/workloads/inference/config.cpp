@@ -91,8 +91,8 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
                                          " KV heads (num_key_value_heads) must divide one another");
   }
   if (!m.mla() && c.tp_heads() > m.kv_heads) {
-    std::cerr << "llmsim: warning: " << p.pos("tp").str() << ": tp " << c.tp_heads() << " exceeds the model's "
-              << m.kv_heads
+    std::cerr << "llmsim: warning: " << p.pos(two_d ? "tp_rows" : "tp").str() << (two_d ? ": tp_rows " : ": tp ")
+              << c.tp_heads() << " exceeds the model's " << m.kv_heads
               << " KV heads: each rank holds a replica of one KV head (as vLLM does), so KV per rank is 1 head x "
               << m.head_dim << " head_dim, and the replicas repeat it " << c.tp_heads() / m.kv_heads << " times\n";
   }
