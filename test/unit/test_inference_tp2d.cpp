@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli_outcome.h"
 #include "cli_support.h"
@@ -187,6 +188,30 @@ TEST_CASE("tp2d: a layout that does not multiply to tp, or splits heads unevenly
   // PaLM's 48 heads over 32 rows.
   check("topologies/tpu-v4-4x4x4.yaml", "workloads/calibration/models/palm-540b.yaml",
         "{tp: 64, tp_rows: 32, tp_cols: 2}", "must divide num_attention_heads (48)");
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("tp2d: a row's chips share the sequences, so the Galaxy's KV pool holds 4x the 1-D blocks",
+          "[inference][tp2d]") {
+  // Llama 3.1 70B has 8 KV heads. 1-D TP 32: every chip keeps one (replicated) KV head of
+  // every sequence. 8 x 4: a column's 8 chips keep one head each, and of a row's 4 chips
+  // only the one attending for a sequence keeps it: a quarter of the KV bytes a chip holds
+  // per token, with the same weights (1/32 of the model) beside them.
+  const std::string dir = llmsim_test::make_tmpdir("tp2d-kv");
+  auto blocks = [&](const std::string& sets) {
+    const int rc = llmsim_test::run_llmsim(
+        "run --quiet -t topologies/wormhole-galaxy.yaml -w "
+        "workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml -o '" +
+            dir + "/out' " + sets,
+        dir + "/log");
+    INFO(llmsim_test::slurp(dir + "/log"));
+    REQUIRE(rc == 0);
+    std::ifstream in(dir + "/out/summary.json");
+    return nlohmann::json::parse(in)["inference"]["kv_blocks_per_engine"].get<double>();
+  };
+  const double two_d = blocks(""),
+               one_d = blocks("--set workload.parallelism.tp_rows=0 --set workload.parallelism.tp_cols=0");
+  CHECK(two_d / one_d == Approx(4.0).epsilon(0.001));  // floor() of each count: within a block
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 

@@ -52,6 +52,13 @@ struct InferenceConfig {
   bool tp2d() const { return tp_rows > 0; }
   std::int64_t tp_heads() const { return tp2d() ? tp_rows : tp; }  // ways heads and FFN are split
   std::int64_t tp_hidden() const { return tp2d() ? tp_cols : 1; }  // ways hidden (and tokens) are split
+  // K and V elements one rank keeps per token and layer, averaged over the ranks: its KV
+  // heads (a replica when tp_heads exceeds the KV heads); in 2-D a sequence's KV lives on
+  // the one chip of each row that attends for it, so a row's chips share the sequences
+  // (spread evenly, as the attention split of the lowering assumes).
+  double kv_elements_per_layer_per_rank() const {
+    return model.kv_elements_per_layer(tp_heads()) / static_cast<double>(tp_hidden());
+  }
   // Batches in flight per replica (vLLM virtual engines, each with 1/engines of the KV
   // pool): 1 (default) = stages idle while the others work, pp = a full pipeline. Opt-in:
   // more engines mean smaller batches and more iterations to simulate.

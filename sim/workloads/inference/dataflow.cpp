@@ -81,7 +81,7 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   const MemoryTierSpec* staging = chip.tier(pl.staging);
   if (pl.staging.empty() || pl.staging == pl.weights || staging == nullptr) return w;
   w.staging_buffer = 2.0 * m.layer_params() / tp * wb;
-  const double kv_tok = static_cast<double>(L) * m.kv_elements_per_layer(cfg.tp) * kvb +
+  const double kv_tok = static_cast<double>(L) * cfg.kv_elements_per_layer_per_rank() * kvb +
                         speculative_kv_bytes_per_token(cfg.spec, cfg.tp, kvb);
   w.kv_reserve = pl.kv_cache == pl.staging ? static_cast<double>(cfg.sched.max_batched_tokens) * kv_tok : 0.0;
   // The staging tier gives weights what the engine may use of it after the activations,

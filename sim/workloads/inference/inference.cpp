@@ -162,7 +162,7 @@ std::int64_t InferenceWorkload::place(Replica& rep) {
     // resident (dataflow.h): one computation shared with the Lowering that charges it.
     const WeightResidency wr = weight_residency(cfg_, chip0, s);
     const double weights = wr.weights, act = wr.activations;
-    const double kv_tok = static_cast<double>(L) * m.kv_elements_per_layer(cfg_.tp) * kvb + spec_kv_tok();
+    const double kv_tok = static_cast<double>(L) * cfg_.kv_elements_per_layer_per_rank() * kvb + spec_kv_tok();
     for (int d : rep.stages[s]) {
       Device& dev = sim_->device(d);
       dev.placement_tier("weights").allocate("weights", weights);
@@ -190,7 +190,8 @@ std::int64_t InferenceWorkload::place(Replica& rep) {
     }
   }
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-    const double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * kvb + spec_kv_tok();
+    const double kv_tok =
+        static_cast<double>(stage_layers(cfg_, s)) * cfg_.kv_elements_per_layer_per_rank() * kvb + spec_kv_tok();
     for (int d : rep.stages[s]) {
       sim_->device(d).placement_tier("kv_cache").allocate("kv_cache", static_cast<double>(blocks) * cfg_.sched.block_size * kv_tok);
     }

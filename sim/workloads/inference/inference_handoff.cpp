@@ -13,14 +13,14 @@ namespace llmsim {
 void InferenceWorkload::hand_off(std::size_t from, std::size_t q) {
   const std::size_t split = prefill_split();
   std::size_t to = route(split, replicas_.size(), next_rr_decode_);
-  const ModelSpec& m = cfg_.model;
   auto left = std::make_shared<int>(static_cast<int>(cfg_.tp * cfg_.pp));
   ++kv_transfers_;
   handoffs_[q] = {from, to};
   const std::int64_t attempt = res_[q].retries;  // a failover since makes this move stale
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-    double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * m.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) +
-                  spec_kv_tok();
+    double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * cfg_.kv_elements_per_layer_per_rank() *
+                        dtype_bytes(cfg_.kv_dtype) +
+                    spec_kv_tok();
     // The whole prompt's KV moves, the cached prefix's with the rest (Mooncake's transfer
     // engine sends the request's KV cache; the decode pool keeps no prefix cache of its own).
     kv_transfer_bytes_ += kv_tok * static_cast<double>(reqs_[q].prompt_tokens * cfg_.tp);

@@ -60,7 +60,7 @@ void charge_kv_tiers(Simulation& sim, const std::vector<std::vector<int>>& stage
 }  // namespace
 
 Bytes InferenceWorkload::kv_layer_block(std::int64_t tokens) const {
-  return cfg_.model.kv_elements_per_layer(cfg_.tp) * dtype_bytes(cfg_.kv_dtype) * static_cast<double>(tokens);
+  return cfg_.kv_elements_per_layer_per_rank() * dtype_bytes(cfg_.kv_dtype) * static_cast<double>(tokens);
 }
 
 SimTime InferenceWorkload::occupy_link(Replica& rep, int c, SimTime after, Seconds seconds) {
@@ -75,7 +75,7 @@ void InferenceWorkload::attach_offload(Replica& rep) {
   offload_entry_device_ = offload_entry_replica_ = 0;
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     const double kv_tok =
-        static_cast<double>(stage_layers(cfg_, s)) * cfg_.model.kv_elements_per_layer(cfg_.tp) * kvb + spec_kv_tok();
+        static_cast<double>(stage_layers(cfg_, s)) * cfg_.kv_elements_per_layer_per_rank() * kvb + spec_kv_tok();
     const double entry = kv_tok * static_cast<double>(cfg_.sched.prefix_block_tokens);
     offload_entry_device_ = std::max(offload_entry_device_, entry);
     offload_entry_replica_ += entry * static_cast<double>(cfg_.tp);
@@ -119,7 +119,7 @@ void InferenceWorkload::attach_swap(Replica& rep) {
   if (!cfg_.sched.swap_preemption) return;
   swap_block_device_ = 0;
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
-    const double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * cfg_.model.kv_elements_per_layer(cfg_.tp) *
+    const double kv_tok = static_cast<double>(stage_layers(cfg_, s)) * cfg_.kv_elements_per_layer_per_rank() *
                               dtype_bytes(cfg_.kv_dtype) +
                           spec_kv_tok();
     swap_block_device_ = std::max(swap_block_device_, kv_tok * static_cast<double>(cfg_.sched.block_size));
