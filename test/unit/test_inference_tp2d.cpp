@@ -45,6 +45,20 @@ double decode_attention(const std::vector<Op>& ops) {
   return 0;
 }
 
+// C39's workload on the Galaxy with `sets` added, into DIR/out (its log in DIR/log).
+void run_c39(const std::string& dir, const std::string& sets) {
+  const int rc = llmsim_test::run_llmsim(
+      "run --quiet -t topologies/wormhole-galaxy.yaml -w workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml "
+      "-o '" +
+          dir + "/out' " + sets,
+      dir + "/log");
+  INFO(llmsim_test::slurp(dir + "/log"));
+  REQUIRE(rc == 0);
+}
+
+// The same row in the 1-D layout (one TP group of 32).
+const char* const kOneD = "--set workload.parallelism.tp_rows=0 --set workload.parallelism.tp_cols=0";
+
 }  // namespace
 
 TEST_CASE("tp2d: per-chip GEMM FLOPs and decode attention equal the 1-D layout's", "[inference][tp2d]") {
@@ -138,13 +152,7 @@ TEST_CASE("tp2d: a Galaxy decode step's collectives per axis follow from the 8 x
 TEST_CASE("tp2d: C39 decode on the Galaxy lasts its line collectives plus the weights", "[inference][tp2d]") {
   const std::string dir = llmsim_test::make_tmpdir("tp2d");
   auto tpot = [&](const std::string& sets) {
-    const int rc = llmsim_test::run_llmsim(
-        "run --quiet -t topologies/wormhole-galaxy.yaml -w "
-        "workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml -o '" +
-            dir + "/out' " + sets,
-        dir + "/log");
-    INFO(llmsim_test::slurp(dir + "/log"));
-    REQUIRE(rc == 0);
+    run_c39(dir, sets);
     const std::string csv = llmsim_test::slurp(dir + "/out/requests.csv");
     const auto first = llmsim_test::csv_column(csv, "first_token_s"), finish = llmsim_test::csv_column(csv, "finish_s");
     const auto out = llmsim_test::csv_column(csv, "output_tokens");
@@ -161,7 +169,7 @@ TEST_CASE("tp2d: C39 decode on the Galaxy lasts its line collectives plus the we
   const double floor = 80 * layer + 70.6e9 / 32 / (288e9 * 0.90);
   CHECK(two_d / floor > 1.0);
   CHECK(two_d / floor < 1.3);
-  CHECK(two_d < tpot("--set workload.parallelism.tp_rows=0 --set workload.parallelism.tp_cols=0"));
+  CHECK(two_d < tpot(kOneD));
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
@@ -199,18 +207,11 @@ TEST_CASE("tp2d: a row's chips share the sequences, so the Galaxy's KV pool hold
   // per token, with the same weights (1/32 of the model) beside them.
   const std::string dir = llmsim_test::make_tmpdir("tp2d-kv");
   auto blocks = [&](const std::string& sets) {
-    const int rc = llmsim_test::run_llmsim(
-        "run --quiet -t topologies/wormhole-galaxy.yaml -w "
-        "workloads/calibration/c39-wormhole-galaxy-llama31-70b.yaml -o '" +
-            dir + "/out' " + sets,
-        dir + "/log");
-    INFO(llmsim_test::slurp(dir + "/log"));
-    REQUIRE(rc == 0);
+    run_c39(dir, sets);
     std::ifstream in(dir + "/out/summary.json");
     return nlohmann::json::parse(in)["inference"]["kv_blocks_per_engine"].get<double>();
   };
-  const double two_d = blocks(""),
-               one_d = blocks("--set workload.parallelism.tp_rows=0 --set workload.parallelism.tp_cols=0");
+  const double two_d = blocks(""), one_d = blocks(kOneD);
   CHECK(two_d / one_d == Approx(4.0).epsilon(0.001));  // floor() of each count: within a block
   std::system(("rm -rf '" + dir + "'").c_str());
 }
