@@ -44,7 +44,11 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const std::int64_t group = op.heads / op.kv_heads;
   const std::int64_t rows = op.q_len * group;
   const std::int64_t q_blocks = ceil_div(rows, tm);
-  const std::int64_t row_pad = q_blocks == 1 ? padded_rows(rows, chip) : tm;
+  // A lone Q block (a decode's GQA group) is padded to the matrix instruction's rows, not to
+  // the GEMM tile: decode kernels (flash-decoding, XQA, paged attention) issue the MMA on
+  // the group alone. Weight-stationary arrays pad by their own rule (padded_rows).
+  const std::int64_t lone_rows = std::min(padded_rows(rows, chip), ceil_div(rows, cs.mma_m) * cs.mma_m);
+  const std::int64_t row_pad = q_blocks == 1 ? lone_rows : tm;
   const std::int64_t kv_steps = ceil_div(op.kv_len, tn);
   // Causal: query i sees the first kv_len - q_len + i + 1 keys, so about half the blocks.
   const double pairs = op.causal && op.q_len > 1 ? q * kv - q * (q - 1) / 2 : q * kv;
@@ -80,6 +84,8 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const double partials = split > 1 ? 2.0 * static_cast<double>(split) * B * static_cast<double>(op.heads) * q * dv * kPartialBytes : 0.0;
   job.total_bytes = kv_bytes + qo_bytes + partials;
   job.prologue_bytes = static_cast<double>((row_pad + tn)) * d * b;
+  // A paged KV cache: the kernel looks each block up in the block table ([VLLM-PAGED] §7.1).
+  if (op.kv_paged) job.paged_bytes = kv_bytes;
 
   const MemoryTierSpec& tier = op_tier(op, chip, chip.placement.kv_cache);
   OpCost cost;

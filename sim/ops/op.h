@@ -48,6 +48,10 @@ struct Op {
   // mma.sync on Hopper): its matrix phases run at chip compute.warp_mma_fraction of the rate;
   // set from the software stack's `attention.mma: warp`.
   bool warp_mma = false;
+  // The kernel reads K and V through a block table (a paged KV cache: vLLM's PagedAttention,
+  // TensorRT-LLM's paged KV): those bytes stream at the KV tier's `paged_efficiency`; set
+  // from the software stack's `attention.kv_cache: paged` on decode attention.
+  bool kv_paged = false;
   // Value width when it differs from the query/key width head_dim (MLA: 0 = head_dim), and
   // K and V as one cached tensor read once (MLA's latent in the absorbed form).
   std::int64_t v_head_dim = 0;

@@ -21,6 +21,9 @@ struct TileJob {
   // of M into more row blocks (block_rows) fills units with smaller blocks of the same
   // weight tiles, so the first wave's fetch is counted on the unsplit tiles.
   std::int64_t prologue_items = 0;
+  // Of total_bytes, those read through a block table (a paged KV cache): they stream at
+  // the tier's paged_efficiency of its sustained bandwidth.
+  Bytes paged_bytes = 0;
 };
 
 // Fills time / compute_time / memory_time / tiles / waves / wave_time / last_wave_time /

@@ -109,7 +109,8 @@ void run_waves(const TileJob& job, const ChipSpec& chip, const MemoryTierSpec& t
   c.compute_time = static_cast<double>(c.waves) * item_time;
   c.bytes = job.total_bytes;
   c.peak_bandwidth = tier.bandwidth;
-  c.memory_time = job.total_bytes / bw;
+  // Paged bytes (KV blocks found through a block table) take 1 / paged_efficiency longer.
+  c.memory_time = (job.total_bytes - job.paged_bytes) / bw + job.paged_bytes / (bw * tier.paged_efficiency);
   c.memory_bound = c.memory_time > c.compute_time;
   const double first_units = static_cast<double>(std::min(job.prologue_items > 0 ? job.prologue_items : job.items, units));
   c.prologue = chip.compute.launch_overhead + tier.latency + job.prologue_bytes * first_units / bw;

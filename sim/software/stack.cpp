@@ -72,7 +72,8 @@ SoftwareStack parse(Params& f) {
     s.attention_kernel = a.str("kernel");
     s.attention_softmax = a.choice("softmax");
     s.attention_mma = a.choice("mma");
-    for (const char* key : {"kernel", "softmax", "mma"}) note(a, "attention", key);
+    s.attention_kv_cache = a.choice("kv_cache");
+    for (const char* key : {"kernel", "softmax", "mma", "kv_cache"}) note(a, "attention", key);
     a.finish();
   }
   {

@@ -42,6 +42,10 @@ struct SoftwareStack {
   // (the previous generation's warp-level MMA, FlashAttention-2's mma.sync on Hopper: the
   // matrix phases run at the chip's compute.warp_mma_fraction).
   std::string attention_mma = "native";
+  // How the serving engine lays out the KV cache its attention kernels read: paged (blocks
+  // found through a block table: decode attention reads them at the KV tier's
+  // paged_efficiency) or contiguous (one preallocated region per sequence).
+  std::string attention_kv_cache = "contiguous";
   std::string collective_library;
   std::vector<std::string> protocols;
   std::int64_t channels = 0;

@@ -92,6 +92,12 @@ LLMSIM_DECLARE_PARAMS(software_attention,
                                   "compute.warp_mma_fraction)")
                                .one_of({"native", "warp"})
                                .from(kStackDoc),
+                           P::opt("kv_cache", T::Choice, "contiguous",
+                                  "serving KV cache layout: contiguous (a region per sequence) | paged "
+                                  "(blocks through a block table: decode attention reads K and V at the KV "
+                                  "tier's paged_efficiency)")
+                               .one_of({"contiguous", "paged"})
+                               .from(kStackDoc),
                        }});
 
 LLMSIM_DECLARE_PARAMS(

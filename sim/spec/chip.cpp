@@ -259,6 +259,10 @@ void load_compute(Params& f, ChipSpec& c) {
     c.compute.tile_m = static_cast<int>(tf.positive("m"));
     c.compute.tile_n = static_cast<int>(tf.positive("n"));
     c.compute.tile_k = static_cast<int>(tf.positive("k"));
+    const std::int64_t mma_m = tf.integer("mma_m");
+    if (mma_m < 0 || mma_m > c.compute.tile_m)
+      tf.fail("mma_m", "must be in [0, m = " + std::to_string(c.compute.tile_m) + "]");
+    c.compute.mma_m = mma_m > 0 ? static_cast<int>(mma_m) : c.compute.tile_m;
     tf.finish();
   }
   c.compute.unit_buffer = cf.qty("unit_buffer");

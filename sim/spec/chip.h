@@ -76,6 +76,9 @@ struct ComputeSpec {
   double special_per_clock = 0;  // per vector unit
   // Per-unit matrix tile: the output block one unit computes per pass (m x n), stepping k.
   int tile_m = 128, tile_n = 128, tile_k = 64;
+  // Rows of one matrix instruction (Ampere mma.sync m16, Hopper wgmma m64, CDNA 3 MFMA 16):
+  // an attention kernel's lone query block is padded to it, not to tile_m. tile_m if unset.
+  int mma_m = 128;
   Bytes unit_buffer = 0;                          // on-chip operand buffer per unit
   Seconds launch_overhead = 0;                    // per kernel / graph node dispatch
   double matrix_efficiency = 1.0;                 // MAC-array issue efficiency on full tiles

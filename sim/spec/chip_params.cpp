@@ -98,6 +98,9 @@ LLMSIM_DECLARE_PARAMS(chip_tile, {"chip", "chip.compute.tile", "", {
     P::opt("m", T::Positive, "128", "tile rows").from(kModels),
     P::opt("n", T::Positive, "128", "tile columns").from(kModels),
     P::opt("k", T::Positive, "64", "k step").from(kModels),
+    P::opt("mma_m", T::Integer, "0",
+           "rows of one matrix instruction: an attention kernel's lone query block (a decode's GQA group) is "
+           "padded to it, not to a whole tile (0 = m)").from(kModels),
 }});
 
 LLMSIM_DECLARE_PARAMS(chip_memory, {"chip", "chip.memory[]", "", {

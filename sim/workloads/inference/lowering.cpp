@@ -103,6 +103,7 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
     // its context (not causal among themselves in the cost: k << context).
     Op a = attention("attn_decode", (s.decode + c - 1) / c, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode, local);
     a.causal = false;
+    a.kv_paged = cfg_.software.attention_kv_cache == "paged";
     ops.push_back(a);
   }
   // 2-D: a chip takes 1/c of a chunk's queries, costed as its last ones (an upper bound).
@@ -138,6 +139,7 @@ void Lowering::mla_ops(const IterationShape& s, bool local, std::vector<Op>& ops
     a.head_dim = lora + rope;
     a.v_head_dim = lora;
     a.shared_kv = true;
+    a.kv_paged = cfg_.software.attention_kv_cache == "paged";
     ops.push_back(a);
     ops.push_back(gemm("v_up", s.decode, m.v_head_dim, lora, qh));
   }
@@ -273,7 +275,7 @@ bool Lowering::shape_key(const Op& op, OpShapeKey& key) const {
   key.fields = {static_cast<std::int64_t>(op.kind), dtype, op.m, op.n, op.k, op.batch, op.heads, op.kv_heads,
                 op.head_dim, op.q_len, op.kv_len, op.causal ? 1 : 0, op.v_head_dim, op.shared_kv ? 1 : 0,
                 op.elements, bits(op.flops_per_element), bits(op.bytes), op.weights_on_chip ? 1 : 0,
-                op.grouped_rows, op.softmax_overlapped ? 1 : 0, op.warp_mma ? 1 : 0};
+                op.grouped_rows, op.softmax_overlapped ? 1 : 0, op.warp_mma ? 1 : 0, op.kv_paged ? 1 : 0};
   // clang-format on
   return true;
 }
