@@ -103,10 +103,14 @@ TEST_CASE("tp2d: a Galaxy decode step's collectives per axis follow from the 8 x
     bool columns;
     double bytes;
   };
+  // A norm's statistic: one fp32 sum of squares per token (RMSNorm), over the row's 4.
+  const double stat = 32 * 4;
   const std::vector<Want> want = {
+      {CollectiveKind::AllReduce, false, stat},                       // attention norm
       {CollectiveKind::ReduceScatter, false, a * (8 + 2 * 1) * 128},  // QKV partial sums over the row's 4
       {CollectiveKind::AllGather, false, a * 8 * 128},                // attention outputs of the row's users
       {CollectiveKind::AllReduce, true, a * 8192 / 4},                // attn_out partials down the column's 8
+      {CollectiveKind::AllReduce, false, stat},                       // MLP norm
       {CollectiveKind::ReduceScatter, false, a * 2 * 28672 / 8},      // gate + up partial sums
       {CollectiveKind::AllGather, false, a * 28672 / 8},              // activations
       {CollectiveKind::AllReduce, true, a * 8192 / 4},                // mlp_down partials
@@ -142,9 +146,31 @@ TEST_CASE("tp2d: a Galaxy decode step's collectives per axis follow from the 8 x
   }
 }
 
+TEST_CASE("tp2d: a parallel block has one norm statistic a layer, before its fused collectives", "[inference][tp2d]") {
+  ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
+  // PaLM 540B (parallel attention and MLP, 118 layers) as C35: 16 rows x 4 columns.
+  InferenceConfig c =
+      config(std::string(LLMSIM_SOURCE_DIR) + "/workloads/calibration/models/palm-540b.yaml", 64, 16, 4);
+  c.dtype = c.kv_dtype = "bf16";
+  REQUIRE(c.model.parallel_block);
+  const Lowering low(c, cat.get("google-tpu-v4"));
+  IterationShape s;
+  s.decode = 64;
+  s.decode_kv = 64 * 2048;
+  s.emitting = 64;
+  const StageCost cost = low.stage_cost(s, 0);
+  REQUIRE(cost.tp2d.size() == 4);
+  CHECK(cost.tp2d[0].kind == CollectiveKind::AllReduce);
+  CHECK_FALSE(cost.tp2d[0].columns);                                              // over the row's 4 (h / 4 each)
+  CHECK(cost.tp2d[0].bytes.value() == Approx(64 * (c.model.norm_bias ? 8 : 4)));  // one fp32 statistic a token
+  CHECK(cost.tp2d[0].count == c.model.layers);
+  CHECK(cost.tp2d[1].kind == CollectiveKind::ReduceScatter);
+  CHECK(cost.tp2d[3].columns);
+}
+
 // C39 with the 2-D layout: ttnn-ccl's ring (tt-metal.yaml, test_topology_galaxy.cpp: 20 us
 // start-up, 5 us a step, 0.8 x 50 GB/s links) laid along each line, n - 1 steps of S / n
-// for a reduce-scatter or all-gather and 2 (n - 1) for an all-reduce, the 6 collectives of
+// for a reduce-scatter or all-gather and 2 (n - 1) for an all-reduce, the 8 collectives of
 // the previous test a layer, 80 layers, plus the weight stream (70.6 GB of fp8 over 32 chips
 // at 288 GB/s x 0.90). Up to 30 % above that floor: the element-wise ops at the Tensix
 // vector rate and the host step (~8 ms, as in the 1-D test) are a larger share of a
@@ -165,7 +191,7 @@ TEST_CASE("tp2d: C39 decode on the Galaxy lasts its line collectives plus the we
   auto ring = [](double n, double bytes, double steps) { return 20e-6 + steps * (5e-6 + bytes / n / (0.8 * 50e9)); };
   const double a = 32 * 2;
   const double layer = ring(4, a * 10 * 128, 3) + ring(4, a * 8 * 128, 3) + ring(4, a * 2 * 28672 / 8, 3) +
-                       ring(4, a * 28672 / 8, 3) + 2 * ring(8, a * 8192 / 4, 14);
+                       ring(4, a * 28672 / 8, 3) + 2 * ring(8, a * 8192 / 4, 14) + 2 * ring(4, 32 * 4, 6);
   const double floor = 80 * layer + 70.6e9 / 32 / (288e9 * 0.90);
   CHECK(two_d / floor > 1.0);
   CHECK(two_d / floor < 1.3);

@@ -1,10 +1,12 @@
 #include "sim/workloads/inference/tp_layout.h"
 
+#include <algorithm>
+
 #include "sim/workloads/inference/lowering.h"
 
 namespace llmsim {
 
-std::size_t tp2d_phases(const InferenceConfig& cfg) { return cfg.model.parallel_block ? 3 : 6; }
+std::size_t tp2d_phases(const InferenceConfig& cfg) { return cfg.model.parallel_block ? 4 : 8; }
 
 std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers) {
   const ModelSpec& m = cfg.model;
@@ -13,17 +15,22 @@ std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double to
   const double hd = static_cast<double>(m.head_dim), ffn = static_cast<double>(m.ffn / R);
   const double up = m.gated_mlp ? 2.0 : 1.0, a = tokens * kActivationBytes;
   const std::int64_t n = tokens > 0 ? layers : 0;
+  // A norm's statistic (sum of squares; LayerNorm also the sum) per token, in fp32, summed
+  // over the row whose chips hold h / C each. A parallel block's norms share one input.
+  const double stat = tokens * (m.norm_bias ? 8.0 : 4.0);
+  const std::int64_t norms = m.parallel_block ? n : n * std::max<std::int64_t>(1, m.norms_per_layer / 2);
+  const TpCollective norm_ar{CollectiveKind::AllReduce, false, stat, norms};
   const TpCollective qkv_rs{CollectiveKind::ReduceScatter, false, a * (qh + 2 * kvh) * hd, n};
   const TpCollective attn_ag{CollectiveKind::AllGather, false, a * qh * hd, n};
   const TpCollective out_ar{CollectiveKind::AllReduce, true, a * static_cast<double>(m.hidden / C), n};
   const TpCollective up_rs{CollectiveKind::ReduceScatter, false, a * up * ffn, n};
   const TpCollective act_ag{CollectiveKind::AllGather, false, a * ffn, n};
-  if (!m.parallel_block) return {qkv_rs, attn_ag, out_ar, up_rs, act_ag, out_ar};
+  if (!m.parallel_block) return {norm_ar, qkv_rs, attn_ag, out_ar, norm_ar, up_rs, act_ag, out_ar};
   // One block input feeds attention and MLP; their outputs are summed before the reduction.
   TpCollective rs = qkv_rs, ag = attn_ag;
   rs.bytes += up_rs.bytes;
   ag.bytes += act_ag.bytes;
-  return {rs, ag, out_ar};
+  return {norm_ar, rs, ag, out_ar};
 }
 
 std::vector<std::vector<int>> tp2d_groups(const InferenceConfig& cfg, const std::vector<int>& stage, bool columns) {

@@ -8,16 +8,20 @@
 // (1/C x 1/R) or (1/R x 1/C) block: 1/tp of the model, as in 1-D. The residual stream is
 // sharded h / C over a row and replicated down a column. Per layer (T tokens, 2-byte
 // activations, qh = heads / R, kvh = max(1, kv_heads / R), up = 2 if gated else 1):
+//   0 all-reduce over each row group, T x 4 B (8 B for LayerNorm): the attention norm's
+//     statistic per token, its sum of squares over h, of which each chip holds h / C
 //   1 reduce-scatter over each row group, input T (qh + 2 kvh) head_dim: QKV partial sums
 //     (K = h / C), scattered over the row's chips by token for attention
 //   2 all-gather over each row group, output T qh head_dim: attention outputs of the
 //     row's tokens, the input of attn_out (K = qh head_dim)
 //   3 all-reduce over each column group, T h / C: attn_out partial sums (N = h / C)
+//   0' the MLP norm's statistic, as 0 (a model with post-norms, Gemma-2: twice each)
 //   4 reduce-scatter over each row group, input T up ffn / R: MLP-up partial sums,
 //     scattered by FFN column for the activation (ffn / tp per chip, as 1-D)
 //   5 all-gather over each row group, output T ffn / R: the activations, mlp_down's input
 //   6 all-reduce over each column group, T h / C: mlp_down partial sums
-// A parallel block (PaLM, GPT-J) fuses 1 with 4, 2 with 5 and 3 with 6 (three per layer).
+// A parallel block (PaLM, GPT-J) fuses 1 with 4, 2 with 5 and 3 with 6, and its norms read
+// one input, so one statistic: four per layer.
 // All R row groups (or C column groups) run at once, on disjoint chips.
 // Sources: [POPE-INFER] 2-D weight-stationary (E over x, F and heads over yz, all-gather and
 // reduce-scatter on each axis); tt-metal's Galaxy Llama (weights over both mesh axes,
