@@ -45,6 +45,15 @@ double decode_attention(const std::vector<Op>& ops) {
   return 0;
 }
 
+// Stage 0's cost of one decode step: `batch` sequences of `context` tokens.
+StageCost decode_step(const InferenceConfig& c, const ChipSpec& chip, std::int64_t batch, std::int64_t context) {
+  IterationShape s;
+  s.decode = batch;
+  s.decode_kv = batch * context;
+  s.emitting = batch;
+  return Lowering(c, chip).stage_cost(s, 0);
+}
+
 // C39's workload on the Galaxy with `sets` added, into DIR/out (its log in DIR/log).
 void run_c39(const std::string& dir, const std::string& sets) {
   const int rc = llmsim_test::run_llmsim(
@@ -89,12 +98,7 @@ TEST_CASE("tp2d: per-chip GEMM FLOPs and decode attention equal the 1-D layout's
 TEST_CASE("tp2d: a Galaxy decode step's collectives per axis follow from the 8 x 4 layout", "[inference][tp2d]") {
   ChipCatalog cat(std::string(LLMSIM_SOURCE_DIR) + "/topologies/devices");
   const InferenceConfig c = config("llama-3.1-70b", 32, 8, 4);
-  const Lowering low(c, cat.get("tenstorrent-wormhole-galaxy"));
-  IterationShape s;
-  s.decode = 32;
-  s.decode_kv = 32 * 200;
-  s.emitting = 32;
-  const StageCost cost = low.stage_cost(s, 0);
+  const StageCost cost = decode_step(c, cat.get("tenstorrent-wormhole-galaxy"), 32, 200);
   // Llama 3.1 70B: h 8192, 64 heads / 8 rows = 8 a chip, 8 KV heads / 8 = 1, head_dim 128,
   // gated FFN 28672 / 8 rows; 32 tokens of 2 bytes; 80 layers, one of each per layer.
   const double a = 32 * 2;
@@ -153,12 +157,7 @@ TEST_CASE("tp2d: a parallel block has one norm statistic a layer, before its fus
       config(std::string(LLMSIM_SOURCE_DIR) + "/workloads/calibration/models/palm-540b.yaml", 64, 16, 4);
   c.dtype = c.kv_dtype = "bf16";
   REQUIRE(c.model.parallel_block);
-  const Lowering low(c, cat.get("google-tpu-v4"));
-  IterationShape s;
-  s.decode = 64;
-  s.decode_kv = 64 * 2048;
-  s.emitting = 64;
-  const StageCost cost = low.stage_cost(s, 0);
+  const StageCost cost = decode_step(c, cat.get("google-tpu-v4"), 64, 2048);
   REQUIRE(cost.tp2d.size() == 4);
   CHECK(cost.tp2d[0].kind == CollectiveKind::AllReduce);
   CHECK_FALSE(cost.tp2d[0].columns);                                              // over the row's 4 (h / 4 each)
