@@ -20,6 +20,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/plan_service.h"
 #include "sim/cli/plan_training.h"
+#include "sim/core/paths.h"
 #include "sim/llm/fit.h"
 #include "sim/output/atomic_file.h"
 #include "sim/topo/topology.h"
@@ -182,8 +183,7 @@ PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const
   PlanSystem sys;
   Doc doc = load_doc(path);
   Topology topo = load_topology(doc, catalog);
-  char buf[PATH_MAX];
-  sys.topology = ::realpath(path.c_str(), buf) ? std::string(buf) : path;
+  sys.topology = real_path_or_given(path);
   sys.name = topo.name.empty() ? path : topo.name;
   sys.devices = topo.num_devices();
   if (sys.devices == 0) throw InputError({path, 0, 0}, "topology has no devices: nothing to plan on");

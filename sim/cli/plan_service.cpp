@@ -1,19 +1,14 @@
 #include "sim/cli/plan_service.h"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdlib>
 
 #include "sim/core/params.h"
+#include "sim/core/paths.h"
 
 namespace llmsim {
 namespace {
-
-std::string abs_path(const std::string& p) {
-  char buf[PATH_MAX];
-  return ::realpath(p.c_str(), buf) ? std::string(buf) : p;
-}
 
 // A list of whole numbers >= 1 (a search axis), each checked at its own position.
 std::vector<std::int64_t> positive_list(Params& f, const std::string& key, const std::string& file) {
@@ -166,8 +161,8 @@ Service load_service(const std::string& path) {
       return r.size() > x.size() && r.compare(r.size() - x.size(), x.size(), x) == 0;
     };
     if (r.find('/') != std::string::npos || ends(".yaml") || ends(".json")) {
-      std::string a = abs_path(r[0] == '/' ? r : doc.dir() + "/" + r);
-      s.model_ref = a[0] == '/' ? a : abs_path(project_root() + "/" + r);
+      std::string a = real_path_or_given(r[0] == '/' ? r : doc.dir() + "/" + r);
+      s.model_ref = a[0] == '/' ? a : real_path_or_given(project_root() + "/" + r);
     }
   }
   if (f.has("dtypes")) {
@@ -192,7 +187,7 @@ Service load_service(const std::string& path) {
       s.use_trace = true;
       Params tr = t.child("trace");
       s.trace = parse_trace_options(tr, doc);
-      s.trace.file = abs_path(s.trace.file);
+      s.trace.file = real_path_or_given(s.trace.file);
       YAML::Node n = clean_copy(t.get("trace"));
       n["file"] = s.trace.file;
       s.traffic["trace"] = n;

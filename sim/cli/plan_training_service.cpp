@@ -1,12 +1,12 @@
 // The `kind: training-service` document (docs/plan.md "Training plans"): parsed once,
 // strictly, every error at its position (exit 2). Declarations: plan_params.cpp.
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdlib>
 
 #include "sim/cli/plan_training.h"
 #include "sim/core/params.h"
+#include "sim/core/paths.h"
 #include "sim/core/units.h"
 
 namespace llmsim {
@@ -119,8 +119,7 @@ TrainingService load_training_service(const Doc& doc) {
       s.model_ref.find(".json") != std::string::npos) {
     // A path is made absolute so the generated workload finds it from the runs' folders.
     std::string p = s.model_ref[0] == '/' ? s.model_ref : doc.dir() + "/" + s.model_ref;
-    char buf[PATH_MAX];
-    if (::realpath(p.c_str(), buf)) s.model_ref = buf;
+    if (const std::string abs = real_path(p); !abs.empty()) s.model_ref = abs;
   }
   if (f.has("dtypes")) {
     s.dtypes = choice_list(f, "dtypes", {"bf16", "fp16", "fp8"});

@@ -15,4 +15,10 @@ std::string parent_dir(const std::string& path);
 // True when the path names an existing regular file (not a folder).
 bool is_regular_file(const std::string& path);
 
+// The absolute, symlink-free form of an existing path (realpath); "" when it does not exist.
+std::string real_path(const std::string& path);
+
+// real_path, or `path` itself when it does not exist.
+std::string real_path_or_given(const std::string& path);
+
 }  // namespace llmsim

@@ -1,6 +1,5 @@
 #include "sim/engine/resolved_config.h"
 
-#include <climits>
 #include <cstdlib>
 #include <set>
 
@@ -14,11 +13,6 @@ namespace llmsim {
 const char* const kResolvedMarker = "llmsim_resolved";
 
 namespace {
-
-std::string real_path_or_given(const std::string& path) {
-  char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
-}
 
 bool is_resolved(const Doc& doc) { return static_cast<const YAML::Node&>(doc.root)[kResolvedMarker].IsDefined(); }
 

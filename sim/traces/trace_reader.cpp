@@ -2,13 +2,13 @@
 // never a silently skipped request.
 #include <cctype>
 #include <cerrno>
-#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sim/core/paths.h"
 #include "sim/spec/chip.h"
 #include "sim/traces/request.h"
 #include "sim/traces/trace_rows.h"
@@ -124,11 +124,8 @@ TraceOptions parse_trace_options(Params& f, const Doc& doc) {
       f.fail("file", "trace file '" + rel + "' not found (relative to the workload or the project root)");
     }
   }
-  {
-    // Absolute in config.resolved.yaml, so the file is found from anywhere.
-    char buf[PATH_MAX];
-    if (::realpath(o.file.c_str(), buf)) f.set_resolved("file", buf);
-  }
+  // Absolute in config.resolved.yaml, so the file is found from anywhere.
+  if (const std::string abs = real_path(o.file); !abs.empty()) f.set_resolved("file", abs);
   o.format = f.choice("format");
   o.offset = f.integer("offset");
   if (o.offset < 0) f.fail("offset", "must be >= 0");

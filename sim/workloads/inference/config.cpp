@@ -1,11 +1,11 @@
 #include "sim/workloads/inference/config.h"
 
 #include <algorithm>
-#include <climits>
 #include <cstdlib>
 #include <iostream>
 
 #include "sim/core/params.h"
+#include "sim/core/paths.h"
 #include "sim/ops/op.h"
 #include "sim/software/workload_software.h"
 
@@ -29,19 +29,13 @@ std::string default_kv_dtype(const std::string& dtype, const Topology& topo) {
   return topo.num_devices() > 0 ? resolve_dtype("auto", *topo.device_chip[0]) : "bf16";
 }
 
-// Absolute form of an existing file's path ("" when it does not exist).
-std::string real_path_or_empty(const std::string& path) {
-  char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
-}
-
 // A path reference made absolute, so a config.resolved.yaml elsewhere still finds the file;
 // catalog names stay names (the test load_model_ref uses).
 std::string absolute_if_path(const std::string& ref, const std::string& dir) {
   auto ends = [&](const char* e) { std::string x(e); return ref.size() > x.size() && ref.compare(ref.size() - x.size(), x.size(), x) == 0; };
   if (ref.empty() || (ref.find('/') == std::string::npos && !ends(".yaml") && !ends(".json"))) return ref;
-  std::string a = real_path_or_empty(ref[0] == '/' || dir.empty() ? ref : dir + "/" + ref);
-  if (a.empty()) a = real_path_or_empty(project_root() + "/" + ref);
+  std::string a = real_path(ref[0] == '/' || dir.empty() ? ref : dir + "/" + ref);
+  if (a.empty()) a = real_path(project_root() + "/" + ref);
   return a.empty() ? ref : a;
 }
 

@@ -168,11 +168,13 @@ void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node)
   }
   sim_.network().collective(all_to_all ? CollectiveKind::AllToAll : CollectiveKind::AllReduce, stages_[s],
                             all_to_all ? c.alltoall_bytes : c.allreduce_bytes, cfg_.collective_algorithm,
-                            [this, n, node](const CollectiveResult& res) {
-                              comm_ += res.time * static_cast<double>(n);
-                              sim_.queue().after(to_simtime(res.time * static_cast<double>(n - 1)),
-                                                 [this, node] { graph_.complete(node); });
-                            });
+                            [this, n, node](const CollectiveResult& res) { repeat_collective(res.time, n, node); });
+}
+
+// A node of n identical collectives, the first of which took `t`: the others repeat its time.
+void IterationGraph::repeat_collective(Seconds t, std::int64_t n, int node) {
+  comm_ += t * static_cast<double>(n);
+  sim_.queue().after(to_simtime(t * static_cast<double>(n - 1)), [this, node] { graph_.complete(node); });
 }
 
 // One 2-D TP phase: the same collective on every row group (or column group) at once; the
@@ -190,10 +192,7 @@ void IterationGraph::launch_tp2d(std::size_t s, std::size_t i, int node) {
     sim_.network().collective(k.kind, g, k.bytes, cfg_.collective_algorithm,
                               [this, join, n, node](const CollectiveResult& res) {
                                 join->second = std::max(join->second, res.time);
-                                if (--join->first > 0) return;
-                                comm_ += join->second * static_cast<double>(n);
-                                sim_.queue().after(to_simtime(join->second * static_cast<double>(n - 1)),
-                                                   [this, node] { graph_.complete(node); });
+                                if (--join->first == 0) repeat_collective(join->second, n, node);
                               });
 }
 

@@ -63,6 +63,7 @@ class IterationGraph {
   void launch_collective(std::size_t s, bool all_to_all, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
   void launch_tp2d(std::size_t s, std::size_t phase, int node);
+  void repeat_collective(Seconds t, std::int64_t n, int node);
   // `hidden`: cannot outlast the device ops, so it completes at once (no event).
   void host_delay(Seconds t, const char* what, int node, bool hidden);
   void account_iteration();

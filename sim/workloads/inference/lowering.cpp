@@ -20,7 +20,9 @@ Lowering::Lowering(const InferenceConfig& cfg, const ChipSpec& chip)
     // bandwidth is the region's (dataflow.h), so they are streamed, not free.
     : cfg_(cfg), chip_(chip), spatial_chip_(execution_of(chip).spatial()),
       weights_on_chip_(chip.placement.weights == "sram" && !spatial_chip_),
-      dtypes_{&cfg.dtype, &cfg.act_dtype, &cfg.kv_dtype} {
+      softmax_overlapped_(cfg.software.attention_softmax == "overlapped"),
+      warp_mma_(cfg.software.attention_mma == "warp"),
+      kv_paged_(cfg.software.attention_kv_cache == "paged"), dtypes_{&cfg.dtype, &cfg.act_dtype, &cfg.kv_dtype} {
   const ModelSpec& m = cfg_.model;
   for (std::int64_t s = 0; s < cfg_.pp; ++s) {
     residency_.push_back(weight_residency(cfg_, chip_, s));
@@ -71,8 +73,8 @@ Op Lowering::attention(const char* name, std::int64_t batch, std::int64_t q_len,
   a.q_len = q_len;
   a.kv_len = kv_len;
   a.causal = q_len > 1;
-  a.softmax_overlapped = cfg_.software.attention_softmax == "overlapped";
-  a.warp_mma = cfg_.software.attention_mma == "warp";
+  a.softmax_overlapped = softmax_overlapped_;
+  a.warp_mma = warp_mma_;
   const std::int64_t w = m.sliding_window;
   if (!local || w <= 0) return a;
   if (q_len == 1) {
@@ -103,7 +105,7 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
     // its context (not causal among themselves in the cost: k << context).
     Op a = attention("attn_decode", (s.decode + c - 1) / c, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode, local);
     a.causal = false;
-    a.kv_paged = cfg_.software.attention_kv_cache == "paged";
+    a.kv_paged = kv_paged_;
     ops.push_back(a);
   }
   // 2-D: a chip takes 1/c of a chunk's queries, costed as its last ones (an upper bound).
@@ -139,7 +141,7 @@ void Lowering::mla_ops(const IterationShape& s, bool local, std::vector<Op>& ops
     a.head_dim = lora + rope;
     a.v_head_dim = lora;
     a.shared_kv = true;
-    a.kv_paged = cfg_.software.attention_kv_cache == "paged";
+    a.kv_paged = kv_paged_;
     ops.push_back(a);
     ops.push_back(gemm("v_up", s.decode, m.v_head_dim, lora, qh));
   }

@@ -121,6 +121,8 @@ class Lowering {
   const ChipSpec& chip_;
   bool spatial_chip_;     // execution: {model: spatial} (dataflow.h)
   bool weights_on_chip_;
+  // The software stack's attention kernel, read once (attention() runs every iteration).
+  bool softmax_overlapped_, warp_mma_, kv_paged_;
   std::vector<WeightResidency> residency_;  // per stage
   std::vector<SpatialStage> spatial_;       // per stage, spatial chips only (dataflow.h)
   // Per stage: its layers counted by [dense MLP][local attention] (fixed by the model, so

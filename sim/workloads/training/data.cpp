@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/core/paths.h"
 #include "sim/spec/chip.h"
 #include "sim/traces/request.h"
 
@@ -144,8 +144,7 @@ TrainingData parse_training_data(Params& f, const Doc& doc) {
     }
     std::ifstream in(d.file, std::ios::binary);
     if (!in) t.fail("file", "trace file '" + rel + "' not found (relative to the workload or the project root)");
-    char buf[PATH_MAX];
-    if (::realpath(d.file.c_str(), buf)) t.set_resolved("file", buf);
+    if (const std::string abs = real_path(d.file); !abs.empty()) t.set_resolved("file", abs);
     d.format = t.choice("format");
     t.finish();
     std::stringstream ss;
