@@ -139,7 +139,10 @@ TEST_CASE("device energy: at least idle x time, at most TDP at full load, on eve
     Joules e = r.dev.energy(t);
     CHECK(e >= chip->power.idle * t);
     CHECK(r.dev.dynamic_energy() > 0);
-    CHECK(e / t <= chip->power.tdp * (1 + 1e-9));
+    // The IPUs' published energy per FLOP (HC33) puts full matrix load over TDP by
+    // design: there the TDP limit (a Simulation's power monitor, not this bare device)
+    // lowers the clock, tested in test_power_limit_cli.cpp.
+    if (chip->family != "ipu") CHECK(e / t <= chip->power.tdp * (1 + 1e-9));
   }
 }
 

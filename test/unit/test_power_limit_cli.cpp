@@ -247,4 +247,36 @@ TEST_CASE("power limit: link and switch energy follow the bytes each carried", "
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+// The IPU's energy is a published figure, not derived from its TDP: Knowles (Hot Chips 33,
+// CHIPS.md E3) gives ~1.75 pJ per 16-bit matrix FLOP with its memory and exchange traffic,
+// and says "applications typically sustain max ~50% of burst Tflop/s ... a power virus will
+// slow the clock". So a dense GEMM on a Bow (348.6 TF at 1.85 GHz, 300 W) is power-bound:
+// unthrottled its compute energy is FLOPs x 1.75 pJ and it would draw over TDP; limited, it
+// runs at the clock the DVFS curve gives (Bow: floor 0.74 of 1.85 GHz, 0.7 V), near half
+// of the burst rate.
+TEST_CASE("power limit: a GEMM on a Bow IPU is power-bound at the published pJ/FLOP", "[power][cli]") {
+  std::string dir = make_tmpdir("power-ipu");
+  const std::string topo = "test/data/power/h100x2.yaml", bow = "--set topology.device=graphcore-bow";
+  json l = run_ok(dir + "/l", topo, "test/data/power/gemm.yaml", bow);
+  json u = run_ok(dir + "/u", topo, "test/data/power/gemm.yaml", bow + " --set topology.power.tdp_limit=false");
+  const double idle = 45, tdp = 300, peak = 1472 * 128 * 1.85e9, flops = 2.0 * 8192 * 8192 * 8192;
+  const json& ud = u.at("power").at("devices")[0];
+  const double Tu = u.at("microbench")[0].at("time_s"), Tl = l.at("microbench")[0].at("time_s");
+  CHECK(double(ud.at("components_j").at("compute")) == Approx(flops * 1.75e-12).epsilon(1e-6));
+  const double pc = double(ud.at("components_j").at("compute")) / Tu;
+  const double pm = memory_joules(ud.at("components_j")) / Tu;
+  REQUIRE(idle + pc + pm > tdp);
+  const double s = curve_clock(idle, pc, pm, tdp, 0.74 / 1.85, 0.7);
+  INFO("expected clock scale " << s);
+  CHECK(s < 0.8);
+  CHECK(Tl == Approx(Tu / s).epsilon(0.01));
+  const json& ld = l.at("power").at("devices")[0];
+  CHECK(double(ld.at("peak_power_w")) <= tdp * (1 + 1e-6));
+  CHECK(double(ld.at("avg_clock_hz")) == Approx(1.85e9 * s).epsilon(0.01));
+  // Knowles: about half of the burst rate sustained (0.40-0.60 of peak here).
+  CHECK(flops / Tl / peak > 0.40);
+  CHECK(flops / Tl / peak < 0.60);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 }  // namespace test_power_limit_cli
