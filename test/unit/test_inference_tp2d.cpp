@@ -31,6 +31,14 @@ InferenceConfig config(const std::string& model, std::int64_t tp, std::int64_t r
   return c;
 }
 
+// Elements a chip normalises in one layer (the norms' work).
+double norm_elements(const std::vector<Op>& ops) {
+  double e = 0;
+  for (const Op& o : ops)
+    if (o.kind == OpKind::Norm) e += static_cast<double>(o.m) * o.n;
+  return e;
+}
+
 double gemm_flops(const std::vector<Op>& ops) {
   double f = 0;
   for (const Op& o : ops)
@@ -92,7 +100,14 @@ TEST_CASE("tp2d: per-chip GEMM FLOPs and decode attention equal the 1-D layout's
     const auto ops = low.layer_ops(s);
     CHECK(gemm_flops(ops) == Approx(gemm_flops(ops1)));
     CHECK(decode_attention(ops) == Approx(decode_attention(ops1)));  // 32 / rows heads x 32 / cols users
+    // A chip holds h / cols of each token's residual stream: its two norms cover T x h / cols
+    // (the 1-D layout normalises the whole T x h, replicated on every chip).
+    CHECK(norm_elements(ops) == Approx(2 * T * h / cols));
+    // Rotary runs after QKV's reduce-scatter by sequence: T / cols tokens of the chip's heads.
+    for (const Op& o : ops)
+      if (o.kind == OpKind::Rotary) CHECK(o.m == (544 + cols - 1) / cols);
   }
+  CHECK(norm_elements(ops1) == Approx(2 * T * h));
 }
 
 TEST_CASE("tp2d: a Galaxy decode step's collectives per axis follow from the 8 x 4 layout", "[inference][tp2d]") {

@@ -94,10 +94,13 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
   const std::int64_t T = s.tokens(), h = m.hidden, hd = m.head_dim;
   // 2-D TP (tp_layout.h): heads over tp_rows, h and attention's tokens over tp_cols (c).
   const std::int64_t qh = m.heads / cfg_.tp_heads(), kvh = m.kv_heads_per_rank(cfg_.tp_heads()), c = cfg_.tp_hidden();
-  ops.push_back(vec(OpKind::Norm, "attn_norm", T, h));
+  // A chip holds h / c of each token's residual stream, so its norms run on that slice
+  // (the row's partial statistics are all-reduced, tp2d_collectives).
+  ops.push_back(vec(OpKind::Norm, "attn_norm", T, h / c));
   ops.push_back(gemm("qkv", T, (qh + 2 * kvh) * hd, h / c));
   const auto rotated = static_cast<std::int64_t>(std::llround(static_cast<double>((qh + kvh) * hd) * m.rotary_fraction));
-  ops.push_back(vec(OpKind::Rotary, "rotary", T, std::max<std::int64_t>(1, rotated)));
+  // 2-D: QKV's partial sums arrive scattered by sequence, so rotary sees T / c tokens.
+  ops.push_back(vec(OpKind::Rotary, "rotary", (T + c - 1) / c, std::max<std::int64_t>(1, rotated)));
   if (s.decode > 0) {
     // Decode attention streams every sequence's KV once: linear in the sum of lengths,
     // so one op over the mean length costs what the ragged batch costs.
@@ -162,7 +165,8 @@ void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
   const ModelSpec& m = cfg_.model;
   const std::int64_t tp = cfg_.tp, h = m.hidden;
   // A parallel block with one norm (GPT-J, Falcon-7B) feeds the MLP the attention's input.
-  if (!(m.parallel_block && m.norms_per_layer == 1)) ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h));
+  if (!(m.parallel_block && m.norms_per_layer == 1))
+    ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h / cfg_.tp_hidden()));  // 2-D: h / tp_cols a chip
   const std::int64_t up = m.gated_mlp ? 2 : 1;
   if (!m.moe() || dense) {
     const std::int64_t ffn = dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn, width = ffn / tp;
