@@ -285,8 +285,7 @@ TEST_CASE("compute: energy coefficients put full load at TDP", "[compute]") {
       if (c->power.pj_per_flop_dtype.count(kv.first)) {
         // A narrower dtype with its own energy costs less per FLOP than 16-bit, a wider
         // one (the IPU's FP32 multiply-accumulate) more.
-        const bool wider = kv.first == "fp32" || kv.first == "tf32" || kv.first == "fp64";
-        if (!wider) {
+        if (dtype_bytes(kv.first) <= 2) {
           CHECK(chip_pj_per_flop(*c, kv.first) < chip_pj_per_flop(*c, "bf16"));
         } else {
           CHECK(chip_pj_per_flop(*c, kv.first) > chip_pj_per_flop(*c, "bf16"));

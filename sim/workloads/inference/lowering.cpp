@@ -163,15 +163,15 @@ void Lowering::mla_ops(const IterationShape& s, bool local, std::vector<Op>& ops
 
 void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
   const ModelSpec& m = cfg_.model;
-  const std::int64_t tp = cfg_.tp, h = m.hidden;
+  // 2-D TP: the FFN over tp_rows, h over tp_cols (a chip's residual slice h / cols).
+  const std::int64_t tp = cfg_.tp, h = m.hidden, cols = cfg_.tp_hidden();
   // A parallel block with one norm (GPT-J, Falcon-7B) feeds the MLP the attention's input.
-  if (!(m.parallel_block && m.norms_per_layer == 1))
-    ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h / cfg_.tp_hidden()));  // 2-D: h / tp_cols a chip
+  if (!(m.parallel_block && m.norms_per_layer == 1)) ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h / cols));
   const std::int64_t up = m.gated_mlp ? 2 : 1;
   if (!m.moe() || dense) {
     const std::int64_t ffn = dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn, width = ffn / tp;
-    // 2-D TP: the FFN over tp_rows, h over tp_cols (the activation still ffn / tp a chip).
-    const std::int64_t rows = cfg_.tp_heads(), cols = cfg_.tp_hidden();
+    // The activation is still ffn / tp a chip.
+    const std::int64_t rows = cfg_.tp_heads();
     ops.push_back(gemm("mlp_up", T, up * (ffn / rows), h / cols));
     Op act = vec(OpKind::Activation, "mlp_act", T, width);
     act.flops_per_element = m.gated_mlp ? 2 : 1;  // silu(gate) * up
