@@ -1,7 +1,8 @@
-// The wider CALIBRATION rows on the chips added for issue 12 (A100: C13, C14; Gaudi 2: C31, C32),
+// The wider CALIBRATION rows on the chips added for issue 12 (A100: C13, C14; Gaudi 2: C31-C33),
 // and TensorRT-LLM's trtllm-bench rows on H100 / H200 (C21, C23), through the binary as
-// test_calibration.cpp does. All held out: the A100 and Gaudi 2 inherit H100's matrix and HBM
-// efficiencies (C1, C2), so these rows check that transfer.
+// test_calibration.cpp does. Held out but for C13's copy and all-reduce and C32 (HCCL's base
+// latency is fitted there): the A100 and Gaudi 2 inherit H100's matrix and HBM efficiencies
+// (C1, C2), so these rows check that transfer.
 // Known gaps are checked in the direction and size docs/validation.md gives.
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "cli_support.h"
 
@@ -74,21 +76,26 @@ TEST_CASE("calibration C14: A100 TP4 Llama 2 70B first-token latency (held out)"
 }
 
 // C31 (Intel, 2 x Gaudi 2, Llama 2 70B fp8, batch 1750, 128/128): 2,844 output tokens/s.
-// Within 15 %: a static batch, the configuration fully published.
-// Its TP all-reduce time is the wire's (docs/validation.md C31): every request passes
+// A static batch, the configuration fully published; the documented gap (docs/validation.md
+// C31: the TP all-reduce at its wire bound, serial with compute) makes the row pessimistic,
+// -15 %, so it is checked in that direction within 20 %.
+// Its TP all-reduce time is the wire's: every request passes
 // 128 prompt + 127 decode tokens through 80 layers x 2 all-reduces of hidden 8,192 in bf16,
 // and a 2-rank all-reduce moves its whole message over the pair's 3 x 100 GbE each way, so
 // the run's communication is 1,750 x 255 x 160 x 16,384 B / (37.5 GB/s x HCCL's 0.9 share)
-// plus HCCL's fixed 10 us + 2 x 3 us per all-reduce (160 per iteration): 35.07 s, 31.2 s of
-// it at line rate. Within 1 %: a second pass over the data or one port instead of 3 fails.
+// plus HCCL's fixed 38 us (hccl.yaml's base latency, fitted on C32) + 2 x 3 us per
+// all-reduce (160 per iteration), 31.2 s of it at line rate. Within 1 %: a second pass over
+// the data or one port instead of 3 fails.
 TEST_CASE("calibration C31: Gaudi 2 x2 Llama 2 70B batch 1750 (held out)", "[calibration]") {
   auto s = run_summary("workloads/calibration/c31-gaudi2-2.topology.yaml",
                        "workloads/calibration/c31-gaudi2-llama2-70b.yaml");
-  CHECK(std::abs(rel(s["inference"]["output_tokens_per_s"].get<double>(), 2844)) < 0.15);
+  const double tput = rel(s["inference"]["output_tokens_per_s"].get<double>(), 2844);
+  CHECK(tput < 0);
+  CHECK(tput > -0.20);
   const double token_passes = 1750.0 * (128 + 127), per_token = 160.0 * 8192 * 2;
   const double iterations = s["inference"]["iterations"].get<double>();
   const double wire = token_passes * per_token / (3 * 12.5e9);
-  const double expected = wire / 0.9 + iterations * 160 * (10e-6 + 2 * 3e-6);
+  const double expected = wire / 0.9 + iterations * 160 * (38e-6 + 2 * 3e-6);
   const double comm = s["inference"]["time_split"]["communication_s"].get<double>();
   CHECK(std::abs(rel(comm, expected)) < 0.01);
   CHECK(comm > wire);  // never above the wire
@@ -97,19 +104,36 @@ TEST_CASE("calibration C31: Gaudi 2 x2 Llama 2 70B batch 1750 (held out)", "[cal
 // C32 (Intel, 8 x Gaudi 2 TP 8, Llama 2 70B fp8, batch 1; configuration "unverified" in
 // CALIBRATION.md): first-token latency 26.93 ms at 128 input tokens, 116 ms at 2,048. The
 // two points put ~21 ms of the TTFT in a fixed cost (26.93 - 128 x (116 - 26.93) / 1,920)
-// and the rest in the per-token prefill work. 2,048 tokens: within 15 %. 128 tokens: the
-// fixed cost is host time (optimum-habana's lazy mode records the eager prefill's ~900 ops
-// before the device runs them, docs/software.md); before that mechanism the row was -51 %,
-// with it within 25 % (the stack's per-op figure is an unfitted estimate and the row is
-// unverified) and still optimistic.
-TEST_CASE("calibration C32: Gaudi 2 TP8 Llama 2 70B first-token latency (held out)", "[calibration]") {
+// and the rest in the per-token prefill work. The fixed cost is host time (optimum-habana's
+// lazy mode records the eager prefill's ~900 ops before the device runs them,
+// docs/software.md) and the 160 TP all-reduces' fixed latency: HCCL's base latency is
+// fitted on these two rows (hccl.yaml, least squares: -1 % / +4 %), so they are tuned:
+// within 6 %, and each all-reduce of the 128-token prefill (128 x 8,192 x 2 B = 2 MiB)
+// takes at least that base latency, 160 of them per prefill.
+TEST_CASE("calibration C32: Gaudi 2 TP8 Llama 2 70B first-token latency (tuned: HCCL base latency)", "[calibration]") {
   const std::string topo = "topologies/gaudi2-8.yaml", wl = "workloads/calibration/c32-gaudi2-llama2-70b-ttft.yaml";
   auto shortp = run_summary(topo, wl);
   auto longp = run_summary(topo, wl, "--set workload.requests.prompt_tokens=2048");
   const double t128 = shortp["inference"]["ttft_s"]["p50"], t2048 = longp["inference"]["ttft_s"]["p50"];
-  CHECK(std::abs(rel(t2048, 0.116)) < 0.15);
-  CHECK(rel(t128, 0.02693) < 0);
-  CHECK(rel(t128, 0.02693) > -0.25);
+  CHECK(std::abs(rel(t2048, 0.116)) < 0.06);
+  CHECK(std::abs(rel(t128, 0.02693)) < 0.06);
+  CHECK(shortp["inference"]["time_split"]["communication_s"].get<double>() >= 160 * 38e-6);
+}
+
+// C33 (Argonne LLM-Inference-Bench, 8 x Gaudi 2 TP 8, Llama 3 70B 16-bit, DeepSpeed-MII;
+// held out): end to end 1.962 s at batch 1 and 3.488 s at batch 64, 128 in = 128 out. A
+// batch-1 decode step reads 17.6 GB of bf16 weights per chip and runs 160 all-reduces of
+// 16 KiB, so its fixed latency per step is what C32's fit sets; another group, another
+// framework (run on optimum-habana's figures: no DeepSpeed-MII stack file), so it checks
+// the fit: within 15 % at both batches (it read -22 % / -9 % before the fit).
+TEST_CASE("calibration C33: Gaudi 2 TP8 Llama 3 70B end to end checks C32's HCCL fit (held out)", "[calibration]") {
+  const std::string topo = "topologies/gaudi2-8.yaml", wl = "workloads/calibration/c27-c33-llama3-70b-tp8.yaml";
+  for (const auto& c : {std::make_pair(1, 1.962), std::make_pair(64, 3.488)}) {
+    INFO("batch " << c.first);
+    auto s = run_summary(topo, wl, "--set workload.requests.count=" + std::to_string(c.first));
+    // Every request arrives at t = 0: the run's makespan is the last request's end to end.
+    CHECK(std::abs(rel(s["inference"]["e2e_s"]["max"].get<double>(), c.second)) < 0.15);
+  }
 }
 
 // C21 / C23 (TensorRT-LLM perf overview, trtllm-bench max throughput, Llama 3.3 70B fp8, TP 2
