@@ -25,6 +25,9 @@
 
 namespace llmsim {
 
+class TraceEventWriter;  // sim/output/chrome_trace_write.cpp: the JSON text of one event
+struct TraceLayout;      // the same file: written pid, tid and lanes per track
+
 struct ChromeTraceOptions {
   std::string path;                       // e.g. OUTDIR/timeline.json
   std::string filter;                     // --timeline-filter (see chrome_trace_filter.h)
@@ -89,7 +92,12 @@ class ChromeTraceSink : public TraceSink {
   void add_point(Series& s, SimTime t, double v);
   void close_window(Series& s);
   void grow();  // doubles the stride and drops what it no longer keeps
+  // finish()'s file, in sim/output/chrome_trace_write.cpp: the metadata and numbering,
+  // every track's events in time order, the requests, then "otherData".
   void write(std::ostream& os, bool partial);
+  TraceLayout write_metadata(TraceEventWriter& w);
+  void write_track_events(TraceEventWriter& w, const TraceLayout& l);
+  void write_requests(TraceEventWriter& w, int req_pid);
   // Lane per span (index as in `spans`) so that each lane nests properly; returns lanes.
   static int assign_lanes(const std::vector<Span>& spans, std::vector<int>& lane_of);
 
