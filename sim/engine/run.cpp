@@ -84,6 +84,78 @@ void request_interval_search(Doc& work) {
   goodput["search_interval"] = true;
 }
 
+// The workload registered for the document's `kind:`; unknown kinds list the known ones.
+std::unique_ptr<Workload> make_workload(const Doc& work_doc, std::string& kind) {
+  YAML::Node kind_node = static_cast<const YAML::Node&>(work_doc.root)["kind"];
+  if (!kind_node) throw InputError({work_doc.path, 1, 1}, "workload: missing required field 'kind'");
+  kind = as_string(kind_node, work_doc.file_of("kind"), "workload.kind");
+  std::unique_ptr<Workload> workload = WorkloadRegistry::make(kind);
+  if (!workload) {
+    std::string list;
+    for (const auto& k : WorkloadRegistry::kinds()) list += (list.empty() ? "" : ", ") + k;
+    throw InputError(pos_of(kind_node, work_doc.file_of("kind")),
+                     "workload.kind: unknown kind '" + kind + "' (known: " + list + ")");
+  }
+  return workload;
+}
+
+// Watchdog: the queue drained but the workload still waits on something => deadlock.
+// Empty when nothing waits.
+std::string deadlock_reason(Simulation& sim, Workload& workload) {
+  std::vector<std::string> waiting = workload.waiting(sim);
+  if (waiting.empty()) return "";
+  std::string reason =
+      "deadlock at " + std::to_string(to_seconds(sim.now())) + " s: no event can make progress; waiting: ";
+  for (size_t i = 0; i < waiting.size() && i < 8; ++i) reason += (i ? "; " : "") + waiting[i];
+  if (waiting.size() > 8) reason += "; ... (" + std::to_string(waiting.size()) + " in all)";
+  // A device taken down by an event and never brought back is why its ops wait.
+  for (int d = 0; d < sim.num_devices(); ++d)
+    if (!sim.device(d).up())
+      reason += "; device " + sim.device(d).label() + " went down at " +
+                format_quantity(to_seconds(sim.device(d).down_since()), Dim::Time) + " and never came back";
+  return reason;
+}
+
+// Runs the event queue under SystemC until it drains or a limit stops it; the reason it
+// stopped early, or empty when it ran to the end. The caller keeps `kernel` alive through
+// the summary: while it is attached, the queue's time is SystemC's (the instant a limit
+// stopped at), which is what a partial run reports.
+std::string run_until_done(ScKernel& kernel, Simulation& sim, Workload& workload, const RunOptions& opt,
+                           std::chrono::steady_clock::time_point wall_start) {
+  std::string stop_reason;
+  std::uint64_t events_at_check = 0;
+  ProgressLine progress(opt.progress, opt.quiet);
+  kernel.keep_going = [&]() {
+    EventQueue& q = sim.queue();
+    if (opt.max_events && q.events_run() >= opt.max_events) {
+      stop_reason = "--max-events " + std::to_string(opt.max_events) + " reached";
+      return false;
+    }
+    if (q.next_time() > opt.max_sim_time) {
+      stop_reason = "--max-sim-time reached";
+      return false;
+    }
+    if (workload.stop_requested(stop_reason)) return false;
+    if (q.events_run() - events_at_check >= 4096) {
+      events_at_check = q.events_run();
+      auto now = std::chrono::steady_clock::now();
+      double wall = std::chrono::duration<double>(now - wall_start).count();
+      if (opt.max_wall_s > 0 && wall > opt.max_wall_s) {
+        stop_reason = "--max-wall reached";
+        return false;
+      }
+      if (progress.due(wall)) {
+        progress.update(wall, q.now(), q.events_run(), workload.progress(sim), opt.max_sim_time);
+      }
+    }
+    return true;
+  };
+  run_under_systemc(kernel, sim.queue());
+  progress.finish();
+  if (stop_reason.empty()) stop_reason = deadlock_reason(sim, workload);
+  return stop_reason;
+}
+
 }  // namespace
 
 int cmd_run(const RunArgs& args, std::ostream& out) {
@@ -104,16 +176,8 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   }
   if (args.optimal_checkpoint) request_interval_search(inputs.workload);
   Topology topo = load_run_topology(inputs, catalog);
-
-  YAML::Node kind_node = static_cast<const YAML::Node&>(work_doc.root)["kind"];
-  if (!kind_node) throw InputError({work_doc.path, 1, 1}, "workload: missing required field 'kind'");
-  std::string kind = as_string(kind_node, work_doc.file_of("kind"), "workload.kind");
-  std::unique_ptr<Workload> workload = WorkloadRegistry::make(kind);
-  if (!workload) {
-    std::string list;
-    for (const auto& k : WorkloadRegistry::kinds()) list += (list.empty() ? "" : ", ") + k;
-    throw InputError(pos_of(kind_node, work_doc.file_of("kind")), "workload.kind: unknown kind '" + kind + "' (known: " + list + ")");
-  }
+  std::string kind;
+  std::unique_ptr<Workload> workload = make_workload(work_doc, kind);
   // Refuse a set-up that cannot fit (exit 3, with the estimate) before the workload
   // allocates its requests or the elaboration its devices.
   check_resources(topo, work_doc);
@@ -140,53 +204,9 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   });
   workload->start(sim);
 
-  // Run under SystemC.
   ScKernel kernel("kernel", sim.queue());
-  std::string stop_reason;
-  std::uint64_t events_at_check = 0;
-  ProgressLine progress(opt.progress, opt.quiet);
-  kernel.keep_going = [&]() {
-    EventQueue& q = sim.queue();
-    if (opt.max_events && q.events_run() >= opt.max_events) {
-      stop_reason = "--max-events " + std::to_string(opt.max_events) + " reached";
-      return false;
-    }
-    if (q.next_time() > opt.max_sim_time) {
-      stop_reason = "--max-sim-time reached";
-      return false;
-    }
-    if (workload->stop_requested(stop_reason)) return false;
-    if (q.events_run() - events_at_check >= 4096) {
-      events_at_check = q.events_run();
-      auto now = std::chrono::steady_clock::now();
-      double wall = std::chrono::duration<double>(now - wall_start).count();
-      if (opt.max_wall_s > 0 && wall > opt.max_wall_s) {
-        stop_reason = "--max-wall reached";
-        return false;
-      }
-      if (progress.due(wall)) {
-        progress.update(wall, q.now(), q.events_run(), workload->progress(sim), opt.max_sim_time);
-      }
-    }
-    return true;
-  };
-  run_under_systemc(kernel, sim.queue());
-  progress.finish();
-  if (stop_reason.empty()) {
-    // Watchdog: the queue drained but the workload still waits on something => deadlock.
-    std::vector<std::string> waiting = workload->waiting(sim);
-    if (!waiting.empty()) {
-      stop_reason = "deadlock at " + std::to_string(to_seconds(sim.now())) + " s: no event can make progress; waiting: ";
-      for (size_t i = 0; i < waiting.size() && i < 8; ++i) stop_reason += (i ? "; " : "") + waiting[i];
-      if (waiting.size() > 8) stop_reason += "; ... (" + std::to_string(waiting.size()) + " in all)";
-      // A device taken down by an event and never brought back is why its ops wait.
-      for (int d = 0; d < sim.num_devices(); ++d)
-        if (!sim.device(d).up())
-          stop_reason += "; device " + sim.device(d).label() + " went down at " +
-                         format_quantity(to_seconds(sim.device(d).down_since()), Dim::Time) + " and never came back";
-    }
-  }
-  bool partial = !stop_reason.empty();
+  const std::string stop_reason = run_until_done(kernel, sim, *workload, opt, wall_start);
+  const bool partial = !stop_reason.empty();
 
   // Finalize.
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
