@@ -37,73 +37,102 @@ std::vector<std::string> string_list(Params& f, const std::string& key) {
   return out;
 }
 
+// `given` collects the dotted names of the figures a file states (each needs a source).
+void note_given(Params& p, const std::string& section, const std::string& key, std::vector<std::string>& given) {
+  if (p.has(key)) given.push_back(section + "." + key);
+}
+
+void parse_stack_kernels(Params& f, SoftwareStack& s, std::vector<std::string>& given) {
+  Params k = f.child("kernels");
+  s.launch_overhead = k.qty("launch_overhead");
+  s.graphs = k.choice("graphs");
+  s.graph_launch = k.qty("graph_launch");
+  s.graph_max_batch = k.integer("graph_max_batch");
+  s.dispatch = k.choice("dispatch");
+  for (const char* key : {"launch_overhead", "graphs", "graph_launch"}) note_given(k, "kernels", key, given);
+  if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
+  if (s.graph_max_batch < 0) k.fail("graph_max_batch", "must be >= 0 (0: every batch size is captured)");
+  k.finish();
+}
+
+void parse_stack_host(Params& f, SoftwareStack& s, std::vector<std::string>& given) {
+  Params h = f.child("host");
+  s.host_base = h.qty("base");
+  s.host_per_sequence = h.qty("per_sequence");
+  s.host_overlap = h.boolean("overlap");
+  for (const char* key : {"base", "per_sequence", "overlap"}) note_given(h, "host", key, given);
+  if (s.host_base < 0 || s.host_per_sequence < 0) h.fail("base", "times must be >= 0");
+  h.finish();
+}
+
+void parse_stack_attention(Params& f, SoftwareStack& s, std::vector<std::string>& given) {
+  Params a = f.child("attention");
+  s.attention_kernel = a.str("kernel");
+  s.attention_softmax = a.choice("softmax");
+  s.attention_mma = a.choice("mma");
+  s.attention_kv_cache = a.choice("kv_cache");
+  for (const char* key : {"kernel", "softmax", "mma", "kv_cache"}) note_given(a, "attention", key, given);
+  a.finish();
+}
+
+void parse_stack_collective(Params& f, SoftwareStack& s, std::vector<std::string>& given) {
+  Params c = f.child("collective");
+  s.collective_library = c.str("library");
+  s.protocols = string_list(c, "protocols");
+  s.channels = c.integer("channels");
+  if (s.channels < 0) c.fail("channels", "must be >= 0");
+  for (const char* key : {"library", "protocols", "channels"}) note_given(c, "collective", key, given);
+  c.finish();
+}
+
+// kv_cache, tensor_parallel and device_mesh: each has a default every stack shares.
+void parse_stack_policies(Params& f, SoftwareStack& s) {
+  Params k = f.child("kv_cache");
+  s.kv_budget = k.choice("budget");
+  k.finish();
+  Params t = f.child("tensor_parallel");
+  s.tp_comm_overlap = t.boolean("comm_overlap");
+  s.tp_comm_overlap_directions = t.integer("comm_overlap_directions");
+  if (s.tp_comm_overlap_directions != 1 && s.tp_comm_overlap_directions != 2) {
+    t.fail("comm_overlap_directions", "must be 1 or 2");
+  }
+  t.finish();
+  Params m = f.child("device_mesh");
+  s.mesh_placement = m.choice("placement");
+  m.finish();
+}
+
+// `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
+// claim that needs a source (config.resolved.yaml writes the default back without one).
+// Likewise no graph-capture limit (0), a KV budget out of the total (vLLM's rule), no TP
+// overlap (false) and rank-order placement are the defaults. A default becomes a figure
+// the file gives when it is changed or sourced anyway.
+void note_changed_defaults(const SoftwareStack& s, std::vector<std::string>& given) {
+  auto sourced = [&s](const char* key) { return s.sources.count(key) > 0; };
+  if (s.dispatch != "ahead" || sourced("kernels.dispatch")) given.push_back("kernels.dispatch");
+  if (s.graph_max_batch != 0 || sourced("kernels.graph_max_batch")) given.push_back("kernels.graph_max_batch");
+  if (s.kv_budget != "total" || sourced("kv_cache.budget")) given.push_back("kv_cache.budget");
+  if (s.tp_comm_overlap || sourced("tensor_parallel.comm_overlap")) given.push_back("tensor_parallel.comm_overlap");
+  if (s.tp_comm_overlap_directions != 1 || sourced("tensor_parallel.comm_overlap_directions")) {
+    given.push_back("tensor_parallel.comm_overlap_directions");
+  }
+  if (s.mesh_placement != "rank_order" || sourced("device_mesh.placement")) given.push_back("device_mesh.placement");
+  // The dtype list may carry a source (which weight formats the stack's kernels run, e.g.
+  // w8a16); an unsourced list is the stack's own documentation.
+  if (sourced("dtypes")) given.push_back("dtypes");
+}
+
 SoftwareStack parse(Params& f) {
   SoftwareStack s;
   std::vector<std::string> given;  // figures this file states
   s.name = f.str("name");
   s.display = f.str("display", s.name);
   f.str("description");
-  auto note = [&given](Params& p, const std::string& section, const std::string& key) {
-    if (p.has(key)) given.push_back(section + "." + key);
-  };
-  {
-    Params k = f.child("kernels");
-    s.launch_overhead = k.qty("launch_overhead");
-    s.graphs = k.choice("graphs");
-    s.graph_launch = k.qty("graph_launch");
-    s.graph_max_batch = k.integer("graph_max_batch");
-    s.dispatch = k.choice("dispatch");
-    for (const char* key : {"launch_overhead", "graphs", "graph_launch"}) note(k, "kernels", key);
-    if (s.launch_overhead < 0 || s.graph_launch < 0) k.fail("launch_overhead", "times must be >= 0");
-    if (s.graph_max_batch < 0) k.fail("graph_max_batch", "must be >= 0 (0: every batch size is captured)");
-    k.finish();
-  }
-  {
-    Params h = f.child("host");
-    s.host_base = h.qty("base");
-    s.host_per_sequence = h.qty("per_sequence");
-    s.host_overlap = h.boolean("overlap");
-    for (const char* key : {"base", "per_sequence", "overlap"}) note(h, "host", key);
-    if (s.host_base < 0 || s.host_per_sequence < 0) h.fail("base", "times must be >= 0");
-    h.finish();
-  }
-  {
-    Params a = f.child("attention");
-    s.attention_kernel = a.str("kernel");
-    s.attention_softmax = a.choice("softmax");
-    s.attention_mma = a.choice("mma");
-    s.attention_kv_cache = a.choice("kv_cache");
-    for (const char* key : {"kernel", "softmax", "mma", "kv_cache"}) note(a, "attention", key);
-    a.finish();
-  }
-  {
-    Params c = f.child("collective");
-    s.collective_library = c.str("library");
-    s.protocols = string_list(c, "protocols");
-    s.channels = c.integer("channels");
-    if (s.channels < 0) c.fail("channels", "must be >= 0");
-    for (const char* key : {"library", "protocols", "channels"}) note(c, "collective", key);
-    c.finish();
-  }
-  {
-    Params k = f.child("kv_cache");
-    s.kv_budget = k.choice("budget");
-    k.finish();
-  }
-  {
-    Params t = f.child("tensor_parallel");
-    s.tp_comm_overlap = t.boolean("comm_overlap");
-    s.tp_comm_overlap_directions = t.integer("comm_overlap_directions");
-    if (s.tp_comm_overlap_directions != 1 && s.tp_comm_overlap_directions != 2) {
-      t.fail("comm_overlap_directions", "must be 1 or 2");
-    }
-    t.finish();
-  }
-  {
-    Params m = f.child("device_mesh");
-    s.mesh_placement = m.choice("placement");
-    m.finish();
-  }
+  parse_stack_kernels(f, s, given);
+  parse_stack_host(f, s, given);
+  parse_stack_attention(f, s, given);
+  parse_stack_collective(f, s, given);
+  parse_stack_policies(f, s);
   s.dtypes = string_list(f, "dtypes");
   if (s.dtypes.empty()) f.fail("dtypes", "list at least one dtype");
   for (const auto& d : s.dtypes) {
@@ -113,27 +142,7 @@ SoftwareStack parse(Params& f) {
   YAML::Node src = f.get("sources");
   if (!src.IsMap()) f.fail("sources", "must be a map: figure -> source");
   for (auto kv : src) s.sources[kv.first.Scalar()] = as_string(kv.second, f.file_for("sources"), "sources." + kv.first.Scalar());
-  // `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
-  // claim that needs a source (config.resolved.yaml writes the default back without one).
-  // Likewise no graph-capture limit (0), a KV budget out of the total (vLLM's rule), no TP
-  // overlap (false) and rank-order placement are the defaults.
-  if (s.dispatch != "ahead" || s.sources.count("kernels.dispatch") > 0) given.push_back("kernels.dispatch");
-  if (s.graph_max_batch != 0 || s.sources.count("kernels.graph_max_batch") > 0) {
-    given.push_back("kernels.graph_max_batch");
-  }
-  if (s.kv_budget != "total" || s.sources.count("kv_cache.budget") > 0) given.push_back("kv_cache.budget");
-  if (s.tp_comm_overlap || s.sources.count("tensor_parallel.comm_overlap") > 0) {
-    given.push_back("tensor_parallel.comm_overlap");
-  }
-  if (s.tp_comm_overlap_directions != 1 || s.sources.count("tensor_parallel.comm_overlap_directions") > 0) {
-    given.push_back("tensor_parallel.comm_overlap_directions");
-  }
-  if (s.mesh_placement != "rank_order" || s.sources.count("device_mesh.placement") > 0) {
-    given.push_back("device_mesh.placement");
-  }
-  // The dtype list may carry a source (which weight formats the stack's kernels run, e.g.
-  // w8a16); an unsourced list is the stack's own documentation.
-  if (s.sources.count("dtypes") > 0) given.push_back("dtypes");
+  note_changed_defaults(s, given);
   check_sources(f, s.sources, given);
   f.finish();
   s.resolved = f.resolved();
