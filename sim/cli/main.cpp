@@ -46,16 +46,16 @@ double flag_seconds(const std::string& flag, const std::string& text) {
   return v;
 }
 
-}  // namespace
+// `llmsim run`'s flags: numeric ones as text, checked after parsing (flag_count).
+struct RunFlags {
+  RunArgs args;
+  CLI::Option* seed = nullptr;
+  std::string seed_s, max_events_s, max_sim_s, max_wall_s, shuffle_s;
+  std::string stats_level = "summary";
+};
 
-int main(int argc, char** argv) {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  CLI::App app{"llmsim: cycle-approximate simulator of LLM accelerator clusters"};
-  app.set_version_flag("--version", std::string("llmsim ") + LLMSIM_VERSION);
-  app.require_subcommand(1);
-
-  RunArgs run;
-  std::vector<std::string> sets;
+CLI::App* add_run_command(CLI::App& app, RunFlags& r, std::vector<std::string>& sets) {
+  RunArgs& run = r.args;
   auto* run_cmd = app.add_subcommand("run", "Simulate a workload on a topology");
   run_cmd->add_option("-t,--topology", run.topology, "Topology YAML")->required();
   run_cmd->add_option("-w,--workload", run.workload, "Workload YAML")->required();
@@ -66,21 +66,64 @@ int main(int argc, char** argv) {
                       "Only tracks whose process name matches this regex");
   run_cmd->add_flag("--vcd", run.options.vcd, "Write signals.vcd (SystemC sc_trace)");
   run_cmd->add_option("--vcd-filter", run.options.vcd_filter, "Only signals matching this regex");
-  std::string seed_s, max_events_s, max_sim_s, max_wall_s, shuffle_s;
-  auto* seed_opt = run_cmd->add_option("--seed", seed_s, "Random seed (synthetic arrivals, ...)");
+  r.seed = run_cmd->add_option("--seed", r.seed_s, "Random seed (synthetic arrivals, ...)");
   auto* prog = run_cmd->add_flag("--progress", run.options.progress, "Show progress on stderr");
   run_cmd->add_flag("--quiet", run.options.quiet, "No progress, no human summary")->excludes(prog);
-  run_cmd->add_option("--max-events", max_events_s, "Stop after N events (exit 3, partial)");
-  run_cmd->add_option("--max-sim-time", max_sim_s, "Stop at this simulated time in seconds (exit 3, partial)");
-  run_cmd->add_option("--max-wall", max_wall_s, "Stop after this many wall seconds (exit 3, partial)");
-  std::string stats_level = "summary";
-  run_cmd->add_option("--stats", stats_level, "summary.json stats: summary (aggregates) or full (every component too)")
+  run_cmd->add_option("--max-events", r.max_events_s, "Stop after N events (exit 3, partial)");
+  run_cmd->add_option("--max-sim-time", r.max_sim_s, "Stop at this simulated time in seconds (exit 3, partial)");
+  run_cmd->add_option("--max-wall", r.max_wall_s, "Stop after this many wall seconds (exit 3, partial)");
+  run_cmd
+      ->add_option("--stats", r.stats_level, "summary.json stats: summary (aggregates) or full (every component too)")
       ->check(CLI::IsMember({"summary", "full"}));
   run_cmd->add_option("--fault", run.faults,
                       "Inject a fault: KIND:TARGET@TIME[+DURATION][,key=value] (repeatable; docs/faults.md)");
   run_cmd->add_flag("--optimal-checkpoint", run.optimal_checkpoint,
                     "Training with goodput: also search the checkpoint interval of highest goodput");
-  run_cmd->add_option("--debug-tie-shuffle", shuffle_s, "Debug: randomise same-time event order with this seed");
+  run_cmd->add_option("--debug-tie-shuffle", r.shuffle_s, "Debug: randomise same-time event order with this seed");
+  return run_cmd;
+}
+
+// The run's options from the checked text flags.
+RunArgs& finish_run_flags(RunFlags& r, const std::vector<Override>& overrides) {
+  RunOptions& o = r.args.options;
+  o.overrides = overrides;
+  o.seed_given = r.seed->count() > 0;
+  o.stats_full = r.stats_level == "full";
+  if (o.seed_given) o.seed = flag_count("--seed", r.seed_s);
+  if (!r.max_events_s.empty()) o.max_events = flag_count("--max-events", r.max_events_s, 1);
+  if (!r.max_sim_s.empty()) o.max_sim_time = to_simtime(flag_seconds("--max-sim-time", r.max_sim_s));
+  if (!r.max_wall_s.empty()) o.max_wall_s = flag_seconds("--max-wall", r.max_wall_s);
+  if (!r.shuffle_s.empty()) o.tie_shuffle = flag_count("--debug-tie-shuffle", r.shuffle_s);
+  return r.args;
+}
+
+// The error of a run, check, plan, ...: exit 2 (bad input), 3 (infeasible), 1 (a bug).
+template <typename F>
+int with_exit_codes(F&& command) {
+  try {
+    return command();
+  } catch (const InputError& e) {
+    return report_input_error(e);
+  } catch (const InfeasibleError& e) {
+    std::cerr << "llmsim: infeasible: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "llmsim: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  CLI::App app{"llmsim: cycle-approximate simulator of LLM accelerator clusters"};
+  app.set_version_flag("--version", std::string("llmsim ") + LLMSIM_VERSION);
+  app.require_subcommand(1);
+
+  RunFlags run;
+  std::vector<std::string> sets;
+  auto* run_cmd = add_run_command(app, run, sets);
 
   std::vector<std::string> check_files;
   auto* check_cmd = app.add_subcommand("check", "Validate topology / device / workload / model files");
@@ -127,20 +170,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  try {
+  return with_exit_codes([&]() -> int {
     std::vector<Override> overrides;
     for (const auto& s : sets) overrides.push_back(parse_override(s));
-    if (*run_cmd) {
-      run.options.overrides = overrides;
-      run.options.seed_given = seed_opt->count() > 0;
-      run.options.stats_full = stats_level == "full";
-      if (run.options.seed_given) run.options.seed = flag_count("--seed", seed_s);
-      if (!max_events_s.empty()) run.options.max_events = flag_count("--max-events", max_events_s, 1);
-      if (!max_sim_s.empty()) run.options.max_sim_time = to_simtime(flag_seconds("--max-sim-time", max_sim_s));
-      if (!max_wall_s.empty()) run.options.max_wall_s = flag_seconds("--max-wall", max_wall_s);
-      if (!shuffle_s.empty()) run.options.tie_shuffle = flag_count("--debug-tie-shuffle", shuffle_s);
-      return cmd_run(run, std::cout);
-    }
+    if (*run_cmd) return cmd_run(finish_run_flags(run, overrides), std::cout);
     if (*check_cmd) return cmd_check(check_files, overrides, std::cout);
     if (*dev_cmd) return cmd_devices(dev, std::cout);
     if (*fit_cmd) return cmd_fit(fit, std::cout);
@@ -151,15 +184,6 @@ int main(int argc, char** argv) {
           plan_jobs_s.empty() ? std::max(1L, cpus) : static_cast<std::int64_t>(flag_count("--jobs", plan_jobs_s, 1));
       return cmd_plan(plan, std::cout);
     }
-  } catch (const InputError& e) {
-    return report_input_error(e);
-  } catch (const InfeasibleError& e) {
-    std::cerr << "llmsim: infeasible: " << e.what() << "\n";
-    return 3;
-  } catch (const std::exception& e) {
-    std::cerr << "llmsim: internal error: " << e.what() << "\n";
     return 1;
-  }
-  return 1;
+  });
 }
-
