@@ -201,67 +201,52 @@ std::int64_t stage_first_layer(const InferenceConfig& c, std::int64_t s) {
   return pipeline_stage_first_layer(c.model.layers, c.pp, s);
 }
 
-InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
-  InferenceConfig c;
-  Params f("workload:inference", doc, "workload");
-  f.str("kind");
-  f.str("name");
-  f.str("description");
-  {
-    std::string ref = f.str("model");
-    c.model = load_model_ref(ref, f.pos("model"), doc.dir());
-    if (c.model.encoder)
-      f.fail("model", c.model.name +
-                          " is an encoder (bidirectional, no autoregressive decoding): serving models decoders; train "
-                          "it with kind: training");
-    f.set_resolved("model", absolute_if_path(ref, doc.dir()));
-  }
-  c.dtype = f.str("dtype");
-  check_dtype(f, "dtype", c.dtype);
-  c.kv_dtype = f.str("kv_dtype", default_kv_dtype(c.dtype, topo));
-  check_dtype(f, "kv_dtype", c.kv_dtype);
-  parse_parallelism(f, topo, c);
-  parse_scheduler(f, topo, c);
-  parse_software(f, topo, c);
-  if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
-  c.router = f.choice("router");
-  c.router_load_cap = f.num("router_load_cap");
-  if (!(c.router_load_cap >= 1) || c.router_load_cap > 1e6) f.fail("router_load_cap", "must be in [1, 1e6]");
-  if (f.has("disaggregation")) {
-    // Splitwise / DistServe: the first prefill_replicas replicas only prefill; the KV
-    // cache then moves over the network to a decode replica.
-    Params g = f.child("disaggregation");
-    c.prefill_replicas = g.positive("prefill_replicas");
-    if (topo.num_devices() > 0 && c.prefill_replicas >= c.replicas) {
-      g.fail("prefill_replicas", "must leave at least one decode replica (the topology gives " +
-                                     std::to_string(c.replicas) + " replicas of tp x pp)");
-    }
-    g.finish();
-  }
+namespace {
 
-  if (f.has("speculative")) {
-    Params g = f.child("speculative");
-    c.spec = parse_speculative(g, doc.dir(), c.model, c.tp, c.pp);
-    if (c.spec.draft_model()) g.set_resolved("draft", absolute_if_path(c.spec.draft_ref, doc.dir()));
-  }
+// `model:` (a catalog name or a file), resolved to an absolute path when it is a file.
+void parse_served_model(Params& f, const Doc& doc, InferenceConfig& c) {
+  std::string ref = f.str("model");
+  c.model = load_model_ref(ref, f.pos("model"), doc.dir());
+  if (c.model.encoder)
+    f.fail("model", c.model.name +
+                        " is an encoder (bidirectional, no autoregressive decoding): serving models decoders; train "
+                        "it with kind: training");
+  f.set_resolved("model", absolute_if_path(ref, doc.dir()));
+}
 
-  if (f.has("slo")) {
-    Params g = f.child("slo");
-    c.slo = true;
-    for (const char* k : {"ttft", "tpot"}) {
-      if (!g.has(k)) continue;
-      double v = g.qty(k);
-      if (!(v > 0)) g.fail(k, "must be > 0");
-      (std::string(k) == "ttft" ? c.slo_ttft : c.slo_tpot) = v;
-    }
-    if (g.has("stop_below_attainment")) {
-      c.slo_stop_attainment = g.num("stop_below_attainment");
-      if (!(c.slo_stop_attainment > 0 && c.slo_stop_attainment <= 1))
-        g.fail("stop_below_attainment", "must be in (0, 1]");
-    }
-    g.finish();
+// Splitwise / DistServe: the first prefill_replicas replicas only prefill; the KV cache
+// then moves over the network to a decode replica.
+void parse_disaggregation(Params& f, const Topology& topo, InferenceConfig& c) {
+  if (!f.has("disaggregation")) return;
+  Params g = f.child("disaggregation");
+  c.prefill_replicas = g.positive("prefill_replicas");
+  if (topo.num_devices() > 0 && c.prefill_replicas >= c.replicas) {
+    g.fail("prefill_replicas", "must leave at least one decode replica (the topology gives " +
+                                   std::to_string(c.replicas) + " replicas of tp x pp)");
   }
+  g.finish();
+}
 
+void parse_slo(Params& f, InferenceConfig& c) {
+  if (!f.has("slo")) return;
+  Params g = f.child("slo");
+  c.slo = true;
+  for (const char* k : {"ttft", "tpot"}) {
+    if (!g.has(k)) continue;
+    double v = g.qty(k);
+    if (!(v > 0)) g.fail(k, "must be > 0");
+    (std::string(k) == "ttft" ? c.slo_ttft : c.slo_tpot) = v;
+  }
+  if (g.has("stop_below_attainment")) {
+    c.slo_stop_attainment = g.num("stop_below_attainment");
+    if (!(c.slo_stop_attainment > 0 && c.slo_stop_attainment <= 1))
+      g.fail("stop_below_attainment", "must be in (0, 1]");
+  }
+  g.finish();
+}
+
+// Exactly one of `trace:` (a recorded trace) and `requests:` (synthetic arrivals).
+void parse_request_source(Params& f, const Doc& doc, InferenceConfig& c) {
   bool has_trace = f.has("trace"), has_req = f.has("requests");
   if (has_trace == has_req) {
     throw InputError(f.pos(), "workload: give exactly one of 'trace:' (a recorded trace) or 'requests:' (synthetic)");
@@ -275,25 +260,57 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
     c.synthetic = parse_synthetic(r);
     c.seed = c.synthetic.seed;
   }
+}
+
+// The chip must run the dtypes (checked on a tiny op, positioned at the field).
+void check_chip_runs_dtype(const Doc& doc, const Topology& topo, const InferenceConfig& c) {
+  if (topo.num_devices() == 0) return;
+  const ChipSpec& chip = *topo.device_chip[0];
+  Op g;
+  g.kind = OpKind::Gemm;
+  g.dtype = c.dtype;
+  g.m = g.n = g.k = 16;
+  try {
+    estimate_op(g, chip);
+  } catch (const std::invalid_argument& e) {
+    Fields again(doc, "workload");
+    again.fail("dtype", chip.name + " cannot run dtype '" + c.dtype + "': " + e.what());
+  }
+}
+
+}  // namespace
+
+InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
+  InferenceConfig c;
+  Params f("workload:inference", doc, "workload");
+  f.str("kind");
+  f.str("name");
+  f.str("description");
+  parse_served_model(f, doc, c);
+  c.dtype = f.str("dtype");
+  check_dtype(f, "dtype", c.dtype);
+  c.kv_dtype = f.str("kv_dtype", default_kv_dtype(c.dtype, topo));
+  check_dtype(f, "kv_dtype", c.kv_dtype);
+  parse_parallelism(f, topo, c);
+  parse_scheduler(f, topo, c);
+  parse_software(f, topo, c);
+  if (c.sched.max_context == 0 || c.sched.max_context > c.model.max_context) c.sched.max_context = c.model.max_context;
+  c.router = f.choice("router");
+  c.router_load_cap = f.num("router_load_cap");
+  if (!(c.router_load_cap >= 1) || c.router_load_cap > 1e6) f.fail("router_load_cap", "must be in [1, 1e6]");
+  parse_disaggregation(f, topo, c);
+  if (f.has("speculative")) {
+    Params g = f.child("speculative");
+    c.spec = parse_speculative(g, doc.dir(), c.model, c.tp, c.pp);
+    if (c.spec.draft_model()) g.set_resolved("draft", absolute_if_path(c.spec.draft_ref, doc.dir()));
+  }
+  parse_slo(f, c);
+  parse_request_source(f, doc, c);
   f.finish();
   c.resolved = f.resolved();
   check_prefix_setup(doc, c);
   if (!c.software.name.empty()) c.resolved["software"] = c.software.resolved;
-
-  // The chip must run the dtypes (checked on a tiny op, positioned at the field).
-  if (topo.num_devices() > 0) {
-    const ChipSpec& chip = *topo.device_chip[0];
-    Op g;
-    g.kind = OpKind::Gemm;
-    g.dtype = c.dtype;
-    g.m = g.n = g.k = 16;
-    try {
-      estimate_op(g, chip);
-    } catch (const std::invalid_argument& e) {
-      Fields again(doc, "workload");
-      again.fail("dtype", chip.name + " cannot run dtype '" + c.dtype + "': " + e.what());
-    }
-  }
+  check_chip_runs_dtype(doc, topo, c);
   return c;
 }
 
