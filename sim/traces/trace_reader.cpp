@@ -139,6 +139,76 @@ TraceOptions parse_trace_options(Params& f, const Doc& doc) {
   return o;
 }
 
+namespace {
+
+// A JSON-lines row: {"arrival_s", "prompt_tokens", "output_tokens"} (jsonl) or Mooncake's
+// {timestamp, input_length, output_length, hash_ids} (its block ids into `ids`). Returns
+// the row's time in seconds.
+double read_json_row(const std::string& line, const std::string& name, int lineno, const TraceOptions& o, Request& r,
+                     std::vector<std::uint64_t>& ids) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    bad(name, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Not a parse_error: number overflow ("1e400") is out_of_range.406 (found by
+    // fuzz/trace_jsonl_fuzz.cpp).
+    bad(name, lineno, 1, std::string("malformed JSON line: ") + e.what());
+  }
+  if (o.format == "mooncake") return read_mooncake_row(j, name, lineno, r, ids);
+  if (!j.is_object()) bad(name, lineno, 1, "expected an object {\"arrival_s\", \"prompt_tokens\", \"output_tokens\"}");
+  for (const char* k : {"arrival_s", "prompt_tokens", "output_tokens"}) {
+    if (!j.contains(k) || !j[k].is_number()) bad(name, lineno, 1, std::string("missing or non-numeric '") + k + "'");
+  }
+  const double t = seconds(name, lineno, {j["arrival_s"].dump(), 1});
+  r.prompt_tokens = tokens(name, lineno, {j["prompt_tokens"].dump(), 1}, "prompt_tokens");
+  r.output_tokens = tokens(name, lineno, {j["output_tokens"].dump(), 1}, "output_tokens");
+  return t;
+}
+
+// Azure's clock: 100 ns ticks, taken relative to the first row kept (`row` == offset).
+struct AzureClock {
+  std::int64_t first = 0, prev = -1;
+};
+
+// A CSV row: arrival_s,prompt_tokens,output_tokens (csv) or Azure's
+// TIMESTAMP,ContextTokens,GeneratedTokens. Returns the row's time in seconds (Azure's
+// already relative to the first row kept).
+double read_csv_row(const std::string& line, const std::string& name, int lineno, const TraceOptions& o,
+                    std::int64_t row, AzureClock& clock, Request& r) {
+  auto fs = split_csv(line);
+  if (fs.size() != 3) bad(name, lineno, 1, "expected 3 columns, found " + std::to_string(fs.size()));
+  double t = 0;
+  if (o.format == "azure") {
+    std::int64_t ticks = azure_ticks(name, lineno, fs[0]);
+    if (clock.prev >= 0 && ticks < clock.prev) bad(name, lineno, fs[0].col, "TIMESTAMP goes backwards");
+    clock.prev = ticks;
+    if (row == o.offset) clock.first = ticks;
+    t = static_cast<double>(ticks - clock.first) * 1e-7;
+  } else {
+    t = seconds(name, lineno, fs[0]);
+  }
+  const char* pn = o.format == "azure" ? "ContextTokens" : "prompt_tokens";
+  const char* on = o.format == "azure" ? "GeneratedTokens" : "output_tokens";
+  r.prompt_tokens = tokens(name, lineno, fs[1], pn);
+  r.output_tokens = tokens(name, lineno, fs[2], on);
+  return t;
+}
+
+// The first non-blank line of a CSV trace: its header, or (plain csv only) a first data row.
+// True when the line is a header to skip.
+bool skip_csv_header(const std::string& line, const std::string& name, int lineno, const TraceOptions& o) {
+  std::string want =
+      o.format == "azure" ? "TIMESTAMP,ContextTokens,GeneratedTokens" : "arrival_s,prompt_tokens,output_tokens";
+  bool numeric = o.format == "csv" && (std::isdigit(static_cast<unsigned char>(line[0])) || line[0] == '-');
+  if (numeric) return false;
+  if (line != want) bad(name, lineno, 1, "expected the header '" + want + "' (format: " + o.format + ")");
+  return true;
+}
+
+}  // namespace
+
 std::vector<Request> read_trace_text(const std::string& text, const std::string& name, const TraceOptions& o,
                                      PrefixKeys* keys) {
   std::vector<Request> out;
@@ -147,11 +217,11 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
   std::istringstream in(text);
   std::string line;
   int lineno = 0;
-  std::int64_t row = 0;      // data rows seen
-  std::int64_t first_ticks = 0;
+  std::int64_t row = 0;  // data rows seen
+  AzureClock azure;
   double first_s = 0, prev_s = -1;
-  std::int64_t prev_ticks = -1;
-  bool header_done = o.format == "jsonl" || o.format == "mooncake";
+  const bool json = o.format == "jsonl" || o.format == "mooncake";
+  bool header_done = json;
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -159,57 +229,12 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     if (!header_done) {
       header_done = true;
-      std::string want = o.format == "azure" ? "TIMESTAMP,ContextTokens,GeneratedTokens"
-                                             : "arrival_s,prompt_tokens,output_tokens";
-      bool numeric = o.format == "csv" && (std::isdigit(static_cast<unsigned char>(line[0])) || line[0] == '-');
-      if (!numeric) {
-        if (line != want) bad(name, lineno, 1, "expected the header '" + want + "' (format: " + o.format + ")");
-        continue;
-      }
+      if (skip_csv_header(line, name, lineno, o)) continue;
     }
     // Rows past the limit are not read (nor validated): a slice of a big trace is cheap.
     if (o.limit > 0 && static_cast<std::int64_t>(out.size()) >= o.limit) break;
     Request r;
-    double t = 0;
-    if (o.format == "jsonl" || o.format == "mooncake") {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error& e) {
-        bad(name, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
-      } catch (const nlohmann::json::exception& e) {
-        // Not a parse_error: number overflow ("1e400") is out_of_range.406 (found by
-        // fuzz/trace_jsonl_fuzz.cpp).
-        bad(name, lineno, 1, std::string("malformed JSON line: ") + e.what());
-      }
-      if (o.format == "mooncake") {
-        t = read_mooncake_row(j, name, lineno, r, ids);
-      } else {
-        if (!j.is_object()) bad(name, lineno, 1, "expected an object {\"arrival_s\", \"prompt_tokens\", \"output_tokens\"}");
-        for (const char* k : {"arrival_s", "prompt_tokens", "output_tokens"}) {
-          if (!j.contains(k) || !j[k].is_number()) bad(name, lineno, 1, std::string("missing or non-numeric '") + k + "'");
-        }
-        t = seconds(name, lineno, {j["arrival_s"].dump(), 1});
-        r.prompt_tokens = tokens(name, lineno, {j["prompt_tokens"].dump(), 1}, "prompt_tokens");
-        r.output_tokens = tokens(name, lineno, {j["output_tokens"].dump(), 1}, "output_tokens");
-      }
-    } else {
-      auto fs = split_csv(line);
-      if (fs.size() != 3) bad(name, lineno, 1, "expected 3 columns, found " + std::to_string(fs.size()));
-      if (o.format == "azure") {
-        std::int64_t ticks = azure_ticks(name, lineno, fs[0]);
-        if (prev_ticks >= 0 && ticks < prev_ticks) bad(name, lineno, fs[0].col, "TIMESTAMP goes backwards");
-        prev_ticks = ticks;
-        if (row == o.offset) first_ticks = ticks;
-        t = static_cast<double>(ticks - first_ticks) * 1e-7;
-      } else {
-        t = seconds(name, lineno, fs[0]);
-      }
-      const char* pn = o.format == "azure" ? "ContextTokens" : "prompt_tokens";
-      const char* on = o.format == "azure" ? "GeneratedTokens" : "output_tokens";
-      r.prompt_tokens = tokens(name, lineno, fs[1], pn);
-      r.output_tokens = tokens(name, lineno, fs[2], on);
-    }
+    double t = json ? read_json_row(line, name, lineno, o, r, ids) : read_csv_row(line, name, lineno, o, row, azure, r);
     if (o.format != "azure") {
       if (prev_s >= 0 && t < prev_s) {
         bad(name, lineno, 1, std::string(o.format == "mooncake" ? "timestamp" : "arrival_s") +
