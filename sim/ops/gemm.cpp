@@ -49,6 +49,42 @@ double tiled_reads(const Shape& s, const ChipSpec& chip, const MemoryTierSpec& t
          s.B * static_cast<double>(ceil_div(static_cast<std::int64_t>(s.M), rows_blk));
 }
 
+// The operand sizes and tile counts of one batch entry. Operands: int4 / w8a16 weights
+// with 16-bit activations (weight-only formats); outputs at least 16-bit.
+Shape gemm_shape_of(const Op& op, const ComputeSpec& cs, double a_b, double w_b) {
+  const double c_b = std::max(2.0, w_b);
+  Shape s;
+  s.M = static_cast<double>(op.m);
+  s.N = static_cast<double>(op.n);
+  s.K = static_cast<double>(op.k);
+  s.A = s.M * s.K * a_b;
+  s.B = op.weights_on_chip ? 0.0 : s.K * s.N * w_b;
+  s.C = s.M * s.N * c_b;
+  s.tiles_m = ceil_div(op.m, cs.tile_m);
+  s.tiles_n = ceil_div(op.n, cs.tile_n);
+  s.tiles = op.batch * s.tiles_m * s.tiles_n;
+  s.k_steps = ceil_div(op.k, cs.tile_k);
+  return s;
+}
+
+// GEMV-style kernel on the vector units for a partial row block (M < tile_m), which
+// would waste most of an output-stationary MAC array: operands read once.
+OpCost vector_unit_gemv(const Op& op, const ChipSpec& chip, const MemoryTierSpec& tier, const Shape& s, double flops) {
+  const double batch = static_cast<double>(op.batch);
+  OpCost v;
+  v.bytes = batch * (s.A + s.B + s.C);
+  v.compute_time = flops / vector_peak(chip);
+  v.memory_time = v.bytes / (tier.bandwidth * tier.efficiency);
+  v.memory_bound = v.memory_time >= v.compute_time;
+  v.prologue = chip.compute.launch_overhead + tier.latency;
+  v.time = v.prologue + std::max(v.compute_time, v.memory_time);
+  v.tiles = std::min<std::int64_t>(chip.compute.units, op.n * op.batch);  // one column slice per unit
+  v.waves = 1;
+  v.wave_time = v.last_wave_time = v.time - v.prologue;
+  v.peak_bandwidth = tier.bandwidth;
+  return v;
+}
+
 }  // namespace
 
 OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
@@ -62,24 +98,9 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
   const double fpc = matrix_fpc(cdt, chip);
   const std::int64_t tm = cs.tile_m, tn = cs.tile_n, tk = cs.tile_k, units = cs.units;
   const double batch = static_cast<double>(op.batch);
-
-  // Operand sizes: int4 / w8a16 weights with 16-bit activations (weight-only formats);
-  // outputs at least 16-bit.
   const double w_b = dtype_bytes(dt);
   const double a_b = activation_bytes(dt);
-  const double c_b = std::max(2.0, w_b);
-
-  Shape s;
-  s.M = static_cast<double>(op.m);
-  s.N = static_cast<double>(op.n);
-  s.K = static_cast<double>(op.k);
-  s.A = s.M * s.K * a_b;
-  s.B = op.weights_on_chip ? 0.0 : s.K * s.N * w_b;
-  s.C = s.M * s.N * c_b;
-  s.tiles_m = ceil_div(op.m, tm);
-  s.tiles_n = ceil_div(op.n, tn);
-  s.tiles = op.batch * s.tiles_m * s.tiles_n;
-  s.k_steps = ceil_div(op.k, tk);
+  const Shape s = gemm_shape_of(op, cs, a_b, w_b);
 
   const MemoryTierSpec& tier = op_tier(op, chip, "");
   const double reads = tiled_reads(s, chip, tier, a_b, w_b);
@@ -118,20 +139,8 @@ OpCost estimate_gemm(const Op& op, const ChipSpec& chip) {
     }
   }
 
-  // GEMV-style kernel on the vector units for a partial row block (M < tile_m), which
-  // would waste most of an output-stationary MAC array: operands read once.
   if (op.m < tm) {
-    OpCost v;
-    v.bytes = batch * (s.A + s.B + s.C);
-    v.compute_time = flops / vector_peak(chip);
-    v.memory_time = v.bytes / (tier.bandwidth * tier.efficiency);
-    v.memory_bound = v.memory_time >= v.compute_time;
-    v.prologue = cs.launch_overhead + tier.latency;
-    v.time = v.prologue + std::max(v.compute_time, v.memory_time);
-    v.tiles = std::min<std::int64_t>(units, op.n * op.batch);  // one column slice per unit
-    v.waves = 1;
-    v.wave_time = v.last_wave_time = v.time - v.prologue;
-    v.peak_bandwidth = tier.bandwidth;
+    OpCost v = vector_unit_gemv(op, chip, tier, s, flops);
     if (v.time < best.time) best = v;
   }
 
