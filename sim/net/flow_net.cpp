@@ -182,6 +182,14 @@ void FlowNet::recompute() {
   if (!spans_.empty()) flush_spans();
   if (dirty_.empty()) return;
   ++stats_.recomputes;
+  collect_component();
+  fill_rates();
+  apply_rates();
+  if (rec_.on())
+    for (DirLink d : comp_) show_link(d);
+}
+
+void FlowNet::collect_component() {
   // The component: every link reachable from a dirty link through shared flows. Rates
   // outside it cannot change (max-min fairness is decided per connected component).
   ++stamp_;
@@ -213,9 +221,14 @@ void FlowNet::recompute() {
   // in which same-time events touched the links.
   std::sort(comp.begin(), comp.end());
   std::sort(cflows.begin(), cflows.end());
+}
+
+void FlowNet::fill_rates() {
   // Progressive filling: raise every unfrozen flow's rate together; the link whose fair
   // share (remaining capacity / unfrozen flows) is smallest saturates first and freezes
   // its flows at that share. A lazy min-heap keyed by share finds it.
+  const std::vector<DirLink>& comp = comp_;
+  const std::vector<int>& cflows = cflows_;
   std::vector<double>& rem = rem_;
   std::vector<int>& cnt = cnt_;
   std::vector<std::uint32_t>& ver = ver_;
@@ -256,10 +269,13 @@ void FlowNet::recompute() {
       }
     }
   }
+}
+
+void FlowNet::apply_rates() {
   SimTime now = q_.now();
-  for (size_t i = 0; i < cflows.size(); ++i) {
-    Flow& f = flows_[static_cast<size_t>(cflows[i])];
-    double r = rate[i];
+  for (size_t i = 0; i < cflows_.size(); ++i) {
+    Flow& f = flows_[static_cast<size_t>(cflows_[i])];
+    double r = rate_[i];
     if (f.rate > 0 && std::fabs(r - f.rate) <= kRateEpsilon * f.rate) continue;
     const double drained = std::min(f.remaining, f.rate * to_seconds(now - f.last).value());
     if (drained > 0) credit(*f.route, drained * f.payload);
@@ -267,10 +283,8 @@ void FlowNet::recompute() {
     if (f.remaining < 0) f.remaining = 0;
     f.last = now;
     f.rate = r;
-    schedule_completion(cflows[i]);
+    schedule_completion(cflows_[i]);
   }
-  if (rec_.on())
-    for (DirLink d : comp) show_link(d);
 }
 
 void FlowNet::schedule_completion(int id) {

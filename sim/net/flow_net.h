@@ -242,6 +242,12 @@ class FlowNet {
   void claim(const Route& route);        // demotes fast phases on these links
   void mark_dirty(DirLink d);
   void recompute();
+  // recompute()'s three steps: the dirty links' connected component (comp_, cflows_ in a
+  // canonical order), max-min progressive filling over it (rate_), and the new rates
+  // applied to the flows whose rate changed.
+  void collect_component();
+  void fill_rates();
+  void apply_rates();
   void schedule_completion(int id);
   void phase_transfer_done(int phase);
   void show_link(DirLink d);
