@@ -14,10 +14,10 @@ namespace llmsim {
 namespace opmodel {
 
 namespace {
-constexpr double kPartialBytes = 4;          // split-KV partial outputs are fp32
-}  // namespace
+constexpr double kPartialBytes = 4;  // split-KV partial outputs are fp32
 
-OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
+// The op's shape checked (std::invalid_argument otherwise); the dtype it runs at.
+std::string checked_attention_dtype(const Op& op, const ChipSpec& chip) {
   require_positive(op.batch, "batch");
   require_positive(op.heads, "heads");
   require_positive(op.kv_heads, "kv_heads");
@@ -32,6 +32,12 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const std::string dt = resolve_dtype(op.dtype, chip);
   if (dt == "int4" || weight_only_format(dt))
     throw std::invalid_argument("attention does not run at " + dt + " (" + dt + " is a weight format)");
+  return dt;
+}
+}  // namespace
+
+OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
+  const std::string dt = checked_attention_dtype(op, chip);
   const std::string cdt = matrix_dtype(dt, chip);
   const ComputeSpec& cs = chip.compute;
   const double fpc = matrix_fpc(cdt, chip);
