@@ -139,16 +139,9 @@ TraceOptions parse_trace_options(Params& f, const Doc& doc) {
   return o;
 }
 
-namespace {
-
-// A JSON-lines row: {"arrival_s", "prompt_tokens", "output_tokens"} (jsonl) or Mooncake's
-// {timestamp, input_length, output_length, hash_ids} (its block ids into `ids`). Returns
-// the row's time in seconds.
-double read_json_row(const std::string& line, const std::string& name, int lineno, const TraceOptions& o, Request& r,
-                     std::vector<std::uint64_t>& ids) {
-  nlohmann::json j;
+nlohmann::json parse_json_line(const std::string& line, const std::string& name, int lineno) {
   try {
-    j = nlohmann::json::parse(line);
+    return nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
     bad(name, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
   } catch (const nlohmann::json::exception& e) {
@@ -156,6 +149,16 @@ double read_json_row(const std::string& line, const std::string& name, int linen
     // fuzz/trace_jsonl_fuzz.cpp).
     bad(name, lineno, 1, std::string("malformed JSON line: ") + e.what());
   }
+}
+
+namespace {
+
+// A JSON-lines row: {"arrival_s", "prompt_tokens", "output_tokens"} (jsonl) or Mooncake's
+// {timestamp, input_length, output_length, hash_ids} (its block ids into `ids`). Returns
+// the row's time in seconds.
+double read_json_row(const std::string& line, const std::string& name, int lineno, const TraceOptions& o, Request& r,
+                     std::vector<std::uint64_t>& ids) {
+  const nlohmann::json j = parse_json_line(line, name, lineno);
   if (o.format == "mooncake") return read_mooncake_row(j, name, lineno, r, ids);
   if (!j.is_object()) bad(name, lineno, 1, "expected an object {\"arrival_s\", \"prompt_tokens\", \"output_tokens\"}");
   for (const char* k : {"arrival_s", "prompt_tokens", "output_tokens"}) {

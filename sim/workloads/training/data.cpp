@@ -12,6 +12,7 @@
 #include "sim/core/paths.h"
 #include "sim/spec/chip.h"
 #include "sim/traces/request.h"
+#include "sim/traces/trace_rows.h"
 
 namespace llmsim {
 namespace {
@@ -38,14 +39,7 @@ std::int64_t count_of(const std::string& text, const std::string& file, int line
 }
 
 std::int64_t jsonl_count(const std::string& line, const std::string& file, int lineno) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    bad_lengths(file, lineno, static_cast<int>(e.byte), std::string("malformed JSON line: ") + e.what());
-  } catch (const nlohmann::json::exception& e) {
-    bad_lengths(file, lineno, 1, std::string("malformed JSON line: ") + e.what());
-  }
+  const nlohmann::json j = parse_json_line(line, file, lineno);
   if (j.is_number()) return count_of(j.dump(), file, lineno, 1);
   if (j.is_object() && j.contains("tokens")) {
     if (!j["tokens"].is_number()) bad_lengths(file, lineno, 1, "'tokens' must be a number, got " + j["tokens"].dump());
