@@ -223,8 +223,8 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
   std::int64_t row = 0;  // data rows seen
   AzureClock azure;
   double first_s = 0, prev_s = -1;
-  const bool json = o.format == "jsonl" || o.format == "mooncake";
-  bool header_done = json;
+  const bool json_lines = o.format == "jsonl" || o.format == "mooncake";
+  bool header_done = json_lines;
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -237,7 +237,8 @@ std::vector<Request> read_trace_text(const std::string& text, const std::string&
     // Rows past the limit are not read (nor validated): a slice of a big trace is cheap.
     if (o.limit > 0 && static_cast<std::int64_t>(out.size()) >= o.limit) break;
     Request r;
-    double t = json ? read_json_row(line, name, lineno, o, r, ids) : read_csv_row(line, name, lineno, o, row, azure, r);
+    double t =
+        json_lines ? read_json_row(line, name, lineno, o, r, ids) : read_csv_row(line, name, lineno, o, row, azure, r);
     if (o.format != "azure") {
       if (prev_s >= 0 && t < prev_s) {
         bad(name, lineno, 1, std::string(o.format == "mooncake" ? "timestamp" : "arrival_s") +
