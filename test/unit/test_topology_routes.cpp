@@ -5,8 +5,9 @@
 // test/data/topo/shipped_routes.txt before it was deleted; mi300x-64.yaml and gaudi3-64.yaml,
 // added in the same release after the recording, were appended from the Boost.Graph search,
 // with the 24 earlier topologies' lines unchanged, and so were the four tpu-v5p-*.yaml
-// slices of issue 11 with the 26 earlier ones unchanged, and wormhole-galaxy.yaml with the
-// 29 topologies' lines then recorded unchanged), and the tie rule (lower latency,
+// slices of issue 11 with the 26 earlier ones unchanged, wormhole-galaxy.yaml with the
+// 29 topologies' lines then recorded unchanged, and cs3-cluster.yaml with the 30 earlier
+// ones unchanged), and the tie rule (lower latency,
 // then fewer hops, then the lower predecessor vertex id) is checked on hand-derived cases.
 #include <catch2/catch.hpp>
 

@@ -65,6 +65,16 @@ void IterationGraph::build() {
       last = std::move(sends);
     }
   }
+  if (stages_.size() > 1) {
+    // The sampled tokens go back to the first stage, whose embedding the next step starts
+    // from: an autoregressive pipeline closes its loop once per step.
+    std::vector<int> returns;
+    for (std::size_t t = 0; t < stages_.back().size(); ++t) {
+      const int id = static_cast<int>(graph_.size());
+      returns.push_back(graph_.add([this, t, id](OpGraph::Done) { launch_return(t, id); }, last));
+    }
+    last = std::move(returns);
+  }
   const int device_done = graph_.add([this](OpGraph::Done done) {
     device_end_ = sim_.now();
     done();
@@ -149,6 +159,7 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
   Seconds device_floor = 0;
   for (const StageCost& c : costs_) device_floor += c.compute;
   launch_hidden_ = !sw.launch_precedes_device() && launch_ <= device_floor;
+  return_bytes_ = static_cast<double>(shape.emitting) * kTokenIdBytes;
   begin_ = sim_.now();
   comm_ = 0;
   send_end_ = 0;
@@ -197,10 +208,21 @@ void IterationGraph::launch_tp2d(std::size_t s, std::size_t i, int node) {
 }
 
 void IterationGraph::launch_send(std::size_t s, std::size_t t, int node) {
-  const double share = costs_[s].send_bytes / static_cast<double>(stages_[s].size());
-  // The stage's sends start together: communication runs from then to the last one's end.
+  hand_off(stages_[s][t], stages_[s + 1][t], costs_[s].send_bytes / static_cast<double>(stages_[s].size()), node);
+}
+
+void IterationGraph::launch_return(std::size_t t, int node) {
+  if (!(return_bytes_ > 0)) {  // no sequence sampled a token (prefill chunks only)
+    graph_.complete(node);
+    return;
+  }
+  hand_off(stages_.back()[t], stages_.front()[t], return_bytes_, node);
+}
+
+void IterationGraph::hand_off(int from, int to, double bytes, int node) {
+  // A step's hand-offs start together: communication runs from then to the last one's end.
   const SimTime start = sim_.now();
-  sim_.network().transfer(stages_[s][t], stages_[s + 1][t], share, [this, node, start] {
+  sim_.network().transfer(from, to, bytes, [this, node, start] {
     const SimTime now = sim_.now(), from = std::max(start, send_end_);
     if (now > from) comm_ += to_seconds(now - from);
     send_end_ = std::max(send_end_, now);

@@ -12,13 +12,16 @@
 //                  phase's collective on all row (or column) groups at once
 //   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
 //                  (Megatron-LM's scatter/gather, Narayanan et al. SC'21 §4.1)
+//   return[t]      (pp > 1) the step's sampled token ids, last stage rank t -> first stage
+//                  rank t: the next step's embedding needs them, so a pipeline's every
+//                  step pays pp - 1 forward hand-offs and this one back
 // Around them, the software stack's host work (sim/software/stack.h): a `prep` node (the
 // engine's per-iteration host time) before the first compute ops, or beside them when the
 // stack overlaps host and device, and a `launch` node (eager kernel launches or one graph
 // launch) beside the device chain (before it under `dispatch: lazy`): the iteration ends
 // when the device chain, the launches and (overlapped) the preparation have all finished.
 // then one end node. Edges: compute[s][*] -> all-reduce -> all-to-all -> send[s][*] ->
-// compute[s+1][*]; the last stage's last node -> end. Stages of one iteration do not
+// compute[s+1][*]; the last stage's last node -> return[*] -> end. Stages of one iteration do not
 // overlap (no pipelined micro-batches; pipeline engines overlap instead: docs/inference.md).
 #pragma once
 #include <array>
@@ -62,6 +65,9 @@ class IterationGraph {
   void launch_compute(std::size_t s, std::size_t t, int node);
   void launch_collective(std::size_t s, bool all_to_all, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
+  void launch_return(std::size_t t, int node);
+  // A pipeline hand-off of `bytes` on the network, counted as communication time.
+  void hand_off(int from, int to, double bytes, int node);
   void launch_tp2d(std::size_t s, std::size_t phase, int node);
   void repeat_collective(Seconds t, std::int64_t n, int node);
   // `hidden`: cannot outlast the device ops, so it completes at once (no event).
@@ -84,6 +90,8 @@ class IterationGraph {
   // This iteration's host times and the timestamps the time split is read from.
   Seconds prep_ = 0, launch_ = 0;
   bool launch_hidden_ = false;
+  static constexpr double kTokenIdBytes = 4;  // an int32 token id (vocabularies < 2^31)
+  double return_bytes_ = 0;                   // this step's sampled ids, back to stage 0
   SimTime begin_ = 0, device_end_ = 0, send_end_ = 0;
   Seconds comm_ = 0;
   int host_track_ = -1;
