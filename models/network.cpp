@@ -3,6 +3,7 @@
 #include "models/device.h"
 #include "models/fabric.h"
 #include "models/model_context.h"
+#include "sim/net/collective.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
 
@@ -76,6 +77,11 @@ void Network::collective(CollectiveKind kind, const std::vector<int>& group, Byt
                         if (d) d(r);
                       },
                       root);
+}
+
+Seconds Network::idle_collective_time(CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
+                                      const std::string& algorithm) {
+  return estimate_plan(sim_.topo(), *runner_->resolve(kind, group, bytes, algorithm));
 }
 
 // While a collective runs, its kernel occupies `collective_units` on every member and

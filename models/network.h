@@ -44,6 +44,13 @@ class Network : public sc_core::sc_module {
   void collective(CollectiveKind kind, const std::vector<int>& group, Bytes bytes, const std::string& algorithm,
                   std::function<void(const CollectiveResult&)> done, int root = 0);
 
+  // What `collective` would take for this request on an idle network, without running
+  // it: estimate_plan of the plan it would run (exact where the flow model takes its fast
+  // path). For a collective the executor times but does not simulate (serving's logits
+  // all-gather: one event instead of a ring's steps, no kernel hold, no link bytes).
+  Seconds idle_collective_time(CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
+                               const std::string& algorithm);
+
   // Link state changes, effective now (FlowNet, docs/models.md "State changes"): every link
   // joining vertices u and v, both directions (one_way: only u -> v). Flows in flight are
   // re-rated, or rerouted when their link goes down (InfeasibleError when no route is left).

@@ -142,9 +142,9 @@ TEST_CASE("calibration C33: Gaudi 2 TP8 Llama 3 70B end to end checks C32's HCCL
 // C21 / C23 (TensorRT-LLM perf overview, trtllm-bench max throughput, Llama 3.3 70B fp8, TP 2
 // on 2 GPUs, every request at once): output tokens/s per GPU. The KV cache dtype, the
 // capacity policy and the 8192/1024 request count are assumptions (the workload's comments).
-// Documented errors (docs/validation.md): 1000/1000 H100 +1 %, H200 +3 %; 8192/1024 H100
-// +13 %, H200 +9 %. Bands: the documented error +- 5 points, inside +-15 % but for the
-// H100 8192/1024 row, whose band reaches +18 % so a 5-point move either way shows.
+// Documented errors (docs/validation.md, thirteenth landing): 1000/1000 H100 -3 %, H200
+// -0.5 %; 8192/1024 H100 +8 %, H200 +4.4 %. Bands: the documented error +- 5 points (all
+// inside +-15 %), so a 5-point move either way shows.
 // The KV pool is TensorRT-LLM's rule, 0.9 of the memory the engine leaves per GPU
 // (trt-llm.yaml kv_cache.budget): at most 0.9 x (HBM - the fp8 weight shard), the
 // activation buffers taking under 5 % of that. The weights come from the Llama 3.1 70B shape
@@ -177,19 +177,19 @@ void check_trtllm_bench(const char* topo, const std::string& sets, int requests,
 }  // namespace
 
 TEST_CASE("calibration C21: trtllm-bench 2x H100 Llama 3.3 70B fp8 1000/1000 (held out)", "[calibration]") {
-  check_trtllm_bench(kH100x2, "", 3000, 80 * kGiB, 2209, 0.01);
+  check_trtllm_bench(kH100x2, "", 3000, 80 * kGiB, 2209, -0.03);
 }
 
 TEST_CASE("calibration C23: trtllm-bench 2x H200 Llama 3.3 70B fp8 1000/1000 (held out)", "[calibration]") {
-  check_trtllm_bench(kH200x2, "", 3000, 141 * kGiB, 2587, 0.03);
+  check_trtllm_bench(kH200x2, "", 3000, 141 * kGiB, 2587, -0.005);
 }
 
 TEST_CASE("calibration C21: trtllm-bench 2x H100 Llama 3.3 70B fp8 8192/1024 (held out)", "[calibration]") {
-  check_trtllm_bench(kH100x2, kLong, 1500, 80 * kGiB, 398, 0.13);
+  check_trtllm_bench(kH100x2, kLong, 1500, 80 * kGiB, 398, 0.08);
 }
 
 TEST_CASE("calibration C23: trtllm-bench 2x H200 Llama 3.3 70B fp8 8192/1024 (held out)", "[calibration]") {
-  check_trtllm_bench(kH200x2, kLong, 1500, 141 * kGiB, 537, 0.09);
+  check_trtllm_bench(kH200x2, kLong, 1500, 141 * kGiB, 537, 0.044);
 }
 
 }  // namespace test_calibration_wider

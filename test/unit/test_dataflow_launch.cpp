@@ -2,7 +2,8 @@
 // execution regions: chip) dispatches every operator as a program, as a GPU launches a
 // kernel; an uncaptured step (tt-metal's prefill: only decode is traced) pays the stack's
 // launch overhead per op. Before, the spatial path counted only the collectives, so a
-// Wormhole prefill paid 160 launches for 884 dispatched ops (issue 12, C10 TTFT).
+// Wormhole prefill paid 160 launches for 884 dispatched ops (885 since the logits
+// all-gather; issue 12, C10 TTFT).
 #include <catch2/catch.hpp>
 
 #include "sim/software/stack.h"
@@ -39,8 +40,9 @@ TEST_CASE("spatial chip dispatching op by op: a prefill step counts every operat
   REQUIRE(execution_of(wormhole).regions == "chip");
   // Llama 3.1 70B, by hand: a dense gated layer is 9 ops (attention norm, qkv, rotary,
   // attention, out projection, MLP norm, up, activation, down), 80 layers; the edges add
-  // embedding, final norm, LM head and sampling; TP 8 adds 2 all-reduces per layer.
-  const std::int64_t expected = 80 * 9 + 4 + 2 * 80;
+  // embedding, final norm, LM head and sampling; TP 8 adds 2 all-reduces per layer and
+  // the all-gather of the vocabulary-sharded logits.
+  const std::int64_t expected = 80 * 9 + 4 + 2 * 80 + 1;
   CHECK(prefill_kernels(wormhole) == expected);
   // The same step on a kernel chip dispatches the same operators.
   CHECK(prefill_kernels(catalog().get("nvidia-h100-sxm")) == expected);

@@ -55,6 +55,11 @@ void IterationGraph::build() {
     } else if (cfg_.tp > 1) {
       add_collective(s, false, last);
       if (moe) add_collective(s, true, last);
+      if (s + 1 == stages_.size()) {
+        const int id = static_cast<int>(graph_.size());
+        graph_.add([this, s, id](OpGraph::Done) { launch_logits(s, id); }, last);
+        last.assign(1, id);
+      }
     }
     if (s + 1 < stages_.size()) {
       std::vector<int> sends;
@@ -180,6 +185,26 @@ void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node)
   sim_.network().collective(all_to_all ? CollectiveKind::AllToAll : CollectiveKind::AllReduce, stages_[s],
                             all_to_all ? c.alltoall_bytes : c.allreduce_bytes, cfg_.collective_algorithm,
                             [this, n, node](const CollectiveResult& res) { repeat_collective(res.time, n, node); });
+}
+
+void IterationGraph::launch_logits(std::size_t s, int node) {
+  const Bytes bytes = costs_[s].logits_bytes;
+  if (!(bytes > 0)) {
+    graph_.complete(node);
+    return;
+  }
+  // Timed, not simulated: it follows the stage's all-reduces on the same idle group, and
+  // a ring's steps would add ~8 events to every serving step (serve-hour +30 % wall). The
+  // idle time depends only on the size: kept per size (a step has at most max_batch rows).
+  auto it = logits_time_.find(bytes.value());
+  if (it == logits_time_.end())
+    it = logits_time_
+             .emplace(bytes.value(), sim_.network().idle_collective_time(CollectiveKind::AllGather, stages_[s], bytes,
+                                                                         cfg_.collective_algorithm))
+             .first;
+  const Seconds t = it->second;
+  comm_ += t;
+  sim_.queue().after(to_simtime(t), [this, node] { graph_.complete(node); });
 }
 
 // A node of n identical collectives, the first of which took `t`: the others repeat its time.

@@ -8,6 +8,8 @@
 //   all-reduce[s]  the stage's TP all-reduces (tp > 1): one on the network, the other
 //                  identical ones as repeats of its time (lowering.h)
 //   all-to-all[s]  MoE dispatch + combine (tp > 1), the same way
+//   logits         (last stage, tp > 1) the vocab-sharded LM head's logit rows,
+//                  all-gathered over the TP group before sampling
 //   2-D TP (tp_rows x tp_cols) replaces both with one node per phase of tp_layout.h: the
 //                  phase's collective on all row (or column) groups at once
 //   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
@@ -20,13 +22,15 @@
 // stack overlaps host and device, and a `launch` node (eager kernel launches or one graph
 // launch) beside the device chain (before it under `dispatch: lazy`): the iteration ends
 // when the device chain, the launches and (overlapped) the preparation have all finished.
-// then one end node. Edges: compute[s][*] -> all-reduce -> all-to-all -> send[s][*] ->
+// then one end node. Edges: compute[s][*] -> all-reduce -> all-to-all (-> logits on the
+// last stage) -> send[s][*] ->
 // compute[s+1][*]; the last stage's last node -> return[*] -> end. Stages of one iteration do not
 // overlap (no pipelined micro-batches; pipeline engines overlap instead: docs/inference.md).
 #pragma once
 #include <array>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/engine/op_graph.h"
@@ -64,6 +68,7 @@ class IterationGraph {
   void add_collective(std::size_t s, bool all_to_all, std::vector<int>& last);
   void launch_compute(std::size_t s, std::size_t t, int node);
   void launch_collective(std::size_t s, bool all_to_all, int node);
+  void launch_logits(std::size_t s, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
   void launch_return(std::size_t t, int node);
   // A pipeline hand-off of `bytes` on the network, counted as communication time.
@@ -90,6 +95,7 @@ class IterationGraph {
   // This iteration's host times and the timestamps the time split is read from.
   Seconds prep_ = 0, launch_ = 0;
   bool launch_hidden_ = false;
+  std::unordered_map<double, Seconds> logits_time_;  // logits all-gather time by size
   static constexpr double kTokenIdBytes = 4;  // an int32 token id (vocabularies < 2^31)
   double return_bytes_ = 0;                   // this step's sampled ids, back to stage 0
   SimTime begin_ = 0, device_end_ = 0, send_end_ = 0;
