@@ -8,6 +8,7 @@
 
 #include "sim/workloads/inference/lowering.h"
 #include "test/unit/cli_support.h"
+#include "test/unit/tiny_model.h"
 
 namespace test_dataflow {
 
@@ -144,13 +145,10 @@ TEST_CASE("Groq pipeline: each extra stage adds one C2C hop per token", "[datafl
   using namespace llmsim_test;
   const std::string dir = make_tmpdir("dataflow-c2c");
   {
-    std::ofstream model(dir + "/tiny.yaml");
-    model << "name: tiny\narchitectures: [LlamaForCausalLM]\nhidden_act: silu\nnum_hidden_layers: 16\n"
-             "hidden_size: 256\nnum_attention_heads: 4\nnum_key_value_heads: 4\nhead_dim: 64\n"
-             "intermediate_size: 512\nvocab_size: 1024\nmax_position_embeddings: 4096\n";
+    const std::string model = write_tiny_model(dir, "tiny", 16, 1024);
     std::ofstream wl(dir + "/wl.yaml");
-    wl << "kind: inference\nmodel: " << dir
-       << "/tiny.yaml\ndtype: fp16\nparallelism: {tp: 1, pp: 4}\n"
+    wl << "kind: inference\nmodel: " << model
+       << "\ndtype: fp16\nparallelism: {tp: 1, pp: 4}\n"
           "requests: {count: 1, arrival: poisson, rate: 1/s, prompt_tokens: 16, output_tokens: 64, seed: 1}\n";
   }
   auto tpot = [&](int pp) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "test/unit/cli_support.h"
+#include "test/unit/tiny_model.h"
 
 namespace test_dataflow_cluster {
 
@@ -28,13 +29,10 @@ double tpot_mean(const std::string& summary_path) {
 TEST_CASE("wafer pipeline: every token crosses pp - 1 wafer boundaries forward and one back", "[dataflow][cli]") {
   const std::string dir = make_tmpdir("wafer-pipe");
   {
-    std::ofstream model(dir + "/tiny.yaml");
-    model << "name: tiny\narchitectures: [LlamaForCausalLM]\nhidden_act: silu\nnum_hidden_layers: 16\n"
-             "hidden_size: 256\nnum_attention_heads: 4\nnum_key_value_heads: 4\nhead_dim: 64\n"
-             "intermediate_size: 512\nvocab_size: 1024\nmax_position_embeddings: 4096\n";
+    const std::string model = write_tiny_model(dir, "tiny", 16, 1024);
     std::ofstream wl(dir + "/wl.yaml");
-    wl << "kind: inference\nmodel: " << dir
-       << "/tiny.yaml\ndtype: bf16\nsoftware: cerebras\nparallelism: {tp: 1, pp: 4}\n"
+    wl << "kind: inference\nmodel: " << model
+       << "\ndtype: bf16\nsoftware: cerebras\nparallelism: {tp: 1, pp: 4}\n"
           "requests: {count: 1, arrival: at-once, prompt_tokens: 16, output_tokens: 64, seed: 1}\n";
   }
   auto tpot = [&](const std::string& latency) {

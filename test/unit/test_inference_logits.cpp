@@ -7,6 +7,7 @@
 #include <string>
 
 #include "test/unit/cli_support.h"
+#include "test/unit/tiny_model.h"
 
 namespace test_inference_logits {
 
@@ -41,16 +42,11 @@ TEST_CASE("inference: each step all-gathers its logit rows over the TP group", "
   const std::string dir = make_tmpdir("logits");
   auto comm = [&](long vocab) {
     const std::string v = std::to_string(vocab);
-    {
-      std::ofstream model(dir + "/tiny" + v + ".yaml");
-      model << "name: tiny" << v << "\narchitectures: [LlamaForCausalLM]\nhidden_act: silu\nnum_hidden_layers: 2\n"
-            << "hidden_size: 256\nnum_attention_heads: 4\nnum_key_value_heads: 4\nhead_dim: 64\n"
-            << "intermediate_size: 512\nvocab_size: " << v << "\nmax_position_embeddings: 4096\n";
-    }
+    const std::string model = write_tiny_model(dir, "tiny" + v, 2, vocab);
     const std::string s =
         run(dir, "serve" + v,
-            "kind: inference\nmodel: " + dir + "/tiny" + v +
-                ".yaml\ndtype: bf16\nsoftware: vllm-cuda\nparallelism: {tp: 2, pp: 1}\n"
+            "kind: inference\nmodel: " + model +
+                "\ndtype: bf16\nsoftware: vllm-cuda\nparallelism: {tp: 2, pp: 1}\n"
                 "requests: {count: 1, arrival: at-once, prompt_tokens: 16, output_tokens: 8, seed: 1}\n");
     REQUIRE(number_after(s, "iterations") == 8);  // one prefill, seven decodes: one logit row each
     return number_after(s, "communication_s", "time_split");
