@@ -194,7 +194,7 @@ class InferenceWorkload : public Workload, public FaultListener {
   int link_channels_ = 1;
   std::vector<std::shared_ptr<OffloadStore::Tier>> shared_tiers_;  // per tier; null = private
   double swap_block_device_ = 0;                                   // bytes of one KV block on the device holding most
-  double swap_bytes_ = 0, swap_s_ = 0;  // swapped both ways over all replicas (per replica sums)
+  double swap_s_ = 0;  // swap copy time, both ways over all replicas (per replica sums)
 };
 
 }  // namespace llmsim

@@ -30,10 +30,10 @@ IterationGraph::IterationGraph(Simulation& sim, const InferenceConfig& cfg, cons
 
 void IterationGraph::build() {
   const bool overlap = cfg_.software.host_overlap;
-  const int prep = 0, launch = 1;  // the first two nodes
-  graph_.add([this, prep](OpGraph::Done) { host_delay(prep_, "host prep", prep, false); });
-  graph_.add([this, launch](OpGraph::Done) { host_delay(launch_, "kernel launch", launch, launch_hidden_); },
-                                overlap ? std::vector<int>{} : std::vector<int>{prep});
+  constexpr int prep = 0, launch = 1;  // the first two nodes (constants: no capture needed)
+  graph_.add([this](OpGraph::Done) { host_delay(prep_, "host prep", prep, false); });
+  graph_.add([this](OpGraph::Done) { host_delay(launch_, "kernel launch", launch, launch_hidden_); },
+             overlap ? std::vector<int>{} : std::vector<int>{prep});
   std::vector<int> last;  // the nodes the next step waits for
   if (cfg_.software.launch_precedes_device())
     last.push_back(launch);  // lazy dispatch: the device runs what the host has launched
