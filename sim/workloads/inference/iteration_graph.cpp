@@ -55,11 +55,11 @@ void IterationGraph::build() {
     } else if (cfg_.tp > 1) {
       add_collective(s, false, last);
       if (moe) add_collective(s, true, last);
-      if (s + 1 == stages_.size()) {
-        const int id = static_cast<int>(graph_.size());
-        graph_.add([this, s, id](OpGraph::Done) { launch_logits(s, id); }, last);
-        last.assign(1, id);
-      }
+    }
+    if (cfg_.tp > 1 && s + 1 == stages_.size()) {
+      const int id = static_cast<int>(graph_.size());
+      graph_.add([this, s, id](OpGraph::Done) { launch_logits(s, id); }, last);
+      last.assign(1, id);
     }
     if (s + 1 < stages_.size()) {
       std::vector<int> sends;

@@ -397,9 +397,10 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
     }
   }
   // The LM head is sharded over the vocabulary (vLLM's ParallelLMHead, TensorRT-LLM's
-  // gathered column-parallel head): each rank's 1/tp of every logit row is gathered, in the
-  // model's 16-bit dtype, before the sampler reads whole rows.
-  if (stage == cfg_.pp - 1 && cfg_.tp > 1 && !cfg_.tp2d() && s.logit_rows() > 0) {
+  // gathered column-parallel head; under 2-D TP over all tp chips, as lm_head is lowered):
+  // each rank's 1/tp of every logit row is gathered, in the model's 16-bit dtype, before
+  // the sampler reads whole rows.
+  if (stage == cfg_.pp - 1 && cfg_.tp > 1 && s.logit_rows() > 0) {
     c.logits_bytes = static_cast<double>(s.logit_rows()) * static_cast<double>(m.vocab) * kActivationBytes;
     c.kernels += 1;
   }

@@ -58,7 +58,7 @@ struct StageCost {
   std::int64_t alltoalls = 0;      // MoE: dispatch + combine per layer
   Bytes send_bytes = 0;            // activations to the next stage (0 on the last)
   // The last stage's vocab-sharded logits, all-gathered over the TP group before sampling
-  // (0 elsewhere, at tp 1 and under 2-D TP).
+  // (0 elsewhere and at tp 1).
   Bytes logits_bytes = 0;
   // 2-D tensor parallelism's collectives instead of the all-reduces (tp_layout.h).
   std::vector<TpCollective> tp2d;
