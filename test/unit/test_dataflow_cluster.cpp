@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "test/unit/cli_support.h"
@@ -17,11 +18,7 @@ using namespace llmsim_test;
 namespace {
 
 double tpot_mean(const std::string& summary_path) {
-  const std::string s = slurp(summary_path);
-  const auto at = s.find("\"tpot_s\"");
-  REQUIRE(at != std::string::npos);
-  const auto mean = s.find("\"mean\"", at);
-  return std::stod(s.substr(s.find(':', mean) + 1));
+  return nlohmann::json::parse(slurp(summary_path)).at("inference").at("tpot_s").at("mean").get<double>();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "test/unit/cli_support.h"
@@ -17,23 +18,14 @@ namespace {
 
 const char* kTopology = "workloads/calibration/c21-h100-2.topology.yaml";  // 2 x H100, one switch
 
-// A field of summary.json: the number after `"key":`, searched from `after`.
-double number_after(const std::string& s, const std::string& key, const std::string& after = "") {
-  const auto from = after.empty() ? 0 : s.find("\"" + after + "\"");
-  REQUIRE(from != std::string::npos);
-  const auto at = s.find("\"" + key + "\"", from);
-  REQUIRE(at != std::string::npos);
-  return std::stod(s.substr(s.find(':', at) + 1));
-}
-
-std::string run(const std::string& dir, const std::string& name, const std::string& yaml) {
+nlohmann::json run(const std::string& dir, const std::string& name, const std::string& yaml) {
   const std::string wl = dir + "/" + name + ".yaml", out = dir + "/" + name;
   {
     std::ofstream f(wl);
     f << yaml;
   }
   REQUIRE(run_llmsim(std::string("run --quiet -t ") + kTopology + " -w " + wl + " -o " + out, out + ".log") == 0);
-  return slurp(out + "/summary.json");
+  return nlohmann::json::parse(slurp(out + "/summary.json"));
 }
 
 }  // namespace
@@ -43,20 +35,20 @@ TEST_CASE("inference: each step all-gathers its logit rows over the TP group", "
   auto comm = [&](long vocab) {
     const std::string v = std::to_string(vocab);
     const std::string model = write_tiny_model(dir, "tiny" + v, 2, vocab);
-    const std::string s =
+    const nlohmann::json s =
         run(dir, "serve" + v,
             "kind: inference\nmodel: " + model +
                 "\ndtype: bf16\nsoftware: vllm-cuda\nparallelism: {tp: 2, pp: 1}\n"
                 "requests: {count: 1, arrival: at-once, prompt_tokens: 16, output_tokens: 8, seed: 1}\n");
-    REQUIRE(number_after(s, "iterations") == 8);  // one prefill, seven decodes: one logit row each
-    return number_after(s, "communication_s", "time_split");
+    REQUIRE(s.at("inference").at("iterations").get<int>() == 8);  // one prefill, seven decodes: one logit row each
+    return s.at("inference").at("time_split").at("communication_s").get<double>();
   };
   auto all_gather = [&](long vocab) {  // one row of 16-bit logits over both GPUs
     const std::string b = std::to_string(vocab * 2);
-    const std::string s =
+    const nlohmann::json s =
         run(dir, "gather" + b,
             "kind: microbench\nsoftware: vllm-cuda\nops:\n  - {op: allgather, bytes: " + b + " B, group: all}\n");
-    return number_after(s, "time_s", "microbench");
+    return s.at("microbench").at(0).at("time_s").get<double>();
   };
   // Only the LM head's width differs between the two models: the all-reduces of the two
   // layers are the same, so the communication added by the larger vocabulary is eight
