@@ -153,6 +153,11 @@ void PowerMonitor::on_change() {
 
 void PowerMonitor::regovern() { update(); }
 
+void PowerMonitor::set_system_weight(int w) {
+  if (system_) system_->add_nanowatts(sim_.now(), (w - system_weight_) * system_nw_);
+  system_weight_ = w;
+}
+
 void PowerMonitor::update() {
   if (busy_) return;
   busy_ = true;
@@ -165,7 +170,7 @@ void PowerMonitor::update() {
   const Watts now_w = idle() + dev_.arbiter().total_power();
   series_.set(last_, now_w);
   const std::int64_t nw = PowerSeries::to_nanowatts(now_w);
-  if (system_) system_->add_nanowatts(last_, nw - system_nw_);
+  if (system_) system_->add_nanowatts(last_, system_weight_ * (nw - system_nw_));
   for (PowerGroup* g : groups_) g->series().add_nanowatts(last_, nw - system_nw_);
   if (node_) node_->add(last_, nw - system_nw_);
   system_nw_ = nw;
@@ -258,14 +263,6 @@ Json PowerMonitor::report() {
   }
   j["avg_clock_hz"] = t > 0 ? clock_seconds_ / t * dev_.chip().clock : dev_.clock();
   return j;
-}
-
-double joules_per_token(ModelContext& sim, double tokens) {
-  if (!(tokens > 0)) return 0;
-  const Seconds t = to_seconds(sim.now());
-  Joules e = 0;
-  for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
-  return e / tokens;
 }
 
 }  // namespace llmsim

@@ -121,6 +121,10 @@ class PowerMonitor {
   void regovern();
   // The device's entry in summary.json `power.devices` (brings the integrals up to now).
   Json report();
+  // How many devices' power this device's stands for in the system sum: 1, 0 for a device
+  // whose work another simulates (training's folded data-parallel replicas), 1 + n for the
+  // one that simulates it for n others (Simulation::stand_in).
+  void set_system_weight(int w);
 
  private:
   friend class PowerGroup;  // brings members' integrals to now before changing shares
@@ -145,6 +149,7 @@ class PowerMonitor {
   int track_ = -1;
   Watts emitted_ = -1;
   std::int64_t system_nw_ = 0;  // this device's share of `system_` (and groups'), in nanowatts
+  int system_weight_ = 1;       // times system_nw_ counts in `system_`
   std::vector<PowerGroup*> groups_;
   NodePower* node_ = nullptr;
   std::vector<Watts> shares_;   // per group in groups_: this device's share of its total
@@ -175,9 +180,5 @@ class PowerGroup {
   bool busy_ = false;
   std::vector<Watts> demand_;  // scratch, per member
 };
-
-// Joules per token of a run: the devices' energy (summary.json energy_j) over `tokens`;
-// 0 when no token was produced. For workloads reporting J per token (training).
-double joules_per_token(ModelContext& sim, double tokens);
 
 }  // namespace llmsim

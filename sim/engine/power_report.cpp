@@ -60,7 +60,12 @@ Json power_summary(Simulation& sim) {
   Joules dev_energy = 0;
   Watts tdp_sum = 0;
   for (int d = 0; d < sim.num_devices(); ++d) {
-    Json j = sim.power(d).report();
+    const int src = sim.energy_source(d);
+    Json j = sim.power(src).report();
+    if (src != d) {  // folded: its twin's activity, under its own name
+      j["device"] = sim.device(d).label();
+      j["mirrors"] = sim.device(src).label();
+    }
     for (const auto& kv : j["components_j"].items()) by_component[kv.key()] += kv.value().get<double>();
     dev_energy += j["energy_j"].get<double>();
     tdp_sum += sim.device(d).chip().power.tdp;

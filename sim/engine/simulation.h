@@ -74,6 +74,15 @@ class Simulation : public ModelContext {
   std::vector<std::unique_ptr<NodePower>>& node_power() { return node_power_; }
   StatsRegistry& stats() { return stats_; }
 
+  // Device `folded` runs none of its own work: `twin` simulates the same work for it
+  // (training's folded data-parallel replicas, docs/training.md "Folding"), so the energy
+  // and the system power count twin's activity for it too (docs/outputs.md "power").
+  void stand_in(int folded, int twin);
+  // The device whose activity stands for device d's energy (d itself unless folded).
+  int energy_source(int d) const { return twin_.empty() ? d : twin_[static_cast<size_t>(d)]; }
+  // The devices' energy up to now (summary.json energy_j), folded devices as their twins.
+  Joules devices_energy();
+
  private:
   const Topology& topo_;
   RunOptions options_;
@@ -90,6 +99,8 @@ class Simulation : public ModelContext {
   std::vector<std::unique_ptr<PowerGroup>> power_groups_;  // shared caps (`power_cap.total`)
   std::vector<std::unique_ptr<NodePower>> node_power_;     // per node (hierarchies): power counter tracks
   std::vector<std::unique_ptr<PowerMonitor>> power_;  // after devices_: destroyed first
+  std::vector<int> twin_;                             // per device: energy_source (empty: every device itself)
+  std::vector<int> weight_;                           // per device: its system-power weight (set with twin_)
   StatsRegistry stats_;
 };
 

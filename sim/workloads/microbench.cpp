@@ -155,8 +155,7 @@ class Microbench : public Workload {
       rows.push_back(j);
     }
     Seconds t = to_seconds(sim.now());
-    Joules e = 0;
-    for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
+    const Joules e = sim.devices_energy();
     summary["energy_j"] = e;
     summary["avg_power_w"] = t > 0 ? e / t : Watts{0};
     summary["microbench"] = rows;

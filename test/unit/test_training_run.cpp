@@ -124,13 +124,13 @@ TEST_CASE("training reports MFU in (0, 1) and never more TFLOPS than the dense p
   CHECK(sum == Approx(1).epsilon(0.01));
 }
 
-TEST_CASE("folding data-parallel replicas gives the step time of simulating them all", "[training]") {
+TEST_CASE("folding data-parallel replicas gives the step time and energy of simulating them all", "[training]") {
   TmpDir tmp;
   const std::string& d = tmp.path;
   // 2 pipelines of 4 stages on the NVLink switch of one DGX H100: the DP all-reduces share
   // the links with the other replica's pipeline sends when unfolded.
   const std::string base = workload(tiny_model(d), "tp: 1, pp: 4, dp: 2", 16);
-  double t[2];
+  json s[2];
   for (int fold = 0; fold < 2; ++fold) {
     TmpDir out;
     std::string msg;
@@ -138,9 +138,25 @@ TEST_CASE("folding data-parallel replicas gives the step time of simulating them
                                  base + "fold_data_parallel: " + (fold ? "true" : "false") + "\n");
     REQUIRE(run(std::string(LLMSIM_SOURCE_DIR) + "/topologies/dgx-h100.yaml", wl, out.path, &msg) == 0);
     INFO(msg);
-    t[fold] = training(out.path)["step_time_s"].get<double>();
+    s[fold] = json::parse(slurp(out.path + "/summary.json"));
   }
-  CHECK(t[1] == Approx(t[0]).epsilon(0.01));
+  const json &unfolded = s[0], &folded = s[1];
+  CHECK(folded.at("training").at("step_time_s").get<double>() ==
+        Approx(unfolded.at("training").at("step_time_s").get<double>()).epsilon(0.01));
+  // The unfolded run simulates every device's kernels; folded, replica 1's devices (ranks
+  // 1, 3, 5, 7: rank = replica + 2 x stage) run none, yet must be charged as much energy:
+  // before the fix they drew idle power only and J per token was ~1/dp of the real one.
+  for (const char* key : {"energy_j", "avg_power_w"})
+    CHECK(folded.at(key).get<double>() == Approx(unfolded.at(key).get<double>()).epsilon(0.01));
+  CHECK(folded.at("training").at("j_per_token").get<double>() ==
+        Approx(unfolded.at("training").at("j_per_token").get<double>()).epsilon(0.01));
+  CHECK(folded.at("power").at("devices_peak_power_w").get<double>() ==
+        Approx(unfolded.at("power").at("devices_peak_power_w").get<double>()).epsilon(0.01));
+  const json &fd = folded.at("power").at("devices").at(3), &ud = unfolded.at("power").at("devices").at(3);
+  CHECK(fd.at("energy_j").get<double>() == Approx(ud.at("energy_j").get<double>()).epsilon(0.01));
+  CHECK(fd.at("components_j").at("compute").get<double>() > 0);
+  CHECK(fd.at("mirrors") == folded.at("power").at("devices").at(2).at("device"));
+  CHECK_FALSE(ud.contains("mirrors"));
 }
 
 TEST_CASE("doubling dp at fixed micro-batches per replica costs at most the gradient all-reduce", "[training]") {

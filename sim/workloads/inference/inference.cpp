@@ -89,9 +89,8 @@ void InferenceWorkload::start(Simulation& sim) {
 }
 
 void InferenceWorkload::report(Simulation& sim, Json& summary) {
-  Joules e = 0;
+  const Joules e = sim.devices_energy();
   double t = to_seconds(sim.now());
-  for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
   if (!summary.contains("energy_j")) {
     summary["energy_j"] = e;
     summary["avg_power_w"] = t > 0 ? e / t : Watts{0};

@@ -75,16 +75,28 @@ class Training : public Workload, public FaultListener {
   void start(Simulation& sim) override {
     const ChipSpec& chip = sim.device(0).chip();
     check_training_fits(cfg_, chip);
+    fold_energy(sim);
     exec_ = std::make_unique<TrainingExecutor>(sim, cfg_, chip);
     if (checkpoint_.given) exec_->set_checkpoint(checkpoint_.interval_s, checkpoint_write_s(cfg_, checkpoint_));
     exec_->start();
   }
 
+  // Folded, replica 0 simulates every replica's passes (docs/training.md "Folding"): each
+  // device of replica d > 0 draws what its replica-0 counterpart (same TP, CP rank and
+  // stage) draws. Without this the energy counted one replica's work over all their tokens.
+  void fold_energy(Simulation& sim) const {
+    if (!cfg_.fold_data_parallel) return;
+    const RankMap m = rank_map(cfg_);
+    for (std::int64_t p = 0; p < m.pp; ++p)
+      for (std::int64_t d = 1; d < m.dp; ++d)
+        for (std::int64_t c = 0; c < m.cp; ++c)
+          for (std::int64_t t = 0; t < m.tp; ++t) sim.stand_in(m.device(t, c, d, p), m.device(t, c, 0, p));
+  }
+
   void report(Simulation& sim, Json& summary) override {
     report_ = training_report(cfg_, sim.device(0).chip(), exec_->steps(), exec_->data_stats());
     Seconds t = to_seconds(sim.now());
-    Joules e = 0;
-    for (int d = 0; d < sim.num_devices(); ++d) e += sim.device(d).energy(t);
+    const Joules e = sim.devices_energy();
     summary["energy_j"] = e;
     summary["avg_power_w"] = t > 0 ? e / t : Watts{0};
     summary["training"] = training_json(report_);
@@ -92,8 +104,8 @@ class Training : public Workload, public FaultListener {
     summary["training"]["software"] = cfg_.software.name.empty() ? "none" : cfg_.software.name;
     summary["training"]["tp_comm_overlap"] = cfg_.software.tp_comm_overlap;
     // Energy per trained token (issue 13): the devices' energy over the completed steps' tokens.
-    summary["training"]["j_per_token"] =
-        joules_per_token(sim, static_cast<double>(report_.steps) * cfg_.tokens_per_step());
+    const double tokens = static_cast<double>(report_.steps) * cfg_.tokens_per_step();
+    summary["training"]["j_per_token"] = tokens > 0 ? e.value() / tokens : 0.0;
     add_resilience(sim, summary["training"]);
   }
 
