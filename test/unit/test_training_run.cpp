@@ -124,6 +124,31 @@ TEST_CASE("training reports MFU in (0, 1) and never more TFLOPS than the dense p
   CHECK(sum == Approx(1).epsilon(0.01));
 }
 
+TEST_CASE("training passes charge their memory traffic to HBM, within what HBM can carry", "[training]") {
+  TmpDir tmp;
+  TmpDir out;
+  std::string msg;
+  const std::string wl = write(tmp.path, "w.yaml", workload("llama-3.1-8b", "tp: 8", 4, "steps: 2\n"));
+  REQUIRE(run(std::string(LLMSIM_SOURCE_DIR) + "/topologies/dgx-h100.yaml", wl, out.path, &msg) == 0);
+  INFO(msg);
+  const json s = json::parse(slurp(out.path + "/summary.json"));
+  const json& dev = s.at("power").at("devices").at(0);
+  const double hbm = dev.at("components_j").at("hbm").get<double>();
+  // H100 HBM energy per byte, from the catalog: 31.2 pJ the HBM3 device + 64 pJ the on-chip
+  // path (topologies/devices/nvidia-h100-sxm.yaml).
+  const double pj = 31.2 + 64;
+  // At least: per micro-batch the forward reads the rank's bf16 weights, the backward
+  // reads them again (input gradients) and writes their gradients (Llama 3.1 8B:
+  // 8,030,261,248 parameters, Meta's model card; / TP 8), 4 micro-batches x 2 steps; and
+  // each step's Adam reads and writes the fp32 master weight and two moments (12 B each
+  // way per parameter). Before passes put their bytes on the tier only Adam's ~half of
+  // this was there: the passes' memory energy counted as compute.
+  const double params = 8030261248.0 / 8;
+  CHECK(hbm >= (params * 2 * 3 * 4 * 2 + params * 24 * 2) * pj * 1e-12);
+  // At most: HBM at its 3.35 TB/s peak (NVIDIA datasheet) for the whole run.
+  CHECK(hbm <= s.at("sim_time_s").get<double>() * 3.35e12 * pj * 1e-12);
+}
+
 TEST_CASE("folding data-parallel replicas gives the step time and energy of simulating them all", "[training]") {
   TmpDir tmp;
   const std::string& d = tmp.path;
