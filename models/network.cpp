@@ -6,6 +6,7 @@
 #include "sim/net/collective.h"
 #include "sim/net/flow_net.h"
 #include "sim/net/runner.h"
+#include "sim/ops/energy.h"
 
 namespace llmsim {
 namespace {
@@ -70,7 +71,7 @@ void Network::collective(CollectiveKind kind, const std::vector<int>& group, Byt
   // Planned first (cached in the runner): the kernel's memory traffic depends on the
   // algorithm and protocol it runs.
   auto plan = runner_->resolve(kind, group, bytes, algorithm, root);
-  auto holds = std::make_shared<std::vector<std::pair<int, std::uint64_t>>>(hold_kernels(kind, group, *plan));
+  auto holds = std::make_shared<std::vector<std::pair<int, std::uint64_t>>>(hold_kernels(kind, group, bytes, *plan));
   runner_->collective(kind, group, bytes, algorithm,
                       [this, holds, d = std::move(done)](const CollectiveResult& r) {
                         for (auto [dev, id] : *holds) sim_.device(dev).arbiter().release(id);
@@ -107,15 +108,24 @@ BytesPerSecond Network::chip_link_bandwidth(const ChipSpec& chip) {
 }
 
 std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group,
-                                                                 const Plan& plan) {
+                                                                 Bytes bytes, const Plan& plan) {
   std::vector<std::pair<int, std::uint64_t>> holds;
   holds.reserve(group.size());
   const bool reduces = kind == CollectiveKind::AllReduce || kind == CollectiveKind::ReduceScatter ||
                        kind == CollectiveKind::Reduce;
-  const double per_link_byte = reduces && plan.algorithm != "in-switch" ? 3.0 : 2.0;
+  const bool in_switch = plan.algorithm == "in-switch";
+  const double per_link_byte = reduces && !in_switch ? 3.0 : 2.0;
   const CollectiveLibrary* lib = runner_->library();
   const CollectiveProtocol* proto = lib && !plan.protocol.empty() ? lib->protocol(plan.protocol) : nullptr;
   const double payload = proto ? proto->payload_fraction : 1.0;
+  // The kernel's HBM bytes on each member: per_link_byte per payload byte of its links
+  // (busbw_factor x S a rank sends, nccl-tests' definition); in-switch, the GPU reads its
+  // buffer once and takes the multicast result once (2 S). Over the plan's time on the idle
+  // network that is the kernel's average HBM rate: a latency-bound collective streams far
+  // below its links' rate.
+  const int n = static_cast<int>(group.size());
+  const double hbm_bytes = in_switch ? 2.0 * bytes : per_link_byte * busbw_factor(kind, n) * bytes;
+  const Seconds idle_time = hbm_bytes > 0 ? estimate_plan(sim_.topo(), plan) : Seconds{0};
   for (int dev : group) {
     if (dev < 0 || dev >= sim_.num_devices()) continue;
     Device& d = sim_.device(dev);
@@ -126,7 +136,14 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
       demands.push_back({ResourceArbiter::kCompute, 1, static_cast<double>(chip.compute.collective_units)});
       BytesPerSecond links = chip_link_bandwidth(chip);
       int tier = d.arbiter().tier_index(chip.placement.activations);
-      if (tier >= 0 && links > 0) demands.push_back({tier, 1, per_link_byte * payload * links});
+      const MemoryTierSpec* spec = chip.tier(chip.placement.activations);
+      if (tier >= 0 && links > 0) {
+        double rate = per_link_byte * payload * links;
+        if (idle_time > 0) rate = std::min(rate, hbm_bytes / idle_time);
+        // Its bytes draw the tier's energy while it runs (docs/models.md "Power").
+        const double joules_per_byte = spec ? tier_pj_per_byte(chip, *spec) * 1e-12 : 0.0;
+        if (rate > 0) demands.push_back({tier, 1, rate, joules_per_byte});
+      }
     }
     if (!demands.empty()) holds.push_back({dev, d.arbiter().hold(std::move(demands))});
   }

@@ -73,7 +73,7 @@ class Network : public sc_core::sc_module {
  private:
   // Occupies each member's units and memory bandwidth for the collective's kernel.
   std::vector<std::pair<int, std::uint64_t>> hold_kernels(CollectiveKind kind, const std::vector<int>& group,
-                                                          const Plan& plan);
+                                                          Bytes bytes, const Plan& plan);
   BytesPerSecond chip_link_bandwidth(const ChipSpec& chip);
   std::map<const ChipSpec*, BytesPerSecond> link_bw_;
 

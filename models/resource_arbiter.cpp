@@ -180,7 +180,11 @@ Watts ResourceArbiter::trial_power(double clock_scale, double energy_scale) {
 void ResourceArbiter::update_power() {
   std::fill(power_.begin(), power_.end(), 0.0);
   for (const auto& a : acts_) {
-    if (a.held) continue;
+    if (a.held) {  // a held share draws what it is granted (a collective kernel's bytes/s x J/B)
+      for (std::size_t k = 0; k < a.demands.size(); ++k)
+        power_[static_cast<size_t>(a.demands[k].resource)] += a.alloc[k] * a.demands[k].joules_per_work;
+      continue;
+    }
     for (const auto& d : a.demands) power_[static_cast<size_t>(d.resource)] += a.rate * d.work * d.joules_per_work;
   }
   power_[kCompute] *= energy_scale_;

@@ -160,11 +160,14 @@ TEST_CASE("contention: an all-reduce overlapping a GEMM takes the units of its k
 }
 
 // The collective kernel's HBM stream follows its protocol (issue 12 item 4): per payload
-// byte a ring reduction reads two chunks and writes one (3 B), at the payload rate of the
-// chip's links under the library: 18 NVLink4 ports x 25 GB/s x 0.772 (NCCL's measured
-// share on NVLink, C13: 231.6 of 300 GB/s) x the protocol's payload fraction (Simple 1;
-// LL carries 8 data bytes per 16-byte line: 1/2). NVLS reduces in the switch: the GPU
-// reads its buffer and writes the result, 2 B per payload byte.
+// byte a ring reduction reads two chunks and writes one (3 B), at most at the payload rate
+// of the chip's links under the library: 18 NVLink4 ports x 25 GB/s x 0.772 (NCCL's
+// measured share on NVLink, C13: 231.6 of 300 GB/s) x the protocol's payload fraction
+// (Simple 1; LL carries 8 data bytes per 16-byte line: 1/2). NVLS reduces in the switch:
+// the GPU reads its buffer and writes the result, 2 B per payload byte. And at most its
+// bytes over the collective's time: a ring all-reduce sends 2 (n - 1) / n x S per rank
+// (3 HBM bytes each), NVLS reads S and writes S; the time is measured here by running the
+// collective alone. A latency-bound 4 KiB all-reduce thus streams far below its links.
 TEST_CASE("contention: a collective's HBM demand follows its protocol's payload rate", "[contention]") {
   TopologyFixture f(dgx_yaml());
   Simulation sim(f.topo, RunOptions{});
@@ -179,18 +182,32 @@ TEST_CASE("contention: a collective's HBM demand follows its protocol's payload 
     double bytes;
     const char* algorithm;
     const char* protocol;
-    double expected;
+    double link_cap;   // B/s
+    double hbm_bytes;  // per rank
   };
-  const Case cases[] = {{1.0 * GiB, "ring", "simple", 3 * links},
-                        {4096, "ring", "ll", 3 * 0.5 * links},
-                        {1.0 * GiB, "in-switch", "simple", 2 * links}};
+  const double ring = 3 * 2.0 * 7 / 8;
+  const Case cases[] = {{1.0 * GiB, "ring", "simple", 3 * links, ring * GiB},
+                        {4096, "ring", "ll", 3 * 0.5 * links, ring * 4096},
+                        {1.0 * GiB, "in-switch", "simple", 2 * links, 2.0 * GiB}};
   for (const auto& c : cases) {
     INFO(c.algorithm << " " << c.bytes);
     std::string protocol;
-    sim.network().collective(CollectiveKind::AllReduce, all, c.bytes, c.algorithm,
-                             [&](const CollectiveResult& r) { protocol = r.protocol; });
-    CHECK(arb.usage(hbm) == Approx(c.expected).epsilon(1e-3));
+    const SimTime start = sim.now();
+    SimTime end = start;
+    sim.network().collective(CollectiveKind::AllReduce, all, c.bytes, c.algorithm, [&](const CollectiveResult& r) {
+      protocol = r.protocol;
+      end = sim.now();
+    });
+    const double usage = arb.usage(hbm);
+    const double joules = arb.energy(hbm).value();
     sim.queue().run();
+    const double t = to_seconds(end - start).value();
+    REQUIRE(t > 0);
+    CHECK(usage == Approx(std::min(c.link_cap, c.hbm_bytes / t)).epsilon(1e-3));
+    // Its HBM bytes draw the tier's energy: 31.2 pJ/B the HBM3 device + 64 pJ/B the on-chip
+    // path (catalog, nvidia-h100-sxm.yaml); all of them when the links do not cap the rate.
+    CHECK(arb.energy(hbm).value() - joules ==
+          Approx(std::min(c.link_cap * t, c.hbm_bytes) * (31.2 + 64) * 1e-12).epsilon(1e-3));
     CHECK(protocol == c.protocol);
     CHECK(arb.usage(hbm) == Approx(0).margin(1e-6));
   }
