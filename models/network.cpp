@@ -138,8 +138,8 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
       int tier = d.arbiter().tier_index(chip.placement.activations);
       const MemoryTierSpec* spec = chip.tier(chip.placement.activations);
       if (tier >= 0 && links > 0) {
-        double rate = per_link_byte * payload * links;
-        if (idle_time > 0) rate = std::min(rate, hbm_bytes / idle_time);
+        double rate = hbm_bytes > 0 ? (per_link_byte * payload * links).value() : 0.0;  // a group of one moves nothing
+        if (rate > 0 && idle_time > 0) rate = std::min(rate, hbm_bytes / idle_time);
         // Its bytes draw the tier's energy while it runs (docs/models.md "Power").
         const double joules_per_byte = spec ? tier_pj_per_byte(chip, *spec) * 1e-12 : 0.0;
         if (rate > 0) demands.push_back({tier, 1, rate, joules_per_byte});

@@ -121,7 +121,7 @@ class PowerMonitor {
   void regovern();
   // The device's entry in summary.json `power.devices` (brings the integrals up to now).
   Json report();
-  // How many devices' power this device's stands for in the system sum: 1, 0 for a device
+  // How many devices' power this device's power stands for in the system sum: 1, 0 for a device
   // whose work another simulates (training's folded data-parallel replicas), 1 + n for the
   // one that simulates it for n others (Simulation::stand_in).
   void set_system_weight(int w);
