@@ -184,6 +184,39 @@ TEST_CASE("folding data-parallel replicas gives the step time and energy of simu
   CHECK_FALSE(ud.contains("mirrors"));
 }
 
+TEST_CASE("a shared power budget unfolds the data-parallel replicas", "[training]") {
+  TmpDir tmp;
+  const std::string& d = tmp.path;
+  // Four H100s under one 1,600 W total: folded, replicas 1-3 would draw idle power only and
+  // the budget would never bind on replica 0's devices.
+  const std::string topo = write(d, "capped.yaml",
+                                 "name: capped\ndevice: nvidia-h100-sxm\ncount: 4\npower_cap: {total: 1600 W}\n"
+                                 "fabrics:\n  - {name: nv, type: nvlink, shape: switch, "
+                                 "link: {bandwidth: 450 GB/s, latency: 1 us}}\n");
+  const std::string base = workload(tiny_model(d), "tp: 1, pp: 1, dp: 4", 8);
+  json s[2];
+  const char* fold[2] = {"", "fold_data_parallel: false\n"};  // default, explicit
+  for (int k = 0; k < 2; ++k) {
+    TmpDir out;
+    std::string msg;
+    REQUIRE(run(topo, write(d, "w" + std::to_string(k) + ".yaml", base + fold[k]), out.path, &msg) == 0);
+    INFO(msg);
+    s[k] = json::parse(slurp(out.path + "/summary.json"));
+    CHECK(slurp(out.path + "/config.resolved.yaml").find("fold_data_parallel: false") != std::string::npos);
+  }
+  // The default run is the unfolded one, and every device drew work under the budget.
+  CHECK(s[0].at("training").at("step_time_s") == s[1].at("training").at("step_time_s"));
+  CHECK(s[0].at("energy_j") == s[1].at("energy_j"));
+  for (const auto& dev : s[0].at("power").at("devices")) CHECK(dev.at("components_j").at("compute").get<double>() > 0);
+  // Asking for folding under a total is refused, in one line, with no output.
+  TmpDir out;
+  std::string msg;
+  CHECK(run(topo, write(d, "w2.yaml", base + "fold_data_parallel: true\n"), out.path, &msg) == 2);
+  CHECK(msg.find("fold_data_parallel") != std::string::npos);
+  CHECK(msg.find('\n') == msg.size() - 1);
+  CHECK_FALSE(std::ifstream(out.path + "/summary.json").good());
+}
+
 TEST_CASE("doubling dp at fixed micro-batches per replica costs at most the gradient all-reduce", "[training]") {
   TmpDir tmp;
   const std::string& d = tmp.path;

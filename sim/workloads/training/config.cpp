@@ -209,6 +209,17 @@ TrainingConfig parse_training(const Doc& doc, const Topology& topo) {
   c.data = parse_training_data(f, doc);
   c.weight_streaming = f.boolean("weight_streaming");
   parse_parallelism(f, topo, c);
+  // A shared power budget (`power_cap.total`) is split among its devices by what each
+  // draws; folded, the replicas after the first draw idle power only and the budget would
+  // not bind (docs/training.md "Folding"). Such runs simulate every replica.
+  if (c.fold_data_parallel && c.par.dp > 1 && !topo.power.cap_groups.empty()) {
+    if (f.has("fold_data_parallel"))
+      f.fail("fold_data_parallel",
+             "a power_cap total is shared by what each device draws, and folded replicas draw "
+             "idle power only: set fold_data_parallel: false (the default with a total)");
+    c.fold_data_parallel = false;
+    f.set_resolved("fold_data_parallel", "false");
+  }
   parse_training_software(f, c);
   place_on_mesh(topo, c);
   if (c.weight_streaming && c.par.tp * c.par.pp * c.par.cp != 1) {
