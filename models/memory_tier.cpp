@@ -13,8 +13,8 @@ namespace llmsim {
 
 MemoryTier::MemoryTier(const sc_core::sc_module_name& name, const ChipSpec& chip, const MemoryTierSpec& spec,
                        ModelContext& sim, const std::string& device_name, ResourceArbiter& arbiter)
-    : sc_core::sc_module(name), socket("socket"), chip_(chip), spec_(spec), sim_(sim), device_name_(device_name),
-      arbiter_(arbiter), pj_per_byte_(tier_pj_per_byte(chip, spec)) {
+    : sc_core::sc_module(name), socket("socket"), spec_(spec), sim_(sim), device_name_(device_name), arbiter_(arbiter),
+      pj_per_byte_(tier_pj_per_byte(chip, spec)) {
   socket.bind(*this);
   make_model();
   sustained_ = model_->bandwidth(AccessPattern{});

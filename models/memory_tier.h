@@ -79,7 +79,6 @@ class MemoryTier : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> 
   void trace_occupancy();
   int track();
 
-  const ChipSpec& chip_;
   MemoryTierSpec spec_;
   ModelContext& sim_;
   std::string device_name_;

@@ -32,7 +32,7 @@ Network::~Network() = default;
 
 void Network::set_collective_library(std::shared_ptr<const CollectiveLibrary> library) {
   runner_->set_library(std::move(library));
-  link_bw_.clear();  // the ports' payload rate follows the library's link shares
+  kernel_chip_.clear();  // the ports' payload rate follows the library's link shares
 }
 
 const CollectiveLibrary* Network::collective_library() const { return runner_->library(); }
@@ -82,7 +82,12 @@ void Network::collective(CollectiveKind kind, const std::vector<int>& group, Byt
 
 Seconds Network::idle_collective_time(CollectiveKind kind, const std::vector<int>& group, Bytes bytes,
                                       const std::string& algorithm) {
-  return estimate_plan(sim_.topo(), *runner_->resolve(kind, group, bytes, algorithm));
+  return idle_time(*runner_->resolve(kind, group, bytes, algorithm));
+}
+
+Seconds Network::idle_time(const Plan& plan) {
+  if (plan.idle_estimate < Seconds{0}) plan.idle_estimate = estimate_plan(sim_.topo(), plan);
+  return plan.idle_estimate;
 }
 
 // While a collective runs, its kernel occupies `collective_units` on every member and
@@ -94,17 +99,18 @@ Seconds Network::idle_collective_time(CollectiveKind kind, const std::vector<int
 // on that link kind x the protocol's payload fraction (LL: half). The arbiter grants less
 // when the tier is contended (the collective itself is not slowed by that:
 // docs/models.md).
-// The chip's network ports' payload rate, per direction, less PCIe (host traffic, not
-// collectives).
-BytesPerSecond Network::chip_link_bandwidth(const ChipSpec& chip) {
-  auto it = link_bw_.find(&chip);
-  if (it != link_bw_.end()) return it->second;
+// Per chip, once: its network ports' payload rate, per direction, less PCIe (host traffic,
+// not collectives), and the energy per byte of its activations tier.
+const Network::KernelChip& Network::kernel_chip(const ChipSpec& chip) {
+  auto it = kernel_chip_.find(&chip);
+  if (it != kernel_chip_.end()) return it->second;
   const CollectiveLibrary* lib = runner_->library();
-  BytesPerSecond links = 0;
+  KernelChip k;
   for (const auto& p : chip.ports)
-    if (p.kind != "pcie") links += p.count * p.bandwidth * (lib ? lib->efficiency_on(p.kind) : 1.0);
-  link_bw_.emplace(&chip, links);
-  return links;
+    if (p.kind != "pcie") k.links += p.count * p.bandwidth * (lib ? lib->efficiency_on(p.kind) : 1.0);
+  if (const MemoryTierSpec* t = chip.tier(chip.placement.activations))
+    k.joules_per_byte = tier_pj_per_byte(chip, *t) * 1e-12;
+  return kernel_chip_.emplace(&chip, k).first->second;
 }
 
 std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group,
@@ -125,7 +131,7 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
   // below its links' rate.
   const int n = static_cast<int>(group.size());
   const double hbm_bytes = in_switch ? 2.0 * bytes : per_link_byte * busbw_factor(kind, n) * bytes;
-  const Seconds idle_time = hbm_bytes > 0 ? estimate_plan(sim_.topo(), plan) : Seconds{0};
+  const Seconds idle = hbm_bytes > 0 ? idle_time(plan) : Seconds{0};
   for (int dev : group) {
     if (dev < 0 || dev >= sim_.num_devices()) continue;
     Device& d = sim_.device(dev);
@@ -134,15 +140,14 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
     if (chip.compute.collective_units > 0) {
       demands.reserve(2);  // one allocation, not two: this runs per member per collective
       demands.push_back({ResourceArbiter::kCompute, 1, static_cast<double>(chip.compute.collective_units)});
-      BytesPerSecond links = chip_link_bandwidth(chip);
+      const KernelChip& k = kernel_chip(chip);
       int tier = d.arbiter().tier_index(chip.placement.activations);
-      const MemoryTierSpec* spec = chip.tier(chip.placement.activations);
-      if (tier >= 0 && links > 0) {
-        double rate = hbm_bytes > 0 ? (per_link_byte * payload * links).value() : 0.0;  // a group of one moves nothing
-        if (rate > 0 && idle_time > 0) rate = std::min(rate, hbm_bytes / idle_time);
+      if (tier >= 0 && k.links > 0) {
+        double rate =
+            hbm_bytes > 0 ? (per_link_byte * payload * k.links).value() : 0.0;  // a group of one moves nothing
+        if (rate > 0 && idle > 0) rate = std::min(rate, hbm_bytes / idle);
         // Its bytes draw the tier's energy while it runs (docs/models.md "Power").
-        const double joules_per_byte = spec ? tier_pj_per_byte(chip, *spec) * 1e-12 : 0.0;
-        if (rate > 0) demands.push_back({tier, 1, rate, joules_per_byte});
+        if (rate > 0) demands.push_back({tier, 1, rate, k.joules_per_byte});
       }
     }
     if (!demands.empty()) holds.push_back({dev, d.arbiter().hold(std::move(demands))});

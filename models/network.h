@@ -74,8 +74,15 @@ class Network : public sc_core::sc_module {
   // Occupies each member's units and memory bandwidth for the collective's kernel.
   std::vector<std::pair<int, std::uint64_t>> hold_kernels(CollectiveKind kind, const std::vector<int>& group,
                                                           Bytes bytes, const Plan& plan);
-  BytesPerSecond chip_link_bandwidth(const ChipSpec& chip);
-  std::map<const ChipSpec*, BytesPerSecond> link_bw_;
+  struct KernelChip {
+    BytesPerSecond links = 0;    // network ports' payload rate per direction, less PCIe
+    double joules_per_byte = 0;  // the activations tier's energy per byte
+  };
+  const KernelChip& kernel_chip(const ChipSpec& chip);
+  std::map<const ChipSpec*, KernelChip> kernel_chip_;
+  // estimate_plan of a resolved plan, computed once per plan object (Plan::idle_estimate):
+  // the runner's cached plans recur every serving step.
+  Seconds idle_time(const Plan& plan);
 
   ModelContext& sim_;
   std::unique_ptr<FlowNet> flows_;

@@ -44,6 +44,9 @@ struct Plan {
   // one behind the other, so stages on different links (NVLink, rails) overlap.
   int lanes = 1;
   std::vector<Stage> stages;
+  // estimate_plan's time on the idle network, filled on first use (Network::idle_time);
+  // negative until then. The plan is immutable otherwise, so the figure never goes stale.
+  mutable Seconds idle_estimate = -1;
   // Per-dimension reports (torus dims, hierarchical levels): busbw of a label =
   // busbw_factor(kind, ranks) x bytes / (time spent in the label's stages).
   struct Dim {

@@ -60,12 +60,10 @@ using Prod = typename ProductOf<A, B>::type;
 template <class A, class B>
 using Quot = typename QuotientOf<A, B>::type;
 
-// A function taking Seconds: is it callable with X (copy-initialisation of the parameter)?
-void takes_seconds(Seconds) {}
-template <class X, class = void>
-struct CallableWithSeconds : std::false_type {};
+// Could a function taking Seconds be called with X? Passing an argument copy-initialises
+// the parameter, which is exactly implicit convertibility.
 template <class X>
-struct CallableWithSeconds<X, std::void_t<decltype(takes_seconds(std::declval<X>()))>> : std::true_type {};
+using CallableWithSeconds = std::is_convertible<X, Seconds>;
 
 // Zero cost: one double, copied as bytes.
 static_assert(sizeof(Seconds) == sizeof(double));
