@@ -90,6 +90,23 @@ Seconds Network::idle_time(const Plan& plan) {
   return plan.idle_estimate;
 }
 
+// Per chip, once: its network ports' payload rate, per direction, less PCIe (host traffic,
+// not collectives), its activations tier's arbiter index (the same on every device of the
+// chip: tiers are added in catalog order) and that tier's energy per byte.
+const Network::KernelChip& Network::kernel_chip(Device& d) {
+  const ChipSpec& chip = d.chip();
+  auto it = kernel_chip_.find(&chip);
+  if (it != kernel_chip_.end()) return it->second;
+  const CollectiveLibrary* lib = runner_->library();
+  KernelChip k;
+  for (const auto& p : chip.ports)
+    if (p.kind != "pcie") k.links += p.count * p.bandwidth * (lib ? lib->efficiency_on(p.kind) : 1.0);
+  k.tier = d.arbiter().tier_index(chip.placement.activations);
+  if (const MemoryTierSpec* t = chip.tier(chip.placement.activations))
+    k.joules_per_byte = tier_pj_per_byte(chip, *t) * 1e-12;
+  return kernel_chip_.emplace(&chip, k).first->second;
+}
+
 // While a collective runs, its kernel occupies `collective_units` on every member and
 // streams HBM: per payload byte crossing the device's links a reduction reads its own
 // chunk and the received one and writes the sum (3 bytes), a copy-only collective reads
@@ -99,20 +116,6 @@ Seconds Network::idle_time(const Plan& plan) {
 // on that link kind x the protocol's payload fraction (LL: half). The arbiter grants less
 // when the tier is contended (the collective itself is not slowed by that:
 // docs/models.md).
-// Per chip, once: its network ports' payload rate, per direction, less PCIe (host traffic,
-// not collectives), and the energy per byte of its activations tier.
-const Network::KernelChip& Network::kernel_chip(const ChipSpec& chip) {
-  auto it = kernel_chip_.find(&chip);
-  if (it != kernel_chip_.end()) return it->second;
-  const CollectiveLibrary* lib = runner_->library();
-  KernelChip k;
-  for (const auto& p : chip.ports)
-    if (p.kind != "pcie") k.links += p.count * p.bandwidth * (lib ? lib->efficiency_on(p.kind) : 1.0);
-  if (const MemoryTierSpec* t = chip.tier(chip.placement.activations))
-    k.joules_per_byte = tier_pj_per_byte(chip, *t) * 1e-12;
-  return kernel_chip_.emplace(&chip, k).first->second;
-}
-
 std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind kind, const std::vector<int>& group,
                                                                  Bytes bytes, const Plan& plan) {
   std::vector<std::pair<int, std::uint64_t>> holds;
@@ -140,14 +143,12 @@ std::vector<std::pair<int, std::uint64_t>> Network::hold_kernels(CollectiveKind 
     if (chip.compute.collective_units > 0) {
       demands.reserve(2);  // one allocation, not two: this runs per member per collective
       demands.push_back({ResourceArbiter::kCompute, 1, static_cast<double>(chip.compute.collective_units)});
-      const KernelChip& k = kernel_chip(chip);
-      int tier = d.arbiter().tier_index(chip.placement.activations);
-      if (tier >= 0 && k.links > 0) {
-        double rate =
-            hbm_bytes > 0 ? (per_link_byte * payload * k.links).value() : 0.0;  // a group of one moves nothing
-        if (rate > 0 && idle > 0) rate = std::min(rate, hbm_bytes / idle);
+      const KernelChip& k = kernel_chip(d);
+      if (k.tier >= 0 && k.links > 0 && hbm_bytes > 0) {  // a group of one moves nothing
+        double rate = (per_link_byte * payload * k.links).value();
+        if (idle > 0) rate = std::min(rate, hbm_bytes / idle);
         // Its bytes draw the tier's energy while it runs (docs/models.md "Power").
-        if (rate > 0) demands.push_back({tier, 1, rate, k.joules_per_byte});
+        demands.push_back({k.tier, 1, rate, k.joules_per_byte});
       }
     }
     if (!demands.empty()) holds.push_back({dev, d.arbiter().hold(std::move(demands))});

@@ -19,6 +19,7 @@ namespace llmsim {
 
 struct Plan;
 
+class Device;
 class ModelContext;
 class FlowNet;
 class FabricModule;
@@ -76,9 +77,10 @@ class Network : public sc_core::sc_module {
                                                           Bytes bytes, const Plan& plan);
   struct KernelChip {
     BytesPerSecond links = 0;    // network ports' payload rate per direction, less PCIe
+    int tier = -1;               // the activations tier's arbiter index (-1: none)
     double joules_per_byte = 0;  // the activations tier's energy per byte
   };
-  const KernelChip& kernel_chip(const ChipSpec& chip);
+  const KernelChip& kernel_chip(Device& device);
   std::map<const ChipSpec*, KernelChip> kernel_chip_;
   // estimate_plan of a resolved plan, computed once per plan object (Plan::idle_estimate):
   // the runner's cached plans recur every serving step.

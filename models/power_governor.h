@@ -125,6 +125,7 @@ class PowerMonitor {
   // whose work another simulates (training's folded data-parallel replicas), 1 + n for the
   // one that simulates it for n others (Simulation::stand_in).
   void set_system_weight(int w);
+  int system_weight() const { return system_weight_; }
 
  private:
   friend class PowerGroup;  // brings members' integrals to now before changing shares

@@ -83,18 +83,14 @@ void Simulation::elaborate(const std::string& prefix) {
 }
 
 void Simulation::stand_in(int folded, int twin) {
-  if (twin_.empty()) {
+  if (twin_.empty())
     for (int d = 0; d < num_devices(); ++d) twin_.push_back(d);
-    weight_.assign(devices_.size(), 1);
-  }
   const auto f = static_cast<size_t>(folded), t = static_cast<size_t>(twin);
   if (folded == twin || twin_.at(f) != folded || twin_.at(t) != twin)
     throw std::logic_error("stand_in: a device stands in once, for a device that is not folded itself");
   twin_[f] = twin;
-  weight_[t] += weight_[f];
-  weight_[f] = 0;
+  power_[t]->set_system_weight(power_[t]->system_weight() + power_[f]->system_weight());
   power_[f]->set_system_weight(0);
-  power_[t]->set_system_weight(weight_[t]);
 }
 
 Joules Simulation::devices_energy() {

@@ -100,7 +100,6 @@ class Simulation : public ModelContext {
   std::vector<std::unique_ptr<NodePower>> node_power_;     // per node (hierarchies): power counter tracks
   std::vector<std::unique_ptr<PowerMonitor>> power_;  // after devices_: destroyed first
   std::vector<int> twin_;                             // per device: energy_source (empty: every device itself)
-  std::vector<int> weight_;                           // per device: its system-power weight (set with twin_)
   StatsRegistry stats_;
 };
 

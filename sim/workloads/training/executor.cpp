@@ -17,14 +17,14 @@ namespace {
 // lasts at least its own memory time, so alone the pass lasts as estimated): the pass
 // shares the tier with the collectives' reduction kernels, and its memory energy counts
 // on the tier (components_j) rather than on compute.
-OpCost as_cost(const PassCost& p, const ChipSpec& chip) {
+// `t`: the chip's activations tier (nullptr: none).
+OpCost as_cost(const PassCost& p, const MemoryTierSpec* t) {
   OpCost oc;
   oc.time = p.compute;
   oc.compute_time = p.compute;
   oc.flops = p.flops;
   oc.bytes = p.bytes;
   oc.energy = p.energy;
-  const MemoryTierSpec* t = chip.tier(chip.placement.activations);
   if (t && p.bytes > 0 && p.compute > 0 && t->bandwidth * t->efficiency > 0) {
     oc.tier = t->tier;
     oc.memory_time = std::min(p.compute, Seconds{p.bytes / (t->bandwidth * t->efficiency)});
@@ -35,7 +35,8 @@ OpCost as_cost(const PassCost& p, const ChipSpec& chip) {
 }  // namespace
 
 TrainingExecutor::TrainingExecutor(Simulation& sim, const TrainingConfig& cfg, const ChipSpec& chip)
-    : sim_(sim), cfg_(cfg), map_(rank_map(cfg)), chip_(chip), lowering_(cfg, chip) {
+    : sim_(sim), cfg_(cfg), map_(rank_map(cfg)), pass_tier_(chip.tier(chip.placement.activations)),
+      lowering_(cfg, chip) {
   for (std::int64_t vs = 0; vs < cfg.par.pp * cfg.par.virtual_stages; ++vs) chunks_.push_back(lowering_.chunk_cost(vs));
   const auto mem = training_memory(cfg);
   for (std::int64_t s = 0; s < cfg.par.pp; ++s) {
@@ -235,7 +236,7 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
         done();
       });
     };
-    if (!reduce_during && !shard_each) return submit_all(stage_devices(r, s), as_cost(*pc, chip_), label, after);
+    if (!reduce_during && !shard_each) return submit_all(stage_devices(r, s), as_cost(*pc, pass_tier_), label, after);
     // The chunk's last backward of the step produces its final gradients bucket by bucket;
     // each bucket's reduction starts as soon as it is ready (Megatron-LM DDP overlap).
     PassCost piece = *pc;
@@ -247,7 +248,7 @@ void TrainingExecutor::run_pass(std::int64_t step, std::int64_t r, std::int64_t 
       if (reduce_during) return bucket_ready(step, s, c, i);
       reduce_shard(step, s, c);
     };
-    run_pieces(stage_devices(r, s), as_cost(piece, chip_), label, ready, after);
+    run_pieces(stage_devices(r, s), as_cost(piece, pass_tier_), label, ready, after);
   };
   if (cfg_.par.zero >= 3 && dense_replicas(cfg_) > 1 && r == 0) {
     // ZeRO-3 / FSDP: the pass waits for its first layer's parameters; the other layers'

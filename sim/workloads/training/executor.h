@@ -138,7 +138,7 @@ class TrainingExecutor {
   Simulation& sim_;
   const TrainingConfig& cfg_;
   RankMap map_;
-  const ChipSpec& chip_;
+  const MemoryTierSpec* pass_tier_;  // where passes stream their bytes (as_cost), nullptr: none
   TrainingLowering lowering_;
   std::vector<ChunkCost> chunks_;   // per virtual stage
   std::vector<OpCost> optimizer_;   // per stage
