@@ -72,9 +72,11 @@ OpCost estimate_attention(const Op& op, const ChipSpec& chip) {
   const double softmax_rows = static_cast<double>(real_rows ? rows : row_pad);
   const double softmax_cycles = softmax_rows * static_cast<double>(tn) * softmax_cycles_per_score(chip);
   // FA2 runs the softmax of a block between its two matrix phases; FA3's ping-pong hides it
-  // under the other warpgroup's matrix phase ([FA2-paper], [FA3-paper]).
+  // under the other warpgroup's matrix phase ([FA2-paper], [FA3-paper]), all but the
+  // stack's softmax_exposed share of the shorter phase (the two warpgroups' hand-offs).
+  const double longer = std::max(matrix_cycles, softmax_cycles), shorter = std::min(matrix_cycles, softmax_cycles);
   const double step_cycles =
-      op.softmax_overlapped ? std::max(matrix_cycles, softmax_cycles) : matrix_cycles + softmax_cycles;
+      op.softmax_overlapped ? longer + op.softmax_exposed * shorter : matrix_cycles + softmax_cycles;
 
   const std::int64_t items = op.batch * op.kv_heads * q_blocks;
   std::int64_t split = 1;

@@ -44,6 +44,9 @@ struct Op {
   // matrix phases (FlashAttention-3's ping-pong on Hopper) instead of running it between
   // them (FlashAttention-2); set from the software stack's `attention.softmax`.
   bool softmax_overlapped = false;
+  // Of an overlapped softmax, the share of the shorter phase (softmax or matrix) that the
+  // overlap does not hide: 0 hides it wholly; set from the stack's `attention.softmax_exposed`.
+  double softmax_exposed = 0;
   // The kernel issues the previous generation's warp-level MMA instructions (FlashAttention-2's
   // mma.sync on Hopper): its matrix phases run at chip compute.warp_mma_fraction of the rate;
   // set from the software stack's `attention.mma: warp`.

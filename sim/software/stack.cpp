@@ -69,6 +69,9 @@ void parse_stack_attention(Params& f, SoftwareStack& s, std::vector<std::string>
   Params a = f.child("attention");
   s.attention_kernel = a.str("kernel");
   s.attention_softmax = a.choice("softmax");
+  s.attention_softmax_exposed = a.num("softmax_exposed");
+  if (!(s.attention_softmax_exposed >= 0 && s.attention_softmax_exposed <= 1))
+    a.fail("softmax_exposed", "must be between 0 and 1");
   s.attention_mma = a.choice("mma");
   s.attention_kv_cache = a.choice("kv_cache");
   for (const char* key : {"kernel", "softmax", "mma", "kv_cache"}) note_given(a, "attention", key, given);
@@ -105,7 +108,8 @@ void parse_stack_policies(Params& f, SoftwareStack& s) {
 // `ahead` is how every stack's launches behave unless it says otherwise, so only `lazy` is a
 // claim that needs a source (config.resolved.yaml writes the default back without one).
 // Likewise no graph-capture limit (0), a KV budget out of the total (vLLM's rule), no TP
-// overlap (false) and rank-order placement are the defaults. A default becomes a figure
+// overlap (false), rank-order placement and a wholly hidden overlapped softmax (0) are the
+// defaults. A default becomes a figure
 // the file gives when it is changed or sourced anyway.
 void note_changed_defaults(const SoftwareStack& s, std::vector<std::string>& given) {
   auto sourced = [&s](const char* key) { return s.sources.count(key) > 0; };
@@ -117,6 +121,9 @@ void note_changed_defaults(const SoftwareStack& s, std::vector<std::string>& giv
     given.push_back("tensor_parallel.comm_overlap_directions");
   }
   if (s.mesh_placement != "rank_order" || sourced("device_mesh.placement")) given.push_back("device_mesh.placement");
+  if (s.attention_softmax_exposed != 0 || sourced("attention.softmax_exposed")) {
+    given.push_back("attention.softmax_exposed");
+  }
   // The dtype list may carry a source (which weight formats the stack's kernels run, e.g.
   // w8a16); an unsourced list is the stack's own documentation.
   if (sourced("dtypes")) given.push_back("dtypes");

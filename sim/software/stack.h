@@ -38,6 +38,8 @@ struct SoftwareStack {
   std::string kv_budget = "total";
   std::string attention_kernel;
   std::string attention_softmax = "serialised";
+  // Under an overlapped softmax, the share of the shorter phase left exposed, [0, 1].
+  double attention_softmax_exposed = 0;
   // The attention kernel's matrix instructions: native (the chip's full-rate ones) or warp
   // (the previous generation's warp-level MMA, FlashAttention-2's mma.sync on Hopper: the
   // matrix phases run at the chip's compute.warp_mma_fraction).

@@ -86,6 +86,10 @@ LLMSIM_DECLARE_PARAMS(software_attention,
                                   "(FA3 ping-pong)")
                                .one_of({"serialised", "overlapped"})
                                .from(kStackDoc),
+                           P::opt("softmax_exposed", T::Number, "0",
+                                  "overlapped softmax: share of the shorter phase (softmax or matrix) the "
+                                  "overlap leaves exposed, 0 .. 1 (0 = hidden wholly)")
+                               .from(kStackDoc),
                            P::opt("mma", T::Choice, "native",
                                   "matrix instructions: native (the chip's full-rate ones) | warp (the previous "
                                   "generation's warp-level MMA, FA2's mma.sync on Hopper: chip "

@@ -36,7 +36,8 @@ class Microbench : public Workload {
     root.str("kind");
     root.str("description");
     std::int64_t repeat = root.positive("repeat");
-    // A named stack brings its collective library (run.cpp installs it); "" = the default.
+    // A named stack brings its collective library (run.cpp installs it) and its attention
+    // kernel's generation; "" = the default.
     const std::string stack = root.str("software");
     if (!stack.empty()) software_ = load_software_file(stack, root.pos("software"));
     YAML::Node ops = root.get("ops");
@@ -68,7 +69,7 @@ class Microbench : public Workload {
         o.op.name = o.label;
         o.stream = f.choice("stream");
         if (o.stream == "copy" && kind != OpKind::Copy) f.fail("stream", "the copy engine runs only copy ops");
-        parse_compute_op(f, kind, o);
+        parse_compute_op(f, kind, o, software_.name.empty() ? nullptr : &software_);
         std::string dev = f.str("device");
         if (topo.num_devices() > 0) {
           if (!dev.empty()) {
@@ -361,7 +362,7 @@ class Microbench : public Workload {
   std::vector<MbOp> ops_;
   std::vector<TimedEvent> events_;
   YAML::Node resolved_;  // the document as loaded (config.resolved.yaml)
-  SoftwareStack software_;            // `software:`, when named: its collective library
+  SoftwareStack software_;            // `software:`, when named: collective library, attention kernel
   std::vector<int> last_of_written_;  // per entry of `ops:` as written: its last index in ops_
   std::vector<std::string> labels_;   // per entry of `ops:` as written
   std::vector<P2p> arrived_;          // sent messages not yet received, in arrival order

@@ -27,6 +27,27 @@ AccessPattern parse_pattern(Params& op) {
   return a;
 }
 
+// The attention kernel's generation, each field defaulting to the named stack's: softmax
+// overlapped with the matrix phases (FA3-class) or between them (FA2), the previous
+// generation's warp-level MMA or the chip's native one, and a paged or contiguous KV cache
+// (the stack's paged layout applies to an op that reads a cache longer than its queries,
+// as serving's decode does). Without a stack: FA2's schedule on the native MMA, contiguous.
+// Returns the non-default choices for the row's detail.
+std::string parse_attention_kernel(Params& f, const SoftwareStack* stack, Op& op) {
+  op.softmax_overlapped = f.choice("softmax", stack ? stack->attention_softmax : "serialised") == "overlapped";
+  op.softmax_exposed = f.num("softmax_exposed", stack ? stack->attention_softmax_exposed : 0.0);
+  if (!(op.softmax_exposed >= 0 && op.softmax_exposed <= 1)) f.fail("softmax_exposed", "must be between 0 and 1");
+  op.warp_mma = f.choice("mma", stack ? stack->attention_mma : "native") == "warp";
+  const bool reads_cache = op.q_len < op.kv_len;
+  const std::string layout = stack && reads_cache ? stack->attention_kv_cache : "contiguous";
+  op.kv_paged = f.choice("kv_cache", layout) == "paged";
+  std::string d;
+  if (op.softmax_overlapped) d += " overlapped";
+  if (op.warp_mma) d += " warp-mma";
+  if (op.kv_paged) d += " paged";
+  return d;
+}
+
 }  // namespace
 
 std::string all_op_names() {
@@ -36,7 +57,7 @@ std::string all_op_names() {
   return s + ", send, recv";
 }
 
-void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
+void parse_compute_op(Params& f, OpKind kind, MbOp& o, const SoftwareStack* stack) {
   Op& op = o.op;
   op.kind = kind;
   if (kind != OpKind::Copy) {
@@ -49,6 +70,7 @@ void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
     }
   }
   char d[160] = "";
+  std::string kernel;  // an attention op's non-default kernel choices
   switch (kind) {
     case OpKind::Gemm:
       op.m = f.positive("m");
@@ -67,6 +89,7 @@ void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
       op.q_len = f.positive("q_len");
       op.kv_len = f.positive("kv_len", op.q_len);
       op.causal = f.boolean("causal");
+      kernel = parse_attention_kernel(f, stack, op);
       std::snprintf(d, sizeof d, "b=%lld h=%lld/%lld d=%lld q=%lld kv=%lld", (long long)op.batch,
                     (long long)op.heads, (long long)op.kv_heads, (long long)op.head_dim, (long long)op.q_len,
                     (long long)op.kv_len);
@@ -96,7 +119,7 @@ void parse_compute_op(Params& f, OpKind kind, MbOp& o) {
   }
   if (kind != OpKind::Copy) op.stream_tier = f.str("stream_tier");
   op.pattern = parse_pattern(f);
-  o.detail = d;
+  o.detail = d + kernel;
   if (!op.pattern.is_default())
     o.detail += std::string(" ") + op.pattern.kind_name() + " " + format_quantity(op.pattern.granule, Dim::Size);
 }

@@ -7,6 +7,7 @@
 
 #include "sim/core/params.h"
 #include "sim/ops/op.h"
+#include "sim/software/stack.h"
 #include "sim/topo/topology.h"
 #include "sim/workloads/microbench.h"
 
@@ -39,8 +40,10 @@ struct MbOp {
 
 // "gemm, attention, ..., send, recv": every op name, for messages.
 std::string all_op_names();
-// Reads the fields of a compute/memory op into `o.op`; positions come from `f`.
-void parse_compute_op(Params& f, OpKind kind, MbOp& o);
+// Reads the fields of a compute/memory op into `o.op`; positions come from `f`. `stack`
+// (the workload's named software stack, or nullptr) gives an attention op's kernel
+// generation unless the op says otherwise.
+void parse_compute_op(Params& f, OpKind kind, MbOp& o, const SoftwareStack* stack);
 // Key whose position best explains an estimate_op failure.
 std::string blame_key(const Fields& f, const std::string& msg);
 // `send` / `recv`: devices, size, tag.

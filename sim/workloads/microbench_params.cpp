@@ -73,7 +73,8 @@ LLMSIM_DECLARE_PARAMS(mb_root,
                                .from(kMicrobenchDoc),
                            P::opt("software", T::String, "",
                                   "software stack whose collective library the collectives run under "
-                                  "(\"\" = the system's default stack)")
+                                  "and whose attention kernel the attention ops run "
+                                  "(\"\" = the system's default stack's library; FA2's schedule for attention)")
                                .from(kMicrobenchDoc),
                            P::opt("events", T::List, "",
                                   "state changes at given times: {at, link, state | bandwidth} or "
@@ -137,6 +138,25 @@ LLMSIM_DECLARE_PARAMS(mb_attention,
                                 P::req("q_len", T::Positive, "queries per sequence").from(kMicrobenchDoc),
                                 P::derive("kv_len", T::Positive, "q_len", "keys per sequence").from(kMicrobenchDoc),
                                 P::opt("causal", T::Boolean, "true", "causal mask").from(kMicrobenchDoc),
+                                P::derive("softmax", T::Choice, "the named stack's attention.softmax, else serialised",
+                                          "softmax between the matrix phases (serialised, FA2) or under them "
+                                          "(overlapped, FA3-class)")
+                                    .one_of({"serialised", "overlapped"})
+                                    .from(kMicrobenchDoc),
+                                P::derive("softmax_exposed", T::Number,
+                                          "the named stack's attention.softmax_exposed, else 0",
+                                          "overlapped softmax: share of the shorter phase left exposed, 0 .. 1")
+                                    .from(kMicrobenchDoc),
+                                P::derive("mma", T::Choice, "the named stack's attention.mma, else native",
+                                          "matrix instructions: native, or warp (the previous generation's, at the "
+                                          "chip's compute.warp_mma_fraction)")
+                                    .one_of({"native", "warp"})
+                                    .from(kMicrobenchDoc),
+                                P::derive("kv_cache", T::Choice,
+                                          "the named stack's attention.kv_cache when q_len < kv_len, else contiguous",
+                                          "K / V layout: paged (read at the KV tier's paged_efficiency) or contiguous")
+                                    .one_of({"contiguous", "paged"})
+                                    .from(kMicrobenchDoc),
                             })});
 
 LLMSIM_DECLARE_PARAMS(mb_copy,

@@ -22,9 +22,9 @@ using namespace llmsim_test;
 
 namespace {
 
-// [FA3-paper] (recalled, not re-read): mma.sync reaches about 2/3 of H100's tensor-core
-// peak; FA2 reaches ~35 % of the peak, FA3 up to 75 % (740 TFLOPS fp16, head dim 128).
-constexpr double kMmaSyncShare = 2.0 / 3.0;
+// [FA3-paper] (recalled, not re-read): FA2 reaches ~35 % of H100's peak, FA3 up to 75 %
+// (740 TFLOPS fp16). H100's warp_mma_fraction is fitted on the first (head dim 128), nemo's
+// softmax_exposed on the second (head dim 256); the ratio at head dim 128 is not fitted.
 constexpr double kFa2Utilisation = 0.35;
 constexpr double kFa3Utilisation = 0.75;
 
@@ -35,15 +35,21 @@ TEST_CASE("warp mma: FA2 on H100 runs below FA3 by the paper's utilisation ratio
     INFO(name);
     const ChipSpec& chip = shipped_catalog().get(name);
     const OpCost fa2 = estimate_op(prefill_attention_op(16384, false, false, true), chip);  // mma.sync, softmax between
-    const OpCost fa3 = estimate_op(prefill_attention_op(16384, false, true, false), chip);  // wgmma, ping-pong
+    Op fa3_op = prefill_attention_op(16384, false, true, false);                            // wgmma, ping-pong
+    fa3_op.softmax_exposed = load_software_file("nemo", {}).attention_softmax_exposed;
+    const OpCost fa3 = estimate_op(fa3_op, chip);
     CHECK_FALSE(fa2.memory_bound);
     CHECK_FALSE(fa3.memory_bound);
-    // 75 % / 35 % = 2.14; the model's 1 / (2/3) + the serialised exp share (~0.42) = 1.92.
-    // 15 %: the paper's two utilisations are its best sequence lengths, not one shape.
+    // The fit point (head dim 128): FA2 at ~35 % of the peak.
+    CHECK(efficiency(fa2) == Approx(kFa2Utilisation).epsilon(0.03));
+    // 75 % / 35 % = 2.14, the paper's best FA3 (head dim 256) over FA2; at head dim 128
+    // FA3 runs slower than its best, so the model's ratio here is lower (~2.0). 15 %: the
+    // paper's two utilisations are its best shapes, not this one.
     CHECK(fa2.time / fa3.time == Approx(kFa3Utilisation / kFa2Utilisation).epsilon(0.15));
-    // With the softmax hidden in both, only the instruction rate differs: 1 / (2/3).
-    const OpCost warp_overlapped = estimate_op(prefill_attention_op(16384, false, true, true), chip);
-    CHECK(warp_overlapped.time / fa3.time == Approx(1.0 / kMmaSyncShare).epsilon(0.03));
+    // With the softmax overlapped in both, the warp-level instructions are still slower.
+    Op warp_overlapped = fa3_op;
+    warp_overlapped.warp_mma = true;
+    CHECK(estimate_op(warp_overlapped, chip).time > fa3.time);
   }
 }
 

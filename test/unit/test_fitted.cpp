@@ -1,6 +1,7 @@
 // Fitted constants are data with their source (issue 10): every chip's `fitted:` entry is
-// a CALIBRATION row or "inherited from CHIP (row)" where CHIP fitted that same parameter on
-// that row; `llmsim devices` and summary.json show them, fabrics' in-switch figures too.
+// a CALIBRATION row (or a published figure outside it, by its source key) or "inherited
+// from CHIP (row)" where CHIP fitted that same parameter on that row; `llmsim devices` and summary.json show them,
+// fabrics' in-switch figures too.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -17,7 +18,9 @@ using namespace llmsim_test;
 
 TEST_CASE("fitted: each chip's entries are its own rows or name the chip they came from", "[fitted][catalog]") {
   llmsim::ChipCatalog cat(llmsim::default_catalog_dir());
-  const std::regex own("C[0-9]+"), inherited("inherited from ([a-z0-9-]+)( [a-z_.]+)? \\((C[0-9]+)\\)");
+  // A row is a CALIBRATION case (C1) or a published figure outside it ("[FA3-paper] ...").
+  const std::string row = "(C[0-9]+|\\[[A-Za-z0-9-]+\\][^()]*)";
+  const std::regex own(row), inherited("inherited from ([a-z0-9-]+)( [a-z_.]+)? \\(" + row + "\\)");
   int borrowed = 0;
   for (const auto* chip : cat.all()) {
     for (const auto& [param, src] : chip->fitted) {

@@ -74,6 +74,7 @@ Op Lowering::attention(const char* name, std::int64_t batch, std::int64_t q_len,
   a.kv_len = kv_len;
   a.causal = q_len > 1;
   a.softmax_overlapped = softmax_overlapped_;
+  a.softmax_exposed = cfg_.software.attention_softmax_exposed;
   a.warp_mma = warp_mma_;
   const std::int64_t w = m.sliding_window;
   if (!local || w <= 0) return a;
@@ -281,7 +282,8 @@ bool Lowering::shape_key(const Op& op, OpShapeKey& key) const {
   key.fields = {static_cast<std::int64_t>(op.kind), dtype, op.m, op.n, op.k, op.batch, op.heads, op.kv_heads,
                 op.head_dim, op.q_len, op.kv_len, op.causal ? 1 : 0, op.v_head_dim, op.shared_kv ? 1 : 0,
                 op.elements, bits(op.flops_per_element), bits(op.bytes), op.weights_on_chip ? 1 : 0,
-                op.grouped_rows, op.softmax_overlapped ? 1 : 0, op.warp_mma ? 1 : 0, op.kv_paged ? 1 : 0};
+                op.grouped_rows, op.softmax_overlapped ? 1 : 0, op.warp_mma ? 1 : 0, op.kv_paged ? 1 : 0,
+                bits(op.softmax_exposed)};
   // clang-format on
   return true;
 }

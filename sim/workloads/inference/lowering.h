@@ -85,7 +85,7 @@ struct OpCharge {
 // Every Op field estimate_op reads, as exact integers (doubles by their bit pattern, the
 // dtype as its index among the Lowering's dtypes): two ops with equal keys cost the same.
 struct OpShapeKey {
-  std::array<std::int64_t, 22> fields{};
+  std::array<std::int64_t, 23> fields{};
   bool operator==(const OpShapeKey& o) const { return fields == o.fields; }
   std::uint64_t hash() const;
 };

@@ -59,6 +59,7 @@ Op TrainingLowering::attention_op(std::int64_t batch, std::int64_t len) const {
   // The stack's kernel generation: FA3's ping-pong hides the softmax under the matrix
   // phases, FA2 (and no stack named) runs it between them (docs/models.md "Attention").
   a.softmax_overlapped = cfg_.software.attention_softmax == "overlapped";
+  a.softmax_exposed = cfg_.software.attention_softmax_exposed;
   a.warp_mma = cfg_.software.attention_mma == "warp";
   return a;
 }
