@@ -44,7 +44,15 @@ std::string absolute_if_path(const std::string& ref, const std::string& dir) {
 bool parse_tp_2d(Params& p, InferenceConfig& c) {
   c.tp_rows = p.integer("tp_rows");
   c.tp_cols = p.integer("tp_cols");
-  if (c.tp_rows == 0 && c.tp_cols == 0) return false;
+  c.decode_batch_sharded = p.choice("decode_attention") == "batch";
+  if (c.tp_rows == 0 && c.tp_cols == 0) {
+    if (c.decode_batch_sharded) {
+      p.fail("decode_attention",
+             "batch is modelled for 2-D tensor parallelism only (set tp_rows and tp_cols; "
+             "tp_rows = tp, tp_cols = 1 is the one-axis layout)");
+    }
+    return false;
+  }
   const ModelSpec& m = c.model;
   const auto str = [](std::int64_t v) { return std::to_string(v); };
   if (c.tp_rows <= 0 || c.tp_cols <= 0) {
@@ -84,7 +92,7 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
                                          std::to_string(m.kv_heads) +
                                          " KV heads (num_key_value_heads) must divide one another");
   }
-  if (!m.mla() && c.tp_heads() > m.kv_heads) {
+  if (!m.mla() && c.tp_heads() > m.kv_heads && !c.decode_batch_sharded) {  // batch-sharded: no replicas
     std::cerr << "llmsim: warning: " << p.pos(two_d ? "tp_rows" : "tp").str() << (two_d ? ": tp_rows " : ": tp ")
               << c.tp_heads() << " exceeds the model's " << m.kv_heads
               << " KV heads: each rank holds a replica of one KV head (as vLLM does), so KV per rank is 1 head x "

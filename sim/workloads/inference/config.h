@@ -49,6 +49,10 @@ struct InferenceConfig {
   // r = row x tp_cols + col; the tp_cols chips of a row shard the hidden dimension, the
   // tp_rows chips of a column shard heads and FFN (docs/models.md "2-D tensor parallelism").
   std::int64_t tp_rows = 0, tp_cols = 0;
+  // parallelism.decode_attention: batch = decode attention sharded over the sequences on all
+  // tp chips of a 2-D layout, all heads on each (Pope et al.'s multi-query layout; two
+  // all-to-alls a layer over the columns, tp_layout.h); false = over the heads (default).
+  bool decode_batch_sharded = false;
   bool tp2d() const { return tp_rows > 0; }
   std::int64_t tp_heads() const { return tp2d() ? tp_rows : tp; }  // ways heads and FFN are split
   std::int64_t tp_hidden() const { return tp2d() ? tp_cols : 1; }  // ways hidden (and tokens) are split
@@ -56,7 +60,10 @@ struct InferenceConfig {
   // heads (a replica when tp_heads exceeds the KV heads); in 2-D a sequence's KV lives on
   // the one chip of each row that attends for it, so a row's chips share the sequences
   // (spread evenly, as the attention split of the lowering assumes).
+  // Batch-sharded decode: a sequence's whole KV (every head) lives on one chip of the
+  // stage, so a chip keeps all KV heads of a tp-th of the sequences: no replicas.
   double kv_elements_per_layer_per_rank() const {
+    if (decode_batch_sharded) return model.kv_elements_per_layer(1) / static_cast<double>(tp);
     return model.kv_elements_per_layer(tp_heads()) / static_cast<double>(tp_hidden());
   }
   // Batches in flight per replica (vLLM virtual engines, each with 1/engines of the KV

@@ -114,6 +114,12 @@ LLMSIM_DECLARE_PARAMS(
                 "2-D tensor parallelism: chips per row group, which shard the hidden dimension (rank = row x tp_cols "
                 "+ col)")
              .from("[POPE-INFER] 2-D weight-stationary; docs/models.md"),
+         P::opt("decode_attention", T::Choice, "heads",
+                "2-D tensor parallelism: how decode attention is sharded: heads (over the tp_rows of a column, the "
+                "sequences over the tp_cols of a row) or batch (each chip attends all heads of a tp-th of the "
+                "sequences and keeps their whole KV; two all-to-alls a layer over the columns)")
+             .one_of({"heads", "batch"})
+             .from("[POPE-INFER] multiquery attention sharded over the batch; docs/models.md"),
          P::opt("pipeline_engines", T::Positive, "1", "batches in flight per replica (vLLM virtual engines)")
              .from(kVllm),
      }});

@@ -107,7 +107,14 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
     // so one op over the mean length costs what the ragged batch costs.
     // decode_q > 1: speculative verification, k + 1 queries per sequence at the end of
     // its context (not causal among themselves in the cost: k << context).
-    Op a = attention("attn_decode", (s.decode + c - 1) / c, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode, local);
+    // Batch-sharded (2-D, tp_layout.h): every head of a tp-th of the sequences, their whole KV.
+    const std::int64_t ways = cfg_.decode_batch_sharded ? cfg_.tp : c;
+    Op a = attention("attn_decode", (s.decode + ways - 1) / ways, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode,
+                     local);
+    if (cfg_.decode_batch_sharded) {
+      a.heads = m.heads;
+      a.kv_heads = m.kv_heads;
+    }
     a.causal = false;
     a.kv_paged = kv_paged_;
     ops.push_back(a);
@@ -379,7 +386,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       std::max<std::int64_t>(0, std::min<std::int64_t>(first + c.layers, m.dense_layers) - first);
   const double T = static_cast<double>(s.tokens());
   if (cfg_.tp2d()) {
-    c.tp2d = tp2d_collectives(cfg_, T, c.layers);
+    c.tp2d = tp2d_collectives(cfg_, T, static_cast<double>(s.decode * s.decode_q), c.layers);
     for (const TpCollective& k : c.tp2d)  // an axis of one chip has nothing to reduce
       if ((k.columns ? cfg_.tp_rows : cfg_.tp_cols) > 1) c.kernels += k.count;
   } else if (cfg_.tp > 1 && T > 0) {

@@ -22,6 +22,13 @@
 //   6 all-reduce over each column group, T h / C: mlp_down partial sums
 // A parallel block (PaLM, GPT-J) fuses 1 with 4, 2 with 5 and 3 with 6, and its norms read
 // one input, so one statistic: four per layer.
+// decode_attention: batch (Pope et al.'s batch-sharded multi-query attention) adds two
+// phases after 1, over each column group (D decode tokens, D / C of them on a row's chip):
+//   1a all-to-all, D / C (qh + kvm) head_dim per chip: a column's chips trade head slices
+//      of their D / C tokens for every head of D / tp of them (kvm = 0 when the model has
+//      one KV head, which every chip of the column already computed; else 2 kvh, and the
+//      prefill tokens' K and V go to their sequences' owners too: (T - D) / C x 2 kvh)
+//   1b all-to-all, D / C qh head_dim: the attention outputs back to head slices, before 2
 // All R row groups (or C column groups) run at once, on disjoint chips.
 // Sources: [POPE-INFER] 2-D weight-stationary (E over x, F and heads over yz, all-gather and
 // reduce-scatter on each axis); tt-metal's Galaxy Llama (weights over both mesh axes,
@@ -42,10 +49,14 @@ struct TpCollective {
   std::int64_t count = 0;  // per stage: layers x (1 per layer)
 };
 
-// The layout's collectives, in layer order, for `layers` layers of `tokens` tokens (always
-// tp2d_phases(cfg) of them; count 0 when there are no tokens).
-std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers);
+// The layout's collectives, in layer order, for `layers` layers of `tokens` tokens of which
+// `decode_tokens` decode (always tp2d_phases(cfg) of them; count 0 when there is nothing to
+// move).
+std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, double decode_tokens,
+                                           std::int64_t layers);
 std::size_t tp2d_phases(const InferenceConfig& cfg);
+// Phases 0-6 alone (the head-sharded layout's collectives), as tp2d_collectives lists them.
+std::vector<TpCollective> tp2d_layer_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers);
 
 // The device groups of one axis of a stage (`stage`: rank -> device): R row groups of C
 // devices, or C column groups of R.
