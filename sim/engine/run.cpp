@@ -156,6 +156,38 @@ std::string run_until_done(ScKernel& kernel, Simulation& sim, Workload& workload
   return stop_reason;
 }
 
+// What summary.json says about the run itself, beside what the workload reports.
+struct SummaryHeader {
+  std::string kind, topology, workload;
+  double wall_s = 0;
+  std::string stop_reason;  // empty: the run finished
+};
+
+// summary.json (docs/outputs.md): the run's header, the workload's report, power, the
+// statistics registry, the fitted constants in use and the collective library.
+Json run_summary(const SummaryHeader& head, Simulation& sim, const Topology& topo, Workload& workload,
+                 const RunOptions& opt) {
+  const bool partial = !head.stop_reason.empty();
+  Json summary;
+  summary["version"] = LLMSIM_VERSION;
+  summary["kind"] = head.kind;
+  summary["topology"] = head.topology;
+  summary["workload"] = head.workload;
+  summary["devices"] = topo.num_devices();
+  summary["seed"] = opt.seed;
+  summary["sim_time_s"] = to_seconds(sim.now());
+  summary["wall_time_s"] = head.wall_s;
+  summary["events"] = sim.queue().events_run();
+  summary["partial"] = partial;
+  if (partial) summary["stop_reason"] = head.stop_reason;
+  workload.report(sim, summary);
+  summary["power"] = power_summary(sim);
+  summary["stats"] = sim.stats().summary(opt.stats_full);
+  summary["fitted"] = fitted_summary(topo);
+  summary["collective_library"] = collective_library_summary(sim.network().collective_library());
+  return summary;
+}
+
 }  // namespace
 
 int cmd_run(const RunArgs& args, std::ostream& out) {
@@ -209,24 +241,10 @@ int cmd_run(const RunArgs& args, std::ostream& out) {
   const bool partial = !stop_reason.empty();
 
   // Finalize.
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  Json summary;
-  summary["version"] = LLMSIM_VERSION;
-  summary["kind"] = kind;
-  summary["topology"] = topo.name.empty() ? path_stem(args.topology) : topo.name;
-  summary["workload"] = inputs.workload_name;
-  summary["devices"] = topo.num_devices();
-  summary["seed"] = opt.seed;
-  summary["sim_time_s"] = to_seconds(sim.now());
-  summary["wall_time_s"] = wall;
-  summary["events"] = sim.queue().events_run();
-  summary["partial"] = partial;
-  if (partial) summary["stop_reason"] = stop_reason;
-  workload->report(sim, summary);
-  summary["power"] = power_summary(sim);
-  summary["stats"] = sim.stats().summary(opt.stats_full);
-  summary["fitted"] = fitted_summary(topo);
-  summary["collective_library"] = collective_library_summary(sim.network().collective_library());
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  SummaryHeader head{kind, topo.name.empty() ? path_stem(args.topology) : topo.name, inputs.workload_name, wall,
+                     stop_reason};
+  const Json summary = run_summary(head, sim, topo, *workload, opt);
 
   made.keep = true;
   // Names from file names may be any bytes: invalid UTF-8 becomes U+FFFD, not an exception.
