@@ -182,23 +182,19 @@ TEST_CASE("decode batch shard: a decode step's KV time per context token falls b
 TEST_CASE(
     "decode batch shard: a 1-D layout or an unknown value is exit 2 at the key, batch sharding has no replica warning",
     "[inference][tp2d]") {
-  const llmsim_test::Outcome one_d = llmsim_test::run_cli(
-      "check topologies/tpu-v4-4x4x4.yaml workloads/calibration/c35-palm-540b-tpu-v4-decode.yaml"
-      " --set workload.parallelism.decode_attention=batch");
+  const std::string cmd = "check topologies/tpu-v4-4x4x4.yaml workloads/calibration/c35-palm-540b-tpu-v4-decode.yaml";
+  const llmsim_test::Outcome one_d = llmsim_test::run_cli(cmd + " --set workload.parallelism.decode_attention=batch");
   INFO(one_d.text);
   CHECK(one_d.rc == 2);
   CHECK(one_d.text.find("llmsim: error: --set:1:") != std::string::npos);
   CHECK(one_d.text.find("decode_attention: batch is modelled for 2-D tensor parallelism only") != std::string::npos);
-  const llmsim_test::Outcome bad = llmsim_test::run_cli(
-      "check topologies/tpu-v4-4x4x4.yaml workloads/calibration/c35-palm-540b-tpu-v4-decode.yaml"
-      " --set workload.parallelism.decode_attention=sequences");
+  const llmsim_test::Outcome bad = llmsim_test::run_cli(cmd + " --set workload.parallelism.decode_attention=sequences");
   INFO(bad.text);
   CHECK(bad.rc == 2);
   CHECK(bad.text.find("llmsim: error: --set:1:") != std::string::npos);
   const std::string layout =
       " --set workload.parallelism.tp=64 --set workload.parallelism.pp=1 --set workload.parallelism.tp_rows=16"
       " --set workload.parallelism.tp_cols=4";
-  const std::string cmd = "check topologies/tpu-v4-4x4x4.yaml workloads/calibration/c35-palm-540b-tpu-v4-decode.yaml";
   const llmsim_test::Outcome heads = llmsim_test::run_cli(cmd + layout);
   CHECK(heads.text.find("replicas repeat it 16 times") != std::string::npos);
   const llmsim_test::Outcome batch =

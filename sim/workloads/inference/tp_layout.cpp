@@ -13,32 +13,7 @@ std::size_t tp2d_phases(const InferenceConfig& cfg) {
 
 namespace {
 
-// Phases 1a and 1b of batch-sharded decode attention (tp_layout.h), over the columns.
-std::array<TpCollective, 2> batch_shard_alltoalls(const InferenceConfig& cfg, double tokens, double decode,
-                                                  std::int64_t layers) {
-  const ModelSpec& m = cfg.model;
-  const double C = static_cast<double>(cfg.tp_cols), hd = static_cast<double>(m.head_dim);
-  const double qh = static_cast<double>(m.heads / cfg.tp_rows);
-  // One KV head: every chip of a column computed it for its row's tokens (a replica).
-  const double kvm = m.kv_heads > 1 ? 2.0 * static_cast<double>(m.kv_heads_per_rank(cfg.tp_rows)) : 0.0;
-  const double in = (decode * (qh + kvm) + (tokens - decode) * kvm) / C * hd * kActivationBytes;
-  const double out = decode / C * qh * hd * kActivationBytes;
-  return {TpCollective{CollectiveKind::AllToAll, true, in, in > 0 ? layers : 0},
-          TpCollective{CollectiveKind::AllToAll, true, out, out > 0 ? layers : 0}};
-}
-
-}  // namespace
-
-std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, double decode_tokens,
-                                           std::int64_t layers) {
-  std::vector<TpCollective> phases = tp2d_layer_collectives(cfg, tokens, layers);
-  if (cfg.decode_batch_sharded) {
-    const auto a2a = batch_shard_alltoalls(cfg, tokens, decode_tokens, tokens > 0 ? layers : 0);
-    phases.insert(phases.begin() + 2, a2a.begin(), a2a.end());  // after QKV's reduce-scatter
-  }
-  return phases;
-}
-
+// Phases 0-6 (tp_layout.h): the head-sharded layout's collectives.
 std::vector<TpCollective> tp2d_layer_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers) {
   const ModelSpec& m = cfg.model;
   const std::int64_t R = cfg.tp_rows, C = cfg.tp_cols;
@@ -62,6 +37,32 @@ std::vector<TpCollective> tp2d_layer_collectives(const InferenceConfig& cfg, dou
   rs.bytes += up_rs.bytes;
   ag.bytes += act_ag.bytes;
   return {norm_ar, rs, ag, out_ar};
+}
+
+// Phases 1a and 1b of batch-sharded decode attention (tp_layout.h), over the columns.
+std::array<TpCollective, 2> batch_shard_alltoalls(const InferenceConfig& cfg, double tokens, double decode,
+                                                  std::int64_t layers) {
+  const ModelSpec& m = cfg.model;
+  const double C = static_cast<double>(cfg.tp_cols), hd = static_cast<double>(m.head_dim);
+  const double qh = static_cast<double>(m.heads / cfg.tp_rows);
+  // One KV head: every chip of a column computed it for its row's tokens (a replica).
+  const double kvm = m.kv_heads > 1 ? 2.0 * static_cast<double>(m.kv_heads_per_rank(cfg.tp_rows)) : 0.0;
+  const double in = (decode * (qh + kvm) + (tokens - decode) * kvm) / C * hd * kActivationBytes;
+  const double out = decode / C * qh * hd * kActivationBytes;
+  return {TpCollective{CollectiveKind::AllToAll, true, in, in > 0 ? layers : 0},
+          TpCollective{CollectiveKind::AllToAll, true, out, out > 0 ? layers : 0}};
+}
+
+}  // namespace
+
+std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, double decode_tokens,
+                                           std::int64_t layers) {
+  std::vector<TpCollective> phases = tp2d_layer_collectives(cfg, tokens, layers);
+  if (cfg.decode_batch_sharded) {
+    const auto a2a = batch_shard_alltoalls(cfg, tokens, decode_tokens, layers);
+    phases.insert(phases.begin() + 2, a2a.begin(), a2a.end());  // after QKV's reduce-scatter
+  }
+  return phases;
 }
 
 std::vector<std::vector<int>> tp2d_groups(const InferenceConfig& cfg, const std::vector<int>& stage, bool columns) {

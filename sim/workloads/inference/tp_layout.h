@@ -55,8 +55,6 @@ struct TpCollective {
 std::vector<TpCollective> tp2d_collectives(const InferenceConfig& cfg, double tokens, double decode_tokens,
                                            std::int64_t layers);
 std::size_t tp2d_phases(const InferenceConfig& cfg);
-// Phases 0-6 alone (the head-sharded layout's collectives), as tp2d_collectives lists them.
-std::vector<TpCollective> tp2d_layer_collectives(const InferenceConfig& cfg, double tokens, std::int64_t layers);
 
 // The device groups of one axis of a stage (`stage`: rank -> device): R row groups of C
 // devices, or C column groups of R.
