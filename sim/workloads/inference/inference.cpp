@@ -81,9 +81,17 @@ void InferenceWorkload::start(Simulation& sim) {
     std::size_t end = i + 1;
     const SimTime t = to_simtime(reqs_[i].arrival);
     while (end < reqs_.size() && to_simtime(reqs_[end].arrival) == t) ++end;
-    sim.queue().at(t, [this, i, end] {
-      for (std::size_t j = i; j < end; ++j) arrive(j);
-    }, kArrivalPriority);
+    sim.queue().at(
+        t,
+        [this, i, end] {
+          if (end == i + 1) {
+            arrive(i);
+            return;
+          }
+          for (std::size_t j = i; j < end; ++j) join(j);
+          kick_joined();
+        },
+        kArrivalPriority);
     i = end;
   }
 }
@@ -203,11 +211,31 @@ std::size_t InferenceWorkload::route(std::size_t lo, std::size_t hi, std::size_t
 }
 
 void InferenceWorkload::arrive(std::size_t i) {
+  const std::size_t r = enqueue_arrival(i);
+  if (r != kNoReplica) kick(r);
+}
+
+void InferenceWorkload::join(std::size_t i) {
+  const std::size_t r = enqueue_arrival(i);
+  if (r == kNoReplica) return;
+  if (joined_.size() < replicas_.size()) joined_.resize(replicas_.size(), 0);
+  joined_[r] = 1;
+}
+
+void InferenceWorkload::kick_joined() {
+  for (std::size_t r = 0; r < joined_.size(); ++r)
+    if (joined_[r]) {
+      joined_[r] = 0;
+      kick(r);
+    }
+}
+
+std::size_t InferenceWorkload::enqueue_arrival(std::size_t i) {
   const Request& q = reqs_[i];
   const std::size_t n = replicas_.size(), split = prefill_split();
   if (!health_.any_up(0, split > 0 ? split : n)) {  // every replica down: wait for one back
     parked_.push_back(i);
-    return;
+    return kNoReplica;
   }
   routed_[i] = to_seconds(sim_->now());
   std::size_t pick = route(0, split > 0 ? split : n, next_rr_, &q);
@@ -219,11 +247,11 @@ void InferenceWorkload::arrive(std::size_t i) {
     res_[i].rejected = true;  // counted, reported in requests.csv; never silently dropped
     slo_watch_.rejected(i);
     ++settled_;
-    return;
+    return kNoReplica;
   }
   res_[i].replica = static_cast<std::int64_t>(pick) / cfg_.engines;
   rep.sched->enqueue(i, q.prompt_tokens, q.output_tokens, keys_.of(q), q.key_count);
-  kick(pick);
+  return pick;
 }
 
 void InferenceWorkload::kick(std::size_t r) {

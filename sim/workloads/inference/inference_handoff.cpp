@@ -77,7 +77,8 @@ FaultOutcome InferenceWorkload::fault(Simulation& sim, const Fault& f, bool begi
     for (std::size_t r : health_.device_up(f.device)) kick(r);
     std::vector<std::size_t> parked;
     parked.swap(parked_);
-    for (std::size_t q : parked) arrive(q);
+    for (std::size_t q : parked) join(q);
+    kick_joined();
     return FaultOutcome::Handled;
   }
   const std::vector<std::size_t> failed = health_.device_down(f.device);

@@ -92,7 +92,18 @@ class InferenceWorkload : public Workload, public FaultListener {
 
   // Router over replicas [lo, hi) (router.h); `q` gives the prompt's prefix keys.
   std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr, const Request* q = nullptr);
+  // Request i arrives: routed and queued (or parked, or rejected), then its replica kicked.
   void arrive(std::size_t i);
+  // Requests arriving in one instant (a batch submitted at once, the parked requests when
+  // a device comes back): each joins its replica's queue first, then every replica joined
+  // is kicked once, in index order, so its next iteration sees all of them (an engine
+  // schedules what has arrived when it steps; kicking per request would start a step with
+  // the first request alone).
+  void join(std::size_t i);
+  void kick_joined();
+  static constexpr std::size_t kNoReplica = static_cast<std::size_t>(-1);
+  std::size_t enqueue_arrival(std::size_t i);  // the replica it joined, or kNoReplica
+  std::vector<char> joined_;                   // per replica: joined since the last kick_joined
 
   // Disaggregated serving: the prompt's KV moves from the prefill replica's devices to the
   // decode replica's (rank to rank, stage to stage, in the KV dtype), then decoding starts.
