@@ -8,6 +8,7 @@
 #include "sim/core/paths.h"
 #include "sim/ops/op.h"
 #include "sim/software/workload_software.h"
+#include "sim/workloads/inference/dataflow.h"
 
 namespace llmsim {
 namespace {
@@ -74,6 +75,20 @@ bool parse_tp_2d(Params& p, InferenceConfig& c) {
   return true;
 }
 
+// parallelism.weights: gathered (docs/models.md "Weight-gathered layout"): whole layers on
+// every chip, so a 1-D group of a dense, non-MLA model (MoE would gather every expert).
+void parse_weights_gathered(Params& p, const Topology& topo, InferenceConfig& c, bool two_d) {
+  c.weights_gathered = p.choice("weights") == "gathered";
+  if (!c.weights_gathered) return;
+  if (two_d) p.fail("weights", "gathered is modelled for a 1-D tp group only (leave tp_rows and tp_cols unset)");
+  if (c.model.moe() || c.model.mla()) p.fail("weights", "gathered is modelled for dense, non-MLA models only");
+  if (topo.num_devices() > 0 && execution_of(*topo.device_chip[0]).spatial()) {
+    p.fail("weights", topo.device_chip[0]->name +
+                          " maps layers onto regions of its cores (execution: spatial): "
+                          "gathered is modelled for chips that run kernels");
+  }
+}
+
 void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
   Params p = f.child("parallelism");
   c.tp = p.positive("tp");
@@ -85,6 +100,7 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
   if (c.engines > c.pp) p.fail("pipeline_engines", "at most pp (" + std::to_string(c.pp) + ") batches can be in flight");
   const ModelSpec& m = c.model;
   const bool two_d = parse_tp_2d(p, c);
+  parse_weights_gathered(p, topo, c, two_d);
   // tp above the KV heads replicates them (each rank holds max(1, kv_heads / tp) [VLLM-SRC]);
   // MLA's one latent is held whole by every rank. Either side must divide the other.
   if (!m.mla() && m.kv_heads % c.tp_heads() != 0 && c.tp_heads() % m.kv_heads != 0) {
@@ -98,7 +114,8 @@ void parse_parallelism(Params& f, const Topology& topo, InferenceConfig& c) {
               << " KV heads: each rank holds a replica of one KV head (as vLLM does), so KV per rank is 1 head x "
               << m.head_dim << " head_dim, and the replicas repeat it " << c.tp_heads() / m.kv_heads << " times\n";
   }
-  if (!two_d && (m.heads % c.tp != 0 || m.hidden % c.tp != 0)) {  // 2-D: parse_tp_2d checked its axes
+  if (!two_d && !c.weights_gathered &&
+      (m.heads % c.tp != 0 || m.hidden % c.tp != 0)) {  // 2-D: parse_tp_2d checked its axes
     p.fail("tp", "tp " + std::to_string(c.tp) + " must divide num_attention_heads (" + std::to_string(m.heads) +
                      ") and hidden_size (" + std::to_string(m.hidden) + ")");
   }
@@ -308,6 +325,7 @@ InferenceConfig parse_inference(const Doc& doc, const Topology& topo) {
   if (!(c.router_load_cap >= 1) || c.router_load_cap > 1e6) f.fail("router_load_cap", "must be in [1, 1e6]");
   parse_disaggregation(f, topo, c);
   if (f.has("speculative")) {
+    if (c.weights_gathered) f.fail("speculative", "is not modelled with parallelism.weights: gathered");
     Params g = f.child("speculative");
     c.spec = parse_speculative(g, doc.dir(), c.model, c.tp, c.pp);
     if (c.spec.draft_model()) g.set_resolved("draft", absolute_if_path(c.spec.draft_ref, doc.dir()));

@@ -53,17 +53,26 @@ struct InferenceConfig {
   // tp chips of a 2-D layout, all heads on each (Pope et al.'s multi-query layout; two
   // all-to-alls a layer over the columns, tp_layout.h); false = over the heads (default).
   bool decode_batch_sharded = false;
+  // parallelism.weights: gathered = Pope et al.'s fully weight-gathered layout: each chip of
+  // the tp group stores 1/tp of the weights, all-gathers a layer's before running it, and
+  // runs whole layers (all heads, the whole FFN) on a tp-th of the tokens; no activation
+  // collectives (docs/models.md "Weight-gathered layout").
+  bool weights_gathered = false;
   bool tp2d() const { return tp_rows > 0; }
-  std::int64_t tp_heads() const { return tp2d() ? tp_rows : tp; }  // ways heads and FFN are split
+  // Ways heads and FFN are split (none when the weights are gathered).
+  std::int64_t tp_heads() const { return weights_gathered ? 1 : tp2d() ? tp_rows : tp; }
+  // Ways a step's tokens (whole sequences) are split between the tp chips: gathered layouts only.
+  std::int64_t tp_tokens() const { return weights_gathered ? tp : 1; }
   std::int64_t tp_hidden() const { return tp2d() ? tp_cols : 1; }  // ways hidden (and tokens) are split
   // K and V elements one rank keeps per token and layer, averaged over the ranks: its KV
   // heads (a replica when tp_heads exceeds the KV heads); in 2-D a sequence's KV lives on
   // the one chip of each row that attends for it, so a row's chips share the sequences
   // (spread evenly, as the attention split of the lowering assumes).
   // Batch-sharded decode: a sequence's whole KV (every head) lives on one chip of the
-  // stage, so a chip keeps all KV heads of a tp-th of the sequences: no replicas.
+  // stage, so a chip keeps all KV heads of a tp-th of the sequences: no replicas. So does
+  // every chip of a weight-gathered layout.
   double kv_elements_per_layer_per_rank() const {
-    if (decode_batch_sharded) return model.kv_elements_per_layer(1) / static_cast<double>(tp);
+    if (decode_batch_sharded || weights_gathered) return model.kv_elements_per_layer(1) / static_cast<double>(tp);
     return model.kv_elements_per_layer(tp_heads()) / static_cast<double>(tp_hidden());
   }
   // Batches in flight per replica (vLLM virtual engines, each with 1/engines of the KV

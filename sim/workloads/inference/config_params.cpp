@@ -120,6 +120,12 @@ LLMSIM_DECLARE_PARAMS(
                 "sequences and keeps their whole KV; two all-to-alls a layer over the columns)")
              .one_of({"heads", "batch"})
              .from("[POPE-INFER] multiquery attention sharded over the batch; docs/models.md"),
+         P::opt("weights", T::Choice, "stationary",
+                "how the tp group holds the weights: stationary (each chip keeps and multiplies its shard; "
+                "activations move) or gathered (each chip keeps 1/tp, all-gathers every layer's weights before "
+                "it and runs whole layers on a tp-th of the tokens: large-batch prefill; 1-D, dense models)")
+             .one_of({"stationary", "gathered"})
+             .from("[POPE-INFER] weight-gathered layouts; docs/models.md"),
          P::opt("pipeline_engines", T::Positive, "1", "batches in flight per replica (vLLM virtual engines)")
              .from(kVllm),
      }});

@@ -72,10 +72,18 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   WeightResidency w;
   // The drafter's weights live with the target's (speculative decoding needs pp 1).
   w.weights = params / tp * wb + (stage == 0 ? speculative_weight_bytes(cfg.spec, m, cfg.tp, wb) : 0.0);
+  // A chip's tokens (all of them, a tp-th weight-gathered) and its share of their widths
+  // (1/tp, or whole layers weight-gathered).
+  const double g = static_cast<double>(cfg.tp_tokens()), split = cfg.weights_gathered ? 1.0 : tp;
   const double width =
-      m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim + (m.gated_mlp ? 2 : 1) * m.ffn) / tp;
-  w.activations = static_cast<double>(cfg.sched.max_batched_tokens) * width * kActivationBytes +
-                  static_cast<double>(cfg.sched.max_batch) * m.vocab / tp * kSampledLogitBytes;
+      m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim + (m.gated_mlp ? 2 : 1) * m.ffn) / split;
+  w.activations = static_cast<double>(cfg.sched.max_batched_tokens) / g * width * kActivationBytes +
+                  static_cast<double>(cfg.sched.max_batch) / g * m.vocab / split * kSampledLogitBytes;
+  if (cfg.weights_gathered && cfg.tp > 1) {
+    const double head = stage == cfg.pp - 1 ? (m.tied_embeddings ? m.vocab * m.hidden : m.lm_head_params()) : 0.0;
+    w.gathered_buffer =
+        std::max(2.0 * m.layers_params(stage_first_layer(cfg, stage), L) / static_cast<double>(L), head) * wb;
+  }
   w.resident = w.weights;
   const PlacementSpec& pl = chip.placement;
   const MemoryTierSpec* staging = chip.tier(pl.staging);

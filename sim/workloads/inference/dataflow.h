@@ -65,6 +65,9 @@ struct WeightResidency {
   Bytes weights = 0;         // the device's weight shard of the stage
   Bytes activations = 0;     // activation buffers (max_batched_tokens wide, logits)
   Bytes staging_buffer = 0;  // double buffer of one layer's shard in the staging tier
+  // Weight-gathered layout: the whole gathered weights of two layers (the one running and
+  // the next arriving) or of the LM head, if larger, in the weights tier.
+  Bytes gathered_buffer = 0;
   Bytes kv_reserve = 0;      // KV of one full iteration (max_batched_tokens) kept free
   Bytes resident = 0;        // weights kept in the staging tier
   Bytes spilled = 0;         // weights read from the weights tier at every use

@@ -173,6 +173,7 @@ std::int64_t InferenceWorkload::place(Replica& rep) {
     for (int d : rep.stages[s]) {
       Device& dev = sim_->device(d);
       dev.placement_tier("weights").allocate("weights", weights);
+      if (wr.gathered_buffer > 0) dev.placement_tier("weights").allocate("gathered weights", wr.gathered_buffer);
       const std::string& staging = dev.chip().placement.staging;
       if (!staging.empty() && staging != dev.chip().placement.weights) {
         // Weights kept in a big slow tier stream through a staging tier (SN40L: DDR ->
@@ -187,10 +188,13 @@ std::int64_t InferenceWorkload::place(Replica& rep) {
       double budget = cfg_.software.kv_pool_bytes(kv.spec().capacity, kv.used(), cfg_.sched.memory_utilization);
       std::int64_t b = budget > 0 ? static_cast<std::int64_t>(budget / (kv_tok * cfg_.sched.block_size)) : 0;
       if (b < 1) {
-        throw InfeasibleError(dev.label() + ": " + m.name + " weights " + format_quantity(weights, Dim::Size) +
-                              " + activations " + format_quantity(act, Dim::Size) + " leave no room for a KV block in " +
-                              kv.spec().tier + " (" + format_quantity(kv.spec().capacity, Dim::Size) + " x " +
-                              std::to_string(cfg_.sched.memory_utilization) + " usable); use more tp/pp or a smaller dtype");
+        const std::string gathered =
+            wr.gathered_buffer > 0 ? " + gathered layers " + format_quantity(wr.gathered_buffer, Dim::Size) : "";
+        throw InfeasibleError(
+            dev.label() + ": " + m.name + " weights " + format_quantity(weights, Dim::Size) + gathered +
+            " + activations " + format_quantity(act, Dim::Size) + " leave no room for a KV block in " + kv.spec().tier +
+            " (" + format_quantity(kv.spec().capacity, Dim::Size) + " x " +
+            std::to_string(cfg_.sched.memory_utilization) + " usable); use more tp/pp or a smaller dtype");
       }
       if (blocks < 0 || b < blocks) kv_fit_ = {dev.label(), budget, kv_tok};
       blocks = blocks < 0 ? b : std::min(blocks, b);

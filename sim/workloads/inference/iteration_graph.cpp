@@ -52,9 +52,11 @@ void IterationGraph::build() {
         graph_.add([this, s, i, id](OpGraph::Done) { launch_tp2d(s, i, id); }, last);
         last.assign(1, id);
       }
+    } else if (cfg_.weights_gathered) {
+      if (cfg_.tp > 1) add_collective(s, CollectiveKind::AllGather, last);
     } else if (cfg_.tp > 1) {
-      add_collective(s, false, last);
-      if (moe) add_collective(s, true, last);
+      add_collective(s, CollectiveKind::AllReduce, last);
+      if (moe) add_collective(s, CollectiveKind::AllToAll, last);
     }
     if (cfg_.tp > 1 && s + 1 == stages_.size()) {
       const int id = static_cast<int>(graph_.size());
@@ -128,9 +130,9 @@ void IterationGraph::account_iteration() {
   split_.add(wall, to_seconds(device_end_ - device_start), comm_, compute > 0 ? memory_bound / compute : 0.0);
 }
 
-void IterationGraph::add_collective(std::size_t s, bool all_to_all, std::vector<int>& last) {
+void IterationGraph::add_collective(std::size_t s, CollectiveKind kind, std::vector<int>& last) {
   const int id = static_cast<int>(graph_.size());
-  graph_.add([this, s, all_to_all, id](OpGraph::Done) { launch_collective(s, all_to_all, id); }, last);
+  graph_.add([this, s, kind, id](OpGraph::Done) { launch_collective(s, kind, id); }, last);
   last.assign(1, id);
 }
 
@@ -175,20 +177,22 @@ void IterationGraph::launch_compute(std::size_t s, std::size_t t, int node) {
   sim_.device(stages_[s][t]).core().submit(ops_[s], label_, [this, node](const OpCost&) { graph_.complete(node); });
 }
 
-void IterationGraph::launch_collective(std::size_t s, bool all_to_all, int node) {
+void IterationGraph::launch_collective(std::size_t s, CollectiveKind kind, int node) {
   const StageCost& c = costs_[s];
-  const std::int64_t n = all_to_all ? c.alltoalls : c.allreduces;
+  const bool a2a = kind == CollectiveKind::AllToAll, gather = kind == CollectiveKind::AllGather;
+  const std::int64_t n = a2a ? c.alltoalls : gather ? c.gathers : c.allreduces;
   if (n <= 0) {
     graph_.complete(node);
     return;
   }
-  sim_.network().collective(all_to_all ? CollectiveKind::AllToAll : CollectiveKind::AllReduce, stages_[s],
-                            all_to_all ? c.alltoall_bytes : c.allreduce_bytes, cfg_.collective_algorithm,
+  const Bytes bytes = a2a ? c.alltoall_bytes : gather ? c.gather_bytes : c.allreduce_bytes;
+  sim_.network().collective(kind, stages_[s], bytes, cfg_.collective_algorithm,
                             [this, n, node](const CollectiveResult& res) { repeat_collective(res.time, n, node); });
 }
 
 void IterationGraph::launch_logits(std::size_t s, int node) {
-  const Bytes bytes = costs_[s].logits_bytes;
+  // The logit rows, or (weight-gathered: whole rows on each chip) the LM head's weights.
+  const Bytes bytes = costs_[s].logits_bytes + costs_[s].head_gather_bytes;
   if (!(bytes > 0)) {
     graph_.complete(node);
     return;

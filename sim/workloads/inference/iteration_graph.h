@@ -10,6 +10,8 @@
 //   all-to-all[s]  MoE dispatch + combine (tp > 1), the same way
 //   logits         (last stage, tp > 1) the vocab-sharded LM head's logit rows,
 //                  all-gathered over the TP group before sampling
+//   weights: gathered replaces the all-reduces with one node of the layers' weight
+//                  all-gathers, and the logits with the LM head's weights (lowering.h)
 //   2-D TP (tp_rows x tp_cols) replaces both with one node per phase of tp_layout.h: the
 //                  phase's collective on all row (or column) groups at once
 //   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
@@ -65,9 +67,10 @@ class IterationGraph {
  private:
   int order_ = 0;
   void build();
-  void add_collective(std::size_t s, bool all_to_all, std::vector<int>& last);
+  void add_collective(std::size_t s, CollectiveKind kind, std::vector<int>& last);
   void launch_compute(std::size_t s, std::size_t t, int node);
-  void launch_collective(std::size_t s, bool all_to_all, int node);
+  // The stage's all-reduces, MoE all-to-alls or weight-gathered layers' all-gathers.
+  void launch_collective(std::size_t s, CollectiveKind kind, int node);
   void launch_logits(std::size_t s, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
   void launch_return(std::size_t t, int node);

@@ -89,9 +89,15 @@ Op Lowering::attention(const char* name, std::int64_t batch, std::int64_t q_len,
   return a;
 }
 
+std::int64_t Lowering::per_chip(std::int64_t tokens) const {
+  const std::int64_t g = cfg_.tp_tokens();
+  return (tokens + g - 1) / g;
+}
+
 void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const {
   const ModelSpec& m = cfg_.model;
-  const std::int64_t T = s.tokens(), h = m.hidden, hd = m.head_dim;
+  // Weight-gathered: whole layers (all heads) on a tp-th of the tokens.
+  const std::int64_t T = per_chip(s.tokens()), h = m.hidden, hd = m.head_dim, g = cfg_.tp_tokens();
   // 2-D TP (tp_layout.h): heads over tp_rows, h and attention's tokens over tp_cols (c).
   const std::int64_t qh = m.heads / cfg_.tp_heads(), kvh = m.kv_heads_per_rank(cfg_.tp_heads()), c = cfg_.tp_hidden();
   // A chip holds h / c of each token's residual stream, so its norms run on that slice
@@ -107,7 +113,8 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
     // decode_q > 1: speculative verification, k + 1 queries per sequence at the end of
     // its context (not causal among themselves in the cost: k << context).
     // Batch-sharded (2-D, tp_layout.h): every head of a tp-th of the sequences, their whole KV.
-    const std::int64_t ways = cfg_.decode_batch_sharded ? cfg_.tp : c;
+    // Weight-gathered: every head of a tp-th of the sequences (tp_heads() is 1).
+    const std::int64_t ways = cfg_.decode_batch_sharded ? cfg_.tp : c * g;
     Op a = attention("attn_decode", (s.decode + ways - 1) / ways, s.decode_q, (s.decode_kv + s.decode - 1) / s.decode,
                      local);
     if (cfg_.decode_batch_sharded) {
@@ -119,7 +126,14 @@ void Lowering::attention_ops(const IterationShape& s, bool local, std::vector<Op
     ops.push_back(a);
   }
   // 2-D: a chip takes 1/c of a chunk's queries, costed as its last ones (an upper bound).
-  for (const auto& p : s.prefill) ops.push_back(attention("attn_prefill", 1, (p.tokens + c - 1) / c, p.context, local));
+  // Weight-gathered: whole chunks go round the tp chips, and the first chip's are costed
+  // (exact for equal chunks); with fewer chunks than chips each is split as in 2-D.
+  const bool whole = g > 1 && static_cast<std::int64_t>(s.prefill.size()) >= g;
+  const std::int64_t split = whole ? 1 : c * g;
+  for (std::size_t i = 0; i < s.prefill.size(); i += whole ? static_cast<std::size_t>(g) : 1) {
+    const PrefillChunk& p = s.prefill[i];
+    ops.push_back(attention("attn_prefill", 1, (p.tokens + split - 1) / split, p.context, local));
+  }
   ops.push_back(gemm("attn_out", T, h / c, qh * hd));
 }
 
@@ -176,8 +190,9 @@ void Lowering::mlp_ops(std::int64_t T, bool dense, std::vector<Op>& ops) const {
   if (!(m.parallel_block && m.norms_per_layer == 1)) ops.push_back(vec(OpKind::Norm, "mlp_norm", T, h / cols));
   const std::int64_t up = m.gated_mlp ? 2 : 1;
   if (!m.moe() || dense) {
-    const std::int64_t ffn = dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn, width = ffn / tp;
-    // The activation is still ffn / tp a chip.
+    // The activation is still ffn / tp a chip (2-D), the whole ffn when weights are gathered.
+    const std::int64_t ffn = dense && m.dense_ffn > 0 ? m.dense_ffn : m.ffn;
+    const std::int64_t width = ffn / (cfg_.tp_heads() * cfg_.tp_hidden());
     const std::int64_t rows = cfg_.tp_heads();
     ops.push_back(gemm("mlp_up", T, up * (ffn / rows), h / cols));
     Op act = vec(OpKind::Activation, "mlp_act", T, width);
@@ -236,7 +251,7 @@ void Lowering::layer_ops(const IterationShape& s, const LayerKind& kind, std::ve
   } else {
     attention_ops(s, kind.local, ops);
   }
-  mlp_ops(T, kind.dense_mlp, ops);
+  mlp_ops(per_chip(T), kind.dense_mlp, ops);
 }
 
 std::vector<Op> Lowering::edge_ops(const IterationShape& s, bool first, bool last) const {
@@ -249,12 +264,13 @@ void Lowering::edge_ops(const IterationShape& s, bool first, bool last, std::vec
   const ModelSpec& m = cfg_.model;
   ops.clear();
   const std::int64_t T = s.tokens();
-  if (first && T > 0) ops.push_back(vec(OpKind::Embedding, "embedding", T, m.hidden));
+  if (first && T > 0) ops.push_back(vec(OpKind::Embedding, "embedding", per_chip(T), m.hidden));
   if (last && s.emitting > 0) {
-    const std::int64_t rows = s.logit_rows();
+    const std::int64_t rows = per_chip(s.logit_rows());
     ops.push_back(vec(OpKind::Norm, "final_norm", rows, m.hidden));
-    // LM head sharded over the vocabulary (vLLM ParallelLMHead), logits of emitting rows only.
-    ops.push_back(gemm("lm_head", rows, m.vocab / cfg_.tp, m.hidden));
+    // LM head sharded over the vocabulary (vLLM ParallelLMHead), logits of emitting rows only;
+    // weight-gathered: the whole head on a tp-th of the rows.
+    ops.push_back(gemm("lm_head", rows, m.vocab / (cfg_.weights_gathered ? 1 : cfg_.tp), m.hidden));
     ops.push_back(vec(OpKind::Sampling, "sampling", rows, m.vocab));
     // Self-drafting heads propose the next step's tokens from the emitting rows' states.
     for (Op& o : head_ops(cfg_.spec, m, cfg_.tp, s.emitting, cfg_.dtype, weights_on_chip_)) ops.push_back(o);
@@ -327,6 +343,13 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
     c.tp2d = tp2d_collectives(cfg_, T, static_cast<double>(s.decode * s.decode_q), c.layers);
     for (const TpCollective& k : c.tp2d)  // an axis of one chip has nothing to reduce
       if ((k.columns ? cfg_.tp_rows : cfg_.tp_cols) > 1) c.kernels += k.count;
+  } else if (cfg_.weights_gathered) {
+    // Each layer's weights, all-gathered over the group before it runs (nccl-tests size:
+    // the whole layer); the layers of a dense model are alike.
+    if (cfg_.tp > 1 && T > 0 && c.layers > 0) {
+      c.gather_bytes = m.layers_params(first, c.layers) / static_cast<double>(c.layers) * dtype_bytes(cfg_.dtype);
+      c.gathers = c.layers;
+    }
   } else if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * m.hidden * kActivationBytes;
     // Dense: attention out + MLP out, or one when a parallel block sums them first (PaLM,
@@ -347,11 +370,17 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
   // gathered column-parallel head; under 2-D TP over all tp chips, as lm_head is lowered):
   // each rank's 1/tp of every logit row is gathered, in the model's 16-bit dtype, before
   // the sampler reads whole rows.
+  // Weight-gathered: each chip has whole rows, and gathers the head's weights instead.
   if (stage == cfg_.pp - 1 && cfg_.tp > 1 && s.logit_rows() > 0) {
-    c.logits_bytes = static_cast<double>(s.logit_rows()) * static_cast<double>(m.vocab) * kActivationBytes;
+    if (cfg_.weights_gathered) {
+      const double head = m.tied_embeddings ? static_cast<double>(m.vocab * m.hidden) : m.lm_head_params();
+      c.head_gather_bytes = head * dtype_bytes(cfg_.dtype);
+    } else {
+      c.logits_bytes = static_cast<double>(s.logit_rows()) * static_cast<double>(m.vocab) * kActivationBytes;
+    }
     c.kernels += 1;
   }
-  c.kernels += c.allreduces + c.alltoalls;
+  c.kernels += c.allreduces + c.alltoalls + c.gathers;
   if (stage < cfg_.pp - 1) c.send_bytes = T * cfg_.model.hidden * kActivationBytes;
   return c;
 }

@@ -62,6 +62,12 @@ struct StageCost {
   Bytes logits_bytes = 0;
   // 2-D tensor parallelism's collectives instead of the all-reduces (tp_layout.h).
   std::vector<TpCollective> tp2d;
+  // Weight-gathered layout (config.h weights_gathered), instead of the all-reduces and the
+  // logits: one layer's weights all-gathered over the group (nccl-tests size), `gathers`
+  // times (its layers), and on the last stage the LM head's weights once.
+  Bytes gather_bytes = 0;
+  std::int64_t gathers = 0;
+  Bytes head_gather_bytes = 0;
 };
 
 // Which of a model's layer variants: DeepSeek's dense first layers (an MLP of
@@ -104,6 +110,8 @@ class Lowering {
 
  private:
   Op gemm(const char* name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) const;
+  // A chip's share of `tokens` rows: all of them, or a tp-th (rounded up) weight-gathered.
+  std::int64_t per_chip(std::int64_t tokens) const;
   Op vec(OpKind kind, const char* name, std::int64_t m, std::int64_t n) const;
   // Attention of one layer: Q/K/V projections, rotary, attention, output projection.
   void attention_ops(const IterationShape& s, bool local, std::vector<Op>& ops) const;
