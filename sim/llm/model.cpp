@@ -43,6 +43,10 @@ double ModelSpec::embedding_params() const {
   return e;
 }
 
+double ModelSpec::head_matrix_params() const {
+  return tied_embeddings ? static_cast<double>(vocab) * hidden : lm_head_params();
+}
+
 double ModelSpec::lm_head_params() const {
   const double head = tied_embeddings ? 0.0 : static_cast<double>(vocab) * hidden + (lm_head_bias ? vocab : 0);
   return head + encoder_head_params();

@@ -76,6 +76,9 @@ struct ModelSpec {
   // Parameter counts from the shapes (docs/model-catalog.md "Parameter count").
   double embedding_params() const;   // token (+ position) embeddings
   double lm_head_params() const;     // 0 when tied (an encoder: its pre-training heads only)
+  // The weights that project to the vocabulary: the LM head's, or the embedding it shares
+  // when tied (what a chip that runs the whole head must hold).
+  double head_matrix_params() const;
   double encoder_head_params() const;  // BERT MLM transform + decoder bias, pooler, NSP (0 for decoders)
   double attention_params() const;   // per layer: Q, K, V, O (+ biases)
   double expert_params() const;      // one routed expert (the whole MLP when dense)

@@ -80,7 +80,7 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
   w.activations = static_cast<double>(cfg.sched.max_batched_tokens) / g * width * kActivationBytes +
                   static_cast<double>(cfg.sched.max_batch) / g * m.vocab / split * kSampledLogitBytes;
   if (cfg.weights_gathered && cfg.tp > 1) {
-    const double head = stage == cfg.pp - 1 ? (m.tied_embeddings ? m.vocab * m.hidden : m.lm_head_params()) : 0.0;
+    const double head = stage == cfg.pp - 1 ? m.head_matrix_params() : 0.0;
     w.gathered_buffer =
         std::max(2.0 * m.layers_params(stage_first_layer(cfg, stage), L) / static_cast<double>(L), head) * wb;
   }

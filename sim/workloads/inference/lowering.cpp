@@ -373,8 +373,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
   // Weight-gathered: each chip has whole rows, and gathers the head's weights instead.
   if (stage == cfg_.pp - 1 && cfg_.tp > 1 && s.logit_rows() > 0) {
     if (cfg_.weights_gathered) {
-      const double head = m.tied_embeddings ? static_cast<double>(m.vocab * m.hidden) : m.lm_head_params();
-      c.head_gather_bytes = head * dtype_bytes(cfg_.dtype);
+      c.head_gather_bytes = m.head_matrix_params() * dtype_bytes(cfg_.dtype);
     } else {
       c.logits_bytes = static_cast<double>(s.logit_rows()) * static_cast<double>(m.vocab) * kActivationBytes;
     }
