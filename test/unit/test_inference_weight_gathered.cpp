@@ -101,23 +101,28 @@ TEST_CASE("weight gathered: the collectives are each layer's weights and the LM 
   CHECK(cfg.kv_elements_per_layer_per_rank() == Approx(2.0 * 256 / 64));
 }
 
-TEST_CASE("weight gathered: C35's prefill communicates 118 layer all-gathers at the microbenchmark's time",
-          "[inference]") {
+TEST_CASE("weight gathered: C35's prefill hides 117 of its 118 layer all-gathers behind the layers", "[inference]") {
   const std::string dir = llmsim_test::make_tmpdir("weight-gathered");
   const std::string topo = "-t topologies/tpu-v4-4x4x4.yaml ";
   const auto serve = run(dir, topo + "-w workloads/calibration/c35-palm-540b-tpu-v4-prefill.yaml");
   const double comm = serve["inference"]["time_split"]["communication_s"].get<double>();
   const auto [layer, head] = gather_times(dir);
-  CHECK(comm == Approx(118 * layer + head).epsilon(0.01));
+  // A layer's compute (8 prompts x 2,047 tokens through 4.54 G parameters, ~0.65 s) far
+  // outlasts its 4.54 GB gather (~0.05 s): each next layer's weights arrive while it runs.
+  // Exposed: the first layer's gather, before any compute, and the LM head's, after.
+  CHECK(comm == Approx(layer + head).epsilon(0.01));
+  const double compute = serve["inference"]["time_split"]["compute_s"].get<double>() +
+                         serve["inference"]["time_split"]["memory_s"].get<double>();
+  CHECK(compute > 100 * layer);
   // One step of 512 x 2,047 prompt tokens: the step's time is the TTFT of every request.
   CHECK(serve["inference"]["iterations"] == 1);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
-TEST_CASE("weight gathered: a decode step is the gathers of the whole model, then its read", "[inference]") {
+TEST_CASE("weight gathered: a batch-1 decode step is the gathers of the whole model", "[inference]") {
   // Batch 1: every step all-gathers 540 GB of int8 weights, of which a chip receives 63/64
-  // through at most its six 50 GB/s ICI links (a bound no algorithm beats), and then reads
-  // them once out of its HBM (1.2 TB/s x 0.90) for its one token.
+  // through at most its six 50 GB/s ICI links (a bound no algorithm beats); its one token
+  // reads each layer out of HBM (1.2 TB/s x 0.90: ~4 ms) while the next layer's arrive.
   const std::string dir = llmsim_test::make_tmpdir("weight-gathered-decode");
   const auto [layer, head] = gather_times(dir);
   run(dir,
@@ -130,8 +135,9 @@ TEST_CASE("weight gathered: a decode step is the gathers of the whole model, the
   const double bytes = 118 * kLayerParams + 256000 * kH;
   CHECK(tpot[0] >= 63.0 / 64 * bytes / (6 * 50e9));
   // The dimension-ordered torus all-gather keeps 2 of the 6 links busy at a time, so the
-  // gathers alone take ~3x that bound; the read adds bytes / HBM rate.
-  CHECK(tpot[0] == Approx(118 * layer + head + bytes / (1.2e12 * 0.90)).epsilon(0.05));
+  // gathers take ~3x that bound, one after another; the reads hide beside them.
+  CHECK(tpot[0] == Approx(118 * layer + head).epsilon(0.02));
+  CHECK(tpot[0] < 118 * layer + head + bytes / (1.2e12 * 0.90) / 2);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 

@@ -40,21 +40,14 @@ void IterationGraph::build() {
   else if (!overlap) last.push_back(prep);
   const bool moe = cfg_.model.moe();
   for (std::size_t s = 0; s < stages_.size(); ++s) {
-    std::vector<int> compute;
-    for (std::size_t t = 0; t < stages_[s].size(); ++t) {
-      const int id = static_cast<int>(graph_.size());
-      compute.push_back(graph_.add([this, s, t, id](OpGraph::Done) { launch_compute(s, t, id); }, last));
-    }
-    last = std::move(compute);
+    last = add_compute(s, last);
     if (cfg_.tp2d()) {
       for (std::size_t i = 0; i < tp2d_phases(cfg_); ++i) {
         const int id = static_cast<int>(graph_.size());
         graph_.add([this, s, i, id](OpGraph::Done) { launch_tp2d(s, i, id); }, last);
         last.assign(1, id);
       }
-    } else if (cfg_.weights_gathered) {
-      if (cfg_.tp > 1) add_collective(s, CollectiveKind::AllGather, last);
-    } else if (cfg_.tp > 1) {
+    } else if (cfg_.tp > 1 && !cfg_.weights_gathered) {
       add_collective(s, CollectiveKind::AllReduce, last);
       if (moe) add_collective(s, CollectiveKind::AllToAll, last);
     }
@@ -130,6 +123,25 @@ void IterationGraph::account_iteration() {
   split_.add(wall, to_seconds(device_end_ - device_start), comm_, compute > 0 ? memory_bound / compute : 0.0);
 }
 
+std::vector<int> IterationGraph::add_compute(std::size_t s, std::vector<int> after) {
+  const bool gathered = cfg_.weights_gathered && cfg_.tp > 1;
+  if (gathered) {
+    const int id = static_cast<int>(graph_.size());
+    graph_.add([this, s, id](OpGraph::Done) { launch_gathers(s, true, id); }, after);
+    after.assign(1, id);
+  }
+  std::vector<int> nodes;
+  for (std::size_t t = 0; t < stages_[s].size(); ++t) {
+    const int id = static_cast<int>(graph_.size());
+    nodes.push_back(graph_.add([this, s, t, id](OpGraph::Done) { launch_compute(s, t, id); }, after));
+  }
+  if (gathered) {
+    const int id = static_cast<int>(graph_.size());
+    nodes.push_back(graph_.add([this, s, id](OpGraph::Done) { launch_gathers(s, false, id); }, after));
+  }
+  return nodes;
+}
+
 void IterationGraph::add_collective(std::size_t s, CollectiveKind kind, std::vector<int>& last) {
   const int id = static_cast<int>(graph_.size());
   graph_.add([this, s, kind, id](OpGraph::Done) { launch_collective(s, kind, id); }, last);
@@ -174,18 +186,46 @@ void IterationGraph::run(const IterationShape& shape, const std::string& label) 
 }
 
 void IterationGraph::launch_compute(std::size_t s, std::size_t t, int node) {
-  sim_.device(stages_[s][t]).core().submit(ops_[s], label_, [this, node](const OpCost&) { graph_.complete(node); });
+  sim_.device(stages_[s][t]).core().submit(ops_[s], label_, [this, node](const OpCost&) {
+    compute_end_ = sim_.now();  // the stage's ranks finish together (the same op)
+    compute_done_ = true;
+    graph_.complete(node);
+  });
 }
 
-void IterationGraph::launch_collective(std::size_t s, CollectiveKind kind, int node) {
+void IterationGraph::launch_gathers(std::size_t s, bool first, int node) {
   const StageCost& c = costs_[s];
-  const bool a2a = kind == CollectiveKind::AllToAll, gather = kind == CollectiveKind::AllGather;
-  const std::int64_t n = a2a ? c.alltoalls : gather ? c.gathers : c.allreduces;
+  const std::int64_t n = first ? std::min<std::int64_t>(1, c.gathers) : c.gathers - 1;
+  if (first) compute_done_ = false;
   if (n <= 0) {
     graph_.complete(node);
     return;
   }
-  const Bytes bytes = a2a ? c.alltoall_bytes : gather ? c.gather_bytes : c.allreduce_bytes;
+  sim_.network().collective(CollectiveKind::AllGather, stages_[s], c.gather_bytes, cfg_.collective_algorithm,
+                            [this, n, node, first](const CollectiveResult& res) {
+                              if (first) {  // nothing runs beside the first layer's gather
+                                comm_ += res.time;
+                                graph_.complete(node);
+                                return;
+                              }
+                              sim_.queue().after(to_simtime(res.time * static_cast<double>(n - 1)), [this, node] {
+                                // Exposed only where the gathers outlast the layers' compute.
+                                if (compute_done_ && sim_.now() > compute_end_)
+                                  comm_ += to_seconds(sim_.now() - compute_end_);
+                                graph_.complete(node);
+                              });
+                            });
+}
+
+void IterationGraph::launch_collective(std::size_t s, CollectiveKind kind, int node) {
+  const StageCost& c = costs_[s];
+  const bool a2a = kind == CollectiveKind::AllToAll;
+  const std::int64_t n = a2a ? c.alltoalls : c.allreduces;
+  if (n <= 0) {
+    graph_.complete(node);
+    return;
+  }
+  const Bytes bytes = a2a ? c.alltoall_bytes : c.allreduce_bytes;
   sim_.network().collective(kind, stages_[s], bytes, cfg_.collective_algorithm,
                             [this, n, node](const CollectiveResult& res) { repeat_collective(res.time, n, node); });
 }

@@ -10,8 +10,11 @@
 //   all-to-all[s]  MoE dispatch + combine (tp > 1), the same way
 //   logits         (last stage, tp > 1) the vocab-sharded LM head's logit rows,
 //                  all-gathered over the TP group before sampling
-//   weights: gathered replaces the all-reduces with one node of the layers' weight
-//                  all-gathers, and the logits with the LM head's weights (lowering.h)
+//   weights: gathered replaces the all-reduces: the first layer's weight all-gather before
+//                  compute[s][*], the other layers' beside it (each layer's weights arrive
+//                  while the layer before runs, into the double buffer of dataflow.h),
+//                  exposed only where they outlast the compute; and the logits with the
+//                  LM head's weights (lowering.h)
 //   2-D TP (tp_rows x tp_cols) replaces both with one node per phase of tp_layout.h: the
 //                  phase's collective on all row (or column) groups at once
 //   send[s][t]     rank t's 1/tp slice of the activations to rank t of stage s+1
@@ -69,8 +72,13 @@ class IterationGraph {
   void build();
   void add_collective(std::size_t s, CollectiveKind kind, std::vector<int>& last);
   void launch_compute(std::size_t s, std::size_t t, int node);
-  // The stage's all-reduces, MoE all-to-alls or weight-gathered layers' all-gathers.
+  // The stage's all-reduces or MoE all-to-alls.
   void launch_collective(std::size_t s, CollectiveKind kind, int node);
+  // Stage s's compute nodes after `after`, with a weight-gathered stage's all-gathers.
+  std::vector<int> add_compute(std::size_t s, std::vector<int> after);
+  // Weight-gathered: the first layer's all-gather (`first`), or the other layers', which
+  // run beside the compute and count as communication only past its end.
+  void launch_gathers(std::size_t s, bool first, int node);
   void launch_logits(std::size_t s, int node);
   void launch_send(std::size_t s, std::size_t t, int node);
   void launch_return(std::size_t t, int node);
@@ -103,6 +111,8 @@ class IterationGraph {
   double return_bytes_ = 0;                   // this step's sampled ids, back to stage 0
   SimTime begin_ = 0, device_end_ = 0, send_end_ = 0;
   Seconds comm_ = 0;
+  SimTime compute_end_ = 0;  // the current stage's compute end (weight-gathered exposure)
+  bool compute_done_ = false;
   int host_track_ = -1;
   TimeSplit split_;
 };
