@@ -79,10 +79,10 @@ WeightResidency weight_residency(const InferenceConfig& cfg, const ChipSpec& chi
       m.hidden + static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim + (m.gated_mlp ? 2 : 1) * m.ffn) / split;
   w.activations = static_cast<double>(cfg.sched.max_batched_tokens) / g * width * kActivationBytes +
                   static_cast<double>(cfg.sched.max_batch) / g * m.vocab / split * kSampledLogitBytes;
-  if (cfg.weights_gathered && cfg.tp > 1) {
-    const double head = stage == cfg.pp - 1 ? m.head_matrix_params() : 0.0;
-    w.gathered_buffer =
-        std::max(2.0 * m.layers_params(stage_first_layer(cfg, stage), L) / static_cast<double>(L), head) * wb;
+  if (cfg.weights_gathered && cfg.tp > 1 && L > 0) {  // a dense model's layers are alike
+    w.gathered_layer = m.layers_params(stage_first_layer(cfg, stage), L) / static_cast<double>(L) * wb;
+    w.gathered_head = stage == cfg.pp - 1 ? m.head_matrix_params() * wb : 0.0;
+    w.gathered_buffer = std::max(2.0 * w.gathered_layer, w.gathered_head);
   }
   w.resident = w.weights;
   const PlacementSpec& pl = chip.placement;

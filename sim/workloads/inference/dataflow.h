@@ -65,9 +65,10 @@ struct WeightResidency {
   Bytes weights = 0;         // the device's weight shard of the stage
   Bytes activations = 0;     // activation buffers (max_batched_tokens wide, logits)
   Bytes staging_buffer = 0;  // double buffer of one layer's shard in the staging tier
-  // Weight-gathered layout: the whole gathered weights of two layers (the one running and
-  // the next arriving) or of the LM head, if larger, in the weights tier.
-  Bytes gathered_buffer = 0;
+  // Weight-gathered layout (tp > 1): one layer's whole weights and, on the last stage, the
+  // LM head's (what each all-gather brings), and the buffer that holds two layers (the one
+  // running and the next arriving) or the head, if larger, in the weights tier.
+  Bytes gathered_layer = 0, gathered_head = 0, gathered_buffer = 0;
   Bytes kv_reserve = 0;      // KV of one full iteration (max_batched_tokens) kept free
   Bytes resident = 0;        // weights kept in the staging tier
   Bytes spilled = 0;         // weights read from the weights tier at every use

@@ -345,10 +345,10 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
       if ((k.columns ? cfg_.tp_rows : cfg_.tp_cols) > 1) c.kernels += k.count;
   } else if (cfg_.weights_gathered) {
     // Each layer's weights, all-gathered over the group before it runs (nccl-tests size:
-    // the whole layer); the layers of a dense model are alike.
-    if (cfg_.tp > 1 && T > 0 && c.layers > 0) {
-      c.gather_bytes = m.layers_params(first, c.layers) / static_cast<double>(c.layers) * dtype_bytes(cfg_.dtype);
-      c.gathers = c.layers;
+    // the whole layer; 0 at tp 1).
+    if (T > 0) {
+      c.gather_bytes = residency_[static_cast<std::size_t>(stage)].gathered_layer;
+      c.gathers = c.gather_bytes > 0 ? c.layers : 0;
     }
   } else if (cfg_.tp > 1 && T > 0) {
     c.allreduce_bytes = T * m.hidden * kActivationBytes;
@@ -373,7 +373,7 @@ StageCost Lowering::stage_cost(const IterationShape& s, std::int64_t stage) cons
   // Weight-gathered: each chip has whole rows, and gathers the head's weights instead.
   if (stage == cfg_.pp - 1 && cfg_.tp > 1 && s.logit_rows() > 0) {
     if (cfg_.weights_gathered) {
-      c.head_gather_bytes = m.head_matrix_params() * dtype_bytes(cfg_.dtype);
+      c.head_gather_bytes = residency_[static_cast<std::size_t>(stage)].gathered_head;
     } else {
       c.logits_bytes = static_cast<double>(s.logit_rows()) * static_cast<double>(m.vocab) * kActivationBytes;
     }
