@@ -65,7 +65,15 @@ static Json collective_library_summary(const CollectiveLibrary* lib) {
   for (const auto& p : lib->protocols) protocols.push_back(p.name);
   for (const auto& kv : lib->sources)
     if (kv.second.rfind("inherited from", 0) == 0) inherited[kv.first] = kv.second;
-  return Json{{"name", lib->name}, {"channels", lib->channels}, {"protocols", protocols}, {"inherited", inherited}};
+  // The stack's own all-reduce kernel, when it has one (collective_library.h).
+  Json custom = nullptr;
+  if (lib->custom_max_bytes > 0)
+    custom = Json{{"max_bytes", lib->custom_max_bytes}, {"max_ranks", lib->custom_max_ranks}};
+  return Json{{"name", lib->name},
+              {"channels", lib->channels},
+              {"protocols", protocols},
+              {"custom_allreduce", custom},
+              {"inherited", inherited}};
 }
 
 namespace {

@@ -12,10 +12,12 @@ namespace {
 // libraries would run for the request and takes the cheapest. The candidates are what
 // NCCL / RCCL / HCCL / XLA implement: ring, double binary tree across nodes (inside a
 // node NCCL chains the GPUs instead [NCCL-SRC]), NVLS / SHARP, the hierarchical node +
-// rail scheme, torus rings, and one-shot only on full meshes (RCCL's and HCCL's one-shot
-// kernels on MI300X / Gaudi boxes; NCCL has none). halving-doubling is MPI's and runs
-// only when named.
-const char* const kAutoPreference[] = {"ring", "hierarchical", "torus", "in-switch", "tree", "direct"};
+// rail scheme, torus rings, and the two-shot `direct` only on full meshes (RCCL's and
+// HCCL's direct kernels on MI300X / Gaudi boxes; NCCL has none). Where the stack's own
+// all-reduce kernel takes the message (custom_allreduce_runs: vLLM's and TensorRT-LLM's
+// custom all-reduce inside an NVLink / xGMI domain) the candidates are its one-shot and
+// two-shot forms alone. halving-doubling is MPI's and runs only when named.
+const char* const kAutoPreference[] = {"ring", "hierarchical", "torus", "in-switch", "tree", "direct", "one-shot"};
 // Ties (equal modelled time, to this relative margin) go to the earlier name above.
 constexpr double kTieMargin = 1e-9;
 // A guard for what a tree costs to *simulate*, not its physics: tree edges share NVLink
@@ -84,16 +86,20 @@ double busbw_factor(CollectiveKind kind, int n) {
 
 std::vector<std::string> auto_candidates(const Topology& topo, const CollectiveRequest& req, std::string* tried) {
   std::vector<std::string> out;
+  const bool custom = custom_allreduce_runs(topo, req);
   for (const char* name : kAutoPreference) {
     const CollectiveAlgorithm* a = AlgorithmRegistry::get(name);
     if (!a) continue;
     std::string why = a->unsupported(topo, req);
     const std::string n = name;
+    const bool custom_form = n == "one-shot" || n == "direct";
+    if (why.empty() && custom && !custom_form) why = "the stack's custom all-reduce runs this message";
+    if (why.empty() && !custom && n == "one-shot") why = "auto runs one-shot only as a stack's custom all-reduce";
     if (why.empty() && n == "tree" && req.group.size() > static_cast<size_t>(kTreeAutoMaxRanks))
       why = "auto runs trees up to " + std::to_string(kTreeAutoMaxRanks) + " ranks (simulation cost)";
     if (why.empty() && n == "tree" && members_by_node(topo, req.group).size() < 2)
       why = "auto runs trees across nodes only (NCCL's trees chain the GPUs inside a node)";
-    if (why.empty() && n == "direct" && req.kind != CollectiveKind::AllToAll && !full_mesh(topo, req.group))
+    if (why.empty() && !custom && n == "direct" && req.kind != CollectiveKind::AllToAll && !full_mesh(topo, req.group))
       why = "auto runs one-shot only on a full mesh";
     if (why.empty()) out.push_back(n);
     else if (tried && tried->size() < 600) *tried += (tried->empty() ? "" : "; ") + n + ": " + why;
@@ -111,8 +117,11 @@ std::vector<AlgorithmCost> auto_costs(const Topology& topo, const CollectiveRequ
 Plan plan_for(const Topology& topo, const CollectiveRequest& req, const std::string& algorithm) {
   Plan plan = AlgorithmRegistry::get(algorithm)->plan(topo, req);
   plan.algorithm = algorithm;
-  if (req.library) plan = plan_best_protocol(topo, *req.library, req, plan);
-  return plan;
+  if (!req.library) return plan;
+  // The stack's own kernel runs its one-shot and two-shot forms under its own figures.
+  if ((algorithm == "one-shot" || algorithm == "direct") && custom_allreduce_runs(topo, req))
+    return plan_with_protocol(topo, *req.library, req.library->custom, req, plan);
+  return plan_best_protocol(topo, *req.library, req, plan);
 }
 
 std::string choose_algorithm(const Topology& topo, const CollectiveRequest& req) {

@@ -158,9 +158,16 @@ LibraryPtr load_collective_library(const std::string& name) {
 
 LibraryPtr stack_collective_library(const SoftwareStack& sw) {
   LibraryPtr lib = load_collective_library(sw.collective_library);
-  if (!lib || (sw.channels <= 0 && sw.protocols.empty())) return lib;
+  if (!lib || (sw.channels <= 0 && sw.protocols.empty() && !(sw.custom_allreduce_max_bytes > 0))) return lib;
   // The stack's own channel count and protocol set (topologies/software/*.yaml) narrow it.
   auto narrowed = std::make_shared<CollectiveLibrary>(*lib);
+  if (sw.custom_allreduce_max_bytes > 0) {
+    narrowed->custom_max_bytes = sw.custom_allreduce_max_bytes;
+    narrowed->custom_max_ranks = static_cast<int>(sw.custom_allreduce_max_ranks);
+    narrowed->custom.name = "custom";
+    narrowed->custom.base_latency = sw.custom_allreduce_base_latency;
+    for (Seconds& step : narrowed->custom.step_latency) step = sw.custom_allreduce_step_latency;
+  }
   if (sw.channels > 0) narrowed->channels = static_cast<int>(sw.channels);
   if (!sw.protocols.empty()) {
     std::vector<CollectiveProtocol> keep;
@@ -179,7 +186,30 @@ LibraryPtr default_collective_library(const Topology& topo) {
   const ChipSpec& chip = *topo.device_chip.front();
   const std::string stack = default_software_for(chip.name, chip.family);
   if (stack.empty()) return nullptr;
-  return stack_collective_library(load_software_file(stack, {}));
+  // A serving engine's own all-reduce kernel is not the library's: collective benchmarks
+  // (nccl-tests, C3) and training frameworks call the library itself.
+  SoftwareStack sw = load_software_file(stack, {});
+  sw.custom_allreduce_max_bytes = 0;
+  return stack_collective_library(sw);
+}
+
+bool custom_allreduce_runs(const Topology& topo, const CollectiveRequest& req) {
+  const CollectiveLibrary* lib = req.library;
+  if (!lib || !(lib->custom_max_bytes > 0) || req.kind != CollectiveKind::AllReduce) return false;
+  if (req.bytes > lib->custom_max_bytes || req.group.size() < 2 ||
+      req.group.size() > static_cast<std::size_t>(lib->custom_max_ranks))
+    return false;
+  for (int a : req.group)
+    for (int b : req.group) {
+      if (a == b) continue;
+      const Route& r = topo.route(a, b);
+      if (r.hops.empty()) return false;
+      for (DirLink d : r.hops)
+        if (link_latency_class(topo.links[static_cast<std::size_t>(dirlink_link(d))].params.kind) !=
+            LinkLatencyClass::NvLink)
+          return false;
+    }
+  return true;
 }
 
 int channels_used(const CollectiveLibrary& lib, const CollectiveProtocol& p, Bytes bytes) {

@@ -46,6 +46,13 @@ struct CollectiveLibrary {
   int channels = 1;  // most channels one collective uses
   std::vector<CollectiveProtocol> protocols;
   std::map<std::string, std::string> sources;
+  // A serving stack's own all-reduce kernel (SoftwareStack::custom_allreduce_*), run in
+  // place of the protocols above where custom_allreduce_runs says so; its protocol is
+  // named "custom": the stack's latencies, whole payload (16-byte vector loads and
+  // stores, flags apart), no per-channel cap. custom_max_bytes 0: the stack has none.
+  Bytes custom_max_bytes = 0;
+  int custom_max_ranks = 0;
+  CollectiveProtocol custom;
 
   double efficiency_on(const std::string& link_kind) const;
   const CollectiveProtocol* protocol(const std::string& name) const;  // nullptr if absent
@@ -61,8 +68,15 @@ LibraryPtr load_collective_library_file(const std::string& path);
 // list replaced and narrowed by the stack's; nullptr when the stack names none or no file
 // models it. InputError when the stack keeps none of the library's protocols.
 LibraryPtr stack_collective_library(const SoftwareStack& sw);
-// The library of the stack the topology's first chip runs by default (software defaults).
+// The library of the stack the topology's first chip runs by default (software defaults),
+// without that stack's custom all-reduce: what a microbench or a training run naming no
+// stack calls (nccl-tests and training frameworks call the library itself).
 LibraryPtr default_collective_library(const Topology& topo);
+
+// Whether the request's library runs it as the stack's custom all-reduce: an all-reduce
+// of at most custom_max_bytes over 2..custom_max_ranks members, every pair joined by
+// NVLink-class links alone (one NVLink / xGMI domain: vLLM's full-NVLink condition).
+bool custom_allreduce_runs(const Topology& topo, const CollectiveRequest& req);
 
 // Channels a message of `bytes` uses under `p`: one per min_channel_bytes, 1..channels.
 int channels_used(const CollectiveLibrary& lib, const CollectiveProtocol& p, Bytes bytes);

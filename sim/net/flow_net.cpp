@@ -78,6 +78,10 @@ void FlowNet::resolve(Pattern& p) const {
       p.load[static_cast<size_t>(it - p.dirlinks.begin())] += w;
     }
   }
+  p.uniform = !p.disjoint && p.classes.size() == 1 && !(p.classes[0].chunk > 0);
+  for (size_t i = 1; p.uniform && i < p.dirlinks.size(); ++i)
+    p.uniform = p.load[i] == p.load[0] &&
+                links_[static_cast<size_t>(p.dirlinks[i])].bw == links_[static_cast<size_t>(p.dirlinks[0])].bw;
   p.resolved = true;
   p.epoch = epoch_;
 }

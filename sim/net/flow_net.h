@@ -43,6 +43,11 @@ struct Pattern {
   bool resolved = false;
   std::uint64_t epoch = 0;                 // FlowNet::epoch() it was resolved in
   bool disjoint = false;                   // no directed link used twice
+  // Not disjoint, but one cut-through timing class and every link it uses equally loaded
+  // and equally fast (all pairs behind one switch): max-min gives every transfer the
+  // same share, bandwidth / load, on every link, so all end together when a link has
+  // carried its load and the bulk formula is exact (FlowNet::phase runs it so).
+  bool uniform = false;
   std::vector<Route> routes;               // copies: Topology's route cache is bounded
   std::vector<DirLink> dirlinks;           // every directed link used (sorted, unique)
   std::vector<double> load;                // per dirlinks[i]: sum of the weights crossing it
@@ -88,7 +93,8 @@ inline SimTime drain_time(const Pattern::Class& c, Bytes bytes) {
 // alone on its links, runs in bulk instead: it ends when its most loaded link has carried
 // its load, max over links of (bytes crossing it / bandwidth), plus the largest startup.
 // That is exact when the most loaded link is busy throughout (symmetric all-to-all behind
-// a switch), a lower bound otherwise; docs/models.md "Phase fast path".
+// a switch), a lower bound otherwise; docs/models.md "Phase fast path". A `uniform`
+// pattern, where it is exact by construction, runs in bulk at any size.
 constexpr std::size_t kMaxExactFlows = 16384;
 
 class FlowNet {

@@ -32,7 +32,7 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
     q_.at(q_.now(), [this, id] { phase_transfer_done(id); });
     return;
   }
-  bool bulk = !pattern->disjoint && pattern->pairs.size() > max_exact_flows_;
+  bool bulk = !pattern->disjoint && (pattern->uniform || pattern->pairs.size() > max_exact_flows_);
   bool idle = fast_path_ && (pattern->disjoint || bulk);
   if (idle && (active_flows_ > 0 || !fast_active_.empty())) {
     for (DirLink d : pattern->dirlinks) {

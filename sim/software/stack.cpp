@@ -85,6 +85,20 @@ void parse_stack_collective(Params& f, SoftwareStack& s, std::vector<std::string
   s.channels = c.integer("channels");
   if (s.channels < 0) c.fail("channels", "must be >= 0");
   for (const char* key : {"library", "protocols", "channels"}) note_given(c, "collective", key, given);
+  if (c.has("custom_allreduce")) {
+    Params a = c.child("custom_allreduce");
+    s.custom_allreduce_max_bytes = a.qty("max_bytes");
+    s.custom_allreduce_max_ranks = a.integer("max_ranks");
+    s.custom_allreduce_base_latency = a.qty("base_latency");
+    s.custom_allreduce_step_latency = a.qty("step_latency");
+    if (!(s.custom_allreduce_max_bytes > 0)) a.fail("max_bytes", "must be > 0");
+    if (s.custom_allreduce_max_ranks < 2) a.fail("max_ranks", "must be >= 2");
+    if (s.custom_allreduce_base_latency < 0 || s.custom_allreduce_step_latency < 0)
+      a.fail("base_latency", "latencies must be >= 0");
+    for (const char* key : {"max_bytes", "max_ranks", "base_latency", "step_latency"})
+      note_given(a, "collective.custom_allreduce", key, given);
+    a.finish();
+  }
   c.finish();
 }
 

@@ -51,6 +51,14 @@ struct SoftwareStack {
   std::string collective_library;
   std::vector<std::string> protocols;
   std::int64_t channels = 0;
+  // The stack's own all-reduce kernel for messages up to custom_allreduce_max_bytes among
+  // at most custom_allreduce_max_ranks peers of one NVLink / xGMI domain (vLLM's
+  // custom_all_reduce, TensorRT-LLM's custom all-reduce): it replaces the library there,
+  // one-shot or two-shot (sim/net/algorithms/one_shot.cpp, direct.cpp). 0 bytes: none.
+  Bytes custom_allreduce_max_bytes = 0;
+  std::int64_t custom_allreduce_max_ranks = 8;
+  Seconds custom_allreduce_base_latency = 0;  // per all-reduce (launch inside the graph, first barrier)
+  Seconds custom_allreduce_step_latency = 0;  // per step: a flag barrier over the domain's links
   // Tensor-parallel collectives decomposed with the GEMMs that produce / consume them
   // (XLA collective matmul [XLA-CM], Megatron / NeMo `tp_comm_overlap` [NEMO-TPOVERLAP]):
   // training runs each TP collective beside its GEMM's chunks, not after it.

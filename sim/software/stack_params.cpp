@@ -115,7 +115,26 @@ LLMSIM_DECLARE_PARAMS(
              .from(kStackDoc),
          P::opt("channels", T::Integer, "0", "channels (one CTA / SM each) a collective uses; 0 = not stated")
              .from(kStackDoc),
+         P::opt("custom_allreduce", T::Map, "",
+                "the stack's own all-reduce kernel for small messages inside one NVLink / xGMI domain (vLLM "
+                "custom_all_reduce, TensorRT-LLM custom all-reduce), run instead of the library there")
+             .nested("software.collective.custom_allreduce")
+             .from("docs/models.md"),
      }});
+
+// clang-format off
+LLMSIM_DECLARE_PARAMS(software_custom_allreduce, {"software", "software.collective.custom_allreduce", "", {
+    P::opt("max_bytes", T::Quantity, "0 B", "largest all-reduce the kernel takes; larger ones run the library")
+        .unit(Dim::Size).from("docs/models.md"),
+    P::opt("max_ranks", T::Integer, "8", "most peers it runs over (all of them pairwise reachable over NVLink-class "
+                                          "links)").from("docs/models.md"),
+    P::opt("base_latency", T::Quantity, "0 s", "time per all-reduce before data moves (the kernel's start inside "
+                                                "a graph, its first flag barrier)").unit(Dim::Time).from("docs/models.md"),
+    P::opt("step_latency", T::Quantity, "0 s", "time per step of the one-shot / two-shot plan beyond the route's own "
+                                                "latency (a flag barrier across the peers)").unit(Dim::Time)
+        .from("docs/models.md"),
+}});
+// clang-format on
 
 LLMSIM_DECLARE_PARAMS(
     software_kv_cache,

@@ -139,6 +139,10 @@ TEST_CASE("collective microbench: the workload's software stack picks the collec
   CHECK(rocm.at("collective_library").at("name") == "rccl");
   CHECK(cuda.at("collective_library").at("inherited").empty());
   CHECK(rocm.at("collective_library").at("inherited").contains("protocols.simple"));
+  // The serving stacks' own all-reduce kernel is listed with its limits; ttnn-ccl has none.
+  CHECK(cuda.at("collective_library").at("custom_allreduce").at("max_bytes") == 8.0 * (1 << 20));
+  CHECK(cuda.at("collective_library").at("custom_allreduce").at("max_ranks") == 8);
+  CHECK(tt.at("collective_library").at("custom_allreduce").is_null());
   // Ring formula over each file's figures: base + 14 x (max(step, 1 us) + (S/8) / (B x share)).
   auto ring = [](const std::string& name) {
     auto lib = llmsim::load_collective_library(name);

@@ -246,11 +246,12 @@ TEST_CASE("network: timeline has a span per transfer per link direction and coll
 TEST_CASE("network: huge contended phases run in bulk by their most loaded link", "[network]") {
   TopologyFixture f(dgx_yaml());
   std::vector<int> g{0, 1, 2, 3, 4, 5, 6, 7};
-  auto run = [&](std::size_t max_exact, FlowNet::Stats* st) {
+  auto run = [&](std::size_t max_exact, FlowNet::Stats* st, bool fast = true) {
     EventQueue q;
     Recorder rec;
     FlowNet net(f.topo, q, rec);
     net.set_max_exact_flows(max_exact);
+    net.set_fast_path(fast);
     CollectiveRunner runner(f.topo, q, rec, net);
     double t = -1;
     runner.collective(CollectiveKind::AllToAll, g, 1e9, "direct", [&](const CollectiveResult& r) { t = r.time; });
@@ -258,8 +259,8 @@ TEST_CASE("network: huge contended phases run in bulk by their most loaded link"
     *st = net.stats();
     return t;
   };
-  FlowNet::Stats exact_st, bulk_st;
-  double exact = run(kMaxExactFlows, &exact_st);
+  FlowNet::Stats exact_st, bulk_st, uniform_st;
+  double exact = run(kMaxExactFlows, &exact_st, false);  // per flow
   double bulk = run(10, &bulk_st);  // 56 transfers > 10: bulk
   CHECK(exact_st.bulk_phases == 0);
   CHECK(exact_st.slow_phases == 1);
@@ -268,6 +269,26 @@ TEST_CASE("network: huge contended phases run in bulk by their most loaded link"
   // Behind one switch every port carries 7 x S/8: bulk is exact here.
   CHECK(exact == Approx(2e-6 + 7 * 1e9 / 8 / 450e9).epsilon(1e-9));
   CHECK(bulk == Approx(exact).epsilon(1e-9));
+  // Being exact by construction (one timing class, every port equally loaded and equally
+  // fast: Pattern::uniform), it runs in bulk below the size limit too.
+  double uniform = run(kMaxExactFlows, &uniform_st);
+  CHECK(uniform_st.bulk_phases == 1);
+  CHECK(uniform_st.flows == 0);
+  CHECK(uniform == Approx(exact).epsilon(1e-9));
+  // Two sends from one GPU load its port twice and each receiver's once: not uniform (a
+  // max-min run there is not one formula), so it stays per flow.
+  EventQueue q;
+  Recorder rec;
+  FlowNet net(f.topo, q, rec);
+  Pattern fan, all;
+  fan.pairs = {{0, 1}, {0, 2}};
+  for (int a : g)
+    for (int b : g)
+      if (a != b) all.pairs.push_back({a, b});
+  net.resolve(fan);
+  net.resolve(all);
+  CHECK_FALSE(fan.uniform);
+  CHECK(all.uniform);
 }
 
 }  // namespace test_network

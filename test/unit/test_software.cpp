@@ -88,7 +88,14 @@ TEST_CASE("every shipped software stack loads and sources every figure", "[softw
     YAML::Node raw = YAML::LoadFile(dir + "/" + f);
     for (const char* sec : {"kernels", "host", "attention", "collective", "tensor_parallel", "device_mesh"})
       if (raw[sec])
-        for (auto kv : raw[sec]) CHECK(raw["sources"][std::string(sec) + "." + kv.first.as<std::string>()]);
+        for (auto kv : raw[sec]) {
+          const std::string key = std::string(sec) + "." + kv.first.as<std::string>();
+          if (!kv.second.IsMap()) {
+            CHECK(raw["sources"][key]);
+            continue;
+          }
+          for (auto sub : kv.second) CHECK(raw["sources"][key + "." + sub.first.as<std::string>()]);  // a nested block
+        }
     ++n;
   }
   closedir(d);

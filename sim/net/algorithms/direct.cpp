@@ -1,6 +1,7 @@
-// Direct (one-shot): every rank talks to every other at once, so a full mesh (MI300X,
+// Direct: every rank talks to every other at once, so a full mesh (MI300X,
 // Gaudi) uses all its links instead of the two a ring uses (CHIPS.md collective hints).
-// All-reduce = direct reduce-scatter (S/n to each owner) + direct all-gather.
+// All-reduce = direct reduce-scatter (S/n to each owner) + direct all-gather (two-shot;
+// one-shot.cpp sends the whole message instead).
 #include "sim/net/collective.h"
 
 namespace llmsim {
