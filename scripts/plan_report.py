@@ -189,15 +189,17 @@ def markdown(planner, rows_, state):
     else:
         L.append("No configuration meets the targets on any system.")
     L += ["", "## Per system", "", f"| system | chip | best configuration | devices | {cur}/h | capacity req/s | "
-          f"{cur}/Mtok | margin |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+          f"{cur}/Mtok | margin | model check |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s in space["systems"]:
         sb = [r for r in rows_ if r.get("system_best") == "1" and r["system"] == s["name"]]
         if sb:
             r = sb[0]
             L.append(f"| {s['name']} | {s['chip']} | {config_text(r)} | {r['devices']} | {r['cost_per_hour']} | "
-                     f"{r['capacity_rps']} | {r['cost_per_mtok']} | {margins(r, svc)} |")
+                     f"{r['capacity_rps']} | {r['cost_per_mtok']} | {margins(r, svc)} | {s.get('validation', '')} |")
         else:
-            L.append(f"| {s['name']} | {s['chip']} | infeasible: {why_infeasible(s, rows_)} | | | | | |")
+            L.append(f"| {s['name']} | {s['chip']} | infeasible: {why_infeasible(s, rows_)} | | | | | | |")
+    L += ["", "Model check: the chip's held-out rows in docs/validation.md (mean speed error: + = the simulation "
+          "runs faster than measured). Weigh a system's answer by it."]
     L += ["", "## Pareto frontier (cost vs capacity)", "", f"| {cur}/h | capacity req/s | system | configuration |",
           "| --- | --- | --- | --- |"]
     for r in frontier(rows_):

@@ -67,8 +67,8 @@ def markdown(planner, rows):
                  f"**{b['time_to_train_days']} days, {b['cost']} {cur}** ({b['cost_per_hour']} {cur}/h).")
     else:
         L.append("No configuration meets the deadline / budget on any system.")
-    L += ["", "## Per system", "", f"| system | chip | best configuration | tokens/s | MFU | days | {cur} | meets |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    L += ["", "## Per system", "", f"| system | chip | best configuration | tokens/s | MFU | days | {cur} | meets | "
+          "model check |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s in space["systems"]:
         mine = [r for r in rows if r["system"] == s["name"] and "_t" in r]
         sb = [r for r in rows if r.get("system_best") == "1" and r["system"] == s["name"]]
@@ -77,9 +77,12 @@ def markdown(planner, rows):
         if sb:
             r = sb[0]
             L.append(f"| {s['name']} | {s['chip']} | {config_text(r)} | {r['tokens_per_s']} | {r['mfu']} | "
-                     f"{r['time_to_train_days']} | {r['cost']} | {'yes' if r['meets'] == '1' else 'no: ' + r['why']} |")
+                     f"{r['time_to_train_days']} | {r['cost']} | {'yes' if r['meets'] == '1' else 'no: ' + r['why']} | "
+                     f"{s.get('validation', '')} |")
         else:
-            L.append(f"| {s['name']} | {s['chip']} | infeasible: {why_infeasible(s, rows)} | | | | | |")
+            L.append(f"| {s['name']} | {s['chip']} | infeasible: {why_infeasible(s, rows)} | | | | | | |")
+    L += ["", "Model check: the chip's held-out rows in docs/validation.md, all kinds (mean speed error: + = the "
+          "simulation runs faster than measured). Weigh a system's answer by it."]
     L += ["", "## Pareto frontier (cost vs time-to-train)", "", f"| days | {cur} | system | configuration |",
           "| --- | --- | --- | --- |"]
     for r in frontier(rows):

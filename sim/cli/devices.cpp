@@ -142,6 +142,11 @@ ordered_json chip_json(const ChipSpec& c) {
   j["in_review"] = c.published_row.has_value();
   j["sources"] = c.sources;
   j["fitted"] = c.fitted;
+  if (c.validation)
+    j["validation"] = {{"held_out_rows", c.validation->held_out_rows},
+                       {"median_abs_error", c.validation->median_abs_error},
+                       {"mean_speed_error", c.validation->mean_speed_error}};
+  else j["validation"] = nullptr;
   return j;
 }
 

@@ -23,6 +23,7 @@
 #include "sim/core/paths.h"
 #include "sim/llm/fit.h"
 #include "sim/output/atomic_file.h"
+#include "sim/spec/chip_validation.h"
 #include "sim/topo/topology.h"
 
 extern char** environ;
@@ -213,6 +214,13 @@ PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const
   return sys;
 }
 
+nlohmann::ordered_json plan_system_json(const PlanSystem& sys, const ChipSpec& chip) {
+  return {{"name", sys.name},           {"topology", sys.topology},           {"chip", sys.chip},
+          {"devices", sys.devices},     {"resizable", sys.resizable},         {"price_per_device_hour", sys.price},
+          {"price_how", sys.price_how}, {"price_source", sys.price_source},   {"price_date", sys.price_date},
+          {"pruned", sys.pruned},       {"validation", validation_note(chip)}};
+}
+
 std::size_t write_plan_space(const PlanArgs& args, nlohmann::ordered_json& space, const Prices& prices, bool example,
                              const nlohmann::ordered_json& systems, const nlohmann::ordered_json& cands,
                              const std::string& workload_name, const std::string& workload_yaml) {
@@ -275,10 +283,7 @@ int cmd_plan(const PlanArgs& args, std::ostream& out) {
   Json space, systems = Json::array(), cands = Json::array();
   for (const auto& t : args.topologies) {
     System sys = load_plan_system(t, catalog, prices);
-    Json js{{"name", sys.name},           {"topology", sys.topology},         {"chip", sys.chip},
-            {"devices", sys.devices},     {"resizable", sys.resizable},       {"price_per_device_hour", sys.price},
-            {"price_how", sys.price_how}, {"price_source", sys.price_source}, {"price_date", sys.price_date},
-            {"pruned", sys.pruned}};
+    Json js = plan_system_json(sys, catalog.get(sys.chip));
     for (const auto& o : systems)
       if (o["name"] == sys.name) throw InputError({t, 0, 0}, "system '" + sys.name + "' is given twice");
     systems.push_back(js);

@@ -75,6 +75,10 @@ struct PlanSystem {
 // Loads the topology (InputError at it); a chip without a price is `pruned`, not an error.
 PlanSystem load_plan_system(const std::string& path, ChipCatalog& catalog, const Prices& prices);
 
+// The system's entry of plan_space.json (serving and training plans), with the chip's
+// validation note (chip_validation.h) for plan.md's `model check` column.
+nlohmann::ordered_json plan_system_json(const PlanSystem& sys, const ChipSpec& chip);
+
 struct PlanArgs;
 // Completes plan_space.json (prices, systems, candidates), creates -o, writes it and the
 // base workload there; returns the candidates left unpruned (serving and training plans).

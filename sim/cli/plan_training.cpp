@@ -184,16 +184,7 @@ int cmd_plan_training(const PlanArgs& args, const Doc& service_doc, std::ostream
     PlanSystem sys = load_plan_system(t, catalog, prices);
     for (const auto& o : systems)
       if (o["name"] == sys.name) throw InputError({t, 0, 0}, "system '" + sys.name + "' is given twice");
-    systems.push_back({{"name", sys.name},
-                       {"topology", sys.topology},
-                       {"chip", sys.chip},
-                       {"devices", sys.devices},
-                       {"resizable", sys.resizable},
-                       {"price_per_device_hour", sys.price},
-                       {"price_how", sys.price_how},
-                       {"price_source", sys.price_source},
-                       {"price_date", sys.price_date},
-                       {"pruned", sys.pruned}});
+    systems.push_back(plan_system_json(sys, catalog.get(sys.chip)));
     if (sys.pruned.empty()) enumerate_system(s, sys, catalog.get(sys.chip), cands);
   }
   Json space;

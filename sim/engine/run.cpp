@@ -24,6 +24,7 @@
 #include "sim/output/atomic_file.h"
 #include "sim/output/progress.h"
 #include "sim/software/stack.h"
+#include "sim/spec/chip_validation.h"
 
 namespace llmsim {
 namespace {
@@ -54,6 +55,24 @@ static Json fitted_summary(const Topology& topo) {
                        {"reduction_startup_s", f.reduction_startup}, {"source", f.reduction_source}};
   }
   return Json{{"chips", chips}, {"fabrics", fabrics}};
+}
+
+// Each chip's validation summary (chip_validation.h), so a result carries how far the
+// chip's model lands from its published measurements; null for chips without one.
+static Json validation_summary(const Topology& topo) {
+  Json chips = Json::object();
+  for (const ChipSpec* c : topo.device_chip) {
+    if (!c || chips.contains(c->name)) continue;
+    if (!c->validation) {
+      chips[c->name] = nullptr;
+      continue;
+    }
+    chips[c->name] = {{"held_out_rows", c->validation->held_out_rows},
+                      {"median_abs_error", c->validation->median_abs_error},
+                      {"mean_speed_error", c->validation->mean_speed_error},
+                      {"note", validation_note(*c)}};
+  }
+  return Json{{"chips", chips}};
 }
 
 // The collective library the run's collectives ran under (the workload's named stack's,
@@ -192,6 +211,7 @@ Json run_summary(const SummaryHeader& head, Simulation& sim, const Topology& top
   summary["power"] = power_summary(sim);
   summary["stats"] = sim.stats().summary(opt.stats_full);
   summary["fitted"] = fitted_summary(topo);
+  summary["validation"] = validation_summary(topo);
   summary["collective_library"] = collective_library_summary(sim.network().collective_library());
   return summary;
 }

@@ -12,6 +12,7 @@
 
 #include "sim/core/params.h"
 #include "sim/spec/chip_loaders.h"
+#include "sim/spec/chip_validation.h"
 #include "sim/spec/tier_model_names.h"
 
 namespace llmsim {
@@ -317,6 +318,7 @@ ChipSpec load_chip(const Doc& doc) {
       c.fitted[kv.first.Scalar()] = as_string(kv.second, f.file_for("fitted"), "chip.fitted." + kv.first.Scalar());
     }
   }
+  load_chip_validation(f, c);
   f.opt("notes");
   f.finish();
   c.resolved = f.resolved();

@@ -145,6 +145,15 @@ struct PublishedRow {
   const std::string& cell(const PublishedColumn& c) const { return cells.at(c.id()); }
 };
 
+// The chip's line of docs/validation.md's per-chip table, copied into its file by
+// scripts/validate --write: how far the simulation lands from the published measurements
+// it was not fitted on (errors as fractions).
+struct ChipValidation {
+  std::int64_t held_out_rows = 0;
+  double median_abs_error = 0;
+  double mean_speed_error = 0;  // + = the simulation runs faster than measured
+};
+
 struct ChipSpec {
   std::string name;          // catalog id, e.g. nvidia-h100-sxm
   std::string display;       // "NVIDIA H100 SXM5 80GB"
@@ -166,6 +175,9 @@ struct ChipSpec {
   // chip ("inherited from CHIP PARAM (row)" when it is another parameter of that chip, e.g.
   // a DDR efficiency taken from the H100's HBM one).
   std::map<std::string, std::string> fitted;
+  // How the chip's model checks out on its held-out rows (chip_validation.h); absent for
+  // chips no validation row runs on.
+  std::optional<ChipValidation> validation;
   // The chip as loaded: every declared field, defaults filled in, quantities in SI base
   // units (sim/core/params.h); written into config.resolved.yaml.
   YAML::Node resolved;

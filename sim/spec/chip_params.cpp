@@ -9,6 +9,7 @@ using P = ParamDecl;
 using T = ParamType;
 const char* const kSchema = "docs/catalog.md#schema";
 const char* const kModels = "docs/models.md";
+const char* const kValidation = "docs/validation.md";
 
 }  // namespace
 
@@ -35,7 +36,19 @@ LLMSIM_DECLARE_PARAMS(chip_root, {"chip", "chip", "One accelerator of the catalo
     P::opt("sources", T::List, "", "source keys and notes (strings)").from(kSchema),
     P::opt("fitted", T::Map, "", "fitted constants: parameter -> CALIBRATION row, or \"inherited from CHIP (row)\" "
                                  "(copied as given; shown by llmsim devices and in summary.json)").from(kSchema),
+    P::opt("validation", T::Map, "", "how the chip's model checks out against its held-out CALIBRATION rows "
+                                     "(written by scripts/validate --write; shown by llmsim devices, in summary.json "
+                                     "and beside a plan's answer)").nested("chip.validation").from(kValidation),
     P::opt("notes", T::String, "", "free text").from(kSchema),
+}});
+
+LLMSIM_DECLARE_PARAMS(chip_validation, {"chip", "chip.validation", "", {
+    P::req("held_out_rows", T::Integer, "rows of docs/validation.md on this chip not used for fitting (>= 0)")
+        .from(kValidation),
+    P::opt("median_abs_error", T::Number, "0", "median |simulated / measured - 1| over those rows (a fraction)")
+        .from(kValidation),
+    P::opt("mean_speed_error", T::Number, "0", "mean of those errors signed so that + means the simulation runs "
+                                               "faster than measured (a fraction)").from(kValidation),
 }});
 
 LLMSIM_DECLARE_PARAMS(chip_power, {"chip", "chip.power", "", {

@@ -249,6 +249,7 @@ TEST_CASE("calibration C9: 8x8 Grayskull device follows the catalog", "[calibrat
   };
   for (auto& l : cat) {
     if (is_scaled(l) || l.find("  # ") == 0) continue;  // scaled fields and the catalog's comment lines
+    if (l.rfind("validation:", 0) == 0) continue;       // the catalog chip's own record (scripts/validate)
     INFO(l);
     CHECK(std::find(der.begin(), der.end(), l) != der.end());
   }
