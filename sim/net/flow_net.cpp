@@ -7,9 +7,10 @@
 
 namespace llmsim {
 namespace {
-// Rate recomputation runs after every other event at the same instant (higher number =
-// later), so a burst of flows starting together costs one recomputation, not one each.
-constexpr int kRecomputePriority = 1 << 20;
+// Phase starts and rate recomputation run after every other event at the same instant
+// (higher number = later), so a burst of flows starting together costs one recomputation,
+// not one each, and phases requested together start in their own order (start_phases).
+constexpr int kSettlePriority = 1 << 20;
 // Rates closer than this (relative) count as unchanged: their completion event stands.
 constexpr double kRateEpsilon = 1e-12;
 }  // namespace
@@ -166,9 +167,20 @@ void FlowNet::claim(const Route& route) {
 
 void FlowNet::mark_dirty(DirLink d) {
   dirty_.push_back(d);
-  if (recompute_pending_) return;
-  recompute_pending_ = true;
-  q_.at(q_.now(), [this] { recompute(); }, kRecomputePriority);
+  schedule_settle();
+}
+
+void FlowNet::schedule_settle() {
+  if (settle_pending_) return;
+  settle_pending_ = true;
+  q_.at(
+      q_.now(), [this] { settle(); }, kSettlePriority);
+}
+
+void FlowNet::settle() {
+  start_phases();  // may mark links dirty: the recomputation below covers them
+  settle_pending_ = false;
+  recompute();
 }
 
 void FlowNet::flush_spans() {
@@ -182,7 +194,6 @@ void FlowNet::flush_spans() {
 }
 
 void FlowNet::recompute() {
-  recompute_pending_ = false;
   if (!spans_.empty()) flush_spans();
   if (dirty_.empty()) return;
   ++stats_.recomputes;

@@ -247,6 +247,12 @@ class FlowNet {
   std::vector<int> joining(int u, int v) const;     // link ids between u and v (throws if none)
   void claim(const Route& route);        // demotes fast phases on these links
   void mark_dirty(DirLink d);
+  // The end of an instant (one event, after the instant's others): the phases requested
+  // in it start, then rates are recomputed over the links touched.
+  void schedule_settle();
+  void settle();
+  void start_phases();          // starting_, in a canonical order
+  void start_phase(int phase);  // fast (analytic) or per flow, by its links' state
   void recompute();
   // recompute()'s three steps: the dirty links' connected component (comp_, cflows_ in a
   // canonical order), max-min progressive filling over it (rate_), and the new rates
@@ -282,7 +288,8 @@ class FlowNet {
   std::vector<Phase> phases_;
   std::vector<int> free_phases_;
   std::vector<DirLink> dirty_;
-  bool recompute_pending_ = false;
+  std::vector<int> starting_;  // phases requested this instant, not yet started
+  bool settle_pending_ = false;
   int active_flows_ = 0;
   // Fast phases in flight (link-disjoint). With a few, a link's holder is found by binary
   // search in each one's sorted dirlinks: marking links costs O(links) per phase, which at

@@ -32,6 +32,35 @@ void FlowNet::phase(const PatternPtr& requested, Bytes bytes, std::function<void
     q_.at(q_.now(), [this, id] { phase_transfer_done(id); });
     return;
   }
+  // Whether a phase runs fast depends on what holds its links, so phases starting at one
+  // instant are started together at its end (settle()), in an order of their own
+  // (start_phases), not in the order their events ran.
+  starting_.push_back(id);
+  schedule_settle();
+}
+
+void FlowNet::start_phases() {
+  if (starting_.size() > 1)
+    std::stable_sort(starting_.begin(), starting_.end(), [this](int a, int b) {
+      const Phase& x = phases_[static_cast<size_t>(a)];
+      const Phase& y = phases_[static_cast<size_t>(b)];
+      if (x.pattern != y.pattern) {
+        if (x.pattern->pairs != y.pattern->pairs) return x.pattern->pairs < y.pattern->pairs;
+        if (x.pattern->weight != y.pattern->weight) return x.pattern->weight < y.pattern->weight;
+      }
+      return x.bytes < y.bytes;
+    });
+  // Phases with equal keys are interchangeable: the same transfers, whichever runs first.
+  // Starting one never requests another (completions are events), so the list is stable.
+  for (int id : starting_) start_phase(id);
+  starting_.clear();
+}
+
+void FlowNet::start_phase(int id) {
+  Phase& ph = phases_[static_cast<size_t>(id)];
+  ph.pattern = current(ph.pattern);  // a link may have changed state since it was requested
+  const PatternPtr& pattern = ph.pattern;
+  const Bytes bytes = ph.bytes;
   bool bulk = !pattern->disjoint && (pattern->uniform || pattern->pairs.size() > max_exact_flows_);
   bool idle = fast_path_ && (pattern->disjoint || bulk);
   if (idle && (active_flows_ > 0 || !fast_active_.empty())) {

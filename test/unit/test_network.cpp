@@ -192,6 +192,7 @@ struct CaptureSink : TraceSink {
   };
   std::vector<Span> spans;
   std::vector<std::pair<int, double>> counters;
+  std::vector<SimTime> counter_times;
   int track(const std::string& p, const std::string& t, int) override {
     tracks.emplace_back(p, t);
     return static_cast<int>(tracks.size()) - 1;
@@ -200,11 +201,69 @@ struct CaptureSink : TraceSink {
     spans.push_back({tr, n, c, b, e});
   }
   void async_span(const std::string&, const char*, std::uint64_t, SimTime, SimTime) override {}
-  void counter(int tr, const std::string&, SimTime, double v) override { counters.emplace_back(tr, v); }
+  void counter(int tr, const std::string&, SimTime t, double v) override {
+    counters.emplace_back(tr, v);
+    counter_times.push_back(t);
+  }
   void flow(int, SimTime, int, SimTime, std::uint64_t) override {}
   void finish(bool) override {}
 };
 }  // namespace
+
+TEST_CASE("network: collectives requested at one instant start alike in any event order", "[network]") {
+  // Two rings sharing links, each started by its own event at the same instant: which one
+  // holds the links on the fast path (the other demoting it) must not follow the events'
+  // order, or the statistics, the event count and the links' utilisation points change
+  // under --debug-tie-shuffle (a simulate-fuzz finding: a reduce-scatter and an all-reduce
+  // after one send).
+  TopologyFixture f(ring_yaml(8, "100 GB/s", "1 us"));
+  struct Outcome {
+    std::vector<SimTime> done;
+    std::uint64_t events, flows, fast, slow, demotions;
+    std::vector<std::pair<int, double>> counters;
+    std::vector<SimTime> counter_times;
+  };
+  auto run = [&](std::uint64_t seed) {
+    EventQueue q;
+    q.set_tie_shuffle(seed);
+    Recorder rec;
+    auto sink = std::make_unique<CaptureSink>();
+    CaptureSink* cap = sink.get();
+    rec.add(std::move(sink));
+    FlowNet net(f.topo, q, rec);
+    CollectiveRunner runner(f.topo, q, rec, net);
+    Outcome o;
+    auto note = [&](const CollectiveResult&) { o.done.push_back(q.now()); };
+    q.at(to_simtime(1e-6), [&] {
+      runner.collective(CollectiveKind::AllGather, {0, 1, 2, 3, 4, 5, 6, 7}, 8e6, "ring", note);
+    });
+    q.at(to_simtime(1e-6), [&] { runner.collective(CollectiveKind::AllGather, {0, 2, 4, 6}, 4e6, "ring", note); });
+    q.run();
+    const FlowNet::Stats& st = net.stats();
+    o.events = q.events_run();
+    o.flows = st.flows;
+    o.fast = st.fast_phases;
+    o.slow = st.slow_phases;
+    o.demotions = st.demotions;
+    o.counters = cap->counters;
+    o.counter_times = cap->counter_times;
+    return o;
+  };
+  const Outcome base = run(0);
+  REQUIRE(base.done.size() == 2);
+  CHECK(base.demotions > 0);  // the two did contend
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    const Outcome o = run(seed);
+    CHECK(o.done == base.done);
+    CHECK(o.events == base.events);
+    CHECK(o.flows == base.flows);
+    CHECK(o.fast == base.fast);
+    CHECK(o.slow == base.slow);
+    CHECK(o.demotions == base.demotions);
+    CHECK(o.counters == base.counters);
+    CHECK(o.counter_times == base.counter_times);
+  }
+}
 
 TEST_CASE("network: timeline has a span per transfer per link direction and collective phases", "[network]") {
   TopologyFixture f(ring_yaml(4, "100 GB/s", "1 us"));
