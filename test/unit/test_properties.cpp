@@ -212,6 +212,25 @@ TEST_CASE("property: disaggregated hand-offs and pipeline engines are the same u
   run_command("rm -rf '" + dir + "'");
 }
 
+// Regression (simulate fuzz target, 2026-12-04): two collectives released at one instant
+// started in event order, so which held the shared links on the fast path (the other
+// demoting it) moved with --debug-tie-shuffle: summary.json's event count and the links'
+// utilisation points changed (1592590479 is the fuzz rerun's seed that showed it).
+TEST_CASE("property: collectives released at one instant are the same under tie shuffles", "[property]") {
+  std::string dir = make_tmpdir("property-same-instant");
+  std::string args =
+      "run -t test/data/property/tpu-v4-fully-connected.yaml -w test/data/property/same-instant-collectives.yaml "
+      "--quiet --timeline";
+  REQUIRE(run_llmsim(args + " -o '" + dir + "/plain'", dir + "/plain.log") == 0);
+  for (const char* seed : {"1592590479", "7", "12345"}) {
+    std::string out = dir + "/shuffled" + seed;
+    REQUIRE(run_llmsim(args + " --debug-tie-shuffle " + seed + " -o '" + out + "'", out + ".log") == 0);
+    INFO("--debug-tie-shuffle " << seed);
+    CHECK(llmsim_fuzz::compare_runs(dir + "/plain", out).empty());
+  }
+  run_command("rm -rf '" + dir + "'");
+}
+
 TEST_CASE("property: random scenarios hold the run invariants and rerun byte-identically (short)", "[property]") {
   check_scenarios(1000, 8, 1);
 }
