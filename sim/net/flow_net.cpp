@@ -114,6 +114,7 @@ int FlowNet::new_flow(int src, int dst, const Route* route, Bytes bytes, int pha
   f.src = src;
   f.dst = dst;
   f.bytes = bytes;
+  f.route_bytes = bytes.value();
   ++stats_.flows;
   return id;
 }
@@ -181,6 +182,15 @@ void FlowNet::settle() {
   start_phases();  // may mark links dirty: the recomputation below covers them
   settle_pending_ = false;
   recompute();
+}
+
+void FlowNet::route_spans(const Flow& f, double bytes) {
+  // `bytes`: what crossed this route, the whole message unless a link change moved the
+  // flow (reroute_flows): then what the old route carried, and what was left on the new.
+  std::string name =
+      topo_.vertices[static_cast<size_t>(f.src)].name + "->" + topo_.vertices[static_cast<size_t>(f.dst)].name;
+  std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(bytes)) + "}";
+  for (DirLink d : f.route->hops) spans_.push_back({link_track(d), f.begin, name, args});
 }
 
 void FlowNet::flush_spans() {
@@ -321,12 +331,7 @@ void FlowNet::finish_flow(int id) {
       mark_dirty(d);
     }
   }
-  if (rec_.on()) {
-    std::string name = topo_.vertices[static_cast<size_t>(f.src)].name + "->" +
-                       topo_.vertices[static_cast<size_t>(f.dst)].name;
-    std::string args = "{\"bytes\":" + std::to_string(static_cast<long long>(f.bytes)) + "}";
-    for (DirLink d : f.route->hops) spans_.push_back({link_track(d), f.begin, name, args});
-  }
+  if (rec_.on()) route_spans(f, f.route_bytes);
   std::function<void()> done = std::move(f.done);
   int phase = f.phase;
   f.done = nullptr;

@@ -191,6 +191,7 @@ class FlowNet {
     std::function<void()> done;
     int src = -1, dst = -1;
     Bytes bytes = 0;
+    double route_bytes = 0;    // payload bytes still to cross when it took its route (spans)
     int pos = -1;              // index in the component being recomputed
     double payload = 1;        // payload bytes per drained byte: bytes / (bytes + fill)
   };
@@ -275,6 +276,7 @@ class FlowNet {
   void fold_fast_stats();
   void settle_capacity(DirLink d);
   void flush_spans();
+  void route_spans(const Flow& f, double bytes);  // its spans on its route, begin..now
   int link_track(DirLink d);
 
   const Topology& topo_;

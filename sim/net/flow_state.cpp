@@ -227,6 +227,11 @@ void FlowNet::reroute_flows(int link) {
         link_remove_flow(d, id);
         mark_dirty(d);
       }
+      // The old path's spans end here with what it carried; the new path's begin now
+      // with what is left (not the whole message, which its links never saw).
+      if (rec_.on()) route_spans(f, f.route_bytes - left * f.payload);
+      f.route_bytes = left * f.payload;
+      f.begin = now;
     }
     f.active = false;
     f.rate = 0;

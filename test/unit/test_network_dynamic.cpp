@@ -56,6 +56,23 @@ double collective_with_change(const Topology& t, CollectiveKind kind, const std:
   return time;
 }
 
+// Records the network's spans with the byte count in their args.
+struct SpanSink : TraceSink {
+  struct Span {
+    SimTime begin, end;
+    double bytes;
+  };
+  std::vector<Span> spans;
+  int track(const std::string&, const std::string&, int) override { return 0; }
+  void span(int, const std::string&, const char*, SimTime b, SimTime e, const std::string& args) override {
+    spans.push_back({b, e, nlohmann::json::parse(args).value("bytes", -1.0)});
+  }
+  void async_span(const std::string&, const char*, std::uint64_t, SimTime, SimTime) override {}
+  void counter(int, const std::string&, SimTime, double) override {}
+  void flow(int, SimTime, int, SimTime, std::uint64_t) override {}
+  void finish(bool) override {}
+};
+
 }  // namespace
 
 TEST_CASE("network dynamic: a flow whose link halves at its midpoint ends at t_mid + remaining / (B/2)",
@@ -175,6 +192,34 @@ TEST_CASE("network dynamic: a link down mid-flow on a 2D torus reroutes, the byt
     CHECK(net.link_load(d01) == 0);
     CHECK(net.link_load(d03) == Approx(B));
     CHECK(net.down_links_text() == "gpu0-gpu1");
+  }
+  SECTION("the timeline shows each path with the bytes that crossed it, from when it took them") {
+    // Regression (simulate fuzz target, 2026-12-04): the detour's spans began when the
+    // message was issued and carried its whole size, so a link appeared to move more
+    // than its bandwidth allows (here 1 GB in 8.3 ms, 120 GB/s on a 100 GB/s link).
+    EventQueue q;
+    Recorder rec;
+    auto sink = std::make_unique<SpanSink>();
+    SpanSink* cap = sink.get();
+    rec.add(std::move(sink));
+    FlowNet net(f.topo, q, rec);
+    net.transfer(0, 2, S, [] {});
+    q.at(to_simtime(t_cut), [&] { net.set_link_up(0, 1, false); });
+    q.run();
+    std::vector<SpanSink::Span> old_path, detour;
+    for (const auto& sp : cap->spans) (sp.begin == 0 ? old_path : detour).push_back(sp);
+    REQUIRE(old_path.size() == 2);  // 0 -> 1 -> 2
+    REQUIRE(detour.size() == 2);    // 0 -> 3 -> 2
+    for (const auto& sp : old_path) {
+      CHECK(to_seconds(sp.end) == Approx(t_cut).epsilon(1e-9));
+      CHECK(sp.bytes == Approx(S - left).epsilon(1e-6));
+    }
+    for (const auto& sp : detour) {
+      CHECK(to_seconds(sp.begin) == Approx(t_cut).epsilon(1e-9));
+      CHECK(to_seconds(sp.end) == Approx(cut).epsilon(1e-9));
+      CHECK(sp.bytes == Approx(left).epsilon(1e-6));
+    }
+    for (const auto& sp : cap->spans) CHECK(sp.bytes <= B * to_seconds(sp.end - sp.begin) * (1 + 1e-9));
   }
   SECTION("a link that comes back up is used by later transfers again") {
     EventQueue q;
