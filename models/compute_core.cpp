@@ -29,7 +29,40 @@ void ComputeCore::submit(const OpCost& cost, const std::string& label, Done done
   start_next();
 }
 
+void ComputeCore::submit_ordered(const Op& op, std::int64_t order, Done done) {
+  OpCost cost = estimate_op(op, chip_);
+  Pending p{cost, op.name.empty() ? op_kind_name(op.kind) : op.name, std::move(done), sim_.now(), order, in_done_};
+  std::size_t at = queue_.size();
+  const std::size_t first = running_ ? head_ + 1 : head_;
+  auto after = [&](const Pending& q) {  // q goes after p
+    if (q.submitted != p.submitted || q.order < 0 || q.continuation) return false;
+    return p.continuation || q.order > p.order;
+  };
+  while (at > first && after(queue_[at - 1])) --at;
+  queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(at), std::move(p));
+  start_next();
+}
+
 void ComputeCore::start_next() {
+  if (running_ || head_ == queue_.size()) return;
+  const Pending& next = queue_[head_];
+  if (next.order >= 0 && next.submitted == sim_.now() && !next.continuation) {
+    // Submitted this instant: wait for the instant's other ordered submissions.
+    if (start_armed_) return;
+    start_armed_ = true;
+    sim_.queue().at(
+        sim_.now(),
+        [this] {
+          start_armed_ = false;
+          start_head();
+        },
+        kOrderedStartPriority);
+    return;
+  }
+  start_head();
+}
+
+void ComputeCore::start_head() {
   if (running_ || head_ == queue_.size()) return;
   running_ = true;
   started_ = sim_.now();
@@ -108,7 +141,9 @@ void ComputeCore::finish() {
   ++ops_done_;
   running_ = false;
   if (sim_.recorder().on()) record(p, started_, end);
+  in_done_ = true;
   if (p.done) p.done(p.cost);
+  in_done_ = false;
   start_next();
   // The busy 0 point is written after this instant's other events (kBusyCheckPriority)
   // and only if the stream is idle then: work submitted by a same-time event keeps the

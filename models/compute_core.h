@@ -35,11 +35,18 @@ class ComputeCore : public sc_core::sc_module {
   void submit(const Op& op, Done done);
   // Same with a cost the caller already estimated (hot loops reuse one estimate).
   void submit(const OpCost& cost, const std::string& label, Done done);
+  // Ordered submission: ops submitted at one instant run in an order that does not depend
+  // on the order their events ran (--debug-tie-shuffle). Behind everything older come
+  // those the stream's own finishing op submitted from its `done` (at most one op ends on
+  // a stream per instant: they start at once), then the others by `order` (>= 0), which
+  // a stream with nothing older to run starts at the instant's end (kOrderedStartPriority).
+  // The microbench passes its op index.
+  void submit_ordered(const Op& op, std::int64_t order, Done done);
 
   // Timeline: one span per tile wave (microbench) in addition to the per-op span.
   void set_wave_spans(bool on) { wave_spans_ = on; }
 
-  bool busy() const { return running_; }
+  bool busy() const { return running_ || start_armed_; }
   std::size_t queued() const { return queue_.size() - head_; }
   SimTime busy_time() const { return busy_time_; }
   Flops flops() const { return flops_; }
@@ -54,8 +61,11 @@ class ComputeCore : public sc_core::sc_module {
     std::string label;
     Done done;
     SimTime submitted = 0;
+    std::int64_t order = -1;    // submit_ordered's key, -1 for plain FIFO submissions
+    bool continuation = false;  // submitted by the stream's finishing op (its `done`)
   };
   void start_next();
+  void start_head();  // starts queue_[head_] now (start_next may wait for the instant's end)
   void begin_body();
   void finish();
   std::vector<ResourceDemand> demands(const OpCost& c) const;
@@ -77,6 +87,10 @@ class ComputeCore : public sc_core::sc_module {
   bool wave_spans_ = false;
   bool busy_signal_ = false;  // last "busy" counter value written (changes only)
   bool busy_check_armed_ = false;  // an end-of-instant check for the 0 point is queued
+  bool start_armed_ = false;       // an ordered start is queued for this instant's end
+  bool in_done_ = false;           // running a finished op's `done`
+  // Before the busy check, after the workloads' same-instant passes.
+  static constexpr int kOrderedStartPriority = 50;
   // After the workloads' hand-off passes (priority 1) at the same instant.
   static constexpr int kBusyCheckPriority = 100;
   int track_ = -1;

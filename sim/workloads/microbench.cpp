@@ -278,7 +278,9 @@ class Microbench : public Workload {
   void submit_one(std::size_t i, ComputeCore& stream) {
     // Each repetition is estimated again (no cached cost), so `repeat` measures the
     // simulator's per-operator cost honestly (scripts/bench ops).
-    stream.submit(ops_[i].op, [this, i, &stream](const OpCost&) {
+    // Ordered by op index: ops reaching one stream at one instant from different events
+    // (one's repeat, another's dependency met) queue the same under --debug-tie-shuffle.
+    stream.submit_ordered(ops_[i].op, static_cast<std::int64_t>(i), [this, i, &stream](const OpCost&) {
       if (--state_[i].left > 0) {
         submit_one(i, stream);
         return;

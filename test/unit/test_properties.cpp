@@ -231,6 +231,24 @@ TEST_CASE("property: collectives released at one instant are the same under tie 
   run_command("rm -rf '" + dir + "'");
 }
 
+// Regression (simulate fuzz target, 2026-12-04): ops reaching one stream at one instant
+// from different events (a repeat and a met dependency) queued in event order, so their
+// times moved with --debug-tie-shuffle (1592590586 is the fuzz rerun's seed).
+TEST_CASE("property: ops reaching one stream at one instant are the same under tie shuffles", "[property]") {
+  std::string dir = make_tmpdir("property-same-stream");
+  std::string args =
+      "run -t test/data/property/gaudi3-ring-mesh.yaml -w test/data/property/same-instant-stream.yaml "
+      "--quiet --timeline";
+  REQUIRE(run_llmsim(args + " -o '" + dir + "/plain'", dir + "/plain.log") == 0);
+  for (const char* seed : {"1592590586", "7", "12345"}) {
+    std::string out = dir + "/shuffled" + seed;
+    REQUIRE(run_llmsim(args + " --debug-tie-shuffle " + seed + " -o '" + out + "'", out + ".log") == 0);
+    INFO("--debug-tie-shuffle " << seed);
+    CHECK(llmsim_fuzz::compare_runs(dir + "/plain", out).empty());
+  }
+  run_command("rm -rf '" + dir + "'");
+}
+
 TEST_CASE("property: random scenarios hold the run invariants and rerun byte-identically (short)", "[property]") {
   check_scenarios(1000, 8, 1);
 }
