@@ -96,6 +96,24 @@ std::pair<llmsim_fuzz::Scenario, std::string> serving_run() {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
+// Runs test/data/property/TOPO.yaml with WORKLOAD.yaml plain and under --debug-tie-shuffle
+// with `fuzz_seed` (the fuzz rerun's seed that showed a finding), 7 and 12345: every
+// output the same (llmsim_fuzz::compare_runs).
+void same_under_shuffles(const std::string& name, const std::string& topo, const std::string& workload,
+                         const char* fuzz_seed) {
+  std::string dir = make_tmpdir(name);
+  std::string args =
+      "run -t test/data/property/" + topo + ".yaml -w test/data/property/" + workload + ".yaml --quiet --timeline";
+  REQUIRE(run_llmsim(args + " -o '" + dir + "/plain'", dir + "/plain.log") == 0);
+  for (const char* seed : {fuzz_seed, "7", "12345"}) {
+    std::string out = dir + "/shuffled" + seed;
+    REQUIRE(run_llmsim(args + " --debug-tie-shuffle " + seed + " -o '" + out + "'", out + ".log") == 0);
+    INFO("--debug-tie-shuffle " << seed);
+    CHECK(llmsim_fuzz::compare_runs(dir + "/plain", out).empty());
+  }
+  run_command("rm -rf '" + dir + "'");
+}
+
 }  // namespace
 
 // The checks can fail: each planted fault in a real run's outputs is reported.
@@ -217,36 +235,14 @@ TEST_CASE("property: disaggregated hand-offs and pipeline engines are the same u
 // demoting it) moved with --debug-tie-shuffle: summary.json's event count and the links'
 // utilisation points changed (1592590479 is the fuzz rerun's seed that showed it).
 TEST_CASE("property: collectives released at one instant are the same under tie shuffles", "[property]") {
-  std::string dir = make_tmpdir("property-same-instant");
-  std::string args =
-      "run -t test/data/property/tpu-v4-fully-connected.yaml -w test/data/property/same-instant-collectives.yaml "
-      "--quiet --timeline";
-  REQUIRE(run_llmsim(args + " -o '" + dir + "/plain'", dir + "/plain.log") == 0);
-  for (const char* seed : {"1592590479", "7", "12345"}) {
-    std::string out = dir + "/shuffled" + seed;
-    REQUIRE(run_llmsim(args + " --debug-tie-shuffle " + seed + " -o '" + out + "'", out + ".log") == 0);
-    INFO("--debug-tie-shuffle " << seed);
-    CHECK(llmsim_fuzz::compare_runs(dir + "/plain", out).empty());
-  }
-  run_command("rm -rf '" + dir + "'");
+  same_under_shuffles("property-same-instant", "tpu-v4-fully-connected", "same-instant-collectives", "1592590479");
 }
 
 // Regression (simulate fuzz target, 2026-12-04): ops reaching one stream at one instant
 // from different events (a repeat and a met dependency) queued in event order, so their
 // times moved with --debug-tie-shuffle (1592590586 is the fuzz rerun's seed).
 TEST_CASE("property: ops reaching one stream at one instant are the same under tie shuffles", "[property]") {
-  std::string dir = make_tmpdir("property-same-stream");
-  std::string args =
-      "run -t test/data/property/gaudi3-ring-mesh.yaml -w test/data/property/same-instant-stream.yaml "
-      "--quiet --timeline";
-  REQUIRE(run_llmsim(args + " -o '" + dir + "/plain'", dir + "/plain.log") == 0);
-  for (const char* seed : {"1592590586", "7", "12345"}) {
-    std::string out = dir + "/shuffled" + seed;
-    REQUIRE(run_llmsim(args + " --debug-tie-shuffle " + seed + " -o '" + out + "'", out + ".log") == 0);
-    INFO("--debug-tie-shuffle " << seed);
-    CHECK(llmsim_fuzz::compare_runs(dir + "/plain", out).empty());
-  }
-  run_command("rm -rf '" + dir + "'");
+  same_under_shuffles("property-same-stream", "gaudi3-ring-mesh", "same-instant-stream", "1592590586");
 }
 
 TEST_CASE("property: random scenarios hold the run invariants and rerun byte-identically (short)", "[property]") {
